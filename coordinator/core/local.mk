@@ -1,0 +1,11 @@
+# The pure core: no I/O, no clock, no corosync.  Linked by chorusd, the
+# simulator, the unit tests and the benchmarks.
+noinst_LTLIBRARIES += coordinator/core/libcore.la
+coordinator_core_libcore_la_SOURCES = \
+	coordinator/core/res.c coordinator/core/res.h \
+	coordinator/core/place.c coordinator/core/place.h \
+	coordinator/core/wire.c coordinator/core/wire.h \
+	coordinator/core/state.c coordinator/core/state.h \
+	coordinator/core/state_private.h coordinator/core/state_round.c
+coordinator_core_libcore_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
+coordinator_core_libcore_la_LIBADD = $(QB_LIBS)

@@ -1,0 +1,76 @@
+#include "core/res.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int res_addr_parse(const char *text, struct res_addr *out)
+{
+	char ip[CHORUS_ADDR_STRLEN];
+	const char *slash;
+	char *end = NULL;
+	unsigned long prefix;
+	size_t len;
+
+	if (text == NULL || out == NULL)
+		return -EINVAL;
+	slash = strchr(text, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	len = (size_t)(slash - text);
+	if (len == 0 || len >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, text, len);
+	ip[len] = '\0';
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	prefix = strtoul(slash + 1, &end, 10);
+	if (errno != 0 || end == NULL || *end != '\0')
+		return -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, ip, out->bytes) == 1) {
+		if (prefix > 32)
+			return -EINVAL;
+		out->family = 4;
+	} else if (inet_pton(AF_INET6, ip, out->bytes) == 1) {
+		if (prefix > 128)
+			return -EINVAL;
+		out->family = 6;
+	} else {
+		return -EINVAL;
+	}
+	out->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+void res_addr_format_ip(const struct res_addr *a, char *buf, size_t size)
+{
+	if (size == 0)
+		return;
+	if (a->family != 4 && a->family != 6) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf,
+		      (socklen_t)size) == NULL)
+		snprintf(buf, size, "?");
+}
+
+void res_addr_format(const struct res_addr *a, char *buf, size_t size)
+{
+	char ip[CHORUS_ADDR_STRLEN];
+
+	res_addr_format_ip(a, ip, sizeof(ip));
+	snprintf(buf, size, "%s/%u", ip, a->prefix);
+}
+
+int res_addr_cmp(const struct res_addr *a, const struct res_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16);
+}

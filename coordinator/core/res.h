@@ -1,0 +1,46 @@
+/*
+ * Resource identities shared by the core, the wire codec and the executors.
+ *
+ * A VIP is identified cluster-wide by its address alone (as CTDB does with
+ * public addresses): the prefix travels with it and must agree, while the
+ * interface is a per-node detail that never leaves the node.  Pools are
+ * short names; the core maps them to dense indices for placement.
+ */
+#ifndef CHORUS_CORE_RES_H
+#define CHORUS_CORE_RES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHORUS_MAX_NODES 128	/* CPG_MEMBERS_MAX: libcpg cannot report more */
+#define CHORUS_NAME_MAX 64	/* pool names, interface names, node names (incl. NUL) */
+#define CHORUS_ADDR_STRLEN 64	/* "ffff:...:ffff/128" with room to spare */
+
+struct res_addr {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+	uint8_t bytes[16];	/* IPv4 uses the first 4 */
+};
+
+struct vip_def {
+	struct res_addr addr;
+	char pool[CHORUS_NAME_MAX];
+};
+
+/* Parse "A.B.C.D/P" or "x:y::z/P" into 'out'.  Returns 0 or -EINVAL.  The
+ * prefix is mandatory: a floating address without one is a config error, not
+ * something to guess. */
+int res_addr_parse(const char *text, struct res_addr *out);
+
+/* Format 'a' as "addr/prefix" into 'buf' of 'size' bytes (>= CHORUS_ADDR_STRLEN). */
+void res_addr_format(const struct res_addr *a, char *buf, size_t size);
+
+/* Format only the address part, without "/prefix". */
+void res_addr_format_ip(const struct res_addr *a, char *buf, size_t size);
+
+/* Total order on addresses (family, bytes); the prefix is not part of the
+ * identity.  Used for every sorted structure so iteration is deterministic. */
+int res_addr_cmp(const struct res_addr *a, const struct res_addr *b);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int chorus_placeholder_state_t;

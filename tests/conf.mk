@@ -1,0 +1,1 @@
+# Config loader tests (owned by the config work).

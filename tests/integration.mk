@@ -1,0 +1,1 @@
+# Integration tests and benchmarks on real corosync (owned by the harness work).

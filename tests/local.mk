@@ -1,0 +1,1 @@
+# Core unit tests and the simulator.

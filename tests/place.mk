@@ -1,0 +1,1 @@
+# Placement: unit tests, golden scenarios, benchmark (owned by the placement work).

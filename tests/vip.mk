@@ -1,0 +1,1 @@
+# VIP executor tests (owned by the executor work).
