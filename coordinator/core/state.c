@@ -1,2 +1,981 @@
-/* placeholder: being written */
-typedef int chorus_placeholder_state_t;
+/*
+ * The state machine: events in, actions out.  See state.h for the contract.
+ *
+ * How a membership change flows through here:
+ *
+ *   classic confchg --> members replaced, round invalidated.  If corosync's
+ *        |              ring changed (NODEUP/NODEDOWN entries, or we have no
+ *        |              ring id yet) we wait for the totem confchg, which
+ *        v              corosync always queues after the classic ones.
+ *   totem confchg ----> ring id + node list; absent nodes whose corosync left
+ *        |              the ring are now known dead.
+ *        v
+ *   round start ------> departed members are classified (daemon gone but node
+ *        |              in the ring: keep its resources for the restart grace;
+ *        |              node gone: its resources are orphans), then STATE is
+ *        |              multicast, tagged with the view token.
+ *        v
+ *   STATE from every member (or EXCLUDE for the silent ones after the round
+ *        |              timeout) --> state_round.c merges the snapshots and
+ *        v              places resources; queued messages are applied in
+ *   local actuation     order; then this node releases what it no longer owns
+ *                       and acquires what it newly owns.
+ *
+ * Quorum arrives on its own stream, in any order relative to all of the
+ * above.  It never feeds a replicated decision; it only gates local
+ * actuation: acquire only when the latest report is quorate for exactly our
+ * ring, release everything as soon as any report says inquorate.
+ */
+#include "core/state_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#define EXIT_AFTER_LEAVE_MS 3000
+#define ACQUIRE_RETRY_MS 2000
+
+void core_actions_init(struct core_actions *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void core_actions_clear(struct core_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].type == CORE_ACT_SEND)
+			free(a->v[i].u.send.buf);
+	a->n = 0;
+}
+
+void core_actions_release(struct core_actions *a)
+{
+	core_actions_clear(a);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+void core_act(struct core *c, struct core_actions *out, const struct core_action *a)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 16;
+		struct core_action *v = realloc(out->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			c->err = -ENOMEM;
+			if (a->type == CORE_ACT_SEND)
+				free(a->u.send.buf);
+			return;
+		}
+		out->v = v;
+		out->cap = cap;
+	}
+	out->v[out->n++] = *a;
+}
+
+static void act_simple(struct core *c, struct core_actions *out, enum core_act_type t,
+		       size_t idx)
+{
+	struct core_action a = {.type = t};
+
+	a.u.idx = idx;
+	core_act(c, out, &a);
+}
+
+/* Hand the encoded buffer in c->wb to the caller as a SEND action. */
+static void emit_send(struct core *c, struct core_actions *out)
+{
+	struct core_action a = {.type = CORE_ACT_SEND};
+
+	a.u.send.buf = malloc(c->wb.size);
+	if (a.u.send.buf == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	memcpy(a.u.send.buf, c->wb.data, c->wb.size);
+	a.u.send.size = c->wb.size;
+	core_act(c, out, &a);
+}
+
+void core_send_small(struct core *c, struct core_actions *out, enum wire_type type,
+		     uint64_t token, const struct wire_small *sm)
+{
+	int rc = wire_encode_small(&c->wb, c->proto, type, token, c->cfg.incarnation, sm);
+
+	if (rc < 0) {
+		qb_log(LOG_ERR, "cannot encode %s " QB_XS " rc=%d", wire_type_name(type), rc);
+		if (rc == -ENOMEM)
+			c->err = rc;
+		return;
+	}
+	emit_send(c, out);
+}
+
+/* ---- lookups ---- */
+
+static int member_cmp(const void *a, const void *b)
+{
+	const struct core_member *x = a, *y = b;
+
+	if (x->nodeid != y->nodeid)
+		return x->nodeid < y->nodeid ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return 0;
+}
+
+struct member *core_member_find(struct core *c, uint32_t nodeid, uint32_t pid)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].nodeid == nodeid && c->members[i].pid == pid)
+			return &c->members[i];
+	return NULL;
+}
+
+bool core_is_member_nodeid(const struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].nodeid == nodeid && !c->members[i].excluded)
+			return true;
+	return false;
+}
+
+bool core_in_totem(const struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; i < c->n_totem; i++)
+		if (c->totem[i] == nodeid)
+			return true;
+	return false;
+}
+
+void core_absent_free(struct absent *a)
+{
+	free(a->res);
+	a->res = NULL;
+	a->n_res = 0;
+}
+
+void core_admin_clear(struct admin *a)
+{
+	free(a->standby);
+	free(a->pins);
+	memset(a, 0, sizeof(*a));
+}
+
+static void queue_clear(struct core *c)
+{
+	for (size_t i = 0; i < c->n_queue; i++)
+		free(c->queue[i].buf);
+	free(c->queue);
+	c->queue = NULL;
+	c->n_queue = 0;
+}
+
+/*
+ * Messages delivered before a confchg but held back by a round that never
+ * completed take effect now, before the next STATE is built: their effect
+ * then travels in the snapshots, which joiners see too.  Messages delivered
+ * after the confchg wait for the new round, on every member alike.  (A
+ * joiner never saw the older messages, so applying them after the round
+ * would make old members and joiners diverge; the simulator found that.)
+ */
+static void queue_flush(struct core *c, struct core_actions *out)
+{
+	struct queued *q = c->queue;
+	size_t nq = c->n_queue;
+
+	c->queue = NULL;
+	c->n_queue = 0;
+	for (size_t i = 0; i < nq; i++) {
+		core_apply_delivery(c, out, q[i].nodeid, q[i].pid, q[i].buf, q[i].size);
+		free(q[i].buf);
+	}
+	free(q);
+}
+
+static void members_clear(struct core *c)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		wire_state_clear(&c->members[i].snap);
+	free(c->members);
+	c->members = NULL;
+	c->n_members = 0;
+}
+
+/* ---- local actuation ---- */
+
+static void send_leaving(struct core *c, struct core_actions *out);
+
+static bool quorate_for_view(const struct core *c)
+{
+	return c->q_known && c->q_quorate && c->have_ring && c->q_ring.nodeid == c->ring.nodeid &&
+	       c->q_ring.seq == c->ring.seq;
+}
+
+static bool known_inquorate(const struct core *c)
+{
+	return c->q_known && !c->q_quorate;
+}
+
+static void released_add(struct core *c, const struct res_addr *addr)
+{
+	struct res_addr *v = realloc(c->released, (c->n_released + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	c->released = v;
+	c->released[c->n_released++] = *addr;
+}
+
+/*
+ * Bring this node's addresses in line with the replicated table, gated by
+ * quorum.  A node keeps what it holds while it does not know better (before
+ * its first round, during a round, while quorum is being re-established for
+ * a new ring): releasing there would turn every membership change and every
+ * daemon restart into an outage.  It releases as soon as it knows: the table
+ * gives the resource to someone else, quorum is lost, or corosync is gone.
+ */
+static void local_reconcile(struct core *c, struct core_actions *out)
+{
+	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !c->leave_done;
+	bool drop_all = c->cluster_lost || known_inquorate(c) || c->leave_done;
+
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+		uint32_t r = c->lres[i];
+		struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
+		bool mine = e != NULL && e->owner == c->cfg.nodeid;
+		bool keep = !drop_all && (mine || !c->round_done || !c->had_round);
+
+		switch (c->lstate[i]) {
+		case L_HELD:
+		case L_ACQUIRING:
+			if (!keep) {
+				c->lstate[i] = L_RELEASING;
+				act_simple(c, out, CORE_ACT_RELEASE, i);
+			}
+			break;
+		case L_NONE:
+			if (mine && may_acquire && (e->from == 0 || e->from == c->cfg.nodeid) &&
+			    c->now_ms >= c->lretry_ms[i]) {
+				c->lstate[i] = L_ACQUIRING;
+				act_simple(c, out, CORE_ACT_ACQUIRE, i);
+			} else if (e != NULL && e->from == c->cfg.nodeid && !mine &&
+				   c->round_done && !e->announced) {
+				/* Someone waits for our release of something we never
+				 * took (or already dropped): say so at once. */
+				e->announced = true;
+				released_add(c, &e->addr);
+			}
+			break;
+		case L_RELEASING:
+			break;
+		}
+	}
+	if (c->n_released > 0 && c->in_view && !c->cluster_lost) {
+		struct wire_small sm = {.n_addrs = (uint32_t)c->n_released,
+					.addrs = c->released};
+
+		core_send_small(c, out, WIRE_RELEASED, 0, &sm);
+	}
+	c->n_released = 0;
+
+	if (c->leaving && !c->leave_sent && c->in_view && c->round_done)
+		send_leaving(c, out);
+	/* A leaving node is done once it holds nothing. */
+	if (c->leaving && c->leave_sent && !c->leave_done) {
+		bool busy = false;
+
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (c->lstate[i] != L_NONE)
+				busy = true;
+		if (!busy && c->round_done) {
+			bool owns = false;
+
+			for (size_t r = 0; r < c->n_res; r++)
+				if (c->res[r].owner == c->cfg.nodeid ||
+				    c->res[r].from == c->cfg.nodeid)
+					owns = true;
+			if (!owns) {
+				c->leave_done = true;
+				c->exit_deadline_ms = c->now_ms + EXIT_AFTER_LEAVE_MS;
+				qb_log(LOG_NOTICE, "handover complete, leaving the group");
+				act_simple(c, out, CORE_ACT_LEAVE, 0);
+			}
+		}
+	}
+}
+
+static void on_exec_result(struct core *c, struct core_actions *out, const struct core_event *ev)
+{
+	size_t i = ev->u.res.idx;
+
+	if (i >= c->cfg.n_vips)
+		return;
+	if (ev->type == CORE_EV_ACQUIRED) {
+		if (c->lstate[i] != L_ACQUIRING)
+			return;
+		if (ev->u.res.err < 0) {
+			char a[CHORUS_ADDR_STRLEN];
+
+			res_addr_format(&c->vips[i].addr, a, sizeof(a));
+			qb_log(LOG_ERR, "could not add %s, retrying " QB_XS " rc=%d", a,
+			       ev->u.res.err);
+			c->lstate[i] = L_NONE;
+			c->lretry_ms[i] = c->now_ms + ACQUIRE_RETRY_MS;
+			return;
+		}
+		c->lstate[i] = L_HELD;
+	} else {
+		if (c->lstate[i] != L_RELEASING)
+			return;
+		c->lstate[i] = L_NONE;
+		if (ev->u.res.err < 0)
+			qb_log(LOG_ERR, "release of local vip %zu failed " QB_XS " rc=%d", i,
+			       ev->u.res.err);
+		released_add(c, &c->vips[i].addr);
+	}
+	(void)out;
+}
+
+/* ---- membership ---- */
+
+static bool reason_changes_ring(const struct core_member *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].reason == CORE_REASON_NODEDOWN || v[i].reason == CORE_REASON_NODEUP)
+			return true;
+	return false;
+}
+
+static void departed_add(struct core *c, uint32_t nodeid)
+{
+	uint32_t *v;
+
+	for (size_t i = 0; i < c->n_departed; i++)
+		if (c->departed[i] == nodeid)
+			return;
+	v = realloc(c->departed, (c->n_departed + 1) * sizeof(*v));
+	if (v == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	c->departed = v;
+	c->departed[c->n_departed++] = nodeid;
+}
+
+void core_leave_view(struct core *c)
+{
+	c->in_view = false;
+	c->round_active = false;
+	c->round_done = false;
+	c->had_round = false;
+	c->have_ring = false;
+	c->wait_totem = false;
+	members_clear(c);
+	queue_clear(c);
+	c->n_departed = 0;
+	core_table_clear(c);
+	for (size_t i = 0; i < c->n_absent; i++)
+		core_absent_free(&c->absent[i]);
+	c->n_absent = 0;
+	core_admin_clear(&c->admin);
+}
+
+static void on_confchg(struct core *c, struct core_actions *out, const struct core_event *ev)
+{
+	const struct core_member *mv = ev->u.confchg.members;
+	size_t n = ev->u.confchg.n_members;
+	struct member *nm;
+	bool self = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (mv[i].nodeid == c->cfg.nodeid && mv[i].pid == c->cfg.pid)
+			self = true;
+	if (!self) {
+		if (!c->in_view)
+			return;	/* not joined yet; nothing of ours */
+		if (c->leaving) {
+			qb_log(LOG_NOTICE, "left the group");
+			core_leave_view(c);
+			act_simple(c, out, CORE_ACT_EXIT, 0);
+			return;
+		}
+		/* Evicted (corosync dropped our process): keep what we hold,
+		 * peers account it to us for the restart grace, and come back
+		 * as a new member. */
+		qb_log(LOG_WARNING, "no longer a member of the group, rejoining");
+		core_leave_view(c);
+		act_simple(c, out, CORE_ACT_REJOIN, 0);
+		return;
+	}
+	if (n > CHORUS_MAX_NODES) {
+		qb_log(LOG_ERR, "membership of %zu processes is beyond %d, ignoring", n,
+		       CHORUS_MAX_NODES);
+		return;
+	}
+	if (!c->wait_totem)
+		queue_flush(c, out);
+
+	nm = calloc(n, sizeof(*nm));
+	if (nm == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	{
+		struct core_member *sorted = malloc(n * sizeof(*sorted));
+
+		if (sorted == NULL) {
+			free(nm);
+			c->err = -ENOMEM;
+			return;
+		}
+		memcpy(sorted, mv, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), member_cmp);
+		for (size_t i = 0; i < n; i++) {
+			struct member *old = core_member_find(c, sorted[i].nodeid, sorted[i].pid);
+
+			nm[i].nodeid = sorted[i].nodeid;
+			nm[i].pid = sorted[i].pid;
+			if (old != NULL) {
+				nm[i].incarnation = old->incarnation;
+				nm[i].leaving = old->leaving;
+				nm[i].health = old->health;
+			}
+		}
+		free(sorted);
+	}
+	/* Departed processes; the member list is authoritative, left lists
+	 * differ between nodes (cpg-notes §1.2) and are only logged. */
+	for (size_t i = 0; i < c->n_members; i++) {
+		bool still = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (nm[j].nodeid == c->members[i].nodeid && nm[j].pid == c->members[i].pid)
+				still = true;
+		if (!still && c->members[i].nodeid != c->cfg.nodeid)
+			departed_add(c, c->members[i].nodeid);
+	}
+	members_clear(c);
+	c->members = nm;
+	c->n_members = n;
+	c->in_view = true;
+	c->round_active = false;
+	c->round_done = false;
+
+	qb_log(LOG_NOTICE, "membership: %zu members (%zu left, %zu joined)", n,
+	       ev->u.confchg.n_left, ev->u.confchg.n_joined);
+	if (!c->have_ring || reason_changes_ring(ev->u.confchg.left, ev->u.confchg.n_left) ||
+	    reason_changes_ring(ev->u.confchg.joined, ev->u.confchg.n_joined)) {
+		c->wait_totem = true;
+		return;
+	}
+	core_round_start(c, out);
+}
+
+static void on_totem(struct core *c, struct core_actions *out, const struct core_event *ev)
+{
+	size_t n = ev->u.totem.n_nodeids;
+	uint32_t *t;
+
+	if (n > 4096)
+		return;
+	t = malloc((n ? n : 1) * sizeof(*t));
+	if (t == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	memcpy(t, ev->u.totem.nodeids, n * sizeof(*t));
+	free(c->totem);
+	c->totem = t;
+	c->n_totem = n;
+	c->ring = ev->u.totem.ring;
+	c->have_ring = true;
+	qb_log(LOG_INFO, "ring %" PRIx32 ".%" PRIx64 " with %zu corosync nodes", c->ring.nodeid,
+	       c->ring.seq, n);
+	if (!c->in_view)
+		return;
+	if (!c->wait_totem)
+		queue_flush(c, out);
+	c->wait_totem = false;
+	/* The initial totem confchg after our own join repeats a ring we may
+	 * already have started the round with: same token, nothing to redo. */
+	if ((c->round_active || c->round_done) && core_view_token(c) == c->token)
+		return;
+	/* Every member sees the same totem confchg at the same point of the
+	 * stream, so all start the new round together; tokens carry the ring,
+	 * so a round can never straddle two rings. */
+	core_round_start(c, out);
+}
+
+/* ---- deliveries ---- */
+
+static void log_bad(struct core *c, uint32_t nodeid, const char *why)
+{
+	c->ctr.dropped_bad++;
+	/* First few, then one per thousand: a confused peer must not flood
+	 * the log (dlm log_retry, OVS VLOG_WARN_RL). */
+	if (c->ctr.dropped_bad <= 5 || c->ctr.dropped_bad % 1000 == 0)
+		qb_log(LOG_WARNING, "dropped message from node %" PRIu32 ": %s " QB_XS
+		       " total=%" PRIu64, nodeid, why, c->ctr.dropped_bad);
+}
+
+static int queue_push(struct core *c, uint32_t nodeid, uint32_t pid, const void *buf,
+		      size_t size)
+{
+	struct queued *q;
+	uint8_t *copy = malloc(size);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	q = realloc(c->queue, (c->n_queue + 1) * sizeof(*q));
+	if (q == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
+	memcpy(copy, buf, size);
+	c->queue = q;
+	c->queue[c->n_queue++] = (struct queued){nodeid, pid, copy, size};
+	return 0;
+}
+
+static void absent_drop(struct core *c, size_t i)
+{
+	core_absent_free(&c->absent[i]);
+	memmove(&c->absent[i], &c->absent[i + 1], (c->n_absent - i - 1) * sizeof(c->absent[0]));
+	c->n_absent--;
+}
+
+static void apply_grace_expired(struct core *c, struct core_actions *out,
+				const struct wire_small *sm)
+{
+	bool changed = false;
+
+	for (uint32_t k = 0; k < sm->n_nodes; k++) {
+		for (size_t i = 0; i < c->n_absent; i++) {
+			if (c->absent[i].nodeid == sm->nodes[k] &&
+			    c->absent[i].since == sm->incarnations[k]) {
+				qb_log(LOG_NOTICE, "node %" PRIu32 ": restart grace over, taking over "
+				       "its resources", sm->nodes[k]);
+				absent_drop(c, i);
+				changed = true;
+				break;
+			}
+		}
+	}
+	if (changed)
+		core_replace(c, out, false);
+}
+
+static void apply_released(struct core *c, uint32_t nodeid, const struct wire_small *sm)
+{
+	for (uint32_t k = 0; k < sm->n_addrs; k++) {
+		long r = core_res_find(c, &sm->addrs[k]);
+
+		if (r >= 0 && c->res[r].from == nodeid)
+			c->res[r].from = 0;
+	}
+	core_update_digest(c);
+}
+
+/* Apply a non-STATE message in delivery order.  Called directly outside
+ * rounds, and for queued messages once a round completes. */
+void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid, uint32_t pid,
+			 const void *buf, size_t size)
+{
+	struct wire_hdr h;
+	struct wire_small sm;
+	struct member *m;
+	int rc;
+
+	if (wire_decode_hdr(buf, size, &h) < 0 || h.type == WIRE_STATE)
+		return;
+	rc = wire_decode_small(buf, size, &sm);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			c->err = rc;
+		else
+			log_bad(c, nodeid, "malformed body");
+		return;
+	}
+	m = core_member_find(c, nodeid, pid);
+	switch (h.type) {
+	case WIRE_RELEASED:
+		apply_released(c, nodeid, &sm);
+		break;
+	case WIRE_LEAVING:
+		if (m != NULL && !m->leaving) {
+			qb_log(LOG_NOTICE, "node %" PRIu32 " is shutting down, taking over its "
+			       "resources", nodeid);
+			m->leaving = true;
+			core_replace(c, out, false);
+		}
+		break;
+	case WIRE_HEALTH:
+		if (m != NULL && m->health != sm.value) {
+			m->health = sm.value;
+			core_replace(c, out, false);
+		}
+		break;
+	case WIRE_GRACE_EXPIRED:
+		apply_grace_expired(c, out, &sm);
+		break;
+	case WIRE_REBALANCE:
+		if (h.token == c->token) {
+			c->rebalance_armed = false;
+			core_replace(c, out, true);
+		}
+		break;
+	default:
+		break;
+	}
+	wire_small_clear(&sm);
+}
+
+static void on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev)
+{
+	uint32_t nodeid = ev->u.deliver.nodeid, pid = ev->u.deliver.pid;
+	const void *buf = ev->u.deliver.buf;
+	size_t size = ev->u.deliver.size;
+	struct wire_hdr h;
+	struct member *m;
+
+	if (!c->in_view)
+		return;
+	if (wire_decode_hdr(buf, size, &h) < 0) {
+		log_bad(c, nodeid, "bad header");
+		return;
+	}
+	m = core_member_find(c, nodeid, pid);
+	if (m == NULL) {
+		c->ctr.dropped_stale++;	/* corosync delivers only members' messages;
+					 * this is a process we already saw leave */
+		return;
+	}
+	if (m->incarnation == 0)
+		m->incarnation = h.incarnation;
+	else if (m->incarnation != h.incarnation) {
+		log_bad(c, nodeid, "incarnation changed without a membership change");
+		return;
+	}
+	/* Until the totem confchg of this change arrives we do not know the
+	 * token; hold everything back and sort it out at round start. */
+	if (c->wait_totem || (c->round_active && h.type != WIRE_STATE && h.type != WIRE_EXCLUDE)) {
+		if (queue_push(c, nodeid, pid, buf, size) < 0)
+			c->err = -ENOMEM;
+		return;
+	}
+	if (h.type == WIRE_STATE || h.type == WIRE_EXCLUDE) {
+		core_round_deliver(c, out, m, &h, buf, size);
+		return;
+	}
+	core_apply_delivery(c, out, nodeid, pid, buf, size);
+}
+
+/* ---- timers ---- */
+
+static void on_tick(struct core *c, struct core_actions *out)
+{
+	uint64_t now = c->now_ms;
+
+	if (c->in_view && c->round_active && !c->exclude_sent && now >= c->round_deadline_ms)
+		core_round_timeout(c, out);
+	for (size_t i = 0; c->in_view && c->round_done && i < c->n_absent; i++) {
+		struct absent *a = &c->absent[i];
+
+		if (!a->expiry_sent && now >= a->deadline_ms) {
+			uint32_t node = a->nodeid;
+			uint64_t since = a->since;
+			struct wire_small sm = {.n_nodes = 1, .nodes = &node, .incarnations = &since};
+
+			a->expiry_sent = true;
+			core_send_small(c, out, WIRE_GRACE_EXPIRED, 0, &sm);
+		}
+	}
+	if (c->rebalance_armed && c->in_view && c->round_done && now >= c->rebalance_at_ms) {
+		struct wire_small sm = {0};
+
+		c->rebalance_armed = false;
+		core_send_small(c, out, WIRE_REBALANCE, c->token, &sm);
+	}
+	if (c->leaving && !c->leave_done && now >= c->leave_deadline_ms) {
+		qb_log(LOG_WARNING, "handover did not finish in time, releasing everything");
+		c->leave_done = true;
+		c->exit_deadline_ms = now + EXIT_AFTER_LEAVE_MS;
+		act_simple(c, out, CORE_ACT_LEAVE, 0);
+	}
+	if (c->leave_done && c->exit_deadline_ms && now >= c->exit_deadline_ms) {
+		c->exit_deadline_ms = 0;
+		act_simple(c, out, CORE_ACT_EXIT, 0);
+	}
+}
+
+static void arm_timer(struct core *c, struct core_actions *out)
+{
+	uint64_t next = UINT64_MAX;
+	struct core_action a = {.type = CORE_ACT_TIMER};
+
+	if (c->in_view && c->round_active && !c->exclude_sent)
+		next = c->round_deadline_ms;
+	for (size_t i = 0; c->in_view && c->round_done && i < c->n_absent; i++)
+		if (!c->absent[i].expiry_sent && c->absent[i].deadline_ms < next)
+			next = c->absent[i].deadline_ms;
+	if (c->rebalance_armed && c->rebalance_at_ms < next)
+		next = c->rebalance_at_ms;
+	if (c->leaving && !c->leave_done && c->leave_deadline_ms < next)
+		next = c->leave_deadline_ms;
+	if (c->leave_done && c->exit_deadline_ms && c->exit_deadline_ms < next)
+		next = c->exit_deadline_ms;
+	for (size_t i = 0; i < c->cfg.n_vips; i++)
+		if (c->lretry_ms[i] > c->now_ms && c->lretry_ms[i] < next)
+			next = c->lretry_ms[i];
+	if (next == UINT64_MAX)
+		return;
+	a.u.at_ms = next;
+	core_act(c, out, &a);
+}
+
+/* ---- shutdown and loss of corosync ---- */
+
+static void send_leaving(struct core *c, struct core_actions *out)
+{
+	qb_log(LOG_NOTICE, "shutting down: handing resources over to the other nodes");
+	c->leave_sent = true;
+	core_send_small(c, out, WIRE_LEAVING, 0, &(struct wire_small){0});
+}
+
+static void on_shutdown(struct core *c, struct core_actions *out)
+{
+	if (c->leaving)
+		return;
+	c->leaving = true;
+	c->leave_deadline_ms = c->now_ms + c->cfg.shutdown_timeout_ms;
+	/* A planned handover needs a view with someone to hand to and quorum
+	 * that is not known lost; otherwise there is nobody to coordinate with:
+	 * drop and go.  Mid-round, LEAVING waits for the round to complete. */
+	if (!c->in_view || c->n_members < 2 || known_inquorate(c)) {
+		qb_log(LOG_NOTICE, "shutting down: no peers to hand over to, releasing");
+		c->leave_sent = true;
+		c->leave_done = true;
+		c->exit_deadline_ms = c->now_ms + (c->in_view ? EXIT_AFTER_LEAVE_MS : 0);
+		if (c->in_view)
+			act_simple(c, out, CORE_ACT_LEAVE, 0);
+		return;
+	}
+	if (c->round_done)
+		send_leaving(c, out);
+}
+
+static void on_cluster_lost(struct core *c, struct core_actions *out)
+{
+	qb_log(LOG_ERR, "lost the connection to corosync: releasing everything");
+	c->cluster_lost = true;
+	core_leave_view(c);
+	c->q_known = false;
+	if (c->leaving) {
+		c->leave_done = true;
+		c->exit_deadline_ms = c->now_ms;
+	}
+}
+
+/* ---- entry points ---- */
+
+int core_new(const struct core_config *cfg, struct core **out)
+{
+	struct core *c;
+
+	if (cfg == NULL || out == NULL || cfg->nodeid == 0 || cfg->n_vips > WIRE_MAX_RES)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->cfg = *cfg;
+	c->proto = cfg->proto_max ? cfg->proto_max : WIRE_VERSION_MAX;
+	if (c->proto < WIRE_VERSION_MIN || c->proto > WIRE_VERSION_MAX) {
+		free(c);
+		return -EINVAL;
+	}
+	c->cfg.proto_max = c->proto;
+	if (c->cfg.round_timeout_ms == 0)
+		c->cfg.round_timeout_ms = 5000;
+	if (c->cfg.restart_grace_ms == 0)
+		c->cfg.restart_grace_ms = 10000;
+	if (c->cfg.shutdown_timeout_ms == 0)
+		c->cfg.shutdown_timeout_ms = 10000;
+	wire_buf_init(&c->wb);
+	if (cfg->n_vips) {
+		c->vips = calloc(cfg->n_vips, sizeof(*c->vips));
+		c->lstate = calloc(cfg->n_vips, 1);
+		c->lres = malloc(cfg->n_vips * sizeof(*c->lres));
+		c->lretry_ms = calloc(cfg->n_vips, sizeof(*c->lretry_ms));
+		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms) {
+			core_free(c);
+			return -ENOMEM;
+		}
+		memcpy(c->vips, cfg->vips, cfg->n_vips * sizeof(*c->vips));
+		for (size_t i = 0; i < cfg->n_vips; i++)
+			c->lres[i] = UINT32_MAX;
+	}
+	c->cfg.vips = c->vips;
+	*out = c;
+	return 0;
+}
+
+void core_free(struct core *c)
+{
+	if (c == NULL)
+		return;
+	core_leave_view(c);
+	free(c->totem);
+	free(c->departed);
+	free(c->vips);
+	free(c->lstate);
+	free(c->lres);
+	free(c->lretry_ms);
+	free(c->released);
+	wire_buf_release(&c->wb);
+	free(c);
+}
+
+int core_step(struct core *c, const struct core_event *ev, struct core_actions *out)
+{
+	c->err = 0;
+	if (ev->now_ms > c->now_ms)
+		c->now_ms = ev->now_ms;
+
+	switch (ev->type) {
+	case CORE_EV_CONFCHG:
+		c->cluster_lost = false;
+		on_confchg(c, out, ev);
+		break;
+	case CORE_EV_TOTEM:
+		on_totem(c, out, ev);
+		break;
+	case CORE_EV_QUORUM:
+		c->q_known = true;
+		c->q_quorate = ev->u.quorum.quorate;
+		c->q_ring = ev->u.quorum.ring;
+		break;
+	case CORE_EV_DELIVER:
+		on_deliver(c, out, ev);
+		break;
+	case CORE_EV_TICK:
+		on_tick(c, out);
+		break;
+	case CORE_EV_ACQUIRED:
+	case CORE_EV_RELEASED:
+		on_exec_result(c, out, ev);
+		break;
+	case CORE_EV_ADOPT:
+		if (ev->u.res.idx < c->cfg.n_vips && c->lstate[ev->u.res.idx] == L_NONE)
+			c->lstate[ev->u.res.idx] = L_HELD;
+		break;
+	case CORE_EV_LOST:
+		if (ev->u.res.idx < c->cfg.n_vips && c->lstate[ev->u.res.idx] != L_NONE) {
+			c->lstate[ev->u.res.idx] = L_NONE;
+			released_add(c, &c->vips[ev->u.res.idx].addr);
+		}
+		break;
+	case CORE_EV_CLUSTER_LOST:
+		on_cluster_lost(c, out);
+		break;
+	case CORE_EV_SHUTDOWN:
+		on_shutdown(c, out);
+		break;
+	}
+	local_reconcile(c, out);
+	if (c->leave_done && !c->in_view && c->exit_deadline_ms == c->now_ms) {
+		bool busy = false;
+
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (c->lstate[i] != L_NONE)
+				busy = true;
+		if (!busy) {
+			c->exit_deadline_ms = 0;
+			act_simple(c, out, CORE_ACT_EXIT, 0);
+		}
+	}
+	if (c->round_done && !c->ready_sent) {
+		c->ready_sent = true;
+		act_simple(c, out, CORE_ACT_READY, 0);
+	}
+	arm_timer(c, out);
+	return c->err;
+}
+
+/* ---- views ---- */
+
+bool core_round_complete(const struct core *c)
+{
+	return c->in_view && c->round_done;
+}
+
+uint64_t core_digest(const struct core *c)
+{
+	return c->digest;
+}
+
+uint64_t core_token(const struct core *c)
+{
+	return c->token;
+}
+
+size_t core_res_count(const struct core *c)
+{
+	return c->n_res;
+}
+
+void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
+{
+	const struct rent *e = &c->res[i];
+
+	v->addr = e->addr;
+	v->pool = c->pools[e->pool];
+	v->owner = e->owner;
+	v->from = e->from;
+	v->prev = e->prev;
+}
+
+bool core_local_held(const struct core *c, size_t idx)
+{
+	return idx < c->cfg.n_vips &&
+	       (c->lstate[idx] == L_HELD || c->lstate[idx] == L_ACQUIRING ||
+		c->lstate[idx] == L_RELEASING);
+}
+
+bool core_quorate(const struct core *c)
+{
+	return quorate_for_view(c);
+}
+
+size_t core_member_count(const struct core *c)
+{
+	return c->n_members;
+}
+
+uint32_t core_member_get(const struct core *c, size_t i, bool *eligible)
+{
+	const struct member *m = &c->members[i];
+	bool ok = !m->excluded && !m->leaving && m->health == 0;
+
+	for (size_t k = 0; ok && k < c->admin.n_standby; k++)
+		if (c->admin.standby[k] == m->nodeid)
+			ok = false;
+	if (eligible)
+		*eligible = ok;
+	return m->nodeid;
+}
+
+uint16_t core_proto(const struct core *c)
+{
+	return c->proto;
+}
+
+void core_counters_get(const struct core *c, struct core_counters *out)
+{
+	*out = c->ctr;
+}

@@ -1,0 +1,200 @@
+/*
+ * The replicated state machine: step(event) -> actions.
+ *
+ * Every chorusd feeds the same totally ordered stream of CPG events (classic
+ * and totem confchgs, delivered messages) into this machine, so every member
+ * of a view computes the same assignment without a leader.  Events that are
+ * local to one node (quorum notifications, executor results, timer ticks,
+ * shutdown) never change the replicated state directly: where they must, the
+ * machine turns them into a multicast whose delivery does it, in order, on
+ * every member.
+ *
+ * The machine does no I/O and reads no clock: time arrives as 'now_ms' in
+ * events and is used only for local timeouts (when to send EXCLUDE,
+ * GRACE_EXPIRED or REBALANCE, when to give up a graceful handover), never
+ * for a replicated decision.  qb_log is its only outside dependency.
+ *
+ * Ownership: events and their arrays are borrowed for the duration of
+ * core_step().  Actions appended to 'out' are owned by 'out' until
+ * core_actions_clear().
+ */
+#ifndef CHORUS_CORE_STATE_H
+#define CHORUS_CORE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/res.h"
+
+struct core_ring {
+	uint32_t nodeid;
+	uint64_t seq;
+};
+
+/* Values match CPG_REASON_* so the adapter can pass them straight through. */
+enum core_reason {
+	CORE_REASON_UNDEFINED = 0,
+	CORE_REASON_JOIN = 1,
+	CORE_REASON_LEAVE = 2,
+	CORE_REASON_NODEDOWN = 3,
+	CORE_REASON_NODEUP = 4,
+	CORE_REASON_PROCDOWN = 5,
+};
+
+struct core_member {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint32_t reason;
+};
+
+enum core_failback {
+	CORE_FAILBACK_AUTO,
+	CORE_FAILBACK_MANUAL,
+	CORE_FAILBACK_DELAY,
+};
+
+struct core_config {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint64_t incarnation;		/* random per process start */
+	size_t n_vips;
+	const struct vip_def *vips;	/* this node's declarations; copied; order = local index */
+	enum core_failback failback;
+	uint32_t failback_delay_ms;
+	uint32_t round_timeout_ms;
+	uint32_t restart_grace_ms;
+	uint32_t shutdown_timeout_ms;
+	uint16_t proto_max;		/* 0 = WIRE_VERSION_MAX; tests pin older versions */
+};
+
+enum core_ev_type {
+	CORE_EV_CONFCHG,	/* classic CPG confchg */
+	CORE_EV_TOTEM,		/* totem confchg: ring id and corosync node list */
+	CORE_EV_QUORUM,		/* quorum notification (separate stream, any order) */
+	CORE_EV_DELIVER,	/* a CPG message */
+	CORE_EV_TICK,		/* a timer the core asked for fired (or any time) */
+	CORE_EV_ACQUIRED,	/* executor finished acquiring local vip 'idx' (err) */
+	CORE_EV_RELEASED,	/* executor finished releasing local vip 'idx' (err) */
+	CORE_EV_ADOPT,		/* start-up: local vip 'idx' is already on this node */
+	CORE_EV_CLUSTER_LOST,	/* corosync went away: drop the view, release all */
+	CORE_EV_SHUTDOWN,	/* hand everything over, then leave and exit */
+	CORE_EV_LOST,		/* local vip 'idx' vanished and must not be restored
+				 * (its lifetime ran out while we were stalled) */
+};
+
+struct core_event {
+	enum core_ev_type type;
+	uint64_t now_ms;	/* local monotonic time */
+	union {
+		struct {
+			const struct core_member *members;
+			size_t n_members;
+			const struct core_member *left;
+			size_t n_left;
+			const struct core_member *joined;
+			size_t n_joined;
+		} confchg;
+		struct {
+			struct core_ring ring;
+			const uint32_t *nodeids;
+			size_t n_nodeids;
+		} totem;
+		struct {
+			struct core_ring ring;
+			bool quorate;
+		} quorum;
+		struct {
+			uint32_t nodeid;
+			uint32_t pid;
+			const void *buf;
+			size_t size;
+		} deliver;
+		struct {
+			size_t idx;
+			int err;
+		} res;
+	} u;
+};
+
+enum core_act_type {
+	CORE_ACT_SEND,		/* multicast 'buf' */
+	CORE_ACT_ACQUIRE,	/* acquire local vip 'idx', then report CORE_EV_ACQUIRED */
+	CORE_ACT_RELEASE,	/* release local vip 'idx', then report CORE_EV_RELEASED */
+	CORE_ACT_TIMER,		/* deliver a CORE_EV_TICK at or after 'at_ms' */
+	CORE_ACT_READY,		/* first round completed (sd_notify READY=1) */
+	CORE_ACT_REJOIN,	/* leave the group and join again as a new member */
+	CORE_ACT_LEAVE,		/* handover done: flush sends, then cpg_leave */
+	CORE_ACT_EXIT,		/* nothing more to do: exit the daemon */
+};
+
+struct core_action {
+	enum core_act_type type;
+	union {
+		struct {
+			uint8_t *buf;
+			size_t size;
+		} send;
+		size_t idx;
+		uint64_t at_ms;
+	} u;
+};
+
+struct core_actions {
+	struct core_action *v;
+	size_t n;
+	size_t cap;
+};
+
+void core_actions_init(struct core_actions *a);
+void core_actions_clear(struct core_actions *a);	/* frees send buffers, keeps capacity */
+void core_actions_release(struct core_actions *a);	/* clear + free the array */
+
+struct core;
+
+/* Create a machine for this node.  Returns 0, -EINVAL or -ENOMEM. */
+int core_new(const struct core_config *cfg, struct core **out);
+void core_free(struct core *c);		/* accepts NULL */
+
+/* Feed one event; append resulting actions to 'out'.  Returns 0, or -ENOMEM
+ * (the machine stays consistent; the caller should treat it as fatal). */
+int core_step(struct core *c, const struct core_event *ev, struct core_actions *out);
+
+/* ---- read-only views for status, tests and the simulator ---- */
+
+struct core_res_view {
+	struct res_addr addr;
+	const char *pool;
+	uint32_t owner;		/* nodeid, 0 = unassigned */
+	uint32_t from;		/* nodeid that must release first, 0 = none */
+	uint32_t prev;		/* holder the last placement started from, 0 = none */
+};
+
+/* True once a round has completed in the current view and none is running. */
+bool core_round_complete(const struct core *c);
+/* Digest of (view token, assignment): equal on all members that applied the
+ * same events. */
+uint64_t core_digest(const struct core *c);
+uint64_t core_token(const struct core *c);
+size_t core_res_count(const struct core *c);
+void core_res_get(const struct core *c, size_t i, struct core_res_view *v);
+/* Whether this node currently holds / is acquiring local vip 'idx'. */
+bool core_local_held(const struct core *c, size_t idx);
+bool core_quorate(const struct core *c);
+size_t core_member_count(const struct core *c);
+/* Member 'i' (sorted by nodeid): its nodeid, and whether it may receive
+ * resources now (not leaving, healthy, not in standby, not excluded). */
+uint32_t core_member_get(const struct core *c, size_t i, bool *eligible);
+uint16_t core_proto(const struct core *c);	/* negotiated version */
+/* Counters for status and tests. */
+struct core_counters {
+	uint64_t rounds_completed;
+	uint64_t placements;
+	uint64_t moves;
+	uint64_t dropped_stale;
+	uint64_t dropped_bad;
+	uint64_t excluded;
+};
+void core_counters_get(const struct core *c, struct core_counters *out);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * Internals of the state machine, shared by state.c (events, messages, local
+ * actuation, timers) and state_round.c (round completion, the replicated
+ * resource table, placement).
+ */
+#ifndef CHORUS_CORE_STATE_PRIVATE_H
+#define CHORUS_CORE_STATE_PRIVATE_H
+
+#include "core/place.h"
+#include "core/state.h"
+#include "core/wire.h"
+
+/* Local actuation state of one of this node's declared VIPs. */
+enum local_state {
+	L_NONE = 0,
+	L_ACQUIRING,
+	L_HELD,
+	L_RELEASING,
+};
+
+struct member {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint64_t incarnation;	/* learned from its messages; 0 until then */
+	bool have_state;	/* STATE for the current token arrived */
+	bool excluded;		/* silent past the round timeout, excluded by EXCLUDE */
+	bool leaving;
+	uint32_t health;
+	struct wire_state snap;	/* its STATE for the current round */
+};
+
+/* A resource accounted to a node that is gone from the group but not known
+ * dead: its daemon died (or hung) while its node stayed in the corosync ring.
+ * The addresses stay with it until its restart grace runs out
+ * (GRACE_EXPIRED), its node leaves the ring, or it comes back. */
+struct absent_res {
+	struct res_addr addr;
+	char pool[CHORUS_NAME_MAX];
+};
+
+struct absent {
+	uint32_t nodeid;
+	uint64_t since;		/* ring seq when recorded: replicated tie-break */
+	size_t n_res;
+	struct absent_res *res;
+	/* local only */
+	uint64_t deadline_ms;
+	bool expiry_sent;
+};
+
+/* One entry of the replicated resource table. */
+struct rent {
+	struct res_addr addr;
+	uint32_t pool;		/* index into core.pools */
+	uint32_t owner;		/* nodeid, 0 = none */
+	uint32_t from;		/* nodeid that must release before owner takes, 0 = none */
+	uint32_t fixed;		/* nodeid of an absent holder whose grace runs, 0 = none */
+	struct place_bits decl;	/* slots that declared it */
+	uint32_t local;		/* index into cfg vips, or UINT32_MAX */
+	bool announced;		/* local: RELEASED already sent for this 'from' */
+	uint32_t prev;		/* holder the last placement started from */
+};
+
+struct queued {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint8_t *buf;
+	size_t size;
+};
+
+struct admin {
+	uint64_t generation;
+	bool maintenance;
+	size_t n_standby;
+	uint32_t *standby;
+	size_t n_pins;
+	struct wire_pin *pins;
+};
+
+struct core {
+	struct core_config cfg;
+	struct vip_def *vips;		/* cfg.vips copy */
+	uint16_t proto;
+
+	/* view */
+	bool in_view;			/* our own (nodeid, pid) is in the member list */
+	bool have_ring;
+	bool wait_totem;
+	struct core_ring ring;
+	uint32_t *totem;		/* corosync nodes of the current ring */
+	size_t n_totem;
+	struct member *members;		/* sorted by (nodeid, pid) */
+	size_t n_members;
+	uint32_t *departed;		/* nodeids that left since the last round start */
+	size_t n_departed;
+	uint64_t token;
+	bool round_active;
+	bool round_done;
+	bool had_round;			/* a round completed since we joined */
+	uint64_t round_deadline_ms;
+	bool exclude_sent;
+	bool timeout_extended;
+
+	/* quorum, as last reported (its own stream) */
+	bool q_known;
+	bool q_quorate;
+	struct core_ring q_ring;
+
+	/* replicated */
+	struct admin admin;
+	char (*pools)[CHORUS_NAME_MAX];
+	size_t n_pools;
+	struct rent *res;		/* sorted by address */
+	size_t n_res;
+	uint32_t *slots;		/* slot -> nodeid, ascending */
+	size_t n_slots;
+	struct absent *absent;		/* sorted by nodeid */
+	size_t n_absent;
+	struct queued *queue;		/* deliveries held back during a round */
+	size_t n_queue;
+
+	/* local */
+	uint8_t *lstate;		/* per cfg vip: enum local_state */
+	uint32_t *lres;			/* per cfg vip: index into res, or UINT32_MAX */
+	uint64_t *lretry_ms;		/* per cfg vip: earliest retry after a failure */
+	struct res_addr *released;	/* RELEASED batch being built in this step */
+	size_t n_released;
+	uint32_t health;		/* our own health flags, carried in STATE */
+	bool leaving;
+	bool leave_sent;
+	bool leave_done;
+	uint64_t leave_deadline_ms;
+	uint64_t exit_deadline_ms;
+	bool ready_sent;
+	bool cluster_lost;
+	bool rebalance_armed;
+	uint64_t rebalance_at_ms;
+	uint64_t now_ms;
+
+	struct core_counters ctr;
+	struct wire_buf wb;
+	uint64_t digest;
+	int err;			/* sticky -ENOMEM inside one step */
+};
+
+/* state.c */
+struct member *core_member_find(struct core *c, uint32_t nodeid, uint32_t pid);
+bool core_is_member_nodeid(const struct core *c, uint32_t nodeid);
+bool core_in_totem(const struct core *c, uint32_t nodeid);
+void core_act(struct core *c, struct core_actions *out, const struct core_action *a);
+void core_send_small(struct core *c, struct core_actions *out, enum wire_type type,
+		     uint64_t token, const struct wire_small *sm);
+void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid,
+			 uint32_t pid, const void *buf, size_t size);
+void core_absent_free(struct absent *a);
+void core_admin_clear(struct admin *a);
+
+/* state_round.c */
+void core_round_start(struct core *c, struct core_actions *out);
+void core_round_check(struct core *c, struct core_actions *out);
+void core_round_deliver(struct core *c, struct core_actions *out, struct member *m,
+			const struct wire_hdr *h, const void *buf, size_t size);
+void core_round_timeout(struct core *c, struct core_actions *out);
+uint64_t core_view_token(const struct core *c);
+void core_leave_view(struct core *c);
+/* Re-run placement on the current table ('rebalance' forces failback). */
+void core_replace(struct core *c, struct core_actions *out, bool rebalance);
+long core_res_find(const struct core *c, const struct res_addr *addr);
+uint32_t core_pool_intern(struct core *c, const char *name);
+void core_table_clear(struct core *c);
+void core_update_digest(struct core *c);
+int core_build_state(struct core *c, struct wire_state *st);
+
+#endif

@@ -1,2 +1,1097 @@
-/* placeholder: being written */
-typedef int chorus_placeholder_state_round_t;
+/*
+ * Rounds and the replicated resource table.
+ *
+ * A round exists to make every member compute the same table from the same
+ * inputs.  Its inputs are the STATE snapshots delivered for the current view
+ * token, plus EXCLUDE messages for members that stayed silent; nothing a
+ * node knows only locally enters the result.  A node's local knowledge (its
+ * previous table) only shapes what it *sends*: the absent records and the
+ * ownership claims in its own STATE.
+ *
+ * Who held what before the change is taken from the claims in the snapshots:
+ * a member that says it holds a resource is its previous owner (lowest nodeid
+ * wins if two say so, after a two_node split-brain; the others release); a
+ * resource being released must wait for RELEASED from its releaser; a member
+ * that was assigned a resource but had not taken it yet (quorum was being
+ * re-established) keeps it as a weaker hint.  That makes stickiness follow
+ * the kernel's truth rather than anyone's memory, and a daemon restarted in
+ * place, which adopts its addresses, keeps them.
+ */
+#include "core/state_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+	uint8_t x[8];
+
+	for (int i = 0; i < 8; i++)
+		x[i] = (uint8_t)(v >> (8 * i));
+	return fnv(h, x, 8);
+}
+
+static size_t addr_len(const struct res_addr *a)
+{
+	return a->family == 4 ? 4 : 16;
+}
+
+void core_update_digest(struct core *c)
+{
+	uint64_t h = fnv_u64(FNV_OFFSET, c->token);
+
+	for (size_t r = 0; r < c->n_res; r++) {
+		h = fnv(h, &c->res[r].addr.family, 1);
+		h = fnv(h, c->res[r].addr.bytes, addr_len(&c->res[r].addr));
+		h = fnv_u64(h, ((uint64_t)c->res[r].owner << 32) | c->res[r].from);
+	}
+	c->digest = h;
+}
+
+long core_res_find(const struct core *c, const struct res_addr *addr)
+{
+	size_t lo = 0, hi = c->n_res;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = res_addr_cmp(&c->res[mid].addr, addr);
+
+		if (k == 0)
+			return (long)mid;
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static long slot_of(const struct core *c, uint32_t nodeid)
+{
+	size_t lo = 0, hi = c->n_slots;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->slots[mid] == nodeid)
+			return (long)mid;
+		if (c->slots[mid] < nodeid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+void core_table_clear(struct core *c)
+{
+	free(c->res);
+	c->res = NULL;
+	c->n_res = 0;
+	free(c->pools);
+	c->pools = NULL;
+	c->n_pools = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+	for (size_t i = 0; c->lres != NULL && i < c->cfg.n_vips; i++)
+		c->lres[i] = UINT32_MAX;
+	c->digest = 0;
+}
+
+/* ---- building our own STATE ---- */
+
+struct namelist {
+	char (*v)[CHORUS_NAME_MAX];
+	size_t n;
+};
+
+static uint16_t names_intern(struct namelist *nl, const char *name, int *err)
+{
+	void *p;
+
+	for (size_t i = 0; i < nl->n; i++)
+		if (strcmp(nl->v[i], name) == 0)
+			return (uint16_t)i;
+	if (nl->n >= WIRE_MAX_POOLS) {
+		*err = -EMSGSIZE;
+		return 0;
+	}
+	p = realloc(nl->v, (nl->n + 1) * sizeof(*nl->v));
+	if (p == NULL) {
+		*err = -ENOMEM;
+		return 0;
+	}
+	nl->v = p;
+	snprintf(nl->v[nl->n], CHORUS_NAME_MAX, "%s", name);
+	return (uint16_t)nl->n++;
+}
+
+/* Fill 'st' (zeroed by the caller) from this node's point of view.  Arrays in
+ * 'st' are allocated; release with wire_state_clear(). */
+int core_build_state(struct core *c, struct wire_state *st)
+{
+	struct namelist nl = {0};
+	int err = 0;
+	size_t n_owned = 0;
+
+	st->proto_max = c->cfg.proto_max;
+	st->node_flags = c->leaving ? WIRE_NODE_LEAVING : 0;
+	st->health = c->health;
+	st->admin.generation = c->admin.generation;
+	st->admin.maintenance = c->admin.maintenance;
+	if (c->admin.n_standby) {
+		st->admin.standby = malloc(c->admin.n_standby * sizeof(uint32_t));
+		if (st->admin.standby == NULL)
+			return -ENOMEM;
+		memcpy(st->admin.standby, c->admin.standby, c->admin.n_standby * sizeof(uint32_t));
+		st->admin.n_standby = (uint32_t)c->admin.n_standby;
+	}
+	if (c->admin.n_pins) {
+		st->admin.pins = malloc(c->admin.n_pins * sizeof(*st->admin.pins));
+		if (st->admin.pins == NULL)
+			return -ENOMEM;
+		memcpy(st->admin.pins, c->admin.pins, c->admin.n_pins * sizeof(*st->admin.pins));
+		st->admin.n_pins = (uint32_t)c->admin.n_pins;
+	}
+
+	if (c->cfg.n_vips) {
+		st->decl = calloc(c->cfg.n_vips, sizeof(*st->decl));
+		st->owned = calloc(c->cfg.n_vips, sizeof(*st->owned));
+		if (st->decl == NULL || st->owned == NULL)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+		uint8_t fl = 0;
+		uint32_t r = c->lres[i];
+
+		st->decl[i].addr = c->vips[i].addr;
+		st->decl[i].pool = names_intern(&nl, c->vips[i].pool, &err);
+		if (c->lstate[i] == L_HELD || c->lstate[i] == L_ACQUIRING)
+			fl |= WIRE_OWN_HELD;
+		else if (c->lstate[i] == L_RELEASING)
+			fl |= WIRE_OWN_RELEASING;
+		if (r != UINT32_MAX && c->res[r].owner == c->cfg.nodeid)
+			fl |= WIRE_OWN_ASSIGNED;
+		if (fl) {
+			st->owned[n_owned].addr = c->vips[i].addr;
+			st->owned[n_owned].flags = fl;
+			n_owned++;
+		}
+	}
+	st->n_decl = (uint32_t)c->cfg.n_vips;
+	st->n_owned = (uint32_t)n_owned;
+
+	if (c->n_absent) {
+		st->absent = calloc(c->n_absent, sizeof(*st->absent));
+		if (st->absent == NULL)
+			err = -ENOMEM;
+	}
+	for (size_t i = 0; err == 0 && i < c->n_absent; i++) {
+		const struct absent *a = &c->absent[i];
+		struct wire_absent *w = &st->absent[i];
+
+		w->nodeid = a->nodeid;
+		w->kind = WIRE_ABSENT_GRACE;
+		w->since = a->since;
+		w->n_res = (uint32_t)a->n_res;
+		st->n_absent = (uint32_t)(i + 1);
+		if (a->n_res == 0)
+			continue;
+		w->res = calloc(a->n_res, sizeof(*w->res));
+		if (w->res == NULL) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t k = 0; k < a->n_res; k++) {
+			w->res[k].addr = a->res[k].addr;
+			w->res[k].pool = names_intern(&nl, a->res[k].pool, &err);
+		}
+	}
+	st->pools = nl.v;
+	st->n_pools = (uint32_t)nl.n;
+	return err;
+}
+
+/* ---- round start ---- */
+
+uint64_t core_view_token(const struct core *c)
+{
+	uint64_t h = fnv_u64(FNV_OFFSET, c->ring.nodeid);
+
+	h = fnv_u64(h, c->ring.seq);
+	for (size_t i = 0; i < c->n_members; i++)
+		h = fnv_u64(h, ((uint64_t)c->members[i].nodeid << 32) | c->members[i].pid);
+	/* 0 means "not bound to a view" on the wire */
+	return h ? h : 1;
+}
+
+/* Record an absent node.  With 'from_table', what it holds is taken from our
+ * own table: only for records we put in our STATE, where local knowledge is
+ * allowed.  An EXCLUDE must use the message's list alone, which every member
+ * sees identically. */
+static int absent_record(struct core *c, uint32_t nodeid, bool from_table,
+			 const struct res_addr *extra, size_t n_extra)
+{
+	struct absent a = {.nodeid = nodeid, .since = c->ring.seq};
+	struct absent *v;
+	size_t cap = n_extra;
+
+	for (size_t i = 0; i < c->n_absent; i++)
+		if (c->absent[i].nodeid == nodeid)
+			return 0;	/* already accounted (e.g. excluded, then left) */
+	for (size_t r = 0; from_table && r < c->n_res; r++)
+		if (c->res[r].owner == nodeid || c->res[r].from == nodeid)
+			cap++;
+	if (cap) {
+		a.res = calloc(cap, sizeof(*a.res));
+		if (a.res == NULL)
+			return -ENOMEM;
+	}
+	for (size_t r = 0; from_table && r < c->n_res; r++) {
+		if (c->res[r].owner == nodeid || c->res[r].from == nodeid) {
+			a.res[a.n_res].addr = c->res[r].addr;
+			snprintf(a.res[a.n_res].pool, CHORUS_NAME_MAX, "%s", c->pools[c->res[r].pool]);
+			a.n_res++;
+		}
+	}
+	for (size_t k = 0; k < n_extra; k++) {
+		bool dup = false;
+		long r = core_res_find(c, &extra[k]);
+
+		for (size_t j = 0; j < a.n_res; j++)
+			if (res_addr_cmp(&a.res[j].addr, &extra[k]) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		a.res[a.n_res].addr = extra[k];
+		snprintf(a.res[a.n_res].pool, CHORUS_NAME_MAX, "%s",
+			 r >= 0 ? c->pools[c->res[r].pool] : "default");
+		a.n_res++;
+	}
+	a.deadline_ms = c->now_ms + c->cfg.restart_grace_ms;
+	v = realloc(c->absent, (c->n_absent + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(a.res);
+		return -ENOMEM;
+	}
+	c->absent = v;
+	/* keep sorted by nodeid */
+	{
+		size_t pos = c->n_absent;
+
+		while (pos > 0 && c->absent[pos - 1].nodeid > nodeid) {
+			c->absent[pos] = c->absent[pos - 1];
+			pos--;
+		}
+		c->absent[pos] = a;
+		c->n_absent++;
+	}
+	qb_log(LOG_NOTICE, "node %" PRIu32 ": daemon gone but node up, holding its %zu "
+	       "resources for the restart grace", nodeid, a.n_res);
+	return 0;
+}
+
+static void absent_prune(struct core *c)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < c->n_absent; i++) {
+		uint32_t id = c->absent[i].nodeid;
+
+		if (core_is_member_nodeid(c, id) || !core_in_totem(c, id)) {
+			if (!core_in_totem(c, id))
+				qb_log(LOG_NOTICE, "node %" PRIu32 " left the ring: its resources "
+				       "are free", id);
+			core_absent_free(&c->absent[i]);
+			continue;
+		}
+		c->absent[w++] = c->absent[i];
+	}
+	c->n_absent = w;
+}
+
+static void send_state(struct core *c, struct core_actions *out)
+{
+	struct wire_state st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = core_build_state(c, &st);
+	if (rc == 0)
+		rc = wire_encode_state(&c->wb, c->proto, c->token, c->cfg.incarnation, &st);
+	wire_state_clear(&st);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "cannot build STATE " QB_XS " rc=%d", rc);
+		if (rc == -ENOMEM)
+			c->err = rc;
+		return;
+	}
+	{
+		struct core_action a = {.type = CORE_ACT_SEND};
+
+		a.u.send.buf = malloc(c->wb.size);
+		if (a.u.send.buf == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		memcpy(a.u.send.buf, c->wb.data, c->wb.size);
+		a.u.send.size = c->wb.size;
+		core_act(c, out, &a);
+	}
+}
+
+void core_round_start(struct core *c, struct core_actions *out)
+{
+	struct queued *q = c->queue;
+	size_t nq = c->n_queue;
+
+	c->token = core_view_token(c);
+	c->round_active = true;
+	c->round_done = false;
+	c->exclude_sent = false;
+	c->timeout_extended = false;
+	c->round_deadline_ms = c->now_ms + c->cfg.round_timeout_ms;
+	for (size_t i = 0; i < c->n_members; i++) {
+		c->members[i].have_state = false;
+		c->members[i].excluded = false;
+		wire_state_clear(&c->members[i].snap);
+	}
+	for (size_t i = 0; i < c->n_departed; i++) {
+		uint32_t id = c->departed[i];
+
+		if (core_is_member_nodeid(c, id) || !core_in_totem(c, id))
+			continue;
+		if (absent_record(c, id, true, NULL, 0) < 0)
+			c->err = -ENOMEM;
+	}
+	c->n_departed = 0;
+	absent_prune(c);
+	qb_log(LOG_INFO, "round %016" PRIx64 " started with %zu members", c->token,
+	       c->n_members);
+	send_state(c, out);
+
+	/* Messages that arrived while the token was unknown: round messages are
+	 * judged now, the rest wait for the round to complete. */
+	c->queue = NULL;
+	c->n_queue = 0;
+	for (size_t i = 0; i < nq; i++) {
+		struct wire_hdr h;
+		struct member *m = core_member_find(c, q[i].nodeid, q[i].pid);
+
+		if (wire_decode_hdr(q[i].buf, q[i].size, &h) == 0 &&
+		    (h.type == WIRE_STATE || h.type == WIRE_EXCLUDE)) {
+			if (m != NULL)
+				core_round_deliver(c, out, m, &h, q[i].buf, q[i].size);
+			free(q[i].buf);
+			continue;
+		}
+		{
+			struct queued *v = realloc(c->queue, (c->n_queue + 1) * sizeof(*v));
+
+			if (v == NULL) {
+				free(q[i].buf);
+				c->err = -ENOMEM;
+				continue;
+			}
+			c->queue = v;
+			c->queue[c->n_queue++] = q[i];
+		}
+	}
+	free(q);
+}
+
+/* ---- round messages ---- */
+
+void core_round_deliver(struct core *c, struct core_actions *out, struct member *m,
+			const struct wire_hdr *h, const void *buf, size_t size)
+{
+	if (h->token != c->token || !c->round_active) {
+		c->ctr.dropped_stale++;
+		return;
+	}
+	if (h->type == WIRE_STATE) {
+		int rc;
+
+		if (m->have_state || m->excluded)
+			return;
+		rc = wire_decode_state(buf, size, &m->snap);
+		if (rc < 0) {
+			if (rc == -ENOMEM)
+				c->err = rc;
+			c->ctr.dropped_bad++;
+			qb_log(LOG_WARNING, "malformed STATE from node %" PRIu32, m->nodeid);
+			return;
+		}
+		m->have_state = true;
+		m->leaving = (m->snap.node_flags & WIRE_NODE_LEAVING) != 0;
+		m->health = m->snap.health;
+		core_round_check(c, out);
+		return;
+	}
+	/* EXCLUDE: one silent member and what the sender believes it holds. */
+	{
+		struct wire_small sm;
+		struct member *x;
+
+		if (wire_decode_small(buf, size, &sm) < 0 || sm.n_nodes != 1) {
+			wire_small_clear(&sm);
+			c->ctr.dropped_bad++;
+			return;
+		}
+		x = core_member_find(c, sm.nodes[0], (uint32_t)sm.incarnations[0]);
+		if (x != NULL && !x->have_state && !x->excluded) {
+			if (x->nodeid == c->cfg.nodeid && x->pid == c->cfg.pid) {
+				/* We were too slow and the others moved on without
+				 * us; our holdings stay accounted to us for the
+				 * grace, so come back as a new member. */
+				struct core_action a = {.type = CORE_ACT_REJOIN};
+
+				wire_small_clear(&sm);
+				qb_log(LOG_WARNING, "excluded from round for silence, rejoining");
+				core_leave_view(c);
+				core_act(c, out, &a);
+				return;
+			}
+			qb_log(LOG_WARNING, "node %" PRIu32 " excluded from round: no STATE in "
+			       "time", x->nodeid);
+			x->excluded = true;
+			c->ctr.excluded++;
+			if (core_in_totem(c, x->nodeid) &&
+			    absent_record(c, x->nodeid, false, sm.addrs, sm.n_addrs) < 0)
+				c->err = -ENOMEM;
+			core_round_check(c, out);
+		}
+		wire_small_clear(&sm);
+	}
+}
+
+void core_round_timeout(struct core *c, struct core_actions *out)
+{
+	/* A node that never completed a round knows nobody's holdings, so the
+	 * EXCLUDE it would send carries none and the silent member's addresses
+	 * would be re-placed at once.  Give members that do know a head start. */
+	if (!c->had_round && !c->timeout_extended) {
+		c->timeout_extended = true;
+		c->round_deadline_ms += c->cfg.round_timeout_ms;
+		return;
+	}
+	c->exclude_sent = true;
+	for (size_t i = 0; i < c->n_members; i++) {
+		struct member *m = &c->members[i];
+		struct wire_small sm = {0};
+		uint64_t pid = m->pid;
+		size_t n = 0;
+
+		if (m->have_state || m->excluded)
+			continue;
+		if (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid) {
+			/* Our own STATE never came back (dropped at a sync
+			 * boundary, cpg-notes §1.6): send it again. */
+			send_state(c, out);
+			continue;
+		}
+		sm.n_nodes = 1;
+		sm.nodes = &m->nodeid;
+		sm.incarnations = &pid;
+		for (size_t r = 0; r < c->n_res; r++)
+			if (c->res[r].owner == m->nodeid || c->res[r].from == m->nodeid)
+				n++;
+		if (n) {
+			sm.addrs = calloc(n, sizeof(*sm.addrs));
+			if (sm.addrs == NULL) {
+				c->err = -ENOMEM;
+				return;
+			}
+			for (size_t r = 0; r < c->n_res; r++)
+				if (c->res[r].owner == m->nodeid || c->res[r].from == m->nodeid)
+					sm.addrs[sm.n_addrs++] = c->res[r].addr;
+		}
+		core_send_small(c, out, WIRE_EXCLUDE, c->token, &sm);
+		free(sm.addrs);
+	}
+}
+
+/* ---- round completion ---- */
+
+struct tentry {
+	struct res_addr addr;
+	const char *pool;
+	uint32_t nodeid;	/* declarer, or the absent holder */
+};
+
+static int tentry_cmp(const void *a, const void *b)
+{
+	const struct tentry *x = a, *y = b;
+	int k = res_addr_cmp(&x->addr, &y->addr);
+
+	if (k)
+		return k;
+	return x->nodeid < y->nodeid ? -1 : x->nodeid > y->nodeid;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+uint32_t core_pool_intern(struct core *c, const char *name)
+{
+	size_t lo = 0, hi = c->n_pools;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = strcmp(c->pools[mid], name);
+
+		if (k == 0)
+			return (uint32_t)mid;
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;	/* every name was collected before the table was built */
+}
+
+static void merge_admin(struct core *c)
+{
+	const struct wire_admin *best = NULL;
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+
+		if (!m->have_state)
+			continue;
+		if (best == NULL || m->snap.admin.generation > best->generation)
+			best = &m->snap.admin;
+	}
+	if (best == NULL || best->generation < c->admin.generation)
+		return;
+	core_admin_clear(&c->admin);
+	c->admin.generation = best->generation;
+	c->admin.maintenance = best->maintenance != 0;
+	if (best->n_standby) {
+		c->admin.standby = malloc(best->n_standby * sizeof(uint32_t));
+		if (c->admin.standby == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		memcpy(c->admin.standby, best->standby, best->n_standby * sizeof(uint32_t));
+		c->admin.n_standby = best->n_standby;
+	}
+	if (best->n_pins) {
+		c->admin.pins = malloc(best->n_pins * sizeof(*c->admin.pins));
+		if (c->admin.pins == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		memcpy(c->admin.pins, best->pins, best->n_pins * sizeof(*c->admin.pins));
+		c->admin.n_pins = best->n_pins;
+	}
+}
+
+/* Union of our absent records (which include members excluded this round)
+ * with every snapshot's; per node the record with the highest (since,
+ * size) wins, so all members end with the same list. */
+static void merge_absent(struct core *c)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct wire_state *s = &c->members[i].snap;
+
+		if (!c->members[i].have_state)
+			continue;
+		for (uint32_t k = 0; k < s->n_absent; k++) {
+			const struct wire_absent *w = &s->absent[k];
+			struct absent *have = NULL;
+			struct absent nv = {.nodeid = w->nodeid, .since = w->since};
+
+			if (core_is_member_nodeid(c, w->nodeid) || !core_in_totem(c, w->nodeid))
+				continue;
+			for (size_t j = 0; j < c->n_absent; j++)
+				if (c->absent[j].nodeid == w->nodeid)
+					have = &c->absent[j];
+			if (have != NULL && (have->since > w->since ||
+					     (have->since == w->since && have->n_res >= w->n_res)))
+				continue;
+			if (w->n_res) {
+				nv.res = calloc(w->n_res, sizeof(*nv.res));
+				if (nv.res == NULL) {
+					c->err = -ENOMEM;
+					return;
+				}
+			}
+			for (uint32_t r = 0; r < w->n_res; r++) {
+				nv.res[r].addr = w->res[r].addr;
+				snprintf(nv.res[r].pool, CHORUS_NAME_MAX, "%s", s->pools[w->res[r].pool]);
+			}
+			nv.n_res = w->n_res;
+			if (have != NULL) {
+				nv.deadline_ms = have->deadline_ms;
+				nv.expiry_sent = have->expiry_sent;
+				core_absent_free(have);
+				*have = nv;
+			} else {
+				struct absent *v = realloc(c->absent, (c->n_absent + 1) * sizeof(*v));
+				size_t pos;
+
+				if (v == NULL) {
+					free(nv.res);
+					c->err = -ENOMEM;
+					return;
+				}
+				c->absent = v;
+				nv.deadline_ms = c->now_ms + c->cfg.restart_grace_ms;
+				pos = c->n_absent;
+				while (pos > 0 && c->absent[pos - 1].nodeid > nv.nodeid) {
+					c->absent[pos] = c->absent[pos - 1];
+					pos--;
+				}
+				c->absent[pos] = nv;
+				c->n_absent++;
+			}
+		}
+	}
+	absent_prune(c);
+}
+
+static bool member_eligible(const struct core *c, const struct member *m)
+{
+	if (m->excluded || m->leaving || m->health != 0)
+		return false;
+	for (size_t i = 0; i < c->admin.n_standby; i++)
+		if (c->admin.standby[i] == m->nodeid)
+			return false;
+	return true;
+}
+
+/* Rebuild pools, slots and the resource table from the snapshots. */
+static int build_table(struct core *c)
+{
+	struct tentry *t = NULL;
+	size_t nt = 0, cap = 0;
+	char (*names)[CHORUS_NAME_MAX] = NULL;
+	size_t nn = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct wire_state *s = &c->members[i].snap;
+
+		if (!c->members[i].have_state)
+			continue;
+		cap += s->n_decl + s->n_pools;
+	}
+	for (size_t i = 0; i < c->n_absent; i++)
+		cap += 2 * c->absent[i].n_res;
+	if (cap) {
+		t = calloc(cap, sizeof(*t));
+		names = calloc(cap, sizeof(*names));
+		if (t == NULL || names == NULL) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct wire_state *s = &c->members[i].snap;
+
+		if (!c->members[i].have_state)
+			continue;
+		for (uint32_t k = 0; k < s->n_decl; k++)
+			t[nt++] = (struct tentry){s->decl[k].addr, s->pools[s->decl[k].pool],
+						  c->members[i].nodeid};
+		for (uint32_t k = 0; k < s->n_pools; k++)
+			memcpy(names[nn++], s->pools[k], CHORUS_NAME_MAX);
+	}
+	for (size_t i = 0; i < c->n_absent; i++)
+		for (size_t k = 0; k < c->absent[i].n_res; k++) {
+			t[nt++] = (struct tentry){c->absent[i].res[k].addr, c->absent[i].res[k].pool,
+						  c->absent[i].nodeid};
+			memcpy(names[nn++], c->absent[i].res[k].pool, CHORUS_NAME_MAX);
+		}
+
+	core_table_clear(c);
+	qsort(names, nn, sizeof(*names), str_cmp);
+	c->pools = calloc(nn ? nn : 1, sizeof(*c->pools));
+	if (c->pools == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nn; i++)
+		if (c->n_pools == 0 || strcmp(c->pools[c->n_pools - 1], names[i]) != 0)
+			memcpy(c->pools[c->n_pools++], names[i], CHORUS_NAME_MAX);
+
+	/* Slots: eligible-or-not members (one per nodeid) plus absent holders. */
+	c->slots = calloc(c->n_members + c->n_absent + 1, sizeof(uint32_t));
+	if (c->slots == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!c->members[i].excluded &&
+		    (c->n_slots == 0 || c->slots[c->n_slots - 1] != c->members[i].nodeid))
+			c->slots[c->n_slots++] = c->members[i].nodeid;
+	for (size_t i = 0; i < c->n_absent; i++) {
+		size_t pos = c->n_slots;
+
+		while (pos > 0 && c->slots[pos - 1] > c->absent[i].nodeid) {
+			c->slots[pos] = c->slots[pos - 1];
+			pos--;
+		}
+		c->slots[pos] = c->absent[i].nodeid;
+		c->n_slots++;
+	}
+
+	/* Resources: sorted, deduplicated; the pool of the lowest declarer
+	 * wins when declarations disagree. */
+	qsort(t, nt, sizeof(*t), tentry_cmp);
+	c->res = calloc(nt ? nt : 1, sizeof(*c->res));
+	if (c->res == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		struct rent *e;
+
+		if (c->n_res > 0 && res_addr_cmp(&c->res[c->n_res - 1].addr, &t[i].addr) == 0)
+			continue;
+		e = &c->res[c->n_res++];
+		e->addr = t[i].addr;
+		e->pool = core_pool_intern(c, t[i].pool);
+		e->local = UINT32_MAX;
+	}
+out:
+	free(t);
+	free(names);
+	return err;
+}
+
+static void map_local(struct core *c)
+{
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+		long r = core_res_find(c, &c->vips[i].addr);
+
+		c->lres[i] = r >= 0 ? (uint32_t)r : UINT32_MAX;
+		if (r >= 0)
+			c->res[r].local = (uint32_t)i;
+	}
+}
+
+/*
+ * Run placement over the table.  'prev' (slot per resource, PLACE_NONE) and
+ * 'fixed' (the resource must stay with its absent holder) describe the
+ * starting point; the function writes owners into the table and sets 'from'
+ * where a live holder must release first.  'holder' gives, per resource, the
+ * member that physically holds (or is releasing) it, 0 if none.
+ */
+static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
+			 const uint32_t *holder, bool rebalance, uint32_t *moves_out)
+{
+	struct place_in in;
+	struct place_res *pr = NULL;
+	struct place_bits *classes = NULL;
+	struct place_bits elig = {{0}};
+	uint32_t *owner = NULL;
+	struct place_stats st;
+	size_t ncls = 0;
+	int rc = -ENOMEM;
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		long s = slot_of(c, m->nodeid);
+
+		if (s >= 0 && member_eligible(c, m))
+			place_bits_set(&elig, (uint32_t)s);
+	}
+	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
+	owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
+	classes = calloc(c->n_res + 1, sizeof(*classes));
+	if (pr == NULL || owner == NULL || classes == NULL)
+		goto out;
+
+	/* Eligibility classes: identical bitmaps share a class.  Resources are
+	 * sorted by address and neighbours nearly always share declarations,
+	 * so comparing with the last few classes finds almost all matches;
+	 * a miss only costs a redundant class, never a wrong one. */
+	for (size_t r = 0; r < c->n_res; r++) {
+		struct place_bits b;
+		size_t k;
+
+		for (size_t w = 0; w < PLACE_WORDS; w++)
+			b.w[w] = c->res[r].decl.w[w] & elig.w[w];
+		for (k = ncls; k > 0 && k + 8 > ncls; k--)
+			if (memcmp(&classes[k - 1], &b, sizeof(b)) == 0)
+				break;
+		if (k > 0 && k + 8 > ncls) {
+			pr[r].elig_class = (uint32_t)(k - 1);
+		} else {
+			classes[ncls] = b;
+			pr[r].elig_class = (uint32_t)ncls++;
+		}
+		pr[r].pool = c->res[r].pool;
+		pr[r].prev = prev[r];
+		pr[r].pin = PLACE_NONE;
+		pr[r].flags = fixed[r] ? PLACE_F_FIXED : 0;
+	}
+	for (size_t p = 0; p < c->admin.n_pins; p++) {
+		long r = core_res_find(c, &c->admin.pins[p].addr);
+		long s = slot_of(c, c->admin.pins[p].nodeid);
+
+		if (r >= 0 && s >= 0)
+			pr[r].pin = (uint32_t)s;
+	}
+	in = (struct place_in){
+		.n_nodes = (uint32_t)c->n_slots,
+		.n_pools = (uint32_t)(c->n_pools ? c->n_pools : 1),
+		.n_classes = (uint32_t)ncls,
+		.classes = classes,
+		.n_res = (uint32_t)c->n_res,
+		.res = pr,
+		.rebalance = rebalance,
+	};
+	rc = place_run(&in, owner, &st);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "placement failed " QB_XS " rc=%d", rc);
+		goto out;
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		struct rent *e = &c->res[r];
+		uint32_t nid = owner[r] == PLACE_NONE ? 0 : c->slots[owner[r]];
+
+		e->prev = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
+		if (fixed[r]) {
+			e->owner = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
+			e->fixed = e->owner;
+			e->from = 0;
+			continue;
+		}
+		e->fixed = 0;
+		/* A live holder other than the new owner must release first
+		 * (CTDB's order); a node taking back what it is still
+		 * releasing waits only for its own executor. */
+		e->from = (holder[r] != 0 && holder[r] != nid) ? holder[r] : 0;
+		e->owner = nid;
+		e->announced = false;
+	}
+	c->ctr.placements++;
+	c->ctr.moves += st.moves;
+	if (moves_out)
+		*moves_out = st.moves;
+out:
+	free(pr);
+	free(owner);
+	free(classes);
+	return rc;
+}
+
+/* With failback "delay", a round that leaves the layout unbalanced arms a
+ * local timer on the lowest member; its REBALANCE, delivered in order,
+ * applies the failback on every member at the same point. */
+static void maybe_arm_rebalance(struct core *c)
+{
+	if (c->cfg.failback != CORE_FAILBACK_DELAY || c->n_members == 0)
+		return;
+	if (c->members[0].nodeid != c->cfg.nodeid || c->rebalance_armed)
+		return;
+	c->rebalance_armed = true;
+	c->rebalance_at_ms = c->now_ms + c->cfg.failback_delay_ms;
+}
+
+static void complete_round(struct core *c, struct core_actions *out)
+{
+	uint32_t *prev = NULL, *holder = NULL;
+	bool *fixed = NULL;
+	uint32_t *releasing = NULL;
+	uint16_t proto = c->cfg.proto_max;
+	struct queued *q;
+	size_t nq;
+
+	c->round_active = false;
+	c->round_done = true;
+	c->had_round = true;
+	c->ctr.rounds_completed++;
+
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].have_state && c->members[i].snap.proto_max < proto)
+			proto = c->members[i].snap.proto_max;
+	if (proto >= WIRE_VERSION_MIN)
+		c->proto = proto;
+
+	merge_admin(c);
+	merge_absent(c);
+	if (c->err || build_table(c) < 0) {
+		c->err = -ENOMEM;
+		return;
+	}
+
+	prev = malloc((c->n_res + 1) * sizeof(*prev));
+	holder = calloc(c->n_res + 1, sizeof(*holder));
+	releasing = calloc(c->n_res + 1, sizeof(*releasing));
+	fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	if (prev == NULL || holder == NULL || releasing == NULL || fixed == NULL) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t r = 0; r < c->n_res; r++)
+		prev[r] = PLACE_NONE;
+
+	/* Declarations and claims from the snapshots, members in nodeid order
+	 * so "lowest nodeid wins" falls out of first-come. */
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		long s = slot_of(c, m->nodeid);
+
+		if (!m->have_state || s < 0)
+			continue;
+		for (uint32_t k = 0; k < m->snap.n_decl; k++) {
+			long r = core_res_find(c, &m->snap.decl[k].addr);
+
+			if (r >= 0)
+				place_bits_set(&c->res[r].decl, (uint32_t)s);
+		}
+		for (uint32_t k = 0; k < m->snap.n_owned; k++) {
+			const struct wire_owned *o = &m->snap.owned[k];
+			long r = core_res_find(c, &o->addr);
+
+			if (r < 0)
+				continue;
+			if (o->flags & WIRE_OWN_HELD) {
+				if (holder[r] == 0) {
+					holder[r] = m->nodeid;
+					prev[r] = (uint32_t)s;
+				}
+			} else if (o->flags & WIRE_OWN_RELEASING) {
+				if (releasing[r] == 0)
+					releasing[r] = m->nodeid;
+			}
+		}
+	}
+	/* Weaker hint: assigned but not yet taken. */
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		long s = slot_of(c, m->nodeid);
+
+		if (!m->have_state || s < 0)
+			continue;
+		for (uint32_t k = 0; k < m->snap.n_owned; k++) {
+			long r = core_res_find(c, &m->snap.owned[k].addr);
+
+			if (r >= 0 && prev[r] == PLACE_NONE && holder[r] == 0 &&
+			    (m->snap.owned[k].flags & WIRE_OWN_ASSIGNED))
+				prev[r] = (uint32_t)s;
+		}
+	}
+	for (size_t i = 0; i < c->n_absent; i++) {
+		long s = slot_of(c, c->absent[i].nodeid);
+
+		for (size_t k = 0; k < c->absent[i].n_res && s >= 0; k++) {
+			long r = core_res_find(c, &c->absent[i].res[k].addr);
+
+			if (r >= 0 && holder[r] == 0) {
+				prev[r] = (uint32_t)s;
+				fixed[r] = true;
+			}
+		}
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		if (holder[r] == 0 && releasing[r] != 0)
+			holder[r] = releasing[r];
+		c->res[r].from = 0;
+	}
+	run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
+	map_local(c);
+	core_update_digest(c);
+	qb_log(LOG_NOTICE, "round %016" PRIx64 " complete: %zu members, %zu resources, "
+	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, c->digest);
+	maybe_arm_rebalance(c);
+out:
+	free(prev);
+	free(holder);
+	free(releasing);
+	free(fixed);
+
+	/* Messages held back during the round apply now, in delivery order. */
+	q = c->queue;
+	nq = c->n_queue;
+	c->queue = NULL;
+	c->n_queue = 0;
+	for (size_t i = 0; i < nq; i++) {
+		if (c->round_done)
+			core_apply_delivery(c, out, q[i].nodeid, q[i].pid, q[i].buf, q[i].size);
+		free(q[i].buf);
+	}
+	free(q);
+}
+
+void core_round_check(struct core *c, struct core_actions *out)
+{
+	if (!c->round_active)
+		return;
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!c->members[i].have_state && !c->members[i].excluded)
+			return;
+	complete_round(c, out);
+}
+
+/* Re-place outside a round after an ordered event changed eligibility. */
+void core_replace(struct core *c, struct core_actions *out, bool rebalance)
+{
+	uint32_t *prev, *holder;
+	bool *fixed;
+
+	(void)out;
+	if (!c->round_done)
+		return;
+	prev = malloc((c->n_res + 1) * sizeof(*prev));
+	holder = calloc(c->n_res + 1, sizeof(*holder));
+	fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	if (prev == NULL || holder == NULL || fixed == NULL) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		struct rent *e = &c->res[r];
+		long s = e->owner ? slot_of(c, e->owner) : -1;
+		bool absent_alive = false;
+
+		for (size_t i = 0; e->fixed && i < c->n_absent; i++)
+			if (c->absent[i].nodeid == e->fixed)
+				absent_alive = true;
+		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
+		fixed[r] = absent_alive;
+		if (e->fixed && !absent_alive) {
+			/* its holder's grace ran out: an orphan now */
+			prev[r] = PLACE_NONE;
+			e->fixed = 0;
+		}
+		/* The physical holder is whoever must still release; if none is
+		 * pending, the current owner (when it is a live member). */
+		if (e->from)
+			holder[r] = e->from;
+		else if (e->owner && core_is_member_nodeid(c, e->owner))
+			holder[r] = e->owner;
+	}
+	run_placement(c, prev, fixed, holder,
+		      rebalance || c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
+	core_update_digest(c);
+out:
+	free(prev);
+	free(holder);
+	free(fixed);
+}

@@ -1,2 +1,532 @@
-/* placeholder: being written */
-typedef int chorus_placeholder_wire_t;
+/*
+ * Wire codec.  See wire.h for the format and the trust rules.
+ *
+ * Writing goes through a sticky-error buffer so encoders read straight
+ * through; reading goes through a cursor whose getters return zero once the
+ * cursor has run out and remember that, so a decoder checks the cursor once
+ * per variable part instead of after every field, and can never read past
+ * the end.
+ */
+#include "core/wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADDR_WIRE_SIZE 18	/* family, prefix, 16 address bytes */
+
+void wire_buf_init(struct wire_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void wire_buf_release(struct wire_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+static void buf_reserve(struct wire_buf *b, size_t more)
+{
+	size_t need, cap;
+	uint8_t *p;
+
+	if (b->err)
+		return;
+	need = b->size + more;
+	if (need > WIRE_MSG_MAX) {
+		b->err = -EMSGSIZE;
+		return;
+	}
+	if (need <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (p == NULL) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->data = p;
+	b->cap = cap;
+}
+
+static void put_bytes(struct wire_buf *b, const void *src, size_t n)
+{
+	buf_reserve(b, n);
+	if (b->err)
+		return;
+	memcpy(b->data + b->size, src, n);
+	b->size += n;
+}
+
+static void put_u8(struct wire_buf *b, uint8_t v)
+{
+	put_bytes(b, &v, 1);
+}
+
+static void put_u16(struct wire_buf *b, uint16_t v)
+{
+	uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+	put_bytes(b, x, 2);
+}
+
+static void put_u32(struct wire_buf *b, uint32_t v)
+{
+	uint8_t x[4];
+
+	for (int i = 0; i < 4; i++)
+		x[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(b, x, 4);
+}
+
+static void put_u64(struct wire_buf *b, uint64_t v)
+{
+	uint8_t x[8];
+
+	for (int i = 0; i < 8; i++)
+		x[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(b, x, 8);
+}
+
+static void put_addr(struct wire_buf *b, const struct res_addr *a)
+{
+	put_u8(b, a->family);
+	put_u8(b, a->prefix);
+	put_bytes(b, a->bytes, 16);
+}
+
+static void put_hdr(struct wire_buf *b, uint16_t version, uint16_t type,
+		    uint64_t token, uint64_t incarnation)
+{
+	b->size = 0;
+	b->err = 0;
+	put_u32(b, WIRE_MAGIC);
+	put_u16(b, version);
+	put_u16(b, type);
+	put_u32(b, 0);		/* body size, patched by finish_hdr */
+	put_u32(b, 0);
+	put_u64(b, token);
+	put_u64(b, incarnation);
+}
+
+static int finish_hdr(struct wire_buf *b)
+{
+	uint32_t body;
+
+	if (b->err)
+		return b->err;
+	body = (uint32_t)(b->size - WIRE_HDR_SIZE);
+	for (int i = 0; i < 4; i++)
+		b->data[8 + i] = (uint8_t)(body >> (8 * i));
+	return 0;
+}
+
+/* ---- reading ---- */
+
+struct rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static const uint8_t *take(struct rd *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return NULL;
+	}
+	p = r->p;
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+static uint8_t get_u8(struct rd *r)
+{
+	const uint8_t *p = take(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+static uint16_t get_u16(struct rd *r)
+{
+	const uint8_t *p = take(r, 2);
+
+	return p ? (uint16_t)(p[0] | (p[1] << 8)) : 0;
+}
+
+static uint32_t get_u32(struct rd *r)
+{
+	const uint8_t *p = take(r, 4);
+	uint32_t v = 0;
+
+	if (p == NULL)
+		return 0;
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t get_u64(struct rd *r)
+{
+	const uint8_t *p = take(r, 8);
+	uint64_t v = 0;
+
+	if (p == NULL)
+		return 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* An address is only accepted in canonical form: a known family, a prefix
+ * in range, and for IPv4 zero padding, so two encodings of one address can
+ * never compare different. */
+static void get_addr(struct rd *r, struct res_addr *a)
+{
+	const uint8_t *p;
+
+	a->family = get_u8(r);
+	a->prefix = get_u8(r);
+	p = take(r, 16);
+	if (p == NULL)
+		return;
+	memcpy(a->bytes, p, 16);
+	if (a->family == 4) {
+		if (a->prefix > 32)
+			r->bad = true;
+		for (int i = 4; i < 16; i++)
+			if (a->bytes[i] != 0)
+				r->bad = true;
+	} else if (a->family == 6) {
+		if (a->prefix > 128)
+			r->bad = true;
+	} else {
+		r->bad = true;
+	}
+}
+
+/* Read a count and check it against 'max' and against the bytes left, given
+ * that each element takes at least 'min_elem' bytes.  The second check stops
+ * a small message from making us allocate for a huge claimed count. */
+static uint32_t get_count(struct rd *r, uint32_t max, size_t min_elem)
+{
+	uint32_t n = get_u32(r);
+
+	if (r->bad)
+		return 0;
+	if (n > max || (min_elem && (size_t)n > r->left / min_elem)) {
+		r->bad = true;
+		return 0;
+	}
+	return n;
+}
+
+static void *alloc_n(struct rd *r, uint32_t n, size_t elem, bool *oom)
+{
+	void *p;
+
+	if (r->bad || n == 0)
+		return NULL;
+	p = calloc(n, elem);
+	if (p == NULL)
+		*oom = true;
+	return p;
+}
+
+int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr)
+{
+	struct rd r = {buf, size, false};
+	uint32_t magic, reserved;
+
+	if (buf == NULL || size < WIRE_HDR_SIZE || size > WIRE_MSG_MAX)
+		return -EBADMSG;
+	magic = get_u32(&r);
+	hdr->version = get_u16(&r);
+	hdr->type = get_u16(&r);
+	hdr->body_size = get_u32(&r);
+	reserved = get_u32(&r);
+	hdr->token = get_u64(&r);
+	hdr->incarnation = get_u64(&r);
+	if (r.bad || magic != WIRE_MAGIC || reserved != 0)
+		return -EBADMSG;
+	if (hdr->version < WIRE_VERSION_MIN || hdr->version > WIRE_VERSION_MAX)
+		return -EBADMSG;
+	if (hdr->type < 1 || hdr->type > WIRE_TYPE_MAX)
+		return -EBADMSG;
+	if ((size_t)hdr->body_size != size - WIRE_HDR_SIZE)
+		return -EBADMSG;
+	return 0;
+}
+
+/* ---- STATE ---- */
+
+static void put_decl_list(struct wire_buf *b, uint32_t n, const struct wire_decl *d)
+{
+	put_u32(b, n);
+	for (uint32_t i = 0; i < n; i++) {
+		put_addr(b, &d[i].addr);
+		put_u16(b, d[i].pool);
+	}
+}
+
+int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
+		      uint64_t incarnation, const struct wire_state *st)
+{
+	const struct wire_admin *ad = &st->admin;
+
+	if (st->n_pools > WIRE_MAX_POOLS || st->n_decl > WIRE_MAX_RES ||
+	    st->n_owned > WIRE_MAX_RES || st->n_absent > WIRE_MAX_NODES ||
+	    ad->n_standby > WIRE_MAX_NODES || ad->n_pins > WIRE_MAX_PINS)
+		return -EMSGSIZE;
+	put_hdr(b, version, WIRE_STATE, token, incarnation);
+	put_u16(b, st->proto_max);
+	put_u16(b, st->node_flags);
+	put_u32(b, st->health);
+
+	put_u64(b, ad->generation);
+	put_u8(b, ad->maintenance);
+	put_u32(b, ad->n_standby);
+	for (uint32_t i = 0; i < ad->n_standby; i++)
+		put_u32(b, ad->standby[i]);
+	put_u32(b, ad->n_pins);
+	for (uint32_t i = 0; i < ad->n_pins; i++) {
+		put_addr(b, &ad->pins[i].addr);
+		put_u32(b, ad->pins[i].nodeid);
+	}
+
+	put_u32(b, st->n_pools);
+	for (uint32_t i = 0; i < st->n_pools; i++) {
+		size_t len = strnlen(st->pools[i], CHORUS_NAME_MAX - 1);
+
+		put_u8(b, (uint8_t)len);
+		put_bytes(b, st->pools[i], len);
+	}
+	put_decl_list(b, st->n_decl, st->decl);
+	put_u32(b, st->n_owned);
+	for (uint32_t i = 0; i < st->n_owned; i++) {
+		put_addr(b, &st->owned[i].addr);
+		put_u8(b, st->owned[i].flags);
+	}
+	put_u32(b, st->n_absent);
+	for (uint32_t i = 0; i < st->n_absent; i++) {
+		const struct wire_absent *a = &st->absent[i];
+
+		if (a->n_res > WIRE_MAX_RES)
+			return -EMSGSIZE;
+		put_u32(b, a->nodeid);
+		put_u8(b, a->kind);
+		put_u64(b, a->since);
+		put_decl_list(b, a->n_res, a->res);
+	}
+	return finish_hdr(b);
+}
+
+static struct wire_decl *get_decl_list(struct rd *r, uint32_t n_pools, uint32_t *n,
+				       bool *oom)
+{
+	struct wire_decl *d;
+
+	*n = get_count(r, WIRE_MAX_RES, ADDR_WIRE_SIZE + 2);
+	d = alloc_n(r, *n, sizeof(*d), oom);
+	for (uint32_t i = 0; d != NULL && i < *n && !r->bad; i++) {
+		get_addr(r, &d[i].addr);
+		d[i].pool = get_u16(r);
+		if (d[i].pool >= n_pools)
+			r->bad = true;
+	}
+	return d;
+}
+
+void wire_state_clear(struct wire_state *st)
+{
+	free(st->admin.standby);
+	free(st->admin.pins);
+	free(st->pools);
+	free(st->decl);
+	free(st->owned);
+	for (uint32_t i = 0; st->absent != NULL && i < st->n_absent; i++)
+		free(st->absent[i].res);
+	free(st->absent);
+	memset(st, 0, sizeof(*st));
+}
+
+static bool pool_name_ok(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
+{
+	struct rd r = {(const uint8_t *)buf + WIRE_HDR_SIZE, size - WIRE_HDR_SIZE, false};
+	struct wire_admin *ad = &st->admin;
+	bool oom = false;
+
+	memset(st, 0, sizeof(*st));
+	if (size < WIRE_HDR_SIZE)
+		return -EBADMSG;
+	st->proto_max = get_u16(&r);
+	st->node_flags = get_u16(&r);
+	st->health = get_u32(&r);
+
+	ad->generation = get_u64(&r);
+	ad->maintenance = get_u8(&r);
+	if (ad->maintenance > 1)
+		r.bad = true;
+	ad->n_standby = get_count(&r, WIRE_MAX_NODES, 4);
+	ad->standby = alloc_n(&r, ad->n_standby, sizeof(uint32_t), &oom);
+	for (uint32_t i = 0; ad->standby != NULL && i < ad->n_standby; i++) {
+		ad->standby[i] = get_u32(&r);
+		if (i > 0 && ad->standby[i] <= ad->standby[i - 1])
+			r.bad = true;	/* must be strictly ascending */
+	}
+	ad->n_pins = get_count(&r, WIRE_MAX_PINS, ADDR_WIRE_SIZE + 4);
+	ad->pins = alloc_n(&r, ad->n_pins, sizeof(*ad->pins), &oom);
+	for (uint32_t i = 0; ad->pins != NULL && i < ad->n_pins && !r.bad; i++) {
+		get_addr(&r, &ad->pins[i].addr);
+		ad->pins[i].nodeid = get_u32(&r);
+	}
+
+	st->n_pools = get_count(&r, WIRE_MAX_POOLS, 2);
+	st->pools = alloc_n(&r, st->n_pools, sizeof(*st->pools), &oom);
+	for (uint32_t i = 0; st->pools != NULL && i < st->n_pools && !r.bad; i++) {
+		uint8_t len = get_u8(&r);
+		const uint8_t *p;
+
+		if (len >= CHORUS_NAME_MAX) {
+			r.bad = true;
+			break;
+		}
+		p = take(&r, len);
+		if (p == NULL || !pool_name_ok(p, len)) {
+			r.bad = true;
+			break;
+		}
+		memcpy(st->pools[i], p, len);
+		st->pools[i][len] = '\0';
+	}
+	if (!oom)
+		st->decl = get_decl_list(&r, st->n_pools, &st->n_decl, &oom);
+	if (!oom) {
+		st->n_owned = get_count(&r, WIRE_MAX_RES, ADDR_WIRE_SIZE + 1);
+		st->owned = alloc_n(&r, st->n_owned, sizeof(*st->owned), &oom);
+		for (uint32_t i = 0; st->owned != NULL && i < st->n_owned && !r.bad; i++) {
+			get_addr(&r, &st->owned[i].addr);
+			st->owned[i].flags = get_u8(&r);
+			if (st->owned[i].flags & ~7u)
+				r.bad = true;
+		}
+	}
+	if (!oom) {
+		st->n_absent = get_count(&r, WIRE_MAX_NODES, 4 + 1 + 8 + 4);
+		st->absent = alloc_n(&r, st->n_absent, sizeof(*st->absent), &oom);
+		for (uint32_t i = 0; st->absent != NULL && i < st->n_absent && !r.bad && !oom;
+		     i++) {
+			struct wire_absent *a = &st->absent[i];
+
+			a->nodeid = get_u32(&r);
+			a->kind = get_u8(&r);
+			if (a->kind != WIRE_ABSENT_GRACE)
+				r.bad = true;
+			a->since = get_u64(&r);
+			a->res = get_decl_list(&r, st->n_pools, &a->n_res, &oom);
+		}
+	}
+	if (r.left != 0)
+		r.bad = true;	/* trailing bytes: not a message we wrote */
+	if (oom || r.bad) {
+		wire_state_clear(st);
+		return oom ? -ENOMEM : -EBADMSG;
+	}
+	return 0;
+}
+
+/* ---- the small messages ---- */
+
+int wire_encode_small(struct wire_buf *b, uint16_t version, enum wire_type type,
+		      uint64_t token, uint64_t incarnation, const struct wire_small *sm)
+{
+	if (type == WIRE_STATE || sm->n_addrs > WIRE_MAX_RES || sm->n_nodes > WIRE_MAX_NODES)
+		return -EINVAL;
+	put_hdr(b, version, (uint16_t)type, token, incarnation);
+	put_u32(b, sm->value);
+	put_u32(b, sm->n_addrs);
+	for (uint32_t i = 0; i < sm->n_addrs; i++)
+		put_addr(b, &sm->addrs[i]);
+	put_u32(b, sm->n_nodes);
+	for (uint32_t i = 0; i < sm->n_nodes; i++) {
+		put_u32(b, sm->nodes[i]);
+		put_u64(b, sm->incarnations ? sm->incarnations[i] : 0);
+	}
+	return finish_hdr(b);
+}
+
+void wire_small_clear(struct wire_small *sm)
+{
+	free(sm->addrs);
+	free(sm->nodes);
+	free(sm->incarnations);
+	memset(sm, 0, sizeof(*sm));
+}
+
+int wire_decode_small(const void *buf, size_t size, struct wire_small *sm)
+{
+	struct rd r = {(const uint8_t *)buf + WIRE_HDR_SIZE, size - WIRE_HDR_SIZE, false};
+	bool oom = false;
+
+	memset(sm, 0, sizeof(*sm));
+	if (size < WIRE_HDR_SIZE)
+		return -EBADMSG;
+	sm->value = get_u32(&r);
+	sm->n_addrs = get_count(&r, WIRE_MAX_RES, ADDR_WIRE_SIZE);
+	sm->addrs = alloc_n(&r, sm->n_addrs, sizeof(*sm->addrs), &oom);
+	for (uint32_t i = 0; sm->addrs != NULL && i < sm->n_addrs && !r.bad; i++)
+		get_addr(&r, &sm->addrs[i]);
+	if (!oom) {
+		sm->n_nodes = get_count(&r, WIRE_MAX_NODES, 12);
+		sm->nodes = alloc_n(&r, sm->n_nodes, sizeof(uint32_t), &oom);
+		if (!oom)
+			sm->incarnations = alloc_n(&r, sm->n_nodes, sizeof(uint64_t), &oom);
+		for (uint32_t i = 0; sm->nodes != NULL && sm->incarnations != NULL &&
+				     i < sm->n_nodes && !r.bad;
+		     i++) {
+			sm->nodes[i] = get_u32(&r);
+			sm->incarnations[i] = get_u64(&r);
+		}
+	}
+	if (r.left != 0)
+		r.bad = true;
+	if (oom || r.bad) {
+		wire_small_clear(sm);
+		return oom ? -ENOMEM : -EBADMSG;
+	}
+	return 0;
+}
+
+const char *wire_type_name(uint16_t type)
+{
+	switch (type) {
+	case WIRE_STATE: return "STATE";
+	case WIRE_RELEASED: return "RELEASED";
+	case WIRE_EXCLUDE: return "EXCLUDE";
+	case WIRE_GRACE_EXPIRED: return "GRACE_EXPIRED";
+	case WIRE_LEAVING: return "LEAVING";
+	case WIRE_REBALANCE: return "REBALANCE";
+	case WIRE_HEALTH: return "HEALTH";
+	default: return "?";
+	}
+}

@@ -1,0 +1,168 @@
+/*
+ * The CPG wire format.
+ *
+ * Every message is a fixed 32-byte header followed by a type-specific body,
+ * all fields little-endian and fixed width, every variable part preceded by
+ * an explicit count that the decoder checks against both a hard limit and
+ * the bytes actually left.  Nothing in a message is trusted: the decoder
+ * never reads past the buffer, rejects counts above the limits, rejects
+ * trailing garbage, and returns -EBADMSG for anything malformed so the caller
+ * can log (rate-limited) and drop it.  Sender identity is never taken from
+ * the payload: it comes from CPG's (nodeid, pid).
+ *
+ * Header:  magic u32 'CHRS' | version u16 | type u16 | body size u32 |
+ *          reserved u32 (0) | token u64 | incarnation u64
+ *
+ * 'version' is the protocol version the sender speaks for this message; a
+ * receiver accepts WIRE_VERSION_MIN..WIRE_VERSION_MAX and drops the rest.
+ * 'token' identifies the view a round message belongs to (0 for messages
+ * that are not bound to a view).  'incarnation' is the sender's random
+ * per-process nonce, so a restarted daemon that got the same pid is still
+ * told apart.
+ */
+#ifndef CHORUS_CORE_WIRE_H
+#define CHORUS_CORE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/res.h"
+
+#define WIRE_MAGIC 0x53524843u	/* "CHRS" read as little-endian bytes */
+#define WIRE_VERSION_MIN 1
+#define WIRE_VERSION_MAX 1
+#define WIRE_HDR_SIZE 32
+#define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
+
+/* Hard limits on counts inside messages: generous for real clusters, small
+ * enough that a hostile count cannot make us allocate without bound. */
+#define WIRE_MAX_RES 16384u
+#define WIRE_MAX_POOLS 256u
+#define WIRE_MAX_NODES CHORUS_MAX_NODES
+#define WIRE_MAX_PINS 4096u
+
+enum wire_type {
+	WIRE_STATE = 1,		/* round: a member's snapshot for the current view */
+	WIRE_RELEASED = 2,	/* the sender no longer holds these resources */
+	WIRE_EXCLUDE = 3,	/* round timed out: exclude these silent members */
+	WIRE_GRACE_EXPIRED = 4,	/* a lost daemon's restart grace has run out */
+	WIRE_LEAVING = 5,	/* the sender is shutting down: move its resources */
+	WIRE_REBALANCE = 6,	/* apply failback now (delay policy, operator) */
+	WIRE_HEALTH = 7,	/* the sender's health flags changed */
+	WIRE_TYPE_MAX = 7,
+};
+
+struct wire_hdr {
+	uint16_t version;
+	uint16_t type;
+	uint32_t body_size;
+	uint64_t token;
+	uint64_t incarnation;
+};
+
+/* Flags of one entry in STATE's owned list. */
+#define WIRE_OWN_HELD 0x1u	   /* present on this node (or being acquired) */
+#define WIRE_OWN_RELEASING 0x2u	   /* being released; others must wait for RELEASED */
+#define WIRE_OWN_ASSIGNED 0x4u	   /* the last assignment gave it to this node */
+
+/* Flags of a STATE sender. */
+#define WIRE_NODE_LEAVING 0x1u
+
+struct wire_owned {
+	struct res_addr addr;
+	uint8_t flags;
+};
+
+struct wire_decl {
+	struct res_addr addr;
+	uint16_t pool;		/* index into wire_state.pools */
+};
+
+/* A node known to be gone whose resources are still accounted to it. */
+#define WIRE_ABSENT_GRACE 1	/* daemon gone, node up: wait for restart grace */
+
+struct wire_absent {
+	uint32_t nodeid;
+	uint8_t kind;
+	uint64_t since;		/* replicated ordering key: ring seq when marked */
+	uint32_t n_res;
+	struct wire_decl *res;	/* what it held, pool index into wire_state.pools */
+};
+
+struct wire_pin {
+	struct res_addr addr;
+	uint32_t nodeid;
+};
+
+struct wire_admin {
+	uint64_t generation;
+	uint8_t maintenance;
+	uint32_t n_standby;
+	uint32_t *standby;	/* nodeids, ascending */
+	uint32_t n_pins;
+	struct wire_pin *pins;	/* ascending by address */
+};
+
+struct wire_state {
+	uint16_t proto_max;
+	uint16_t node_flags;
+	uint32_t health;
+	struct wire_admin admin;
+	uint32_t n_pools;
+	char (*pools)[CHORUS_NAME_MAX];
+	uint32_t n_decl;
+	struct wire_decl *decl;
+	uint32_t n_owned;
+	struct wire_owned *owned;
+	uint32_t n_absent;
+	struct wire_absent *absent;
+};
+
+/* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING and REBALANCE share one
+ * small body shape: a list of addresses and/or a list of nodeids plus a
+ * value.  Unused parts are empty. */
+struct wire_small {
+	uint32_t value;
+	uint32_t n_addrs;
+	struct res_addr *addrs;
+	uint32_t n_nodes;
+	uint32_t *nodes;
+	uint64_t *incarnations;	/* parallel to nodes; may be NULL when n_nodes == 0 */
+};
+
+/* A growable output buffer. */
+struct wire_buf {
+	uint8_t *data;
+	size_t size;
+	size_t cap;
+	int err;		/* sticky: first -errno seen while writing */
+};
+
+void wire_buf_init(struct wire_buf *b);
+void wire_buf_release(struct wire_buf *b);	/* frees data */
+
+/* Encoders: write a complete message (header + body) into 'b', which is reset
+ * first.  Return 0, -ENOMEM, or -EMSGSIZE if the message would exceed
+ * WIRE_MSG_MAX or a count limit. */
+int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
+		      uint64_t incarnation, const struct wire_state *st);
+int wire_encode_small(struct wire_buf *b, uint16_t version, enum wire_type type,
+		      uint64_t token, uint64_t incarnation, const struct wire_small *sm);
+
+/* Check and decode the header of 'buf'/'size'.  Returns 0 or -EBADMSG
+ * (short, bad magic, unknown version or type, size mismatch). */
+int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr);
+
+/* Decode a body (after wire_decode_hdr succeeded).  On success the output
+ * owns allocations released with the matching _clear().  On failure nothing
+ * is left allocated.  Returns 0, -EBADMSG or -ENOMEM. */
+int wire_decode_state(const void *buf, size_t size, struct wire_state *st);
+int wire_decode_small(const void *buf, size_t size, struct wire_small *sm);
+
+void wire_state_clear(struct wire_state *st);
+void wire_small_clear(struct wire_small *sm);
+
+const char *wire_type_name(uint16_t type);
+
+#endif

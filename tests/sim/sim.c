@@ -1,0 +1,1190 @@
+/*
+ * Seeded simulator: N instances of the real core behind a fake CPG.
+ *
+ * The fake honours what corosync promises and nothing more:
+ *  - per partition, one total order of messages and process joins/leaves,
+ *    delivered to every live group member in that order;
+ *  - a ring change delivers the classic confchg(s) and then the totem
+ *    confchg; left/joined lists are computed per receiver from what it saw;
+ *  - in-flight messages at a ring change are delivered before it to the old
+ *    members, or carried over and delivered after it, or dropped when their
+ *    sender is gone (extended virtual synchrony, cpg-notes §1.8);
+ *  - quorum notifications come on their own stream, before or after the CPG
+ *    events of the same change, per node;
+ *  - sends may be deferred (TRY_AGAIN) but stay FIFO per sender;
+ *  - a crashed daemon may linger as a ghost member (corosync 3.1.7 bug).
+ * Not modelled here: a daemon that hangs (SIGSTOP) while corosync keeps it
+ * in the group; that needs per-node inboxes and is left to the chaos suite.
+ * The "kernel" per node holds addresses; a dead daemon's addresses vanish
+ * after their lifetime (the dead-man's switch), a dead node's at once.
+ *
+ * Invariants, after every step: members of a partition that completed the
+ * round for the same token agree on the assignment digest.  At every settle
+ * point (faults stop, everything drains, timers run out): every live member
+ * of a quorate partition agrees; no address is held by two nodes; every
+ * address that a quorate partition can host is held exactly once; inquorate
+ * nodes hold nothing; the layout is balanced; and addresses moved off nodes
+ * that stayed eligible no more than balancing requires.
+ *
+ * Usage: sim [-n schedules] [-s first_seed] [-v]   (prints the seed to
+ * replay on failure: sim -s SEED -n 1 -v)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "core/state.h"
+#include "core/wire.h"
+
+#define MAXN 7
+#define NV 16
+#define QMAX 4096
+#define GRACE_MS 8000
+#define LIFETIME_MS 5000
+#define ROUND_TIMEOUT_MS 3000
+
+static uint64_t rng_state;
+static bool verbose;
+static uint64_t cur_seed;
+static unsigned long steps_total;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+static unsigned rn(unsigned n)
+{
+	return n ? (unsigned)(rnd() % n) : 0;
+}
+
+static bool chance(unsigned pct)
+{
+	return rn(100) < pct;
+}
+
+static void vlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+enum pev_type { PEV_MSG, PEV_JOIN, PEV_DOWN };
+
+struct pev {
+	enum pev_type type;
+	uint32_t nodeid, pid, reason;
+	uint8_t *buf;
+	size_t size;
+};
+
+struct part {
+	bool used;
+	struct core_ring ring;
+	struct pev q[QMAX];
+	size_t qn;
+	/* CPG group as of the last delivered event */
+	struct core_member mem[MAXN * 2];
+	size_t nmem;
+};
+
+struct deferred {
+	uint8_t *buf;
+	size_t size;
+	uint64_t due;
+};
+
+struct snode {
+	uint32_t nodeid;
+	bool cs_up, d_up, joined, ghost, hung, lost_pending;
+	uint32_t pid;
+	uint32_t ghost_pid;
+	struct core *core;
+	int part;
+	int grp;		/* network connectivity group */
+	bool held[NV];
+	uint64_t expire[NV];	/* dead-man: when a held address vanishes, 0 = never */
+	uint64_t timer_at;
+	struct core_member seen[MAXN * 2];	/* last member list this daemon saw */
+	size_t nseen;
+	/* pending local events */
+	struct { int type; size_t idx; } ex[NV * 4];
+	size_t nex;
+	struct { struct core_ring ring; bool quorate; uint64_t due; } qev[8];
+	size_t nq;
+	struct deferred def[64];
+	size_t ndef;
+	bool rejoin_pending;
+	uint64_t rejoin_at;
+	bool shutting;
+	uint64_t last_digest;
+};
+
+static struct snode nodes[MAXN];
+static struct part parts[MAXN];
+static unsigned nn;
+static uint64_t now;
+static struct vip_def vips[NV];
+static unsigned nvips;
+static uint32_t next_pid = 1000;
+static int failures;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "sim: VIOLATION seed=%" PRIu64 " t=%" PRIu64 ": ", cur_seed, now);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	failures++;
+}
+
+static void run_actions(struct snode *s, struct core_actions *a);
+static void check_moves(struct snode *s);
+
+static void step_core(struct snode *s, const struct core_event *ev)
+{
+	struct core_actions a;
+	struct core_event e = *ev;
+
+	if (!s->d_up || s->core == NULL)
+		return;
+	e.now_ms = now;
+	core_actions_init(&a);
+	vlog("[n%u t=%" PRIu64 " ev=%d] ", s->nodeid, now, (int)e.type);
+	if (core_step(s->core, &e, &a) < 0)
+		fail("core_step failed on node %u", s->nodeid);
+	check_moves(s);
+	if (s->core)
+		vlog("{dig %016" PRIx64 "}\n", core_digest(s->core));
+	run_actions(s, &a);
+	core_actions_release(&a);
+}
+
+/*
+ * Moves happen only where placement requires them: whenever a node's table
+ * changes, take the holders the placement started from (claims in STATE, or
+ * the previous table) and count resources taken from a holder that is still
+ * an eligible member.  Balancing needs at most sum(max(0, count - target))
+ * of those, with the ceiling targets on the nodes holding the most; losses,
+ * releases and quorum drops are orphans, not moves.  The physical side
+ * (exactly-once hosting) is checked at every settle point.
+ */
+static void check_moves(struct snode *s)
+{
+	struct core *c = s->core;
+	unsigned before[MAXN + 2] = {0}, k = 0, need = 0, moved = 0, placeable = 0;
+	bool elig[MAXN + 2] = {false};
+	uint32_t owner[NV] = {0}, prev[NV] = {0};
+
+	if (c == NULL || !core_round_complete(c) || core_digest(c) == s->last_digest)
+		return;
+	s->last_digest = core_digest(c);
+	for (size_t i = 0; i < core_member_count(c); i++) {
+		bool e;
+		uint32_t id = core_member_get(c, i, &e);
+
+		if (e && id <= MAXN && !elig[id]) {
+			elig[id] = true;
+			k++;
+		}
+	}
+	if (k == 0)
+		return;
+	for (size_t r = 0; r < core_res_count(c) && r < NV; r++) {
+		struct core_res_view v;
+
+		core_res_get(c, r, &v);
+		owner[r] = v.owner;
+		prev[r] = v.prev;
+		if (v.owner && v.owner <= MAXN && elig[v.owner])
+			placeable++;
+		if (v.prev && v.prev <= MAXN && elig[v.prev])
+			before[v.prev]++;
+	}
+	{
+		unsigned cs[MAXN + 2], m = 0, fl = placeable / k, extra = placeable % k;
+
+		for (unsigned id = 1; id <= MAXN; id++)
+			if (elig[id])
+				cs[m++] = before[id];
+		for (unsigned a = 0; a < m; a++)
+			for (unsigned b = a + 1; b < m; b++)
+				if (cs[b] > cs[a]) {
+					unsigned t = cs[a];
+
+					cs[a] = cs[b];
+					cs[b] = t;
+				}
+		for (unsigned a = 0; a < m; a++) {
+			unsigned t = fl + (a < extra ? 1 : 0);
+
+			if (cs[a] > t)
+				need += cs[a] - t;
+		}
+	}
+	for (unsigned v = 0; v < nvips; v++)
+		if (prev[v] && prev[v] <= MAXN && elig[prev[v]] && owner[v] != prev[v])
+			moved++;
+	if (moved > need) {
+		fail("node %u: %u addresses moved off eligible holders, balance needs %u",
+		     s->nodeid, moved, need);
+		for (unsigned v = 0; v < nvips; v++)
+			fprintf(stderr, "   res %u: prev %u -> owner %u\n", v, prev[v], owner[v]);
+	}
+}
+
+static struct part *part_of(struct snode *s)
+{
+	return s->part >= 0 ? &parts[s->part] : NULL;
+}
+
+static void part_push(struct part *p, struct pev ev)
+{
+	if (p->qn >= QMAX) {
+		free(ev.buf);
+		return;
+	}
+	p->q[p->qn++] = ev;
+}
+
+static void send_now(struct snode *s, uint8_t *buf, size_t size)
+{
+	struct part *p = part_of(s);
+
+	if (p == NULL || !s->cs_up || !s->joined) {
+		free(buf);
+		return;
+	}
+	part_push(p, (struct pev){PEV_MSG, s->nodeid, s->pid, 0, buf, size});
+}
+
+static void daemon_stop(struct snode *s);
+
+static void run_actions(struct snode *s, struct core_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct core_action *x = &a->v[i];
+
+		switch (x->type) {
+		case CORE_ACT_SEND: {
+			uint8_t *b = x->u.send.buf;
+			size_t size = x->u.send.size;
+
+			x->u.send.buf = NULL;
+			x->type = CORE_ACT_TIMER;	/* ownership moved; keep clear() off it */
+			/* TRY_AGAIN: defer, FIFO per sender */
+			if ((s->ndef > 0 || chance(10)) && s->ndef < 64)
+				s->def[s->ndef++] = (struct deferred){b, size, now + rn(200)};
+			else
+				send_now(s, b, size);
+			break;
+		}
+		case CORE_ACT_ACQUIRE:
+		case CORE_ACT_RELEASE:
+			if (s->nex < NV * 4) {
+				s->ex[s->nex].type = x->type;
+				s->ex[s->nex].idx = x->u.idx;
+				s->nex++;
+			}
+			break;
+		case CORE_ACT_TIMER:
+			s->timer_at = x->u.at_ms;
+			break;
+		case CORE_ACT_READY:
+			break;
+		case CORE_ACT_REJOIN:
+			/* finalize (peers see PROCDOWN), then come back shortly */
+			if (s->joined) {
+				struct part *p = part_of(s);
+
+				if (p)
+					part_push(p, (struct pev){PEV_DOWN, s->nodeid, s->pid,
+								  CORE_REASON_PROCDOWN, NULL, 0});
+				s->joined = false;
+			}
+			s->rejoin_pending = true;
+			s->rejoin_at = now + 100;
+			break;
+		case CORE_ACT_LEAVE:
+			if (s->joined) {
+				struct part *p = part_of(s);
+
+				/* flush deferred sends first, as the adapter does */
+				for (size_t k = 0; k < s->ndef; k++)
+					send_now(s, s->def[k].buf, s->def[k].size);
+				s->ndef = 0;
+				if (p)
+					part_push(p, (struct pev){PEV_DOWN, s->nodeid, s->pid,
+								  CORE_REASON_LEAVE, NULL, 0});
+			}
+			break;
+		case CORE_ACT_EXIT:
+			vlog("  node %u exits\n", s->nodeid);
+			/* a process that exits while joined shows as PROCDOWN */
+			if (s->joined && s->cs_up && part_of(s))
+				part_push(part_of(s), (struct pev){PEV_DOWN, s->nodeid, s->pid,
+								   CORE_REASON_PROCDOWN, NULL, 0});
+			daemon_stop(s);
+			return;
+		}
+	}
+}
+
+static unsigned quorum_need(void);
+
+/* One stream per node: notifications arrive in order, possibly late. */
+static void queue_quorum(struct snode *s, struct core_ring ring, bool quorate, uint64_t due)
+{
+	if (s->nq > 0 && s->qev[s->nq - 1].due > due)
+		due = s->qev[s->nq - 1].due;
+	if (s->nq == 8) {
+		memmove(&s->qev[0], &s->qev[1], 7 * sizeof(s->qev[0]));
+		s->nq--;
+	}
+	s->qev[s->nq].ring = ring;
+	s->qev[s->nq].quorate = quorate;
+	s->qev[s->nq].due = due;
+	s->nq++;
+}
+
+/* quorum_trackstart(CS_TRACK_CURRENT): the current state on (re)connect */
+static void queue_current_quorum(struct snode *s)
+{
+	unsigned cnt = 0;
+
+	if (!s->cs_up || s->part < 0)
+		return;
+	for (unsigned k = 0; k < nn; k++)
+		if (nodes[k].cs_up && nodes[k].part == s->part)
+			cnt++;
+	queue_quorum(s, parts[s->part].ring, cnt >= quorum_need(), now + rn(100));
+}
+
+static void daemon_start(struct snode *s)
+{
+	struct core_config cfg = {
+		.nodeid = s->nodeid,
+		.pid = ++next_pid,
+		.incarnation = rnd() | 1,
+		.n_vips = nvips,
+		.vips = vips,
+		.failback = CORE_FAILBACK_AUTO,
+		.round_timeout_ms = ROUND_TIMEOUT_MS,
+		.restart_grace_ms = GRACE_MS,
+		.shutdown_timeout_ms = 5000,
+	};
+	struct core_event ev = {.type = CORE_EV_ADOPT};
+
+	if (core_new(&cfg, &s->core) < 0) {
+		fail("core_new");
+		return;
+	}
+	s->pid = cfg.pid;
+	s->d_up = true;
+	s->last_digest = 0;
+	s->hung = false;
+	s->shutting = false;
+	s->nseen = 0;
+	s->nex = 0;
+	s->ndef = 0;
+	s->timer_at = 0;
+	s->rejoin_pending = false;
+	/* adopt what the kernel still has, before joining */
+	for (unsigned i = 0; i < nvips; i++) {
+		if (s->held[i]) {
+			s->expire[i] = 0;
+			ev.u.res.idx = i;
+			step_core(s, &ev);
+		}
+	}
+	if (s->cs_up) {
+		struct part *p = part_of(s);
+
+		if (s->ghost && p) {
+			part_push(p, (struct pev){PEV_DOWN, s->nodeid, s->ghost_pid,
+						  CORE_REASON_PROCDOWN, NULL, 0});
+			s->ghost = false;
+		}
+		if (p) {
+			part_push(p, (struct pev){PEV_JOIN, s->nodeid, s->pid, CORE_REASON_JOIN,
+						  NULL, 0});
+			s->joined = true;
+		}
+	}
+	if (!s->cs_up) {
+		/* no corosync: the adapter reports the loss and keeps retrying */
+		struct core_event lost = {.type = CORE_EV_CLUSTER_LOST};
+
+		step_core(s, &lost);
+		s->rejoin_pending = true;
+		s->rejoin_at = now + 100;
+	}
+	queue_current_quorum(s);
+	vlog("  node %u daemon start pid %u\n", s->nodeid, s->pid);
+}
+
+static void daemon_stop(struct snode *s)
+{
+	core_free(s->core);
+	s->core = NULL;
+	s->d_up = false;
+	s->joined = false;
+	for (size_t k = 0; k < s->ndef; k++)
+		free(s->def[k].buf);
+	s->ndef = 0;
+	s->nex = 0;
+	s->nq = 0;
+	for (unsigned i = 0; i < nvips; i++)
+		if (s->held[i])
+			s->expire[i] = now + LIFETIME_MS;
+}
+
+/* ---- CPG delivery ---- */
+
+static int memcmp_member(const void *a, const void *b)
+{
+	const struct core_member *x = a, *y = b;
+
+	if (x->nodeid != y->nodeid)
+		return x->nodeid < y->nodeid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static bool has_member(const struct core_member *v, size_t n, uint32_t nodeid, uint32_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].nodeid == nodeid && v[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* Deliver a confchg with p->mem to daemon s, computing its left/joined. */
+static void give_confchg(struct snode *s, struct part *p, uint32_t reason_left,
+			 uint32_t reason_joined)
+{
+	struct core_member left[MAXN * 2], joined[MAXN * 2];
+	size_t nl = 0, nj = 0;
+	struct core_event ev = {.type = CORE_EV_CONFCHG};
+
+	for (size_t i = 0; i < s->nseen; i++)
+		if (!has_member(p->mem, p->nmem, s->seen[i].nodeid, s->seen[i].pid)) {
+			left[nl] = s->seen[i];
+			left[nl++].reason = reason_left;
+		}
+	for (size_t i = 0; i < p->nmem; i++)
+		if (!has_member(s->seen, s->nseen, p->mem[i].nodeid, p->mem[i].pid)) {
+			joined[nj] = p->mem[i];
+			joined[nj++].reason = reason_joined;
+		}
+	memcpy(s->seen, p->mem, p->nmem * sizeof(p->mem[0]));
+	s->nseen = p->nmem;
+	ev.u.confchg.members = p->mem;
+	ev.u.confchg.n_members = p->nmem;
+	ev.u.confchg.left = left;
+	ev.u.confchg.n_left = nl;
+	ev.u.confchg.joined = joined;
+	ev.u.confchg.n_joined = nj;
+	step_core(s, &ev);
+}
+
+static void give_totem(struct snode *s, struct part *p)
+{
+	uint32_t ids[MAXN];
+	size_t n = 0;
+	struct core_event ev = {.type = CORE_EV_TOTEM};
+
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].cs_up && nodes[i].part == (int)(p - parts))
+			ids[n++] = nodes[i].nodeid;
+	ev.u.totem.ring = p->ring;
+	ev.u.totem.nodeids = ids;
+	ev.u.totem.n_nodeids = n;
+	step_core(s, &ev);
+}
+
+static bool receives(struct snode *s, struct part *p)
+{
+	return s->d_up && !s->hung && s->joined && s->cs_up && s->part == (int)(p - parts);
+}
+
+/* Deliver the head event of partition p. */
+static void part_deliver_one(struct part *p)
+{
+	struct pev ev = p->q[0];
+
+	memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
+	p->qn--;
+	if (ev.type == PEV_MSG) {
+		struct core_event ce = {.type = CORE_EV_DELIVER};
+
+		if (!has_member(p->mem, p->nmem, ev.nodeid, ev.pid)) {
+			free(ev.buf);	/* corosync drops non-members' messages */
+			return;
+		}
+		ce.u.deliver.nodeid = ev.nodeid;
+		ce.u.deliver.pid = ev.pid;
+		ce.u.deliver.buf = ev.buf;
+		ce.u.deliver.size = ev.size;
+		for (unsigned i = 0; i < nn; i++)
+			if (receives(&nodes[i], p) && !(nodes[i].nodeid == ev.nodeid &&
+							nodes[i].pid != ev.pid && false))
+				step_core(&nodes[i], &ce);
+		free(ev.buf);
+		return;
+	}
+	if (ev.type == PEV_JOIN) {
+		if (has_member(p->mem, p->nmem, ev.nodeid, ev.pid))
+			return;
+		p->mem[p->nmem++] = (struct core_member){ev.nodeid, ev.pid, 0};
+		qsort(p->mem, p->nmem, sizeof(p->mem[0]), memcmp_member);
+	} else {
+		size_t w = 0;
+
+		for (size_t i = 0; i < p->nmem; i++)
+			if (!(p->mem[i].nodeid == ev.nodeid && p->mem[i].pid == ev.pid))
+				p->mem[w++] = p->mem[i];
+		if (w == p->nmem)
+			return;
+		p->nmem = w;
+	}
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+
+		if (!receives(s, p)) {
+			/* the leaver gets its own leave confchg */
+			if (ev.type == PEV_DOWN && s->d_up && !s->hung && s->nodeid == ev.nodeid &&
+			    s->pid == ev.pid && ev.reason == CORE_REASON_LEAVE) {
+				s->joined = false;
+				give_confchg(s, p, ev.reason, CORE_REASON_JOIN);
+			}
+			continue;
+		}
+		give_confchg(s, p, ev.reason, CORE_REASON_JOIN);
+		if (ev.type == PEV_JOIN && s->nodeid == ev.nodeid && s->pid == ev.pid)
+			give_totem(s, p);	/* CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF */
+	}
+}
+
+/* ---- ring changes ---- */
+
+static unsigned quorum_need(void)
+{
+	return nn / 2 + 1;
+}
+
+static void recompute_partitions(void)
+{
+	int newpart[MAXN];
+		uint64_t maxseq = 0;
+
+	for (unsigned i = 0; i < nn; i++)
+		newpart[i] = nodes[i].cs_up ? nodes[i].grp : -1;
+	for (unsigned g = 0; g < MAXN; g++)
+		if (parts[g].used && parts[g].ring.seq > maxseq)
+			maxseq = parts[g].ring.seq;
+
+	/* In-flight events of the old partitions: delivered before the change
+	 * (to the old members), carried over to the sender's new partition and
+	 * delivered after the new confchg, or dropped when the sender is gone. */
+	static struct pev carry[QMAX];
+	static int carry_to[QMAX];
+	size_t nc = 0;
+
+	for (unsigned g = 0; g < MAXN; g++) {
+		struct part *p = &parts[g];
+		bool before = chance(50);
+
+		if (!p->used)
+			continue;
+		while (p->qn > 0) {
+			struct pev *e = &p->q[0];
+			int sp = -1;
+
+			for (unsigned i = 0; i < nn; i++)
+				if (nodes[i].nodeid == e->nodeid)
+					sp = newpart[i];
+			if (before || sp < 0 || e->type != PEV_MSG || nc >= QMAX) {
+				if (before || chance(80)) {
+					part_deliver_one(p);
+				} else {
+					free(e->buf);
+					memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
+					p->qn--;
+				}
+			} else {
+				carry_to[nc] = sp;
+				carry[nc++] = *e;
+				memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
+				p->qn--;
+			}
+		}
+	}
+
+	for (unsigned g = 0; g < MAXN; g++) {
+		struct part *p = &parts[g];
+		unsigned cnt = 0;
+		uint32_t low = UINT32_MAX;
+
+		memset(p, 0, sizeof(*p));
+		for (unsigned i = 0; i < nn; i++)
+			if (newpart[i] == (int)g) {
+				cnt++;
+				if (nodes[i].nodeid < low)
+					low = nodes[i].nodeid;
+			}
+		if (cnt == 0)
+			continue;
+		p->used = true;
+		p->ring.nodeid = low;
+		p->ring.seq = maxseq + 4;
+		for (unsigned i = 0; i < nn; i++) {
+			struct snode *s = &nodes[i];
+
+			if (newpart[i] != (int)g)
+				continue;
+			s->part = (int)g;
+			if ((s->d_up && s->joined) || s->ghost)
+				p->mem[p->nmem++] = (struct core_member){
+					s->nodeid, s->ghost && !(s->d_up && s->joined) ? s->ghost_pid
+										    : s->pid, 0};
+		}
+		qsort(p->mem, p->nmem, sizeof(p->mem[0]), memcmp_member);
+	}
+	/* carried messages come after the new confchgs, in their old order;
+	 * the sender must be a member there for corosync to deliver them */
+
+	/* Per node: classic confchg(s), then totem; quorum on its own stream. */
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+		struct part *p;
+		bool quorate;
+		unsigned cnt = 0;
+
+		if (!s->cs_up) {
+			s->part = -1;
+			continue;
+		}
+		p = &parts[s->part];
+		for (unsigned k = 0; k < nn; k++)
+			if (nodes[k].cs_up && nodes[k].part == s->part)
+				cnt++;
+		quorate = cnt >= quorum_need();
+		if (s->d_up) {
+			if (s->nq == 0 && chance(50)) {
+				struct core_event qe = {.type = CORE_EV_QUORUM};
+
+				qe.u.quorum.ring = p->ring;
+				qe.u.quorum.quorate = quorate;
+				step_core(s, &qe);	/* before the CPG events */
+			} else {
+				queue_quorum(s, p->ring, quorate, now + rn(300));
+			}
+		}
+		if (!receives(s, p))
+			continue;
+		if (chance(30)) {
+			/* a change that loses and gains: left first, then joined */
+			struct part tmp = *p;
+			size_t w = 0;
+
+			for (size_t k = 0; k < p->nmem; k++)
+				if (has_member(s->seen, s->nseen, p->mem[k].nodeid, p->mem[k].pid))
+					tmp.mem[w++] = p->mem[k];
+			tmp.nmem = w;
+			if (w != s->nseen && w != p->nmem && has_member(tmp.mem, w, s->nodeid, s->pid))
+				give_confchg(s, &tmp, CORE_REASON_NODEDOWN, CORE_REASON_NODEUP);
+		}
+		give_confchg(s, p, CORE_REASON_NODEDOWN, CORE_REASON_NODEUP);
+		give_totem(s, p);
+	}
+	for (size_t k = 0; k < nc; k++) {
+		if (carry_to[k] >= 0 && parts[carry_to[k]].used)
+			part_push(&parts[carry_to[k]], carry[k]);
+		else
+			free(carry[k].buf);
+	}
+}
+
+/* ---- faults ---- */
+
+static void fault(void)
+{
+	unsigned i = rn(nn);
+	struct snode *s = &nodes[i];
+
+	switch (rn(11)) {
+	case 0:	/* daemon crash, maybe leaving a ghost */
+		if (!s->d_up)
+			break;
+		vlog("fault: kill daemon %u\n", s->nodeid);
+		if (s->joined && s->cs_up) {
+			if (chance(15)) {
+				s->ghost = true;
+				s->ghost_pid = s->pid;
+			} else if (part_of(s)) {
+				part_push(part_of(s), (struct pev){PEV_DOWN, s->nodeid, s->pid,
+								   CORE_REASON_PROCDOWN, NULL, 0});
+			}
+		}
+		daemon_stop(s);
+		break;
+	case 1:
+	case 2:	/* daemon (re)start */
+		if (s->d_up)
+			break;
+		vlog("fault: start daemon %u\n", s->nodeid);
+		daemon_start(s);
+		break;
+	case 3:	/* node crash */
+		if (!s->cs_up)
+			break;
+		vlog("fault: node %u crash\n", s->nodeid);
+		if (s->d_up)
+			daemon_stop(s);
+		memset(s->held, 0, sizeof(s->held));
+		s->cs_up = false;
+		s->ghost = false;
+		recompute_partitions();
+		break;
+	case 4:	/* node boot */
+		if (s->cs_up)
+			break;
+		vlog("fault: node %u boots\n", s->nodeid);
+		s->cs_up = true;
+		recompute_partitions();
+		if (!s->d_up)
+			daemon_start(s);
+		break;
+	case 5:	/* partition */
+		vlog("fault: partition\n");
+		for (unsigned k = 0; k < nn; k++)
+			nodes[k].grp = (int)rn(2);
+		recompute_partitions();
+		break;
+	case 6:	/* isolate one node */
+		vlog("fault: isolate %u\n", s->nodeid);
+		for (unsigned k = 0; k < nn; k++)
+			nodes[k].grp = 0;
+		s->grp = 1;
+		recompute_partitions();
+		break;
+	case 7:
+	case 8:	/* heal */
+		vlog("fault: heal\n");
+		for (unsigned k = 0; k < nn; k++)
+			nodes[k].grp = 0;
+		recompute_partitions();
+		break;
+	case 9:	/* corosync dies under a live daemon */
+		if (!s->cs_up || !s->d_up)
+			break;
+		vlog("fault: corosync %u dies\n", s->nodeid);
+		s->cs_up = false;
+		s->joined = false;
+		s->ghost = false;
+		recompute_partitions();
+		{
+			struct core_event ev = {.type = CORE_EV_CLUSTER_LOST};
+
+			step_core(s, &ev);
+		}
+		break;
+	case 10: /* graceful shutdown, or corosync restart under a live daemon */
+		if (s->d_up && s->joined && !s->shutting && chance(50)) {
+			struct core_event ev = {.type = CORE_EV_SHUTDOWN};
+
+			vlog("fault: shutdown %u\n", s->nodeid);
+			s->shutting = true;
+			step_core(s, &ev);
+		} else if (!s->cs_up && s->d_up) {
+			vlog("fault: corosync %u restarts\n", s->nodeid);
+			s->cs_up = true;
+			recompute_partitions();
+			s->rejoin_pending = true;
+			s->rejoin_at = now + 100;
+		}
+		break;
+	}
+}
+
+/* ---- local events ---- */
+
+static bool local_work(struct snode *s)
+{
+	bool did = false;
+
+	if (!s->d_up || s->hung)
+		return false;
+	if (s->nex > 0) {
+		struct core_event ev;
+		int t = s->ex[0].type;
+		size_t idx = s->ex[0].idx;
+
+		memmove(&s->ex[0], &s->ex[1], (s->nex - 1) * sizeof(s->ex[0]));
+		s->nex--;
+		memset(&ev, 0, sizeof(ev));
+		ev.u.res.idx = idx;
+		if (t == CORE_ACT_ACQUIRE) {
+			s->held[idx] = true;
+			s->expire[idx] = 0;
+			ev.type = CORE_EV_ACQUIRED;
+		} else {
+			s->held[idx] = false;
+			ev.type = CORE_EV_RELEASED;
+		}
+		step_core(s, &ev);
+		did = true;
+	}
+	if (s->nq > 0 && s->qev[0].due <= now) {
+		struct core_event qe = {.type = CORE_EV_QUORUM};
+
+		qe.u.quorum.ring = s->qev[0].ring;
+		qe.u.quorum.quorate = s->qev[0].quorate;
+		memmove(&s->qev[0], &s->qev[1], (s->nq - 1) * sizeof(s->qev[0]));
+		s->nq--;
+		step_core(s, &qe);
+		did = true;
+	}
+	while (s->ndef > 0 && s->def[0].due <= now) {
+		send_now(s, s->def[0].buf, s->def[0].size);
+		memmove(&s->def[0], &s->def[1], (s->ndef - 1) * sizeof(s->def[0]));
+		s->ndef--;
+		did = true;
+	}
+	if (s->timer_at && s->timer_at <= now) {
+		struct core_event te = {.type = CORE_EV_TICK};
+
+		s->timer_at = 0;
+		step_core(s, &te);
+		did = true;
+	}
+	if (s->rejoin_pending && s->rejoin_at <= now && s->cs_up && s->part >= 0) {
+		s->rejoin_pending = false;
+		s->nseen = 0;
+		if (s->ghost) {
+			part_push(part_of(s), (struct pev){PEV_DOWN, s->nodeid, s->ghost_pid,
+							   CORE_REASON_PROCDOWN, NULL, 0});
+			s->ghost = false;
+		}
+		part_push(part_of(s), (struct pev){PEV_JOIN, s->nodeid, s->pid, CORE_REASON_JOIN,
+						   NULL, 0});
+		s->joined = true;
+		queue_current_quorum(s);
+		did = true;
+	}
+	return did;
+}
+
+static void kernel_expire(void)
+{
+	for (unsigned i = 0; i < nn; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v] && nodes[i].expire[v] && nodes[i].expire[v] <= now) {
+				nodes[i].held[v] = false;
+				nodes[i].expire[v] = 0;
+			}
+}
+
+/* ---- invariants ---- */
+
+static void check_agreement(void)
+{
+	for (unsigned g = 0; g < MAXN; g++) {
+		uint64_t tok = 0, dig = 0;
+		uint32_t who = 0;
+
+		if (!parts[g].used)
+			continue;
+		for (unsigned i = 0; i < nn; i++) {
+			struct snode *s = &nodes[i];
+
+			if (!receives(s, &parts[g]) || !core_round_complete(s->core))
+				continue;
+			if (core_token(s->core) != tok) {
+				if (tok == 0) {
+					tok = core_token(s->core);
+					dig = core_digest(s->core);
+					who = s->nodeid;
+				}
+				continue;
+			}
+			if (core_digest(s->core) != dig)
+				fail("nodes %u and %u disagree in view %016" PRIx64, who, s->nodeid,
+				     tok);
+		}
+	}
+}
+
+static bool prev_valid;
+
+static void dump_nodes(void)
+{
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+		unsigned h = 0;
+
+		for (unsigned v = 0; v < nvips; v++)
+			h += s->held[v];
+		fprintf(stderr, "  node %u cs=%d d=%d joined=%d part=%d ghost=%d held=%u", s->nodeid,
+			s->cs_up, s->d_up, s->joined, s->part, s->ghost, h);
+		if (s->d_up && s->core)
+			fprintf(stderr, " round=%d quorate=%d members=%zu res=%zu tok=%016" PRIx64
+				" dig=%016" PRIx64, core_round_complete(s->core),
+				core_quorate(s->core), core_member_count(s->core),
+				core_res_count(s->core), core_token(s->core), core_digest(s->core));
+		fprintf(stderr, "\n");
+		if (s->d_up && s->core && verbose)
+			for (size_t r = 0; r < core_res_count(s->core); r++) {
+				struct core_res_view v;
+
+				core_res_get(s->core, r, &v);
+				fprintf(stderr, "    res %zu owner %u from %u prev %u held-here %d\n", r,
+					v.owner, v.from, v.prev, r < NV ? s->held[r] : 0);
+			}
+	}
+}
+
+static void check_settled(bool expect_balance)
+{
+	int nfail0 = failures;
+
+	unsigned holders[NV] = {0};
+	int qpart = -1;
+	unsigned cnt[MAXN + 1] = {0};
+
+	check_agreement();
+	for (unsigned g = 0; g < MAXN; g++) {
+		unsigned c = 0;
+
+		for (unsigned i = 0; i < nn; i++)
+			if (parts[g].used && nodes[i].cs_up && nodes[i].part == (int)g)
+				c++;
+		if (parts[g].used && c >= quorum_need())
+			qpart = (int)g;
+	}
+	for (unsigned i = 0; i < nn; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v])
+				holders[v]++;
+	for (unsigned v = 0; v < nvips; v++)
+		if (holders[v] > 1)
+			fail("address %u held by %u nodes after settling", v, holders[v]);
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+		bool inq = s->cs_up && s->part != qpart;
+
+		for (unsigned v = 0; inq && v < nvips; v++)
+			if (s->held[v] && s->d_up)
+				fail("inquorate node %u holds address %u", s->nodeid, v);
+	}
+	if (qpart < 0)
+		return;
+	/* live members of the quorate partition */
+	{
+		unsigned live = 0;
+		struct snode *ref = NULL;
+
+		for (unsigned i = 0; i < nn; i++) {
+			struct snode *s = &nodes[i];
+
+			if (receives(s, &parts[qpart]) && !s->shutting) {
+				live++;
+				if (!core_round_complete(s->core))
+					fail("node %u has no completed round after settling", s->nodeid);
+				else
+					ref = s;
+			}
+		}
+		if (live == 0 || ref == NULL)
+			return;
+		for (unsigned v = 0; v < nvips; v++) {
+			if (holders[v] != 1)
+				fail("address %u held by %u nodes; a quorate partition can host it",
+				     v, holders[v]);
+		}
+		for (size_t r = 0; r < core_res_count(ref->core); r++) {
+			struct core_res_view rv;
+
+			core_res_get(ref->core, r, &rv);
+			if (rv.owner <= MAXN)
+				cnt[rv.owner]++;
+		}
+		if (expect_balance) {
+			unsigned lo = NV + 1, hi = 0, k = 0;
+
+			for (unsigned i = 0; i < nn; i++) {
+				struct snode *s = &nodes[i];
+
+				if (!receives(s, &parts[qpart]) || s->shutting)
+					continue;
+				k++;
+				if (cnt[s->nodeid] < lo)
+					lo = cnt[s->nodeid];
+				if (cnt[s->nodeid] > hi)
+					hi = cnt[s->nodeid];
+			}
+			if (k > 0 && hi > lo + 1)
+				fail("unbalanced after settling: min %u max %u", lo, hi);
+		}
+		prev_valid = true;
+	}
+	if (failures != nfail0)
+		dump_nodes();
+}
+
+/* ---- driver ---- */
+
+static void quiesce(uint64_t span_ms)
+{
+	uint64_t end = now + span_ms;
+
+	for (int guard = 0; guard < 200000; guard++) {
+		bool did = false;
+
+		for (unsigned g = 0; g < MAXN; g++)
+			while (parts[g].used && parts[g].qn > 0) {
+				part_deliver_one(&parts[g]);
+				did = true;
+				check_agreement();
+			}
+		for (unsigned i = 0; i < nn; i++)
+			while (local_work(&nodes[i]))
+				did = true;
+		kernel_expire();
+		if (!did) {
+			if (now >= end)
+				return;
+			now += 50;
+		}
+		steps_total++;
+	}
+	fail("did not quiesce");
+}
+
+static void run_schedule(uint64_t seed, unsigned steps)
+{
+	cur_seed = seed;
+	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+	now = 1000;
+	nn = 3 + rn(3);
+	nvips = 6 + rn(NV - 5);
+	prev_valid = false;
+	memset(parts, 0, sizeof(parts));
+	memset(nodes, 0, sizeof(nodes));
+	for (unsigned v = 0; v < nvips; v++) {
+		vips[v].addr.family = 4;
+		vips[v].addr.prefix = 24;
+		vips[v].addr.bytes[0] = 10;
+		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
+		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
+	}
+	for (unsigned i = 0; i < nn; i++) {
+		nodes[i].nodeid = i + 1;
+		nodes[i].cs_up = true;
+		nodes[i].part = -1;
+	}
+	recompute_partitions();
+	for (unsigned i = 0; i < nn; i++)
+		daemon_start(&nodes[i]);
+	quiesce(ROUND_TIMEOUT_MS * 3);
+	check_settled(true);
+
+	for (unsigned st = 0; st < steps && failures == 0; st++) {
+		unsigned r = rn(100);
+
+		if (r < 8) {
+			fault();
+		} else if (r < 60) {
+			unsigned g = rn(MAXN);
+
+			if (parts[g].used && parts[g].qn > 0)
+				part_deliver_one(&parts[g]);
+		} else if (r < 85) {
+			local_work(&nodes[rn(nn)]);
+		} else {
+			now += 10 + rn(400);
+			kernel_expire();
+		}
+		check_agreement();
+		steps_total++;
+		if (st % 60 == 59) {
+			/* settle: faults stop, everything runs out */
+			for (unsigned i = 0; i < nn; i++) {
+				nodes[i].grp = 0;
+			}
+			recompute_partitions();
+			for (unsigned i = 0; i < nn; i++) {
+				if (!nodes[i].cs_up) {
+					nodes[i].cs_up = true;
+					recompute_partitions();
+					if (nodes[i].d_up) {
+						nodes[i].rejoin_pending = true;
+						nodes[i].rejoin_at = now;
+					}
+				}
+				if (!nodes[i].d_up)
+					daemon_start(&nodes[i]);
+			}
+			quiesce(GRACE_MS * 3);
+			check_settled(true);
+		}
+	}
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up)
+			daemon_stop(&nodes[i]);
+	for (unsigned g = 0; g < MAXN; g++)
+		for (size_t k = 0; k < parts[g].qn; k++)
+			free(parts[g].q[k].buf);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = 2000;
+	uint64_t first = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			first = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = true;
+	}
+	qb_log_init("sim", LOG_USER, LOG_INFO);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
+	if (verbose) {
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+				  LOG_INFO);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	for (unsigned long k = 0; k < n; k++) {
+		run_schedule(first + k, 240);
+		if (failures) {
+			printf("sim seeds=%lu steps=%lu violations=%d\n", k + 1, steps_total, failures);
+			printf("replay: %s -s %" PRIu64 " -n 1 -v\n", argv[0], first + k);
+			return 1;
+		}
+	}
+	printf("sim seeds=%lu steps=%lu violations=0\n", n, steps_total);
+	return 0;
+}
