@@ -1,1 +1,535 @@
-int main(void) { return 0; }
+/*
+ * chorusd: options, logging, and the wiring of one qb_loop.
+ *
+ * Sources, in the order they are set up:
+ *   config -> logging -> pid lock -> VIP executor (netlink) -> scan of what
+ *   this node still holds -> corosync adapter -> core (needs the nodeid) ->
+ *   adopt what is held -> join.
+ * Each core_step() returns actions; this file carries them out: sends go to
+ * the adapter's queue, acquisitions and releases to the executor (a netlink
+ * round trip, microseconds), and the executor's results go back into the
+ * core as events, batched so one RELEASED covers a whole burst.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <qb/qbdefs.h>
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+#include <qb/qbutil.h>
+
+#include "cluster.h"
+#include "conf.h"
+#include "core/state.h"
+#include "vip.h"
+
+/* Exit codes, one enum (corosync COROSYNC_DONE_*). */
+enum chorusd_exit {
+	CHORUSD_OK = 0,
+	CHORUSD_ERR_USAGE = 64,
+	CHORUSD_ERR_CONFIG = 78,
+	CHORUSD_ERR_RUNNING = 75,
+	CHORUSD_ERR_INIT = 70,
+};
+
+struct result {
+	enum core_ev_type type;
+	size_t idx;
+	int err;
+};
+
+struct chorusd {
+	qb_loop_t *loop;
+	struct chorus_conf *conf;
+	struct core *core;
+	struct cluster *cl;
+	struct vip_exec *vx;
+	struct vip_local *vl;
+	bool *held;
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+	qb_loop_timer_handle connect_timer;
+	struct result *res;	/* executor results waiting to go back in */
+	size_t n_res;
+	bool stepping;
+	bool exiting;
+	bool shutdown_requested;
+	int pid_fd;
+	uint64_t incarnation;
+};
+
+static uint64_t mono_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
+
+static void feed(struct chorusd *d, struct core_event *ev);
+
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+static void timer_cb(void *data)
+{
+	struct chorusd *d = data;
+	struct core_event ev = {.type = CORE_EV_TICK};
+
+	d->timer_armed = false;
+	feed(d, &ev);
+}
+
+static void arm_timer(struct chorusd *d, uint64_t at_ms)
+{
+	uint64_t now = mono_ms();
+	uint64_t delay = at_ms > now ? at_ms - now : 0;
+
+	if (d->timer_armed)
+		qb_loop_timer_del(d->loop, d->timer);
+	d->timer_armed = qb_loop_timer_add(d->loop, QB_LOOP_HIGH,
+					   delay * QB_TIME_NS_IN_MSEC + 1, d, timer_cb,
+					   &d->timer) == 0;
+}
+
+static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int err)
+{
+	struct result *v = realloc(d->res, (d->n_res + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		qb_log(LOG_CRIT, "out of memory");
+		exit(CHORUSD_ERR_INIT);
+	}
+	d->res = v;
+	d->res[d->n_res++] = (struct result){t, idx, err};
+}
+
+static void do_exit(struct chorusd *d)
+{
+	d->exiting = true;
+	qb_loop_stop(d->loop);
+}
+
+static void run_actions(struct chorusd *d, struct core_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct core_action *x = &a->v[i];
+		int rc;
+
+		switch (x->type) {
+		case CORE_ACT_SEND:
+			rc = cluster_send(d->cl, x->u.send.buf, x->u.send.size);
+			if (rc < 0 && rc != -ENOTCONN)
+				qb_log(LOG_ERR, "cannot queue message " QB_XS " rc=%d", rc);
+			break;
+		case CORE_ACT_ACQUIRE:
+			rc = vip_exec_acquire(d->vx, x->u.idx);
+			push_result(d, CORE_EV_ACQUIRED, x->u.idx, rc);
+			break;
+		case CORE_ACT_RELEASE:
+			rc = vip_exec_release(d->vx, x->u.idx);
+			push_result(d, CORE_EV_RELEASED, x->u.idx, rc);
+			break;
+		case CORE_ACT_TIMER:
+			arm_timer(d, x->u.at_ms);
+			break;
+		case CORE_ACT_READY:
+			qb_log(LOG_NOTICE, "first round complete: ready");
+			sd_notify_ready();
+			break;
+		case CORE_ACT_REJOIN:
+			cluster_rejoin(d->cl);
+			break;
+		case CORE_ACT_LEAVE:
+			cluster_leave(d->cl);
+			break;
+		case CORE_ACT_EXIT:
+			do_exit(d);
+			break;
+		}
+	}
+}
+
+/* Step the core and carry out what it says, until nothing is left.  Events
+ * raised while stepping (executor results) are fed right after, so the core
+ * never re-enters itself. */
+static void feed(struct chorusd *d, struct core_event *ev)
+{
+	struct core_actions a;
+
+	if (d->core == NULL || d->exiting)
+		return;
+	core_actions_init(&a);
+	ev->now_ms = mono_ms();
+	if (core_step(d->core, ev, &a) < 0) {
+		qb_log(LOG_CRIT, "core ran out of memory");
+		exit(CHORUSD_ERR_INIT);
+	}
+	if (d->stepping) {
+		/* re-entered from a callback run by an action: carry out its
+		 * actions; executor results join the outer loop's batch */
+		run_actions(d, &a);
+		core_actions_release(&a);
+		return;
+	}
+	d->stepping = true;
+	run_actions(d, &a);
+	core_actions_clear(&a);
+	while (d->n_res > 0 && !d->exiting) {
+		struct result *r = d->res;
+		size_t n = d->n_res;
+
+		d->res = NULL;
+		d->n_res = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct core_event re = {.type = r[i].type};
+
+			re.u.res.idx = r[i].idx;
+			re.u.res.err = r[i].err;
+			re.u.res.more = i + 1 < n;
+			re.now_ms = mono_ms();
+			if (core_step(d->core, &re, &a) < 0)
+				exit(CHORUSD_ERR_INIT);
+			run_actions(d, &a);
+			core_actions_clear(&a);
+		}
+		free(r);
+	}
+	d->stepping = false;
+	core_actions_release(&a);
+}
+
+static void cluster_event(void *ud, struct core_event *ev)
+{
+	feed(ud, ev);
+}
+
+static void vip_event(void *ud, size_t idx, bool readded, int err)
+{
+	struct chorusd *d = ud;
+
+	if (err == -ETIMEDOUT) {
+		struct core_event ev = {.type = CORE_EV_LOST};
+
+		ev.u.res.idx = idx;
+		feed(d, &ev);
+	}
+	(void)readded;
+}
+
+/* ---- start-up ---- */
+
+static int core_start(struct chorusd *d)
+{
+	struct vip_def *defs = NULL;
+	struct core_config cc = {0};
+	int rc;
+
+	if (d->conf->n_vips) {
+		defs = calloc(d->conf->n_vips, sizeof(*defs));
+		if (defs == NULL)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->conf->n_vips; i++) {
+		defs[i].addr = d->conf->vips[i].addr;
+		snprintf(defs[i].pool, sizeof(defs[i].pool), "%s", d->conf->vips[i].pool);
+	}
+	cc.nodeid = cluster_nodeid(d->cl);
+	cc.pid = (uint32_t)getpid();
+	cc.incarnation = d->incarnation;
+	cc.n_vips = d->conf->n_vips;
+	cc.vips = defs;
+	cc.failback = d->conf->failback == CONF_FAILBACK_MANUAL ? CORE_FAILBACK_MANUAL
+		      : d->conf->failback == CONF_FAILBACK_DELAY ? CORE_FAILBACK_DELAY
+								 : CORE_FAILBACK_AUTO;
+	cc.failback_delay_ms = d->conf->failback_delay_ms;
+	cc.round_timeout_ms = d->conf->round_timeout_ms;
+	cc.restart_grace_ms = d->conf->restart_grace_ms;
+	cc.shutdown_timeout_ms = d->conf->shutdown_timeout_ms;
+	{
+		const char *pin = getenv("CHORUS_PROTO_MAX");	/* test hook: pin the wire version */
+
+		if (pin != NULL)
+			cc.proto_max = (uint16_t)atoi(pin);
+	}
+	rc = core_new(&cc, &d->core);
+	free(defs);
+	if (rc < 0)
+		return rc;
+	/* Adopt what a previous instance left, so an in-place restart moves
+	 * nothing; the peers kept it accounted to us for the restart grace. */
+	for (size_t i = 0; i < d->conf->n_vips; i++) {
+		if (d->held[i]) {
+			struct core_event ev = {.type = CORE_EV_ADOPT};
+			char a[CHORUS_ADDR_STRLEN];
+
+			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
+			qb_log(LOG_NOTICE, "adopting %s, still on %s", a, d->conf->vips[i].ifname);
+			ev.u.res.idx = i;
+			feed(d, &ev);
+		}
+	}
+	if (d->shutdown_requested) {
+		struct core_event ev = {.type = CORE_EV_SHUTDOWN};
+
+		feed(d, &ev);
+	}
+	return 0;
+}
+
+static void connect_cb(void *data)
+{
+	struct chorusd *d = data;
+
+	if (cluster_connect(d->cl) < 0) {
+		qb_loop_timer_add(d->loop, QB_LOOP_MED, 1000 * QB_TIME_NS_IN_MSEC, d, connect_cb,
+				  &d->connect_timer);
+		return;
+	}
+	if (d->core == NULL && core_start(d) < 0) {
+		qb_log(LOG_CRIT, "cannot start the core");
+		do_exit(d);
+		return;
+	}
+	cluster_join(d->cl);
+}
+
+static int32_t sig_term(int32_t sig, void *data)
+{
+	struct chorusd *d = data;
+	struct core_event ev = {.type = CORE_EV_SHUTDOWN};
+
+	if (d->shutdown_requested) {
+		qb_log(LOG_WARNING, "second signal: releasing everything and exiting now");
+		vip_exec_release_all(d->vx);
+		do_exit(d);
+		return 0;
+	}
+	qb_log(LOG_NOTICE, "signal %d: handing over and shutting down", sig);
+	d->shutdown_requested = true;
+	if (d->core == NULL) {
+		do_exit(d);
+		return 0;
+	}
+	feed(d, &ev);
+	return 0;
+}
+
+static void log_setup(const struct chorus_conf *c, bool foreground)
+{
+	int level = c ? c->log.level : LOG_INFO;
+
+	qb_log_init("chorusd", LOG_DAEMON, LOG_INFO);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, (c && c->log.to_syslog) ? QB_TRUE : QB_FALSE);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+			  level > LOG_DEBUG ? LOG_DEBUG : level);
+	qb_log_format_set(QB_LOG_STDERR, "%t %p %b");
+	if (foreground || (c && c->log.to_stderr)) {
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	if (c && c->log.file[0]) {
+		int32_t t = qb_log_file_open(c->log.file);
+
+		if (t >= 0) {
+			qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+			qb_log_format_set(t, "%T %p %b");
+			qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_TRUE);
+		}
+	}
+	/* Flight recorder: everything, dumped on request or fatal signal. */
+	qb_log_filter_ctl(QB_LOG_BLACKBOX, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_TRACE);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_SIZE, 4 * 1024 * 1024);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
+}
+
+static int pid_lock(const char *run_dir)
+{
+	char path[PATH_MAX + 16];
+	char buf[32];
+	int fd;
+
+	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if ((size_t)snprintf(path, sizeof(path), "%s/chorusd.pid", run_dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EEXIST;
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, strlen(buf)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: chorusd [-c FILE] [-f] [--cleanup] [--version]\n"
+		   "  -c, --config FILE  configuration (default %s)\n"
+		   "  -f, --foreground   log to stderr as well\n"
+		   "      --cleanup      remove this node's configured addresses and exit\n"
+		   "                     (for the service manager after a final stop)\n"
+		   "  -V, --version      print the version and exit\n",
+		CONF_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"cleanup", no_argument, NULL, 'C'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = CONF_DEFAULT_PATH;
+	struct chorusd d = {.pid_fd = -1};
+	bool foreground = false, cleanup = false;
+	char err[1024];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:fVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'C': cleanup = true; break;
+		case 'V': printf("chorusd %s\n", PACKAGE_VERSION); return CHORUSD_OK;
+		case 'h': usage(stdout); return CHORUSD_OK;
+		default: usage(stderr); return CHORUSD_ERR_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return CHORUSD_ERR_USAGE;
+	}
+	rc = conf_load(path, &d.conf, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "chorusd: %s\n", err);
+		return CHORUSD_ERR_CONFIG;
+	}
+	d.vl = calloc(d.conf->n_vips + 1, sizeof(*d.vl));
+	d.held = calloc(d.conf->n_vips + 1, sizeof(*d.held));
+	if (d.vl == NULL || d.held == NULL)
+		return CHORUSD_ERR_INIT;
+	for (size_t i = 0; i < d.conf->n_vips; i++) {
+		d.vl[i].addr = d.conf->vips[i].addr;
+		snprintf(d.vl[i].ifname, sizeof(d.vl[i].ifname), "%s", d.conf->vips[i].ifname);
+	}
+	if (cleanup) {
+		rc = vip_cleanup(d.vl, d.conf->n_vips);
+		if (rc < 0) {
+			fprintf(stderr, "chorusd: cleanup failed: %s\n", strerror(-rc));
+			return CHORUSD_ERR_INIT;
+		}
+		printf("chorusd: removed %d address(es)\n", rc);
+		return CHORUSD_OK;
+	}
+
+	log_setup(d.conf, foreground);
+	d.pid_fd = pid_lock(d.conf->run_dir);
+	if (d.pid_fd < 0) {
+		qb_log(LOG_CRIT, "cannot lock %s/chorusd.pid: %s", d.conf->run_dir,
+		       d.pid_fd == -EEXIST ? "another chorusd is running" : strerror(-d.pid_fd));
+		return d.pid_fd == -EEXIST ? CHORUSD_ERR_RUNNING : CHORUSD_ERR_INIT;
+	}
+	if (getrandom(&d.incarnation, sizeof(d.incarnation), 0) != sizeof(d.incarnation))
+		d.incarnation = qb_util_nano_from_epoch_get() ^ ((uint64_t)getpid() << 32);
+	d.incarnation |= 1;
+	qb_log(LOG_NOTICE, "chorusd %s starting: %zu addresses, group %s", PACKAGE_VERSION,
+	       d.conf->n_vips, d.conf->group);
+
+	d.loop = qb_loop_create();
+	if (d.loop == NULL)
+		return CHORUSD_ERR_INIT;
+	{
+		struct vip_exec_config vc = {
+			.lifetime_s = d.conf->address_lifetime_s,
+			.refresh_ms = d.conf->refresh_ms,
+			.announce_count = d.conf->announce_count,
+			.announce_interval_ms = d.conf->announce_interval_ms,
+		};
+
+		rc = vip_exec_new(d.loop, &vc, d.vl, d.conf->n_vips, vip_event, &d, &d.vx);
+		if (rc < 0) {
+			qb_log(LOG_CRIT, "cannot start the address executor " QB_XS " rc=%d", rc);
+			return CHORUSD_ERR_INIT;
+		}
+	}
+	rc = vip_exec_scan(d.vx, d.held);
+	if (rc < 0)
+		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
+	signal(SIGPIPE, SIG_IGN);
+	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, &d, sig_term, NULL);
+	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, &d, sig_term, NULL);
+
+	rc = cluster_new(d.loop, d.conf->group, cluster_event, &d, &d.cl);
+	if (rc < 0)
+		return CHORUSD_ERR_INIT;
+	if (cluster_connect(d.cl) < 0) {
+		/* No corosync: nobody to coordinate with, so nothing may stay up
+		 * here.  Release what a previous instance left and keep trying. */
+		qb_log(LOG_WARNING, "corosync is not running: releasing local addresses, retrying");
+		vip_exec_release_all(d.vx);
+		memset(d.held, 0, d.conf->n_vips * sizeof(*d.held));
+		qb_loop_timer_add(d.loop, QB_LOOP_MED, 1000 * QB_TIME_NS_IN_MSEC, &d, connect_cb,
+				  &d.connect_timer);
+	} else {
+		if (core_start(&d) < 0)
+			return CHORUSD_ERR_INIT;
+		cluster_join(d.cl);
+	}
+
+	qb_loop_run(d.loop);
+
+	qb_log(LOG_NOTICE, "chorusd exiting");
+	cluster_free(d.cl);
+	core_free(d.core);
+	vip_exec_free(d.vx);
+	qb_loop_destroy(d.loop);
+	conf_free(d.conf);
+	free(d.vl);
+	free(d.held);
+	free(d.res);
+	if (d.pid_fd >= 0)
+		close(d.pid_fd);
+	qb_log_fini();
+	return CHORUSD_OK;
+}
