@@ -1,0 +1,101 @@
+/*
+ * Node configuration: one JSON file per node (default /etc/chorus/chorus.json),
+ * documented key by key in chorus.json(5).
+ *
+ * The loader is strict on purpose.  A typo in an HA config that is silently
+ * ignored shows up months later as a failover that does not happen, so the
+ * whole file is refused on any unknown key, duplicate key, wrong type or
+ * out-of-range value, with one line naming the file and the key path.  It is
+ * also the place where timing values that only make sense together are
+ * cross-checked (see address_lifetime_s below).
+ *
+ * Loading is pure: no logging, no global state, nothing kept open.  The
+ * caller logs the message and decides whether a bad reload is fatal.
+ */
+#ifndef CHORUS_CONF_H
+#define CHORUS_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "core/res.h"
+
+#define CONF_DEFAULT_PATH "/etc/chorus/chorus.json"
+#define CONF_FILE_MAX (1024 * 1024)	/* bytes; a config is never near this */
+#define CONF_VIPS_MAX 16384
+#define CONF_IFNAME_MAX 15		/* IFNAMSIZ - 1 */
+/* run_dir holds the control socket, whose path must fit sun_path (108 bytes
+ * including the NUL) with room for a socket name of up to 16 characters. */
+#define CONF_RUN_DIR_MAX 90
+#define CONF_LOG_TRACE (LOG_DEBUG + 1)	/* "trace": below syslog's scale */
+
+enum conf_failback {
+	CONF_FAILBACK_AUTO,	/* rebalance onto a returning node at once */
+	CONF_FAILBACK_MANUAL,	/* only an operator moves things back */
+	CONF_FAILBACK_DELAY,	/* rebalance once the node has stayed failback_delay_ms */
+};
+
+struct conf_vip {
+	struct res_addr addr;
+	char ifname[CHORUS_NAME_MAX];	/* at most CONF_IFNAME_MAX characters */
+	char pool[CHORUS_NAME_MAX];	/* "default" unless given */
+	uint32_t index;			/* position in the file's "vips" array */
+};
+
+struct conf_log {
+	int level;			/* syslog LOG_* value, or CONF_LOG_TRACE */
+	char file[PATH_MAX];		/* "" = no log file */
+	bool to_stderr;
+	bool to_syslog;
+};
+
+struct chorus_conf {
+	char path[PATH_MAX];		/* the file this was loaded from */
+	char group[CHORUS_NAME_MAX];	/* CPG group name, default "chorus" */
+	char state_dir[PATH_MAX];	/* default /var/lib/chorus */
+	char run_dir[PATH_MAX];		/* default /run/chorus (pidfile, socket) */
+	size_t n_vips;
+	struct conf_vip *vips;		/* sorted by res_addr_cmp, no duplicates */
+	enum conf_failback failback;	/* default auto */
+	uint32_t failback_delay_ms;	/* set only with CONF_FAILBACK_DELAY, else 0 */
+	uint32_t round_timeout_ms;	/* default 5000 */
+	uint32_t restart_grace_ms;	/* default 10000 */
+	/*
+	 * Valid lifetime of the addresses this node adds; 0 = permanent.  When
+	 * not 0, address_lifetime_s * 1000 + 2000 <= restart_grace_ms always
+	 * holds: a dead daemon's addresses expire (with about a second of
+	 * kernel jitter) before peers take them over.  When not given it is
+	 * max(2, restart_grace_ms / 1000 - 3), i.e. 7 with the defaults.
+	 */
+	uint32_t address_lifetime_s;
+	uint32_t refresh_ms;		/* default 1000; 2 * refresh_ms <= lifetime */
+	uint32_t announce_count;	/* default 3 */
+	uint32_t announce_interval_ms;	/* default 250 */
+	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
+	struct conf_log log;
+};
+
+/*
+ * Load and validate the file at 'path' into a new config in '*out', which the
+ * caller owns and releases with conf_free().
+ *
+ * Returns 0, -errno when the file cannot be opened or read, or -EINVAL when
+ * it is not a regular file, is larger than CONF_FILE_MAX, is not valid JSON or
+ * breaks a rule.  On any error '*out' is left NULL and a one-line message of
+ * the form "<path>: <key path>: <what is wrong>" (for example
+ * "/etc/chorus/chorus.json: vips[2].address: ...") is written to 'err'
+ * ('errsize' bytes, always NUL-terminated; 'err' may be NULL).
+ */
+int conf_load(const char *path, struct chorus_conf **out, char *err,
+	      size_t errsize);
+
+/* Release 'c'.  Accepts NULL. */
+void conf_free(struct chorus_conf *c);
+
+/* The config-file spelling of 'fb' ("auto", "manual", "delay"), for logs. */
+const char *conf_failback_name(enum conf_failback fb);
+
+#endif
