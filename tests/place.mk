@@ -1,1 +1,53 @@
 # Placement: unit tests, golden scenarios, benchmark (owned by the placement work).
+#
+# These link the two core sources they need directly instead of libcore.la:
+# placement is pure, and the rest of the core must not be able to break its
+# tests (or its benchmark) while it changes.
+place_core_sources = \
+	coordinator/core/place.c coordinator/core/place.h \
+	coordinator/core/res.c coordinator/core/res.h
+
+check_PROGRAMS += tests/unit/place_test tests/unit/place_golden
+TESTS += tests/unit/place_test tests/unit/place_golden
+
+tests_unit_place_test_SOURCES = tests/unit/place_test.c $(place_core_sources)
+tests_unit_place_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_place_test_LDADD = $(CMOCKA_LIBS)
+
+# The golden runner finds its scenarios through $srcdir, which the test
+# harness exports, so VPATH builds and distcheck read them from the source
+# tree; it also takes the directory as its first argument.
+tests_unit_place_golden_SOURCES = tests/unit/place_golden.c $(place_core_sources)
+tests_unit_place_golden_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_place_golden_LDADD = $(CMOCKA_LIBS)
+
+noinst_PROGRAMS += tests/bench/placement
+tests_bench_placement_SOURCES = tests/bench/placement.c $(place_core_sources)
+tests_bench_placement_CFLAGS = $(AM_CFLAGS)
+
+# Golden scenarios: every NNN-what.in with its NNN-what.out.
+EXTRA_DIST += \
+	tests/scenarios/place/001-fresh-start.in \
+	tests/scenarios/place/001-fresh-start.out \
+	tests/scenarios/place/002-node-loss.in \
+	tests/scenarios/place/002-node-loss.out \
+	tests/scenarios/place/003-join-rebalance.in \
+	tests/scenarios/place/003-join-rebalance.out \
+	tests/scenarios/place/004-join-manual.in \
+	tests/scenarios/place/004-join-manual.out \
+	tests/scenarios/place/005-join-delay.in \
+	tests/scenarios/place/005-join-delay.out \
+	tests/scenarios/place/006-multi-pool.in \
+	tests/scenarios/place/006-multi-pool.out \
+	tests/scenarios/place/007-pins-fixed.in \
+	tests/scenarios/place/007-pins-fixed.out \
+	tests/scenarios/place/008-heterogeneous.in \
+	tests/scenarios/place/008-heterogeneous.out \
+	tests/scenarios/place/009-empty-class.in \
+	tests/scenarios/place/009-empty-class.out \
+	tests/scenarios/place/010-malformed.in \
+	tests/scenarios/place/010-malformed.out \
+	tests/scenarios/place/011-standby-node.in \
+	tests/scenarios/place/011-standby-node.out \
+	tests/scenarios/place/012-multi-pool-join.in \
+	tests/scenarios/place/012-multi-pool-join.out
