@@ -295,6 +295,14 @@ static int core_start(struct chorusd *d)
 			char a[CHORUS_ADDR_STRLEN];
 
 			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
+			/* Take it under the executor's care (renewed lifetime,
+			 * reconcile) before the core counts it as held: an
+			 * adopted address nobody renews expires in the kernel. */
+			rc = vip_exec_acquire(d->vx, i);
+			if (rc < 0) {
+				qb_log(LOG_WARNING, "cannot adopt %s " QB_XS " rc=%d", a, rc);
+				continue;
+			}
 			qb_log(LOG_NOTICE, "adopting %s, still on %s", a, d->conf->vips[i].ifname);
 			ev.u.res.idx = i;
 			feed(d, &ev);

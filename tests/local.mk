@@ -6,3 +6,9 @@ TESTS += tests/sim/sim
 tests_sim_sim_SOURCES = tests/sim/sim.c
 tests_sim_sim_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 tests_sim_sim_LDADD = coordinator/core/libcore.la $(QB_LIBS)
+
+check_PROGRAMS += tests/unit/wire_test
+TESTS += tests/unit/wire_test
+tests_unit_wire_test_SOURCES = tests/unit/wire_test.c
+tests_unit_wire_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_wire_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)

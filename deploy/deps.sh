@@ -1,0 +1,21 @@
+#!/bin/bash
+# Install what chorus needs to build and run on Debian 12, only what is
+# missing (apt is slow; a prepared machine should not pay for it twice).
+set -euo pipefail
+pkgs=(autoconf automake libtool pkg-config make gcc
+      corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
+      libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
+      iproute2 iputils-arping socat procps util-linux)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's corosync package would start a default corosync under systemd;
+# there is none here, but make sure nothing we did not start holds the ports.
+exit 0

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Run every test: install what is missing, build, unit tests and the
+# simulator (make check), the same under ASan/UBSan, then the integration
+# tests on real corosync clusters in network namespaces (root only).
+#
+#   tests/run.sh            everything
+#   tests/run.sh --quick    skip the sanitizer build and the integration tests
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+passed=0
+failed=0
+failures=()
+
+step() {	# step NAME CMD... : run, count, keep going
+    local name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1)); echo "--- ok: $name"
+    else
+        local rc=$?
+        if [ "$rc" -eq 77 ]; then echo "--- skipped: $name"; return 0; fi
+        failed=$((failed + 1)); failures+=("$name"); echo "--- FAILED: $name (rc=$rc)"
+    fi
+}
+
+build() {	# build DIR CONFIGURE-ARGS...
+    local dir=$1; shift
+    mkdir -p "$dir" && (cd "$dir" && "$top/configure" --enable-fatal-warnings "$@" >configure.out 2>&1 &&
+                        make -j"$(nproc)" >make.out 2>&1) ||
+        { tail -30 "$dir/configure.out" "$dir/make.out" 2>/dev/null; return 1; }
+}
+
+check() {	# check DIR : make check, show the summary and any failing log
+    local dir=$1
+    if (cd "$dir" && make -j"$(nproc)" check >check.out 2>&1); then
+        grep -E '^(# |PASS|FAIL|SKIP|ERROR)' "$dir/check.out"
+        grep -h '^sim ' "$dir"/tests/sim/*.log 2>/dev/null
+        return 0
+    fi
+    grep -E '^(# |PASS|FAIL|SKIP|ERROR)' "$dir/check.out"
+    for f in $(grep -l -E '^(FAIL|ERROR)' "$dir"/tests/*/*.trs 2>/dev/null); do tail -40 "${f%.trs}.log"; done
+    return 1
+}
+
+step "dependencies" "$top/deploy/deps.sh"
+[ -x "$top/configure" ] || step "autoreconf" autoreconf -fi
+step "build" build "$top/build-test"
+step "make check" check "$top/build-test"
+if [ "$quick" -eq 0 ]; then
+    step "build (asan, ubsan)" build "$top/build-asan" --with-sanitizers=asan,ubsan
+    step "make check (asan, ubsan)" env ASAN_OPTIONS=detect_leaks=1 check "$top/build-asan"
+    for t in "$top"/tests/integration/*.sh; do
+        [ "$(basename "$t")" = lib.sh ] && continue
+        step "integration: $(basename "$t" .sh)" env BUILDDIR="$top/build-test" "$t"
+    done
+fi
+echo
+for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
