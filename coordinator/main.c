@@ -177,6 +177,9 @@ static void run_actions(struct chorusd *d, struct core_actions *a)
 		case CORE_ACT_EXIT:
 			do_exit(d);
 			break;
+		case CORE_ACT_ADMIN_DONE:
+		case CORE_ACT_PERSIST:
+			break;	/* wired to the control socket and disk below */
 		}
 	}
 }

@@ -624,6 +624,9 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 	case WIRE_GRACE_EXPIRED:
 		apply_grace_expired(c, out, &sm);
 		break;
+	case WIRE_ADMIN:
+		core_admin_apply(c, out, nodeid, &h, &sm);
+		break;
 	case WIRE_REBALANCE:
 		if (h.token == c->token) {
 			c->rebalance_armed = false;
@@ -887,6 +890,9 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 		on_shutdown(c, out);
 		break;
 	}
+	if ((ev->type == CORE_EV_ACQUIRED || ev->type == CORE_EV_RELEASED ||
+	     ev->type == CORE_EV_LOST) && ev->u.res.more)
+		return c->err;
 	local_reconcile(c, out);
 	if (c->leave_done && !c->in_view && c->exit_deadline_ms == c->now_ms) {
 		bool busy = false;

@@ -113,6 +113,7 @@ struct core_event {
 		struct {
 			size_t idx;
 			int err;
+			bool more;	/* more results follow at once: batch RELEASED */
 		} res;
 	} u;
 };
@@ -126,6 +127,8 @@ enum core_act_type {
 	CORE_ACT_REJOIN,	/* leave the group and join again as a new member */
 	CORE_ACT_LEAVE,		/* handover done: flush sends, then cpg_leave */
 	CORE_ACT_EXIT,		/* nothing more to do: exit the daemon */
+	CORE_ACT_ADMIN_DONE,	/* our admin request 'cookie' was applied (err, generation) */
+	CORE_ACT_PERSIST,	/* admin state changed: save core_admin_get() durably */
 };
 
 struct core_action {
@@ -137,6 +140,11 @@ struct core_action {
 		} send;
 		size_t idx;
 		uint64_t at_ms;
+		struct {
+			uint64_t cookie;
+			int err;
+			uint64_t generation;
+		} admin;
 	} u;
 };
 
@@ -160,7 +168,82 @@ void core_free(struct core *c);		/* accepts NULL */
  * (the machine stays consistent; the caller should treat it as fatal). */
 int core_step(struct core *c, const struct core_event *ev, struct core_actions *out);
 
+/* ---- operator changes ---- */
+
+enum core_admin_op {
+	CORE_ADMIN_STANDBY = 1,	/* node: drain, takes nothing */
+	CORE_ADMIN_ACTIVE = 2,	/* node: undo standby */
+	CORE_ADMIN_MOVE = 3,	/* vip -> node, pinned until unpin */
+	CORE_ADMIN_UNPIN = 4,	/* vip */
+	CORE_ADMIN_MAINT_ON = 5,	/* freeze: nothing moves */
+	CORE_ADMIN_MAINT_OFF = 6,
+};
+
+struct core_admin_req {
+	enum core_admin_op op;
+	uint32_t node;
+	struct res_addr vip;
+	uint64_t cookie;	/* echoed in CORE_ACT_ADMIN_DONE */
+};
+
+/*
+ * Check 'req' against the current view and multicast it.  It is applied on
+ * every member when delivered (only if still in the ring it was sent for, so
+ * a change cannot slip in from a view that lost quorum), the generation goes
+ * up, and CORE_ACT_ADMIN_DONE reports it here.  Returns 0 when sent;
+ * -EAGAIN when not quorate or no view; -ENOENT for an unknown node or vip;
+ * -EPERM when the node did not declare the vip; -EINVAL for a bad op.
+ */
+int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out);
+
+struct core_admin_view {
+	uint64_t generation;
+	bool maintenance;
+	size_t n_standby;
+	const uint32_t *standby;	/* borrowed until the next core_step() */
+	size_t n_pins;
+};
+void core_admin_get(const struct core *c, struct core_admin_view *v);
+void core_admin_pin_get(const struct core *c, size_t i, struct res_addr *vip, uint32_t *node);
+/* Before joining: the admin state saved on disk (merged by generation).
+ * 'pin_vips'/'pin_nodes' are parallel arrays of 'n_pins'. */
+int core_admin_load(struct core *c, uint64_t generation, bool maintenance,
+		    const uint32_t *standby, size_t n_standby, const struct res_addr *pin_vips,
+		    const uint32_t *pin_nodes, size_t n_pins);
+
+/* What would move if node 'fail' left or node 'standby' went to standby
+ * (0 = neither), computed by the same placement, changing nothing.
+ * '*moves' is allocated (free it); entries with to == 0 are unplaced. */
+struct core_plan_move {
+	struct res_addr addr;
+	uint32_t from;
+	uint32_t to;
+};
+int core_plan(struct core *c, uint32_t fail, uint32_t standby, struct core_plan_move **moves,
+	      size_t *n);
+
 /* ---- read-only views for status, tests and the simulator ---- */
+
+enum core_node_state {
+	CORE_NODE_ACTIVE,
+	CORE_NODE_STANDBY,
+	CORE_NODE_UNHEALTHY,
+	CORE_NODE_LEAVING,
+	CORE_NODE_EXCLUDED,
+	CORE_NODE_ABSENT,	/* daemon gone, node up: inside its restart grace */
+};
+
+struct core_node_view {
+	uint32_t nodeid;
+	enum core_node_state state;
+	uint32_t health;
+	size_t owned;		/* resources the table gives it */
+};
+/* Members (one per nodeid) then absent nodes, ascending nodeid. */
+size_t core_node_count(const struct core *c);
+void core_node_get(const struct core *c, size_t i, struct core_node_view *v);
+bool core_ring_get(const struct core *c, struct core_ring *ring);
+uint32_t core_pin_of(const struct core *c, const struct res_addr *vip);
 
 struct core_res_view {
 	struct res_addr addr;

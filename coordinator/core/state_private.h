@@ -155,7 +155,19 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 void core_absent_free(struct absent *a);
 void core_admin_clear(struct admin *a);
 
+/* admin.c */
+void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
+		      const struct wire_hdr *h, const struct wire_small *sm);
+uint64_t core_ring_token(const struct core *c);
+
 /* state_round.c */
+/* Placement as a pure computation: owners (nodeid, 0 = none) per resource
+ * for the given starting point, with node 'exclude' (0 = none) treated as
+ * ineligible.  Touches nothing in 'c'. */
+int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
+		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves);
+/* Starting point for a re-placement outside a round, from the table. */
+int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder);
 void core_round_start(struct core *c, struct core_actions *out);
 void core_round_check(struct core *c, struct core_actions *out);
 void core_round_deliver(struct core *c, struct core_actions *out, struct member *m,

@@ -794,14 +794,13 @@ static void map_local(struct core *c)
 }
 
 /*
- * Run placement over the table.  'prev' (slot per resource, PLACE_NONE) and
- * 'fixed' (the resource must stay with its absent holder) describe the
- * starting point; the function writes owners into the table and sets 'from'
- * where a live holder must release first.  'holder' gives, per resource, the
- * member that physically holds (or is releasing) it, 0 if none.
+ * Placement over the table as a pure computation.  'prev' (slot per
+ * resource, PLACE_NONE) and 'fixed' (must stay with its absent holder)
+ * describe the starting point.  In maintenance nothing moves: every held
+ * resource stays, orphans stay unplaced.
  */
-static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
-			 const uint32_t *holder, bool rebalance, uint32_t *moves_out)
+int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
+		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves)
 {
 	struct place_in in;
 	struct place_res *pr = NULL;
@@ -816,7 +815,7 @@ static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed
 		const struct member *m = &c->members[i];
 		long s = slot_of(c, m->nodeid);
 
-		if (s >= 0 && member_eligible(c, m))
+		if (s >= 0 && member_eligible(c, m) && m->nodeid != exclude)
 			place_bits_set(&elig, (uint32_t)s);
 	}
 	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
@@ -847,7 +846,8 @@ static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed
 		pr[r].pool = c->res[r].pool;
 		pr[r].prev = prev[r];
 		pr[r].pin = PLACE_NONE;
-		pr[r].flags = fixed[r] ? PLACE_F_FIXED : 0;
+		pr[r].flags = fixed[r] || (c->admin.maintenance && prev[r] != PLACE_NONE)
+				      ? PLACE_F_FIXED : 0;
 	}
 	for (size_t p = 0; p < c->admin.n_pins; p++) {
 		long r = core_res_find(c, &c->admin.pins[p].addr);
@@ -863,7 +863,7 @@ static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed
 		.classes = classes,
 		.n_res = (uint32_t)c->n_res,
 		.res = pr,
-		.rebalance = rebalance,
+		.rebalance = rebalance && !c->admin.maintenance,
 	};
 	rc = place_run(&in, owner, &st);
 	if (rc < 0) {
@@ -871,8 +871,38 @@ static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed
 		goto out;
 	}
 	for (size_t r = 0; r < c->n_res; r++) {
+		owner_nodeid[r] = owner[r] == PLACE_NONE ? 0 : c->slots[owner[r]];
+		if (c->admin.maintenance && prev[r] == PLACE_NONE)
+			owner_nodeid[r] = 0;
+	}
+	if (moves)
+		*moves = st.moves;
+out:
+	free(pr);
+	free(owner);
+	free(classes);
+	return rc;
+}
+
+/* Compute and apply: owners into the table, and 'from' where a live holder
+ * ('holder', nodeid per resource, 0 = none) must release first. */
+static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
+			 const uint32_t *holder, bool rebalance, uint32_t *moves_out)
+{
+	uint32_t *owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
+	uint32_t moves = 0;
+	int rc;
+
+	if (owner == NULL)
+		return -ENOMEM;
+	rc = core_place_compute(c, prev, fixed, rebalance, 0, owner, &moves);
+	if (rc < 0) {
+		free(owner);
+		return rc;
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
 		struct rent *e = &c->res[r];
-		uint32_t nid = owner[r] == PLACE_NONE ? 0 : c->slots[owner[r]];
+		uint32_t nid = owner[r];
 
 		e->prev = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
 		if (fixed[r]) {
@@ -885,19 +915,21 @@ static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed
 		/* A live holder other than the new owner must release first
 		 * (CTDB's order); a node taking back what it is still
 		 * releasing waits only for its own executor. */
-		e->from = (holder[r] != 0 && holder[r] != nid) ? holder[r] : 0;
+		{
+			uint32_t from = (holder[r] != 0 && holder[r] != nid) ? holder[r] : 0;
+
+			if (e->owner != nid || e->from != from)
+				e->announced = false;
+			e->from = from;
+		}
 		e->owner = nid;
-		e->announced = false;
 	}
 	c->ctr.placements++;
-	c->ctr.moves += st.moves;
+	c->ctr.moves += moves;
 	if (moves_out)
-		*moves_out = st.moves;
-out:
-	free(pr);
+		*moves_out = moves;
 	free(owner);
-	free(classes);
-	return rc;
+	return 0;
 }
 
 /* With failback "delay", a round that leaves the layout unbalanced arms a
@@ -1049,6 +1081,31 @@ void core_round_check(struct core *c, struct core_actions *out)
 	complete_round(c, out);
 }
 
+int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder)
+{
+	for (size_t r = 0; r < c->n_res; r++) {
+		struct rent *e = &c->res[r];
+		long s = e->owner ? slot_of(c, e->owner) : -1;
+		bool absent_alive = false;
+
+		for (size_t i = 0; e->fixed && i < c->n_absent; i++)
+			if (c->absent[i].nodeid == e->fixed)
+				absent_alive = true;
+		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
+		fixed[r] = absent_alive;
+		if (e->fixed && !absent_alive)
+			prev[r] = PLACE_NONE;	/* its holder's grace ran out: an orphan */
+		/* The physical holder is whoever must still release; if none is
+		 * pending, the current owner (when it is a live member). */
+		holder[r] = 0;
+		if (e->from)
+			holder[r] = e->from;
+		else if (e->owner && core_is_member_nodeid(c, e->owner))
+			holder[r] = e->owner;
+	}
+	return 0;
+}
+
 /* Re-place outside a round after an ordered event changed eligibility. */
 void core_replace(struct core *c, struct core_actions *out, bool rebalance)
 {
@@ -1065,28 +1122,10 @@ void core_replace(struct core *c, struct core_actions *out, bool rebalance)
 		c->err = -ENOMEM;
 		goto out;
 	}
-	for (size_t r = 0; r < c->n_res; r++) {
-		struct rent *e = &c->res[r];
-		long s = e->owner ? slot_of(c, e->owner) : -1;
-		bool absent_alive = false;
-
-		for (size_t i = 0; e->fixed && i < c->n_absent; i++)
-			if (c->absent[i].nodeid == e->fixed)
-				absent_alive = true;
-		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
-		fixed[r] = absent_alive;
-		if (e->fixed && !absent_alive) {
-			/* its holder's grace ran out: an orphan now */
-			prev[r] = PLACE_NONE;
-			e->fixed = 0;
-		}
-		/* The physical holder is whoever must still release; if none is
-		 * pending, the current owner (when it is a live member). */
-		if (e->from)
-			holder[r] = e->from;
-		else if (e->owner && core_is_member_nodeid(c, e->owner))
-			holder[r] = e->owner;
-	}
+	core_replace_input(c, prev, fixed, holder);
+	for (size_t r = 0; r < c->n_res; r++)
+		if (c->res[r].fixed && !fixed[r])
+			c->res[r].fixed = 0;
 	run_placement(c, prev, fixed, holder,
 		      rebalance || c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
 	core_update_digest(c);

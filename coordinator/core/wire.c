@@ -527,6 +527,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_LEAVING: return "LEAVING";
 	case WIRE_REBALANCE: return "REBALANCE";
 	case WIRE_HEALTH: return "HEALTH";
+	case WIRE_ADMIN: return "ADMIN";
 	default: return "?";
 	}
 }

@@ -50,7 +50,8 @@ enum wire_type {
 	WIRE_LEAVING = 5,	/* the sender is shutting down: move its resources */
 	WIRE_REBALANCE = 6,	/* apply failback now (delay policy, operator) */
 	WIRE_HEALTH = 7,	/* the sender's health flags changed */
-	WIRE_TYPE_MAX = 7,
+	WIRE_ADMIN = 8,		/* an operator change, applied in delivery order */
+	WIRE_TYPE_MAX = 8,
 };
 
 struct wire_hdr {

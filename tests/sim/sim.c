@@ -218,8 +218,14 @@ static void check_moves(struct snode *s)
 		prev[r] = v.prev;
 		if (v.owner && v.owner <= MAXN && elig[v.owner])
 			placeable++;
-		if (v.prev && v.prev <= MAXN && elig[v.prev])
-			before[v.prev]++;
+		{
+			/* a pinned resource counts where the operator put it */
+			uint32_t pin = core_pin_of(c, &v.addr);
+			uint32_t at = pin && pin <= MAXN && elig[pin] ? pin : v.prev;
+
+			if (at && at <= MAXN && elig[at])
+				before[at]++;
+		}
 	}
 	{
 		unsigned cs[MAXN + 2], m = 0, fl = placeable / k, extra = placeable % k;
@@ -243,8 +249,10 @@ static void check_moves(struct snode *s)
 		}
 	}
 	for (unsigned v = 0; v < nvips; v++)
-		if (prev[v] && prev[v] <= MAXN && elig[prev[v]] && owner[v] != prev[v])
+		if (prev[v] && prev[v] <= MAXN && elig[prev[v]] && owner[v] != prev[v] &&
+		    !(owner[v] && owner[v] == core_pin_of(c, &vips[v].addr)))
 			moved++;
+
 	if (moved > need) {
 		fail("node %u: %u addresses moved off eligible holders, balance needs %u",
 		     s->nodeid, moved, need);
@@ -311,6 +319,8 @@ static void run_actions(struct snode *s, struct core_actions *a)
 			s->timer_at = x->u.at_ms;
 			break;
 		case CORE_ACT_READY:
+		case CORE_ACT_ADMIN_DONE:
+		case CORE_ACT_PERSIST:
 			break;
 		case CORE_ACT_REJOIN:
 			/* finalize (peers see PROCDOWN), then come back shortly */
@@ -727,11 +737,58 @@ static void recompute_partitions(void)
 
 /* ---- faults ---- */
 
+/* An operator change issued on node 's' (refused when it has no quorate
+ * view, as chorusctl would be). */
+static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigned vip)
+{
+	struct core_admin_req req = {.op = op, .node = node, .cookie = rnd()};
+	struct core_actions a;
+
+	if (!s->d_up || s->core == NULL)
+		return;
+	if (vip < nvips)
+		req.vip = vips[vip].addr;
+	core_actions_init(&a);
+	if (core_admin(s->core, &req, &a) == 0)
+		vlog("admin: node %u op %d node %u vip %u\n", s->nodeid, op, node, vip);
+	run_actions(s, &a);
+	core_actions_release(&a);
+}
+
+/* Undo every operator change so the settle checks see a plain cluster. */
+static void admin_reset(void)
+{
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+		struct core_admin_view v;
+
+		if (!s->d_up || s->core == NULL || !core_quorate(s->core))
+			continue;
+		core_admin_get(s->core, &v);
+		if (v.maintenance)
+			admin(s, CORE_ADMIN_MAINT_OFF, 0, NV);
+		for (unsigned k = 0; k < nn; k++)
+			admin(s, CORE_ADMIN_ACTIVE, nodes[k].nodeid, NV);
+		for (unsigned k = 0; k < nvips; k++)
+			admin(s, CORE_ADMIN_UNPIN, 0, k);
+		return;
+	}
+}
+
 static void fault(void)
 {
 	unsigned i = rn(nn);
 	struct snode *s = &nodes[i];
 
+	if (chance(25)) {
+		static const enum core_admin_op ops[] = {
+			CORE_ADMIN_STANDBY, CORE_ADMIN_ACTIVE, CORE_ADMIN_MOVE, CORE_ADMIN_MOVE,
+			CORE_ADMIN_UNPIN, CORE_ADMIN_MAINT_ON, CORE_ADMIN_MAINT_OFF,
+		};
+
+		admin(s, ops[rn(7)], nodes[rn(nn)].nodeid, rn(nvips));
+		return;
+	}
 	switch (rn(11)) {
 	case 0:	/* daemon crash, maybe leaving a ghost */
 		if (!s->d_up)
@@ -1146,6 +1203,8 @@ static void run_schedule(uint64_t seed, unsigned steps)
 					daemon_start(&nodes[i]);
 			}
 			quiesce(GRACE_MS * 3);
+			admin_reset();
+			quiesce(ROUND_TIMEOUT_MS);
 			check_settled(true);
 		}
 	}

@@ -1,0 +1,373 @@
+/*
+ * Operator changes (standby, pins, maintenance), plan, and the status views.
+ *
+ * An operator change is a message like any other: it is multicast, applied
+ * by every member at the same point of the ordered stream, and only then
+ * acknowledged to the operator.  Two rules keep it safe:
+ *  - it carries the ring it was sent in, and is dropped if delivered in
+ *    another: the sender checked quorum for that ring, so a node in a
+ *    partition that just lost quorum cannot slip a change in;
+ *  - every applied change bumps the generation, which STATE carries, so at a
+ *    partition merge the side that changed last (only a quorate side can)
+ *    wins, and a restarted cluster resumes from the saved state.
+ */
+#include "core/state_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+uint64_t core_ring_token(const struct core *c)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t v[2] = {c->ring.nodeid, c->ring.seq};
+
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < 8; i++) {
+			h ^= (uint8_t)(v[k] >> (8 * i));
+			h *= 0x100000001b3ull;
+		}
+	return h ? h : 1;
+}
+
+static bool node_known(const struct core *c, uint32_t nodeid)
+{
+	if (core_is_member_nodeid(c, nodeid))
+		return true;
+	for (size_t i = 0; i < c->n_absent; i++)
+		if (c->absent[i].nodeid == nodeid)
+			return true;
+	return false;
+}
+
+static bool declared_by(const struct core *c, long r, uint32_t nodeid)
+{
+	for (size_t s = 0; s < c->n_slots; s++)
+		if (c->slots[s] == nodeid)
+			return place_bits_test(&c->res[r].decl, (uint32_t)s);
+	return false;
+}
+
+int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out)
+{
+	struct res_addr addr = req->vip;
+	uint32_t node = req->node;
+	uint64_t cookie = req->cookie;
+	struct wire_small sm = {.value = (uint32_t)req->op, .n_nodes = 1, .nodes = &node,
+				.incarnations = &cookie};
+
+	if (req->op < CORE_ADMIN_STANDBY || req->op > CORE_ADMIN_MAINT_OFF)
+		return -EINVAL;
+	if (!c->in_view || !c->round_done || !core_quorate(c))
+		return -EAGAIN;
+	if (req->op == CORE_ADMIN_STANDBY || req->op == CORE_ADMIN_ACTIVE ||
+	    req->op == CORE_ADMIN_MOVE) {
+		if (!node_known(c, node))
+			return -ENOENT;
+	}
+	if (req->op == CORE_ADMIN_MOVE || req->op == CORE_ADMIN_UNPIN) {
+		long r = core_res_find(c, &addr);
+
+		if (r < 0)
+			return -ENOENT;
+		if (req->op == CORE_ADMIN_MOVE && !declared_by(c, r, node))
+			return -EPERM;
+		sm.n_addrs = 1;
+		sm.addrs = &addr;
+	}
+	c->err = 0;
+	core_send_small(c, out, WIRE_ADMIN, core_ring_token(c), &sm);
+	return c->err;
+}
+
+static int standby_set(struct admin *a, uint32_t nodeid, bool on)
+{
+	size_t i = 0;
+
+	while (i < a->n_standby && a->standby[i] < nodeid)
+		i++;
+	if (on) {
+		uint32_t *v;
+
+		if (i < a->n_standby && a->standby[i] == nodeid)
+			return 0;
+		if (a->n_standby >= WIRE_MAX_NODES)
+			return -ENOSPC;
+		v = realloc(a->standby, (a->n_standby + 1) * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		a->standby = v;
+		memmove(&v[i + 1], &v[i], (a->n_standby - i) * sizeof(*v));
+		v[i] = nodeid;
+		a->n_standby++;
+	} else if (i < a->n_standby && a->standby[i] == nodeid) {
+		memmove(&a->standby[i], &a->standby[i + 1],
+			(a->n_standby - i - 1) * sizeof(a->standby[0]));
+		a->n_standby--;
+	}
+	return 0;
+}
+
+static int pin_set(struct admin *a, const struct res_addr *addr, uint32_t nodeid)
+{
+	size_t i = 0;
+
+	while (i < a->n_pins && res_addr_cmp(&a->pins[i].addr, addr) < 0)
+		i++;
+	if (nodeid == 0) {
+		if (i < a->n_pins && res_addr_cmp(&a->pins[i].addr, addr) == 0) {
+			memmove(&a->pins[i], &a->pins[i + 1],
+				(a->n_pins - i - 1) * sizeof(a->pins[0]));
+			a->n_pins--;
+		}
+		return 0;
+	}
+	if (i < a->n_pins && res_addr_cmp(&a->pins[i].addr, addr) == 0) {
+		a->pins[i].nodeid = nodeid;
+		return 0;
+	}
+	if (a->n_pins >= WIRE_MAX_PINS)
+		return -ENOSPC;
+	{
+		struct wire_pin *v = realloc(a->pins, (a->n_pins + 1) * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		a->pins = v;
+		memmove(&v[i + 1], &v[i], (a->n_pins - i) * sizeof(*v));
+		v[i].addr = *addr;
+		v[i].nodeid = nodeid;
+		a->n_pins++;
+	}
+	return 0;
+}
+
+static void admin_done(struct core *c, struct core_actions *out, uint64_t cookie, int err)
+{
+	struct core_action a = {.type = CORE_ACT_ADMIN_DONE};
+
+	a.u.admin.cookie = cookie;
+	a.u.admin.err = err;
+	a.u.admin.generation = c->admin.generation;
+	core_act(c, out, &a);
+}
+
+void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
+		      const struct wire_hdr *h, const struct wire_small *sm)
+{
+	bool mine = nodeid == c->cfg.nodeid;
+	uint64_t cookie = sm->n_nodes ? sm->incarnations[0] : 0;
+	uint32_t target = sm->n_nodes ? sm->nodes[0] : 0;
+	int rc = 0;
+
+	if (sm->n_nodes != 1 || h->token != core_ring_token(c)) {
+		/* sent in another ring: it may come from a side that lost
+		 * quorum since; the operator is told to retry */
+		if (mine)
+			admin_done(c, out, cookie, -ESTALE);
+		return;
+	}
+	switch (sm->value) {
+	case CORE_ADMIN_STANDBY:
+	case CORE_ADMIN_ACTIVE:
+		rc = standby_set(&c->admin, target, sm->value == CORE_ADMIN_STANDBY);
+		break;
+	case CORE_ADMIN_MOVE:
+	case CORE_ADMIN_UNPIN:
+		if (sm->n_addrs != 1) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = pin_set(&c->admin, &sm->addrs[0], sm->value == CORE_ADMIN_MOVE ? target : 0);
+		break;
+	case CORE_ADMIN_MAINT_ON:
+	case CORE_ADMIN_MAINT_OFF:
+		c->admin.maintenance = sm->value == CORE_ADMIN_MAINT_ON;
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	if (rc == -ENOMEM)
+		c->err = rc;
+	if (rc == 0) {
+		struct core_action p = {.type = CORE_ACT_PERSIST};
+
+		c->admin.generation++;
+		qb_log(LOG_NOTICE, "operator change %" PRIu32 " from node %" PRIu32 " applied, "
+		       "generation %" PRIu64, sm->value, nodeid, c->admin.generation);
+		core_replace(c, out, false);
+		core_act(c, out, &p);
+	}
+	if (mine)
+		admin_done(c, out, cookie, rc);
+}
+
+void core_admin_get(const struct core *c, struct core_admin_view *v)
+{
+	v->generation = c->admin.generation;
+	v->maintenance = c->admin.maintenance;
+	v->n_standby = c->admin.n_standby;
+	v->standby = c->admin.standby;
+	v->n_pins = c->admin.n_pins;
+}
+
+void core_admin_pin_get(const struct core *c, size_t i, struct res_addr *vip, uint32_t *node)
+{
+	*vip = c->admin.pins[i].addr;
+	*node = c->admin.pins[i].nodeid;
+}
+
+int core_admin_load(struct core *c, uint64_t generation, bool maintenance,
+		    const uint32_t *standby, size_t n_standby, const struct res_addr *pin_vips,
+		    const uint32_t *pin_nodes, size_t n_pins)
+{
+	struct admin a = {.generation = generation, .maintenance = maintenance};
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n_standby; i++)
+		rc = standby_set(&a, standby[i], true);
+	for (size_t i = 0; rc == 0 && i < n_pins; i++)
+		rc = pin_set(&a, &pin_vips[i], pin_nodes[i]);
+	if (rc < 0) {
+		core_admin_clear(&a);
+		return rc;
+	}
+	core_admin_clear(&c->admin);
+	c->admin = a;
+	return 0;
+}
+
+uint32_t core_pin_of(const struct core *c, const struct res_addr *vip)
+{
+	for (size_t i = 0; i < c->admin.n_pins; i++)
+		if (res_addr_cmp(&c->admin.pins[i].addr, vip) == 0)
+			return c->admin.pins[i].nodeid;
+	return 0;
+}
+
+/* ---- plan ---- */
+
+int core_plan(struct core *c, uint32_t fail, uint32_t standby, struct core_plan_move **moves,
+	      size_t *n)
+{
+	uint32_t *prev = NULL, *holder = NULL, *owner = NULL;
+	bool *fixed = NULL;
+	struct core_plan_move *v = NULL;
+	size_t nv = 0;
+	int rc = -ENOMEM;
+
+	*moves = NULL;
+	*n = 0;
+	if (!c->round_done)
+		return -EAGAIN;
+	prev = malloc((c->n_res + 1) * sizeof(*prev));
+	holder = calloc(c->n_res + 1, sizeof(*holder));
+	owner = calloc(c->n_res + 1, sizeof(*owner));
+	fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	v = calloc(c->n_res + 1, sizeof(*v));
+	if (prev == NULL || holder == NULL || owner == NULL || fixed == NULL || v == NULL)
+		goto out;
+	core_replace_input(c, prev, fixed, holder);
+	if (fail) {
+		/* a failed node is gone: what it holds has no holder */
+		for (size_t r = 0; r < c->n_res; r++)
+			if (c->res[r].owner == fail) {
+				prev[r] = PLACE_NONE;
+				fixed[r] = false;
+			}
+	}
+	rc = core_place_compute(c, prev, fixed, c->cfg.failback == CORE_FAILBACK_AUTO,
+				fail ? fail : standby, owner, NULL);
+	if (rc < 0)
+		goto out;
+	for (size_t r = 0; r < c->n_res; r++) {
+		if (owner[r] == c->res[r].owner)
+			continue;
+		v[nv].addr = c->res[r].addr;
+		v[nv].from = c->res[r].owner;
+		v[nv].to = owner[r];
+		nv++;
+	}
+	*moves = v;
+	*n = nv;
+	v = NULL;
+out:
+	free(prev);
+	free(holder);
+	free(owner);
+	free(fixed);
+	free(v);
+	return rc;
+}
+
+/* ---- views ---- */
+
+static size_t unique_members(const struct core *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_members; i++)
+		if (i == 0 || c->members[i].nodeid != c->members[i - 1].nodeid)
+			n++;
+	return n;
+}
+
+size_t core_node_count(const struct core *c)
+{
+	size_t n = unique_members(c);
+
+	for (size_t i = 0; i < c->n_absent; i++)
+		if (!core_is_member_nodeid(c, c->absent[i].nodeid))
+			n++;
+	return n;
+}
+
+void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
+{
+	size_t k = 0;
+
+	memset(v, 0, sizeof(*v));
+	for (size_t m = 0; m < c->n_members; m++) {
+		const struct member *mm = &c->members[m];
+		bool standby = false;
+
+		if (m > 0 && mm->nodeid == c->members[m - 1].nodeid)
+			continue;
+		if (k++ != i)
+			continue;
+		for (size_t s = 0; s < c->admin.n_standby; s++)
+			if (c->admin.standby[s] == mm->nodeid)
+				standby = true;
+		v->nodeid = mm->nodeid;
+		v->health = mm->health;
+		v->state = mm->excluded ? CORE_NODE_EXCLUDED
+			   : mm->leaving ? CORE_NODE_LEAVING
+			   : standby	  ? CORE_NODE_STANDBY
+			   : mm->health	  ? CORE_NODE_UNHEALTHY
+					  : CORE_NODE_ACTIVE;
+		goto count;
+	}
+	for (size_t a = 0; a < c->n_absent; a++) {
+		if (core_is_member_nodeid(c, c->absent[a].nodeid))
+			continue;
+		if (k++ != i)
+			continue;
+		v->nodeid = c->absent[a].nodeid;
+		v->state = CORE_NODE_ABSENT;
+		goto count;
+	}
+	return;
+count:
+	for (size_t r = 0; r < c->n_res; r++)
+		if (c->res[r].owner == v->nodeid)
+			v->owned++;
+}
+
+bool core_ring_get(const struct core *c, struct core_ring *ring)
+{
+	*ring = c->ring;
+	return c->have_ring;
+}
