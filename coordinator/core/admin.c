@@ -83,6 +83,15 @@ int core_admin(struct core *c, const struct core_admin_req *req, struct core_act
 	return c->err;
 }
 
+int core_rebalance(struct core *c, struct core_actions *out)
+{
+	if (!c->in_view || !c->round_done || !core_quorate(c))
+		return -EAGAIN;
+	c->err = 0;
+	core_send_small(c, out, WIRE_REBALANCE, c->token, &(struct wire_small){0});
+	return c->err;
+}
+
 static int standby_set(struct admin *a, uint32_t nodeid, bool on)
 {
 	size_t i = 0;
@@ -370,4 +379,73 @@ bool core_ring_get(const struct core *c, struct core_ring *ring)
 {
 	*ring = c->ring;
 	return c->have_ring;
+}
+
+/* ---- views used by status, tests and the simulator ---- */
+
+bool core_round_complete(const struct core *c)
+{
+	return c->in_view && c->round_done;
+}
+
+uint64_t core_digest(const struct core *c)
+{
+	return c->digest;
+}
+
+uint64_t core_token(const struct core *c)
+{
+	return c->token;
+}
+
+size_t core_res_count(const struct core *c)
+{
+	return c->n_res;
+}
+
+void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
+{
+	const struct rent *e = &c->res[i];
+
+	v->addr = e->addr;
+	v->pool = c->pools[e->pool];
+	v->owner = e->owner;
+	v->from = e->from;
+	v->prev = e->prev;
+}
+
+bool core_local_held(const struct core *c, size_t idx)
+{
+	return idx < c->cfg.n_vips &&
+	       (c->lstate[idx] == L_HELD || c->lstate[idx] == L_ACQUIRING ||
+		c->lstate[idx] == L_RELEASING);
+}
+
+
+size_t core_member_count(const struct core *c)
+{
+	return c->n_members;
+}
+
+uint32_t core_member_get(const struct core *c, size_t i, bool *eligible)
+{
+	const struct member *m = &c->members[i];
+	bool ok = !m->excluded && !m->leaving && m->health == 0;
+
+	for (size_t k = 0; ok && k < c->admin.n_standby; k++)
+		if (c->admin.standby[k] == m->nodeid)
+			ok = false;
+	if (eligible)
+		*eligible = ok;
+	return m->nodeid;
+}
+
+uint16_t core_proto(const struct core *c)
+{
+	return c->proto;
+}
+
+void core_counters_get(const struct core *c, struct core_counters *out)
+{
+	*out = c->ctr;
 }

@@ -196,6 +196,10 @@ struct core_admin_req {
  */
 int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out);
 
+/* Apply failback now (manual / delay policies).  -EAGAIN without a
+ * quorate view. */
+int core_rebalance(struct core *c, struct core_actions *out);
+
 struct core_admin_view {
 	uint64_t generation;
 	bool maintenance;

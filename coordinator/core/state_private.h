@@ -155,10 +155,24 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 void core_absent_free(struct absent *a);
 void core_admin_clear(struct admin *a);
 
+/* state_msg.c */
+void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev);
+
 /* admin.c */
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 		      const struct wire_hdr *h, const struct wire_small *sm);
 uint64_t core_ring_token(const struct core *c);
+
+/* state_table.c */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+uint64_t core_fnv(uint64_t h, const void *p, size_t n);
+uint64_t core_fnv_u64(uint64_t h, uint64_t v);
+long core_slot_of(const struct core *c, uint32_t nodeid);
+bool core_member_eligible(const struct core *c, const struct member *m);
+int core_build_table(struct core *c);
+void core_map_local(struct core *c);
+int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
+		       const uint32_t *holder, bool rebalance, uint32_t *moves_out);
 
 /* state_round.c */
 /* Placement as a pure computation: owners (nodeid, 0 = none) per resource

@@ -26,97 +26,6 @@
 
 #include <qb/qblog.h>
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static uint64_t fnv_u64(uint64_t h, uint64_t v)
-{
-	uint8_t x[8];
-
-	for (int i = 0; i < 8; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	return fnv(h, x, 8);
-}
-
-static size_t addr_len(const struct res_addr *a)
-{
-	return a->family == 4 ? 4 : 16;
-}
-
-void core_update_digest(struct core *c)
-{
-	uint64_t h = fnv_u64(FNV_OFFSET, c->token);
-
-	for (size_t r = 0; r < c->n_res; r++) {
-		h = fnv(h, &c->res[r].addr.family, 1);
-		h = fnv(h, c->res[r].addr.bytes, addr_len(&c->res[r].addr));
-		h = fnv_u64(h, ((uint64_t)c->res[r].owner << 32) | c->res[r].from);
-	}
-	c->digest = h;
-}
-
-long core_res_find(const struct core *c, const struct res_addr *addr)
-{
-	size_t lo = 0, hi = c->n_res;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = res_addr_cmp(&c->res[mid].addr, addr);
-
-		if (k == 0)
-			return (long)mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static long slot_of(const struct core *c, uint32_t nodeid)
-{
-	size_t lo = 0, hi = c->n_slots;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->slots[mid] == nodeid)
-			return (long)mid;
-		if (c->slots[mid] < nodeid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-void core_table_clear(struct core *c)
-{
-	free(c->res);
-	c->res = NULL;
-	c->n_res = 0;
-	free(c->pools);
-	c->pools = NULL;
-	c->n_pools = 0;
-	free(c->slots);
-	c->slots = NULL;
-	c->n_slots = 0;
-	for (size_t i = 0; c->lres != NULL && i < c->cfg.n_vips; i++)
-		c->lres[i] = UINT32_MAX;
-	c->digest = 0;
-}
-
 /* ---- building our own STATE ---- */
 
 struct namelist {
@@ -235,11 +144,11 @@ int core_build_state(struct core *c, struct wire_state *st)
 
 uint64_t core_view_token(const struct core *c)
 {
-	uint64_t h = fnv_u64(FNV_OFFSET, c->ring.nodeid);
+	uint64_t h = core_fnv_u64(FNV_OFFSET, c->ring.nodeid);
 
-	h = fnv_u64(h, c->ring.seq);
+	h = core_fnv_u64(h, c->ring.seq);
 	for (size_t i = 0; i < c->n_members; i++)
-		h = fnv_u64(h, ((uint64_t)c->members[i].nodeid << 32) | c->members[i].pid);
+		h = core_fnv_u64(h, ((uint64_t)c->members[i].nodeid << 32) | c->members[i].pid);
 	/* 0 means "not bound to a view" on the wire */
 	return h ? h : 1;
 }
@@ -530,47 +439,6 @@ void core_round_timeout(struct core *c, struct core_actions *out)
 	}
 }
 
-/* ---- round completion ---- */
-
-struct tentry {
-	struct res_addr addr;
-	const char *pool;
-	uint32_t nodeid;	/* declarer, or the absent holder */
-};
-
-static int tentry_cmp(const void *a, const void *b)
-{
-	const struct tentry *x = a, *y = b;
-	int k = res_addr_cmp(&x->addr, &y->addr);
-
-	if (k)
-		return k;
-	return x->nodeid < y->nodeid ? -1 : x->nodeid > y->nodeid;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp((const char *)a, (const char *)b);
-}
-
-uint32_t core_pool_intern(struct core *c, const char *name)
-{
-	size_t lo = 0, hi = c->n_pools;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = strcmp(c->pools[mid], name);
-
-		if (k == 0)
-			return (uint32_t)mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;	/* every name was collected before the table was built */
-}
-
 static void merge_admin(struct core *c)
 {
 	const struct wire_admin *best = NULL;
@@ -672,266 +540,6 @@ static void merge_absent(struct core *c)
 	absent_prune(c);
 }
 
-static bool member_eligible(const struct core *c, const struct member *m)
-{
-	if (m->excluded || m->leaving || m->health != 0)
-		return false;
-	for (size_t i = 0; i < c->admin.n_standby; i++)
-		if (c->admin.standby[i] == m->nodeid)
-			return false;
-	return true;
-}
-
-/* Rebuild pools, slots and the resource table from the snapshots. */
-static int build_table(struct core *c)
-{
-	struct tentry *t = NULL;
-	size_t nt = 0, cap = 0;
-	char (*names)[CHORUS_NAME_MAX] = NULL;
-	size_t nn = 0;
-	int err = 0;
-
-	for (size_t i = 0; i < c->n_members; i++) {
-		const struct wire_state *s = &c->members[i].snap;
-
-		if (!c->members[i].have_state)
-			continue;
-		cap += s->n_decl + s->n_pools;
-	}
-	for (size_t i = 0; i < c->n_absent; i++)
-		cap += 2 * c->absent[i].n_res;
-	if (cap) {
-		t = calloc(cap, sizeof(*t));
-		names = calloc(cap, sizeof(*names));
-		if (t == NULL || names == NULL) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < c->n_members; i++) {
-		const struct wire_state *s = &c->members[i].snap;
-
-		if (!c->members[i].have_state)
-			continue;
-		for (uint32_t k = 0; k < s->n_decl; k++)
-			t[nt++] = (struct tentry){s->decl[k].addr, s->pools[s->decl[k].pool],
-						  c->members[i].nodeid};
-		for (uint32_t k = 0; k < s->n_pools; k++)
-			memcpy(names[nn++], s->pools[k], CHORUS_NAME_MAX);
-	}
-	for (size_t i = 0; i < c->n_absent; i++)
-		for (size_t k = 0; k < c->absent[i].n_res; k++) {
-			t[nt++] = (struct tentry){c->absent[i].res[k].addr, c->absent[i].res[k].pool,
-						  c->absent[i].nodeid};
-			memcpy(names[nn++], c->absent[i].res[k].pool, CHORUS_NAME_MAX);
-		}
-
-	core_table_clear(c);
-	qsort(names, nn, sizeof(*names), str_cmp);
-	c->pools = calloc(nn ? nn : 1, sizeof(*c->pools));
-	if (c->pools == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nn; i++)
-		if (c->n_pools == 0 || strcmp(c->pools[c->n_pools - 1], names[i]) != 0)
-			memcpy(c->pools[c->n_pools++], names[i], CHORUS_NAME_MAX);
-
-	/* Slots: eligible-or-not members (one per nodeid) plus absent holders. */
-	c->slots = calloc(c->n_members + c->n_absent + 1, sizeof(uint32_t));
-	if (c->slots == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < c->n_members; i++)
-		if (!c->members[i].excluded &&
-		    (c->n_slots == 0 || c->slots[c->n_slots - 1] != c->members[i].nodeid))
-			c->slots[c->n_slots++] = c->members[i].nodeid;
-	for (size_t i = 0; i < c->n_absent; i++) {
-		size_t pos = c->n_slots;
-
-		while (pos > 0 && c->slots[pos - 1] > c->absent[i].nodeid) {
-			c->slots[pos] = c->slots[pos - 1];
-			pos--;
-		}
-		c->slots[pos] = c->absent[i].nodeid;
-		c->n_slots++;
-	}
-
-	/* Resources: sorted, deduplicated; the pool of the lowest declarer
-	 * wins when declarations disagree. */
-	qsort(t, nt, sizeof(*t), tentry_cmp);
-	c->res = calloc(nt ? nt : 1, sizeof(*c->res));
-	if (c->res == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nt; i++) {
-		struct rent *e;
-
-		if (c->n_res > 0 && res_addr_cmp(&c->res[c->n_res - 1].addr, &t[i].addr) == 0)
-			continue;
-		e = &c->res[c->n_res++];
-		e->addr = t[i].addr;
-		e->pool = core_pool_intern(c, t[i].pool);
-		e->local = UINT32_MAX;
-	}
-out:
-	free(t);
-	free(names);
-	return err;
-}
-
-static void map_local(struct core *c)
-{
-	for (size_t i = 0; i < c->cfg.n_vips; i++) {
-		long r = core_res_find(c, &c->vips[i].addr);
-
-		c->lres[i] = r >= 0 ? (uint32_t)r : UINT32_MAX;
-		if (r >= 0)
-			c->res[r].local = (uint32_t)i;
-	}
-}
-
-/*
- * Placement over the table as a pure computation.  'prev' (slot per
- * resource, PLACE_NONE) and 'fixed' (must stay with its absent holder)
- * describe the starting point.  In maintenance nothing moves: every held
- * resource stays, orphans stay unplaced.
- */
-int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
-		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves)
-{
-	struct place_in in;
-	struct place_res *pr = NULL;
-	struct place_bits *classes = NULL;
-	struct place_bits elig = {{0}};
-	uint32_t *owner = NULL;
-	struct place_stats st;
-	size_t ncls = 0;
-	int rc = -ENOMEM;
-
-	for (size_t i = 0; i < c->n_members; i++) {
-		const struct member *m = &c->members[i];
-		long s = slot_of(c, m->nodeid);
-
-		if (s >= 0 && member_eligible(c, m) && m->nodeid != exclude)
-			place_bits_set(&elig, (uint32_t)s);
-	}
-	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
-	owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
-	classes = calloc(c->n_res + 1, sizeof(*classes));
-	if (pr == NULL || owner == NULL || classes == NULL)
-		goto out;
-
-	/* Eligibility classes: identical bitmaps share a class.  Resources are
-	 * sorted by address and neighbours nearly always share declarations,
-	 * so comparing with the last few classes finds almost all matches;
-	 * a miss only costs a redundant class, never a wrong one. */
-	for (size_t r = 0; r < c->n_res; r++) {
-		struct place_bits b;
-		size_t k;
-
-		for (size_t w = 0; w < PLACE_WORDS; w++)
-			b.w[w] = c->res[r].decl.w[w] & elig.w[w];
-		for (k = ncls; k > 0 && k + 8 > ncls; k--)
-			if (memcmp(&classes[k - 1], &b, sizeof(b)) == 0)
-				break;
-		if (k > 0 && k + 8 > ncls) {
-			pr[r].elig_class = (uint32_t)(k - 1);
-		} else {
-			classes[ncls] = b;
-			pr[r].elig_class = (uint32_t)ncls++;
-		}
-		pr[r].pool = c->res[r].pool;
-		pr[r].prev = prev[r];
-		pr[r].pin = PLACE_NONE;
-		pr[r].flags = fixed[r] || (c->admin.maintenance && prev[r] != PLACE_NONE)
-				      ? PLACE_F_FIXED : 0;
-	}
-	for (size_t p = 0; p < c->admin.n_pins; p++) {
-		long r = core_res_find(c, &c->admin.pins[p].addr);
-		long s = slot_of(c, c->admin.pins[p].nodeid);
-
-		if (r >= 0 && s >= 0)
-			pr[r].pin = (uint32_t)s;
-	}
-	in = (struct place_in){
-		.n_nodes = (uint32_t)c->n_slots,
-		.n_pools = (uint32_t)(c->n_pools ? c->n_pools : 1),
-		.n_classes = (uint32_t)ncls,
-		.classes = classes,
-		.n_res = (uint32_t)c->n_res,
-		.res = pr,
-		.rebalance = rebalance && !c->admin.maintenance,
-	};
-	rc = place_run(&in, owner, &st);
-	if (rc < 0) {
-		qb_log(LOG_ERR, "placement failed " QB_XS " rc=%d", rc);
-		goto out;
-	}
-	for (size_t r = 0; r < c->n_res; r++) {
-		owner_nodeid[r] = owner[r] == PLACE_NONE ? 0 : c->slots[owner[r]];
-		if (c->admin.maintenance && prev[r] == PLACE_NONE)
-			owner_nodeid[r] = 0;
-	}
-	if (moves)
-		*moves = st.moves;
-out:
-	free(pr);
-	free(owner);
-	free(classes);
-	return rc;
-}
-
-/* Compute and apply: owners into the table, and 'from' where a live holder
- * ('holder', nodeid per resource, 0 = none) must release first. */
-static int run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
-			 const uint32_t *holder, bool rebalance, uint32_t *moves_out)
-{
-	uint32_t *owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
-	uint32_t moves = 0;
-	int rc;
-
-	if (owner == NULL)
-		return -ENOMEM;
-	rc = core_place_compute(c, prev, fixed, rebalance, 0, owner, &moves);
-	if (rc < 0) {
-		free(owner);
-		return rc;
-	}
-	for (size_t r = 0; r < c->n_res; r++) {
-		struct rent *e = &c->res[r];
-		uint32_t nid = owner[r];
-
-		e->prev = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
-		if (fixed[r]) {
-			e->owner = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
-			e->fixed = e->owner;
-			e->from = 0;
-			continue;
-		}
-		e->fixed = 0;
-		/* A live holder other than the new owner must release first
-		 * (CTDB's order); a node taking back what it is still
-		 * releasing waits only for its own executor. */
-		{
-			uint32_t from = (holder[r] != 0 && holder[r] != nid) ? holder[r] : 0;
-
-			if (e->owner != nid || e->from != from)
-				e->announced = false;
-			e->from = from;
-		}
-		e->owner = nid;
-	}
-	c->ctr.placements++;
-	c->ctr.moves += moves;
-	if (moves_out)
-		*moves_out = moves;
-	free(owner);
-	return 0;
-}
-
 /* With failback "delay", a round that leaves the layout unbalanced arms a
  * local timer on the lowest member; its REBALANCE, delivered in order,
  * applies the failback on every member at the same point. */
@@ -967,7 +575,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 
 	merge_admin(c);
 	merge_absent(c);
-	if (c->err || build_table(c) < 0) {
+	if (c->err || core_build_table(c) < 0) {
 		c->err = -ENOMEM;
 		return;
 	}
@@ -987,7 +595,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 	 * so "lowest nodeid wins" falls out of first-come. */
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
-		long s = slot_of(c, m->nodeid);
+		long s = core_slot_of(c, m->nodeid);
 
 		if (!m->have_state || s < 0)
 			continue;
@@ -1017,7 +625,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 	/* Weaker hint: assigned but not yet taken. */
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
-		long s = slot_of(c, m->nodeid);
+		long s = core_slot_of(c, m->nodeid);
 
 		if (!m->have_state || s < 0)
 			continue;
@@ -1030,7 +638,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 		}
 	}
 	for (size_t i = 0; i < c->n_absent; i++) {
-		long s = slot_of(c, c->absent[i].nodeid);
+		long s = core_slot_of(c, c->absent[i].nodeid);
 
 		for (size_t k = 0; k < c->absent[i].n_res && s >= 0; k++) {
 			long r = core_res_find(c, &c->absent[i].res[k].addr);
@@ -1046,8 +654,8 @@ static void complete_round(struct core *c, struct core_actions *out)
 			holder[r] = releasing[r];
 		c->res[r].from = 0;
 	}
-	run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
-	map_local(c);
+	core_run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
+	core_map_local(c);
 	core_update_digest(c);
 	qb_log(LOG_NOTICE, "round %016" PRIx64 " complete: %zu members, %zu resources, "
 	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, c->digest);
@@ -1079,58 +687,4 @@ void core_round_check(struct core *c, struct core_actions *out)
 		if (!c->members[i].have_state && !c->members[i].excluded)
 			return;
 	complete_round(c, out);
-}
-
-int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder)
-{
-	for (size_t r = 0; r < c->n_res; r++) {
-		struct rent *e = &c->res[r];
-		long s = e->owner ? slot_of(c, e->owner) : -1;
-		bool absent_alive = false;
-
-		for (size_t i = 0; e->fixed && i < c->n_absent; i++)
-			if (c->absent[i].nodeid == e->fixed)
-				absent_alive = true;
-		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
-		fixed[r] = absent_alive;
-		if (e->fixed && !absent_alive)
-			prev[r] = PLACE_NONE;	/* its holder's grace ran out: an orphan */
-		/* The physical holder is whoever must still release; if none is
-		 * pending, the current owner (when it is a live member). */
-		holder[r] = 0;
-		if (e->from)
-			holder[r] = e->from;
-		else if (e->owner && core_is_member_nodeid(c, e->owner))
-			holder[r] = e->owner;
-	}
-	return 0;
-}
-
-/* Re-place outside a round after an ordered event changed eligibility. */
-void core_replace(struct core *c, struct core_actions *out, bool rebalance)
-{
-	uint32_t *prev, *holder;
-	bool *fixed;
-
-	(void)out;
-	if (!c->round_done)
-		return;
-	prev = malloc((c->n_res + 1) * sizeof(*prev));
-	holder = calloc(c->n_res + 1, sizeof(*holder));
-	fixed = calloc(c->n_res + 1, sizeof(*fixed));
-	if (prev == NULL || holder == NULL || fixed == NULL) {
-		c->err = -ENOMEM;
-		goto out;
-	}
-	core_replace_input(c, prev, fixed, holder);
-	for (size_t r = 0; r < c->n_res; r++)
-		if (c->res[r].fixed && !fixed[r])
-			c->res[r].fixed = 0;
-	run_placement(c, prev, fixed, holder,
-		      rebalance || c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
-	core_update_digest(c);
-out:
-	free(prev);
-	free(holder);
-	free(fixed);
 }

@@ -1,0 +1,181 @@
+/*
+ * Delivered messages: checked, then either held back for the round in
+ * progress or applied in delivery order.  Every effect here is a function of
+ * the ordered stream alone, so all members apply the same changes at the
+ * same point.
+ */
+#include "core/state_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+/* ---- deliveries ---- */
+
+static void log_bad(struct core *c, uint32_t nodeid, const char *why)
+{
+	c->ctr.dropped_bad++;
+	/* First few, then one per thousand: a confused peer must not flood
+	 * the log (dlm log_retry, OVS VLOG_WARN_RL). */
+	if (c->ctr.dropped_bad <= 5 || c->ctr.dropped_bad % 1000 == 0)
+		qb_log(LOG_WARNING, "dropped message from node %" PRIu32 ": %s " QB_XS
+		       " total=%" PRIu64, nodeid, why, c->ctr.dropped_bad);
+}
+
+static int queue_push(struct core *c, uint32_t nodeid, uint32_t pid, const void *buf,
+		      size_t size)
+{
+	struct queued *q;
+	uint8_t *copy = malloc(size);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	q = realloc(c->queue, (c->n_queue + 1) * sizeof(*q));
+	if (q == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
+	memcpy(copy, buf, size);
+	c->queue = q;
+	c->queue[c->n_queue++] = (struct queued){nodeid, pid, copy, size};
+	return 0;
+}
+
+static void absent_drop(struct core *c, size_t i)
+{
+	core_absent_free(&c->absent[i]);
+	memmove(&c->absent[i], &c->absent[i + 1], (c->n_absent - i - 1) * sizeof(c->absent[0]));
+	c->n_absent--;
+}
+
+static void apply_grace_expired(struct core *c, struct core_actions *out,
+				const struct wire_small *sm)
+{
+	bool changed = false;
+
+	for (uint32_t k = 0; k < sm->n_nodes; k++) {
+		for (size_t i = 0; i < c->n_absent; i++) {
+			if (c->absent[i].nodeid == sm->nodes[k] &&
+			    c->absent[i].since == sm->incarnations[k]) {
+				qb_log(LOG_NOTICE, "node %" PRIu32 ": restart grace over, taking over "
+				       "its resources", sm->nodes[k]);
+				absent_drop(c, i);
+				changed = true;
+				break;
+			}
+		}
+	}
+	if (changed)
+		core_replace(c, out, false);
+}
+
+static void apply_released(struct core *c, uint32_t nodeid, const struct wire_small *sm)
+{
+	for (uint32_t k = 0; k < sm->n_addrs; k++) {
+		long r = core_res_find(c, &sm->addrs[k]);
+
+		if (r >= 0 && c->res[r].from == nodeid)
+			c->res[r].from = 0;
+	}
+	core_update_digest(c);
+}
+
+/* Apply a non-STATE message in delivery order.  Called directly outside
+ * rounds, and for queued messages once a round completes. */
+void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid, uint32_t pid,
+			 const void *buf, size_t size)
+{
+	struct wire_hdr h;
+	struct wire_small sm;
+	struct member *m;
+	int rc;
+
+	if (wire_decode_hdr(buf, size, &h) < 0 || h.type == WIRE_STATE)
+		return;
+	rc = wire_decode_small(buf, size, &sm);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			c->err = rc;
+		else
+			log_bad(c, nodeid, "malformed body");
+		return;
+	}
+	m = core_member_find(c, nodeid, pid);
+	switch (h.type) {
+	case WIRE_RELEASED:
+		apply_released(c, nodeid, &sm);
+		break;
+	case WIRE_LEAVING:
+		if (m != NULL && !m->leaving) {
+			qb_log(LOG_NOTICE, "node %" PRIu32 " is shutting down, taking over its "
+			       "resources", nodeid);
+			m->leaving = true;
+			core_replace(c, out, false);
+		}
+		break;
+	case WIRE_HEALTH:
+		if (m != NULL && m->health != sm.value) {
+			m->health = sm.value;
+			core_replace(c, out, false);
+		}
+		break;
+	case WIRE_GRACE_EXPIRED:
+		apply_grace_expired(c, out, &sm);
+		break;
+	case WIRE_ADMIN:
+		core_admin_apply(c, out, nodeid, &h, &sm);
+		break;
+	case WIRE_REBALANCE:
+		if (h.token == c->token) {
+			c->rebalance_armed = false;
+			core_replace(c, out, true);
+		}
+		break;
+	default:
+		break;
+	}
+	wire_small_clear(&sm);
+}
+
+void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev)
+{
+	uint32_t nodeid = ev->u.deliver.nodeid, pid = ev->u.deliver.pid;
+	const void *buf = ev->u.deliver.buf;
+	size_t size = ev->u.deliver.size;
+	struct wire_hdr h;
+	struct member *m;
+
+	if (!c->in_view)
+		return;
+	if (wire_decode_hdr(buf, size, &h) < 0) {
+		log_bad(c, nodeid, "bad header");
+		return;
+	}
+	m = core_member_find(c, nodeid, pid);
+	if (m == NULL) {
+		c->ctr.dropped_stale++;	/* corosync delivers only members' messages;
+					 * this is a process we already saw leave */
+		return;
+	}
+	if (m->incarnation == 0)
+		m->incarnation = h.incarnation;
+	else if (m->incarnation != h.incarnation) {
+		log_bad(c, nodeid, "incarnation changed without a membership change");
+		return;
+	}
+	/* Until the totem confchg of this change arrives we do not know the
+	 * token; hold everything back and sort it out at round start. */
+	if (c->wait_totem || (c->round_active && h.type != WIRE_STATE && h.type != WIRE_EXCLUDE)) {
+		if (queue_push(c, nodeid, pid, buf, size) < 0)
+			c->err = -ENOMEM;
+		return;
+	}
+	if (h.type == WIRE_STATE || h.type == WIRE_EXCLUDE) {
+		core_round_deliver(c, out, m, &h, buf, size);
+		return;
+	}
+	core_apply_delivery(c, out, nodeid, pid, buf, size);
+}
