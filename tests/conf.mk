@@ -9,7 +9,7 @@ check_PROGRAMS += tests/unit/conf_test
 TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
 	tests/unit/conf_test.c \
-	coordinator/conf.c coordinator/conf.h \
+	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'

@@ -1,0 +1,43 @@
+/*
+ * Shared between conf.c (the schema: keys, types, ranges) and conf_json.c
+ * (reading the file, strict parsing, duplicate keys, error messages).
+ */
+#ifndef CHORUS_CONF_PRIVATE_H
+#define CHORUS_CONF_PRIVATE_H
+
+#include <stddef.h>
+
+#include <json.h>
+
+#include "conf.h"
+
+#define CONF_JSON_DEPTH 16	/* the schema needs 3 */
+#define CONF_ESC_CHARS 48	/* user characters shown in a message */
+#define CONF_ESC_SIZE (CONF_ESC_CHARS * 4 + 4)
+#define CONF_KP_SIZE 256	/* key path buffer */
+#define CONF_SCAN_KEYS 16	/* distinct keys per object the dup scan holds */
+#define CONF_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+#define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct conf_ctx {
+	const char *path;
+	char *err;
+	size_t errsize;
+};
+
+/* Write "<path>: <kp>: <message>" and return -EINVAL. */
+__attribute__((format(printf, 3, 4)))
+int conf_err(struct conf_ctx *cx, const char *kp, const char *fmt, ...);
+/* Report a failed system call ('rc' is -errno) and return 'rc'. */
+int conf_syserr(struct conf_ctx *cx, const char *what, int rc);
+/* Escape user text for a message into 'buf' (CONF_ESC_SIZE bytes). */
+const char *conf_esc(const char *s, size_t len, char *buf);
+/* Read the file (regular, at most CONF_FILE_MAX bytes) into a NUL-ended buffer. */
+int conf_read(struct conf_ctx *cx, char **buf, size_t *len);
+/* Strict JSON parse with duplicate-key refusal; '*out' is a new reference. */
+int conf_parse(struct conf_ctx *cx, const char *text, size_t len, struct json_object **out);
+
+/* Refuse repeated keys (json-c keeps the last one silently). */
+int conf_dupkeys(struct conf_ctx *cx, const char *text, size_t len);
+
+#endif
