@@ -41,16 +41,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <qb/qbdefs.h>
 #include <qb/qblog.h>
@@ -711,6 +714,36 @@ int vip_exec_scan(struct vip_exec *x, bool *held)
 	return 0;
 }
 
+/*
+ * Floating IPv4 addresses are often the only ones of their subnet on an
+ * interface, so the first one added becomes the subnet's primary, and the
+ * kernel deletes every secondary along with a primary unless
+ * promote_secondaries is set (its default is 0; only systemd's sysctl
+ * defaults change it).  Releasing one address would then drop its siblings.
+ * Set it on the interface before touching its addresses; a failure is
+ * logged, the reconcile path would still restore what was dropped.
+ */
+static void promote_secondaries(struct vip_slot *s)
+{
+	char path[64 + CHORUS_NAME_MAX];
+	char cur = 0;
+	int fd;
+
+	if (s->l.addr.family != 4)
+		return;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/promote_secondaries",
+		 s->l.ifname);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &cur, 1) != 1 || cur != '1') {
+		if (pwrite(fd, "1\n", 2, 0) != 2 && rl_log(&s->rl, -errno))
+			vip_log(s, LOG_WARNING, "cannot set promote_secondaries: %s",
+				strerror(errno));
+	}
+	close(fd);
+}
+
 int vip_exec_acquire(struct vip_exec *x, size_t idx)
 {
 	struct vip_slot *s;
@@ -723,6 +756,7 @@ int vip_exec_acquire(struct vip_exec *x, size_t idx)
 	rc = slot_resolve(s);
 	if (rc < 0)
 		goto out_fail;
+	promote_secondaries(s);
 	rc = nl_addr(x->nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &s->l.addr, s->ifindex,
 		     x->cfg.lifetime_s);
 	added = rc == 0;
@@ -763,6 +797,7 @@ int vip_exec_release(struct vip_exec *x, size_t idx)
 	rc = slot_resolve(s);
 	if (rc < 0)
 		return rc == -ENODEV ? 0 : rc;
+	promote_secondaries(s);
 	rc = nl_addr(x->nl, RTM_DELADDR, 0, &s->l.addr, s->ifindex, 0);
 	if (rc == 0) {
 		vip_log(s, LOG_NOTICE, "released");

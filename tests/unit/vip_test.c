@@ -207,6 +207,26 @@ static void test_release(void **state)
 	vip_exec_free(x);
 }
 
+/* Two VIPs in a subnet the interface has no other address in: the first
+ * one added is the subnet's primary.  Releasing it must not take the other
+ * with it (the kernel deletes secondaries with their primary unless
+ * promote_secondaries is set, and the kernel default is 0). */
+static void test_release_keeps_siblings(void **state)
+{
+	struct vip_local v[] = {vl("10.66.0.1/16", "v0"), vl("10.66.0.2/16", "v0")};
+	struct vip_exec *x = NULL;
+
+	sh("sysctl -qw net.ipv4.conf.v0.promote_secondaries=0 net.ipv4.conf.all.promote_secondaries=0");
+	assert_int_equal(vip_exec_new(loop, &cfg_default, v, 2, NULL, NULL, &x), 0);
+	assert_int_equal(vip_exec_acquire(x, 0), 0);
+	assert_int_equal(vip_exec_acquire(x, 1), 0);
+	assert_int_equal(vip_exec_release(x, 0), 0);
+	/* at once, not after a reconcile put it back */
+	assert_int_equal(kernel_addr("v0", "10.66.0.2/", NULL, 0), 1);
+	assert_int_equal(kernel_addr("v0", "10.66.0.1/", NULL, 0), 0);
+	vip_exec_free(x);
+}
+
 static void test_scan(void **state)
 {
 	struct vip_local v[] = {
@@ -586,6 +606,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_acquire_v4, flush),
 	    cmocka_unit_test_setup(test_acquire_idempotent, flush),
 	    cmocka_unit_test_setup(test_release, flush),
+	    cmocka_unit_test_setup(test_release_keeps_siblings, flush),
 	    cmocka_unit_test_setup(test_scan, flush),
 	    cmocka_unit_test_setup(test_reconcile_event, flush),
 	    cmocka_unit_test_setup(test_refresh, flush),
