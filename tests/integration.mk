@@ -1,1 +1,13 @@
-# Integration tests and benchmarks on real corosync (owned by the harness work).
+# Integration tests and benchmarks on real corosync.
+#
+# These need root, network namespaces and corosync; they are run by
+# tests/run.sh (not by "make check"), so they are only distributed here.
+# The libraries are sourced, the scripts are executable.
+EXTRA_DIST += \
+	tests/integration/lib.sh \
+	tests/bench/lib-measure.sh
+dist_noinst_SCRIPTS += \
+	tests/run.sh \
+	tests/integration/corosync-smoke.sh \
+	tests/integration/vip-failover.sh \
+	tests/bench/measure-dryrun.sh
