@@ -382,6 +382,8 @@ void core_leave_view(struct core *c)
 	core_table_clear(c);
 	for (size_t i = 0; i < c->n_absent; i++)
 		core_absent_free(&c->absent[i]);
+	free(c->absent);
+	c->absent = NULL;
 	c->n_absent = 0;
 	core_admin_clear(&c->admin);
 }
