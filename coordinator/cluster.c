@@ -18,11 +18,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <corosync/cmap.h>
 #include <corosync/corotypes.h>
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
@@ -39,7 +41,14 @@ struct qmsg {
 	size_t size;
 };
 
+struct node_name {
+	uint32_t nodeid;
+	char name[64];
+};
+
 struct cluster {
+	struct node_name names[CPG_MEMBERS_MAX];
+	size_t n_names;
 	qb_loop_t *loop;
 	struct cpg_name name;
 	cluster_event_fn fn;
@@ -369,6 +378,68 @@ static bool peer_is_root(int fd)
 	return cr.uid == 0;
 }
 
+/*
+ * Node names from cmap's nodelist (name, else ring0_addr), read with the
+ * iterator as corosync-qdevice does.  Blocking IPC, so only at connect.
+ */
+static void read_names(struct cluster *cl)
+{
+	cmap_handle_t h;
+	cmap_iter_handle_t it;
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	size_t vlen;
+	cmap_value_types_t type;
+
+	if (cmap_initialize(&h) != CS_OK)
+		return;
+	cl->n_names = 0;
+	if (cmap_iter_init(h, "nodelist.node.", &it) == CS_OK) {
+		while (cmap_iter_next(h, it, key, &vlen, &type) == CS_OK &&
+		       cl->n_names < CPG_MEMBERS_MAX) {
+			unsigned pos;
+			char tail[CMAP_KEYNAME_MAXLEN + 1];
+			char k2[CMAP_KEYNAME_MAXLEN + 1];
+			uint32_t id = 0;
+			char *name = NULL;
+
+			if (sscanf(key, "nodelist.node.%u.%128s", &pos, tail) != 2 ||
+			    strcmp(tail, "nodeid") != 0)
+				continue;
+			if (cmap_get_uint32(h, key, &id) != CS_OK || id == 0)
+				continue;
+			snprintf(k2, sizeof(k2), "nodelist.node.%u.name", pos);
+			if (cmap_get_string(h, k2, &name) != CS_OK) {
+				snprintf(k2, sizeof(k2), "nodelist.node.%u.ring0_addr", pos);
+				if (cmap_get_string(h, k2, &name) != CS_OK)
+					name = NULL;
+			}
+			cl->names[cl->n_names].nodeid = id;
+			snprintf(cl->names[cl->n_names].name, sizeof(cl->names[0].name), "%s",
+				 name ? name : "");
+			cl->n_names++;
+			free(name);
+		}
+		cmap_iter_finalize(h, it);
+	}
+	cmap_finalize(h);
+}
+
+const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid)
+{
+	for (size_t i = 0; i < cl->n_names; i++)
+		if (cl->names[i].nodeid == nodeid && cl->names[i].name[0])
+			return cl->names[i].name;
+	return NULL;
+}
+
+uint32_t cluster_node_by_name(const struct cluster *cl, const char *name)
+{
+	for (size_t i = 0; i < cl->n_names; i++)
+		if (strcmp(cl->names[i].name, name) == 0)
+			return cl->names[i].nodeid;
+	return 0;
+}
+
 int cluster_connect(struct cluster *cl)
 {
 	cpg_model_v1_data_t model = {
@@ -428,6 +499,7 @@ int cluster_connect(struct cluster *cl)
 		goto fail;
 	}
 	cl->reconnect_ms = 0;
+	read_names(cl);
 	qb_log(LOG_NOTICE, "connected to corosync as node %u", nodeid);
 	return 0;
 fail:

@@ -52,6 +52,11 @@ void cluster_rejoin(struct cluster *cl);
 
 size_t cluster_queue_depth(const struct cluster *cl);
 
+/* The node's name from corosync's nodelist (read at connect), or NULL. */
+const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid);
+/* The nodeid whose nodelist name is 'name', or 0. */
+uint32_t cluster_node_by_name(const struct cluster *cl, const char *name);
+
 void cluster_free(struct cluster *cl);	/* accepts NULL */
 
 #endif

@@ -1,6 +1,7 @@
 sbin_PROGRAMS += coordinator/chorusd
 coordinator_chorusd_SOURCES = \
-	coordinator/main.c \
+	coordinator/main.c coordinator/daemon.h coordinator/ctl.c \
+	$(control_server_sources) \
 	coordinator/cluster.c coordinator/cluster.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h

@@ -35,6 +35,7 @@
 #include "cluster.h"
 #include "conf.h"
 #include "core/state.h"
+#include "daemon.h"
 #include "vip.h"
 
 /* Exit codes, one enum (corosync COROSYNC_DONE_*). */
@@ -46,38 +47,11 @@ enum chorusd_exit {
 	CHORUSD_ERR_INIT = 70,
 };
 
-struct result {
-	enum core_ev_type type;
-	size_t idx;
-	int err;
-};
-
-struct chorusd {
-	qb_loop_t *loop;
-	struct chorus_conf *conf;
-	struct core *core;
-	struct cluster *cl;
-	struct vip_exec *vx;
-	struct vip_local *vl;
-	bool *held;
-	qb_loop_timer_handle timer;
-	bool timer_armed;
-	qb_loop_timer_handle connect_timer;
-	struct result *res;	/* executor results waiting to go back in */
-	size_t n_res;
-	bool stepping;
-	bool exiting;
-	bool shutdown_requested;
-	int pid_fd;
-	uint64_t incarnation;
-};
-
-static uint64_t mono_ms(void)
+uint64_t daemon_mono_ms(void)
 {
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
-static void feed(struct chorusd *d, struct core_event *ev);
 
 static void sd_notify_ready(void)
 {
@@ -108,12 +82,12 @@ static void timer_cb(void *data)
 	struct core_event ev = {.type = CORE_EV_TICK};
 
 	d->timer_armed = false;
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 }
 
 static void arm_timer(struct chorusd *d, uint64_t at_ms)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = daemon_mono_ms();
 	uint64_t delay = at_ms > now ? at_ms - now : 0;
 
 	if (d->timer_armed)
@@ -135,13 +109,13 @@ static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int 
 	d->res[d->n_res++] = (struct result){t, idx, err};
 }
 
-static void do_exit(struct chorusd *d)
+void daemon_exit(struct chorusd *d)
 {
 	d->exiting = true;
 	qb_loop_stop(d->loop);
 }
 
-static void run_actions(struct chorusd *d, struct core_actions *a)
+void daemon_actions(struct chorusd *d, struct core_actions *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct core_action *x = &a->v[i];
@@ -175,11 +149,14 @@ static void run_actions(struct chorusd *d, struct core_actions *a)
 			cluster_leave(d->cl);
 			break;
 		case CORE_ACT_EXIT:
-			do_exit(d);
+			daemon_exit(d);
 			break;
 		case CORE_ACT_ADMIN_DONE:
+			ctl_admin_done(d, x->u.admin.cookie, x->u.admin.err, x->u.admin.generation);
+			break;
 		case CORE_ACT_PERSIST:
-			break;	/* wired to the control socket and disk below */
+			ctl_persist(d);
+			break;
 		}
 	}
 }
@@ -187,14 +164,14 @@ static void run_actions(struct chorusd *d, struct core_actions *a)
 /* Step the core and carry out what it says, until nothing is left.  Events
  * raised while stepping (executor results) are fed right after, so the core
  * never re-enters itself. */
-static void feed(struct chorusd *d, struct core_event *ev)
+void daemon_feed(struct chorusd *d, struct core_event *ev)
 {
 	struct core_actions a;
 
 	if (d->core == NULL || d->exiting)
 		return;
 	core_actions_init(&a);
-	ev->now_ms = mono_ms();
+	ev->now_ms = daemon_mono_ms();
 	if (core_step(d->core, ev, &a) < 0) {
 		qb_log(LOG_CRIT, "core ran out of memory");
 		exit(CHORUSD_ERR_INIT);
@@ -202,12 +179,13 @@ static void feed(struct chorusd *d, struct core_event *ev)
 	if (d->stepping) {
 		/* re-entered from a callback run by an action: carry out its
 		 * actions; executor results join the outer loop's batch */
-		run_actions(d, &a);
+		daemon_actions(d, &a);
 		core_actions_release(&a);
+		ctl_after_step(d, ev);
 		return;
 	}
 	d->stepping = true;
-	run_actions(d, &a);
+	daemon_actions(d, &a);
 	core_actions_clear(&a);
 	while (d->n_res > 0 && !d->exiting) {
 		struct result *r = d->res;
@@ -221,21 +199,22 @@ static void feed(struct chorusd *d, struct core_event *ev)
 			re.u.res.idx = r[i].idx;
 			re.u.res.err = r[i].err;
 			re.u.res.more = i + 1 < n;
-			re.now_ms = mono_ms();
+			re.now_ms = daemon_mono_ms();
 			if (core_step(d->core, &re, &a) < 0)
 				exit(CHORUSD_ERR_INIT);
-			run_actions(d, &a);
+			daemon_actions(d, &a);
 			core_actions_clear(&a);
 		}
 		free(r);
 	}
 	d->stepping = false;
 	core_actions_release(&a);
+	ctl_after_step(d, ev);
 }
 
 static void cluster_event(void *ud, struct core_event *ev)
 {
-	feed(ud, ev);
+	daemon_feed(ud, ev);
 }
 
 static void vip_event(void *ud, size_t idx, bool readded, int err)
@@ -246,7 +225,7 @@ static void vip_event(void *ud, size_t idx, bool readded, int err)
 		struct core_event ev = {.type = CORE_EV_LOST};
 
 		ev.u.res.idx = idx;
-		feed(d, &ev);
+		daemon_feed(d, &ev);
 	}
 	(void)readded;
 }
@@ -290,6 +269,7 @@ static int core_start(struct chorusd *d)
 	free(defs);
 	if (rc < 0)
 		return rc;
+	ctl_load_admin(d);
 	/* Adopt what a previous instance left, so an in-place restart moves
 	 * nothing; the peers kept it accounted to us for the restart grace. */
 	for (size_t i = 0; i < d->conf->n_vips; i++) {
@@ -308,13 +288,13 @@ static int core_start(struct chorusd *d)
 			}
 			qb_log(LOG_NOTICE, "adopting %s, still on %s", a, d->conf->vips[i].ifname);
 			ev.u.res.idx = i;
-			feed(d, &ev);
+			daemon_feed(d, &ev);
 		}
 	}
 	if (d->shutdown_requested) {
 		struct core_event ev = {.type = CORE_EV_SHUTDOWN};
 
-		feed(d, &ev);
+		daemon_feed(d, &ev);
 	}
 	return 0;
 }
@@ -330,7 +310,7 @@ static void connect_cb(void *data)
 	}
 	if (d->core == NULL && core_start(d) < 0) {
 		qb_log(LOG_CRIT, "cannot start the core");
-		do_exit(d);
+		daemon_exit(d);
 		return;
 	}
 	cluster_join(d->cl);
@@ -344,16 +324,16 @@ static int32_t sig_term(int32_t sig, void *data)
 	if (d->shutdown_requested) {
 		qb_log(LOG_WARNING, "second signal: releasing everything and exiting now");
 		vip_exec_release_all(d->vx);
-		do_exit(d);
+		daemon_exit(d);
 		return 0;
 	}
 	qb_log(LOG_NOTICE, "signal %d: handing over and shutting down", sig);
 	d->shutdown_requested = true;
 	if (d->core == NULL) {
-		do_exit(d);
+		daemon_exit(d);
 		return 0;
 	}
-	feed(d, &ev);
+	daemon_feed(d, &ev);
 	return 0;
 }
 
@@ -432,7 +412,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
-	struct chorusd d = {.pid_fd = -1};
+	static struct chorusd d = {.pid_fd = -1};
 	bool foreground = false, cleanup = false;
 	char err[1024];
 	int opt, rc;
@@ -451,6 +431,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CHORUSD_ERR_USAGE;
 	}
+	snprintf(d.conf_path, sizeof(d.conf_path), "%s", path);
+	d.argv = argv;
 	rc = conf_load(path, &d.conf, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "chorusd: %s\n", err);
@@ -504,6 +486,8 @@ int main(int argc, char **argv)
 			return CHORUSD_ERR_INIT;
 		}
 	}
+	if (ctl_start(&d) < 0)
+		qb_log(LOG_ERR, "running without a control socket");
 	rc = vip_exec_scan(d.vx, d.held);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
@@ -530,7 +514,8 @@ int main(int argc, char **argv)
 
 	qb_loop_run(d.loop);
 
-	qb_log(LOG_NOTICE, "chorusd exiting");
+	qb_log(LOG_NOTICE, d.reexec ? "chorusd restarting in place" : "chorusd exiting");
+	ctl_stop(&d);
 	cluster_free(d.cl);
 	core_free(d.core);
 	vip_exec_free(d.vx);
@@ -542,5 +527,14 @@ int main(int argc, char **argv)
 	if (d.pid_fd >= 0)
 		close(d.pid_fd);
 	qb_log_fini();
+	if (d.reexec) {
+		/* reload: the same arguments, the new file; addresses stay up
+		 * and are adopted, so nothing moves.  An absolute argv[0] (as a
+		 * service manager starts us) picks up an upgraded binary;
+		 * /proc/self/exe would still be the old, replaced one. */
+		execv(d.argv[0][0] == '/' ? d.argv[0] : "/proc/self/exe", d.argv);
+		fprintf(stderr, "chorusd: re-exec failed: %s\n", strerror(errno));
+		return CHORUSD_ERR_INIT;
+	}
 	return CHORUSD_OK;
 }

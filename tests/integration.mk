@@ -10,4 +10,5 @@ dist_noinst_SCRIPTS += \
 	tests/run.sh \
 	tests/integration/corosync-smoke.sh \
 	tests/integration/vip-failover.sh \
+	tests/integration/control.sh \
 	tests/bench/measure-dryrun.sh

@@ -1,0 +1,70 @@
+/*
+ * State of one chorusd process, shared by main.c (loop wiring, core and
+ * executor glue) and ctl.c (the control socket's commands, the event log,
+ * persistence of operator state).
+ */
+#ifndef CHORUS_DAEMON_H
+#define CHORUS_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+#include "core/state.h"
+
+struct chorus_conf;
+struct cluster;
+struct vip_exec;
+struct vip_local;
+struct control;
+struct ctl_state;
+
+struct result {
+	enum core_ev_type type;
+	size_t idx;
+	int err;
+};
+
+struct chorusd {
+	qb_loop_t *loop;
+	struct chorus_conf *conf;
+	char conf_path[4096];
+	char **argv;
+	struct core *core;
+	struct cluster *cl;
+	struct vip_exec *vx;
+	struct vip_local *vl;
+	bool *held;
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+	qb_loop_timer_handle connect_timer;
+	struct result *res;	/* executor results waiting to go back in */
+	size_t n_res;
+	bool stepping;
+	bool exiting;
+	bool reexec;		/* reload: restart in place with the new config */
+	bool shutdown_requested;
+	int pid_fd;
+	uint64_t incarnation;
+	struct ctl_state *ctl;
+};
+
+void daemon_feed(struct chorusd *d, struct core_event *ev);
+/* Carry out actions a core call outside core_step() produced. */
+void daemon_actions(struct chorusd *d, struct core_actions *a);
+void daemon_exit(struct chorusd *d);
+uint64_t daemon_mono_ms(void);
+
+/* ctl.c */
+int ctl_start(struct chorusd *d);
+void ctl_stop(struct chorusd *d);
+/* After every core step: notice changes for events, status and timing. */
+void ctl_after_step(struct chorusd *d, const struct core_event *ev);
+void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t generation);
+void ctl_persist(struct chorusd *d);
+/* Before joining: load saved operator state into the core. */
+void ctl_load_admin(struct chorusd *d);
+
+#endif

@@ -1,0 +1,339 @@
+#!/bin/sh
+# chorusctl against a fake chorusd: socat serves canned answers from files
+# written by this script (heredocs), one connection at a time, and logs each
+# request line so that what chorusctl sent can be checked too.
+#
+# Checks the tables, --json, the exit status of every outcome (healthy and
+# unhealthy status, error answer, no daemon, usage, timeout, garbage) and the
+# request each command sends.  Everything runs under timeout(1); the fake
+# daemon and the temporary directory go away on any exit.
+#
+# Run by `make check` from the build directory; CHORUSCTL overrides the
+# binary.  Exits 77 (skipped) without socat.
+
+set -u
+
+CHORUSCTL=${CHORUSCTL:-./coordinator/chorusctl}
+command -v socat >/dev/null 2>&1 || { echo "socat not found: skipped"; exit 77; }
+[ -x "$CHORUSCTL" ] || { echo "no $CHORUSCTL"; exit 99; }
+CHORUSCTL=$(cd "$(dirname "$CHORUSCTL")" && pwd)/$(basename "$CHORUSCTL")
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/chorusctl-test.XXXXXX") || exit 99
+sock=$dir/chorusd.sock
+fake_pid=
+busy_pid=
+fails=0
+count=0
+
+cleanup() {
+	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
+	[ -n "$busy_pid" ] && kill "$busy_pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM HUP
+
+mkdir "$dir/resp"
+
+# The fake daemon: answer with resp/<cmd>, its @ID@ replaced by the
+# request's id; a command without a file gets unknown_command.
+cat >"$dir/fake.sh" <<'EOF'
+#!/bin/sh
+dir=$1
+IFS= read -r req || exit 0
+printf '%s\n' "$req" >>"$dir/requests"
+cmd=$(printf '%s' "$req" | sed -n 's/.*"cmd":"\([a-z-]*\)".*/\1/p')
+id=$(printf '%s' "$req" | sed -n 's/.*"id":"\([0-9a-z-]*\)".*/\1/p')
+if [ -f "$dir/resp/$cmd" ]; then
+	sed "s/@ID@/$id/g" "$dir/resp/$cmd"
+else
+	printf '{"v":1,"id":"%s","ok":false,"error":{"code":"unknown_command","message":"no command %s"}}\n' "$id" "$cmd"
+fi
+[ -f "$dir/linger" ] && sleep 2
+exit 0
+EOF
+chmod +x "$dir/fake.sh"
+
+start_fake() {
+	socat UNIX-LISTEN:"$sock",fork,unlink-early SYSTEM:"sh $dir/fake.sh $dir" \
+		2>"$dir/socat.log" &
+	fake_pid=$!
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$sock" ] || { echo "fake daemon did not start"; cat "$dir/socat.log"; exit 99; }
+}
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# run EXPECTED_RC ARGS...: chorusctl's stdout in $dir/out, stderr in $dir/err.
+run() {
+	want=$1
+	shift
+	count=$((count + 1))
+	timeout 15 "$CHORUSCTL" -s "$sock" "$@" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "chorusctl $*: exit $rc, expected $want"
+		sed 's/^/  out: /' "$dir/out"
+		sed 's/^/  err: /' "$dir/err"
+	fi
+}
+
+expect_out() {
+	grep -qF -- "$1" "$dir/out" || { fail "stdout lacks '$1'"; sed 's/^/  out: /' "$dir/out"; }
+}
+
+expect_err() {
+	grep -qF -- "$1" "$dir/err" || { fail "stderr lacks '$1'"; sed 's/^/  err: /' "$dir/err"; }
+}
+
+expect_no() {
+	if grep -qF -- "$1" "$dir/out" "$dir/err"; then
+		fail "output has '$1'"
+	fi
+}
+
+# The last request the fake daemon saw contains $1.
+expect_req() {
+	tail -n 1 "$dir/requests" | grep -qF -- "$1" ||
+		{ fail "request lacks '$1'"; tail -n 1 "$dir/requests" | sed 's/^/  req: /'; }
+}
+
+fit_80() {
+	if awk 'length($0) > 80 { bad = 1 } END { exit !bad }' "$dir/out"; then
+		fail "output wider than 80 columns"
+	fi
+}
+
+start_fake
+
+# --- status, healthy ---------------------------------------------------
+cat >"$dir/resp/status" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"quorate":true,"members":3,"ring":"1.1c","generation":42,"since_change_ms":12000,"last_failover_ms":340,"maintenance":false,"healthy":true,"node_id":1,"proto":1,"future_key":"SECRET1"},"nodes":[{"id":1,"name":"n1","state":"active","reason":"","vips":2,"future":"SECRET2"},{"id":2,"name":"n2","state":"standby","reason":"operator request","vips":0},{"id":3,"name":"n3","state":"unhealthy","reason":"gfapi: gv0 unreachable","vips":1}],"vips":[{"address":"10.0.0.1/24","pool":"default","owner":1,"owner_name":"n1","state":"up","pinned":null},{"address":"10.0.0.2/24","pool":"default","owner":1,"owner_name":"n1","state":"up","pinned":1},{"address":"10.0.0.3/24","pool":"nfs","owner":3,"owner_name":"n3","state":"moving","pinned":2},{"address":"10.0.0.4/24","pool":"nfs","owner":null,"owner_name":"","state":"unplaced","pinned":null}]}}
+EOF
+run 0 status
+expect_out "Cluster:       healthy"
+expect_out "Quorum:        quorate, 3 members"
+expect_out "Ring id:       1.1c"
+expect_out "Generation:    42"
+expect_out "Last change:   12s ago"
+expect_out "Last failover: 340 ms"
+expect_out "Maintenance:   off"
+expect_out "   1  n1    active        2"
+expect_out "   2  n2    standby       0  operator request"
+expect_out "   3  n3    unhealthy     1  gfapi: gv0 unreachable"
+expect_out "10.0.0.2/24  default  n1     up (pinned)"
+expect_out "10.0.0.3/24  nfs      n3     moving (pinned to n2)"
+expect_out "10.0.0.4/24  nfs      -      unplaced"
+expect_no "SECRET"
+expect_no "$(printf '\033')"	# not a tty: no colour
+fit_80
+expect_req '"v":1,"id":"'
+expect_req '"cmd":"status","args":{}}'
+
+# --json prints the raw result, still with the health exit status.
+run 0 --json status
+expect_out '"quorate": true'
+expect_out '"future_key": "SECRET1"'
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$dir/out" ||
+		fail "--json output is not JSON"
+fi
+
+# --- status, unhealthy -------------------------------------------------
+cat >"$dir/resp/status" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"quorate":false,"members":1,"ring":"1.2a","generation":7,"since_change_ms":7384000,"last_failover_ms":null,"maintenance":true,"healthy":false,"node_id":2,"proto":1},"nodes":[{"id":2,"name":"n2","state":"active","reason":"","vips":0},{"id":1,"name":"n1","state":"left","reason":"left the membership","vips":0}],"vips":[]}}
+EOF
+run 1 status
+expect_out "Cluster:       UNHEALTHY"
+expect_out "Quorum:        NOT QUORATE, 1 member"
+expect_out "Last change:   2h 3m ago"
+expect_out "Last failover: none"
+expect_out "Maintenance:   ON"
+expect_out "left       0  left the membership"
+expect_out "No addresses."
+run 1 --json status
+
+# --- nodes, vips ---------------------------------------------------------
+cat >"$dir/resp/nodes" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"nodes":[{"id":1,"name":"alpha","state":"active","reason":"","vips":3},{"id":12,"name":"beta","state":"leaving","reason":"shutting down","vips":1}]}}
+EOF
+run 0 nodes
+expect_out "ID  NAME   STATE    VIPS  REASON"
+expect_out "12  beta   leaving     1  shutting down"
+expect_req '"cmd":"nodes","args":{}'
+cat >"$dir/resp/vips" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"vips":[{"address":"192.168.100.200/24","pool":"default","owner":1,"owner_name":"alpha","state":"up","pinned":12},{"address":"fd00::1/64","pool":"v6","owner":12,"owner_name":"","state":"up","pinned":null}]}}
+EOF
+run 0 vips
+expect_out "ADDRESS             POOL     OWNER  STATE"
+expect_out "192.168.100.200/24  default  alpha  up (pinned to #12)"
+expect_out "fd00::1/64          v6       #12    up"
+
+# --- events --------------------------------------------------------------
+cat >"$dir/resp/events" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"events":[{"time":"2026-11-23T22:00:00.123Z","type":"membership","text":"n3 left"},{"time":"2026-11-23T22:00:00.480Z","type":"move","text":"10.0.0.3 n3 -> n1 (node left) in 357 ms"}]}}
+{"v":1,"event":{"time":"2026-11-23T22:01:00.000Z","type":"admin","text":"standby n2 by uid 0"}}
+{"v":1,"event":{"time":"2026-11-23T22:02:00.000Z","type":"health","text":"n2 \u001b[31mhealthy"}}
+EOF
+run 0 events -n 5
+expect_out "2026-11-23T22:00:00.123Z  membership  n3 left"
+expect_out "2026-11-23T22:00:00.480Z  move        10.0.0.3 n3 -> n1 (node left) in 357 ms"
+expect_no "standby n2"		# not following: the stream is not read
+expect_req '"cmd":"events","args":{"follow":false,"limit":5}'
+run 0 events --follow
+expect_out "2026-11-23T22:01:00.000Z  admin       standby n2 by uid 0"
+expect_out "health      n2 ?[31mhealthy"	# control characters neutralised
+expect_req '"args":{"follow":true,"limit":20}'
+run 0 --json events -f
+[ "$(wc -l <"$dir/out")" -eq 4 ] || fail "events --follow --json: expected 4 lines"
+expect_out '{"time":"2026-11-23T22:01:00.000Z","type":"admin","text":"standby n2 by uid 0"}'
+
+# --- changes -------------------------------------------------------------
+for c in move unpin standby active maintenance rebalance reload; do
+	cat >"$dir/resp/$c" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true,"generation":43}}
+EOF
+done
+run 0 move 10.0.0.5 n2
+expect_out "10.0.0.5 pinned to n2 (generation 43)"
+expect_req '"cmd":"move","args":{"vip":"10.0.0.5","node":"n2"}}'
+run 0 move fd00::5 3
+expect_req '"args":{"vip":"fd00::5","node":"3"}'
+run 0 move 10.0.0.6/24 n1
+expect_req '"args":{"vip":"10.0.0.6/24","node":"n1"}'
+run 0 unpin 10.0.0.5
+expect_out "10.0.0.5 unpinned (generation 43)"
+expect_req '"cmd":"unpin","args":{"vip":"10.0.0.5"}}'
+run 0 standby n2
+expect_out "n2 in standby (generation 43)"
+expect_req '"cmd":"standby","args":{"node":"n2"}}'
+run 0 active n2
+expect_req '"cmd":"active","args":{"node":"n2"}}'
+run 0 maintenance on
+expect_out "maintenance on (generation 43)"
+expect_req '"cmd":"maintenance","args":{"on":true}}'
+run 0 maintenance off
+expect_req '"args":{"on":false}}'
+run 0 rebalance
+expect_req '"cmd":"rebalance","args":{}}'
+run 0 reload
+expect_out "configuration reloaded (generation 43)"
+run 0 --json standby n2
+expect_out '"applied": true'
+
+# --- plan, metrics ---------------------------------------------------------
+cat >"$dir/resp/plan" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"moves":[{"vip":"10.0.0.3","from":2,"from_name":"n2","to":1,"to_name":"n1","why":"n2 failed; n1 has fewest"},{"vip":"10.0.0.7","from":2,"from_name":"n2","to":3,"to_name":"n3","why":"n2 failed"}],"unplaced":["10.0.0.9"]}}
+EOF
+run 0 plan --fail n2
+expect_out "If n2 failed:"
+expect_out "10.0.0.3  n2    n1  n2 failed; n1 has fewest"
+expect_out "Unplaced: 10.0.0.9"
+expect_req '"cmd":"plan","args":{"fail":"n2"}}'
+run 0 plan --standby n3
+expect_out "If n3 were put in standby:"
+expect_req '"args":{"standby":"n3"}}'
+run 0 plan
+expect_req '"cmd":"plan","args":{}}'
+cat >"$dir/resp/metrics" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"text":"# HELP chorus_vips Addresses held.\n# TYPE chorus_vips gauge\nchorus_vips{node=\"n1\"} 2\n"}}
+EOF
+run 0 metrics
+expect_out 'chorus_vips{node="n1"} 2'
+[ "$(wc -l <"$dir/out")" -eq 3 ] || fail "metrics: expected the text verbatim"
+
+# --- error answers -> 4 ------------------------------------------------------
+cat >"$dir/resp/move" <<'EOF'
+{"v":1,"id":"@ID@","ok":false,"error":{"code":"not_quorate","message":"this partition has no quorum"}}
+EOF
+run 4 move 10.0.0.5 n2
+expect_err "chorusctl: not_quorate: this partition has no quorum"
+rm -f "$dir/resp/rebalance"
+run 4 rebalance
+expect_err "chorusctl: unknown_command:"
+
+# --- garbage and foreign answers -> 3 ----------------------------------------
+printf 'this is not json\n' >"$dir/resp/nodes"
+run 3 nodes
+expect_err "malformed answer"
+printf '{"v":1,"id":"someone-else","ok":true,"result":{}}\n' >"$dir/resp/nodes"
+run 3 nodes
+printf '{"v":2,"id":"@ID@","ok":true,"result":{}}\n' >"$dir/resp/nodes"
+run 3 nodes
+expect_err "protocol 2"
+
+# --- no answer in time -> 3, within the timeout ------------------------------
+: >"$dir/linger"
+printf '' >"$dir/resp/vips"
+start=$(date +%s)
+run 3 --timeout 0.5 vips
+[ $(($(date +%s) - start)) -le 3 ] || fail "--timeout 0.5 took too long"
+expect_err "no answer"
+rm -f "$dir/linger"
+
+# --- events --follow ends cleanly on SIGINT while the stream is open --------
+: >"$dir/linger"
+count=$((count + 1))
+timeout --preserve-status -s INT 1 "$CHORUSCTL" -s "$sock" events -f >"$dir/out" 2>"$dir/err"
+rc=$?
+[ $rc -eq 0 ] || fail "events -f interrupted: exit $rc, expected 0"
+expect_out "standby n2 by uid 0"
+rm -f "$dir/linger"
+
+# --- a daemon refusing the connection (busy, before reading) -> 4 ------------
+cat >"$dir/busy.sh" <<'EOF'
+#!/bin/sh
+echo '{"v":1,"id":"","ok":false,"error":{"code":"busy","message":"too many clients"}}'
+EOF
+socat UNIX-LISTEN:"$dir/busy.sock",fork,unlink-early SYSTEM:"sh $dir/busy.sh" 2>/dev/null &
+busy_pid=$!
+i=0
+while [ ! -S "$dir/busy.sock" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+count=$((count + 1))
+timeout 15 "$CHORUSCTL" -s "$dir/busy.sock" status >"$dir/out" 2>"$dir/err"
+rc=$?
+[ $rc -eq 4 ] || fail "busy: exit $rc, expected 4"
+expect_err "chorusctl: busy: too many clients"
+kill "$busy_pid" 2>/dev/null
+
+# --- no daemon -> 3 ----------------------------------------------------------
+count=$((count + 1))
+timeout 15 "$CHORUSCTL" -s "$dir/nothing.sock" status >"$dir/out" 2>"$dir/err"
+[ $? -eq 3 ] || fail "no socket: expected exit 3"
+expect_err "is chorusd running?"
+count=$((count + 1))
+CHORUS_SOCKET=$dir/env.sock timeout 15 "$CHORUSCTL" status >"$dir/out" 2>"$dir/err"
+[ $? -eq 3 ] || fail "CHORUS_SOCKET: expected exit 3"
+expect_err "$dir/env.sock"
+
+# --- usage -> 2 --------------------------------------------------------------
+run 2
+run 2 frobnicate
+expect_err "unknown command 'frobnicate'"
+run 2 move 10.0.0.5
+run 2 move 10.0.0.5/33 n2
+run 2 move 10.0.0.5/ n2
+run 2 move not-an-ip n2
+run 2 maintenance maybe
+run 2 status extra
+run 2 status --follow
+run 2 plan --fail n1 --standby n2
+run 2 --timeout abc status
+run 2 --timeout 0 status
+run 2 events -n 0
+run 2 --bogus status
+run 0 --help
+expect_out "Usage: chorusctl"
+
+echo "$count chorusctl runs, $fails failures"
+[ "$fails" -eq 0 ]
