@@ -11,4 +11,5 @@ dist_noinst_SCRIPTS += \
 	tests/integration/corosync-smoke.sh \
 	tests/integration/vip-failover.sh \
 	tests/integration/control.sh \
-	tests/bench/measure-dryrun.sh
+	tests/bench/measure-dryrun.sh \
+	tests/bench/control.sh

@@ -12,3 +12,7 @@ TESTS += tests/unit/wire_test
 tests_unit_wire_test_SOURCES = tests/unit/wire_test.c
 tests_unit_wire_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_wire_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
+
+# Control-socket load generator for tests/bench/control.sh
+noinst_PROGRAMS += tests/bench/control_load
+tests_bench_control_load_SOURCES = tests/bench/control_load.c
