@@ -592,33 +592,42 @@ static void complete_round(struct core *c, struct core_actions *out)
 		prev[r] = PLACE_NONE;
 
 	/* Declarations and claims from the snapshots, members in nodeid order
-	 * so "lowest nodeid wins" falls out of first-come. */
-	for (size_t i = 0; i < c->n_members; i++) {
-		const struct member *m = &c->members[i];
-		long s = core_slot_of(c, m->nodeid);
+	 * so "lowest nodeid wins" falls out of first-come.  A claim the last
+	 * assignment backs (held and assigned) beats one it does not: a node
+	 * that crashed with corosync, came back before its addresses' lifetime
+	 * ran out and found them still in its kernel must not take them back
+	 * from the survivors that hold them by assignment.  (A daemon restarted
+	 * in place is the only claimant: its peers held its addresses for it.)
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->n_members; i++) {
+			const struct member *m = &c->members[i];
+			long s = core_slot_of(c, m->nodeid);
 
-		if (!m->have_state || s < 0)
-			continue;
-		for (uint32_t k = 0; k < m->snap.n_decl; k++) {
-			long r = core_res_find(c, &m->snap.decl[k].addr);
-
-			if (r >= 0)
-				place_bits_set(&c->res[r].decl, (uint32_t)s);
-		}
-		for (uint32_t k = 0; k < m->snap.n_owned; k++) {
-			const struct wire_owned *o = &m->snap.owned[k];
-			long r = core_res_find(c, &o->addr);
-
-			if (r < 0)
+			if (!m->have_state || s < 0)
 				continue;
-			if (o->flags & WIRE_OWN_HELD) {
-				if (holder[r] == 0) {
-					holder[r] = m->nodeid;
-					prev[r] = (uint32_t)s;
+			for (uint32_t k = 0; pass == 0 && k < m->snap.n_decl; k++) {
+				long r = core_res_find(c, &m->snap.decl[k].addr);
+
+				if (r >= 0)
+					place_bits_set(&c->res[r].decl, (uint32_t)s);
+			}
+			for (uint32_t k = 0; k < m->snap.n_owned; k++) {
+				const struct wire_owned *o = &m->snap.owned[k];
+				long r = core_res_find(c, &o->addr);
+				bool backed = (o->flags & WIRE_OWN_ASSIGNED) != 0;
+
+				if (r < 0)
+					continue;
+				if (o->flags & WIRE_OWN_HELD) {
+					if (holder[r] == 0 && backed == (pass == 0)) {
+						holder[r] = m->nodeid;
+						prev[r] = (uint32_t)s;
+					}
+				} else if (pass == 0 && (o->flags & WIRE_OWN_RELEASING)) {
+					if (releasing[r] == 0)
+						releasing[r] = m->nodeid;
 				}
-			} else if (o->flags & WIRE_OWN_RELEASING) {
-				if (releasing[r] == 0)
-					releasing[r] = m->nodeid;
 			}
 		}
 	}

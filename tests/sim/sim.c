@@ -145,6 +145,7 @@ static struct vip_def vips[NV];
 static unsigned nvips;
 static uint32_t next_pid = 1000;
 static int failures;
+static enum core_failback sim_failback = CORE_FAILBACK_AUTO;
 
 static void fail(const char *fmt, ...)
 {
@@ -398,7 +399,7 @@ static void daemon_start(struct snode *s)
 		.incarnation = rnd() | 1,
 		.n_vips = nvips,
 		.vips = vips,
-		.failback = CORE_FAILBACK_AUTO,
+		.failback = sim_failback,
 		.round_timeout_ms = ROUND_TIMEOUT_MS,
 		.restart_grace_ms = GRACE_MS,
 		.shutdown_timeout_ms = 5000,
@@ -789,7 +790,7 @@ static void fault(void)
 		admin(s, ops[rn(7)], nodes[rn(nn)].nodeid, rn(nvips));
 		return;
 	}
-	switch (rn(11)) {
+	switch (rn(12)) {
 	case 0:	/* daemon crash, maybe leaving a ghost */
 		if (!s->d_up)
 			break;
@@ -865,6 +866,18 @@ static void fault(void)
 
 			step_core(s, &ev);
 		}
+		break;
+	case 11: /* corosync and chorusd killed, the kernel lives on: the node's
+		  * addresses stay until their lifetime runs out, and the node
+		  * may come back before that */
+		if (!s->cs_up)
+			break;
+		vlog("fault: node %u loses both daemons, kernel keeps addresses\n", s->nodeid);
+		if (s->d_up)
+			daemon_stop(s);	/* sets the lifetime expiry */
+		s->cs_up = false;
+		s->ghost = false;
+		recompute_partitions();
 		break;
 	case 10: /* graceful shutdown, or corosync restart under a live daemon */
 		if (s->d_up && s->joined && !s->shutting && chance(50)) {
@@ -1216,6 +1229,69 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			free(parts[g].q[k].buf);
 }
 
+/*
+ * Scripted: a node loses corosync and chorusd at once while its kernel keeps
+ * the addresses (lifetime not yet run out); the survivors take them over;
+ * the node comes back inside the lifetime.  Its daemon finds the old
+ * addresses and claims them, but the survivors' claims are backed by the
+ * last assignment, so with failback "manual" nothing may move back, and
+ * the returning node must drop its stale copies.
+ */
+static void scenario_restart_after_takeover(void)
+{
+	cur_seed = 0;
+	rng_state = 42;
+	now = 1000;
+	nn = 3;
+	nvips = 6;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	memset(parts, 0, sizeof(parts));
+	memset(nodes, 0, sizeof(nodes));
+	for (unsigned v = 0; v < nvips; v++) {
+		memset(&vips[v], 0, sizeof(vips[v]));
+		vips[v].addr.family = 4;
+		vips[v].addr.prefix = 24;
+		vips[v].addr.bytes[0] = 10;
+		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
+		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
+	}
+	for (unsigned i = 0; i < nn; i++) {
+		nodes[i].nodeid = i + 1;
+		nodes[i].cs_up = true;
+		nodes[i].part = -1;
+	}
+	recompute_partitions();
+	for (unsigned i = 0; i < nn; i++)
+		daemon_start(&nodes[i]);
+	quiesce(ROUND_TIMEOUT_MS);
+	/* node 1 (lowest nodeid, so it would win a plain tie) dies hard */
+	daemon_stop(&nodes[0]);
+	nodes[0].cs_up = false;
+	recompute_partitions();
+	quiesce(500);
+	for (unsigned v = 0; v < nvips; v++)
+		if (!nodes[1].held[v] && !nodes[2].held[v])
+			fail("scenario: address %u not taken over", v);
+	/* back inside the lifetime, addresses still in its kernel */
+	nodes[0].cs_up = true;
+	recompute_partitions();
+	daemon_start(&nodes[0]);
+	quiesce(1000);
+	for (unsigned v = 0; v < nvips; v++) {
+		if (nodes[0].held[v])
+			fail("scenario: returning node 1 still holds address %u", v);
+		if (nodes[1].held[v] + nodes[2].held[v] != 1)
+			fail("scenario: address %u moved back or lost (manual failback)", v);
+	}
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up)
+			daemon_stop(&nodes[i]);
+	for (unsigned g = 0; g < MAXN; g++)
+		for (size_t k = 0; k < parts[g].qn; k++)
+			free(parts[g].q[k].buf);
+	sim_failback = CORE_FAILBACK_AUTO;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = 2000;
@@ -1235,6 +1311,12 @@ int main(int argc, char **argv)
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
 				  LOG_INFO);
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	scenario_restart_after_takeover();
+	if (failures) {
+		printf("sim seeds=0 steps=%lu violations=%d (scripted scenario)\n", steps_total,
+		       failures);
+		return 1;
 	}
 	for (unsigned long k = 0; k < n; k++) {
 		run_schedule(first + k, 240);
