@@ -49,6 +49,7 @@ struct node_name {
 struct cluster {
 	struct node_name names[CPG_MEMBERS_MAX];
 	size_t n_names;
+	uint32_t detection_ms;
 	qb_loop_t *loop;
 	struct cpg_name name;
 	cluster_event_fn fn;
@@ -392,6 +393,14 @@ static void read_names(struct cluster *cl)
 
 	if (cmap_initialize(&h) != CS_OK)
 		return;
+	{
+		uint32_t token = 0, consensus = 0;
+
+		/* runtime values include token_coefficient's per-node share */
+		if (cmap_get_uint32(h, "runtime.config.totem.token", &token) == CS_OK &&
+		    cmap_get_uint32(h, "runtime.config.totem.consensus", &consensus) == CS_OK)
+			cl->detection_ms = token + consensus;
+	}
 	cl->n_names = 0;
 	if (cmap_iter_init(h, "nodelist.node.", &it) == CS_OK) {
 		while (cmap_iter_next(h, it, key, &vlen, &type) == CS_OK &&
@@ -430,6 +439,11 @@ const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid)
 		if (cl->names[i].nodeid == nodeid && cl->names[i].name[0])
 			return cl->names[i].name;
 	return NULL;
+}
+
+uint32_t cluster_detection_ms(const struct cluster *cl)
+{
+	return cl->detection_ms;
 }
 
 uint32_t cluster_node_by_name(const struct cluster *cl, const char *name)

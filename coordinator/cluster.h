@@ -52,6 +52,10 @@ void cluster_rejoin(struct cluster *cl);
 
 size_t cluster_queue_depth(const struct cluster *cl);
 
+/* Corosync's failure detection time (token + consensus, ms), read at
+ * connect; 0 if unknown. */
+uint32_t cluster_detection_ms(const struct cluster *cl);
+
 /* The node's name from corosync's nodelist (read at connect), or NULL. */
 const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid);
 /* The nodeid whose nodelist name is 'name', or 0. */

@@ -232,8 +232,25 @@ static void vip_event(void *ud, size_t idx, bool readded, int err)
 
 /* ---- start-up ---- */
 
+/* A node that loses corosync and chorusd at once (the kernel lives on)
+ * keeps its addresses until their lifetime runs out, while the survivors
+ * take them over after corosync's failure detection: say so when the one
+ * outlasts the other. */
+static void check_lifetime(struct chorusd *d)
+{
+	uint32_t det = cluster_detection_ms(d->cl);
+	uint64_t life = (uint64_t)d->conf->address_lifetime_s * 1000;
+
+	if (det && life > det)
+		qb_log(LOG_WARNING, "timing.address_lifetime_s (%" PRIu32 " s) outlasts corosync's "
+		       "failure detection (%" PRIu32 " ms): a node that loses both daemons keeps its "
+		       "addresses up to %" PRIu64 " ms after the survivors took them; lower it (or "
+		       "raise the corosync token)", d->conf->address_lifetime_s, det, life - det);
+}
+
 static int core_start(struct chorusd *d)
 {
+	check_lifetime(d);
 	struct vip_def *defs = NULL;
 	struct core_config cc = {0};
 	int rc;
@@ -280,8 +297,9 @@ static int core_start(struct chorusd *d)
 			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
 			/* Take it under the executor's care (renewed lifetime,
 			 * reconcile) before the core counts it as held: an
-			 * adopted address nobody renews expires in the kernel. */
-			rc = vip_exec_acquire(d->vx, i);
+			 * adopted address nobody renews expires in the kernel.
+			 * No announcement: the cluster may give it to a survivor. */
+			rc = vip_exec_adopt(d->vx, i);
 			if (rc < 0) {
 				qb_log(LOG_WARNING, "cannot adopt %s " QB_XS " rc=%d", a, rc);
 				continue;

@@ -782,6 +782,32 @@ out_fail:
 	return rc;
 }
 
+int vip_exec_adopt(struct vip_exec *x, size_t idx)
+{
+	struct vip_slot *s;
+	int rc;
+
+	if (idx >= x->n)
+		return -EINVAL;
+	s = &x->slots[idx];
+	rc = slot_resolve(s);
+	if (rc < 0)
+		return rc;
+	/* IPv4 RTM_NEWADDR creates even without NLM_F_CREATE, so look first */
+	rc = exec_dump(x);
+	if (rc < 0)
+		return rc;
+	if (!s->present)
+		return -ENOENT;
+	rc = nl_addr(x->nl, RTM_NEWADDR, NLM_F_REPLACE, &s->l.addr, s->ifindex, x->cfg.lifetime_s);
+	if (rc < 0)
+		return rc;
+	s->intended = true;
+	slot_ok(s);
+	vip_log(s, LOG_NOTICE, "adopted (still present), not announced");
+	return 0;
+}
+
 int vip_exec_release(struct vip_exec *x, size_t idx)
 {
 	struct vip_slot *s;

@@ -65,6 +65,13 @@ int vip_exec_scan(struct vip_exec *x, bool *held);
  * kept.  Returns 0 or -errno (e.g. -ENODEV when the interface is missing). */
 int vip_exec_acquire(struct vip_exec *x, size_t idx);
 
+/* Take an address that is already present (left by a previous instance)
+ * under our care: renew its lifetime and keep it, but do NOT announce it.
+ * Adoption is tentative until the cluster agrees; a gratuitous ARP now
+ * could point clients here just before we lose the claim and delete it.
+ * Returns 0, -ENOENT if it is not present, or -errno. */
+int vip_exec_adopt(struct vip_exec *x, size_t idx);
+
 /* Delete address 'idx' (idempotent) and stop keeping it.  Returns 0 or -errno. */
 int vip_exec_release(struct vip_exec *x, size_t idx);
 

@@ -77,7 +77,7 @@ cl_log "2 ok: $v deleted by hand came back"
 before=$(owners)
 sampler_start 3
 cl_chorusd_kill 2 KILL
-sleep 1
+sleep 0.5
 start_chorusd 2
 sleep 6
 sampler_stop

@@ -227,6 +227,28 @@ static void test_release_keeps_siblings(void **state)
 	vip_exec_free(x);
 }
 
+/* Adoption keeps and renews an address already present, sends nothing, and
+ * refuses an address that is not there. */
+static void test_adopt(void **state)
+{
+	struct vip_local v[] = {vl("10.45.0.20/24", "v0"), vl("10.45.0.21/24", "v0")};
+	struct vip_exec *x = NULL;
+	char line[512];
+
+	sh("ip addr add 10.45.0.20/24 dev v0 valid_lft 3 preferred_lft 3");
+	assert_int_equal(vip_exec_new(loop, &cfg_default, v, 2, NULL, NULL, &x), 0);
+	assert_int_equal(vip_exec_adopt(x, 0), 0);
+	assert_int_equal(kernel_addr("v0", "10.45.0.20/", line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "valid_lft 30sec"));	/* renewed to our lifetime */
+	assert_int_equal(vip_exec_adopt(x, 1), -ENOENT);
+	assert_int_equal(kernel_addr("v0", "10.45.0.21/", NULL, 0), 0);
+	/* adopted means kept: deleted by hand, it comes back */
+	sh("ip addr del 10.45.0.20/24 dev v0");
+	run_loop_ms(300);
+	assert_int_equal(kernel_addr("v0", "10.45.0.20/", NULL, 0), 1);
+	vip_exec_free(x);
+}
+
 static void test_scan(void **state)
 {
 	struct vip_local v[] = {
@@ -607,6 +629,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_acquire_idempotent, flush),
 	    cmocka_unit_test_setup(test_release, flush),
 	    cmocka_unit_test_setup(test_release_keeps_siblings, flush),
+	    cmocka_unit_test_setup(test_adopt, flush),
 	    cmocka_unit_test_setup(test_scan, flush),
 	    cmocka_unit_test_setup(test_reconcile_event, flush),
 	    cmocka_unit_test_setup(test_refresh, flush),
