@@ -12,4 +12,5 @@ dist_noinst_SCRIPTS += \
 	tests/integration/vip-failover.sh \
 	tests/integration/control.sh \
 	tests/bench/measure-dryrun.sh \
-	tests/bench/control.sh
+	tests/bench/control.sh \
+	tests/bench/failover.sh
