@@ -196,10 +196,34 @@ static void queue_flush(struct core *c, struct core_actions *out)
 	free(q);
 }
 
+static int addr_cmp_void(const void *a, const void *b)
+{
+	return res_addr_cmp(a, b);
+}
+
+int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n)
+{
+	struct res_addr *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (copy == NULL)
+			return -ENOMEM;
+		memcpy(copy, v, n * sizeof(*copy));
+		qsort(copy, n, sizeof(*copy), addr_cmp_void);
+	}
+	free(m->unserv);
+	m->unserv = copy;
+	m->n_unserv = n;
+	return 0;
+}
+
 static void members_clear(struct core *c)
 {
-	for (size_t i = 0; i < c->n_members; i++)
+	for (size_t i = 0; i < c->n_members; i++) {
 		wire_state_clear(&c->members[i].snap);
+		free(c->members[i].unserv);
+	}
 	free(c->members);
 	c->members = NULL;
 	c->n_members = 0;
@@ -650,7 +674,8 @@ int core_new(const struct core_config *cfg, struct core **out)
 		c->lstate = calloc(cfg->n_vips, 1);
 		c->lres = malloc(cfg->n_vips * sizeof(*c->lres));
 		c->lretry_ms = calloc(cfg->n_vips, sizeof(*c->lretry_ms));
-		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms) {
+		c->lunserv = calloc(cfg->n_vips, sizeof(*c->lunserv));
+		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms || !c->lunserv) {
 			core_free(c);
 			return -ENOMEM;
 		}
@@ -674,6 +699,7 @@ void core_free(struct core *c)
 	free(c->lstate);
 	free(c->lres);
 	free(c->lretry_ms);
+	free(c->lunserv);
 	free(c->released);
 	wire_buf_release(&c->wb);
 	free(c);
@@ -745,6 +771,37 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 		act_simple(c, out, CORE_ACT_READY, 0);
 	}
 	arm_timer(c, out);
+	return c->err;
+}
+
+int core_set_health(struct core *c, uint32_t node_flags, const bool *unservable,
+		    struct core_actions *out)
+{
+	struct wire_small sm = {.value = node_flags};
+	bool changed = node_flags != c->health;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+		bool u = unservable && unservable[i];
+
+		changed |= u != c->lunserv[i];
+		c->lunserv[i] = u;
+		n += u;
+	}
+	c->health = node_flags;
+	if (!changed || !c->in_view)
+		return 0;	/* the next STATE carries it */
+	if (n) {
+		sm.addrs = calloc(n, sizeof(*sm.addrs));
+		if (sm.addrs == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (c->lunserv[i])
+				sm.addrs[sm.n_addrs++] = c->vips[i].addr;
+	}
+	c->err = 0;
+	core_send_small(c, out, WIRE_HEALTH, 0, &sm);
+	free(sm.addrs);
 	return c->err;
 }
 

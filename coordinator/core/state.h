@@ -196,6 +196,17 @@ struct core_admin_req {
  */
 int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out);
 
+/*
+ * This node's health, from its plugins: 'node_flags' non-zero makes it
+ * ineligible for everything; 'unservable' (n_vips entries, may be NULL)
+ * marks declared addresses it cannot serve now (a failed link or volume
+ * they depend on).  Multicast when it changes; every member then places
+ * those addresses elsewhere, unless no declaring node can serve them, in
+ * which case nothing moves (moving would not help).
+ */
+int core_set_health(struct core *c, uint32_t node_flags, const bool *unservable,
+		    struct core_actions *out);
+
 /* Apply failback now (manual / delay policies).  -EAGAIN without a
  * quorate view. */
 int core_rebalance(struct core *c, struct core_actions *out);
@@ -255,6 +266,7 @@ struct core_res_view {
 	uint32_t owner;		/* nodeid, 0 = unassigned */
 	uint32_t from;		/* nodeid that must release first, 0 = none */
 	uint32_t prev;		/* holder the last placement started from, 0 = none */
+	bool continuing;	/* a handover decided earlier, still waiting for its release */
 };
 
 /* True once a round has completed in the current view and none is running. */

@@ -26,6 +26,8 @@ struct member {
 	bool excluded;		/* silent past the round timeout, excluded by EXCLUDE */
 	bool leaving;
 	uint32_t health;
+	struct res_addr *unserv;	/* addresses it cannot serve now, sorted */
+	size_t n_unserv;
 	struct wire_state snap;	/* its STATE for the current round */
 };
 
@@ -59,6 +61,7 @@ struct rent {
 	uint32_t local;		/* index into cfg vips, or UINT32_MAX */
 	bool announced;		/* local: RELEASED already sent for this 'from' */
 	uint32_t prev;		/* holder the last placement started from */
+	bool continuing;	/* the last placement kept a pending handover */
 };
 
 struct queued {
@@ -126,6 +129,7 @@ struct core {
 	struct res_addr *released;	/* RELEASED batch being built in this step */
 	size_t n_released;
 	uint32_t health;		/* our own health flags, carried in STATE */
+	bool *lunserv;			/* per cfg vip: we cannot serve it now */
 	bool leaving;
 	bool leave_sent;
 	bool leave_done;
@@ -157,6 +161,9 @@ void core_admin_clear(struct admin *a);
 
 /* state_msg.c */
 void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev);
+
+/* Replace member 'm's unservable list with a copy of 'v'. */
+int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n);
 
 /* admin.c */
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,

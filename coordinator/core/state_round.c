@@ -108,6 +108,18 @@ int core_build_state(struct core *c, struct wire_state *st)
 	}
 	st->n_decl = (uint32_t)c->cfg.n_vips;
 	st->n_owned = (uint32_t)n_owned;
+	for (size_t i = 0; i < c->cfg.n_vips; i++)
+		st->n_unserv += c->lunserv[i];
+	if (st->n_unserv) {
+		size_t k = 0;
+
+		st->unserv = calloc(st->n_unserv, sizeof(*st->unserv));
+		if (st->unserv == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (c->lunserv[i])
+				st->unserv[k++] = c->vips[i].addr;
+	}
 
 	if (c->n_absent) {
 		st->absent = calloc(c->n_absent, sizeof(*st->absent));
@@ -353,6 +365,8 @@ void core_round_deliver(struct core *c, struct core_actions *out, struct member 
 		m->have_state = true;
 		m->leaving = (m->snap.node_flags & WIRE_NODE_LEAVING) != 0;
 		m->health = m->snap.health;
+		if (core_member_set_unserv(m, m->snap.unserv, m->snap.n_unserv) < 0)
+			c->err = -ENOMEM;
 		core_round_check(c, out);
 		return;
 	}

@@ -278,7 +278,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 {
 	struct place_in in;
 	struct place_res *pr = NULL;
-	struct place_bits *classes = NULL;
+	struct place_bits *classes = NULL, *unserv = NULL;
 	struct place_bits elig = {{0}};
 	uint32_t *owner = NULL;
 	struct place_stats st;
@@ -302,12 +302,35 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 	 * sorted by address and neighbours nearly always share declarations,
 	 * so comparing with the last few classes finds almost all matches;
 	 * a miss only costs a redundant class, never a wrong one. */
+	unserv = calloc(c->n_res + 1, sizeof(*unserv));
+	if (unserv == NULL)
+		goto out;
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		long s = core_slot_of(c, m->nodeid);
+
+		for (size_t k = 0; s >= 0 && k < m->n_unserv; k++) {
+			long r = core_res_find(c, &m->unserv[k]);
+
+			if (r >= 0)
+				place_bits_set(&unserv[r], (uint32_t)s);
+		}
+	}
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct place_bits b;
+		bool any = false;
 		size_t k;
 
-		for (size_t w = 0; w < PLACE_WORDS; w++)
-			b.w[w] = c->res[r].decl.w[w] & elig.w[w];
+		/* Nodes that cannot serve it now are out, unless no declaring
+		 * node can: then moving would not help, so health is ignored
+		 * and nothing moves for it. */
+		for (size_t w = 0; w < PLACE_WORDS; w++) {
+			b.w[w] = c->res[r].decl.w[w] & elig.w[w] & ~unserv[r].w[w];
+			any |= b.w[w] != 0;
+		}
+		if (!any)
+			for (size_t w = 0; w < PLACE_WORDS; w++)
+				b.w[w] = c->res[r].decl.w[w] & elig.w[w];
 		for (k = ncls; k > 0 && k + 8 > ncls; k--)
 			if (memcmp(&classes[k - 1], &b, sizeof(b)) == 0)
 				break;
@@ -355,6 +378,7 @@ out:
 	free(pr);
 	free(owner);
 	free(classes);
+	free(unserv);
 	return rc;
 }
 
@@ -379,6 +403,7 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		uint32_t nid = owner[r];
 
 		e->prev = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
+		e->continuing = e->from != 0 && e->prev == e->from && nid == e->owner;
 		if (fixed[r]) {
 			e->owner = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
 			e->fixed = e->owner;
@@ -410,7 +435,12 @@ int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *ho
 {
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct rent *e = &c->res[r];
-		long s = e->owner ? core_slot_of(c, e->owner) : -1;
+		/* Start from whoever physically holds it: during a handover
+		 * that is the releasing node, so a handover whose reason went
+		 * away before it happened is undone rather than completed
+		 * (the target never took it, so exclusivity is kept). */
+		uint32_t phys = e->from ? e->from : e->owner;
+		long s = phys ? core_slot_of(c, phys) : -1;
 		bool absent_alive = false;
 
 		for (size_t i = 0; e->fixed && i < c->n_absent; i++)

@@ -324,6 +324,11 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 		put_u64(b, a->since);
 		put_decl_list(b, a->n_res, a->res);
 	}
+	if (st->n_unserv > WIRE_MAX_RES)
+		return -EMSGSIZE;
+	put_u32(b, st->n_unserv);
+	for (uint32_t i = 0; i < st->n_unserv; i++)
+		put_addr(b, &st->unserv[i]);
 	return finish_hdr(b);
 }
 
@@ -353,6 +358,7 @@ void wire_state_clear(struct wire_state *st)
 	for (uint32_t i = 0; st->absent != NULL && i < st->n_absent; i++)
 		free(st->absent[i].res);
 	free(st->absent);
+	free(st->unserv);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -445,6 +451,12 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 			a->since = get_u64(&r);
 			a->res = get_decl_list(&r, st->n_pools, &a->n_res, &oom);
 		}
+	}
+	if (!oom) {
+		st->n_unserv = get_count(&r, WIRE_MAX_RES, ADDR_WIRE_SIZE);
+		st->unserv = alloc_n(&r, st->n_unserv, sizeof(*st->unserv), &oom);
+		for (uint32_t i = 0; st->unserv != NULL && i < st->n_unserv && !r.bad; i++)
+			get_addr(&r, &st->unserv[i]);
 	}
 	if (r.left != 0)
 		r.bad = true;	/* trailing bytes: not a message we wrote */

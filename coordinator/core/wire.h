@@ -118,6 +118,8 @@ struct wire_state {
 	struct wire_owned *owned;
 	uint32_t n_absent;
 	struct wire_absent *absent;
+	uint32_t n_unserv;
+	struct res_addr *unserv;	/* declared but not servable here now (health) */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING and REBALANCE share one

@@ -135,6 +135,7 @@ struct snode {
 	uint64_t rejoin_at;
 	bool shutting;
 	uint64_t last_digest;
+	bool unserv[NV];	/* what it told the cluster it cannot serve */
 };
 
 static struct snode nodes[MAXN];
@@ -146,6 +147,9 @@ static unsigned nvips;
 static uint32_t next_pid = 1000;
 static int failures;
 static enum core_failback sim_failback = CORE_FAILBACK_AUTO;
+/* some node reported unservable addresses since the last settle (messages
+ * may still be in flight, so the current verdicts are not enough) */
+static bool health_seen;
 
 static void fail(const char *fmt, ...)
 {
@@ -196,10 +200,16 @@ static void check_moves(struct snode *s)
 	unsigned before[MAXN + 2] = {0}, k = 0, need = 0, moved = 0, placeable = 0;
 	bool elig[MAXN + 2] = {false};
 	uint32_t owner[NV] = {0}, prev[NV] = {0};
+	bool cont[NV] = {false};
 
 	if (c == NULL || !core_round_complete(c) || core_digest(c) == s->last_digest)
 		return;
 	s->last_digest = core_digest(c);
+	/* Health makes eligibility differ per address; the count below assumes
+	 * every node can take every address (placement's own property tests
+	 * cover mixed eligibility), so step aside while any node reports. */
+	if (health_seen)
+		return;
 	for (size_t i = 0; i < core_member_count(c); i++) {
 		bool e;
 		uint32_t id = core_member_get(c, i, &e);
@@ -217,6 +227,7 @@ static void check_moves(struct snode *s)
 		core_res_get(c, r, &v);
 		owner[r] = v.owner;
 		prev[r] = v.prev;
+		cont[r] = v.continuing;
 		if (v.owner && v.owner <= MAXN && elig[v.owner])
 			placeable++;
 		{
@@ -224,7 +235,7 @@ static void check_moves(struct snode *s)
 			uint32_t pin = core_pin_of(c, &v.addr);
 			uint32_t at = pin && pin <= MAXN && elig[pin] ? pin : v.prev;
 
-			if (at && at <= MAXN && elig[at])
+			if (at && at <= MAXN && elig[at] && !nodes[at - 1].unserv[r])
 				before[at]++;
 		}
 	}
@@ -251,6 +262,7 @@ static void check_moves(struct snode *s)
 	}
 	for (unsigned v = 0; v < nvips; v++)
 		if (prev[v] && prev[v] <= MAXN && elig[prev[v]] && owner[v] != prev[v] &&
+		    !nodes[prev[v] - 1].unserv[v] && !cont[v] &&
 		    !(owner[v] && owner[v] == core_pin_of(c, &vips[v].addr)))
 			moved++;
 
@@ -413,6 +425,7 @@ static void daemon_start(struct snode *s)
 	s->pid = cfg.pid;
 	s->d_up = true;
 	s->last_digest = 0;
+	memset(s->unserv, 0, sizeof(s->unserv));
 	s->hung = false;
 	s->shutting = false;
 	s->nseen = 0;
@@ -756,6 +769,24 @@ static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigne
 	core_actions_release(&a);
 }
 
+/* Node 's' reports which addresses it cannot serve (a plugin verdict). */
+static void health(struct snode *s, const bool *unserv)
+{
+	struct core_actions a;
+
+	if (!s->d_up || s->core == NULL)
+		return;
+	for (unsigned v = 0; v < nvips; v++) {
+		s->unserv[v] = unserv ? unserv[v] : false;
+		health_seen |= s->unserv[v];
+	}
+	core_actions_init(&a);
+	if (core_set_health(s->core, 0, s->unserv, &a) < 0)
+		fail("core_set_health");
+	run_actions(s, &a);
+	core_actions_release(&a);
+}
+
 /* Undo every operator change so the settle checks see a plain cluster. */
 static void admin_reset(void)
 {
@@ -781,6 +812,15 @@ static void fault(void)
 	unsigned i = rn(nn);
 	struct snode *s = &nodes[i];
 
+	if (chance(10)) {
+		bool u[NV] = {false};
+
+		for (unsigned v = 0; v < nvips; v++)
+			u[v] = chance(30);
+		vlog("fault: node %u health verdicts change\n", s->nodeid);
+		health(s, chance(30) ? NULL : u);
+		return;
+	}
 	if (chance(25)) {
 		static const enum core_admin_op ops[] = {
 			CORE_ADMIN_STANDBY, CORE_ADMIN_ACTIVE, CORE_ADMIN_MOVE, CORE_ADMIN_MOVE,
@@ -1216,8 +1256,11 @@ static void run_schedule(uint64_t seed, unsigned steps)
 					daemon_start(&nodes[i]);
 			}
 			quiesce(GRACE_MS * 3);
+			for (unsigned i = 0; i < nn; i++)
+				health(&nodes[i], NULL);
 			admin_reset();
 			quiesce(ROUND_TIMEOUT_MS);
+			health_seen = false;
 			check_settled(true);
 		}
 	}
@@ -1227,6 +1270,16 @@ static void run_schedule(uint64_t seed, unsigned steps)
 	for (unsigned g = 0; g < MAXN; g++)
 		for (size_t k = 0; k < parts[g].qn; k++)
 			free(parts[g].q[k].buf);
+}
+
+static uint32_t phys_holder(unsigned v)
+{
+	uint32_t h = 0;
+
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].held[v])
+			h = h ? UINT32_MAX : nodes[i].nodeid;
+	return h;
 }
 
 /*
@@ -1292,6 +1345,77 @@ static void scenario_restart_after_takeover(void)
 	sim_failback = CORE_FAILBACK_AUTO;
 }
 
+/*
+ * Scripted: node 2 cannot serve its addresses (say its client link is down):
+ * they move, and only they.  Then every node fails the same address: it
+ * stays where it is, because moving it would not help.
+ */
+static void scenario_health(void)
+{
+	bool u[NV] = {false};
+	uint32_t before[NV];
+
+	cur_seed = 0;
+	rng_state = 7;
+	now = 1000;
+	nn = 3;
+	nvips = 6;
+	sim_failback = CORE_FAILBACK_MANUAL;	/* so only what must move moves */
+	health_seen = false;
+	memset(parts, 0, sizeof(parts));
+	memset(nodes, 0, sizeof(nodes));
+	for (unsigned v = 0; v < nvips; v++) {
+		memset(&vips[v], 0, sizeof(vips[v]));
+		vips[v].addr.family = 4;
+		vips[v].addr.prefix = 24;
+		vips[v].addr.bytes[0] = 10;
+		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
+		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
+	}
+	for (unsigned i = 0; i < nn; i++) {
+		nodes[i].nodeid = i + 1;
+		nodes[i].cs_up = true;
+		nodes[i].part = -1;
+	}
+	recompute_partitions();
+	for (unsigned i = 0; i < nn; i++)
+		daemon_start(&nodes[i]);
+	quiesce(ROUND_TIMEOUT_MS);
+	for (unsigned v = 0; v < nvips; v++) {
+		u[v] = nodes[1].held[v];
+		before[v] = phys_holder(v);
+	}
+	health(&nodes[1], u);
+	quiesce(500);
+	for (unsigned v = 0; v < nvips; v++) {
+		uint32_t h = phys_holder(v);
+
+		if (u[v] && (h == 2 || h == 0))
+			fail("scenario health: address %u not moved off node 2 (holder %u)", v, h);
+		if (!u[v] && h != before[v])
+			fail("scenario health: address %u moved for no reason", v);
+	}
+	health(&nodes[1], NULL);
+	quiesce(500);
+	for (unsigned v = 0; v < nvips; v++)
+		before[v] = phys_holder(v);
+	memset(u, 0, sizeof(u));
+	u[0] = true;
+	for (unsigned i = 0; i < nn; i++)
+		health(&nodes[i], u);
+	quiesce(500);
+	if (phys_holder(0) != before[0])
+		fail("scenario health: every node fails address 0, yet it moved");
+	sim_failback = CORE_FAILBACK_AUTO;
+	health_seen = false;
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up)
+			daemon_stop(&nodes[i]);
+	for (unsigned g = 0; g < MAXN; g++)
+		for (size_t k = 0; k < parts[g].qn; k++)
+			free(parts[g].q[k].buf);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = 2000;
@@ -1313,6 +1437,7 @@ int main(int argc, char **argv)
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	scenario_restart_after_takeover();
+	scenario_health();
 	if (failures) {
 		printf("sim seeds=0 steps=%lu violations=%d (scripted scenario)\n", steps_total,
 		       failures);

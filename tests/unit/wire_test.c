@@ -32,6 +32,7 @@ static void build_state(struct wire_buf *b)
 	struct wire_absent absent[1] = {{.nodeid = 7, .kind = WIRE_ABSENT_GRACE, .since = 44,
 					 .n_res = 1, .res = ares}};
 	uint32_t standby[2] = {3, 5};
+	struct res_addr unserv[1] = {addr4(3)};
 	struct wire_pin pins[1] = {{addr4(2), 3}};
 	struct wire_state st = {
 		.proto_max = 1, .node_flags = WIRE_NODE_LEAVING, .health = 0x10,
@@ -39,6 +40,7 @@ static void build_state(struct wire_buf *b)
 			  .n_pins = 1, .pins = pins},
 		.n_pools = 2, .pools = pools, .n_decl = 3, .decl = decl,
 		.n_owned = 2, .owned = owned, .n_absent = 1, .absent = absent,
+		.n_unserv = 1, .unserv = unserv,
 	};
 
 	assert_int_equal(wire_encode_state(b, 1, 0xabcdef, 0x1234, &st), 0);
@@ -73,6 +75,8 @@ static void test_state_roundtrip(void **unused)
 	assert_int_equal(st.absent[0].nodeid, 7);
 	assert_int_equal(st.absent[0].since, 44);
 	assert_int_equal(st.absent[0].res[0].addr.bytes[3], 9);
+	assert_int_equal(st.n_unserv, 1);
+	assert_int_equal(st.unserv[0].bytes[3], 3);
 	wire_state_clear(&st);
 	wire_buf_release(&b);
 }
