@@ -36,6 +36,10 @@
 
 #include "conf_private.h"
 
+#ifndef CHORUS_PLUGIN_DIR
+#define CHORUS_PLUGIN_DIR "/usr/lib/chorus"
+#endif
+
 /* Build "parent.key" (or "key" at the top level) into 'kp'. */
 static const char *conf_kp(char *kp, const char *parent, const char *key)
 {
@@ -298,7 +302,60 @@ static int conf_address(struct conf_ctx *cx, const char *kp,
 	return 0;
 }
 
-static const char *const conf_vip_keys[] = { "address", "interface", "pool", NULL };
+static const char *const conf_vip_keys[] = { "address", "interface", "pool", "depends", NULL };
+
+/* A health scope: "node", or KIND:NAME with KIND in lower case letters, as
+ * plugins report them ("link:eth0", "volume:gv0", "check:nfs"). */
+static int conf_scope(struct conf_ctx *cx, const char *kp, struct json_object *v, char *out)
+{
+	char esc[CONF_ESC_SIZE];
+	const char *str, *colon;
+	size_t len, i;
+	int rc = conf_string(cx, kp, v, &str, &len, esc);
+
+	if (rc < 0)
+		return rc;
+	if (len == 0 || len >= CHORUS_NAME_MAX)
+		return conf_err(cx, kp, "\"%s\": 1 to %d characters", esc, CHORUS_NAME_MAX - 1);
+	colon = strchr(str, ':');
+	if (strcmp(str, "node") != 0) {
+		if (colon == NULL || colon == str || colon[1] == '\0')
+			return conf_err(cx, kp, "\"%s\" is not a scope (\"node\" or KIND:NAME, "
+					"e.g. \"link:eth0\")", esc);
+		for (i = 0; str + i < colon; i++)
+			if (str[i] < 'a' || str[i] > 'z')
+				return conf_err(cx, kp, "\"%s\": the kind must be lower-case letters",
+						esc);
+		if (strspn(colon + 1, CONF_NAME_CHARS) != strlen(colon + 1))
+			return conf_err(cx, kp, "\"%s\": the name may use only [A-Za-z0-9._-]",
+					esc);
+	}
+	memcpy(out, str, len + 1);
+	return 0;
+}
+
+static int conf_depends(struct conf_ctx *cx, const char *kp, struct json_object *arr,
+			char (*out)[CHORUS_NAME_MAX], uint32_t *n)
+{
+	char kp2[CONF_KP_SIZE];
+	size_t len;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return conf_err(cx, kp, "expected an array of scopes, got %s", conf_kind(arr));
+	len = json_object_array_length(arr);
+	if (len > CONF_DEPENDS_MAX)
+		return conf_err(cx, kp, "%zu scopes, at most %d", len, CONF_DEPENDS_MAX);
+	for (size_t i = 0; i < len; i++) {
+		int rc;
+
+		snprintf(kp2, sizeof(kp2), "%s[%zu]", kp, i);
+		rc = conf_scope(cx, kp2, json_object_array_get_idx(arr, i), out[i]);
+		if (rc < 0)
+			return rc;
+	}
+	*n = (uint32_t)len;
+	return 0;
+}
 
 static int conf_vip_one(struct conf_ctx *cx, size_t idx, struct json_object *o,
 			struct conf_vip *out)
@@ -329,6 +386,9 @@ static int conf_vip_one(struct conf_ctx *cx, size_t idx, struct json_object *o,
 	strcpy(out->pool, "default");
 	if (json_object_object_get_ex(o, "pool", &v))
 		rc = conf_name(cx, conf_kp(kp, base, "pool"), v, out->pool);
+	if (rc == 0 && json_object_object_get_ex(o, "depends", &v))
+		rc = conf_depends(cx, conf_kp(kp, base, "depends"), v, out->depends,
+				  &out->n_depends);
 	return rc;
 }
 
@@ -551,8 +611,66 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback",
-	"failback_delay_ms", "timing", "log", NULL
+	"failback_delay_ms", "timing", "log", "plugins", "depends", NULL
 };
+
+static const char *const conf_plugins_keys[] = { "dir", "load", NULL };
+static const char *const conf_plugin_keys[] = { "name", "config", NULL };
+
+/* "plugins": {"dir": PATH, "load": [{"name": NAME, "config": {...}}]} */
+static int conf_plugins(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	struct json_object *v, *arr;
+	char kp[CONF_KP_SIZE];
+	size_t n;
+	int rc = conf_object(cx, "plugins", o, conf_plugins_keys);
+
+	if (rc == 0 && json_object_object_get_ex(o, "dir", &v))
+		rc = conf_path(cx, "plugins.dir", v, PATH_MAX - 1, c->plugin_dir);
+	if (rc < 0 || !json_object_object_get_ex(o, "load", &arr))
+		return rc;
+	if (!json_object_is_type(arr, json_type_array))
+		return conf_err(cx, "plugins.load", "expected an array, got %s", conf_kind(arr));
+	n = json_object_array_length(arr);
+	if (n > CONF_PLUGINS_MAX)
+		return conf_err(cx, "plugins.load", "%zu plugins, at most %d", n, CONF_PLUGINS_MAX);
+	if (n == 0)
+		return 0;
+	c->plugins = calloc(n, sizeof(*c->plugins));
+	if (c->plugins == NULL)
+		return conf_syserr(cx, "allocate", -ENOMEM);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i), *cfg;
+		const char *text;
+
+		snprintf(kp, sizeof(kp), "plugins.load[%zu]", i);
+		rc = conf_object(cx, kp, p, conf_plugin_keys);
+		if (rc < 0)
+			return rc;
+		if (!json_object_object_get_ex(p, "name", &v))
+			return conf_err(cx, kp, "\"name\" missing (e.g. \"link-monitor\")");
+		snprintf(kp, sizeof(kp), "plugins.load[%zu].name", i);
+		rc = conf_name(cx, kp, v, c->plugins[i].name);
+		if (rc < 0)
+			return rc;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(c->plugins[k].name, c->plugins[i].name) == 0)
+				return conf_err(cx, kp, "\"%s\" is loaded twice", c->plugins[i].name);
+		text = "{}";
+		if (json_object_object_get_ex(p, "config", &cfg)) {
+			if (!json_object_is_type(cfg, json_type_object)) {
+				snprintf(kp, sizeof(kp), "plugins.load[%zu].config", i);
+				return conf_err(cx, kp, "expected an object, got %s", conf_kind(cfg));
+			}
+			text = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN);
+		}
+		c->plugins[i].config_json = strdup(text);
+		if (c->plugins[i].config_json == NULL)
+			return conf_syserr(cx, "allocate", -ENOMEM);
+		c->n_plugins = i + 1;
+	}
+	return 0;
+}
 
 static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 			struct chorus_conf *c)
@@ -578,6 +696,10 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_check_timing(cx, c, lifetime_set);
 	if (rc == 0 && json_object_object_get_ex(root, "log", &v))
 		rc = conf_log(cx, v, &c->log);
+	if (rc == 0 && json_object_object_get_ex(root, "plugins", &v))
+		rc = conf_plugins(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "depends", &v))
+		rc = conf_depends(cx, "depends", v, c->depends, &c->n_depends);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -599,6 +721,7 @@ static void conf_defaults(struct chorus_conf *c)
 	c->shutdown_timeout_ms = 10000;
 	c->log.level = LOG_INFO;
 	c->log.to_syslog = true;
+	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", CHORUS_PLUGIN_DIR);
 	/* address_lifetime_s is derived in conf_check_timing(). */
 }
 
@@ -650,6 +773,9 @@ void conf_free(struct chorus_conf *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; c->plugins != NULL && i < c->n_plugins; i++)
+		free(c->plugins[i].config_json);
+	free(c->plugins);
 	free(c->vips);
 	free(c);
 }

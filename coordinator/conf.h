@@ -38,11 +38,21 @@ enum conf_failback {
 	CONF_FAILBACK_DELAY,	/* rebalance once the node has stayed failback_delay_ms */
 };
 
+#define CONF_DEPENDS_MAX 8
+#define CONF_PLUGINS_MAX 16
+
 struct conf_vip {
 	struct res_addr addr;
 	char ifname[CHORUS_NAME_MAX];	/* at most CONF_IFNAME_MAX characters */
 	char pool[CHORUS_NAME_MAX];	/* "default" unless given */
 	uint32_t index;			/* position in the file's "vips" array */
+	uint32_t n_depends;		/* health scopes it needs, e.g. "link:eth0" */
+	char depends[CONF_DEPENDS_MAX][CHORUS_NAME_MAX];
+};
+
+struct conf_plugin {
+	char name[CHORUS_NAME_MAX];	/* loads chorus-NAME.so from plugin_dir */
+	char *config_json;		/* its "config" object as JSON text ("{}") */
 };
 
 struct conf_log {
@@ -76,6 +86,11 @@ struct chorus_conf {
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
 	struct conf_log log;
+	char plugin_dir[PATH_MAX];	/* default: the installed plugin directory */
+	size_t n_plugins;
+	struct conf_plugin *plugins;
+	uint32_t n_depends;		/* scopes whose failure makes the whole node unfit */
+	char depends[CONF_DEPENDS_MAX][CHORUS_NAME_MAX];
 };
 
 /*

@@ -721,6 +721,43 @@ static void test_examples(void **state)
 	assert_true(n >= 1);
 }
 
+/* Health scopes per VIP and for the node, and the plugin list. */
+static void test_plugins_and_depends(void **state)
+{
+	struct chorus_conf *c = load_ok(*state,
+		"{\"vips\":[{\"address\":\"192.0.2.10/24\",\"interface\":\"eth0\","
+		"\"depends\":[\"link:eth0\",\"volume:gv0\"]}],"
+		"\"depends\":[\"node\",\"check:san-paths\"],"
+		"\"plugins\":{\"dir\":\"/opt/chorus/plugins\",\"load\":["
+		"{\"name\":\"link-monitor\",\"config\":{\"interfaces\":[\"eth0\"]}},"
+		"{\"name\":\"command-check\"}]}}");
+
+	assert_int_equal(c->vips[0].n_depends, 2);
+	assert_string_equal(c->vips[0].depends[1], "volume:gv0");
+	assert_int_equal(c->n_depends, 2);
+	assert_string_equal(c->depends[0], "node");
+	assert_string_equal(c->plugin_dir, "/opt/chorus/plugins");
+	assert_int_equal(c->n_plugins, 2);
+	assert_string_equal(c->plugins[0].name, "link-monitor");
+	assert_string_equal(c->plugins[0].config_json, "{\"interfaces\":[\"eth0\"]}");
+	assert_string_equal(c->plugins[1].config_json, "{}");
+	conf_free(c);
+
+	write_file(*state, "{\"vips\":[{\"address\":\"192.0.2.10/24\",\"interface\":\"eth0\","
+			   "\"depends\":[\"eth0\"]}]}");
+	check_load_error(*state, -EINVAL, "vips[0].depends[0]", "not a scope", NULL);
+	write_file(*state, "{\"depends\":[\"Link:eth0\"]}");
+	check_load_error(*state, -EINVAL, "depends[0]", "lower-case", NULL);
+	write_file(*state, "{\"plugins\":{\"load\":[{\"name\":\"a\"},{\"name\":\"a\"}]}}");
+	check_load_error(*state, -EINVAL, "plugins.load[1].name", "loaded twice", NULL);
+	write_file(*state, "{\"plugins\":{\"load\":[{\"name\":\"a\",\"config\":[1]}]}}");
+	check_load_error(*state, -EINVAL, "plugins.load[0].config", "expected an object", NULL);
+	write_file(*state, "{\"plugins\":{\"load\":[{\"config\":{}}]}}");
+	check_load_error(*state, -EINVAL, "plugins.load[0]", "name", NULL);
+	write_file(*state, "{\"plugins\":{\"dirs\":\"/x\"}}");
+	check_load_error(*state, -EINVAL, "plugins.dirs", "unknown key", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_vip_count),
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_plugins_and_depends),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
