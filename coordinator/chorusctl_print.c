@@ -345,6 +345,35 @@ void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, c
 }
 
 /* The status summary.  Returns the exit status: healthy or not. */
+/* This node's health checks: scope, verdict, for how long, why. */
+static void ctl_print_checks(struct json_object *checks, const char *indent)
+{
+	struct ctl_table t = {.ncols = 4, .head = {"SCOPE", "HEALTH", "FOR", "REASON"}};
+	size_t i, n = checks != NULL ? json_object_array_length(checks) : 0;
+	char buf[64];
+	int64_t v;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *ck = json_object_array_get_idx(checks, i);
+		const char *h = chorusctl_jstr(ck, "health", "?");
+		struct ctl_cell *c = ctl_table_row(&t);
+
+		if (c == NULL)
+			break;
+		ctl_cell_set(&c[0], NULL, "%s", chorusctl_jstr(ck, "scope", "-"));
+		ctl_cell_set(&c[1], strcmp(h, "ok") == 0 ? CTL_GREEN
+				    : strcmp(h, "degraded") == 0 ? CTL_YELLOW : CTL_RED, "%s", h);
+		if (chorusctl_jint(ck, "age_ms", &v)) {
+			ctl_fmt_ago(buf, sizeof(buf), v);
+			ctl_cell_set(&c[2], NULL, "%s", buf);
+		} else {
+			ctl_cell_set(&c[2], NULL, "-");
+		}
+		ctl_cell_set(&c[3], NULL, "%s", chorusctl_jstr(ck, "reason", ""));
+	}
+	ctl_table_print(&t, indent);
+}
+
 int chorusctl_print_status(struct json_object *res)
 {
 	struct json_object *cl = chorusctl_jget(res, "cluster");
@@ -379,6 +408,11 @@ int chorusctl_print_status(struct json_object *res)
 	chorusctl_print_nodes(chorusctl_jarray(res, "nodes"), "  ");
 	printf("\nAddresses:\n");
 	chorusctl_print_vips(chorusctl_jarray(res, "vips"), chorusctl_jarray(res, "nodes"), "  ");
+	if (chorusctl_jarray(res, "checks") != NULL &&
+	    json_object_array_length(chorusctl_jarray(res, "checks")) > 0) {
+		printf("\nHealth checks on this node:\n");
+		ctl_print_checks(chorusctl_jarray(res, "checks"), "  ");
+	}
 	return healthy == 1 ? 0 : 1;
 }
 

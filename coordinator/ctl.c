@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
+#include "plugin.h"
 
 #define EVENTS_MAX 256
 #define PENDING_MAX 64
@@ -462,6 +463,30 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 	return a;
 }
 
+/* This node's plugin verdicts: scope, plugin, health, reason, since. */
+static struct json_object *checks_json(struct chorusd *d)
+{
+	struct json_object *a = json_object_new_array();
+	struct plugin_host *h = health_host(d);
+	static const char *const names[] = {"ok", "degraded", "failed"};
+
+	for (size_t i = 0; h && i < plugin_host_scope_count(h); i++) {
+		struct plugin_scope_view v;
+		struct json_object *o = json_object_new_object();
+
+		plugin_host_scope_get(h, i, &v);
+		json_object_object_add(o, "scope", json_object_new_string(v.scope));
+		json_object_object_add(o, "plugin", json_object_new_string(v.plugin ? v.plugin : ""));
+		json_object_object_add(o, "health",
+				       json_object_new_string(names[v.health <= 2 ? v.health : 2]));
+		json_object_object_add(o, "reason", json_object_new_string(v.reason ? v.reason : ""));
+		json_object_object_add(o, "age_ms",
+				       json_object_new_int64((int64_t)(daemon_mono_ms() - v.since_ms)));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *status_json(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
@@ -503,6 +528,7 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(r, "cluster", c);
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
+	json_object_object_add(r, "checks", checks_json(d));
 	return r;
 }
 

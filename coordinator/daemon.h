@@ -20,6 +20,8 @@ struct vip_exec;
 struct vip_local;
 struct control;
 struct ctl_state;
+struct health_state;
+struct plugin_host;
 
 struct result {
 	enum core_ev_type type;
@@ -49,6 +51,7 @@ struct chorusd {
 	int pid_fd;
 	uint64_t incarnation;
 	struct ctl_state *ctl;
+	struct health_state *health;
 };
 
 void daemon_feed(struct chorusd *d, struct core_event *ev);
@@ -66,5 +69,12 @@ void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t genera
 void ctl_persist(struct chorusd *d);
 /* Before joining: load saved operator state into the core. */
 void ctl_load_admin(struct chorusd *d);
+
+/* health.c */
+int health_start(struct chorusd *d);
+void health_stop(struct chorusd *d);
+/* Push the latest plugin verdicts into the core (after it is created). */
+void health_apply(struct chorusd *d);
+struct plugin_host *health_host(const struct chorusd *d);
 
 #endif

@@ -1,6 +1,8 @@
 sbin_PROGRAMS += coordinator/chorusd
 coordinator_chorusd_SOURCES = \
-	coordinator/main.c coordinator/daemon.h coordinator/ctl.c \
+	coordinator/main.c coordinator/daemon.h coordinator/ctl.c coordinator/health.c \
+	coordinator/plugin.c coordinator/plugin.h coordinator/plugin_check.c \
+	coordinator/plugin_worker.c coordinator/plugin_private.h \
 	$(control_server_sources) \
 	coordinator/cluster.c coordinator/cluster.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
@@ -8,4 +10,4 @@ coordinator_chorusd_SOURCES = \
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS)
 coordinator_chorusd_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QUORUM_LIBS) \
-	$(CMAP_LIBS) $(JSONC_LIBS) $(MNL_LIBS) $(QB_LIBS)
+	$(CMAP_LIBS) $(JSONC_LIBS) $(MNL_LIBS) $(QB_LIBS) -ldl -lpthread

@@ -287,6 +287,7 @@ static int core_start(struct chorusd *d)
 	if (rc < 0)
 		return rc;
 	ctl_load_admin(d);
+	health_apply(d);	/* verdicts that came in before corosync did */
 	/* Adopt what a previous instance left, so an in-place restart moves
 	 * nothing; the peers kept it accounted to us for the restart grace. */
 	for (size_t i = 0; i < d->conf->n_vips; i++) {
@@ -506,6 +507,8 @@ int main(int argc, char **argv)
 	}
 	if (ctl_start(&d) < 0)
 		qb_log(LOG_ERR, "running without a control socket");
+	if (health_start(&d) < 0)
+		qb_log(LOG_ERR, "running without plugins");
 	rc = vip_exec_scan(d.vx, d.held);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
@@ -534,6 +537,7 @@ int main(int argc, char **argv)
 
 	qb_log(LOG_NOTICE, d.reexec ? "chorusd restarting in place" : "chorusd exiting");
 	ctl_stop(&d);
+	health_stop(&d);
 	cluster_free(d.cl);
 	core_free(d.core);
 	vip_exec_free(d.vx);

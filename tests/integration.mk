@@ -11,6 +11,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/corosync-smoke.sh \
 	tests/integration/vip-failover.sh \
 	tests/integration/control.sh \
+	tests/integration/plugins.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh
