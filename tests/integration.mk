@@ -12,6 +12,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/vip-failover.sh \
 	tests/integration/control.sh \
 	tests/integration/plugins.sh \
+	tests/integration/mixed-version.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh

@@ -103,7 +103,7 @@ static void emit_send(struct core *c, struct core_actions *out)
 void core_send_small(struct core *c, struct core_actions *out, enum wire_type type,
 		     uint64_t token, const struct wire_small *sm)
 {
-	int rc = wire_encode_small(&c->wb, c->proto, type, token, c->cfg.incarnation, sm);
+	int rc = wire_encode_small(&c->wb, WIRE_VERSION_MIN, type, token, c->cfg.incarnation, sm);
 
 	if (rc < 0) {
 		qb_log(LOG_ERR, "cannot encode %s " QB_XS " rc=%d", wire_type_name(type), rc);
@@ -656,12 +656,13 @@ int core_new(const struct core_config *cfg, struct core **out)
 	if (c == NULL)
 		return -ENOMEM;
 	c->cfg = *cfg;
-	c->proto = cfg->proto_max ? cfg->proto_max : WIRE_VERSION_MAX;
-	if (c->proto < WIRE_VERSION_MIN || c->proto > WIRE_VERSION_MAX) {
+	c->cfg.proto_max = cfg->proto_max ? cfg->proto_max : WIRE_VERSION_MAX;
+	if (c->cfg.proto_max < WIRE_VERSION_MIN || c->cfg.proto_max > WIRE_VERSION_MAX) {
 		free(c);
 		return -EINVAL;
 	}
-	c->cfg.proto_max = c->proto;
+	/* Nothing newer than the base is used before a round has agreed on it. */
+	c->proto = WIRE_VERSION_MIN;
 	if (c->cfg.round_timeout_ms == 0)
 		c->cfg.round_timeout_ms = 5000;
 	if (c->cfg.restart_grace_ms == 0)
@@ -782,7 +783,8 @@ int core_set_health(struct core *c, uint32_t node_flags, const bool *unservable,
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
-		bool u = unservable && unservable[i];
+		/* version 1 knows node-wide health only */
+		bool u = unservable && unservable[i] && c->cfg.proto_max >= 2;
 
 		changed |= u != c->lunserv[i];
 		c->lunserv[i] = u;

@@ -159,6 +159,13 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 		log_bad(c, nodeid, "bad header");
 		return;
 	}
+	if (h.version > c->cfg.proto_max) {
+		/* newer than we speak (a rolling upgrade in progress): an older
+		 * node cannot read it; the sender only uses such messages once
+		 * every member advertised support */
+		log_bad(c, nodeid, "protocol version newer than ours");
+		return;
+	}
 	m = core_member_find(c, nodeid, pid);
 	if (m == NULL) {
 		c->ctr.dropped_stale++;	/* corosync delivers only members' messages;

@@ -258,7 +258,7 @@ static void send_state(struct core *c, struct core_actions *out)
 	memset(&st, 0, sizeof(st));
 	rc = core_build_state(c, &st);
 	if (rc == 0)
-		rc = wire_encode_state(&c->wb, c->proto, c->token, c->cfg.incarnation, &st);
+		rc = wire_encode_state(&c->wb, WIRE_VERSION_MIN, c->token, c->cfg.incarnation, &st);
 	wire_state_clear(&st);
 	if (rc < 0) {
 		qb_log(LOG_ERR, "cannot build STATE " QB_XS " rc=%d", rc);

@@ -305,10 +305,12 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 	unserv = calloc(c->n_res + 1, sizeof(*unserv));
 	if (unserv == NULL)
 		goto out;
-	for (size_t i = 0; i < c->n_members; i++) {
+	for (size_t i = 0; c->proto >= 2 && i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
 		long s = core_slot_of(c, m->nodeid);
 
+		/* per-address health is version 2: with a version-1 member in the
+		 * view every node ignores it, so all still agree */
 		for (size_t k = 0; s >= 0 && k < m->n_unserv; k++) {
 			long r = core_res_find(c, &m->unserv[k]);
 

@@ -324,11 +324,18 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 		put_u64(b, a->since);
 		put_decl_list(b, a->n_res, a->res);
 	}
+	/* Extensions: count, then (type u16, length u32, body) each; a reader
+	 * skips the types it does not know. */
 	if (st->n_unserv > WIRE_MAX_RES)
 		return -EMSGSIZE;
-	put_u32(b, st->n_unserv);
-	for (uint32_t i = 0; i < st->n_unserv; i++)
-		put_addr(b, &st->unserv[i]);
+	put_u32(b, st->n_unserv ? 1 : 0);
+	if (st->n_unserv) {
+		put_u16(b, WIRE_EXT_UNSERV);
+		put_u32(b, 4 + st->n_unserv * ADDR_WIRE_SIZE);
+		put_u32(b, st->n_unserv);
+		for (uint32_t i = 0; i < st->n_unserv; i++)
+			put_addr(b, &st->unserv[i]);
+	}
 	return finish_hdr(b);
 }
 
@@ -453,10 +460,26 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 		}
 	}
 	if (!oom) {
-		st->n_unserv = get_count(&r, WIRE_MAX_RES, ADDR_WIRE_SIZE);
-		st->unserv = alloc_n(&r, st->n_unserv, sizeof(*st->unserv), &oom);
-		for (uint32_t i = 0; st->unserv != NULL && i < st->n_unserv && !r.bad; i++)
-			get_addr(&r, &st->unserv[i]);
+		uint32_t n_ext = get_count(&r, 64, 6);
+
+		for (uint32_t e = 0; e < n_ext && !r.bad && !oom; e++) {
+			uint16_t type = get_u16(&r);
+			uint32_t len = get_u32(&r);
+			struct rd sub;
+			const uint8_t *body = take(&r, len);
+
+			if (body == NULL)
+				break;
+			if (type != WIRE_EXT_UNSERV || st->unserv != NULL)
+				continue;	/* unknown (newer) or repeated: skip */
+			sub = (struct rd){body, len, false};
+			st->n_unserv = get_count(&sub, WIRE_MAX_RES, ADDR_WIRE_SIZE);
+			st->unserv = alloc_n(&sub, st->n_unserv, sizeof(*st->unserv), &oom);
+			for (uint32_t i = 0; st->unserv != NULL && i < st->n_unserv && !sub.bad; i++)
+				get_addr(&sub, &st->unserv[i]);
+			if (sub.bad || sub.left != 0)
+				r.bad = true;
+		}
 	}
 	if (r.left != 0)
 		r.bad = true;	/* trailing bytes: not a message we wrote */

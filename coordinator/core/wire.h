@@ -30,8 +30,19 @@
 #include "core/res.h"
 
 #define WIRE_MAGIC 0x53524843u	/* "CHRS" read as little-endian bytes */
+/*
+ * Versions.  A message type's layout never changes once released; a later
+ * version adds message types and STATE extensions (skipped by older
+ * readers), and the header says the lowest version needed to read the
+ * message.  What a cluster *uses* is the negotiated version: the minimum of
+ * its members' maximum, agreed at every round (core_proto()).
+ *   1  the base protocol
+ *   2  per-address health: STATE extension 1 and HEALTH's address list are
+ *      honoured (with a version-1 member, health is node-wide only)
+ */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 1
+#define WIRE_VERSION_MAX 2
+#define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
 

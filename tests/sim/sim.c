@@ -150,6 +150,7 @@ static enum core_failback sim_failback = CORE_FAILBACK_AUTO;
 /* some node reported unservable addresses since the last settle (messages
  * may still be in flight, so the current verdicts are not enough) */
 static bool health_seen;
+static bool sim_mixed;	/* random schedules mix protocol versions */
 
 static void fail(const char *fmt, ...)
 {
@@ -415,6 +416,8 @@ static void daemon_start(struct snode *s)
 		.round_timeout_ms = ROUND_TIMEOUT_MS,
 		.restart_grace_ms = GRACE_MS,
 		.shutdown_timeout_ms = 5000,
+		/* a rolling upgrade: some daemons speak only version 1 */
+		.proto_max = (uint16_t)(sim_mixed && chance(30) ? 1 : 0),
 	};
 	struct core_event ev = {.type = CORE_EV_ADOPT};
 
@@ -1438,6 +1441,7 @@ int main(int argc, char **argv)
 	}
 	scenario_restart_after_takeover();
 	scenario_health();
+	sim_mixed = true;
 	if (failures) {
 		printf("sim seeds=0 steps=%lu violations=%d (scripted scenario)\n", steps_total,
 		       failures);

@@ -259,6 +259,40 @@ static void test_random_flips(void **unused)
 	wire_buf_release(&b);
 }
 
+/* A STATE from a newer version may carry extensions we do not know: they
+ * are skipped by length; an extension whose length lies is refused. */
+static void test_unknown_extension(void **unused)
+{
+	struct wire_state st0 = {.proto_max = 3};
+	struct wire_state st;
+	struct wire_buf b;
+	uint8_t *big;
+	size_t n;
+	uint32_t body;
+	static const uint8_t ext[] = {0x63, 0x00, 3, 0, 0, 0, 'a', 'b', 'c'};
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st0), 0);
+	/* the last 4 bytes are the extension count (0): make it 1 + append */
+	n = b.size + sizeof(ext);
+	big = malloc(n);
+	memcpy(big, b.data, b.size);
+	big[b.size - 4] = 1;
+	memcpy(big + b.size, ext, sizeof(ext));
+	body = (uint32_t)(n - WIRE_HDR_SIZE);
+	for (int i = 0; i < 4; i++)
+		big[8 + i] = (uint8_t)(body >> (8 * i));
+	assert_int_equal(wire_decode_state(big, n, &st), 0);
+	assert_int_equal(st.proto_max, 3);
+	assert_int_equal(st.n_unserv, 0);
+	wire_state_clear(&st);
+	big[b.size + 2] = 200;	/* length beyond the message */
+	assert_int_equal(wire_decode_state(big, n, &st), -EBADMSG);
+	free(big);
+	wire_buf_release(&b);
+}
+
 static void test_encode_limits(void **unused)
 {
 	struct wire_state st = {0};
@@ -282,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_noncanonical_address),
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_random_flips),
+		cmocka_unit_test(test_unknown_extension),
 		cmocka_unit_test(test_encode_limits),
 	};
 
