@@ -88,6 +88,8 @@ static const char *const ctl_usage_text =
 	"  rebalance                  even out addresses now\n"
 	"  reload                     re-read the configuration\n"
 	"  metrics                    Prometheus metrics\n"
+	"  log-level LEVEL            error|warning|notice|info|debug|trace, now\n"
+	"  blackbox                   write the daemon's flight recorder to a file\n"
 	"\n"
 	"Options:\n"
 	"  -s, --socket PATH          control socket (default " CTL_DEFAULT_SOCKET ",\n"
@@ -269,6 +271,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"rebalance", 0, K_CHANGE, ""},
 	{"reload", 0, K_CHANGE, ""},
 	{"metrics", 0, K_METRICS, ""},
+	{"log-level", 1, K_CHANGE, " error|warning|notice|info|debug|trace"},
+	{"blackbox", 0, K_CHANGE, ""},
 };
 
 /* What a change did, in words, e.g. "10.0.0.5 pinned to n2". */
@@ -290,6 +294,11 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 		snprintf(what, sizeof(what), "maintenance %s", argv[0]);
 	else if (strcmp(name, "rebalance") == 0)
 		snprintf(what, sizeof(what), "rebalanced");
+	else if (strcmp(name, "log-level") == 0)
+		snprintf(what, sizeof(what), "log level %s", argv[0]);
+	else if (strcmp(name, "blackbox") == 0)
+		snprintf(what, sizeof(what), "flight recorder written to %s (read it with qb-blackbox)",
+			 chorusctl_jstr(res, "path", "?"));
 	else
 		snprintf(what, sizeof(what), "configuration reloaded");
 	if (chorusctl_jbool(res, "applied") == 0)
@@ -358,6 +367,8 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 		}
 		json_object_object_add(args, "on", json_object_new_boolean(argv[0][1] == 'n'));
 	}
+	if (strcmp(name, "log-level") == 0)
+		json_object_object_add(args, "level", json_object_new_string(argv[0]));
 	if (cmd->kind == K_EVENTS) {
 		json_object_object_add(args, "follow", json_object_new_boolean(o->follow));
 		json_object_object_add(args, "limit", json_object_new_int64(o->limit));

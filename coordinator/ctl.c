@@ -798,7 +798,8 @@ static void handler(void *ud, const struct control_request *req)
 	struct chorusd *d = ud;
 	struct ctl_state *s = d->ctl;
 	static const char *const changes[] = {"move", "unpin", "standby", "active",
-					      "maintenance", "rebalance", "reload", NULL};
+					      "maintenance", "rebalance", "reload", "log-level",
+					      "blackbox", NULL};
 	bool change = false;
 
 	for (size_t i = 0; changes[i]; i++)
@@ -811,6 +812,45 @@ static void handler(void *ud, const struct control_request *req)
 	}
 	if (strcmp(req->cmd, "reload") == 0) {
 		do_reload(d, req);
+		return;
+	}
+	if (strcmp(req->cmd, "log-level") == 0) {
+		static const char *const names[] = {"error", "warning", "notice", "info",
+						    "debug", "trace"};
+		static const int levels[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+					     LOG_DEBUG, LOG_DEBUG + 1};
+		const char *want = arg_str(req->args, "level");
+
+		for (size_t i = 0; want && i < 6; i++)
+			if (strcmp(want, names[i]) == 0) {
+				daemon_set_log_level(d, levels[i]);
+				event_add(d, "admin", "log level %s by uid %u", want,
+					  (unsigned)req->uid);
+				control_reply(s->ctl, req->client, req->id, NULL);
+				return;
+			}
+		control_error(s->ctl, req->client, req->id, "bad_request",
+			      "\"level\" must be error, warning, notice, info, debug or trace");
+		return;
+	}
+	if (strcmp(req->cmd, "blackbox") == 0) {
+		char path[PATH_MAX + 64];
+		struct json_object *r;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/chorusd-blackbox-%" PRIu64, d->conf->state_dir,
+			 wall_ms() / 1000);
+		mkdir(d->conf->state_dir, 0755);
+		n = qb_log_blackbox_write_to_file(path);
+		if (n < 0) {
+			control_error(s->ctl, req->client, req->id, "internal",
+				      "cannot write %s: %s", path, strerror((int)-n));
+			return;
+		}
+		r = json_object_new_object();
+		json_object_object_add(r, "path", json_object_new_string(path));
+		json_object_object_add(r, "bytes", json_object_new_int64(n));
+		control_reply(s->ctl, req->client, req->id, r);
 		return;
 	}
 	if (d->core == NULL && strcmp(req->cmd, "status") != 0 &&

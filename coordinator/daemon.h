@@ -52,6 +52,8 @@ struct chorusd {
 	uint64_t incarnation;
 	struct ctl_state *ctl;
 	struct health_state *health;
+	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
+	bool log_stderr;
 };
 
 void daemon_feed(struct chorusd *d, struct core_event *ev);
@@ -59,6 +61,8 @@ void daemon_feed(struct chorusd *d, struct core_event *ev);
 void daemon_actions(struct chorusd *d, struct core_actions *a);
 void daemon_exit(struct chorusd *d);
 uint64_t daemon_mono_ms(void);
+/* Change the log level of every output now (LOG_* or LOG_DEBUG + 1). */
+void daemon_set_log_level(struct chorusd *d, int level);
 
 /* ctl.c */
 int ctl_start(struct chorusd *d);

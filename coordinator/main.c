@@ -356,7 +356,45 @@ static int32_t sig_term(int32_t sig, void *data)
 	return 0;
 }
 
-static void log_setup(const struct chorus_conf *c, bool foreground)
+void daemon_set_log_level(struct chorusd *d, int level)
+{
+	int32_t targets[3] = {QB_LOG_SYSLOG, d->log_stderr ? QB_LOG_STDERR : -1,
+			      d->log_file_target};
+
+	for (int i = 0; i < 3; i++) {
+		if (targets[i] < 0)
+			continue;
+		qb_log_filter_ctl(targets[i], QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE, "*", 0);
+		qb_log_filter_ctl(targets[i], QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+				  targets[i] == QB_LOG_SYSLOG && level > LOG_DEBUG ? LOG_DEBUG
+										    : level);
+	}
+	qb_log(LOG_NOTICE, "log level set to %d", level);
+}
+
+/* On a crash, keep the flight recorder (everything down to trace): the
+ * path is made before any crash, the handler only writes and re-raises. */
+static char crash_path[PATH_MAX + 32];
+
+static void crash_handler(int sig)
+{
+	qb_log_blackbox_write_to_file(crash_path);
+	raise(sig);	/* SA_RESETHAND: the default action now */
+}
+
+static void crash_setup(const struct chorus_conf *c)
+{
+	struct sigaction sa = {.sa_handler = crash_handler, .sa_flags = SA_RESETHAND};
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+
+	mkdir(c->state_dir, 0755);
+	snprintf(crash_path, sizeof(crash_path), "%s/chorusd-blackbox-crash", c->state_dir);
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void log_setup(struct chorusd *d, const struct chorus_conf *c, bool foreground)
 {
 	int level = c ? c->log.level : LOG_INFO;
 
@@ -365,13 +403,16 @@ static void log_setup(const struct chorus_conf *c, bool foreground)
 	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
 			  level > LOG_DEBUG ? LOG_DEBUG : level);
 	qb_log_format_set(QB_LOG_STDERR, "%t %p %b");
+	d->log_file_target = -1;
 	if (foreground || (c && c->log.to_stderr)) {
+		d->log_stderr = true;
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	if (c && c->log.file[0]) {
 		int32_t t = qb_log_file_open(c->log.file);
 
+		d->log_file_target = t;
 		if (t >= 0) {
 			qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
 			qb_log_format_set(t, "%T %p %b");
@@ -475,7 +516,8 @@ int main(int argc, char **argv)
 		return CHORUSD_OK;
 	}
 
-	log_setup(d.conf, foreground);
+	log_setup(&d, d.conf, foreground);
+	crash_setup(d.conf);
 	d.pid_fd = pid_lock(d.conf->run_dir);
 	if (d.pid_fd < 0) {
 		qb_log(LOG_CRIT, "cannot lock %s/chorusd.pid: %s", d.conf->run_dir,

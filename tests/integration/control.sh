@@ -118,6 +118,14 @@ setpriv --reuid 65534 --regid 65534 --clear-groups "$CHORUSCTL" -s "$(sock 1)" s
 chmod 0660 "$(sock 1)"
 cl_log "6 ok: non-root refused a change: $out"
 
+# 8. runtime log level and the flight recorder
+ctl 1 log-level debug >/dev/null || cl_fail "log-level debug refused"
+ctl 1 log-level info >/dev/null || cl_fail "log-level info refused"
+ctl 1 log-level loud >/dev/null 2>&1 && cl_fail "log-level accepted a bad level"
+bb=$(ctl 1 blackbox --json | json 'd["path"]') || cl_fail "blackbox refused"
+[ -s "$bb" ] || cl_fail "blackbox file $bb missing or empty"
+cl_log "8 ok: log level switched at runtime, flight recorder in $bb ($(stat -c %s "$bb") bytes)"
+
 # 7. a status flood does not delay a failover
 . "$CL_ROOT/tests/bench/lib-measure.sh"
 ms_observer_start 1 2
