@@ -51,6 +51,7 @@ step "build" build "$top/build-test"
 step "make check" check "$top/build-test"
 if [ "$quick" -eq 0 ]; then
     step "make distcheck" sh -c "cd '$top/build-test' && make distcheck >distcheck.out 2>&1 || { tail -40 distcheck.out; exit 1; }"
+    step "fuzz (control, wire, config; 30 s each)" sh -c "cd '$top/build-test' && make fuzz FUZZ_SECONDS=30 >fuzz.out 2>&1 || { tail -30 fuzz.out; exit 1; }"
     step "build (asan, ubsan)" build "$top/build-asan" --with-sanitizers=asan,ubsan
     step "make check (asan, ubsan)" env ASAN_OPTIONS=detect_leaks=1 check "$top/build-asan"
     for t in "$top"/tests/integration/*.sh; do
