@@ -45,6 +45,8 @@ check() {	# check DIR : make check, show the summary and any failing log
     return 1
 }
 
+check_asan() { ASAN_OPTIONS=detect_leaks=1 check "$top/build-asan"; }
+
 step "dependencies" "$top/deploy/deps.sh"
 [ -x "$top/configure" ] || step "autoreconf" autoreconf -fi
 step "build" build "$top/build-test"
@@ -53,7 +55,7 @@ if [ "$quick" -eq 0 ]; then
     step "make distcheck" sh -c "cd '$top/build-test' && make distcheck >distcheck.out 2>&1 || { tail -40 distcheck.out; exit 1; }"
     step "fuzz (control, wire, config; 30 s each)" sh -c "cd '$top/build-test' && make fuzz FUZZ_SECONDS=30 >fuzz.out 2>&1 || { tail -30 fuzz.out; exit 1; }"
     step "build (asan, ubsan)" build "$top/build-asan" --with-sanitizers=asan,ubsan
-    step "make check (asan, ubsan)" env ASAN_OPTIONS=detect_leaks=1 check "$top/build-asan"
+    step "make check (asan, ubsan)" check_asan
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue
         step "integration: $(basename "$t" .sh)" env BUILDDIR="$top/build-test" "$t"

@@ -412,6 +412,7 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->owner = e->owner;
 	v->from = e->from;
 	v->prev = e->prev;
+	v->continuing = e->continuing;
 }
 
 bool core_local_held(const struct core *c, size_t idx)
