@@ -463,6 +463,7 @@ static const struct conf_u32_key conf_timing_table[] = {
 	CONF_U32(announce_count, 0, 20),
 	CONF_U32(announce_interval_ms, 10, 10000),
 	CONF_U32(shutdown_timeout_ms, 100, 600000),
+	CONF_U32(health_settle_ms, 0, 60000),
 };
 
 #define CONF_N_TIMING CONF_ARRAY_SIZE(conf_timing_table)
@@ -719,6 +720,7 @@ static void conf_defaults(struct chorus_conf *c)
 	c->announce_count = 3;
 	c->announce_interval_ms = 250;
 	c->shutdown_timeout_ms = 10000;
+	c->health_settle_ms = 1000;
 	c->log.level = LOG_INFO;
 	c->log.to_syslog = true;
 	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", CHORUS_PLUGIN_DIR);

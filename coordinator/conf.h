@@ -85,6 +85,7 @@ struct chorus_conf {
 	uint32_t announce_count;	/* default 3 */
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
+	uint32_t health_settle_ms;	/* default 1000: a new health failure acts after this */
 	struct conf_log log;
 	char plugin_dir[PATH_MAX];	/* default: the installed plugin directory */
 	size_t n_plugins;

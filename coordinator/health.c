@@ -50,7 +50,7 @@ void health_apply(struct chorusd *d)
 	struct health_state *h = d->health;
 	struct core_actions acts;
 	uint32_t flags = 0;
-	bool *unserv;
+	bool *unserv, urgent = false;
 
 	if (h == NULL || d->core == NULL)
 		return;
@@ -66,10 +66,17 @@ void health_apply(struct chorusd *d)
 			flags = 1;
 	for (size_t i = 0; i < d->conf->n_vips; i++)
 		for (uint32_t k = 0; k < d->conf->vips[i].n_depends; k++)
-			if (scope_failed(h, d->conf->vips[i].depends[k]))
+			if (scope_failed(h, d->conf->vips[i].depends[k])) {
 				unserv[i] = true;
+				/* carrier loss is a fact about this node, acted on at
+				 * once; a probe of something shared (a volume, a
+				 * command) may fail everywhere: let that settle */
+				if (!strncmp(d->conf->vips[i].depends[k], "link:", 5) ||
+				    !strncmp(d->conf->vips[i].depends[k], "fc:", 3))
+					urgent = true;
+			}
 	core_actions_init(&acts);
-	if (core_set_health(d->core, flags, unserv, &acts) < 0)
+	if (core_set_health(d->core, daemon_mono_ms(), flags, unserv, urgent, &acts) < 0)
 		qb_log(LOG_ERR, "cannot report health to the cluster");
 	daemon_actions(d, &acts);
 	core_actions_release(&acts);

@@ -201,7 +201,7 @@ static int addr_cmp_void(const void *a, const void *b)
 	return res_addr_cmp(a, b);
 }
 
-int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n)
+static int addr_list_copy(const struct res_addr *v, size_t n, struct res_addr **out)
 {
 	struct res_addr *copy = NULL;
 
@@ -212,9 +212,26 @@ int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n)
 		memcpy(copy, v, n * sizeof(*copy));
 		qsort(copy, n, sizeof(*copy), addr_cmp_void);
 	}
+	*out = copy;
+	return 0;
+}
+
+int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n, bool confirmed)
+{
+	struct res_addr *a = NULL, *b = NULL;
+
+	if (addr_list_copy(v, n, &a) < 0 || (confirmed && addr_list_copy(v, n, &b) < 0)) {
+		free(a);
+		return -ENOMEM;
+	}
 	free(m->unserv);
-	m->unserv = copy;
+	m->unserv = a;
 	m->n_unserv = n;
+	if (confirmed) {
+		free(m->unserv_conf);
+		m->unserv_conf = b;
+		m->n_unserv_conf = n;
+	}
 	return 0;
 }
 
@@ -223,6 +240,7 @@ static void members_clear(struct core *c)
 	for (size_t i = 0; i < c->n_members; i++) {
 		wire_state_clear(&c->members[i].snap);
 		free(c->members[i].unserv);
+		free(c->members[i].unserv_conf);
 	}
 	free(c->members);
 	c->members = NULL;
@@ -558,6 +576,10 @@ static void on_tick(struct core *c, struct core_actions *out)
 			core_send_small(c, out, WIRE_GRACE_EXPIRED, 0, &sm);
 		}
 	}
+	if (c->health_confirm_at && now >= c->health_confirm_at) {
+		c->health_confirm_at = 0;
+		core_send_health(c, out, true);
+	}
 	if (c->rebalance_armed && c->in_view && c->round_done && now >= c->rebalance_at_ms) {
 		struct wire_small sm = {0};
 
@@ -588,6 +610,8 @@ static void arm_timer(struct core *c, struct core_actions *out)
 			next = c->absent[i].deadline_ms;
 	if (c->rebalance_armed && c->rebalance_at_ms < next)
 		next = c->rebalance_at_ms;
+	if (c->health_confirm_at && c->health_confirm_at < next)
+		next = c->health_confirm_at;
 	if (c->leaving && !c->leave_done && c->leave_deadline_ms < next)
 		next = c->leave_deadline_ms;
 	if (c->leave_done && c->exit_deadline_ms && c->exit_deadline_ms < next)
@@ -669,6 +693,8 @@ int core_new(const struct core_config *cfg, struct core **out)
 		c->cfg.restart_grace_ms = 10000;
 	if (c->cfg.shutdown_timeout_ms == 0)
 		c->cfg.shutdown_timeout_ms = 10000;
+	if (c->cfg.health_settle_ms == 0)
+		c->cfg.health_settle_ms = 1000;
 	wire_buf_init(&c->wb);
 	if (cfg->n_vips) {
 		c->vips = calloc(cfg->n_vips, sizeof(*c->vips));
@@ -676,7 +702,9 @@ int core_new(const struct core_config *cfg, struct core **out)
 		c->lres = malloc(cfg->n_vips * sizeof(*c->lres));
 		c->lretry_ms = calloc(cfg->n_vips, sizeof(*c->lretry_ms));
 		c->lunserv = calloc(cfg->n_vips, sizeof(*c->lunserv));
-		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms || !c->lunserv) {
+		c->lunserv_conf = calloc(cfg->n_vips, sizeof(*c->lunserv_conf));
+		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms || !c->lunserv ||
+		    !c->lunserv_conf) {
 			core_free(c);
 			return -ENOMEM;
 		}
@@ -701,6 +729,7 @@ void core_free(struct core *c)
 	free(c->lres);
 	free(c->lretry_ms);
 	free(c->lunserv);
+	free(c->lunserv_conf);
 	free(c->released);
 	wire_buf_release(&c->wb);
 	free(c);
@@ -775,35 +804,70 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	return c->err;
 }
 
-int core_set_health(struct core *c, uint32_t node_flags, const bool *unservable,
-		    struct core_actions *out)
+void core_send_health(struct core *c, struct core_actions *out, bool confirmed)
 {
-	struct wire_small sm = {.value = node_flags};
-	bool changed = node_flags != c->health;
+	struct wire_small sm = {.value = c->health | (confirmed ? WIRE_HEALTH_CONFIRMED : 0)};
 	size_t n = 0;
+
+	for (size_t i = 0; i < c->cfg.n_vips; i++)
+		n += c->lunserv[i];
+	if (confirmed)
+		memcpy(c->lunserv_conf, c->lunserv, c->cfg.n_vips * sizeof(*c->lunserv));
+	if (!c->in_view)
+		return;	/* the next STATE carries it */
+	if (n) {
+		sm.addrs = calloc(n, sizeof(*sm.addrs));
+		if (sm.addrs == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (c->lunserv[i])
+				sm.addrs[sm.n_addrs++] = c->vips[i].addr;
+	}
+	core_send_small(c, out, WIRE_HEALTH, 0, &sm);
+	free(sm.addrs);
+}
+
+/*
+ * A new failure is reported at once but pending: it keeps this node from
+ * receiving the address, and moves nothing.  After health_settle_ms it is
+ * confirmed (if it still stands) and only then moves the address away.  A
+ * check that fails everywhere fails on the nodes a little apart in time;
+ * with the settle window every node's pending report is in before the first
+ * confirmation, and placement sees that no node can serve the address and
+ * leaves it where it is.  Recoveries are confirmed at once.
+ */
+int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
+		    const bool *unservable, bool urgent, struct core_actions *out)
+{
+	bool changed = node_flags != c->health, worse = false;
+
+	/* called between steps: the settle deadline needs the time now, not
+	 * that of the last step */
+	if (now_ms > c->now_ms)
+		c->now_ms = now_ms;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		/* version 1 knows node-wide health only */
 		bool u = unservable && unservable[i] && c->cfg.proto_max >= 2;
 
 		changed |= u != c->lunserv[i];
+		worse |= u && !c->lunserv_conf[i];
 		c->lunserv[i] = u;
-		n += u;
 	}
 	c->health = node_flags;
-	if (!changed || !c->in_view)
-		return 0;	/* the next STATE carries it */
-	if (n) {
-		sm.addrs = calloc(n, sizeof(*sm.addrs));
-		if (sm.addrs == NULL)
-			return -ENOMEM;
-		for (size_t i = 0; i < c->cfg.n_vips; i++)
-			if (c->lunserv[i])
-				sm.addrs[sm.n_addrs++] = c->vips[i].addr;
-	}
+	if (!changed)
+		return 0;
 	c->err = 0;
-	core_send_small(c, out, WIRE_HEALTH, 0, &sm);
-	free(sm.addrs);
+	if (worse && !urgent) {
+		core_send_health(c, out, false);
+		if (c->health_confirm_at == 0)
+			c->health_confirm_at = c->now_ms + c->cfg.health_settle_ms;
+	} else {
+		c->health_confirm_at = 0;
+		core_send_health(c, out, true);
+	}
 	return c->err;
 }
 

@@ -65,6 +65,7 @@ struct core_config {
 	uint32_t round_timeout_ms;
 	uint32_t restart_grace_ms;
 	uint32_t shutdown_timeout_ms;
+	uint32_t health_settle_ms;	/* a new failure is acted on after this (0 = 1000) */
 	uint16_t proto_max;		/* 0 = WIRE_VERSION_MAX; tests pin older versions */
 };
 
@@ -204,8 +205,8 @@ int core_admin(struct core *c, const struct core_admin_req *req, struct core_act
  * those addresses elsewhere, unless no declaring node can serve them, in
  * which case nothing moves (moving would not help).
  */
-int core_set_health(struct core *c, uint32_t node_flags, const bool *unservable,
-		    struct core_actions *out);
+int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
+		    const bool *unservable, bool urgent, struct core_actions *out);
 
 /* Apply failback now (manual / delay policies).  -EAGAIN without a
  * quorate view. */

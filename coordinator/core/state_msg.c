@@ -118,12 +118,14 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 		break;
 	case WIRE_HEALTH:
 		if (m != NULL) {
-			m->health = sm.value;
-			if (core_member_set_unserv(m, sm.addrs, sm.n_addrs) < 0)
+			bool confirmed = (sm.value & WIRE_HEALTH_CONFIRMED) != 0;
+
+			m->health = sm.value & ~WIRE_HEALTH_CONFIRMED;
+			if (core_member_set_unserv(m, sm.addrs, sm.n_addrs, confirmed) < 0)
 				c->err = -ENOMEM;
 			qb_log(LOG_NOTICE, "node %" PRIu32 ": health %s, %" PRIu32 " address%s it "
-			       "cannot serve", nodeid, sm.value ? "FAILED" : "ok", sm.n_addrs,
-			       sm.n_addrs == 1 ? "" : "es");
+			       "cannot serve%s", nodeid, m->health ? "FAILED" : "ok", sm.n_addrs,
+			       sm.n_addrs == 1 ? "" : "es", confirmed ? "" : " (pending)");
 			core_replace(c, out, false);
 		}
 		break;

@@ -28,6 +28,8 @@ struct member {
 	uint32_t health;
 	struct res_addr *unserv;	/* addresses it cannot serve now, sorted */
 	size_t n_unserv;
+	struct res_addr *unserv_conf;	/* the confirmed part: what placement moves off it */
+	size_t n_unserv_conf;
 	struct wire_state snap;	/* its STATE for the current round */
 };
 
@@ -130,6 +132,8 @@ struct core {
 	size_t n_released;
 	uint32_t health;		/* our own health flags, carried in STATE */
 	bool *lunserv;			/* per cfg vip: we cannot serve it now */
+	bool *lunserv_conf;		/* per cfg vip: what we last confirmed */
+	uint64_t health_confirm_at;	/* local: when to confirm new failures, 0 = none */
 	bool leaving;
 	bool leave_sent;
 	bool leave_done;
@@ -162,8 +166,11 @@ void core_admin_clear(struct admin *a);
 /* state_msg.c */
 void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev);
 
-/* Replace member 'm's unservable list with a copy of 'v'. */
-int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n);
+/* Replace member 'm's unservable list with a copy of 'v'; with 'confirmed'
+ * the confirmed list too. */
+int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n, bool confirmed);
+/* Multicast our verdicts, pending or confirmed. */
+void core_send_health(struct core *c, struct core_actions *out, bool confirmed);
 
 /* admin.c */
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,

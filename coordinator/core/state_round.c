@@ -63,7 +63,8 @@ int core_build_state(struct core *c, struct wire_state *st)
 	size_t n_owned = 0;
 
 	st->proto_max = c->cfg.proto_max;
-	st->node_flags = c->leaving ? WIRE_NODE_LEAVING : 0;
+	st->node_flags = (c->leaving ? WIRE_NODE_LEAVING : 0) |
+			 (c->health_confirm_at ? WIRE_NODE_UNSERV_PENDING : 0);
 	st->health = c->health;
 	st->admin.generation = c->admin.generation;
 	st->admin.maintenance = c->admin.maintenance;
@@ -365,8 +366,17 @@ void core_round_deliver(struct core *c, struct core_actions *out, struct member 
 		m->have_state = true;
 		m->leaving = (m->snap.node_flags & WIRE_NODE_LEAVING) != 0;
 		m->health = m->snap.health;
-		if (core_member_set_unserv(m, m->snap.unserv, m->snap.n_unserv) < 0)
-			c->err = -ENOMEM;
+		{
+			/* a pending list is confirmed by a later HEALTH; until then
+			 * nothing is confirmed for it (the same on every member) */
+			bool pending = (m->snap.node_flags & WIRE_NODE_UNSERV_PENDING) != 0;
+
+			if (core_member_set_unserv(m, m->snap.unserv, m->snap.n_unserv, true) < 0 ||
+			    (pending && core_member_set_unserv(m, NULL, 0, true) < 0) ||
+			    (pending && core_member_set_unserv(m, m->snap.unserv, m->snap.n_unserv,
+							       false) < 0))
+				c->err = -ENOMEM;
+		}
 		core_round_check(c, out);
 		return;
 	}

@@ -278,7 +278,8 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 {
 	struct place_in in;
 	struct place_res *pr = NULL;
-	struct place_bits *classes = NULL, *unserv = NULL;
+	struct place_bits *classes = NULL, *unserv = NULL, *conf = NULL;
+	bool *hold = NULL;
 	struct place_bits elig = {{0}};
 	uint32_t *owner = NULL;
 	struct place_stats st;
@@ -295,16 +296,19 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
 	owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
 	classes = calloc(c->n_res + 1, sizeof(*classes));
-	if (pr == NULL || owner == NULL || classes == NULL)
+	hold = calloc(c->n_res + 1, sizeof(*hold));
+	if (pr == NULL || owner == NULL || classes == NULL || hold == NULL)
 		goto out;
 
 	/* Eligibility classes: identical bitmaps share a class.  Resources are
 	 * sorted by address and neighbours nearly always share declarations,
 	 * so comparing with the last few classes finds almost all matches;
 	 * a miss only costs a redundant class, never a wrong one. */
-	unserv = calloc(c->n_res + 1, sizeof(*unserv));
+	unserv = calloc(2 * (c->n_res + 1), sizeof(*unserv));
 	if (unserv == NULL)
 		goto out;
+	/* unserv[r]: any report (pending or confirmed); conf[r]: confirmed */
+	conf = unserv + c->n_res + 1;
 	for (size_t i = 0; c->proto >= 2 && i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
 		long s = core_slot_of(c, m->nodeid);
@@ -317,19 +321,29 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 			if (r >= 0)
 				place_bits_set(&unserv[r], (uint32_t)s);
 		}
+		for (size_t k = 0; s >= 0 && k < m->n_unserv_conf; k++) {
+			long r = core_res_find(c, &m->unserv_conf[k]);
+
+			if (r >= 0)
+				place_bits_set(&conf[r], (uint32_t)s);
+		}
 	}
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct place_bits b;
 		bool any = false;
 		size_t k;
 
-		/* Nodes that cannot serve it now are out, unless no declaring
-		 * node can: then moving would not help, so health is ignored
-		 * and nothing moves for it. */
+		/* Nodes that report they cannot serve it are not targets, unless
+		 * no declaring node can: then moving would not help, so health is
+		 * ignored and nothing moves for it.  A holder whose report is
+		 * still pending keeps it for now (fixed); a confirmed one loses it. */
 		for (size_t w = 0; w < PLACE_WORDS; w++) {
 			b.w[w] = c->res[r].decl.w[w] & elig.w[w] & ~unserv[r].w[w];
 			any |= b.w[w] != 0;
 		}
+		if (any && prev[r] != PLACE_NONE && place_bits_test(&unserv[r], prev[r]) &&
+		    !place_bits_test(&conf[r], prev[r]) && !fixed[r])
+			hold[r] = true;
 		if (!any)
 			for (size_t w = 0; w < PLACE_WORDS; w++)
 				b.w[w] = c->res[r].decl.w[w] & elig.w[w];
@@ -345,7 +359,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		pr[r].pool = c->res[r].pool;
 		pr[r].prev = prev[r];
 		pr[r].pin = PLACE_NONE;
-		pr[r].flags = fixed[r] || (c->admin.maintenance && prev[r] != PLACE_NONE)
+		pr[r].flags = fixed[r] || hold[r] || (c->admin.maintenance && prev[r] != PLACE_NONE)
 				      ? PLACE_F_FIXED : 0;
 	}
 	for (size_t p = 0; p < c->admin.n_pins; p++) {
@@ -381,6 +395,7 @@ out:
 	free(owner);
 	free(classes);
 	free(unserv);
+	free(hold);
 	return rc;
 }
 

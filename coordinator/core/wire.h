@@ -80,6 +80,10 @@ struct wire_hdr {
 
 /* Flags of a STATE sender. */
 #define WIRE_NODE_LEAVING 0x1u
+#define WIRE_NODE_UNSERV_PENDING 0x2u	/* its unservable list is not confirmed yet */
+
+/* HEALTH value bit: the address list is confirmed (acted on), not pending. */
+#define WIRE_HEALTH_CONFIRMED 0x80000000u
 
 struct wire_owned {
 	struct res_addr addr;

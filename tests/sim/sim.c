@@ -773,7 +773,7 @@ static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigne
 }
 
 /* Node 's' reports which addresses it cannot serve (a plugin verdict). */
-static void health(struct snode *s, const bool *unserv)
+static void health(struct snode *s, const bool *unserv, bool urgent)
 {
 	struct core_actions a;
 
@@ -784,7 +784,7 @@ static void health(struct snode *s, const bool *unserv)
 		health_seen |= s->unserv[v];
 	}
 	core_actions_init(&a);
-	if (core_set_health(s->core, 0, s->unserv, &a) < 0)
+	if (core_set_health(s->core, now, 0, s->unserv, urgent, &a) < 0)
 		fail("core_set_health");
 	run_actions(s, &a);
 	core_actions_release(&a);
@@ -821,7 +821,7 @@ static void fault(void)
 		for (unsigned v = 0; v < nvips; v++)
 			u[v] = chance(30);
 		vlog("fault: node %u health verdicts change\n", s->nodeid);
-		health(s, chance(30) ? NULL : u);
+		health(s, chance(30) ? NULL : u, chance(30));
 		return;
 	}
 	if (chance(25)) {
@@ -1260,7 +1260,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			}
 			quiesce(GRACE_MS * 3);
 			for (unsigned i = 0; i < nn; i++)
-				health(&nodes[i], NULL);
+				health(&nodes[i], NULL, true);
 			admin_reset();
 			quiesce(ROUND_TIMEOUT_MS);
 			health_seen = false;
@@ -1388,8 +1388,8 @@ static void scenario_health(void)
 		u[v] = nodes[1].held[v];
 		before[v] = phys_holder(v);
 	}
-	health(&nodes[1], u);
-	quiesce(500);
+	health(&nodes[1], u, false);
+	quiesce(2500);	/* past the settle window: confirmed, then moved */
 	for (unsigned v = 0; v < nvips; v++) {
 		uint32_t h = phys_holder(v);
 
@@ -1398,15 +1398,15 @@ static void scenario_health(void)
 		if (!u[v] && h != before[v])
 			fail("scenario health: address %u moved for no reason", v);
 	}
-	health(&nodes[1], NULL);
-	quiesce(500);
+	health(&nodes[1], NULL, false);
+	quiesce(2500);
 	for (unsigned v = 0; v < nvips; v++)
 		before[v] = phys_holder(v);
 	memset(u, 0, sizeof(u));
 	u[0] = true;
 	for (unsigned i = 0; i < nn; i++)
-		health(&nodes[i], u);
-	quiesce(500);
+		health(&nodes[i], u, false);
+	quiesce(2500);
 	if (phys_holder(0) != before[0])
 		fail("scenario health: every node fails address 0, yet it moved");
 	sim_failback = CORE_FAILBACK_AUTO;
