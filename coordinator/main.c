@@ -276,6 +276,7 @@ static int core_start(struct chorusd *d)
 	cc.round_timeout_ms = d->conf->round_timeout_ms;
 	cc.restart_grace_ms = d->conf->restart_grace_ms;
 	cc.shutdown_timeout_ms = d->conf->shutdown_timeout_ms;
+	cc.health_settle_ms = d->conf->health_settle_ms ? d->conf->health_settle_ms : 1;
 	{
 		const char *pin = getenv("CHORUS_PROTO_MAX");	/* test hook: pin the wire version */
 
@@ -539,6 +540,8 @@ int main(int argc, char **argv)
 			.refresh_ms = d.conf->refresh_ms,
 			.announce_count = d.conf->announce_count,
 			.announce_interval_ms = d.conf->announce_interval_ms,
+			.stall_ms = d.conf->restart_grace_ms > 1000 ? d.conf->restart_grace_ms - 1000
+								    : 0,
 		};
 
 		rc = vip_exec_new(d.loop, &vc, d.vl, d.conf->n_vips, vip_event, &d, &d.vx);

@@ -453,6 +453,12 @@ static bool stalled(struct vip_exec *x, uint64_t now)
 
 	if (!x->cfg.lifetime_s || x->refreshed_ns == 0)
 		return false;
+	/* Between the lifetime and the peers' restart grace an expired address
+	 * is still ours (they hold it for us), so re-adding it is safe; only
+	 * past the grace may a peer have it.  A slow renewal pass (RTNL
+	 * contention) must not empty the node. */
+	if (x->cfg.stall_ms)
+		return now - x->refreshed_ns > (uint64_t)x->cfg.stall_ms * QB_TIME_NS_IN_MSEC;
 	limit = (uint64_t)x->cfg.lifetime_s * QB_TIME_NS_IN_SEC;
 	limit -= limit > QB_TIME_NS_IN_SEC ? QB_TIME_NS_IN_SEC : 0;
 	return now - x->refreshed_ns > limit;
@@ -472,8 +478,8 @@ static void reconcile(struct vip_exec *x)
 		return;
 	}
 	if (stalled(x, now)) {
-		qb_log(LOG_CRIT, "vip: the loop stalled for %" PRIu64 " ms, longer than the "
-		       "address lifetime: dropping our addresses instead of renewing them",
+		qb_log(LOG_CRIT, "vip: the loop stalled for %" PRIu64 " ms, longer than peers "
+		       "wait before taking over: dropping our addresses instead of renewing them",
 		       (now - x->refreshed_ns) / QB_TIME_NS_IN_MSEC);
 		x->refreshed_ns = now;
 		for (i = 0; i < x->n; i++) {

@@ -39,6 +39,9 @@ struct vip_exec_config {
 	uint32_t refresh_ms;		/* reconcile + lifetime refresh period */
 	uint32_t announce_count;	/* GARP / unsolicited NA sends per acquire */
 	uint32_t announce_interval_ms;	/* spacing between those sends */
+	uint32_t stall_ms;		/* drop rather than renew after a loop stall this
+					 * long (peers may hold the addresses by then:
+					 * restart grace - 1 s); 0 = lifetime - 1 s */
 };
 
 struct vip_exec;
