@@ -39,3 +39,5 @@ CLEANFILES += plugins/chorus-plugin.pc
 EXTRA_DIST += plugins/chorus-plugin.pc.in
 
 dist_man7_MANS = deploy/man/chorus-plugin.7
+
+include plugins/gfapi-health/local.mk
