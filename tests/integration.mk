@@ -13,6 +13,8 @@ dist_noinst_SCRIPTS += \
 	tests/integration/control.sh \
 	tests/integration/plugins.sh \
 	tests/integration/mixed-version.sh \
+	tests/integration/valgrind.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
-	tests/bench/failover.sh
+	tests/bench/failover.sh \
+	tests/bench/scale.sh
