@@ -14,6 +14,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/plugins.sh \
 	tests/integration/mixed-version.sh \
 	tests/integration/valgrind.sh \
+	tests/integration/corosync-faults.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh \

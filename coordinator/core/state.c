@@ -36,6 +36,7 @@
 #include <qb/qblog.h>
 
 #define EXIT_AFTER_LEAVE_MS 3000
+#define PING_AFTER_MS 1000	/* quiet this long: prove corosync still delivers */
 #define ACQUIRE_RETRY_MS 2000
 
 void core_actions_init(struct core_actions *a)
@@ -284,8 +285,8 @@ static void released_add(struct core *c, const struct res_addr *addr)
  */
 static void local_reconcile(struct core *c, struct core_actions *out)
 {
-	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !c->leave_done;
-	bool drop_all = c->cluster_lost || known_inquorate(c) || c->leave_done;
+	bool drop_all = c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung;
+	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !drop_all;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		uint32_t r = c->lres[i];
@@ -576,6 +577,30 @@ static void on_tick(struct core *c, struct core_actions *out)
 			core_send_small(c, out, WIRE_GRACE_EXPIRED, 0, &sm);
 		}
 	}
+	/*
+	 * Only self-delivery proves corosync is working (a stopped corosync
+	 * gives no hang-up).  When none of our messages came back for the
+	 * round timeout, send a PING; when still nothing, behave as inquorate:
+	 * release everything, take nothing, until deliveries resume.  The
+	 * others will have formed a ring without us by then.  No reconnect:
+	 * that would block on the hung process.
+	 */
+	if (c->in_view && c->had_round && c->proto >= 2 && !c->cluster_lost) {
+		uint64_t quiet = now - c->last_self_ms;
+
+		if (quiet >= PING_AFTER_MS && now >= c->ping_next_ms) {
+			struct wire_small sm = {0};
+
+			c->ping_next_ms = now + PING_AFTER_MS;
+			if (wire_encode_small(&c->wb, 2, WIRE_PING, 0, c->cfg.incarnation, &sm) == 0)
+				emit_send(c, out);
+		}
+		if (!c->hung && quiet > c->cfg.round_timeout_ms) {
+			qb_log(LOG_CRIT, "corosync has not delivered our messages for %" PRIu64
+			       " ms: releasing everything until it does", quiet);
+			c->hung = true;
+		}
+	}
 	if (c->health_confirm_at && now >= c->health_confirm_at) {
 		c->health_confirm_at = 0;
 		core_send_health(c, out, true);
@@ -612,6 +637,17 @@ static void arm_timer(struct core *c, struct core_actions *out)
 		next = c->rebalance_at_ms;
 	if (c->health_confirm_at && c->health_confirm_at < next)
 		next = c->health_confirm_at;
+	if (c->in_view && c->had_round && c->proto >= 2 && !c->hung) {
+		uint64_t t = c->last_self_ms + PING_AFTER_MS;
+
+		if (t < c->ping_next_ms)
+			t = c->ping_next_ms;
+		if (t < next)
+			next = t;
+		t = c->last_self_ms + c->cfg.round_timeout_ms + 1;
+		if (t < next)
+			next = t;
+	}
 	if (c->leaving && !c->leave_done && c->leave_deadline_ms < next)
 		next = c->leave_deadline_ms;
 	if (c->leave_done && c->exit_deadline_ms && c->exit_deadline_ms < next)
@@ -744,6 +780,10 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	switch (ev->type) {
 	case CORE_EV_CONFCHG:
 		c->cluster_lost = false;
+		c->last_self_ms = c->now_ms;	/* corosync is talking to us */
+		if (c->hung)
+			qb_log(LOG_NOTICE, "corosync delivers again");
+		c->hung = false;
 		on_confchg(c, out, ev);
 		break;
 	case CORE_EV_TOTEM:

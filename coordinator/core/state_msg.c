@@ -157,6 +157,12 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 
 	if (!c->in_view)
 		return;
+	if (nodeid == c->cfg.nodeid && pid == c->cfg.pid) {
+		c->last_self_ms = c->now_ms;
+		if (c->hung)
+			qb_log(LOG_NOTICE, "corosync delivers our messages again");
+		c->hung = false;
+	}
 	if (wire_decode_hdr(buf, size, &h) < 0) {
 		log_bad(c, nodeid, "bad header");
 		return;

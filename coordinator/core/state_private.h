@@ -134,6 +134,9 @@ struct core {
 	bool *lunserv;			/* per cfg vip: we cannot serve it now */
 	bool *lunserv_conf;		/* per cfg vip: what we last confirmed */
 	uint64_t health_confirm_at;	/* local: when to confirm new failures, 0 = none */
+	uint64_t last_self_ms;		/* local: last delivery of one of our messages */
+	bool hung;			/* corosync stopped delivering ours: release all */
+	uint64_t ping_next_ms;
 	bool leaving;
 	bool leave_sent;
 	bool leave_done;

@@ -563,6 +563,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_REBALANCE: return "REBALANCE";
 	case WIRE_HEALTH: return "HEALTH";
 	case WIRE_ADMIN: return "ADMIN";
+	case WIRE_PING: return "PING";
 	default: return "?";
 	}
 }

@@ -38,7 +38,8 @@
  * its members' maximum, agreed at every round (core_proto()).
  *   1  the base protocol
  *   2  per-address health: STATE extension 1 and HEALTH's address list are
- *      honoured (with a version-1 member, health is node-wide only)
+ *      honoured (with a version-1 member, health is node-wide only);
+ *      PING, so a node notices a hung corosync
  */
 #define WIRE_VERSION_MIN 1
 #define WIRE_VERSION_MAX 2
@@ -62,7 +63,8 @@ enum wire_type {
 	WIRE_REBALANCE = 6,	/* apply failback now (delay policy, operator) */
 	WIRE_HEALTH = 7,	/* the sender's health flags changed */
 	WIRE_ADMIN = 8,		/* an operator change, applied in delivery order */
-	WIRE_TYPE_MAX = 8,
+	WIRE_PING = 9,		/* v2: proves corosync still delivers our messages */
+	WIRE_TYPE_MAX = 9,
 };
 
 struct wire_hdr {
