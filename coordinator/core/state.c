@@ -87,7 +87,7 @@ static void act_simple(struct core *c, struct core_actions *out, enum core_act_t
 }
 
 /* Hand the encoded buffer in c->wb to the caller as a SEND action. */
-static void emit_send(struct core *c, struct core_actions *out)
+void core_emit_send(struct core *c, struct core_actions *out)
 {
 	struct core_action a = {.type = CORE_ACT_SEND};
 
@@ -112,7 +112,7 @@ void core_send_small(struct core *c, struct core_actions *out, enum wire_type ty
 			c->err = rc;
 		return;
 	}
-	emit_send(c, out);
+	core_emit_send(c, out);
 }
 
 /* ---- lookups ---- */
@@ -593,7 +593,7 @@ static void on_tick(struct core *c, struct core_actions *out)
 
 			c->ping_next_ms = now + PING_AFTER_MS;
 			if (wire_encode_small(&c->wb, 2, WIRE_PING, 0, c->cfg.incarnation, &sm) == 0)
-				emit_send(c, out);
+				core_emit_send(c, out);
 		}
 		if (!c->hung && quiet > c->cfg.round_timeout_ms) {
 			qb_log(LOG_CRIT, "corosync has not delivered our messages for %" PRIu64

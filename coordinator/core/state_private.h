@@ -159,6 +159,8 @@ struct member *core_member_find(struct core *c, uint32_t nodeid, uint32_t pid);
 bool core_is_member_nodeid(const struct core *c, uint32_t nodeid);
 bool core_in_totem(const struct core *c, uint32_t nodeid);
 void core_act(struct core *c, struct core_actions *out, const struct core_action *a);
+/* Queue the message encoded in c->wb as a SEND action (copied). */
+void core_emit_send(struct core *c, struct core_actions *out);
 void core_send_small(struct core *c, struct core_actions *out, enum wire_type type,
 		     uint64_t token, const struct wire_small *sm);
 void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid,

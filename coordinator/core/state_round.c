@@ -267,18 +267,7 @@ static void send_state(struct core *c, struct core_actions *out)
 			c->err = rc;
 		return;
 	}
-	{
-		struct core_action a = {.type = CORE_ACT_SEND};
-
-		a.u.send.buf = malloc(c->wb.size);
-		if (a.u.send.buf == NULL) {
-			c->err = -ENOMEM;
-			return;
-		}
-		memcpy(a.u.send.buf, c->wb.data, c->wb.size);
-		a.u.send.size = c->wb.size;
-		core_act(c, out, &a);
-	}
+	core_emit_send(c, out);
 }
 
 void core_round_start(struct core *c, struct core_actions *out)

@@ -1275,28 +1275,12 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			free(parts[g].q[k].buf);
 }
 
-static uint32_t phys_holder(unsigned v)
-{
-	uint32_t h = 0;
-
-	for (unsigned i = 0; i < nn; i++)
-		if (nodes[i].held[v])
-			h = h ? UINT32_MAX : nodes[i].nodeid;
-	return h;
-}
-
-/*
- * Scripted: a node loses corosync and chorusd at once while its kernel keeps
- * the addresses (lifetime not yet run out); the survivors take them over;
- * the node comes back inside the lifetime.  Its daemon finds the old
- * addresses and claims them, but the survivors' claims are backed by the
- * last assignment, so with failback "manual" nothing may move back, and
- * the returning node must drop its stale copies.
- */
-static void scenario_restart_after_takeover(void)
+/* A settled 3-node cluster with 6 addresses and failback "manual", for the
+ * scripted scenarios. */
+static void scenario_setup(uint64_t seed)
 {
 	cur_seed = 0;
-	rng_state = 42;
+	rng_state = seed;
 	now = 1000;
 	nn = 3;
 	nvips = 6;
@@ -1320,6 +1304,29 @@ static void scenario_restart_after_takeover(void)
 	for (unsigned i = 0; i < nn; i++)
 		daemon_start(&nodes[i]);
 	quiesce(ROUND_TIMEOUT_MS);
+}
+
+static uint32_t phys_holder(unsigned v)
+{
+	uint32_t h = 0;
+
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].held[v])
+			h = h ? UINT32_MAX : nodes[i].nodeid;
+	return h;
+}
+
+/*
+ * Scripted: a node loses corosync and chorusd at once while its kernel keeps
+ * the addresses (lifetime not yet run out); the survivors take them over;
+ * the node comes back inside the lifetime.  Its daemon finds the old
+ * addresses and claims them, but the survivors' claims are backed by the
+ * last assignment, so with failback "manual" nothing may move back, and
+ * the returning node must drop its stale copies.
+ */
+static void scenario_restart_after_takeover(void)
+{
+	scenario_setup(42);
 	/* node 1 (lowest nodeid, so it would win a plain tie) dies hard */
 	daemon_stop(&nodes[0]);
 	nodes[0].cs_up = false;
@@ -1358,32 +1365,8 @@ static void scenario_health(void)
 	bool u[NV] = {false};
 	uint32_t before[NV];
 
-	cur_seed = 0;
-	rng_state = 7;
-	now = 1000;
-	nn = 3;
-	nvips = 6;
-	sim_failback = CORE_FAILBACK_MANUAL;	/* so only what must move moves */
+	scenario_setup(7);
 	health_seen = false;
-	memset(parts, 0, sizeof(parts));
-	memset(nodes, 0, sizeof(nodes));
-	for (unsigned v = 0; v < nvips; v++) {
-		memset(&vips[v], 0, sizeof(vips[v]));
-		vips[v].addr.family = 4;
-		vips[v].addr.prefix = 24;
-		vips[v].addr.bytes[0] = 10;
-		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
-		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
-	}
-	for (unsigned i = 0; i < nn; i++) {
-		nodes[i].nodeid = i + 1;
-		nodes[i].cs_up = true;
-		nodes[i].part = -1;
-	}
-	recompute_partitions();
-	for (unsigned i = 0; i < nn; i++)
-		daemon_start(&nodes[i]);
-	quiesce(ROUND_TIMEOUT_MS);
 	for (unsigned v = 0; v < nvips; v++) {
 		u[v] = nodes[1].held[v];
 		before[v] = phys_holder(v);
