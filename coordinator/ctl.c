@@ -154,28 +154,18 @@ event_add(struct chorusd *d, const char *type, const char *fmt, ...)
 
 /* ---- change tracking ---- */
 
+/* Runs after every step while a failover is pending: O(local vips), through
+ * the core's own local-to-table map. */
 static bool local_settled(struct chorusd *d)
 {
-	uint32_t me = cluster_nodeid(d->cl);
+	bool quorate = core_quorate(d->core);
 
-	for (size_t i = 0; i < core_res_count(d->core); i++) {
-		struct core_res_view v;
-
-		core_res_get(d->core, i, &v);
-		if (v.owner == me && v.from != 0)
-			return false;
-	}
 	for (size_t i = 0; d->conf && i < d->conf->n_vips; i++) {
-		bool want = false;
+		bool waiting, want = core_local_assigned(d->core, i, &waiting);
 
-		for (size_t r = 0; r < core_res_count(d->core); r++) {
-			struct core_res_view v;
-
-			core_res_get(d->core, r, &v);
-			if (res_addr_cmp(&v.addr, &d->conf->vips[i].addr) == 0)
-				want = v.owner == me && core_quorate(d->core);
-		}
-		if (want != core_local_held(d->core, i))
+		if (want && waiting)
+			return false;
+		if ((want && quorate) != core_local_held(d->core, i))
 			return false;
 	}
 	return true;

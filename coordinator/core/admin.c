@@ -415,6 +415,22 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->continuing = e->continuing;
 }
 
+bool core_local_assigned(const struct core *c, size_t idx, bool *waiting)
+{
+	const struct rent *e;
+
+	if (waiting)
+		*waiting = false;
+	if (idx >= c->cfg.n_vips || c->lres[idx] == UINT32_MAX)
+		return false;
+	e = &c->res[c->lres[idx]];
+	if (e->owner != c->cfg.nodeid)
+		return false;
+	if (waiting)
+		*waiting = e->from != 0 && e->from != c->cfg.nodeid;
+	return true;
+}
+
 bool core_local_held(const struct core *c, size_t idx)
 {
 	return idx < c->cfg.n_vips &&

@@ -278,6 +278,9 @@ uint64_t core_digest(const struct core *c);
 uint64_t core_token(const struct core *c);
 size_t core_res_count(const struct core *c);
 void core_res_get(const struct core *c, size_t i, struct core_res_view *v);
+/* Whether the table gives local vip 'idx' to this node; '*waiting' (may be
+ * NULL) says whether it still waits for another node's release.  O(1). */
+bool core_local_assigned(const struct core *c, size_t idx, bool *waiting);
 /* Whether this node currently holds / is acquiring local vip 'idx'. */
 bool core_local_held(const struct core *c, size_t idx);
 bool core_quorate(const struct core *c);
