@@ -1194,6 +1194,8 @@ static void quiesce(uint64_t span_ms)
 	fail("did not quiesce");
 }
 
+static void cluster_build(void);
+
 static void run_schedule(uint64_t seed, unsigned steps)
 {
 	cur_seed = seed;
@@ -1202,23 +1204,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 	nn = 3 + rn(3);
 	nvips = 6 + rn(NV - 5);
 	prev_valid = false;
-	memset(parts, 0, sizeof(parts));
-	memset(nodes, 0, sizeof(nodes));
-	for (unsigned v = 0; v < nvips; v++) {
-		vips[v].addr.family = 4;
-		vips[v].addr.prefix = 24;
-		vips[v].addr.bytes[0] = 10;
-		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
-		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
-	}
-	for (unsigned i = 0; i < nn; i++) {
-		nodes[i].nodeid = i + 1;
-		nodes[i].cs_up = true;
-		nodes[i].part = -1;
-	}
-	recompute_partitions();
-	for (unsigned i = 0; i < nn; i++)
-		daemon_start(&nodes[i]);
+	cluster_build();
 	quiesce(ROUND_TIMEOUT_MS * 3);
 	check_settled(true);
 
@@ -1275,16 +1261,10 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			free(parts[g].q[k].buf);
 }
 
-/* A settled 3-node cluster with 6 addresses and failback "manual", for the
- * scripted scenarios. */
-static void scenario_setup(uint64_t seed)
+/* 'nn' nodes with corosync up in one partition, each declaring the same
+ * 'nvips' addresses, daemons started. */
+static void cluster_build(void)
 {
-	cur_seed = 0;
-	rng_state = seed;
-	now = 1000;
-	nn = 3;
-	nvips = 6;
-	sim_failback = CORE_FAILBACK_MANUAL;
 	memset(parts, 0, sizeof(parts));
 	memset(nodes, 0, sizeof(nodes));
 	for (unsigned v = 0; v < nvips; v++) {
@@ -1303,6 +1283,19 @@ static void scenario_setup(uint64_t seed)
 	recompute_partitions();
 	for (unsigned i = 0; i < nn; i++)
 		daemon_start(&nodes[i]);
+}
+
+/* A settled 3-node cluster with 6 addresses and failback "manual", for the
+ * scripted scenarios. */
+static void scenario_setup(uint64_t seed)
+{
+	cur_seed = 0;
+	rng_state = seed;
+	now = 1000;
+	nn = 3;
+	nvips = 6;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	cluster_build();
 	quiesce(ROUND_TIMEOUT_MS);
 }
 
