@@ -111,12 +111,17 @@ v1=$(vips_of 1)
 only_1_failed() { [ "$(health_of 1)" = failed ] && [ "$(health_of 2)" = ok ] && [ "$(health_of 3)" = ok ]; }
 v1_moved() { ! cl_vips_on 1 | grep -qxF "$v1" && { cl_vips_on 2; cl_vips_on 3; } | grep -qxF "$v1"; }
 t0=$(cl_now_ms)
-# bricks listen from 49152 up; dropping what node 1 itself connects to there
-# (conntrack direction "original") cuts its client side only: replies from
-# its own brick to other nodes' clients belong to their connections
-cl_exec 1 nft -f - <<'NFT' || cl_fail "nft rule"
+# bricks listen from 49152 up.  Drop node 1's packets to brick ports except
+# those from its own brick's port (its replies to other nodes' clients), so
+# only node 1's client side is cut.  (Matching on conntrack direction is not
+# enough: a connection already open is picked up from whichever packet is
+# seen first, which may be the brick's reply.)
+bpid=$(gl_brick_pid gv 1) || cl_fail "no brick on node 1"
+bport=$(tr '\0' '\n' < /proc/"$bpid"/cmdline | grep -A1 -x -- --brick-port | tail -1)
+[[ $bport =~ ^[0-9]+$ ]] || cl_fail "cannot read node 1's brick port"
+cl_exec 1 nft -f - <<NFT || cl_fail "nft rule"
 table inet chorus_test {
-    chain out { type filter hook output priority 0; ct direction original tcp dport 49152-65535 drop; }
+    chain out { type filter hook output priority 0; tcp dport 49152-65535 tcp sport != $bport drop; }
 }
 NFT
 bound=$(( (FAIL_AFTER * 1500 + 1500) / 1000 + 1 ))
