@@ -70,4 +70,5 @@ EXTRA_DIST += \
 AM_DISTCHECK_CONFIGURE_FLAGS = \
 	--enable-fatal-warnings \
 	--with-systemdsystemunitdir='$$(prefix)/lib/systemd/system' \
-	--with-tmpfilesdir='$$(prefix)/lib/tmpfiles.d'
+	--with-tmpfilesdir='$$(prefix)/lib/tmpfiles.d' \
+	--with-glusterd-hooks-dir='$$(prefix)/lib/glusterd/hooks/1'
