@@ -7,7 +7,8 @@
  *     every descriptor but its stdio and execs.  The parent opens a pidfd
  *     and watches it and the output pipe, and arms the timeout.
  *   timeout: SIGTERM to the group, arm the kill grace; grace: SIGKILL.
- *   pidfd readable: the child has ended.  Drain the pipe without waiting for
+ *   pidfd readable (or, where pidfd_open is missing - valgrind 3.19 - a
+ *   20 ms poll timer finds it): the child has ended.  Drain the pipe without waiting for
  *     EOF (a daemon the script started, such as glusterfsd, may still hold
  *     it), reap with waitid(P_PIDFD), read the exec-error pipe, report.
  *
@@ -51,6 +52,8 @@ struct script_run {
 	bool killed;			/* the grace ran out: SIGKILL sent */
 	qb_loop_timer_handle timer;
 	bool timer_armed;
+	qb_loop_timer_handle reap_timer;	/* without a pidfd */
+	bool reap_armed;
 	uint32_t kill_grace_ms;
 	uint64_t start_ms;
 	script_done_fn done;
@@ -63,6 +66,7 @@ struct script_run {
 
 struct script_runner {
 	qb_loop_t *loop;
+	bool poll_only;
 	struct script_run *runs;
 	size_t n_runs;
 };
@@ -114,6 +118,11 @@ int script_runner_new(qb_loop_t *loop, struct script_runner **out)
 	r->loop = loop;
 	*out = r;
 	return 0;
+}
+
+void script_runner_poll_only(struct script_runner *r)
+{
+	r->poll_only = true;
 }
 
 size_t script_runner_active(const struct script_runner *r)
@@ -223,6 +232,8 @@ static void run_unlink_free(struct script_run *run)
 		}
 	}
 	timer_stop(run);
+	if (run->reap_armed)
+		qb_loop_timer_del(r->loop, run->reap_timer);
 	out_close(run);
 	if (run->pidfd >= 0) {
 		qb_loop_poll_del(r->loop, run->pidfd);
@@ -257,27 +268,38 @@ static size_t out_copy(const struct script_run *run, char *buf)
 	return n;
 }
 
-static int32_t pidfd_dispatch(int32_t fd, int32_t revents, void *data)
+static int run_waitid(const struct script_run *run, siginfo_t *si, int flags)
 {
-	struct script_run *run = data;
+	if (run->pidfd >= 0)
+		return waitid((idtype_t)P_PIDFD_ID, (id_t)run->pidfd, si, flags);
+	return waitid(P_PID, (id_t)run->pid, si, flags);
+}
+
+/* Has the child ended?  Then reap it, report and free the run: true. */
+static bool run_check(struct script_run *run)
+{
 	struct script_result res = {0};
 	siginfo_t si = {0};
 	char *text;
 	int err = 0;
 
-	if (run->termed && !run->cancelled)
-		kill_group(run, SIGKILL);	/* helpers of a run given up on */
-	if (waitid((idtype_t)P_PIDFD_ID, (id_t)run->pidfd, &si, WEXITED | WNOHANG) < 0) {
+	/* Peek first: the group may only be signalled while the leader is
+	 * unreaped. */
+	if (run_waitid(run, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
 		if (errno != ECHILD)
-			return 0;
+			return false;
 		si.si_code = CLD_KILLED;	/* reaped behind our back */
 		si.si_status = 0;
 	} else if (si.si_pid == 0) {
-		return 0;	/* spurious: not ended yet */
+		return false;	/* not ended yet */
+	} else {
+		if (run->termed && !run->cancelled)
+			kill_group(run, SIGKILL);	/* helpers of a run given up on */
+		(void)run_waitid(run, &(siginfo_t){0}, WEXITED | WNOHANG);
 	}
 	if (run->cancelled || run->done == NULL) {
 		run_unlink_free(run);
-		return 0;
+		return true;
 	}
 	if (run->outfd >= 0) {
 		/* Whatever the script wrote before it ended is in the pipe now. */
@@ -318,7 +340,27 @@ static int32_t pidfd_dispatch(int32_t fd, int32_t revents, void *data)
 		done(ud, &res);
 	}
 	free(text);
+	return true;
+}
+
+static int32_t pidfd_dispatch(int32_t fd, int32_t revents, void *data)
+{
+	(void)run_check(data);
 	return 0;
+}
+
+#define REAP_POLL_MS 20
+
+static void reap_cb(void *data)
+{
+	struct script_run *run = data;
+
+	run->reap_armed = false;
+	if (run_check(run))
+		return;
+	run->reap_armed = qb_loop_timer_add(run->runner->loop, QB_LOOP_MED,
+					    REAP_POLL_MS * QB_TIME_NS_IN_MSEC, run, reap_cb,
+					    &run->reap_timer) == 0;
 }
 
 static size_t strv_count(const char *const *v)
@@ -376,7 +418,7 @@ static char **strv_pack(const struct script_spec *spec, char ***envp_out)
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * daemon has threads).  An exec failure is reported through 'errfd'. */
 static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int nullfd, int outfd,
-						  int errfd)
+						  int errfd, bool discard_stderr, int maxfd)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
@@ -387,14 +429,19 @@ static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int n
 		(void)sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) {
+	if (dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 ||
+	    dup2(discard_stderr ? nullfd : outfd, 2) < 0) {
 		err = errno;
 		goto fail;
 	}
 	/* errfd is close-on-exec: keep it until the exec succeeds. */
-	if (errfd > 3)
-		(void)syscall(SYS_close_range, 3U, (unsigned)errfd - 1, 0U);
-	(void)syscall(SYS_close_range, (unsigned)errfd + 1, ~0U, 0U);
+	if ((errfd > 3 && syscall(SYS_close_range, 3U, (unsigned)errfd - 1, 0U) < 0) ||
+	    syscall(SYS_close_range, (unsigned)errfd + 1, ~0U, 0U) < 0) {
+		/* no close_range (old kernel, valgrind): one by one */
+		for (int fd = 3; fd < maxfd; fd++)
+			if (fd != errfd)
+				(void)close(fd);
+	}
 	execve(argv[0], argv, envp);
 	err = errno;
 fail:
@@ -408,7 +455,7 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	struct script_run *run = NULL;
 	char **argv = NULL, **envp = NULL;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, nullfd = -1;
-	int rc;
+	int rc, maxfd;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || spec->argv[0][0] != '/' || done == NULL)
@@ -431,17 +478,20 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 		goto fail;
 	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	    (nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		rc = -errno;
 		goto fail;
 	}
+	maxfd = (int)sysconf(_SC_OPEN_MAX);	/* not async-signal-safe: before the fork */
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
 	pid = fork();
 	if (pid < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(argv, envp, nullfd, outp[1], errp[1]);
+		child_exec(argv, envp, nullfd, outp[1], errp[1], spec->discard_stderr, maxfd);
 
 	/* Also here, so a timeout right away already hits the group. */
 	(void)setpgid(pid, pid);
@@ -464,19 +514,20 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	r->runs = run;
 	r->n_runs++;
 
-	run->pidfd = pidfd_open(pid, 0);
-	if (run->pidfd < 0) {
-		rc = -errno;
-		qb_log(LOG_ERR, "cannot watch script %s " QB_XS " pidfd_open rc=%d",
-		       spec->argv[0], rc);
-		run_abort(run);
-		return rc;
-	}
-	if (qb_loop_poll_add(r->loop, QB_LOOP_MED, run->pidfd, POLLIN, run, pidfd_dispatch) < 0) {
+	run->pidfd = r->poll_only ? -1 : pidfd_open(pid, 0);
+	if (run->pidfd >= 0 &&
+	    qb_loop_poll_add(r->loop, QB_LOOP_MED, run->pidfd, POLLIN, run, pidfd_dispatch) < 0) {
 		close(run->pidfd);
 		run->pidfd = -1;
-		run_abort(run);
-		return -ENOMEM;
+	}
+	if (run->pidfd < 0) {
+		run->reap_armed = qb_loop_timer_add(r->loop, QB_LOOP_MED,
+						    REAP_POLL_MS * QB_TIME_NS_IN_MSEC, run, reap_cb,
+						    &run->reap_timer) == 0;
+		if (!run->reap_armed) {
+			run_abort(run);
+			return -ENOMEM;
+		}
 	}
 	if (qb_loop_poll_add(r->loop, QB_LOOP_MED, run->outfd, POLLIN, run, out_dispatch) < 0) {
 		close(run->outfd);
@@ -541,14 +592,20 @@ void script_runner_free(struct script_runner *r)
 	deadline = mono_ms() + 2000;
 	while (r->runs != NULL) {
 		struct script_run *run = r->runs;
-		struct pollfd pfd = {.fd = run->pidfd, .events = POLLIN};
-		uint64_t now = mono_ms();
+		bool gone = false;
 
-		if (run->pidfd >= 0 && now < deadline &&
-		    poll(&pfd, 1, (int)(deadline - now)) > 0)
-			(void)waitid((idtype_t)P_PIDFD_ID, (id_t)run->pidfd, &(siginfo_t){0},
-				     WEXITED | WNOHANG);
-		else
+		for (;;) {
+			siginfo_t si = {0};
+
+			if (waitid(P_PID, (id_t)run->pid, &si, WEXITED | WNOHANG) < 0)
+				gone = errno == ECHILD;
+			else
+				gone = si.si_pid != 0;
+			if (gone || mono_ms() >= deadline || errno == EINVAL)
+				break;
+			usleep(2000);
+		}
+		if (!gone)
 			qb_log(LOG_WARNING, "script pid %d did not die on SIGKILL: left behind",
 			       (int)run->pid);
 		run_unlink_free(run);

@@ -5,7 +5,10 @@
 # script.c and brick.c go into chorusd now so they build with it; main.c
 # wires them (the lead's part).
 coordinator_chorusd_SOURCES += \
-	coordinator/script.c coordinator/script.h
+	coordinator/script.c coordinator/script.h \
+	coordinator/inventory.c coordinator/inventory.h
+coordinator_chorusd_CFLAGS += $(XML_CFLAGS)
+coordinator_chorusd_LDADD += $(XML_LIBS)
 
 check_PROGRAMS += tests/unit/script_test
 TESTS += tests/unit/script_test
@@ -13,6 +16,18 @@ tests_unit_script_test_SOURCES = tests/unit/script_test.c \
 	coordinator/script.c coordinator/script.h
 tests_unit_script_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_script_test_LDADD = $(CMOCKA_LIBS) $(QB_LIBS)
+
+# Fixtures: "gluster volume info --xml" captured from glusterd 10.3.
+check_PROGRAMS += tests/unit/inventory_test
+TESTS += tests/unit/inventory_test
+tests_unit_inventory_test_SOURCES = tests/unit/inventory_test.c \
+	coordinator/inventory.c coordinator/inventory.h \
+	coordinator/script.c coordinator/script.h
+tests_unit_inventory_test_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DINVENTORY_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
+tests_unit_inventory_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(XML_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_inventory_test_LDADD = $(CMOCKA_LIBS) $(XML_LIBS) $(QB_LIBS)
+EXTRA_DIST += tests/unit/data/volinfo-all.xml tests/unit/data/volinfo-missing.xml
 
 # The default brick script (chorus-brick(7)) and the glusterd hook.  The hook
 # names chorusctl's installed path, filled in at make time like the unit.

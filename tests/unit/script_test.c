@@ -123,6 +123,14 @@ static int setup(void **state)
 	return script_runner_new(loop, &runner);
 }
 
+static int setup_poll(void **state)
+{
+	int rc = setup(state);
+
+	script_runner_poll_only(runner);
+	return rc;
+}
+
 static int teardown(void **state)
 {
 	script_runner_free(runner);
@@ -152,6 +160,15 @@ static void test_exit_codes(void **state)
 		assert_int_equal(g.r.code, code);
 		assert_false(script_result_ok(&g.r));
 		assert_string_equal(g.out, "out\nerr\n");
+	}
+	{
+		const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 0", NULL};
+		struct script_spec s = {.argv = argv, .timeout_ms = 5000, .discard_stderr = true};
+
+		memset(&g, 0, sizeof(g));
+		assert_int_equal(script_run(runner, &s, on_done, &g, NULL), 0);
+		wait_for(&g, 1, 5000);
+		assert_string_equal(g.out, "out\n");
 	}
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(sh(&g, "kill -USR1 $$", NULL, 5000, 0, 0), 0);
@@ -433,6 +450,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_no_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_kills, setup, teardown),
+		/* the same without pidfds */
+		cmocka_unit_test_setup_teardown(test_exit_codes, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_environment_and_argv, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_failed_and_bad_spec, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_and_kill, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_output_bound, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_background_holder, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_many_no_leak, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_free_kills, setup_poll, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as chorusd: the runner must undo it */
