@@ -6,7 +6,8 @@
 # wires them (the lead's part).
 coordinator_chorusd_SOURCES += \
 	coordinator/script.c coordinator/script.h \
-	coordinator/inventory.c coordinator/inventory.h
+	coordinator/inventory.c coordinator/inventory.h \
+	coordinator/brick.c coordinator/brick.h
 coordinator_chorusd_CFLAGS += $(XML_CFLAGS)
 coordinator_chorusd_LDADD += $(XML_LIBS)
 
@@ -16,6 +17,14 @@ tests_unit_script_test_SOURCES = tests/unit/script_test.c \
 	coordinator/script.c coordinator/script.h
 tests_unit_script_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_script_test_LDADD = $(CMOCKA_LIBS) $(QB_LIBS)
+
+check_PROGRAMS += tests/unit/brick_test
+TESTS += tests/unit/brick_test
+tests_unit_brick_test_SOURCES = tests/unit/brick_test.c \
+	coordinator/brick.c coordinator/brick.h \
+	coordinator/script.c coordinator/script.h
+tests_unit_brick_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_brick_test_LDADD = $(CMOCKA_LIBS) $(QB_LIBS)
 
 # Fixtures: "gluster volume info --xml" captured from glusterd 10.3.
 check_PROGRAMS += tests/unit/inventory_test
