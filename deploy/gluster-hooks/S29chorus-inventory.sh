@@ -8,6 +8,8 @@
 #         [--volume-op=OP] [--gd-workdir=DIR] ...
 # The event is the name of the directory two levels up.
 #
+# It runs "chorusctl inventory-refresh VOLUME EVENT" (both plain names; an
+# unusable volume name is sent as "-"): chorusd re-reads the inventory.
 # It only notifies: chorusctl runs in the background under a short timeout,
 # the hook returns at once, and it exits 0 whatever happens (chorusd not
 # running, not installed), so it can never fail or slow a volume operation.
@@ -24,13 +26,13 @@ case $0 in
     *) EVENT=unknown ;;
 esac
 # Hostile input: only plain names travel on.
-case $VOL in *[!A-Za-z0-9_.-]*|'') VOL= ;; esac
+case $VOL in *[!A-Za-z0-9_.-]*|'') VOL=- ;; esac
 case $EVENT in *[!a-z-]*) EVENT=unknown ;; esac
 [ -x "$CHORUSCTL" ] || exit 0
 # No socket, no daemon: nothing to tell (CHORUSCTL overrides skip the check).
 if [ "$CHORUSCTL" = "@bindir@/chorusctl" ]; then
     [ -S "${CHORUS_SOCKET:-/run/chorus/chorusd.sock}" ] || exit 0
 fi
-( timeout -k 1 5 "$CHORUSCTL" inventory-refresh ${VOL:+--volume "$VOL"} --event "$EVENT" \
+( timeout -k 1 5 "$CHORUSCTL" inventory-refresh "$VOL" "$EVENT" \
     </dev/null >/dev/null 2>&1 & ) </dev/null >/dev/null 2>&1
 exit 0

@@ -19,7 +19,7 @@
 #   5. release on node 2 (7), glusterd 1 back (it cannot start the brick: no
 #      LUN), VIP back, acquire on node 1 (failback): all 60 read back.
 #   6. hooks: add-brick, remove-brick, stop, delete (create and start were
-#      seen in 2) each reached the recorder once with --volume gv; the hook
+#      seen in 2) each reached the recorder as "inventory-refresh gv EVENT"; the hook
 #      exits 0 at once without a daemon or a client.
 # Exit 77 without root, gluster or gfclient.  The script runs in the node's
 # glusterd net+mount namespaces (nsenter), as chorusd would run it there.
@@ -182,7 +182,7 @@ expect 1 1 monitor                              # mounted, no process
 expect 0 1 release
 expect 7 1 monitor
 gl_cli 1 volume delete "$V" >/dev/null || cl_fail "volume delete"
-hook_seen() { [ "$(grep -c -- "^inventory-refresh --volume $V --event $1\$" "$REC" 2>/dev/null)" -ge 1 ]; }
+hook_seen() { [ "$(grep -c -- "^inventory-refresh $V $1\$" "$REC" 2>/dev/null)" -ge 1 ]; }
 for e in $EVENTS; do
     cl_wait_until 15 hook_seen "$e" || cl_fail "hook for '$e' not seen: $(tr '\n' ';' < "$REC" 2>/dev/null)"
 done
