@@ -63,3 +63,7 @@ uninstall-local:
 
 # Real Gluster in network namespaces (root; run by tests/run.sh, not make check).
 dist_noinst_SCRIPTS += tests/integration/brick-script.sh
+
+# The brick script's and the hook's checks that need neither root nor Gluster.
+TESTS += tests/cli/brick-script-test.sh
+EXTRA_DIST += tests/cli/brick-script-test.sh
