@@ -478,3 +478,11 @@ void brick_exec_free(struct brick_exec *bx)
 	free(bx->bricks);
 	free(bx);
 }
+
+int brick_exec_set_home_uuid(struct brick_exec *bx, size_t idx, const char *uuid)
+{
+	if (idx >= bx->n || uuid == NULL || strlen(uuid) >= sizeof(bx->bricks[idx].def.home_uuid))
+		return -EINVAL;
+	snprintf(bx->bricks[idx].def.home_uuid, sizeof(bx->bricks[idx].def.home_uuid), "%s", uuid);
+	return 0;
+}

@@ -100,6 +100,10 @@ int brick_exec_probe(struct brick_exec *bx, size_t idx);
  * monitored from now on (an in-place restart of chorusd moves nothing). */
 int brick_exec_adopt(struct brick_exec *bx, size_t idx);
 
+/* The home node's glusterd UUID, learnt from the inventory when the config
+ * did not give it; used from the next script run on. */
+int brick_exec_set_home_uuid(struct brick_exec *bx, size_t idx, const char *uuid);
+
 /* Held, monitored and not failed. */
 bool brick_exec_held(const struct brick_exec *bx, size_t idx);
 
