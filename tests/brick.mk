@@ -62,7 +62,8 @@ uninstall-local:
 	done
 
 # Real Gluster in network namespaces (root; run by tests/run.sh, not make check).
-dist_noinst_SCRIPTS += tests/integration/brick-script.sh
+dist_noinst_SCRIPTS += tests/integration/brick-script.sh tests/integration/brick-failover.sh \
+	tests/integration/lib-bricks.sh tests/bench/brick-failover.sh
 
 # The brick script's and the hook's checks that need neither root nor Gluster.
 TESTS += tests/cli/brick-script-test.sh

@@ -1,0 +1,140 @@
+#!/bin/bash
+# brick-failover.sh - chorusd moves Gluster bricks on shared storage, never
+# running one on two nodes (issue 4), on 3 nodes of real corosync + glusterd
+# + chorusd in network namespaces, fence mode "grace".
+#
+#   1. chorusd starts both floating bricks of the distribute volume.
+#   2. A gfapi client (client namespace) writes and re-reads small files in
+#      a loop, retrying through outages.  The node running brick 1 loses
+#      power: the survivors start brick 1 only after the fence grace, the
+#      client resumes, and every acknowledged write reads back.
+#   3. The node comes back; an operator move puts brick 1 back on it:
+#      release before take, nothing acknowledged lost.
+#   4. The node running brick 2 is cut off alone (switch partition): it
+#      stops brick 2 (no quorum), and the others start it only after the
+#      grace.  A watcher samples every 100 ms that no brick ever runs twice.
+#   5. glusterd's hooks (add-brick, remove-brick) reach chorusd, whose
+#      inventory follows.
+# Exit 77 when not root or corosync/gluster/chorusd are missing.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-gluster.sh"
+. "$(dirname "$0")/lib-bricks.sh"
+bk_require
+GRACE_MS=20000
+ms() { echo $(( $(cl_now_ms) - $1 )); }
+acks_at_least() { [ "$(grep -c '^ACK ' "$1")" -ge "$2" ]; }
+healthy() { bk_ctl "$1" status --json 2>/dev/null | grep -q '"healthy": *true'; }
+not_on() { ! bk_pid "$1" "$2" >/dev/null; }
+
+bk_setup bkfail "$GRACE_MS"
+D=$CL_DIR/out; mkdir -p "$D"
+bk_watch "$D/watch" & WATCH=$!; cl__record watch "$WATCH"
+bk_ctl 1 status --json > "$D/status0.json" || cl_fail "status"
+python3 - "$D/status0.json" <<'PY' || cl_fail "status does not show the bricks: $(cat "$D/status0.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+b = s["bricks"]["bricks"]
+assert len(b) == 2 and s["bricks"]["fence"] == "grace", b
+assert sum(1 for v in s["vips"] if v.get("exclusive")) == 2, s["vips"]
+assert all(x["in_gluster"] for x in b), b      # the inventory was read
+PY
+
+# --- 2. power loss of brick 1's node ----------------------------------------
+X=$(bk_where 1)
+GL_CLIENT_TIMEOUT_S=400 gl_client "$V" -p loop -g 120 loop 300 200 > "$D/loop1" 2> "$D/loop1.err" &
+LOOP=$!; cl__record loop1 "$LOOP"
+cl_wait_until 60 acks_at_least "$D/loop1" 10 ||
+    cl_fail "client not writing: $(tail -n3 "$D/loop1" "$D/loop1.err")"
+t_kill=$(cl_now_ms)
+bk_node_down "$X"
+cl_log "node $X (brick 1) lost power"
+cl_wait_until 120 bk__on_one_other 1 "$X" || cl_fail "brick 1 not taken over from node $X"
+t_up=$(ms "$t_kill")
+Y=$(bk_where 1)
+echo "brick 1: node $X lost, running on node $Y after $t_up ms (fence grace $GRACE_MS ms)"
+# corosync needs ~2 s to see the loss; the grace counts from there
+[ "$t_up" -ge $(( GRACE_MS - 500 )) ] || cl_fail "brick 1 taken over after $t_up ms, inside the grace"
+cl_wait_until 120 grep -q '^RECOVER ' "$D/loop1" || cl_fail "client did not recover: $(tail -n3 "$D/loop1")"
+a1=$(grep -c '^ACK ' "$D/loop1")
+cl_wait_until 60 acks_at_least "$D/loop1" $(( a1 + 5 )) ||
+    cl_fail "client does not write after recovering"
+kill -TERM "$LOOP"; cl_wait_until 30 cl__gone "$LOOP" || cl_fail "client loop did not stop"
+grep '^RECOVER ' "$D/loop1" | head -n 3
+GL_CLIENT_TIMEOUT_S=180 gl_client "$V" check "$D/loop1" > "$D/check1" 2>&1 ||
+    cl_fail "acknowledged writes lost after takeover: $(tail -n5 "$D/check1")"
+echo "after takeover: $(tail -n1 "$D/check1")"
+
+# --- 3. the node returns; operator moves brick 1 back ---------------------------
+bk_node_up "$X" "$GRACE_MS"
+cl_wait_until 60 healthy "$X" ||
+    cl_fail "node $X's chorusd did not rejoin healthy"
+t0=$(cl_now_ms)
+cl_wait_until 180 bk_usable || cl_fail "volume not usable by a new client after node $X returned"
+echo "a new client can use the volume $(ms "$t0") ms after node $X's chorusd rejoined"
+GL_CLIENT_TIMEOUT_S=300 gl_client "$V" -p back -g 120 loop 200 200 > "$D/loop2" 2> "$D/loop2.err" &
+LOOP=$!; cl__record loop2 "$LOOP"
+cl_wait_until 90 acks_at_least "$D/loop2" 5 || cl_fail "client 2 not writing: $(tail -n 5 "$D/loop2" "$D/loop2.err"; tail -n 20 "$CL_DIR/cl/gfapi.log")"
+t0=$(cl_now_ms)
+bk_ctl 1 move "${BK_VIP[1]}" "$X" > /dev/null || cl_fail "chorusctl move refused"
+cl_wait_until 120 bk__on 1 "$X" || cl_fail "brick 1 did not move back to node $X: on '$(bk_where 1)'"
+echo "brick 1 moved back to node $X in $(ms "$t0") ms"
+cl_wait_until 60 acks_at_least "$D/loop2" $(( $(grep -c '^ACK ' "$D/loop2") + 5 )) ||
+    cl_fail "client does not write after the move"
+kill -TERM "$LOOP"; cl_wait_until 30 cl__gone "$LOOP" || cl_fail "client loop 2 did not stop"
+GL_CLIENT_TIMEOUT_S=180 gl_client "$V" check "$D/loop1" "$D/loop2" > "$D/check2" 2>&1 ||
+    cl_fail "acknowledged writes lost after the move: $(tail -n5 "$D/check2")"
+echo "after failback: $(tail -n1 "$D/check2")"
+bk_ctl 1 unpin "${BK_VIP[1]}" > /dev/null || cl_fail "unpin"
+
+# --- 4. brick 2's node is cut off alone ---------------------------------------
+Z=$(bk_where 2)
+others=""; for i in 1 2 3; do [ "$i" != "$Z" ] && others+="$i "; done
+t_cut=$(cl_now_ms)
+cl_partition "${others% }" "$Z"
+cl_log "node $Z (brick 2) cut off"
+cl_wait_until 60 not_on "$Z" 2 ||
+    cl_fail "cut-off node $Z did not stop brick 2"
+t_stop=$(ms "$t_cut")
+cl_wait_until 120 bk__on_one_other 2 "$Z" || cl_fail "brick 2 not taken over from cut-off node $Z"
+t_take=$(ms "$t_cut")
+echo "brick 2: node $Z cut off, stopped there after $t_stop ms, started on node $(bk_where 2) after $t_take ms"
+[ "$t_take" -ge $(( GRACE_MS - 500 )) ] || cl_fail "brick 2 taken over after $t_take ms, inside the grace"
+cl_heal
+cl_wait_members 1 3 60 || cl_fail "ring did not heal"
+cl_wait_until 60 bk__running_once 2 || cl_fail "brick 2 not running exactly once after the heal"
+
+# --- 5. hooks reach chorusd -----------------------------------------------------
+for i in 1 2 3; do
+    w="$(cl_ndir "$i")/chorusctl-hook"
+    printf '#!/bin/sh\nexec %q -s %q "$@"\n' "$CHORUSCTL" "$(cl_ndir "$i")/chorus-run/chorusd.sock" > "$w"
+    chmod +x "$w"
+    for e in add-brick remove-brick; do
+        mkdir -p "$(gl_dir "$i")/varlib/hooks/1/$e/post"
+        sed "s|@bindir@/chorusctl|$w|" "$BK_HOOK" > "$(gl_dir "$i")/varlib/hooks/1/$e/post/S29chorus-inventory.sh"
+        chmod +x "$(gl_dir "$i")/varlib/hooks/1/$e/post/S29chorus-inventory.sh"
+    done
+done
+refreshes() { bk_ctl 1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["bricks"]["inventory"]["refreshes"])'; }
+r0=$(refreshes)
+mkdir -p "$(cl_ndir 3)/bricks"
+# glusterd 3 was cut off too: wait until the pool is whole again
+cl_wait_until 60 gl__peers_in_cluster 1 2 || cl_fail "pool not whole after the heal: $(gl_cli 1 peer status 2>&1 | tr '\n' ' ')"
+out=$(gl_cli 1 volume add-brick "$V" "$(gl_brick 3 $V)" force 2>&1) || cl_fail "add-brick: $out"
+more_refreshes() { [ "$(refreshes)" -gt "$r0" ]; }
+reason() { bk_ctl 1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["bricks"]["inventory"]["last_reason"])'; }
+cl_wait_until 30 more_refreshes || cl_fail "add-brick hook did not reach chorusd"
+[[ $(reason) == "add-brick $V" ]] || cl_fail "inventory refresh not from the hook: $(reason)"
+inv_has() { bk_ctl 1 status --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["bricks"]["inventory"]["bricks"] != int(sys.argv[1]))' "$1"; }
+cl_wait_until 30 inv_has 3 ||
+    cl_fail "inventory does not show the added brick"
+r0=$(refreshes)
+out=$(gl_cli 1 volume remove-brick "$V" "$(gl_brick 3 $V)" force 2>&1) || cl_fail "remove-brick: $out"
+cl_wait_until 30 more_refreshes || cl_fail "remove-brick hook did not reach chorusd"
+cl_wait_until 30 inv_has 2 || cl_fail "inventory still shows the removed brick"
+echo "hooks: inventory follows add-brick and remove-brick (last: $(reason))"
+
+kill -TERM "$WATCH"
+if [ -s "$D/watch" ]; then cl_fail "a brick ran on two nodes: $(head -n3 "$D/watch")"; fi
+echo "watcher: $(wc -l < "$D/watch.all") samples, no brick ever on two nodes"
+echo "OK: brick-failover"

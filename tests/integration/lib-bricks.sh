@@ -1,0 +1,190 @@
+# shellcheck shell=bash
+# tests/integration/lib-bricks.sh - a 3-node corosync + glusterd + chorusd
+# cluster whose distribute volume "gv" has two bricks on floating addresses,
+# managed by chorusd (issue 4).  Source after lib.sh and lib-gluster.sh.
+#
+#     bk_setup NAME GRACE_MS     everything up, both bricks running somewhere
+#
+# Layout (research/gluster-takeover.md, "LUN model"): brick k lives on the
+# "LUN" directory $CL_DIR/lunk, which only its owner bind-mounts onto the
+# (otherwise empty) brick path $CL_DIR/shared/bk, so a node that does not
+# own it cannot see it.  Brick k's gluster host is its floating address
+# BK_VIP[k]; the volume is created with brick k on node k (its home), then
+# both are stopped by hand and handed to chorusd.
+#
+# chorusd runs in its node's netns *and* glusterd's mount namespace (nsenter),
+# so the brick script it runs sees glusterd's /run, /var/lib/glusterd and
+# /var/log/glusterfs, and the brick mounts it makes are the ones glusterfsd
+# (its child) uses.
+
+: "${CHORUSCTL:=$BUILDDIR/coordinator/chorusctl}"
+BK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BK_SCRIPT=$BK_SRC/deploy/brick/chorus-brick
+BK_HOOK=$BK_SRC/deploy/gluster-hooks/S29chorus-inventory.sh
+V=gv
+declare -a BK_VIP BK_LUN BK_PATH
+
+bk_require() {
+    cl_require_root_corosync
+    gl_require_root_gluster client
+    local f t
+    for f in "$CHORUSD" "$CHORUSCTL" "$BK_SCRIPT"; do
+        [ -e "$f" ] || { echo "SKIP: $f not built" >&2; exit 77; }
+    done
+    for t in getfattr findmnt ss; do
+        command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found" >&2; exit 77; }
+    done
+}
+
+bk_ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
+
+# bk_pid I K : PID of brick K's glusterfsd on node I (pidfile as glusterd names it)
+bk_pid() {
+    local i=$1 k=$2 f pid
+    f="$(cl_ndir "$i")/run/gluster/vols/$V/${BK_VIP[$k]}${BK_PATH[$k]//\//-}.pid"
+    pid=$(cat "$f" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] && cl__alive "$pid" &&
+        gl__in_ns "$pid" "$(cl_ns "$i")" && echo "$pid"
+}
+
+# bk_where K : the nodes running brick K (space separated, "" for none)
+bk_where() {
+    local k=$1 i out=""
+    for (( i = 1; i <= CL_N; i++ )); do bk_pid "$i" "$k" >/dev/null && out+="$i "; done
+    echo "${out% }"
+}
+bk__on_one_other() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [ "$w" != "$2" ] && [[ $w != *" "* ]]; }
+bk__on() { [ "$(bk_where "$1")" = "$2" ]; }
+bk__running_once() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [[ $w != *" "* ]]; }
+
+# bk_script I OP K : the default brick script by hand on node I (setup only)
+bk_script() {
+    local i=$1 op=$2 k=$3
+    gl_exec "$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="${BK_VIP[$k]}" \
+        CHORUS_BRICK_ADDRESS="${BK_VIP[$k]}" CHORUS_BRICK_PATH="${BK_PATH[$k]}" \
+        CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE=bind CHORUS_BRICK_MOUNT_OPTIONS= \
+        CHORUS_BRICK_HOME_UUID="$(sed -n 's/^UUID=//p' "$(gl_dir "$k")/varlib/glusterd.info")" \
+        CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" \
+        timeout 90 "$BK_SCRIPT" "$op" >> "$CL_DIR/script-by-hand.log" 2>&1
+}
+
+# bk_write_conf I FILE GRACE_MS : chorusd config with both bricks, fence grace
+bk_write_conf() {
+    local i=$1 f=$2 grace=$3 d; d=$(cl_ndir "$i")
+    cat > "$f" <<EOF
+{"group": "chorus", "state_dir": "$d/chorus-state", "run_dir": "$d/chorus-run",
+ "failback": "manual",
+ "timing": {"restart_grace_ms": 8000, "round_timeout_ms": 3000, "address_lifetime_s": 2,
+            "refresh_ms": 500},
+ "bricks": {"script": "$BK_SCRIPT", "gluster": "$GL_GLUSTER",
+            "acquire_timeout_ms": 60000, "release_timeout_ms": ${BK_RELEASE_MS:-15000},
+            "monitor_interval_ms": 2000, "monitor_timeout_ms": 15000,
+            "inventory_interval_ms": 600000,
+  "list": [
+   {"volume": "$V", "host": "${BK_VIP[1]}", "address": "${BK_VIP[1]}/$CL_PREFIXLEN", "interface": "eth0",
+    "path": "${BK_PATH[1]}", "device": "${BK_LUN[1]}", "fstype": "bind"},
+   {"volume": "$V", "host": "${BK_VIP[2]}", "address": "${BK_VIP[2]}/$CL_PREFIXLEN", "interface": "eth0",
+    "path": "${BK_PATH[2]}", "device": "${BK_LUN[2]}", "fstype": "bind"}]},
+ "fence": {"mode": "grace", "grace_ms": $grace},
+ "log": {"level": "debug", "file": "$d/chorusd.log", "stderr": true, "syslog": false}}
+EOF
+}
+
+# bk_chorusd_start I CONF : chorusd in node I's netns and glusterd's mount ns
+bk_chorusd_start() {
+    local i=$1 conf=$2 gpid pid
+    gpid=$(gl_pid "$i") || cl_fail "bk_chorusd_start: glusterd $i is not running"
+    # absolute: entering the mount namespace takes glusterd's working directory
+    TZ=UTC nsenter -t "$gpid" -n -m -- "$(realpath "$CHORUSD")" -c "$conf" -f \
+        </dev/null >>"$(cl_ndir "$i")/chorusd.out" 2>&1 &
+    pid=$!
+    disown "$pid" 2>/dev/null
+    cl__record "chorusd.$i" "$pid"
+    echo "$pid chorusd.$i" >> "$CL_DIR/pids.all"
+    cl__wait_exec "$pid" || cl_fail "chorusd $i did not start: $(tail -n3 "$(cl_ndir "$i")/chorusd.out")"
+    cl_log "chorusd $i started (pid $pid, glusterd's mount namespace)"
+}
+
+# bk_node_down I : power loss of node I: its link, then every process of it
+bk_node_down() {
+    local i=$1
+    cl_link_down "$i"
+    cl_chorusd_kill "$i" KILL
+    cl_corosync_kill "$i" KILL
+    gl_node_kill "$i" KILL || cl_fail "node $i: gluster processes survived"
+}
+
+# bk_node_up I GRACE_MS : the node comes back: link, corosync, glusterd, chorusd
+bk_node_up() {
+    local i=$1 grace=$2
+    cl_link_up "$i"
+    cl_corosync_start "$i"
+    gl_start "$i"
+    bk_write_conf "$i" "$(cl_ndir "$i")/chorusd.conf" "$grace"
+    bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
+}
+
+# bk_setup NAME GRACE_MS
+bk_setup() {
+    local name=$1 grace=$2 i k
+    cl_init "$name" 3
+    for i in 1 2 3; do cl_corosync_start "$i"; done
+    cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
+    for i in 1 2 3; do gl_start "$i"; done
+    gl_pool 3
+    for k in 1 2; do
+        BK_VIP[$k]=$CL_NET.$(( 200 + k ))
+        BK_LUN[$k]=$CL_DIR/lun$k
+        BK_PATH[$k]=$CL_DIR/shared/b$k
+        mkdir -p "${BK_LUN[$k]}" "${BK_PATH[$k]}"
+        # home node k: its address there while gluster learns the alias
+        ip -n "$(cl_ns "$k")" addr add "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0 ||
+            cl_fail "add ${BK_VIP[$k]} on node $k"
+        for i in 1 2 3; do
+            [ "$i" = "$k" ] && continue
+            gl_cli "$i" peer probe "${BK_VIP[$k]}" >/dev/null 2>&1 ||
+                cl_fail "node $i: peer probe ${BK_VIP[$k]} (alias of node $k) failed"
+        done
+        gl_exec "$k" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}" || cl_fail "mount LUN $k on node $k"
+    done
+    gl_cli 1 volume create "$V" "${BK_VIP[1]}:${BK_PATH[1]}" "${BK_VIP[2]}:${BK_PATH[2]}" force \
+        >/dev/null || cl_fail "volume create"
+    gl_cli 1 volume start "$V" >/dev/null || cl_fail "volume start"
+    gl_wait_online "$V" 2 "$GL_WAIT_S" || cl_fail "bricks not online: $(gl_vstatus 1 $V | tr '\n' ';')"
+    # hand both bricks over to chorusd: stopped, unmounted, address gone
+    for k in 1 2; do
+        bk_script "$k" release "$k" || cl_fail "release brick $k by hand on node $k"
+        ip -n "$(cl_ns "$k")" addr del "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0
+    done
+    for i in 1 2 3; do
+        bk_write_conf "$i" "$(cl_ndir "$i")/chorusd.conf" "$grace"
+        bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
+    done
+    for k in 1 2; do
+        cl_wait_until 120 bk__running_once "$k" ||
+            cl_fail "brick $k not started by chorusd: $(tail -n 5 "$(cl_ndir 1)/chorusd.log")"
+    done
+    cl_log "bricks running: b1 on $(bk_where 1), b2 on $(bk_where 2)"
+}
+
+# bk_usable : a new gfapi client can write 8 files (so both bricks get some).  A returning glusterd
+# re-syncs the volume with its peers, and for a while a new client's
+# glfs_init can fail (the portmap answers "no port" for bricks that run
+# fine); an application retries, and so do the tests.
+bk_usable() {
+    [ "$(GL_CLIENT_TIMEOUT_S=40 gl_client "$V" -p "probe$(cl_now_ms)-" write 8 2>/dev/null |
+         grep -c '^ACK ')" = 8 ]
+}
+
+# bk_watch FILE : sample every 100 ms which nodes run each brick, until killed;
+# a line "DOUBLE ..." means a brick ran on two nodes at once.
+bk_watch() {
+    local out=$1 n=0 w1 w2
+    while [ "$n" -lt 100000 ]; do
+        w1=$(bk_where 1); w2=$(bk_where 2)
+        [[ $w1 == *" "* ]] && echo "DOUBLE $(cl_now_ms) b1 on $w1" >> "$out"
+        [[ $w2 == *" "* ]] && echo "DOUBLE $(cl_now_ms) b2 on $w2" >> "$out"
+        echo "$(cl_now_ms) b1=$w1 b2=$w2" >> "$out.all"
+        sleep 0.1; n=$(( n + 1 ))
+    done
+}
