@@ -67,3 +67,11 @@ dist_noinst_SCRIPTS += tests/integration/brick-script.sh
 # The brick script's and the hook's checks that need neither root nor Gluster.
 TESTS += tests/cli/brick-script-test.sh
 EXTRA_DIST += tests/cli/brick-script-test.sh
+
+# The executor without chorusd, driven by brick-script.sh.
+noinst_PROGRAMS += tests/integration/brick_drive
+tests_integration_brick_drive_SOURCES = tests/integration/brick_drive.c \
+	coordinator/brick.c coordinator/brick.h \
+	coordinator/script.c coordinator/script.h
+tests_integration_brick_drive_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
+tests_integration_brick_drive_LDADD = $(QB_LIBS)
