@@ -71,20 +71,21 @@ done
 HOME_UUID=$(sed -n 's/^UUID=//p' "$(gl_dir 1)/varlib/glusterd.info")
 [ -n "$HOME_UUID" ] || cl_fail "no UUID for node 1"
 
-# brick I OP : run the default script on node I, print nothing, return its code
+# brick I OP [VAR=VALUE...] : run the default script on node I (extra
+# variables override), print nothing, return its code
 brick() {
-    local i=$1 op=$2 rc
+    local i=$1 op=$2 rc; shift 2
     gl_exec "$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="$VIP" CHORUS_BRICK_ADDRESS="$VIP" \
         CHORUS_BRICK_PATH="$B1" CHORUS_BRICK_DEVICE="$LUN" CHORUS_BRICK_FSTYPE=bind \
         CHORUS_BRICK_MOUNT_OPTIONS= CHORUS_BRICK_HOME_UUID="$HOME_UUID" \
-        CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" CHORUS_BRICK_TIMEOUT_S=60 \
+        CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" CHORUS_BRICK_TIMEOUT_S=60 "$@" \
         timeout 90 "$SCRIPT" "$op" >> "$D/script.log" 2>&1
     rc=$?
     cl_log "node $i: chorus-brick $op -> $rc"
     return "$rc"
 }
-expect() {              # expect CODE I OP
+expect() {              # expect CODE I OP [VAR=VALUE...]
     local want=$1 rc; shift
     brick "$@"; rc=$?
     [ "$rc" = "$want" ] || cl_fail "chorus-brick $2 on node $1: exit $rc, want $want: $(tail -n 5 "$D/script.log")"
@@ -162,6 +163,18 @@ expect 0 2 monitor
 # --- 5. failback ---------------------------------------------------------
 expect 0 2 release
 expect 7 2 monitor
+# refusals: a wrong LUN (no volume-id) is not served and not left mounted;
+# a brick path mounted from elsewhere is not mounted over
+mkdir -p "$CL_DIR/wrong-lun" "$CL_DIR/other"
+expect 1 2 acquire CHORUS_BRICK_DEVICE="$CL_DIR/wrong-lun"
+grep -q "is not volume $V's" "$D/script.log" || cl_fail "no volume-id refusal logged"
+gl_exec 2 mountpoint -q "$B1" && cl_fail "failed acquire left $B1 mounted"
+gl_exec 2 mount --bind "$CL_DIR/other" "$B1" || cl_fail "bind other"
+expect 1 2 acquire
+grep -q "already mounted from elsewhere" "$D/script.log" || cl_fail "no 'mounted from elsewhere' refusal logged"
+expect 1 2 release                             # not ours: not unmounted
+gl_exec 2 mountpoint -q "$B1" || cl_fail "release unmounted a mount that was not ours"
+gl_exec 2 umount "$B1" || cl_fail "umount other"
 gl_start 1
 cl_wait_until "$GL_WAIT_S" gl__peers_in_cluster 1 2 || cl_fail "node 1 did not rejoin the pool"
 b1_pid 1 >/dev/null && cl_fail "glusterd 1 started b1 without the LUN (pitfall 5)"
