@@ -83,7 +83,8 @@ int brick_exec_new(qb_loop_t *loop, struct script_runner *runner,
 		   brick_event_fn fn, void *ud, struct brick_exec **out);
 
 /* Cancel running scripts (their processes are SIGKILLed, no events) and
- * free.  The bricks stay as they are: call it after releasing.  Accepts NULL. */
+ * free.  The bricks stay as they are: call it after releasing.  Accepts NULL.
+ * Not from an event callback. */
 void brick_exec_free(struct brick_exec *bx);
 
 /* Make brick 'idx' held here / released here; answered by an event. */

@@ -427,6 +427,7 @@ static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int n
 	(void)setpgid(0, 0);
 	for (int s = 1; s < NSIG; s++)
 		(void)sigaction(s, &dfl, NULL);
+	/* now unblock (the parent blocked everything around the fork) */
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 ||
@@ -456,6 +457,7 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	char **argv = NULL, **envp = NULL;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, nullfd = -1;
 	int rc, maxfd;
+	sigset_t all, old;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || spec->argv[0][0] != '/' || done == NULL)
@@ -485,13 +487,18 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	maxfd = (int)sysconf(_SC_OPEN_MAX);	/* not async-signal-safe: before the fork */
 	if (maxfd < 0 || maxfd > 65536)
 		maxfd = 65536;
+	/* Signals stay blocked across the fork until the child has put every
+	 * handler back to default: a signal caught in between would run the
+	 * daemon's handler (qb_loop's, which writes to a pipe the parent reads). */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		goto fail;
-	}
 	if (pid == 0)
 		child_exec(argv, envp, nullfd, outp[1], errp[1], spec->discard_stderr, maxfd);
+	rc = -errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		goto fail;
 
 	/* Also here, so a timeout right away already hits the group. */
 	(void)setpgid(pid, pid);

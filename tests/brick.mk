@@ -68,3 +68,28 @@ dist_noinst_SCRIPTS += tests/integration/brick-script.sh tests/integration/brick
 # The brick script's and the hook's checks that need neither root nor Gluster.
 TESTS += tests/cli/brick-script-test.sh
 EXTRA_DIST += tests/cli/brick-script-test.sh
+
+# The executor without chorusd, driven by brick-script.sh.
+noinst_PROGRAMS += tests/integration/brick_drive
+tests_integration_brick_drive_SOURCES = tests/integration/brick_drive.c \
+	coordinator/brick.c coordinator/brick.h \
+	coordinator/script.c coordinator/script.h
+tests_integration_brick_drive_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
+tests_integration_brick_drive_LDADD = $(QB_LIBS)
+
+# Fuzzing the inventory parser (`make fuzz`, clang + libFuzzer, see
+# tests/fuzz.mk); the captured answers are its seed corpus.
+inventory_fuzz_sources = $(srcdir)/tests/fuzz/inventory_fuzz.c \
+	$(srcdir)/coordinator/inventory.c $(srcdir)/coordinator/script.c
+tests/fuzz/inventory_fuzz: $(inventory_fuzz_sources) $(srcdir)/coordinator/inventory.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(srcdir)/coordinator -I. \
+		$(QB_CFLAGS) $(XML_CFLAGS) -o $@ $(inventory_fuzz_sources) $(XML_LIBS) $(QB_LIBS)
+fuzz-inventory: tests/fuzz/inventory_fuzz
+	@$(MKDIR_P) tests/fuzz/corpus-inventory
+	tests/fuzz/inventory_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-artifact_prefix=tests/fuzz/ -print_final_stats=1 \
+		tests/fuzz/corpus-inventory $(srcdir)/tests/unit/data
+fuzz: fuzz-inventory
+.PHONY: fuzz-inventory
+EXTRA_DIST += tests/fuzz/inventory_fuzz.c

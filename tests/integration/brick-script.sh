@@ -18,6 +18,8 @@
 #      acquire restarts it in place.
 #   5. release on node 2 (7), glusterd 1 back (it cannot start the brick: no
 #      LUN), VIP back, acquire on node 1 (failback): all 60 read back.
+#   5b. the same brick through the executor (brick.c, via brick_drive):
+#      acquire, kill the brick, the monitor restarts it in place, release.
 #   6. hooks: add-brick, remove-brick, stop, delete (create and start were
 #      seen in 2) each reached the recorder as "inventory-refresh gv EVENT"; the hook
 #      exits 0 at once without a daemon or a client.
@@ -33,6 +35,8 @@ done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT=$SRC/deploy/brick/chorus-brick
 HOOK=$SRC/deploy/gluster-hooks/S29chorus-inventory.sh
+DRIVE=$BUILDDIR/tests/integration/brick_drive
+[ -x "$DRIVE" ] || { echo "SKIP: $DRIVE not built" >&2; exit 77; }
 
 cl_init brickscript 3
 ms() { echo $(( $(cl_now_ms) - $1 )); }
@@ -67,20 +71,21 @@ done
 HOME_UUID=$(sed -n 's/^UUID=//p' "$(gl_dir 1)/varlib/glusterd.info")
 [ -n "$HOME_UUID" ] || cl_fail "no UUID for node 1"
 
-# brick I OP : run the default script on node I, print nothing, return its code
+# brick I OP [VAR=VALUE...] : run the default script on node I (extra
+# variables override), print nothing, return its code
 brick() {
-    local i=$1 op=$2 rc
+    local i=$1 op=$2 rc; shift 2
     gl_exec "$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="$VIP" CHORUS_BRICK_ADDRESS="$VIP" \
         CHORUS_BRICK_PATH="$B1" CHORUS_BRICK_DEVICE="$LUN" CHORUS_BRICK_FSTYPE=bind \
         CHORUS_BRICK_MOUNT_OPTIONS= CHORUS_BRICK_HOME_UUID="$HOME_UUID" \
-        CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" CHORUS_BRICK_TIMEOUT_S=60 \
+        CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" CHORUS_BRICK_TIMEOUT_S=60 "$@" \
         timeout 90 "$SCRIPT" "$op" >> "$D/script.log" 2>&1
     rc=$?
     cl_log "node $i: chorus-brick $op -> $rc"
     return "$rc"
 }
-expect() {              # expect CODE I OP
+expect() {              # expect CODE I OP [VAR=VALUE...]
     local want=$1 rc; shift
     brick "$@"; rc=$?
     [ "$rc" = "$want" ] || cl_fail "chorus-brick $2 on node $1: exit $rc, want $want: $(tail -n 5 "$D/script.log")"
@@ -158,6 +163,18 @@ expect 0 2 monitor
 # --- 5. failback ---------------------------------------------------------
 expect 0 2 release
 expect 7 2 monitor
+# refusals: a wrong LUN (no volume-id) is not served and not left mounted;
+# a brick path mounted from elsewhere is not mounted over
+mkdir -p "$CL_DIR/wrong-lun" "$CL_DIR/other"
+expect 1 2 acquire CHORUS_BRICK_DEVICE="$CL_DIR/wrong-lun"
+grep -q "is not volume $V's" "$D/script.log" || cl_fail "no volume-id refusal logged"
+gl_exec 2 mountpoint -q "$B1" && cl_fail "failed acquire left $B1 mounted"
+gl_exec 2 mount --bind "$CL_DIR/other" "$B1" || cl_fail "bind other"
+expect 1 2 acquire
+grep -q "already mounted from elsewhere" "$D/script.log" || cl_fail "no 'mounted from elsewhere' refusal logged"
+expect 1 2 release                             # not ours: not unmounted
+gl_exec 2 mountpoint -q "$B1" || cl_fail "release unmounted a mount that was not ours"
+gl_exec 2 umount "$B1" || cl_fail "umount other"
 gl_start 1
 cl_wait_until "$GL_WAIT_S" gl__peers_in_cluster 1 2 || cl_fail "node 1 did not rejoin the pool"
 b1_pid 1 >/dev/null && cl_fail "glusterd 1 started b1 without the LUN (pitfall 5)"
@@ -169,6 +186,33 @@ cat "$D/acks1" "$D/acks2" > "$D/acks"
 GL_CLIENT_TIMEOUT_S=120 gl_client "$V" check "$D/acks" > "$D/check2" 2>&1 || cl_fail "check after failback: $(tail -n5 "$D/check2")"
 grep -q '^CHECK ok=60 bad=0$' "$D/check2" || cl_fail "after failback: $(tail -n1 "$D/check2")"
 echo "OK: 60/60 acknowledged writes read back after takeover and failback"
+
+# --- 5b. the executor (brick.c + script.c) with the real script ------------
+# It acquires, its monitor finds the brick killed and restarts it in place,
+# then it releases; the script takes the brick back for the rest.
+expect 0 1 release
+gl_exec 1 "$DRIVE" "$SCRIPT" /run/chorus "$V" "$VIP" "$B1" "$LUN" bind "$HOME_UUID" \
+    acquire wait:25 release > "$D/drive.out" 2> "$D/drive.err" &
+DRIVE_PID=$!
+cl__record brick_drive "$DRIVE_PID"
+cl_wait_until 60 grep -q '^EVENT .* acquired 0' "$D/drive.out" ||
+    cl_fail "executor: no acquire: $(tail -n5 "$D/drive.out" "$D/drive.err")"
+p_ex=$(b1_pid 1) || cl_fail "executor: no brick after its acquire"
+t0=$(cl_now_ms)
+kill -KILL "$p_ex"
+brick_replaced() { local p; p=$(b1_pid 1) && [ "$p" != "$p_ex" ]; }
+cl_wait_until 20 brick_replaced || cl_fail "executor did not restart the killed brick: $(tail -n5 "$D/drive.err")"
+echo "TIMING brick killed -> restarted in place by the executor: $(ms "$t0") ms (monitor every 500 ms)"
+cl_wait_until 30 grep -q 'restarted in place' "$D/drive.err" || cl_fail "executor: no restart logged: $(tail -n5 "$D/drive.err")"
+cl_wait_until 90 cl__gone "$DRIVE_PID" || cl_fail "brick_drive did not finish"
+wait "$DRIVE_PID" || cl_fail "brick_drive failed: $(tail -n5 "$D/drive.out" "$D/drive.err")"
+grep -q '^EVENT .* released 0' "$D/drive.out" || cl_fail "executor: no release: $(cat "$D/drive.out")"
+grep -q ' failed ' "$D/drive.out" && cl_fail "executor reported a failure: $(cat "$D/drive.out")"
+b1_pid 1 >/dev/null && cl_fail "brick still running after the executor's release"
+expect 7 1 monitor
+expect 0 1 acquire
+GL_CLIENT_TIMEOUT_S=120 gl_client "$V" check "$D/acks" > "$D/check3" 2>&1 || cl_fail "check after executor: $(tail -n5 "$D/check3")"
+grep -q '^CHECK ok=60 bad=0$' "$D/check3" || cl_fail "after executor: $(tail -n1 "$D/check3")"
 
 # --- 6. hooks ----------------------------------------------------------------
 mkdir -p "$(cl_ndir 2)/bricks"

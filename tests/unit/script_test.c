@@ -176,6 +176,12 @@ static void test_exit_codes(void **state)
 	assert_int_equal(g.r.status, SCRIPT_SIGNALED);
 	assert_int_equal(g.r.code, SIGUSR1);
 	assert_string_equal(script_result_str(&g.r, buf, sizeof(buf)), "signal 10");
+	/* SIGUSR2 is blocked here (main): the script's mask starts empty */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(sh(&g, "kill -USR2 $$; sleep 0.5; exit 0", NULL, 5000, 0, 0), 0);
+	wait_for(&g, 1, 5000);
+	assert_int_equal(g.r.status, SCRIPT_SIGNALED);
+	assert_int_equal(g.r.code, SIGUSR2);
 }
 
 /* Only what the caller gives, plus a clean PATH; arguments are not parsed
@@ -462,6 +468,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_kills, setup_poll, teardown),
 	};
 
-	signal(SIGPIPE, SIG_IGN);	/* as chorusd: the runner must undo it */
+	sigset_t usr2;
+
+	/* As in chorusd (SIGPIPE ignored) and worse: ignored and blocked
+	 * signals survive exec, so the runner must undo them for its scripts
+	 * (test_exit_codes checks USR1 and USR2). */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
