@@ -11,3 +11,4 @@ EXTRA_DIST += tests/integration/echo.py
 dist_noinst_SCRIPTS += \
 	tests/integration/tickle.sh \
 	tests/bench/reconnect.sh
+EXTRA_DIST += tests/integration/lib-tickle.sh
