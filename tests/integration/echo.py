@@ -11,8 +11,10 @@ epoch milliseconds, so the tests can line events up with corosync's logs.
         error (reset, end of file, timeout) it prints the error, reconnects
         and prints "ok_after_reconnect NAME" at the first answer after it
   echo.py hold ADDR PORT N          open N connections, one request each,
-        then keep them open and idle
+        then keep them open and idle, printing "closed I reset|eof" when
+        connection I is ended by the other side
 """
+import select
 import socket
 import socketserver
 import sys
@@ -91,13 +93,29 @@ def client(addr, port, interval_ms="50", timeout_s="60"):
 
 
 def hold(addr, port, count):
-    socks = []
+    socks = {}
     for i in range(int(count)):
         s = socket.create_connection((addr, int(port)), timeout=5)
         f = s.makefile("rb")
         request(f, s, i)
-        socks.append((s, f))
+        s.setblocking(False)
+        socks[s] = (i, f)
     say("held", len(socks))
+    while socks:
+        ready, _, _ = select.select(list(socks), [], [], 1.0)
+        for s in ready:
+            try:
+                if s.recv(4096):
+                    continue
+                kind = "eof"
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                kind = "reset"
+            except OSError as e:
+                kind = type(e).__name__
+            say("closed", socks.pop(s)[0], kind)
+            s.close()
     threading.Event().wait()
 
 

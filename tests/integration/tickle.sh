@@ -14,6 +14,10 @@
 #      connection (SOCK_DESTROY) before releasing; the client reconnects to the
 #      new owner at once (bound 2000 ms after the command), its error is a
 #      reset or end of file, never a timeout
+#   4. the fallback when the old owner does not reset (reset_on_release false,
+#      as on a kernel without SOCK_DESTROY): two IDLE connections, which
+#      nothing else would wake, are reset by the new owner's tickle ACKs
+#      within 2000 ms of a planned move
 # Exit 77 without root, corosync or python3.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -115,5 +119,33 @@ grep -qF "$a1: reset 1 client connection(s) before release" "$(cl_ndir "$from")/
     cl_fail "node $from did not reset $a1's connection before releasing it"
 [ "$gap" -le 2000 ] || cl_fail "the client took ${gap} ms to reconnect after the move (bound 2000)"
 cl_log "3 ok: move $a1 $from -> $to: client reset ($err) and answered by n$to ${gap} ms after the command"
+
+# --- 4. fallback: the old owner leaves its sockets, the new owner tickles --------
+a2=$(cl_vip_addr 2 "$NV"); a2=${a2%/*}
+from=$(cl_vip_owner "$a2") || cl_fail "nobody holds $a2"
+to=$(( from % N + 1 ))
+tk_spawn_cl idle "$CL_DIR/clients/idle.log" hold "$a2" "$TK_PORT" 2
+cl_wait_until 20 grep -q held "$CL_DIR/clients/idle.log" || cl_fail "could not open 2 connections to $a2"
+nlisted() { grep -cF "conns: node $from lists $1 connection(s) on $a2" "$(cl_ndir "$to")/chorusd.log"; }
+cl_wait_until 10 tk_listed "$from" "$a2" 3 "$to" || cl_fail "node $to did not hear node $from's 3 connections on $a2"
+before=$(nlisted 3)
+tk_conf "$from" "$NV" '{"tickle":true,"reset_on_release":false,"max_per_vip":8,"collect_ms":200,"update_ms":500}'
+ctl "$from" reload >/dev/null || cl_fail "reload of node $from failed"
+# the reloaded daemon rejoins and lists its 3 connections on $a2 again (client 2 + 2 idle)
+more_listed() { [ "$(nlisted 3)" -gt "$before" ]; }
+cl_wait_until 20 more_listed || cl_fail "node $to did not hear node $from's 3 connections on $a2 after the reload"
+nreset=$(grep -cF "$a2: reset" "$(cl_ndir "$from")/chorusd.log")
+t_move=$(cl_now_ms)
+cl_wait_until 10 ctl "$from" move "$a2" "$to" >/dev/null || cl_fail "chorusctl move $a2 $to refused"
+closed_both() { [ "$(awk -v t="$t_move" '$1 >= t && $2 == "closed"' "$CL_DIR/clients/idle.log" | wc -l)" = 2 ]; }
+cl_wait_until 10 closed_both || cl_fail "the idle connections to $a2 were not reset after the move: $(cat "$CL_DIR/clients/idle.log")"
+t_closed=$(awk -v t="$t_move" '$1 >= t && $2 == "closed" { m = $1 } END { print m }' "$CL_DIR/clients/idle.log")
+[ "$(grep -cF "$a2: reset" "$(cl_ndir "$from")/chorusd.log")" = "$nreset" ] ||
+    cl_fail "node $from reset connections although reset_on_release is false"
+grep -qF "$a2: tickling 3 client connection(s) node $from listed" "$(cl_ndir "$to")/chorusd.log" ||
+    cl_fail "node $to did not tickle the 3 connections on $a2"
+gap=$(( t_closed - t_move ))
+[ "$gap" -le 2000 ] || cl_fail "the idle connections were reset ${gap} ms after the move (bound 2000)"
+cl_log "4 ok: no reset on release; node $to's tickles reset both idle connections ${gap} ms after the move"
 echo "tickle: ok"
 exit 0
