@@ -10,5 +10,6 @@ tests_unit_conns_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LI
 EXTRA_DIST += tests/integration/echo.py
 dist_noinst_SCRIPTS += \
 	tests/integration/tickle.sh \
+	tests/integration/tickle-ipv6.sh \
 	tests/bench/reconnect.sh
 EXTRA_DIST += tests/integration/lib-tickle.sh

@@ -6,6 +6,8 @@ namespace that talk to a VIP.  Every line printed by a client starts with
 epoch milliseconds, so the tests can line events up with corosync's logs.
 
   echo.py server PORT NAME          answer each line with "NAME <line>"
+  echo.py server6 PORT NAME         the same on a dual-stack socket bound to
+        ::, as NFS and SMB servers listen (IPv4 clients show up as IPv4-mapped)
   echo.py client ADDR PORT [INTERVAL_MS] [TIMEOUT_S]
         one connection, one request per INTERVAL_MS (default 50); on an
         error (reset, end of file, timeout) it prints the error, reconnects
@@ -42,11 +44,23 @@ class Server(socketserver.ThreadingTCPServer):
     request_queue_size = 256
 
 
-def server(port, name):
-    srv = Server(("0.0.0.0", int(port)), Handler)
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def server(port, name, cls=Server, host="0.0.0.0"):
+    srv = cls((host, int(port)), Handler)
     srv.name = name.encode()
     say("listening", port)
     srv.serve_forever()
+
+
+def server6(port, name):
+    server(port, name, Server6, "::")
 
 
 def request(f, sock, n):
@@ -120,7 +134,7 @@ def hold(addr, port, count):
 
 
 if __name__ == "__main__":
-    cmds = {"server": server, "client": client, "hold": hold}
+    cmds = {"server": server, "server6": server6, "client": client, "hold": hold}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

@@ -12,6 +12,7 @@
 # and the echo server get SIGKILL.
 
 TK_PORT=${TK_PORT:-7000}
+TK_SERVER=${TK_SERVER:-server}     # server6: dual-stack on ::
 TK_ECHO="$CL_LIB_DIR/echo.py"
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 needed" >&2; exit 77; }
 
@@ -25,7 +26,7 @@ tk_conf() {
 
 tk_echo_start() {                   # tk_echo_start I
     local d; d=$(cl_ndir "$1")
-    cl__spawn "echo.$1" "$1" "$d/echo.out" python3 "$TK_ECHO" server "$TK_PORT" "n$1"
+    cl__spawn "echo.$1" "$1" "$d/echo.out" python3 "$TK_ECHO" "$TK_SERVER" "$TK_PORT" "n$1"
     cl_wait_until 10 grep -q listening "$d/echo.out" || cl_fail "echo server on node $1 did not start"
 }
 
