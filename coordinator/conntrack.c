@@ -50,7 +50,7 @@ struct conntrack {
 	void *ud;
 	qb_loop_timer_handle timer;
 	bool timer_armed;
-	uint8_t buf[CT_BUF_SIZE];
+	uint8_t buf[CT_BUF_SIZE] __attribute__((aligned(8)));	/* netlink headers are read in place */
 };
 
 static int32_t ct_dispatch(int32_t fd, int32_t revents, void *data);
