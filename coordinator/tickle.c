@@ -34,6 +34,9 @@
 #include "daemon.h"
 
 #define TICKLE_WINDOW 1234	/* any value: the client only checks sequence */
+/* What peers' lists may hold here in all, whatever they send: a node lists
+ * only the VIPs it holds, so real clusters stay far below (~5 MB at most). */
+#define TICKLE_REMOTE_MAX 262144u
 
 struct remote_list {
 	uint32_t node;
@@ -73,6 +76,7 @@ struct tickle {
 	qb_loop_timer_handle burst_timer;
 	bool burst_armed;
 	bool no_destroy;	/* the kernel refused SOCK_DESTROY once: stop trying */
+	size_t n_remote_conns;	/* sum over every remote list, <= TICKLE_REMOTE_MAX */
 	uint64_t n_bad, n_collect_err;
 	struct wire_buf wb;
 };
@@ -218,10 +222,12 @@ static void burst_round(struct tickle *t)
 
 /* ---- what other nodes listed ---- */
 
-static void remote_drop_all(struct vip_conns *vc)
+static void remote_drop_all(struct tickle *t, struct vip_conns *vc)
 {
-	for (size_t i = 0; i < vc->n_remote; i++)
+	for (size_t i = 0; i < vc->n_remote; i++) {
+		t->n_remote_conns -= vc->remote[i].n;
 		free(vc->remote[i].v);
+	}
 	free(vc->remote);
 	vc->remote = NULL;
 	vc->n_remote = 0;
@@ -259,11 +265,14 @@ static int remote_set(struct tickle *t, size_t idx, uint32_t node, const struct 
 			r = &vc->remote[i];
 	if (b->n == 0) {
 		if (r != NULL) {
+			t->n_remote_conns -= r->n;
 			free(r->v);
 			*r = vc->remote[--vc->n_remote];
 		}
 		return 0;
 	}
+	if (t->n_remote_conns - (r ? r->n : 0) + b->n > TICKLE_REMOTE_MAX)
+		return -ENOSPC;
 	copy = malloc(b->n * sizeof(*copy));
 	if (copy == NULL)
 		return -ENOMEM;
@@ -284,8 +293,10 @@ static int remote_set(struct tickle *t, size_t idx, uint32_t node, const struct 
 		r = &vc->remote[vc->n_remote++];
 		r->node = node;
 		r->v = NULL;
+		r->n = 0;
 	}
 	free(r->v);
+	t->n_remote_conns = t->n_remote_conns - r->n + b->n;
 	r->v = copy;
 	r->n = b->n;
 	return 0;
@@ -317,8 +328,13 @@ bool tickle_deliver(struct tickle *t, uint32_t nodeid, const void *buf, size_t s
 			continue;	/* a VIP we can never take over */
 		rc = remote_set(t, (size_t)idx, nodeid, &cs.vips[i]);
 		res_addr_format_ip(&cs.vips[i].vip, a, sizeof(a));
-		qb_log(rc < 0 ? LOG_WARNING : LOG_DEBUG, "conns: node %" PRIu32 " lists %" PRIu32
-		       " connection(s) on %s" QB_XS " rc=%d", nodeid, cs.vips[i].n, a, rc);
+		if (rc < 0 && (++t->n_bad <= 5 || t->n_bad % 1000 == 0))
+			qb_log(LOG_WARNING, "cannot keep node %" PRIu32 "'s %" PRIu32 " connection(s) "
+			       "on %s" QB_XS " rc=%d total=%" PRIu64, nodeid, cs.vips[i].n, a, rc,
+			       t->n_bad);
+		else if (rc == 0)
+			qb_log(LOG_DEBUG, "conns: node %" PRIu32 " lists %" PRIu32 " connection(s) "
+			       "on %s", nodeid, cs.vips[i].n, a);
 	}
 	wire_conns_clear(&cs);
 	return true;
@@ -468,8 +484,10 @@ static void collect_start(void *data)
 	size_t n = 0;
 	int rc;
 
-	qb_loop_timer_add(t->d->loop, QB_LOOP_LOW, (uint64_t)t->cfg->collect_ms * QB_TIME_NS_IN_MSEC,
-			  t, collect_start, &t->collect_timer);
+	if (qb_loop_timer_add(t->d->loop, QB_LOOP_LOW,
+			      (uint64_t)t->cfg->collect_ms * QB_TIME_NS_IN_MSEC, t, collect_start,
+			      &t->collect_timer) != 0)
+		qb_log(LOG_ERR, "conns: cannot schedule the next collection");
 	if (locals == NULL)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
@@ -517,12 +535,12 @@ void tickle_acquired(struct tickle *t, size_t idx)
 		t->bursts = nb;
 		t->bursts[t->n_bursts++] = (struct burst){t->d->conf->vips[idx].addr, r->n, r->v,
 							  TICKLE_ROUNDS};
-		r->v = NULL;	/* the burst owns it now */
+		r->v = NULL;	/* the burst owns it now; r->n is uncounted below */
 		res_addr_format_ip(&t->d->conf->vips[idx].addr, a, sizeof(a));
 		qb_log(LOG_NOTICE, "%s: tickling %" PRIu32 " client connection(s) node %" PRIu32
 		       " listed", a, r->n, r->node);
 	}
-	remote_drop_all(vc);	/* used (or not wanted): they describe the past */
+	remote_drop_all(t, vc);	/* used (or not wanted): they describe the past */
 	if (t->n_bursts && !t->burst_armed)
 		burst_round(t);
 }
@@ -627,7 +645,7 @@ void tickle_free(struct tickle *t)
 	for (size_t i = 0; i < t->n; i++) {
 		connlist_clear(&t->v[i].mine);
 		free(t->v[i].socks);
-		remote_drop_all(&t->v[i]);
+		remote_drop_all(t, &t->v[i]);
 	}
 	for (size_t i = 0; i < t->n_bursts; i++)
 		free(t->bursts[i].v);
