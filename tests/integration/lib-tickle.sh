@@ -30,7 +30,8 @@ tk_echo_start() {                   # tk_echo_start I
     cl_wait_until 10 grep -q listening "$d/echo.out" || cl_fail "echo server on node $1 did not start"
 }
 
-# tk_client_start NAME ADDR [ARGS...] : echo.py client|hold in the client namespace
+# tk_spawn_cl NAME LOG ARGS... : "echo.py ARGS..." in the client namespace, recorded
+# as NAME, output to LOG.  Do not call it inside $(...).
 tk_spawn_cl() {
     local name=$1 log=$2 pid; shift 2
     mkdir -p "$CL_DIR/clients"
@@ -41,6 +42,7 @@ tk_spawn_cl() {
     echo "$pid $name" >> "$CL_DIR/pids.all"
 }
 tk_client_log() { echo "$CL_DIR/clients/$1.log"; }
+# tk_client_start K ADDR : client K (one request per 50 ms, 60 s answer timeout)
 tk_client_start() { tk_spawn_cl "client.$1" "$(tk_client_log "$1")" client "$2" "$TK_PORT" 50 60; }
 tk_client_stop() { cl__kill_recorded "client.$1" TERM 5; }
 
@@ -50,18 +52,19 @@ tk_first_after() {
     awk -v w="$2" -v t="$3" '$2 == w && $1 >= t { print; found = 1; exit } END { exit !found }' "$1" 2>/dev/null
 }
 
-# tk_listed_by NODE_FROM ADDR N ON_NODE : ON_NODE's chorusd logged that NODE_FROM lists
+# tk_listed NODE_FROM ADDR N ON_NODE : ON_NODE's chorusd logged that NODE_FROM lists
 # N connection(s) on ADDR
 tk_listed() {
     grep -qF "conns: node $1 lists $3 connection(s) on $2" "$(cl_ndir "$4")/chorusd.log" 2>/dev/null
 }
 
-# tk_node_die I : link down, then SIGKILL corosync, chorusd and echo; prints the
-# kill time (epoch ms) on stdout.  Call as: t=$(tk_node_die 2) is NOT allowed (the
-# processes must be our children's); use TK_T_KILL instead.
+# tk_node_die I : link down, then SIGKILL corosync, chorusd and echo; sets
+# TK_T_KILL (epoch ms of the link cut).  Not inside $(...): the variable is the
+# result.
 tk_node_die() {
     local i=$1 p pids=()
     cl_link_down "$i"
+    # shellcheck disable=SC2034  # read by the sourcing script
     TK_T_KILL=$(cl_now_ms)
     for p in "corosync.$i" "chorusd.$i" "echo.$i"; do
         pids+=("$(cl__pid_of "$p")")

@@ -22,6 +22,7 @@ CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
 
 N=3
 cl_init tickle6 "$N"
+# shellcheck disable=SC2034  # read by lib-tickle.sh
 TK_SERVER=server6
 . "$here/lib-tickle.sh"
 NET6="fd$(printf '%02x' $(( CL_PID % 256 ))):$(printf '%x' $(( CL_PID / 256 % 65536 )))::"
