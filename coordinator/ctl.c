@@ -380,6 +380,7 @@ static const char *state_name(enum core_node_state st)
 	case CORE_NODE_LEAVING: return "leaving";
 	case CORE_NODE_EXCLUDED: return "unhealthy";
 	case CORE_NODE_ABSENT: return "left";
+	case CORE_NODE_UNFENCED: return "lost";
 	}
 	return "?";
 }
@@ -392,6 +393,7 @@ static const char *state_reason(enum core_node_state st)
 	case CORE_NODE_LEAVING: return "shutting down";
 	case CORE_NODE_EXCLUDED: return "silent in round";
 	case CORE_NODE_ABSENT: return "daemon gone, inside restart grace";
+	case CORE_NODE_UNFENCED: return "left the ring, its bricks wait until it is known down";
 	default: return "";
 	}
 }

@@ -128,6 +128,17 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 			if (rc < 0 && rc != -ENOTCONN)
 				qb_log(LOG_ERR, "cannot queue message " QB_XS " rc=%d", rc);
 			break;
+		case CORE_ACT_FENCE: {
+			/* only asked for in fence mode "command", which this
+			 * daemon does not configure yet: say no, so the core
+			 * keeps the node's bricks where they are */
+			struct core_event ev = {.type = CORE_EV_FENCED};
+
+			ev.u.fence.node = x->u.node;
+			ev.u.fence.err = -ENOSYS;
+			daemon_feed(d, &ev);
+			break;
+		}
 		case CORE_ACT_ACQUIRE:
 			rc = vip_exec_acquire(d->vx, x->u.idx);
 			if (rc == 0)

@@ -3,7 +3,7 @@
 #
 # Node 3 runs as the previous protocol version (CHORUS_PROTO_MAX=1, the test
 # hook that pins what a daemon advertises); nodes 1 and 2 speak the current
-# version (CUR below: 3 since the CONNS lists of tickle ACKs).
+# version (CUR below: 3 since exclusive resources and tickle ACK lists).
 #   1. the cluster negotiates version 1 on every node and places as usual
 #   2. a node failure is handled in the mixed cluster
 #   3. node 3 is upgraded in place (daemon restarted within the restart grace
