@@ -37,6 +37,7 @@
 #include "daemon.h"
 #include "inventory.h"
 #include "script.h"
+#include "tickle.h"
 #include "vip.h"
 
 #define PROBE_RETRY_MS 100
@@ -111,6 +112,9 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 			vip_exec_release(d->vx, vi);
 		} else {
 			qb_log(LOG_NOTICE, "brick %s:%s started", cb->host, cb->path);
+			/* clients of the old owner learn at once (RST), rather
+			 * than at their next retransmission */
+			tickle_acquired(d->tk, vi);
 		}
 		feed_res(d, CORE_EV_ACQUIRED, vi, err);
 		return;

@@ -611,10 +611,34 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 }
 
 static const char *const conf_top_keys[] = {
-	"group", "state_dir", "run_dir", "vips", "failback",
-	"failback_delay_ms", "timing", "log", "plugins", "depends", "bricks", "fence",
-	"watchdog", NULL
+	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
+	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
+	NULL
 };
+
+static const char *const conf_conns_keys[] = {
+	"tickle", "reset_on_release", "max_per_vip", "collect_ms", "update_ms", NULL
+};
+
+/* "connections": {"tickle": BOOL, "reset_on_release": BOOL, "max_per_vip": N,
+ * "collect_ms": N, "update_ms": N}; the cap is WIRE_CONNS_MAX_PER_VIP. */
+static int conf_conns(struct conf_ctx *cx, struct json_object *o, struct conf_conns *cc)
+{
+	struct json_object *v;
+	int rc = conf_object(cx, "connections", o, conf_conns_keys);
+
+	if (rc == 0 && json_object_object_get_ex(o, "tickle", &v))
+		rc = conf_bool(cx, "connections.tickle", v, &cc->tickle);
+	if (rc == 0 && json_object_object_get_ex(o, "reset_on_release", &v))
+		rc = conf_bool(cx, "connections.reset_on_release", v, &cc->reset_on_release);
+	if (rc == 0 && json_object_object_get_ex(o, "max_per_vip", &v))
+		rc = conf_u32(cx, "connections.max_per_vip", v, 1, 1024, &cc->max_per_vip);
+	if (rc == 0 && json_object_object_get_ex(o, "collect_ms", &v))
+		rc = conf_u32(cx, "connections.collect_ms", v, 100, 60000, &cc->collect_ms);
+	if (rc == 0 && json_object_object_get_ex(o, "update_ms", &v))
+		rc = conf_u32(cx, "connections.update_ms", v, 100, 600000, &cc->update_ms);
+	return rc;
+}
 
 static const char *const conf_plugins_keys[] = { "dir", "load", NULL };
 static const char *const conf_plugin_keys[] = { "name", "config", NULL };
@@ -704,6 +728,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_plugins(cx, v, c);
 	if (rc == 0 && json_object_object_get_ex(root, "depends", &v))
 		rc = conf_depends(cx, "depends", v, c->depends, &c->n_depends);
+	if (rc == 0 && json_object_object_get_ex(root, "connections", &v))
+		rc = conf_conns(cx, v, &c->conns);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -726,6 +752,7 @@ static void conf_defaults(struct chorus_conf *c)
 	c->health_settle_ms = 1000;
 	c->log.level = LOG_INFO;
 	c->log.to_syslog = true;
+	c->conns = (struct conf_conns){true, true, 256, 1000, 2000};
 	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", CHORUS_PLUGIN_DIR);
 	/* address_lifetime_s is derived in conf_check_timing(). */
 }

@@ -113,6 +113,13 @@ struct chorus_conf {
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
 	uint32_t health_settle_ms;	/* default 1000: a new health failure acts after this */
 	struct conf_log log;
+	struct conf_conns {		/* "connections": tickle ACKs and resets */
+		bool tickle;		/* default true: tickle a taken-over VIP's clients */
+		bool reset_on_release;	/* default true: SOCK_DESTROY on release */
+		uint32_t max_per_vip;	/* default 256 (1..1024): replicated list cap */
+		uint32_t collect_ms;	/* default 1000: sock_diag collection period */
+		uint32_t update_ms;	/* default 2000: at most one CONNS burst per */
+	} conns;
 	char plugin_dir[PATH_MAX];	/* default: the installed plugin directory */
 	size_t n_plugins;
 	struct conf_plugin *plugins;

@@ -23,6 +23,7 @@ struct ctl_state;
 struct health_state;
 struct plugin_host;
 struct bricks;
+struct tickle;
 
 struct result {
 	enum core_ev_type type;
@@ -53,6 +54,7 @@ struct chorusd {
 	uint64_t incarnation;
 	struct ctl_state *ctl;
 	struct health_state *health;
+	struct tickle *tk;	/* NULL: running without tickle ACKs */
 	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
 	bool log_stderr;
 	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */

@@ -6,6 +6,8 @@ coordinator_chorusd_SOURCES = \
 	$(control_server_sources) \
 	coordinator/cluster.c coordinator/cluster.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
+	coordinator/tickle.c coordinator/tickle.h coordinator/connlist.c coordinator/connlist.h \
+	coordinator/conntrack.c coordinator/conntrack.h \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
 	coordinator/conf_bricks.c coordinator/bricks.c coordinator/bricks.h
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \

@@ -37,6 +37,7 @@
 #include "conf.h"
 #include "core/state.h"
 #include "daemon.h"
+#include "tickle.h"
 #include "vip.h"
 
 /* Exit codes, one enum (corosync COROSYNC_DONE_*). */
@@ -137,9 +138,12 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 				break;
 			}
 			rc = vip_exec_acquire(d->vx, x->u.idx);
+			if (rc == 0)
+				tickle_acquired(d->tk, x->u.idx);	/* after the GARP */
 			push_result(d, CORE_EV_ACQUIRED, x->u.idx, rc);
 			break;
 		case CORE_ACT_RELEASE:
+			tickle_releasing(d->tk, x->u.idx);	/* while the address is up */
 			if (bricks_is_brick(d, x->u.idx)) {
 				bricks_release(d, x->u.idx);
 				break;
@@ -224,9 +228,18 @@ void daemon_feed(struct chorusd *d, struct core_event *ev)
 	ctl_after_step(d, ev);
 }
 
+/* Connection lists travel beside the replicated state, never through the
+ * core (tickle.h). */
 static void cluster_event(void *ud, struct core_event *ev)
 {
-	daemon_feed(ud, ev);
+	struct chorusd *d = ud;
+
+	if (d->tk != NULL && ev->type == CORE_EV_DELIVER &&
+	    tickle_deliver(d->tk, ev->u.deliver.nodeid, ev->u.deliver.buf, ev->u.deliver.size))
+		return;
+	if (d->tk != NULL && ev->type == CORE_EV_CONFCHG)
+		tickle_confchg(d->tk, ev->u.confchg.n_joined);
+	daemon_feed(d, ev);
 }
 
 static void vip_event(void *ud, size_t idx, bool readded, int err)
@@ -601,6 +614,9 @@ int main(int argc, char **argv)
 			return CHORUSD_ERR_INIT;
 		}
 	}
+	rc = tickle_new(&d, &d.tk);
+	if (rc < 0)
+		qb_log(LOG_ERR, "running without tickle ACKs " QB_XS " rc=%d", rc);
 	if (ctl_start(&d) < 0)
 		qb_log(LOG_ERR, "running without a control socket");
 	if (health_start(&d) < 0)
@@ -630,6 +646,7 @@ int main(int argc, char **argv)
 	ctl_stop(&d);
 	bricks_stop(&d);
 	health_stop(&d);
+	tickle_free(d.tk);
 	cluster_free(d.cl);
 	core_free(d.core);
 	vip_exec_free(d.vx);

@@ -660,6 +660,99 @@ int wire_decode_small(const void *buf, size_t size, struct wire_small *sm)
 	return 0;
 }
 
+/* ---- CONNS ---- */
+
+int wire_encode_conns(struct wire_buf *b, uint16_t version, uint64_t incarnation,
+		      const struct wire_conns *cs)
+{
+	uint32_t total = 0;
+
+	if (cs->n_vips > WIRE_CONNS_MAX_VIPS)
+		return -EMSGSIZE;
+	for (uint32_t i = 0; i < cs->n_vips; i++) {
+		if (cs->vips[i].n > WIRE_CONNS_MAX_PER_VIP)
+			return -EMSGSIZE;
+		total += cs->vips[i].n;
+	}
+	if (total > WIRE_CONNS_MAX_MSG)
+		return -EMSGSIZE;
+	put_hdr(b, version, WIRE_CONNS, 0, incarnation);
+	put_u32(b, cs->n_vips);
+	for (uint32_t i = 0; i < cs->n_vips; i++) {
+		const struct wire_conns_vip *v = &cs->vips[i];
+
+		put_addr(b, &v->vip);
+		put_u32(b, v->n);
+		for (uint32_t k = 0; k < v->n; k++) {
+			uint8_t c[16] = {0};
+
+			/* canonical form: IPv4 clients are zero-padded */
+			memcpy(c, v->conns[k].client, v->vip.family == 4 ? 4 : 16);
+			put_bytes(b, c, 16);
+			put_u16(b, v->conns[k].vport);
+			put_u16(b, v->conns[k].cport);
+		}
+	}
+	return finish_hdr(b);
+}
+
+void wire_conns_clear(struct wire_conns *cs)
+{
+	for (uint32_t i = 0; cs->vips != NULL && i < cs->n_vips; i++)
+		free(cs->vips[i].conns);
+	free(cs->vips);
+	memset(cs, 0, sizeof(*cs));
+}
+
+/* Beyond the per-field checks, a list must not name one VIP twice (the
+ * second block would silently win) and must respect the per-message total,
+ * so a hostile sender cannot make a receiver hold more than the caps say. */
+int wire_decode_conns(const void *buf, size_t size, struct wire_conns *cs)
+{
+	struct rd r = {(const uint8_t *)buf + WIRE_HDR_SIZE, size - WIRE_HDR_SIZE, false};
+	uint32_t total = 0;
+	bool oom = false;
+
+	memset(cs, 0, sizeof(*cs));
+	if (size < WIRE_HDR_SIZE)
+		return -EBADMSG;
+	cs->n_vips = get_count(&r, WIRE_CONNS_MAX_VIPS, ADDR_WIRE_SIZE + 4);
+	cs->vips = alloc_n(&r, cs->n_vips, sizeof(*cs->vips), &oom);
+	for (uint32_t i = 0; cs->vips != NULL && i < cs->n_vips && !r.bad && !oom; i++) {
+		struct wire_conns_vip *v = &cs->vips[i];
+
+		get_addr(&r, &v->vip);
+		for (uint32_t j = 0; j < i && !r.bad; j++)
+			if (res_addr_cmp(&cs->vips[j].vip, &v->vip) == 0)
+				r.bad = true;
+		v->n = get_count(&r, WIRE_CONNS_MAX_PER_VIP, WIRE_CONN_SIZE);
+		total += v->n;
+		if (total > WIRE_CONNS_MAX_MSG)
+			r.bad = true;
+		v->conns = alloc_n(&r, v->n, sizeof(*v->conns), &oom);
+		for (uint32_t k = 0; v->conns != NULL && k < v->n && !r.bad; k++) {
+			const uint8_t *p = take(&r, 16);
+
+			if (p == NULL)
+				break;
+			memcpy(v->conns[k].client, p, 16);
+			if (v->vip.family == 4)
+				for (int z = 4; z < 16; z++)
+					if (p[z] != 0)
+						r.bad = true;
+			v->conns[k].vport = get_u16(&r);
+			v->conns[k].cport = get_u16(&r);
+		}
+	}
+	if (r.left != 0)
+		r.bad = true;
+	if (oom || r.bad) {
+		wire_conns_clear(cs);
+		return oom ? -ENOMEM : -EBADMSG;
+	}
+	return 0;
+}
+
 const char *wire_type_name(uint16_t type)
 {
 	switch (type) {
@@ -673,6 +766,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_ADMIN: return "ADMIN";
 	case WIRE_PING: return "PING";
 	case WIRE_FENCED: return "FENCED";
+	case WIRE_CONNS: return "CONNS";
 	default: return "?";
 	}
 }

@@ -43,6 +43,7 @@
  *   3  exclusive resources (bricks): STATE extensions 2 (which addresses are
  *      exclusive) and 3 (lost nodes whose exclusive resources wait for
  *      fencing), and FENCED.  Below 3 nobody runs an exclusive resource.
+ *      CONNS: advisory per-VIP TCP connection lists for tickle ACKs.
  */
 #define WIRE_VERSION_MIN 1
 #define WIRE_VERSION_MAX 3
@@ -71,7 +72,8 @@ enum wire_type {
 	WIRE_ADMIN = 8,		/* an operator change, applied in delivery order */
 	WIRE_PING = 9,		/* v2: proves corosync still delivers our messages */
 	WIRE_FENCED = 10,	/* v3: these lost nodes are known down (fenced/confirmed) */
-	WIRE_TYPE_MAX = 10,
+	WIRE_CONNS = 11,	/* v3: the sender's TCP connections per VIP (advisory) */
+	WIRE_TYPE_MAX = 11,
 };
 
 struct wire_hdr {
@@ -179,6 +181,40 @@ struct wire_small {
 	uint64_t *incarnations;	/* parallel to nodes; may be NULL when n_nodes == 0 */
 };
 
+/*
+ * CONNS: the established TCP connections the sender sees on VIPs it holds,
+ * so whoever takes a VIP over can send tickle ACKs to its clients.  It is
+ * advisory: the daemon reads it beside the core, never as replicated state.
+ * Each block replaces what the receiver kept for (sender, vip); an empty
+ * block says the sender no longer has any.  Several messages may be needed
+ * for one snapshot; a block never spans two messages.
+ *   u32 n_vips | per vip: addr | u32 n | n x (client 16 bytes | u16 vip port
+ *   | u16 client port)
+ * The client address has the VIP's family (IPv4 zero-padded); ports are
+ * host-order numbers in the little-endian encoding of every other field.
+ */
+#define WIRE_CONNS_MAX_VIPS 256u	/* blocks per message */
+#define WIRE_CONNS_MAX_PER_VIP 1024u	/* hard cap of one list */
+#define WIRE_CONNS_MAX_MSG 2048u	/* connections per message: ~41 KB */
+#define WIRE_CONN_SIZE 20
+
+struct wire_conn {
+	uint8_t client[16];
+	uint16_t vport;
+	uint16_t cport;
+};
+
+struct wire_conns_vip {
+	struct res_addr vip;
+	uint32_t n;
+	struct wire_conn *conns;
+};
+
+struct wire_conns {
+	uint32_t n_vips;
+	struct wire_conns_vip *vips;
+};
+
 /* A growable output buffer. */
 struct wire_buf {
 	uint8_t *data;
@@ -198,6 +234,10 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 int wire_encode_small(struct wire_buf *b, uint16_t version, enum wire_type type,
 		      uint64_t token, uint64_t incarnation, const struct wire_small *sm);
 
+/* CONNS (token 0: not bound to a view).  -EMSGSIZE beyond the limits above. */
+int wire_encode_conns(struct wire_buf *b, uint16_t version, uint64_t incarnation,
+		      const struct wire_conns *cs);
+
 /* Check and decode the header of 'buf'/'size'.  Returns 0 or -EBADMSG
  * (short, bad magic, unknown version or type, size mismatch). */
 int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr);
@@ -207,9 +247,11 @@ int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr);
  * is left allocated.  Returns 0, -EBADMSG or -ENOMEM. */
 int wire_decode_state(const void *buf, size_t size, struct wire_state *st);
 int wire_decode_small(const void *buf, size_t size, struct wire_small *sm);
+int wire_decode_conns(const void *buf, size_t size, struct wire_conns *cs);
 
 void wire_state_clear(struct wire_state *st);
 void wire_small_clear(struct wire_small *sm);
+void wire_conns_clear(struct wire_conns *cs);
 
 const char *wire_type_name(uint16_t type);
 

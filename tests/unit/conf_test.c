@@ -758,6 +758,39 @@ static void test_plugins_and_depends(void **state)
 	check_load_error(*state, -EINVAL, "plugins.dirs", "unknown key", NULL);
 }
 
+static void test_connections(void **state)
+{
+	struct chorus_conf *c = load_ok(*state, "{\"vips\": []}");
+
+	assert_true(c->conns.tickle);
+	assert_true(c->conns.reset_on_release);
+	assert_int_equal(c->conns.max_per_vip, 256);
+	assert_int_equal(c->conns.collect_ms, 1000);
+	assert_int_equal(c->conns.update_ms, 2000);
+	conf_free(c);
+	c = load_ok(*state, "{\"connections\": {\"tickle\": false, \"reset_on_release\": false, "
+			    "\"max_per_vip\": 1024, \"collect_ms\": 100, \"update_ms\": 600000}}");
+	assert_false(c->conns.tickle);
+	assert_false(c->conns.reset_on_release);
+	assert_int_equal(c->conns.max_per_vip, 1024);
+	assert_int_equal(c->conns.collect_ms, 100);
+	assert_int_equal(c->conns.update_ms, 600000);
+	conf_free(c);
+
+	write_file(*state, "{\"connections\": {\"tickle\": 1}}");
+	check_load_error(*state, -EINVAL, "connections.tickle", "expected true or false", NULL);
+	write_file(*state, "{\"connections\": {\"max_per_vip\": 1025}}");
+	check_load_error(*state, -EINVAL, "connections.max_per_vip", "out of range", NULL);
+	write_file(*state, "{\"connections\": {\"max_per_vip\": 0}}");
+	check_load_error(*state, -EINVAL, "connections.max_per_vip", "out of range", NULL);
+	write_file(*state, "{\"connections\": {\"collect_ms\": 99}}");
+	check_load_error(*state, -EINVAL, "connections.collect_ms", "out of range", NULL);
+	write_file(*state, "{\"connections\": {\"tickles\": true}}");
+	check_load_error(*state, -EINVAL, "connections.tickles", "unknown key", NULL);
+	write_file(*state, "{\"connections\": true}");
+	check_load_error(*state, -EINVAL, "connections", "expected an object", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_vip_count),
+		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_plugins_and_depends),
