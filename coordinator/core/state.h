@@ -67,6 +67,10 @@ struct core_config {
 	uint32_t shutdown_timeout_ms;
 	uint32_t health_settle_ms;	/* a new failure is acted on after this (0 = 1000) */
 	uint16_t proto_max;		/* 0 = WIRE_VERSION_MAX; tests pin older versions */
+	/* load balancing (core/load.h): interval 0 = off (reports still flow) */
+	uint32_t load_interval_ms;
+	uint32_t load_margin_pct;	/* 0 = 10 */
+	uint32_t load_budget;		/* moves per interval, 0 = 2 */
 };
 
 enum core_ev_type {

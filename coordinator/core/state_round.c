@@ -588,6 +588,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 
 	merge_admin(c);
 	merge_absent(c);
+	core_load_round_reset(c);
 	if (c->err || core_build_table(c) < 0) {
 		c->err = -ENOMEM;
 		return;

@@ -40,9 +40,12 @@
  *   2  per-address health: STATE extension 1 and HEALTH's address list are
  *      honoured (with a version-1 member, health is node-wide only);
  *      PING, so a node notices a hung corosync
+ *   3  LOAD reports and load rebalances (REBALANCE with WIRE_REBALANCE_LOAD);
+ *      sent only once every member advertises 3, and in version-3 headers,
+ *      so an older member drops them as newer than it speaks
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 2
+#define WIRE_VERSION_MAX 3
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
@@ -64,8 +67,13 @@ enum wire_type {
 	WIRE_HEALTH = 7,	/* the sender's health flags changed */
 	WIRE_ADMIN = 8,		/* an operator change, applied in delivery order */
 	WIRE_PING = 9,		/* v2: proves corosync still delivers our messages */
-	WIRE_TYPE_MAX = 9,
+	/* 10 and 11 are reserved (FENCED, CONNS) */
+	WIRE_LOAD = 12,		/* v3: the sender's measured load per address it holds */
+	WIRE_TYPE_MAX = 12,
 };
+
+/* REBALANCE value bit: balance load (place.h rule 7) rather than counts. */
+#define WIRE_REBALANCE_LOAD 0x1u
 
 struct wire_hdr {
 	uint16_t version;
@@ -151,6 +159,18 @@ struct wire_small {
 	uint64_t *incarnations;	/* parallel to nodes; may be NULL when n_nodes == 0 */
 };
 
+/* LOAD: one entry per address the sender measured. */
+struct wire_load_ent {
+	struct res_addr addr;
+	uint32_t load;		/* the plugin's figure, smoothed; see smallfile-balance */
+	uint32_t conns;		/* client connections now */
+};
+
+struct wire_load {
+	uint32_t n;
+	struct wire_load_ent *ents;
+};
+
 /* A growable output buffer. */
 struct wire_buf {
 	uint8_t *data;
@@ -179,6 +199,11 @@ int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr);
  * is left allocated.  Returns 0, -EBADMSG or -ENOMEM. */
 int wire_decode_state(const void *buf, size_t size, struct wire_state *st);
 int wire_decode_small(const void *buf, size_t size, struct wire_small *sm);
+
+int wire_encode_load(struct wire_buf *b, uint64_t token, uint64_t incarnation,
+		     const struct wire_load *ld);
+int wire_decode_load(const void *buf, size_t size, struct wire_load *ld);
+void wire_load_clear(struct wire_load *ld);
 
 void wire_state_clear(struct wire_state *st);
 void wire_small_clear(struct wire_small *sm);
