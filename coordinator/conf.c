@@ -468,6 +468,38 @@ static const struct conf_u32_key conf_timing_table[] = {
 
 #define CONF_N_TIMING CONF_ARRAY_SIZE(conf_timing_table)
 
+/* "balance": load balancing from load plugins (place.h rule 7). */
+static const struct conf_u32_key conf_balance_table[] = {
+	CONF_U32(balance_interval_ms, 0, 3600000),	/* 0 = off */
+	CONF_U32(balance_margin_pct, 1, 100),
+	CONF_U32(balance_budget, 1, 64),
+};
+
+static int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	const char *known[CONF_ARRAY_SIZE(conf_balance_table) + 1];
+	char kp[CONF_KP_SIZE];
+	struct json_object *v;
+	size_t i;
+	int rc;
+
+	/* the keys are written without the "balance_" prefix */
+	for (i = 0; i < CONF_ARRAY_SIZE(conf_balance_table); i++)
+		known[i] = conf_balance_table[i].name + 8;
+	known[i] = NULL;
+	rc = conf_object(cx, "balance", o, known);
+	for (i = 0; rc == 0 && i < CONF_ARRAY_SIZE(conf_balance_table); i++) {
+		const struct conf_u32_key *k = &conf_balance_table[i];
+
+		if (json_object_object_get_ex(o, known[i], &v))
+			rc = conf_u32(cx, conf_kp(kp, "balance", known[i]), v, k->min, k->max,
+				      (uint32_t *)((char *)c + k->offset));
+	}
+	if (rc == 0 && c->balance_interval_ms != 0 && c->balance_interval_ms < 1000)
+		rc = conf_err(cx, "balance.interval_ms", "must be 0 (off) or at least 1000");
+	return rc;
+}
+
 static int conf_timing(struct conf_ctx *cx, struct json_object *o,
 		       struct chorus_conf *c, bool *lifetime_set)
 {
@@ -612,7 +644,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback",
-	"failback_delay_ms", "timing", "log", "plugins", "depends", NULL
+	"failback_delay_ms", "timing", "log", "plugins", "depends", "balance", NULL
 };
 
 static const char *const conf_plugins_keys[] = { "dir", "load", NULL };
@@ -701,6 +733,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_plugins(cx, v, c);
 	if (rc == 0 && json_object_object_get_ex(root, "depends", &v))
 		rc = conf_depends(cx, "depends", v, c->depends, &c->n_depends);
+	if (rc == 0 && json_object_object_get_ex(root, "balance", &v))
+		rc = conf_balance(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -714,6 +748,8 @@ static void conf_defaults(struct chorus_conf *c)
 	strcpy(c->state_dir, "/var/lib/chorus");
 	strcpy(c->run_dir, "/run/chorus");
 	c->failback = CONF_FAILBACK_AUTO;
+	c->balance_margin_pct = 10;
+	c->balance_budget = 2;
 	c->round_timeout_ms = 5000;
 	c->restart_grace_ms = 10000;
 	c->refresh_ms = 1000;

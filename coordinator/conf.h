@@ -86,6 +86,10 @@ struct chorus_conf {
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
 	uint32_t health_settle_ms;	/* default 1000: a new health failure acts after this */
+	/* "balance": {"interval_ms", "margin_pct", "budget"}: load balancing */
+	uint32_t balance_interval_ms;	/* default 0: off (load is still shown) */
+	uint32_t balance_margin_pct;	/* default 10 */
+	uint32_t balance_budget;	/* default 2 moves per interval */
 	struct conf_log log;
 	char plugin_dir[PATH_MAX];	/* default: the installed plugin directory */
 	size_t n_plugins;

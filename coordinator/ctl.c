@@ -30,6 +30,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "plugin.h"
+#include "core/load.h"
 
 #define EVENTS_MAX 256
 #define PENDING_MAX 64
@@ -396,6 +397,22 @@ static const char *state_reason(enum core_node_state st)
 	}
 }
 
+/* The replicated load of what the table gives 'nodeid'. */
+static int64_t node_load(struct chorusd *d, uint32_t nodeid)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < core_res_count(d->core); i++) {
+		struct core_res_view v;
+		uint32_t l, c;
+
+		core_res_get(d->core, i, &v);
+		core_load_get(d->core, &v.addr, &l, &c);
+		sum += v.owner == nodeid ? l : 0;
+	}
+	return sum;
+}
+
 static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 {
 	struct json_object *a = json_object_new_array();
@@ -415,6 +432,7 @@ static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 		json_object_object_add(o, "state", json_object_new_string(state_name(v.state)));
 		json_object_object_add(o, "reason", json_object_new_string(state_reason(v.state)));
 		json_object_object_add(o, "vips", json_object_new_int64((int64_t)v.owned));
+		json_object_object_add(o, "load", json_object_new_int64(node_load(d, v.nodeid)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -446,6 +464,13 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 							      : v.from   ? "moving"
 									 : "up"));
 		json_object_object_add(o, "pinned", pin ? json_object_new_int64(pin) : NULL);
+		{
+			uint32_t l, cn;
+
+			core_load_get(d->core, &v.addr, &l, &cn);
+			json_object_object_add(o, "load", json_object_new_int64(l));
+			json_object_object_add(o, "conns", json_object_new_int64(cn));
+		}
 		if (v.owner == 0)
 			(*unplaced)++;
 		json_object_array_add(a, o);
@@ -515,6 +540,13 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(c, "node_id",
 			       json_object_new_int64(d->cl ? cluster_nodeid(d->cl) : 0));
 	json_object_object_add(c, "proto", json_object_new_int64(d->core ? core_proto(d->core) : 0));
+	if (d->core) {
+		uint64_t reb, mv;
+
+		core_load_stats(d->core, &reb, &mv);
+		json_object_object_add(c, "load_rebalances", json_object_new_int64((int64_t)reb));
+		json_object_object_add(c, "load_moves", json_object_new_int64((int64_t)mv));
+	}
 	json_object_object_add(r, "cluster", c);
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
