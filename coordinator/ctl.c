@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "plugin.h"
 #include "core/load.h"
+#include "ctl_load.h"
 
 #define EVENTS_MAX 256
 #define PENDING_MAX 64
@@ -397,22 +398,6 @@ static const char *state_reason(enum core_node_state st)
 	}
 }
 
-/* The replicated load of what the table gives 'nodeid'. */
-static int64_t node_load(struct chorusd *d, uint32_t nodeid)
-{
-	int64_t sum = 0;
-
-	for (size_t i = 0; i < core_res_count(d->core); i++) {
-		struct core_res_view v;
-		uint32_t l, c;
-
-		core_res_get(d->core, i, &v);
-		core_load_get(d->core, &v.addr, &l, &c);
-		sum += v.owner == nodeid ? l : 0;
-	}
-	return sum;
-}
-
 static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 {
 	struct json_object *a = json_object_new_array();
@@ -432,7 +417,7 @@ static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 		json_object_object_add(o, "state", json_object_new_string(state_name(v.state)));
 		json_object_object_add(o, "reason", json_object_new_string(state_reason(v.state)));
 		json_object_object_add(o, "vips", json_object_new_int64((int64_t)v.owned));
-		json_object_object_add(o, "load", json_object_new_int64(node_load(d, v.nodeid)));
+		json_object_object_add(o, "load", json_object_new_int64(ctl_node_load(d->core, v.nodeid)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -574,7 +559,8 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 	struct json_object *un = json_object_new_array();
 	struct core_plan_move *moves = NULL;
 	size_t n = 0;
-	char why[96], nb[32];
+	char why[160], nb[32];
+	bool load;
 
 	if (fail)
 		snprintf(why, sizeof(why), "%s fails", node_name(d, fail, nb, sizeof(nb)));
@@ -583,7 +569,11 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 			 node_name(d, standby, nb, sizeof(nb)));
 	else
 		snprintf(why, sizeof(why), "rebalance");
-	if (core_plan(d->core, fail, standby, &moves, &n) == 0) {
+	/* with load known, a rebalance is a load rebalance: say what it would
+	 * do to the loads of the two nodes of each move */
+	load = !fail && !standby && ctl_load_known(d->core);
+	if ((load ? core_load_plan(d->core, &moves, &n)
+		  : core_plan(d->core, fail, standby, &moves, &n)) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
 
@@ -606,6 +596,8 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 				json_object_object_add(o, "to_name",
 						       json_object_new_string(node_name(
 							       d, moves[i].to, n2, sizeof(n2))));
+				if (load)
+					ctl_load_why(d->core, moves, n, i, why, sizeof(why));
 				json_object_object_add(o, "why", json_object_new_string(why));
 				json_object_array_add(mv, o);
 			}

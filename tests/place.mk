@@ -67,4 +67,8 @@ EXTRA_DIST += \
 	tests/scenarios/place/019-load-eligibility.in \
 	tests/scenarios/place/019-load-eligibility.out \
 	tests/scenarios/place/020-load-noisy-many.in \
-	tests/scenarios/place/020-load-noisy-many.out
+	tests/scenarios/place/020-load-noisy-many.out \
+	tests/scenarios/place/021-load-many-small.in \
+	tests/scenarios/place/021-load-many-small.out \
+	tests/scenarios/place/022-load-tied-heavy.in \
+	tests/scenarios/place/022-load-tied-heavy.out

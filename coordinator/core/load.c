@@ -283,6 +283,44 @@ uint64_t core_load_next(const struct core *c, uint64_t next)
 	return next;
 }
 
+int core_load_plan(struct core *c, struct core_plan_move **moves, size_t *n)
+{
+	uint32_t *prev = malloc((c->n_res + 1) * sizeof(*prev));
+	uint32_t *holder = calloc(c->n_res + 1, sizeof(*holder));
+	uint32_t *owner = calloc(c->n_res + 1, sizeof(*owner));
+	bool *fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	struct core_plan_move *v = calloc(c->n_res + 1, sizeof(*v));
+	int rc = -ENOMEM;
+
+	*moves = NULL;
+	*n = 0;
+	if (!c->round_done)
+		rc = -EAGAIN;
+	if (!c->round_done || !prev || !holder || !owner || !fixed || !v)
+		goto out;
+	core_replace_input(c, prev, fixed, holder);
+	c->load->now = true;
+	rc = core_place_compute(c, prev, fixed, true, 0, owner, NULL);
+	c->load->now = false;
+	for (size_t r = 0; rc == 0 && r < c->n_res; r++) {
+		if (owner[r] == c->res[r].owner)
+			continue;
+		v[*n] = (struct core_plan_move){c->res[r].addr, c->res[r].owner, owner[r]};
+		(*n)++;
+	}
+	if (rc == 0) {
+		*moves = v;
+		v = NULL;
+	}
+out:
+	free(prev);
+	free(holder);
+	free(owner);
+	free(fixed);
+	free(v);
+	return rc;
+}
+
 void core_load_get(const struct core *c, const struct res_addr *addr, uint32_t *load,
 		   uint32_t *conns)
 {

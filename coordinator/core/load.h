@@ -24,6 +24,12 @@ int core_set_load(struct core *c, size_t idx, uint32_t load, uint32_t conns);
 void core_load_get(const struct core *c, const struct res_addr *addr, uint32_t *load,
 		   uint32_t *conns);
 
+/* What the next load rebalance would move now ('*moves' allocated, free it;
+ * the same placement code, changing nothing).  -EAGAIN without a completed
+ * round. */
+struct core_plan_move;
+int core_load_plan(struct core *c, struct core_plan_move **moves, size_t *n);
+
 /* Load rebalances applied since start, and the moves they made. */
 void core_load_stats(const struct core *c, uint64_t *rebalances, uint64_t *moves);
 

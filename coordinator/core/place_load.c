@@ -23,10 +23,14 @@
  *   - once out of the band, moves continue until the heaviest is at or
  *     below LB * (100 + margin / 2) / 100, so load noise smaller than half
  *     the margin cannot push it back out at once.
- * Every move must lower the heavier of its two nodes by at least
- * margin / 2 percent of LB: no client is bounced for a small gain.  At most
- * 'load_budget' moves happen per call; the caller calls it at a slow,
- * replicated cadence, so a large imbalance is fixed over a few intervals.
+ * Every move must leave its two nodes better than before and lower the
+ * excess (the load above the stop target, summed over the nodes); and the
+ * moves of one call together must lower the excess by at least 'margin'
+ * percent of LB, or none is made: no client is bounced for a small gain,
+ * and noise that barely crosses the band moves nothing.  At most
+ * 'load_budget' moves (and never more than 64) happen per call; the caller
+ * calls it at a slow, replicated cadence, so a large imbalance is fixed
+ * over a few intervals.
  *
  * A move takes one movable resource off the heaviest node (lowest slot on
  * ties) to the least loaded node eligible for it.  Among the candidates
@@ -146,20 +150,31 @@ static uint64_t lower_bound(struct lctx *l)
 	return lb;
 }
 
+/* Load above the stop target, summed over the nodes: what a plan must
+ * lower by at least the margin to be worth its moves. */
+static uint64_t excess(const struct lctx *l, uint64_t target)
+{
+	uint64_t e = 0;
+
+	for (uint32_t s = 0; s < l->in->n_nodes; s++)
+		if (place_bits_test(&l->active, s) && l->load[s] > target)
+			e += l->load[s] - target;
+	return e;
+}
+
 uint32_t place_load_balance(const struct place_in *in, uint32_t *owner, const uint8_t *movable)
 {
 	struct lctx l = {.in = in, .owner = owner, .movable = movable};
 	uint64_t lb = lower_bound(&l);
 	uint64_t band = lb * (100 + (uint64_t)in->load_margin_pct) / 100;
 	uint64_t target = lb * (200 + (uint64_t)in->load_margin_pct) / 200;
-	uint64_t min_gain = lb * (uint64_t)in->load_margin_pct / 100;
-	uint32_t moves = 0, h = heaviest(&l);
+	uint64_t min_gain = lb * (uint64_t)in->load_margin_pct / 100, e0;
+	uint32_t moves = 0, h = heaviest(&l), undo[64][2];
 
-	if (min_gain == 0)
-		min_gain = 1;
 	if (h == PLACE_NONE || l.load[h] <= band)
 		return 0;
-	while (moves < in->load_budget && h != PLACE_NONE && l.load[h] > target) {
+	e0 = excess(&l, target);
+	while (moves < in->load_budget && moves < 64 && h != PLACE_NONE && l.load[h] > target) {
 		struct pick best = {.res = PLACE_NONE};
 
 		for (uint32_t i = 0; i < in->n_res; i++) {
@@ -177,18 +192,33 @@ uint32_t place_load_balance(const struct place_in *in, uint32_t *owner, const ui
 			p.pair_max = src > dst ? src : dst;
 			p.conns = in->res[i].conns;
 			p.inside = src <= target && dst <= target;
-			if (p.pair_max >= l.load[h] || l.load[h] - p.pair_max < min_gain)
+			/* the pair must end better than it started, and the
+			 * excess must go down: what h sheds above the target is
+			 * more than what t gains above it */
+			if (p.pair_max >= l.load[h] ||
+			    (l.load[h] > target ? (l.load[h] - target < w ? l.load[h] - target : w) : 0) <=
+				    (dst > target ? dst - target : 0))
 				continue;
 			if (pick_better(&p, &best))
 				best = p;
 		}
 		if (best.res == PLACE_NONE)
 			break;
+		undo[moves][0] = best.res;
+		undo[moves][1] = h;
 		l.load[h] -= in->res[best.res].weight;
 		l.load[best.to] += in->res[best.res].weight;
 		owner[best.res] = best.to;
 		moves++;
 		h = heaviest(&l);
+	}
+	/* A plan that gains less than the margin is not worth bouncing
+	 * clients for: load noise would otherwise move addresses to and fro. */
+	if (moves > 0 && e0 - excess(&l, target) < (min_gain ? min_gain : 1)) {
+		while (moves > 0) {
+			moves--;
+			owner[undo[moves][0]] = undo[moves][1];
+		}
 	}
 	return moves;
 }
