@@ -7,3 +7,13 @@ tests_bench_sfb_load_SOURCES = tests/bench/sfb_load.c
 tests_bench_sfb_load_CFLAGS = $(AM_CFLAGS)
 tests_bench_sfb_load_LDADD = -lpthread
 EXTRA_DIST += tests/bench/smallfile-balance.sh
+EXTRA_DIST += tests/bench/smallfile-gluster.sh
+
+# The plugin's io-stats dump parser sees files written by another program.
+check_PROGRAMS += tests/unit/iostats_test
+TESTS += tests/unit/iostats_test
+tests_unit_iostats_test_SOURCES = tests/unit/iostats_test.c \
+	plugins/smallfile-balance/iostats.c plugins/smallfile-balance/iostats.h
+tests_unit_iostats_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/smallfile-balance
+tests_unit_iostats_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_iostats_test_LDADD = $(JSONC_LIBS) $(CMOCKA_LIBS)

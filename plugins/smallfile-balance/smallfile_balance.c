@@ -3,7 +3,9 @@
  *
  *	{"interval_ms": 2000, "addresses": ["192.0.2.10", "2001:db8::10"],
  *	 "op_weight": 100, "byte_unit": 65536, "smoothing_pct": 50,
- *	 "max_sockets": 65536}
+ *	 "max_sockets": 65536,
+ *	 "bricks": [{"name": "gv0-b1", "vip": "192.0.2.10",
+ *	             "dump": "/var/lib/glusterd/stats/glusterfsd__bricks-gv0.dump"}]}
  *
  * What is measured.  Every interval a worker (a host check, scope
  * "load:smallfile") dumps this node's TCP sockets over NETLINK_SOCK_DIAG
@@ -28,7 +30,17 @@
  * to 0.  Without "addresses" every local address with sockets is reported
  * (the host keeps the ones it declares).
  *
- * The worker and the main loop share only the last snapshot, under a mutex.
+ * Bricks.  Where a volume has "diagnostics.stats-dump-interval" set, each
+ * listed brick's io-stats dump is read by its own check (scope
+ * "load:brick:NAME", on a worker) and classified (iostats.c): metadata
+ * operations, small reads and writes, bytes.  Its figure,
+ *	op_weight * (metadata + small I/O + bytes / byte_unit) per second,
+ * is added to its "vip" (the brick's floating address), and the check's
+ * reason shows the counts since the plugin started ("creates=N meta=N
+ * small_io=N bytes=N load=X/s"), so status shows what each brick serves.
+ *
+ * The workers and the main loop share only the last snapshots, under a
+ * mutex.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,9 +62,16 @@
 
 #include <chorus/plugin.h>
 
+#include "iostats.h"
+
 #define SF_BUF_SIZE 32768
 #define SF_ADDRS_MAX 1024	/* distinct local addresses followed */
 #define SF_TCP_LISTEN 10	/* TCP_LISTEN in the kernel's numbering */
+#define SF_BRICKS_MAX 64
+#define SF_DUMP_MAX (4u << 20)	/* an io-stats dump is some tens of KiB */
+/* A brick whose counts have not moved for this long is idle (several
+ * periods of any sensible stats-dump-interval). */
+#define SF_BRICK_IDLE_NS (30ull * 1000000000ull)
 
 struct sf_key {
 	uint8_t family;		/* 4 or 6 */
@@ -64,7 +83,8 @@ struct sf_addr {
 	uint64_t ops, bytes;	/* deltas of the last dump */
 	uint32_t conns;
 	double smoothed;	/* main loop only */
-	bool fresh;		/* main loop only: present in the last snapshot */
+	double x;		/* main loop only: this sample's figure */
+	bool fresh;		/* main loop only: measured in the last sample */
 };
 
 struct sf_sock {
@@ -72,10 +92,28 @@ struct sf_sock {
 	uint64_t segs_in, segs_out, bytes_in, bytes_out;
 };
 
+struct sf;
+
+struct sf_brick {
+	char name[64];
+	char dump[512];
+	struct sf_key vip;	/* family 0: none */
+	struct sf *sf;
+	int check_id;
+	/* worker only */
+	struct sf_iostats last, total;	/* last dump read; sums of deltas */
+	bool have_last;
+	uint64_t changed_ns;	/* when the counts last moved */
+	/* shared, under sf->lock */
+	double rate;		/* the brick's figure per second */
+};
+
 struct sf_cfg {
 	uint32_t interval_ms, op_weight, byte_unit, smoothing_pct, max_sockets;
 	size_t n_only;
 	struct sf_key only[SF_ADDRS_MAX];	/* "addresses", empty = all */
+	size_t n_bricks;
+	struct sf_brick bricks[SF_BRICKS_MAX];
 };
 
 struct sf {
@@ -321,6 +359,75 @@ static enum chorus_health sf_check(struct chorus_plugin_ctx *ctx, void *arg, cha
 	return CHORUS_HEALTH_OK;
 }
 
+static uint64_t grew(uint64_t now, uint64_t before)
+{
+	return now > before ? now - before : 0;
+}
+
+/* A brick's worker: read its dump, add what moved since the last one.  A
+ * dump is rewritten only every stats-dump-interval, so the rate is taken
+ * over the time since the counts last moved, and falls to 0 when they have
+ * not moved for three dump periods (a brick that went idle). */
+static enum chorus_health sf_brick_check(struct chorus_plugin_ctx *ctx, void *arg, char *reason,
+					 size_t reason_size)
+{
+	struct sf_brick *b = arg;
+	struct sf *sf = b->sf;
+	struct sf_iostats now;
+	uint64_t t = mono_ns();
+	double rate = -1;
+	int rc = sf_iostats_read(b->dump, SF_DUMP_MAX, &now);
+
+	(void)ctx;
+	if (rc < 0 && rc != -EBADMSG && rc != -ENOENT) {
+		snprintf(reason, reason_size, "%s: %s", b->dump, strerror(-rc));
+		return CHORUS_HEALTH_DEGRADED;
+	}
+	if (rc == 0 && b->have_last) {
+		struct sf_iostats d = {grew(now.meta, b->last.meta),
+				       grew(now.small_io, b->last.small_io),
+				       grew(now.creates, b->last.creates),
+				       grew(now.bytes, b->last.bytes)};
+
+		if (now.meta < b->last.meta || now.bytes < b->last.bytes) {
+			memset(&d, 0, sizeof(d));	/* the brick restarted: a new baseline */
+			b->changed_ns = t;
+		}
+		if (d.meta || d.small_io || d.bytes) {
+			double secs = (double)(t - b->changed_ns) / 1e9;
+
+			b->total.meta += d.meta;
+			b->total.small_io += d.small_io;
+			b->total.creates += d.creates;
+			b->total.bytes += d.bytes;
+			rate = secs > 0 ? sf->cfg.op_weight *
+						  ((double)d.meta + (double)d.small_io +
+						   (double)d.bytes / sf->cfg.byte_unit) / secs
+					: -1;
+			b->changed_ns = t;
+		} else if (t - b->changed_ns > SF_BRICK_IDLE_NS) {
+			rate = 0;
+		}
+	} else if (rc == 0) {
+		b->changed_ns = t;
+	}
+	if (rc == 0) {
+		b->last = now;
+		b->have_last = true;
+	}
+	pthread_mutex_lock(&sf->lock);
+	if (rate >= 0)
+		b->rate = rate;
+	rate = b->rate;
+	pthread_mutex_unlock(&sf->lock);
+	snprintf(reason, reason_size,
+		 "creates=%llu meta=%llu small_io=%llu bytes=%llu load=%.0f/s%s",
+		 (unsigned long long)b->total.creates, (unsigned long long)b->total.meta,
+		 (unsigned long long)b->total.small_io, (unsigned long long)b->total.bytes, rate,
+		 rc == -ENOENT ? " (no dump yet)" : "");
+	return CHORUS_HEALTH_OK;
+}
+
 static struct sf_addr *pub_get(struct sf *sf, const struct sf_key *k)
 {
 	for (size_t i = 0; i < sf->n_pub; i++)
@@ -333,7 +440,8 @@ static struct sf_addr *pub_get(struct sf *sf, const struct sf_key *k)
 	return &sf->pub[sf->n_pub++];
 }
 
-/* The main loop: smooth the latest snapshot and report it. */
+/* The main loop: smooth the latest snapshot (sockets, plus the bricks'
+ * figures on their addresses) and report it. */
 static void sf_publish(struct chorus_plugin_ctx *ctx, void *arg)
 {
 	struct sf *sf = arg;
@@ -348,31 +456,39 @@ static void sf_publish(struct chorus_plugin_ctx *ctx, void *arg)
 	}
 	sf->seen_seq = sf->snap_seq;
 	secs = sf->snap_secs;
-	for (size_t i = 0; i < sf->n_pub; i++)
+	for (size_t i = 0; i < sf->n_pub; i++) {
+		sf->pub[i].x = 0;
+		sf->pub[i].conns = 0;
 		sf->pub[i].fresh = false;
+	}
 	for (size_t i = 0; i < sf->n_snap; i++) {
 		struct sf_addr *p = pub_get(sf, &sf->snap[i].key);
-		double x;
 
 		if (p == NULL)
 			continue;
-		x = sf->cfg.op_weight *
-		    ((double)sf->snap[i].ops + (double)sf->snap[i].bytes / sf->cfg.byte_unit) / secs;
-		p->smoothed += (x - p->smoothed) * alpha;
+		p->x += sf->cfg.op_weight *
+			((double)sf->snap[i].ops + (double)sf->snap[i].bytes / sf->cfg.byte_unit) /
+			secs;
 		p->conns = sf->snap[i].conns;
 		p->fresh = true;
+	}
+	for (size_t k = 0; k < sf->cfg.n_bricks; k++) {
+		const struct sf_brick *b = &sf->cfg.bricks[k];
+		struct sf_addr *p = b->vip.family ? pub_get(sf, &b->vip) : NULL;
+
+		if (p == NULL)
+			continue;
+		p->x += b->rate;
+		p->fresh |= b->rate > 0;
 	}
 	pthread_mutex_unlock(&sf->lock);
 	for (size_t i = 0; i < sf->n_pub; i++) {
 		struct sf_addr *p = &sf->pub[i];
 		char ip[INET6_ADDRSTRLEN], res[INET6_ADDRSTRLEN + 8];
 
-		if (!p->fresh) {
-			p->smoothed -= p->smoothed * alpha;
-			p->conns = 0;
-			if (p->smoothed < 0.5)
-				p->smoothed = 0;
-		}
+		p->smoothed += (p->x - p->smoothed) * alpha;
+		if (!p->fresh && p->smoothed < 0.5)
+			p->smoothed = 0;
 		format_key(&p->key, ip, sizeof(ip));
 		snprintf(res, sizeof(res), "vip:%s", ip);
 		sf->api->report_load(ctx, res, p->smoothed);
@@ -404,13 +520,51 @@ static int cfg_u32(struct json_object *root, const char *key, uint32_t min, uint
 	return 0;
 }
 
+/* "bricks": [{"name": N, "dump": PATH, "vip": ADDR}]: name and dump needed. */
+static int sf_parse_bricks(struct json_object *arr, struct sf_cfg *c)
+{
+	size_t n;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return -EINVAL;
+	n = json_object_array_length(arr);
+	if (n > SF_BRICKS_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		struct sf_brick *b = &c->bricks[i];
+		const char *s;
+
+		if (!json_object_is_type(o, json_type_object))
+			return -EINVAL;
+		if (!json_object_object_get_ex(o, "name", &v) || !(s = json_object_get_string(v)) ||
+		    !*s || strlen(s) >= sizeof(b->name) || strchr(s, ' '))
+			return -EINVAL;
+		snprintf(b->name, sizeof(b->name), "%s", s);
+		if (!json_object_object_get_ex(o, "dump", &v) || !(s = json_object_get_string(v)) ||
+		    s[0] != '/' || strlen(s) >= sizeof(b->dump))
+			return -EINVAL;
+		snprintf(b->dump, sizeof(b->dump), "%s", s);
+		if (json_object_object_get_ex(o, "vip", &v) &&
+		    (!(s = json_object_get_string(v)) || parse_key(s, &b->vip) < 0))
+			return -EINVAL;
+	}
+	c->n_bricks = n;
+	return 0;
+}
+
 static int sf_parse(const struct chorus_host_api *api, struct chorus_plugin_ctx *ctx,
 		    const char *text, struct sf_cfg *c)
 {
 	struct json_object *root = json_tokener_parse(text), *arr;
 	int rc = 0;
 
-	*c = (struct sf_cfg){2000, 100, 65536, 50, 65536, 0, {{0}}};
+	memset(c, 0, sizeof(*c));
+	c->interval_ms = 2000;
+	c->op_weight = 100;
+	c->byte_unit = 65536;
+	c->smoothing_pct = 50;
+	c->max_sockets = 65536;
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		api->log(ctx, CHORUS_LOG_ERR, "config is not a JSON object");
 		json_object_put(root);
@@ -443,6 +597,13 @@ static int sf_parse(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 		} else {
 			c->n_only = n;
 		}
+	}
+	if (rc == 0 && json_object_object_get_ex(root, "bricks", &arr) &&
+	    sf_parse_bricks(arr, c) < 0) {
+		api->log(ctx, CHORUS_LOG_ERR, "\"bricks\" must be an array of at most %d "
+			 "{\"name\": NAME, \"dump\": ABSOLUTE-PATH, \"vip\": ADDRESS}",
+			 SF_BRICKS_MAX);
+		rc = -EINVAL;
 	}
 	json_object_put(root);
 	return rc;
@@ -490,6 +651,19 @@ static int sf_init(const struct chorus_host_api *api, struct chorus_plugin_ctx *
 		rc = sf->check_id;
 		goto fail;
 	}
+	for (size_t k = 0; k < sf->cfg.n_bricks; k++) {
+		struct sf_brick *b = &sf->cfg.bricks[k];
+		char scope[96];
+
+		b->sf = sf;
+		snprintf(scope, sizeof(scope), "load:brick:%s", b->name);
+		b->check_id = api->schedule_check(ctx, scope, sf->cfg.interval_ms,
+						  sf->cfg.interval_ms, sf_brick_check, b);
+		if (b->check_id < 0) {
+			rc = b->check_id;
+			goto fail;
+		}
+	}
 	sf->timer_id = api->add_timer(ctx, sf->cfg.interval_ms, sf_publish, sf);
 	api->set_private(ctx, sf);
 	api->log(ctx, CHORUS_LOG_INFO, "measuring every %u ms, %zu address%s", sf->cfg.interval_ms,
@@ -507,6 +681,8 @@ static void sf_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 	if (sf == NULL)
 		return;
 	api->check_cancel(ctx, sf->check_id);
+	for (size_t k = 0; k < sf->cfg.n_bricks; k++)
+		api->check_cancel(ctx, sf->cfg.bricks[k].check_id);
 	if (sf->timer_id > 0)
 		api->timer_del(ctx, sf->timer_id);
 	sf_free(sf);
