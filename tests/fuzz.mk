@@ -36,6 +36,6 @@ fuzz: fuzz-wire fuzz-conf
 EXTRA_DIST += tests/fuzz/wire_fuzz.c tests/fuzz/conf_fuzz.c \
 	tests/fuzz/corpus/wire/state tests/fuzz/corpus/wire/released \
 	tests/fuzz/corpus/wire/exclude tests/fuzz/corpus/wire/admin \
-	tests/fuzz/corpus/wire/health \
+	tests/fuzz/corpus/wire/health tests/fuzz/corpus/wire/load \
 	tests/fuzz/corpus/conf/01-vips.json tests/fuzz/corpus/conf/02-empty.json \
 	tests/fuzz/corpus/conf/03-plugins.json
