@@ -179,11 +179,24 @@ void core_load_apply(struct core *c, uint32_t nodeid, const struct wire_hdr *h, 
 	wire_load_clear(&ld);
 }
 
+/* Any nonzero load in the table?  Without one, placement would read the
+ * rebalance as a count rebalance, which is the failback policy's call. */
+static bool any_load(const struct core_load *l)
+{
+	for (size_t i = 0; i < l->n_tab; i++)
+		if (l->tab[i].load != 0)
+			return true;
+	return false;
+}
+
 void core_load_rebalance(struct core *c, struct core_actions *out)
 {
-	uint32_t *before = malloc((c->n_res + 1) * sizeof(*before));
+	uint32_t *before;
 	uint32_t moved = 0;
 
+	if (!any_load(c->load))
+		return;
+	before = malloc((c->n_res + 1) * sizeof(*before));
 	if (before == NULL) {
 		c->err = -ENOMEM;
 		return;
@@ -259,7 +272,7 @@ void core_load_tick(struct core *c, struct core_actions *out)
 	    c->members[0].nodeid != c->cfg.nodeid || c->now_ms < l->trigger_at_ms)
 		return;
 	l->trigger_at_ms = c->now_ms + c->cfg.load_interval_ms;
-	if (l->n_tab > 0 && core_quorate(c)) {
+	if (any_load(l) && core_quorate(c)) {
 		struct wire_small sm = {.value = WIRE_REBALANCE_LOAD};
 
 		if (wire_encode_small(&c->wb, 3, WIRE_REBALANCE, c->token, c->cfg.incarnation,
