@@ -17,3 +17,11 @@ tests_unit_iostats_test_SOURCES = tests/unit/iostats_test.c \
 tests_unit_iostats_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/smallfile-balance
 tests_unit_iostats_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_iostats_test_LDADD = $(JSONC_LIBS) $(CMOCKA_LIBS)
+
+# Rule 7 of placement (load) as randomized properties; links placement alone,
+# as tests/place.mk does.
+check_PROGRAMS += tests/unit/place_load_test
+TESTS += tests/unit/place_load_test
+tests_unit_place_load_test_SOURCES = tests/unit/place_load_test.c $(place_core_sources)
+tests_unit_place_load_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_place_load_test_LDADD = $(CMOCKA_LIBS)

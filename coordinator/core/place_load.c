@@ -162,6 +162,16 @@ static uint64_t excess(const struct lctx *l, uint64_t target)
 	return e;
 }
 
+/* A resource moves at most once per call: a second move would only undo
+ * or extend the first, bouncing its clients twice. */
+static bool moved_already(uint32_t (*undo)[2], uint32_t n, uint32_t i)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (undo[k][0] == i)
+			return true;
+	return false;
+}
+
 uint32_t place_load_balance(const struct place_in *in, uint32_t *owner, const uint8_t *movable)
 {
 	struct lctx l = {.in = in, .owner = owner, .movable = movable};
@@ -181,7 +191,7 @@ uint32_t place_load_balance(const struct place_in *in, uint32_t *owner, const ui
 			uint64_t w = in->res[i].weight, src, dst;
 			struct pick p;
 
-			if (owner[i] != h || !movable[i] || w == 0)
+			if (owner[i] != h || !movable[i] || w == 0 || moved_already(undo, moves, i))
 				continue;
 			p.to = lightest_for(&l, i, h);
 			if (p.to == PLACE_NONE)
