@@ -35,6 +35,7 @@ struct health_state {
 	struct verdict v[SCOPES_MAX];
 	size_t n;
 	uint32_t *load, *conns;		/* per configured vip, as last reported */
+	bool load_job;			/* a core step for new load is queued */
 };
 
 static bool scope_failed(const struct health_state *h, const char *scope)
@@ -114,6 +115,19 @@ static void on_verdict(void *ud, const char *scope, enum plugin_health health, c
  * confused plugin's value inside what placement sums without overflow. */
 #define LOAD_VALUE_MAX 100000000.0
 
+/* One core step for all the reports of one plugin sample: the core sends
+ * what changed (at most once a second) from its TICK. */
+static void load_job(void *data)
+{
+	struct chorusd *d = data;
+	struct core_event ev = {.type = CORE_EV_TICK};
+
+	if (d->health == NULL)
+		return;
+	d->health->load_job = false;
+	daemon_feed(d, &ev);
+}
+
 /*
  * A plugin's report_load(): "vip:ADDR" is the load figure of one of our
  * addresses, "conns:ADDR" its connection count (ADDR with or without a
@@ -142,8 +156,6 @@ static int on_load(void *ud, const char *plugin, const char *resource, double va
 		return -EINVAL;
 	v = (uint32_t)(value > LOAD_VALUE_MAX ? LOAD_VALUE_MAX : value + 0.5);
 	for (size_t i = 0; i < d->conf->n_vips; i++) {
-		struct core_event ev = {.type = CORE_EV_TICK};
-
 		if (res_addr_cmp(&d->conf->vips[i].addr, &a) != 0)
 			continue;
 		if (is_conns)
@@ -153,7 +165,8 @@ static int on_load(void *ud, const char *plugin, const char *resource, double va
 		if (d->core == NULL)
 			return 0;
 		(void)core_set_load(d->core, i, h->load[i], h->conns[i]);
-		daemon_feed(d, &ev);
+		if (!h->load_job && qb_loop_job_add(d->loop, QB_LOOP_LOW, d, load_job) == 0)
+			h->load_job = true;
 		return 0;
 	}
 	(void)plugin;
