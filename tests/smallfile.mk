@@ -6,8 +6,9 @@ noinst_PROGRAMS += tests/bench/sfb_load
 tests_bench_sfb_load_SOURCES = tests/bench/sfb_load.c
 tests_bench_sfb_load_CFLAGS = $(AM_CFLAGS)
 tests_bench_sfb_load_LDADD = -lpthread
-EXTRA_DIST += tests/bench/smallfile-balance.sh
-EXTRA_DIST += tests/bench/smallfile-gluster.sh
+dist_noinst_SCRIPTS += tests/bench/smallfile-balance.sh \
+	tests/bench/smallfile-gluster.sh \
+	tests/integration/smallfile-balance.sh
 
 # The plugin's io-stats dump parser sees files written by another program.
 check_PROGRAMS += tests/unit/iostats_test
