@@ -273,6 +273,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"metrics", 0, K_METRICS, ""},
 	{"log-level", 1, K_CHANGE, " error|warning|notice|info|debug|trace"},
 	{"blackbox", 0, K_CHANGE, ""},
+	{"inventory-refresh", 2, K_CHANGE, " VOLUME EVENT"},
+	{"fence-confirm", 1, K_CHANGE, " NODE"},
 };
 
 /* What a change did, in words, e.g. "10.0.0.5 pinned to n2". */
@@ -296,6 +298,11 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 		snprintf(what, sizeof(what), "rebalanced");
 	else if (strcmp(name, "log-level") == 0)
 		snprintf(what, sizeof(what), "log level %s", argv[0]);
+	else if (strcmp(name, "inventory-refresh") == 0)
+		snprintf(what, sizeof(what), "gluster inventory re-read requested");
+	else if (strcmp(name, "fence-confirm") == 0)
+		snprintf(what, sizeof(what), "%s confirmed down: its bricks may be taken over",
+			 argv[0]);
 	else if (strcmp(name, "blackbox") == 0)
 		snprintf(what, sizeof(what), "flight recorder written to %s (read it with qb-blackbox)",
 			 chorusctl_jstr(res, "path", "?"));
@@ -350,8 +357,13 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 		}
 		json_object_object_add(args, "vip", json_object_new_string(argv[0]));
 	}
+	if (strcmp(name, "inventory-refresh") == 0) {
+		/* from the glusterd hooks; the daemon only logs these */
+		json_object_object_add(args, "volume", json_object_new_string(argv[0]));
+		json_object_object_add(args, "event", json_object_new_string(argv[1]));
+	}
 	if (strcmp(name, "move") == 0 || strcmp(name, "standby") == 0 ||
-	    strcmp(name, "active") == 0) {
+	    strcmp(name, "active") == 0 || strcmp(name, "fence-confirm") == 0) {
 		const char *node = argv[strcmp(name, "move") == 0 ? 1 : 0];
 
 		if (node[0] == '\0') {

@@ -50,6 +50,7 @@ struct cluster {
 	struct node_name names[CPG_MEMBERS_MAX];
 	size_t n_names;
 	uint32_t detection_ms;
+	bool two_node;
 	qb_loop_t *loop;
 	struct cpg_name name;
 	cluster_event_fn fn;
@@ -397,9 +398,12 @@ static void read_names(struct cluster *cl)
 		uint32_t token = 0, consensus = 0;
 
 		/* runtime values include token_coefficient's per-node share */
+		uint8_t two = 0;
+
 		if (cmap_get_uint32(h, "runtime.config.totem.token", &token) == CS_OK &&
 		    cmap_get_uint32(h, "runtime.config.totem.consensus", &consensus) == CS_OK)
 			cl->detection_ms = token + consensus;
+		cl->two_node = cmap_get_uint8(h, "quorum.two_node", &two) == CS_OK && two;
 	}
 	cl->n_names = 0;
 	if (cmap_iter_init(h, "nodelist.node.", &it) == CS_OK) {
@@ -439,6 +443,20 @@ const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid)
 		if (cl->names[i].nodeid == nodeid && cl->names[i].name[0])
 			return cl->names[i].name;
 	return NULL;
+}
+
+size_t cluster_node_ids(const struct cluster *cl, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cl->n_names && n < max; i++)
+		out[n++] = cl->names[i].nodeid;
+	return n;
+}
+
+bool cluster_two_node(const struct cluster *cl)
+{
+	return cl->two_node;
 }
 
 uint32_t cluster_detection_ms(const struct cluster *cl)

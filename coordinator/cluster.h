@@ -55,6 +55,10 @@ size_t cluster_queue_depth(const struct cluster *cl);
 /* Corosync's failure detection time (token + consensus, ms), read at
  * connect; 0 if unknown. */
 uint32_t cluster_detection_ms(const struct cluster *cl);
+/* The node ids of corosync's nodelist (read at connect); returns how many. */
+size_t cluster_node_ids(const struct cluster *cl, uint32_t *out, size_t max);
+/* quorum.two_node is set: both halves of a split stay quorate. */
+bool cluster_two_node(const struct cluster *cl);
 
 /* The node's name from corosync's nodelist (read at connect), or NULL. */
 const char *cluster_node_name(const struct cluster *cl, uint32_t nodeid);

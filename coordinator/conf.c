@@ -41,7 +41,7 @@
 #endif
 
 /* Build "parent.key" (or "key" at the top level) into 'kp'. */
-static const char *conf_kp(char *kp, const char *parent, const char *key)
+const char *conf_kp(char *kp, const char *parent, const char *key)
 {
 	char esc[CONF_ESC_SIZE];
 
@@ -68,7 +68,7 @@ static const char *conf_join(const char *const *names, bool q, char *buf,
 }
 
 /* How a JSON value is described in "expected X, got Y". */
-static const char *conf_kind(struct json_object *v)
+const char *conf_kind(struct json_object *v)
 {
 	static const char *const kinds[] = {
 		[json_type_null] = "null", [json_type_boolean] = "a boolean",
@@ -83,7 +83,7 @@ static const char *conf_kind(struct json_object *v)
 
 /* Check that 'v' is an object whose keys are all in 'known', and refuse the
  * first one (in file order) that is not. */
-static int conf_object(struct conf_ctx *cx, const char *kp,
+int conf_object(struct conf_ctx *cx, const char *kp,
 		       struct json_object *v, const char *const *known)
 {
 	char kp2[CONF_KP_SIZE], list[256];
@@ -105,7 +105,7 @@ static int conf_object(struct conf_ctx *cx, const char *kp,
 	return 0;
 }
 
-static int conf_u32(struct conf_ctx *cx, const char *kp, struct json_object *v,
+int conf_u32(struct conf_ctx *cx, const char *kp, struct json_object *v,
 		    uint32_t min, uint32_t max, uint32_t *out)
 {
 	int64_t x;
@@ -123,7 +123,7 @@ static int conf_u32(struct conf_ctx *cx, const char *kp, struct json_object *v,
 	return 0;
 }
 
-static int conf_bool(struct conf_ctx *cx, const char *kp, struct json_object *v,
+int conf_bool(struct conf_ctx *cx, const char *kp, struct json_object *v,
 		     bool *out)
 {
 	if (!json_object_is_type(v, json_type_boolean))
@@ -135,7 +135,7 @@ static int conf_bool(struct conf_ctx *cx, const char *kp, struct json_object *v,
 
 /* A string without embedded NULs, which would otherwise cut it short
  * silently once it is used as a C string.  Also escapes it into 'esc'. */
-static int conf_string(struct conf_ctx *cx, const char *kp,
+int conf_string(struct conf_ctx *cx, const char *kp,
 		       struct json_object *v, const char **s, size_t *len,
 		       char *esc)
 {
@@ -151,7 +151,7 @@ static int conf_string(struct conf_ctx *cx, const char *kp,
 }
 
 /* One of the NULL-terminated 'names'; its index goes to 'out'. */
-static int conf_enum(struct conf_ctx *cx, const char *kp, struct json_object *v,
+int conf_enum(struct conf_ctx *cx, const char *kp, struct json_object *v,
 		     const char *const *names, int *out)
 {
 	char esc[CONF_ESC_SIZE], list[128];
@@ -174,7 +174,7 @@ static int conf_enum(struct conf_ctx *cx, const char *kp, struct json_object *v,
 
 /* Pool and group names: they appear on the wire, in logs and in chorusctl
  * output, so keep them to a charset that needs no quoting anywhere. */
-static int conf_name(struct conf_ctx *cx, const char *kp, struct json_object *v,
+int conf_name(struct conf_ctx *cx, const char *kp, struct json_object *v,
 		     char *out)
 {
 	char esc[CONF_ESC_SIZE];
@@ -196,7 +196,7 @@ static int conf_name(struct conf_ctx *cx, const char *kp, struct json_object *v,
 /* Interface names follow the kernel's dev_valid_name(), plus no control
  * characters.  ':' is refused because "eth0:1" is an old alias label, not an
  * interface that netlink can put an address on. */
-static int conf_ifname(struct conf_ctx *cx, const char *kp,
+int conf_ifname(struct conf_ctx *cx, const char *kp,
 		       struct json_object *v, char *out)
 {
 	char esc[CONF_ESC_SIZE];
@@ -222,7 +222,7 @@ static int conf_ifname(struct conf_ctx *cx, const char *kp,
 
 /* An absolute path of at most 'maxlen' characters without control
  * characters (which only ever get there by accident and garble logs). */
-static int conf_path(struct conf_ctx *cx, const char *kp, struct json_object *v,
+int conf_path(struct conf_ctx *cx, const char *kp, struct json_object *v,
 		     size_t maxlen, char *out)
 {
 	char esc[CONF_ESC_SIZE];
@@ -277,7 +277,7 @@ static const char *conf_addr_problem(const struct res_addr *a)
 	return NULL;
 }
 
-static int conf_address(struct conf_ctx *cx, const char *kp,
+int conf_address(struct conf_ctx *cx, const char *kp,
 			struct json_object *v, struct res_addr *out)
 {
 	char esc[CONF_ESC_SIZE];
@@ -394,7 +394,7 @@ static int conf_vip_one(struct conf_ctx *cx, size_t idx, struct json_object *o,
 
 /* By address, then by file position, so that the result does not depend on
  * qsort's (unstable) choices and duplicates are reported in file order. */
-static int conf_vip_cmp(const void *pa, const void *pb)
+int conf_vip_cmp(const void *pa, const void *pb)
 {
 	const struct conf_vip *a = pa, *b = pb;
 	int c = res_addr_cmp(&a->addr, &b->addr);
@@ -467,38 +467,6 @@ static const struct conf_u32_key conf_timing_table[] = {
 };
 
 #define CONF_N_TIMING CONF_ARRAY_SIZE(conf_timing_table)
-
-/* "balance": load balancing from load plugins (place.h rule 7). */
-static const struct conf_u32_key conf_balance_table[] = {
-	CONF_U32(balance_interval_ms, 0, 3600000),	/* 0 = off */
-	CONF_U32(balance_margin_pct, 1, 100),
-	CONF_U32(balance_budget, 1, 64),
-};
-
-static int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
-{
-	const char *known[CONF_ARRAY_SIZE(conf_balance_table) + 1];
-	char kp[CONF_KP_SIZE];
-	struct json_object *v;
-	size_t i;
-	int rc;
-
-	/* the keys are written without the "balance_" prefix */
-	for (i = 0; i < CONF_ARRAY_SIZE(conf_balance_table); i++)
-		known[i] = conf_balance_table[i].name + 8;
-	known[i] = NULL;
-	rc = conf_object(cx, "balance", o, known);
-	for (i = 0; rc == 0 && i < CONF_ARRAY_SIZE(conf_balance_table); i++) {
-		const struct conf_u32_key *k = &conf_balance_table[i];
-
-		if (json_object_object_get_ex(o, known[i], &v))
-			rc = conf_u32(cx, conf_kp(kp, "balance", known[i]), v, k->min, k->max,
-				      (uint32_t *)((char *)c + k->offset));
-	}
-	if (rc == 0 && c->balance_interval_ms != 0 && c->balance_interval_ms < 1000)
-		rc = conf_err(cx, "balance.interval_ms", "must be 0 (off) or at least 1000");
-	return rc;
-}
 
 static int conf_timing(struct conf_ctx *cx, struct json_object *o,
 		       struct chorus_conf *c, bool *lifetime_set)
@@ -644,7 +612,8 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback",
-	"failback_delay_ms", "timing", "log", "plugins", "depends", "balance", NULL
+	"failback_delay_ms", "timing", "log", "plugins", "depends", "bricks", "fence",
+	"watchdog", "balance", NULL
 };
 
 static const char *const conf_plugins_keys[] = { "dir", "load", NULL };
@@ -721,6 +690,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_path(cx, "run_dir", v, CONF_RUN_DIR_MAX, c->run_dir);
 	if (rc == 0 && json_object_object_get_ex(root, "vips", &v))
 		rc = conf_vips(cx, v, c);
+	if (rc == 0)
+		rc = conf_bricks(cx, root, c);
 	if (rc == 0)
 		rc = conf_failback(cx, root, c);
 	if (rc == 0 && json_object_object_get_ex(root, "timing", &v))
@@ -815,5 +786,6 @@ void conf_free(struct chorus_conf *c)
 		free(c->plugins[i].config_json);
 	free(c->plugins);
 	free(c->vips);
+	free(c->bricks);
 	free(c);
 }

@@ -43,11 +43,37 @@ enum conf_failback {
 
 struct conf_vip {
 	struct res_addr addr;
+	uint32_t brick;			/* 0 = a client VIP, else 1 + index into bricks */
 	char ifname[CHORUS_NAME_MAX];	/* at most CONF_IFNAME_MAX characters */
 	char pool[CHORUS_NAME_MAX];	/* "default" unless given */
 	uint32_t index;			/* position in the file's "vips" array */
 	uint32_t n_depends;		/* health scopes it needs, e.g. "link:eth0" */
 	char depends[CONF_DEPENDS_MAX][CHORUS_NAME_MAX];
+};
+
+#define CONF_BRICKS_MAX 1024
+#define CONF_BRICK_STR 256		/* volume, host, fstype, mount options (incl. NUL) */
+#define CONF_FENCE_ARGS 16
+#define CONF_BRICK_PATH 1024		/* brick path and device (incl. NUL) */
+
+/* A brick this node can serve: its LUN is visible here (chorus-brick(7)). */
+struct conf_brick {
+	char volume[CONF_BRICK_STR];
+	char host[CONF_BRICK_STR];	/* the brick's hostname in gluster (floating) */
+	struct res_addr addr;		/* the floating address the host resolves to */
+	char ifname[CHORUS_NAME_MAX];
+	char path[CONF_BRICK_PATH];	/* brick root = mount point */
+	char device[CONF_BRICK_PATH];	/* "" = nothing to mount */
+	char fstype[CONF_BRICK_STR];	/* "" with no device; "bind" for tests */
+	char mount_options[CONF_BRICK_STR];
+	char home_uuid[40];		/* "" = from the gluster inventory */
+	uint32_t index;			/* position in bricks.list */
+};
+
+enum conf_fence_mode {
+	CONF_FENCE_NONE,
+	CONF_FENCE_GRACE,
+	CONF_FENCE_COMMAND,
 };
 
 struct conf_plugin {
@@ -96,6 +122,29 @@ struct chorus_conf {
 	struct conf_plugin *plugins;
 	uint32_t n_depends;		/* scopes whose failure makes the whole node unfit */
 	char depends[CONF_DEPENDS_MAX][CHORUS_NAME_MAX];
+
+	/* bricks: their addresses are also in 'vips' (brick != 0) */
+	size_t n_bricks;
+	struct conf_brick *bricks;
+	char brick_script[PATH_MAX];	/* default: the installed chorus-brick */
+	char brick_pool[CHORUS_NAME_MAX];	/* default "bricks" */
+	char glusterd_workdir[PATH_MAX];	/* default /var/lib/glusterd */
+	char gluster_cli[PATH_MAX];		/* default /usr/sbin/gluster */
+	uint32_t brick_acquire_timeout_ms;	/* default 120000 */
+	uint32_t brick_release_timeout_ms;	/* default 120000 */
+	uint32_t brick_monitor_interval_ms;	/* default 10000 */
+	uint32_t brick_monitor_timeout_ms;	/* default 30000 */
+	uint32_t brick_restart_max;		/* default 3 */
+	uint32_t brick_restart_window_ms;	/* default 600000 */
+	uint32_t inventory_interval_ms;		/* default 60000 */
+	/* how a lost node's bricks become free; required with bricks */
+	enum conf_fence_mode fence_mode;
+	uint32_t fence_grace_ms;
+	size_t n_fence_args;
+	char fence_args[CONF_FENCE_ARGS][PATH_MAX];	/* command argv; [0] absolute */
+	uint32_t fence_timeout_ms;		/* default 60000 */
+	char watchdog_device[PATH_MAX];		/* "" = none */
+	uint32_t watchdog_timeout_s;		/* default 10 */
 };
 
 /*
@@ -114,6 +163,8 @@ int conf_load(const char *path, struct chorus_conf **out, char *err,
 
 /* Release 'c'.  Accepts NULL. */
 void conf_free(struct chorus_conf *c);
+
+const char *conf_fence_name(enum conf_fence_mode m);
 
 /* The config-file spelling of 'fb' ("auto", "manual", "delay"), for logs. */
 const char *conf_failback_name(enum conf_failback fb);

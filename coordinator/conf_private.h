@@ -5,7 +5,9 @@
 #ifndef CHORUS_CONF_PRIVATE_H
 #define CHORUS_CONF_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json.h>
 
@@ -39,5 +41,33 @@ int conf_parse(struct conf_ctx *cx, const char *text, size_t len, struct json_ob
 
 /* Refuse repeated keys (json-c keeps the last one silently). */
 int conf_dupkeys(struct conf_ctx *cx, const char *text, size_t len);
+
+/* Schema helpers (conf.c), shared with conf_bricks.c.  Each checks one
+ * value and reports the key path on error. */
+const char *conf_kp(char *kp, const char *parent, const char *key);
+const char *conf_kind(struct json_object *v);
+int conf_object(struct conf_ctx *cx, const char *kp, struct json_object *v,
+		const char *const *known);
+int conf_u32(struct conf_ctx *cx, const char *kp, struct json_object *v, uint32_t min,
+	     uint32_t max, uint32_t *out);
+int conf_bool(struct conf_ctx *cx, const char *kp, struct json_object *v, bool *out);
+int conf_string(struct conf_ctx *cx, const char *kp, struct json_object *v, const char **s,
+		size_t *len, char *esc);
+int conf_enum(struct conf_ctx *cx, const char *kp, struct json_object *v,
+	      const char *const *names, int *out);
+int conf_name(struct conf_ctx *cx, const char *kp, struct json_object *v, char *out);
+int conf_ifname(struct conf_ctx *cx, const char *kp, struct json_object *v, char *out);
+int conf_path(struct conf_ctx *cx, const char *kp, struct json_object *v, size_t maxlen,
+	      char *out);
+int conf_address(struct conf_ctx *cx, const char *kp, struct json_object *v,
+		 struct res_addr *out);
+int conf_vip_cmp(const void *pa, const void *pb);
+
+/* conf_bricks.c: "bricks", "fence" and "watchdog"; the bricks' addresses
+ * join c->vips (after conf_vips). */
+int conf_bricks(struct conf_ctx *cx, struct json_object *root, struct chorus_conf *c);
+
+/* conf_balance.c: the "balance" object (load balancing). */
+int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
 
 #endif

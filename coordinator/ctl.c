@@ -25,6 +25,7 @@
 #include <qb/qblog.h>
 #include <qb/qbutil.h>
 
+#include "bricks.h"
 #include "cluster.h"
 #include "conf.h"
 #include "control.h"
@@ -382,6 +383,7 @@ static const char *state_name(enum core_node_state st)
 	case CORE_NODE_LEAVING: return "leaving";
 	case CORE_NODE_EXCLUDED: return "unhealthy";
 	case CORE_NODE_ABSENT: return "left";
+	case CORE_NODE_UNFENCED: return "lost";
 	}
 	return "?";
 }
@@ -394,6 +396,7 @@ static const char *state_reason(enum core_node_state st)
 	case CORE_NODE_LEAVING: return "shutting down";
 	case CORE_NODE_EXCLUDED: return "silent in round";
 	case CORE_NODE_ABSENT: return "daemon gone, inside restart grace";
+	case CORE_NODE_UNFENCED: return "left the ring, its bricks wait until it is known down";
 	default: return "";
 	}
 }
@@ -449,6 +452,12 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 							      : v.from   ? "moving"
 									 : "up"));
 		json_object_object_add(o, "pinned", pin ? json_object_new_int64(pin) : NULL);
+		if (v.exclusive) {
+			/* a brick: which lost node it waits for (fencing or grace) */
+			json_object_object_add(o, "exclusive", json_object_new_boolean(1));
+			json_object_object_add(o, "waiting_for",
+					       v.fixed ? json_object_new_int64(v.fixed) : NULL);
+		}
 		{
 			uint32_t l, cn;
 
@@ -536,6 +545,8 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
 	json_object_object_add(r, "checks", checks_json(d));
+	if (d->conf->n_bricks)
+		json_object_object_add(r, "bricks", bricks_status_json(d));
 	return r;
 }
 
@@ -813,7 +824,8 @@ static void handler(void *ud, const struct control_request *req)
 	struct ctl_state *s = d->ctl;
 	static const char *const changes[] = {"move", "unpin", "standby", "active",
 					      "maintenance", "rebalance", "reload", "log-level",
-					      "blackbox", NULL};
+					      "blackbox", "inventory-refresh", "fence-confirm",
+					      NULL};
 	bool change = false;
 
 	for (size_t i = 0; changes[i]; i++)
@@ -958,6 +970,40 @@ static void handler(void *ud, const struct control_request *req)
 		admin_request(d, req, json_object_get_boolean(x) ? CORE_ADMIN_MAINT_ON
 								 : CORE_ADMIN_MAINT_OFF,
 			      0, NULL);
+	} else if (strcmp(req->cmd, "inventory-refresh") == 0) {
+		/* from the glusterd hooks: volume and event are for the log */
+		const char *vol = arg_str(req->args, "volume"), *evn = arg_str(req->args, "event");
+		char why[64];
+
+		snprintf(why, sizeof(why), "%.24s %.24s", evn ? evn : "request", vol ? vol : "-");
+		bricks_inventory_refresh(d, why);
+		control_reply(s->ctl, req->client, req->id, NULL);
+	} else if (strcmp(req->cmd, "fence-confirm") == 0) {
+		uint32_t n = node_lookup(d, arg_str(req->args, "node"));
+		struct core_actions acts;
+		int rc;
+
+		if (n == 0) {
+			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
+			return;
+		}
+		core_actions_init(&acts);
+		rc = core_fence_confirm(d->core, n, &acts);
+		daemon_actions(d, &acts);
+		core_actions_release(&acts);
+		if (rc == -ENOENT) {
+			control_error(s->ctl, req->client, req->id, "not_waiting",
+				      "nothing waits for node %" PRIu32 " to be fenced", n);
+			return;
+		}
+		if (rc < 0) {
+			control_error(s->ctl, req->client, req->id, "not_quorate",
+				      "this node has no quorate view");
+			return;
+		}
+		event_add(d, "admin", "uid %u confirmed node %" PRIu32 " is down", (unsigned)req->uid,
+			  n);
+		control_reply(s->ctl, req->client, req->id, NULL);
 	} else if (strcmp(req->cmd, "rebalance") == 0) {
 		struct core_actions acts;
 		int rc;

@@ -22,6 +22,7 @@ struct control;
 struct ctl_state;
 struct health_state;
 struct plugin_host;
+struct bricks;
 
 struct result {
 	enum core_ev_type type;
@@ -54,6 +55,9 @@ struct chorusd {
 	struct health_state *health;
 	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
 	bool log_stderr;
+	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */
+	bool *brick_failed;		/* per conf vip: a brick that keeps dying here */
+	bool released_at_start;		/* no corosync at start: local resources dropped */
 };
 
 void daemon_feed(struct chorusd *d, struct core_event *ev);

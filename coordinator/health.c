@@ -78,6 +78,12 @@ void health_apply(struct chorusd *d)
 				    !strncmp(d->conf->vips[i].depends[k], "fc:", 3))
 					urgent = true;
 			}
+	/* a brick that died more often than it may restart in place */
+	for (size_t i = 0; d->brick_failed != NULL && i < d->conf->n_vips; i++)
+		if (d->brick_failed[i]) {
+			unserv[i] = true;
+			urgent = true;
+		}
 	core_actions_init(&acts);
 	if (core_set_health(d->core, daemon_mono_ms(), flags, unserv, urgent, &acts) < 0)
 		qb_log(LOG_ERR, "cannot report health to the cluster");

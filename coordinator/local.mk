@@ -6,7 +6,8 @@ coordinator_chorusd_SOURCES = \
 	$(control_server_sources) \
 	coordinator/cluster.c coordinator/cluster.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
-	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h
+	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/bricks.c coordinator/bricks.h
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS)
 coordinator_chorusd_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QUORUM_LIBS) \

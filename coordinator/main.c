@@ -32,6 +32,7 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
+#include "bricks.h"
 #include "cluster.h"
 #include "conf.h"
 #include "core/state.h"
@@ -127,11 +128,22 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 			if (rc < 0 && rc != -ENOTCONN)
 				qb_log(LOG_ERR, "cannot queue message " QB_XS " rc=%d", rc);
 			break;
+		case CORE_ACT_FENCE:
+			bricks_fence(d, x->u.node);
+			break;
 		case CORE_ACT_ACQUIRE:
+			if (bricks_is_brick(d, x->u.idx)) {
+				bricks_acquire(d, x->u.idx);	/* answers later */
+				break;
+			}
 			rc = vip_exec_acquire(d->vx, x->u.idx);
 			push_result(d, CORE_EV_ACQUIRED, x->u.idx, rc);
 			break;
 		case CORE_ACT_RELEASE:
+			if (bricks_is_brick(d, x->u.idx)) {
+				bricks_release(d, x->u.idx);
+				break;
+			}
 			rc = vip_exec_release(d->vx, x->u.idx);
 			push_result(d, CORE_EV_RELEASED, x->u.idx, rc);
 			break;
@@ -253,6 +265,7 @@ static int core_start(struct chorusd *d)
 	check_lifetime(d);
 	struct vip_def *defs = NULL;
 	struct core_config cc = {0};
+	uint32_t nodes[CHORUS_MAX_NODES];
 	int rc;
 
 	if (d->conf->n_vips) {
@@ -263,7 +276,28 @@ static int core_start(struct chorusd *d)
 	for (size_t i = 0; i < d->conf->n_vips; i++) {
 		defs[i].addr = d->conf->vips[i].addr;
 		snprintf(defs[i].pool, sizeof(defs[i].pool), "%s", d->conf->vips[i].pool);
+		defs[i].flags = d->conf->vips[i].brick ? VIP_F_EXCLUSIVE : 0;
 	}
+	cc.fence = d->conf->fence_mode == CONF_FENCE_COMMAND ? CORE_FENCE_COMMAND
+		   : d->conf->fence_mode == CONF_FENCE_GRACE ? CORE_FENCE_GRACE
+							      : CORE_FENCE_NONE;
+	cc.fence_grace_ms = d->conf->fence_grace_ms;
+	cc.n_nodes = cluster_node_ids(d->cl, nodes, sizeof(nodes) / sizeof(nodes[0]));
+	cc.nodes = nodes;
+	if (d->conf->n_bricks && cluster_two_node(d->cl) && cc.fence != CORE_FENCE_COMMAND) {
+		/* both halves of a two_node split stay quorate: only a fence
+		 * device can tell which one may run the bricks */
+		qb_log(LOG_CRIT, "corosync two_node is set but fence mode is \"%s\": bricks of a "
+		       "lost node will NOT be taken over (fence mode \"command\" is required)",
+		       conf_fence_name(d->conf->fence_mode));
+		cc.fence = CORE_FENCE_NONE;
+	}
+	if (d->conf->n_bricks && cc.fence == CORE_FENCE_NONE)
+		qb_log(LOG_WARNING, "fence mode \"none\": a lost node's bricks stay down until an "
+		       "operator confirms it is off (chorusctl fence-confirm NODE)");
+	if (d->conf->n_bricks && cc.fence == CORE_FENCE_GRACE && !d->conf->watchdog_device[0])
+		qb_log(LOG_WARNING, "fence mode \"grace\" without a watchdog: a node whose chorusd "
+		       "dies or hangs while it runs a brick is not reset");
 	cc.nodeid = cluster_nodeid(d->cl);
 	cc.pid = (uint32_t)getpid();
 	cc.incarnation = d->incarnation;
@@ -294,8 +328,9 @@ static int core_start(struct chorusd *d)
 	health_apply(d);	/* verdicts that came in before corosync did */
 	/* Adopt what a previous instance left, so an in-place restart moves
 	 * nothing; the peers kept it accounted to us for the restart grace. */
+	bricks_adopt(d);	/* by what their probe found, not by the address */
 	for (size_t i = 0; i < d->conf->n_vips; i++) {
-		if (d->held[i]) {
+		if (d->held[i] && !bricks_is_brick(d, i)) {
 			struct core_event ev = {.type = CORE_EV_ADOPT};
 			char a[CHORUS_ADDR_STRLEN];
 
@@ -326,7 +361,23 @@ static void connect_cb(void *data)
 {
 	struct chorusd *d = data;
 
+	if (bricks_probing(d)) {
+		/* claim running bricks in the first STATE, not later */
+		qb_loop_timer_add(d->loop, QB_LOOP_MED, 100 * QB_TIME_NS_IN_MSEC, d, connect_cb,
+				  &d->connect_timer);
+		return;
+	}
 	if (cluster_connect(d->cl) < 0) {
+		if (!d->released_at_start) {
+			/* No corosync: nobody to coordinate with, so nothing may
+			 * stay up here.  Release what a previous instance left. */
+			qb_log(LOG_WARNING, "corosync is not running: releasing local addresses "
+			       "and bricks, retrying");
+			d->released_at_start = true;
+			vip_exec_release_all(d->vx);
+			memset(d->held, 0, d->conf->n_vips * sizeof(*d->held));
+			bricks_release_all(d);
+		}
 		qb_loop_timer_add(d->loop, QB_LOOP_MED, 1000 * QB_TIME_NS_IN_MSEC, d, connect_cb,
 				  &d->connect_timer);
 		return;
@@ -557,6 +608,13 @@ int main(int argc, char **argv)
 		qb_log(LOG_ERR, "running without a control socket");
 	if (health_start(&d) < 0)
 		qb_log(LOG_ERR, "running without plugins");
+	rc = bricks_start(&d);
+	if (rc < 0) {
+		/* bricks without their executor (or a watchdog that cannot be
+		 * opened) would be unsafe: refuse to run */
+		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
+		return CHORUSD_ERR_INIT;
+	}
 	rc = vip_exec_scan(d.vx, d.held);
 	if (rc < 0)
 		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
@@ -567,24 +625,13 @@ int main(int argc, char **argv)
 	rc = cluster_new(d.loop, d.conf->group, cluster_event, &d, &d.cl);
 	if (rc < 0)
 		return CHORUSD_ERR_INIT;
-	if (cluster_connect(d.cl) < 0) {
-		/* No corosync: nobody to coordinate with, so nothing may stay up
-		 * here.  Release what a previous instance left and keep trying. */
-		qb_log(LOG_WARNING, "corosync is not running: releasing local addresses, retrying");
-		vip_exec_release_all(d.vx);
-		memset(d.held, 0, d.conf->n_vips * sizeof(*d.held));
-		qb_loop_timer_add(d.loop, QB_LOOP_MED, 1000 * QB_TIME_NS_IN_MSEC, &d, connect_cb,
-				  &d.connect_timer);
-	} else {
-		if (core_start(&d) < 0)
-			return CHORUSD_ERR_INIT;
-		cluster_join(d.cl);
-	}
+	connect_cb(&d);
 
 	qb_loop_run(d.loop);
 
 	qb_log(LOG_NOTICE, d.reexec ? "chorusd restarting in place" : "chorusd exiting");
 	ctl_stop(&d);
+	bricks_stop(&d);
 	health_stop(&d);
 	cluster_free(d.cl);
 	core_free(d.core);
@@ -593,6 +640,7 @@ int main(int argc, char **argv)
 	conf_free(d.conf);
 	free(d.vl);
 	free(d.held);
+	free(d.brick_failed);
 	free(d.res);
 	if (d.pid_fd >= 0)
 		close(d.pid_fd);

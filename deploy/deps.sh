@@ -1,4 +1,6 @@
 #!/bin/bash
+# libxml2-dev: the inventory parses "gluster volume info --xml";
+# attr: getfattr, with which the brick script checks the volume-id xattr.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
@@ -6,7 +8,8 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
       iproute2 iputils-arping socat procps util-linux python3 clang
-      glusterfs-server libglusterfs-dev nftables)
+      glusterfs-server libglusterfs-dev nftables
+      libxml2-dev attr)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

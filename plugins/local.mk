@@ -38,7 +38,7 @@ plugins/chorus-plugin.pc: $(srcdir)/plugins/chorus-plugin.pc.in Makefile
 CLEANFILES += plugins/chorus-plugin.pc
 EXTRA_DIST += plugins/chorus-plugin.pc.in
 
-dist_man7_MANS = deploy/man/chorus-plugin.7
+dist_man7_MANS += deploy/man/chorus-plugin.7
 
 include plugins/gfapi-health/local.mk
 include plugins/smallfile-balance/local.mk

@@ -10,6 +10,7 @@ TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
 	tests/unit/conf_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
@@ -19,3 +20,14 @@ tests_unit_conf_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += deploy/examples/chorus-vips.json
 dist_man5_MANS = deploy/man/chorus.json.5
+
+check_PROGRAMS += tests/unit/conf_bricks_test
+TESTS += tests/unit/conf_bricks_test
+tests_unit_conf_bricks_test_SOURCES = \
+	tests/unit/conf_bricks_test.c \
+	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c \
+	coordinator/core/res.c coordinator/core/res.h
+tests_unit_conf_bricks_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_conf_bricks_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)

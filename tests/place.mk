@@ -71,4 +71,6 @@ EXTRA_DIST += \
 	tests/scenarios/place/021-load-many-small.in \
 	tests/scenarios/place/021-load-many-small.out \
 	tests/scenarios/place/022-load-tied-heavy.in \
-	tests/scenarios/place/022-load-tied-heavy.out
+	tests/scenarios/place/022-load-tied-heavy.out \
+	tests/scenarios/place/023-load-brick.in \
+	tests/scenarios/place/023-load-brick.out

@@ -365,7 +365,8 @@ void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
 		if (k++ != i)
 			continue;
 		v->nodeid = c->absent[a].nodeid;
-		v->state = CORE_NODE_ABSENT;
+		v->state = c->absent[a].kind == WIRE_ABSENT_FENCE ? CORE_NODE_UNFENCED
+								 : CORE_NODE_ABSENT;
 		goto count;
 	}
 	return;
@@ -413,6 +414,8 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->from = e->from;
 	v->prev = e->prev;
 	v->continuing = e->continuing;
+	v->exclusive = e->excl;
+	v->fixed = e->fixed;
 }
 
 bool core_local_assigned(const struct core *c, size_t idx, bool *waiting)

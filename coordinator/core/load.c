@@ -20,7 +20,7 @@
  * other placement (failover, health, joins) sees the weights with a budget
  * of zero, so the load table never delays nor adds a move to failover.
  *
- * Everything here is versioned: LOAD and load rebalances are protocol 3,
+ * Everything here is versioned: LOAD and load rebalances are protocol 4,
  * sent only when every member speaks it.
  */
 #include "core/load.h"
@@ -84,7 +84,7 @@ void core_load_free(struct core *c)
 
 static bool usable(const struct core *c)
 {
-	return c->proto >= 3 && c->in_view && c->round_done;
+	return c->proto >= 4 && c->in_view && c->round_done;
 }
 
 int core_set_load(struct core *c, size_t idx, uint32_t load, uint32_t conns)
@@ -226,6 +226,8 @@ void core_load_fill(const struct core *c, struct place_res *pr, uint32_t *margin
 
 		pr[r].weight = k >= 0 ? l->tab[k].load : 0;
 		pr[r].conns = k >= 0 ? l->tab[k].conns : 0;
+		if (c->res[r].excl)
+			pr[r].flags |= PLACE_F_NO_LOAD_MOVE;
 	}
 	*margin_pct = c->cfg.load_margin_pct;
 	*budget = l->now ? c->cfg.load_budget : 0;
@@ -275,7 +277,7 @@ void core_load_tick(struct core *c, struct core_actions *out)
 	if (any_load(l) && core_quorate(c)) {
 		struct wire_small sm = {.value = WIRE_REBALANCE_LOAD};
 
-		if (wire_encode_small(&c->wb, 3, WIRE_REBALANCE, c->token, c->cfg.incarnation,
+		if (wire_encode_small(&c->wb, 4, WIRE_REBALANCE, c->token, c->cfg.incarnation,
 				      &sm) == 0)
 			core_emit_send(c, out);
 	}

@@ -771,7 +771,8 @@ int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st
 	place_orphans(&c);
 	if (in->rebalance && place_load_active(in)) {
 		for (uint32_t i = 0; i < in->n_res; i++)
-			c.evicted[i] = c.kind[i] == KIND_STICKY || c.kind[i] == KIND_ORPHAN;
+			c.evicted[i] = (c.kind[i] == KIND_STICKY || c.kind[i] == KIND_ORPHAN) &&
+				       !(in->res[i].flags & PLACE_F_NO_LOAD_MOVE);
 		lmoves = place_load_balance(in, owner, c.evicted);
 	} else if (in->rebalance) {
 		rc = rebalance(&c);

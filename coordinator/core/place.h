@@ -47,6 +47,9 @@
 #define PLACE_WORDS ((CHORUS_MAX_NODES + 63) / 64)
 
 #define PLACE_F_FIXED 0x1u
+/* Rule 7 never moves it (a brick: moving one is a takeover, not a client
+ * reconnect); its weight still counts on its node. */
+#define PLACE_F_NO_LOAD_MOVE 0x2u
 
 struct place_bits {
 	uint64_t w[PLACE_WORDS];

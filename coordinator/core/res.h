@@ -23,9 +23,16 @@ struct res_addr {
 	uint8_t bytes[16];	/* IPv4 uses the first 4 */
 };
 
+/* An exclusive resource (a brick behind its floating address) must never be
+ * active on two nodes: it moves release-before-take only, and a lost node's
+ * are taken over only once that node is known down (fenced or its
+ * self-fence grace passed).  Plain VIPs move at once. */
+#define VIP_F_EXCLUSIVE 0x1u
+
 struct vip_def {
 	struct res_addr addr;
 	char pool[CHORUS_NAME_MAX];
+	uint32_t flags;		/* VIP_F_* */
 };
 
 /* Parse "A.B.C.D/P" or "x:y::z/P" into 'out'.  Returns 0 or -EINVAL.  The

@@ -275,6 +275,39 @@ static void released_add(struct core *c, const struct res_addr *addr)
 	c->released[c->n_released++] = *addr;
 }
 
+static bool drop_all_now(const struct core *c)
+{
+	return c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung;
+}
+
+/* Whether local vip 'i' may stay (or start) here. */
+static bool local_keep(const struct core *c, size_t i, bool drop_all)
+{
+	uint32_t r = c->lres[i];
+	const struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
+	bool mine = e != NULL && e->owner == c->cfg.nodeid;
+
+	if (drop_all)
+		return false;
+	if (!c->round_done || !c->had_round)
+		return true;
+	/* with a member below protocol 3 nobody guards a brick's takeover */
+	if (core_vip_excl(c, i) && (e == NULL || !e->excl))
+		return false;
+	return mine;
+}
+
+bool core_excl_must_release(const struct core *c)
+{
+	bool drop_all = drop_all_now(c);
+
+	for (size_t i = 0; i < c->cfg.n_vips; i++)
+		if (core_vip_excl(c, i) && c->lstate[i] != L_NONE &&
+		    (c->lstate[i] == L_RELEASING || !local_keep(c, i, drop_all)))
+			return true;
+	return false;
+}
+
 /*
  * Bring this node's addresses in line with the replicated table, gated by
  * quorum.  A node keeps what it holds while it does not know better (before
@@ -283,27 +316,34 @@ static void released_add(struct core *c, const struct res_addr *addr)
  * daemon restart into an outage.  It releases as soon as it knows: the table
  * gives the resource to someone else, quorum is lost, or corosync is gone.
  */
+static void send_clean(struct core *c, struct core_actions *out);
+
 static void local_reconcile(struct core *c, struct core_actions *out)
 {
-	bool drop_all = c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung;
+	bool drop_all = drop_all_now(c);
 	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !drop_all;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		uint32_t r = c->lres[i];
 		struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
 		bool mine = e != NULL && e->owner == c->cfg.nodeid;
-		bool keep = !drop_all && (mine || !c->round_done || !c->had_round);
+		bool keep = local_keep(c, i, drop_all);
+		bool excl = core_vip_excl(c, i);
 
 		switch (c->lstate[i]) {
 		case L_HELD:
 		case L_ACQUIRING:
-			if (!keep) {
+			/* a failed release of a brick is retried, not forgotten */
+			if (!keep && (!excl || c->now_ms >= c->lretry_ms[i])) {
 				c->lstate[i] = L_RELEASING;
 				act_simple(c, out, CORE_ACT_RELEASE, i);
 			}
 			break;
 		case L_NONE:
-			if (mine && may_acquire && (e->from == 0 || e->from == c->cfg.nodeid) &&
+			/* A brick runs only where the table knows it is exclusive:
+			 * below protocol 3 nobody guards its takeover. */
+			if (mine && may_acquire && (!excl || e->excl) &&
+			    (e->from == 0 || e->from == c->cfg.nodeid) &&
 			    c->now_ms >= c->lretry_ms[i]) {
 				c->lstate[i] = L_ACQUIRING;
 				act_simple(c, out, CORE_ACT_ACQUIRE, i);
@@ -320,15 +360,32 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 		}
 	}
 	if (c->n_released > 0 && c->in_view && !c->cluster_lost) {
-		struct wire_small sm = {.n_addrs = (uint32_t)c->n_released,
+		struct wire_small sm = {.value = c->epoch, .n_addrs = (uint32_t)c->n_released,
 					.addrs = c->released};
 
-		core_send_small(c, out, WIRE_RELEASED, 0, &sm);
+		/* Bound to the view: a RELEASED that crosses a membership change
+		 * is stale (the new round's STATE says what we hold), and
+		 * applied late it would cancel a handover we owe (the
+		 * simulator found one that put a brick on two nodes). */
+		core_send_small(c, out, WIRE_RELEASED, c->token, &sm);
 	}
 	c->n_released = 0;
 
 	if (c->leaving && !c->leave_sent && c->in_view && c->round_done)
 		send_leaving(c, out);
+	if (c->leave_wait_excl) {
+		bool busy = false;
+
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			if (core_vip_excl(c, i) && c->lstate[i] != L_NONE)
+				busy = true;
+		if (!busy) {
+			c->leave_wait_excl = false;
+			send_clean(c, out);
+			c->exit_deadline_ms = c->now_ms + EXIT_AFTER_LEAVE_MS;
+			act_simple(c, out, CORE_ACT_LEAVE, 0);
+		}
+	}
 	/* A leaving node is done once it holds nothing. */
 	if (c->leaving && c->leave_sent && !c->leave_done) {
 		bool busy = false;
@@ -368,14 +425,31 @@ static void on_exec_result(struct core *c, struct core_actions *out, const struc
 			res_addr_format(&c->vips[i].addr, a, sizeof(a));
 			qb_log(LOG_ERR, "could not add %s, retrying " QB_XS " rc=%d", a,
 			       ev->u.res.err);
-			c->lstate[i] = L_NONE;
 			c->lretry_ms[i] = c->now_ms + ACQUIRE_RETRY_MS;
+			if (core_vip_excl(c, i)) {
+				/* a half-started brick is cleaned up before
+				 * anyone else may start it */
+				c->lstate[i] = L_RELEASING;
+				act_simple(c, out, CORE_ACT_RELEASE, i);
+				return;
+			}
+			c->lstate[i] = L_NONE;
 			return;
 		}
 		c->lstate[i] = L_HELD;
 	} else {
 		if (c->lstate[i] != L_RELEASING)
 			return;
+		if (ev->u.res.err < 0 && core_vip_excl(c, i)) {
+			/* Nobody may take a brick we could not stop: keep it
+			 * ours, retry, and let the watchdog reset us if the
+			 * release never succeeds. */
+			qb_log(LOG_CRIT, "release of brick %zu failed, retrying " QB_XS " rc=%d", i,
+			       ev->u.res.err);
+			c->lstate[i] = L_HELD;
+			c->lretry_ms[i] = c->now_ms + ACQUIRE_RETRY_MS;
+			return;
+		}
 		c->lstate[i] = L_NONE;
 		if (ev->u.res.err < 0)
 			qb_log(LOG_ERR, "release of local vip %zu failed " QB_XS " rc=%d", i,
@@ -393,6 +467,19 @@ static bool reason_changes_ring(const struct core_member *v, size_t n)
 		if (v[i].reason == CORE_REASON_NODEDOWN || v[i].reason == CORE_REASON_NODEUP)
 			return true;
 	return false;
+}
+
+/* A departing daemon that said it stopped all its bricks (LEAVING clean). */
+static void clean_add(struct core *c, uint32_t nodeid)
+{
+	uint32_t *v = realloc(c->clean, (c->n_clean + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	c->clean = v;
+	c->clean[c->n_clean++] = nodeid;
 }
 
 static void departed_add(struct core *c, uint32_t nodeid)
@@ -422,12 +509,19 @@ void core_leave_view(struct core *c)
 	members_clear(c);
 	queue_clear(c);
 	c->n_departed = 0;
+	c->n_clean = 0;
 	core_table_clear(c);
 	for (size_t i = 0; i < c->n_absent; i++)
 		core_absent_free(&c->absent[i]);
 	free(c->absent);
 	c->absent = NULL;
 	c->n_absent = 0;
+	free(c->excl);
+	c->excl = NULL;
+	c->n_excl = 0;
+	free(c->known);
+	c->known = NULL;
+	c->n_known = 0;
 	core_admin_clear(&c->admin);
 }
 
@@ -486,7 +580,9 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 
 			nm[i].nodeid = sorted[i].nodeid;
 			nm[i].pid = sorted[i].pid;
+			nm[i].join_cc = c->cc_count + 1;
 			if (old != NULL) {
+				nm[i].join_cc = old->join_cc;
 				nm[i].incarnation = old->incarnation;
 				nm[i].leaving = old->leaving;
 				nm[i].health = old->health;
@@ -502,13 +598,17 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 		for (size_t j = 0; j < n; j++)
 			if (nm[j].nodeid == c->members[i].nodeid && nm[j].pid == c->members[i].pid)
 				still = true;
-		if (!still && c->members[i].nodeid != c->cfg.nodeid)
+		if (!still && c->members[i].nodeid != c->cfg.nodeid) {
 			departed_add(c, c->members[i].nodeid);
+			if (c->members[i].excl_clean)
+				clean_add(c, c->members[i].nodeid);
+		}
 	}
 	members_clear(c);
 	c->members = nm;
 	c->n_members = n;
 	c->in_view = true;
+	c->cc_count++;
 	c->round_active = false;
 	c->round_done = false;
 
@@ -540,6 +640,7 @@ static void on_totem(struct core *c, struct core_actions *out, const struct core
 	c->n_totem = n;
 	c->ring = ev->u.totem.ring;
 	c->have_ring = true;
+	c->totem_cc = c->cc_count;
 	qb_log(LOG_INFO, "ring %" PRIx32 ".%" PRIx64 " with %zu corosync nodes", c->ring.nodeid,
 	       c->ring.seq, n);
 	if (!c->in_view)
@@ -557,6 +658,38 @@ static void on_totem(struct core *c, struct core_actions *out, const struct core
 	core_round_start(c, out);
 }
 
+static bool busy_any(const struct core *c, bool excl_only)
+{
+	for (size_t i = 0; i < c->cfg.n_vips; i++)
+		if (c->lstate[i] != L_NONE && (!excl_only || core_vip_excl(c, i)))
+			return true;
+	return false;
+}
+
+/* The group may count a departed daemon's bricks as stopped only if it
+ * said so (a brick keeps running without its daemon). */
+static void send_clean(struct core *c, struct core_actions *out)
+{
+	if (c->clean_sent || !c->in_view || c->cluster_lost)
+		return;
+	c->clean_sent = true;
+	core_send_small(c, out, WIRE_LEAVING, 0, &(struct wire_small){.value = WIRE_LEAVING_CLEAN});
+}
+
+/* Exit once the handover is over and no brick is still stopping: exiting
+ * with one half-stopped would leave it running with nobody to stop it.
+ * Out of the group, wait for the addresses too. */
+static void maybe_exit(struct core *c, struct core_actions *out)
+{
+	if (!c->leave_done || !c->exit_deadline_ms || c->now_ms < c->exit_deadline_ms)
+		return;
+	if (busy_any(c, c->in_view))
+		return;
+	send_clean(c, out);
+	c->exit_deadline_ms = 0;
+	act_simple(c, out, CORE_ACT_EXIT, 0);
+}
+
 /* ---- timers ---- */
 
 static void on_tick(struct core *c, struct core_actions *out)
@@ -565,18 +698,7 @@ static void on_tick(struct core *c, struct core_actions *out)
 
 	if (c->in_view && c->round_active && !c->exclude_sent && now >= c->round_deadline_ms)
 		core_round_timeout(c, out);
-	for (size_t i = 0; c->in_view && c->round_done && i < c->n_absent; i++) {
-		struct absent *a = &c->absent[i];
-
-		if (!a->expiry_sent && now >= a->deadline_ms) {
-			uint32_t node = a->nodeid;
-			uint64_t since = a->since;
-			struct wire_small sm = {.n_nodes = 1, .nodes = &node, .incarnations = &since};
-
-			a->expiry_sent = true;
-			core_send_small(c, out, WIRE_GRACE_EXPIRED, 0, &sm);
-		}
-	}
+	core_absent_tick(c, out, quorate_for_view(c) && !c->hung);
 	/*
 	 * Only self-delivery proves corosync is working (a stopped corosync
 	 * gives no hang-up).  When none of our messages came back for the
@@ -615,13 +737,12 @@ static void on_tick(struct core *c, struct core_actions *out)
 	if (c->leaving && !c->leave_done && now >= c->leave_deadline_ms) {
 		qb_log(LOG_WARNING, "handover did not finish in time, releasing everything");
 		c->leave_done = true;
-		c->exit_deadline_ms = now + EXIT_AFTER_LEAVE_MS;
-		act_simple(c, out, CORE_ACT_LEAVE, 0);
+		/* Bricks first: peers may take a brick of a departed daemon
+		 * only when they know it stopped, so stay in the group until
+		 * their releases are done and say so (local_reconcile). */
+		c->leave_wait_excl = true;
 	}
-	if (c->leave_done && c->exit_deadline_ms && now >= c->exit_deadline_ms) {
-		c->exit_deadline_ms = 0;
-		act_simple(c, out, CORE_ACT_EXIT, 0);
-	}
+	maybe_exit(c, out);
 }
 
 static void arm_timer(struct core *c, struct core_actions *out)
@@ -631,9 +752,12 @@ static void arm_timer(struct core *c, struct core_actions *out)
 
 	if (c->in_view && c->round_active && !c->exclude_sent)
 		next = c->round_deadline_ms;
-	for (size_t i = 0; c->in_view && c->round_done && i < c->n_absent; i++)
-		if (!c->absent[i].expiry_sent && c->absent[i].deadline_ms < next)
-			next = c->absent[i].deadline_ms;
+	{
+		uint64_t t = core_absent_next(c, quorate_for_view(c) && !c->hung);
+
+		if (t < next)
+			next = t;
+	}
 	if (c->rebalance_armed && c->rebalance_at_ms < next)
 		next = c->rebalance_at_ms;
 	next = core_load_next(c, next);
@@ -751,6 +875,19 @@ int core_new(const struct core_config *cfg, struct core **out)
 			c->lres[i] = UINT32_MAX;
 	}
 	c->cfg.vips = c->vips;
+	if (cfg->n_nodes) {
+		if (cfg->n_nodes > WIRE_MAX_NODES) {
+			core_free(c);
+			return -EINVAL;
+		}
+		c->cfg_nodes = malloc(cfg->n_nodes * sizeof(*c->cfg_nodes));
+		if (c->cfg_nodes == NULL) {
+			core_free(c);
+			return -ENOMEM;
+		}
+		memcpy(c->cfg_nodes, cfg->nodes, cfg->n_nodes * sizeof(*c->cfg_nodes));
+	}
+	c->cfg.nodes = c->cfg_nodes;
 	if (core_load_new(c) < 0) {
 		core_free(c);
 		return -ENOMEM;
@@ -766,6 +903,8 @@ void core_free(struct core *c)
 	core_leave_view(c);
 	free(c->totem);
 	free(c->departed);
+	free(c->clean);
+	free(c->cfg_nodes);
 	free(c->vips);
 	free(c->lstate);
 	free(c->lres);
@@ -824,6 +963,9 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	case CORE_EV_CLUSTER_LOST:
 		on_cluster_lost(c, out);
 		break;
+	case CORE_EV_FENCED:
+		core_absent_fence_done(c, out, ev->u.fence.node, ev->u.fence.err);
+		break;
 	case CORE_EV_SHUTDOWN:
 		on_shutdown(c, out);
 		break;
@@ -832,17 +974,7 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	     ev->type == CORE_EV_LOST) && ev->u.res.more)
 		return c->err;
 	local_reconcile(c, out);
-	if (c->leave_done && !c->in_view && c->exit_deadline_ms == c->now_ms) {
-		bool busy = false;
-
-		for (size_t i = 0; i < c->cfg.n_vips; i++)
-			if (c->lstate[i] != L_NONE)
-				busy = true;
-		if (!busy) {
-			c->exit_deadline_ms = 0;
-			act_simple(c, out, CORE_ACT_EXIT, 0);
-		}
-	}
+	maybe_exit(c, out);
 	if (c->round_done && !c->ready_sent) {
 		c->ready_sent = true;
 		act_simple(c, out, CORE_ACT_READY, 0);

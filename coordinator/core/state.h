@@ -54,6 +54,13 @@ enum core_failback {
 	CORE_FAILBACK_DELAY,
 };
 
+/* How a lost node's exclusive resources become free (DESIGN.md section 5). */
+enum core_fence {
+	CORE_FENCE_NONE,	/* never automatically: the operator confirms */
+	CORE_FENCE_GRACE,	/* after fence_grace_ms: the lost node self-fenced */
+	CORE_FENCE_COMMAND,	/* once a fence command (CORE_ACT_FENCE) succeeded */
+};
+
 struct core_config {
 	uint32_t nodeid;
 	uint32_t pid;
@@ -67,6 +74,14 @@ struct core_config {
 	uint32_t shutdown_timeout_ms;
 	uint32_t health_settle_ms;	/* a new failure is acted on after this (0 = 1000) */
 	uint16_t proto_max;		/* 0 = WIRE_VERSION_MAX; tests pin older versions */
+	enum core_fence fence;
+	uint32_t fence_grace_ms;	/* CORE_FENCE_GRACE: wait after a node left the ring */
+	/* Every node id in corosync's nodelist (copied).  A configured node
+	 * that no member has ever seen may hold any brick nobody claims (the
+	 * cluster starts with it down): it is treated as lost until fenced
+	 * or its grace passes, as Pacemaker's startup fencing does. */
+	size_t n_nodes;
+	const uint32_t *nodes;
 	/* load balancing (core/load.h): interval 0 = off (reports still flow) */
 	uint32_t load_interval_ms;
 	uint32_t load_margin_pct;	/* 0 = 10 */
@@ -86,6 +101,7 @@ enum core_ev_type {
 	CORE_EV_SHUTDOWN,	/* hand everything over, then leave and exit */
 	CORE_EV_LOST,		/* local vip 'idx' vanished and must not be restored
 				 * (its lifetime ran out while we were stalled) */
+	CORE_EV_FENCED,		/* our CORE_ACT_FENCE of 'node' finished (err) */
 };
 
 struct core_event {
@@ -120,6 +136,10 @@ struct core_event {
 			int err;
 			bool more;	/* more results follow at once: batch RELEASED */
 		} res;
+		struct {
+			uint32_t node;
+			int err;
+		} fence;
 	} u;
 };
 
@@ -134,6 +154,7 @@ enum core_act_type {
 	CORE_ACT_EXIT,		/* nothing more to do: exit the daemon */
 	CORE_ACT_ADMIN_DONE,	/* our admin request 'cookie' was applied (err, generation) */
 	CORE_ACT_PERSIST,	/* admin state changed: save core_admin_get() durably */
+	CORE_ACT_FENCE,		/* power off node 'node' now, then report CORE_EV_FENCED */
 };
 
 struct core_action {
@@ -145,6 +166,7 @@ struct core_action {
 		} send;
 		size_t idx;
 		uint64_t at_ms;
+		uint32_t node;
 		struct {
 			uint64_t cookie;
 			int err;
@@ -216,6 +238,18 @@ int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
  * quorate view. */
 int core_rebalance(struct core *c, struct core_actions *out);
 
+/* The operator confirms that lost node 'nodeid' is down (powered off by
+ * hand): its exclusive resources may be taken over.  -EAGAIN without a
+ * quorate view, -ENOENT when nothing waits for that node. */
+int core_fence_confirm(struct core *c, uint32_t nodeid, struct core_actions *out);
+
+/* True while this node holds (or is acquiring or releasing) an exclusive
+ * resource that it must give up: it lost quorum or corosync, or the table
+ * moved it.  The daemon stops feeding its watchdog when this stays true for
+ * longer than the release may take, so a node that cannot let go of a
+ * brick is reset before the survivors' fence grace runs out. */
+bool core_excl_must_release(const struct core *c);
+
 struct core_admin_view {
 	uint64_t generation;
 	bool maintenance;
@@ -251,6 +285,7 @@ enum core_node_state {
 	CORE_NODE_LEAVING,
 	CORE_NODE_EXCLUDED,
 	CORE_NODE_ABSENT,	/* daemon gone, node up: inside its restart grace */
+	CORE_NODE_UNFENCED,	/* node left, its exclusive resources wait for fencing */
 };
 
 struct core_node_view {
@@ -272,6 +307,8 @@ struct core_res_view {
 	uint32_t from;		/* nodeid that must release first, 0 = none */
 	uint32_t prev;		/* holder the last placement started from, 0 = none */
 	bool continuing;	/* a handover decided earlier, still waiting for its release */
+	bool exclusive;		/* a brick: never on two nodes */
+	uint32_t fixed;		/* absent node it waits for (grace or fencing), 0 = none */
 };
 
 /* True once a round has completed in the current view and none is running. */

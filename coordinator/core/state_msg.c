@@ -44,41 +44,26 @@ static int queue_push(struct core *c, uint32_t nodeid, uint32_t pid, const void 
 	return 0;
 }
 
-static void absent_drop(struct core *c, size_t i)
-{
-	core_absent_free(&c->absent[i]);
-	memmove(&c->absent[i], &c->absent[i + 1], (c->n_absent - i - 1) * sizeof(c->absent[0]));
-	c->n_absent--;
-}
-
-static void apply_grace_expired(struct core *c, struct core_actions *out,
-				const struct wire_small *sm)
-{
-	bool changed = false;
-
-	for (uint32_t k = 0; k < sm->n_nodes; k++) {
-		for (size_t i = 0; i < c->n_absent; i++) {
-			if (c->absent[i].nodeid == sm->nodes[k] &&
-			    c->absent[i].since == sm->incarnations[k]) {
-				qb_log(LOG_NOTICE, "node %" PRIu32 ": restart grace over, taking over "
-				       "its resources", sm->nodes[k]);
-				absent_drop(c, i);
-				changed = true;
-				break;
-			}
-		}
-	}
-	if (changed)
-		core_replace(c, out, false);
-}
-
-static void apply_released(struct core *c, uint32_t nodeid, const struct wire_small *sm)
+/*
+ * RELEASED answers the placement the sender saw when it let go.  If a later
+ * placement in this view touched that resource (say maintenance gave it
+ * back to the sender, which took it again), the answer is stale: the sender
+ * saw that placement too and will announce again if it still owes the
+ * release.  'legacy' senders (before protocol 3) bind nothing.
+ */
+static void apply_released(struct core *c, uint32_t nodeid, const struct wire_small *sm,
+			   bool legacy)
 {
 	for (uint32_t k = 0; k < sm->n_addrs; k++) {
 		long r = core_res_find(c, &sm->addrs[k]);
 
-		if (r >= 0 && c->res[r].from == nodeid)
-			c->res[r].from = 0;
+		if (r < 0 || c->res[r].from != nodeid)
+			continue;
+		if (!legacy && c->res[r].changed_at > sm->value) {
+			c->ctr.dropped_stale++;
+			continue;
+		}
+		c->res[r].from = 0;
 	}
 	core_update_digest(c);
 }
@@ -110,9 +95,15 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 	m = core_member_find(c, nodeid, pid);
 	switch (h.type) {
 	case WIRE_RELEASED:
-		apply_released(c, nodeid, &sm);
+		/* token 0: an older sender that does not bind it */
+		if (h.token == 0 || h.token == c->token)
+			apply_released(c, nodeid, &sm, h.token == 0);
+		else
+			c->ctr.dropped_stale++;
 		break;
 	case WIRE_LEAVING:
+		if (m != NULL && sm.value == WIRE_LEAVING_CLEAN)
+			m->excl_clean = true;
 		if (m != NULL && !m->leaving) {
 			qb_log(LOG_NOTICE, "node %" PRIu32 " is shutting down, taking over its "
 			       "resources", nodeid);
@@ -134,7 +125,10 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 		}
 		break;
 	case WIRE_GRACE_EXPIRED:
-		apply_grace_expired(c, out, &sm);
+		core_absent_apply_grace(c, out, &sm);
+		break;
+	case WIRE_FENCED:
+		core_absent_apply_fenced(c, out, nodeid, &sm);
 		break;
 	case WIRE_ADMIN:
 		core_admin_apply(c, out, nodeid, &h, &sm);

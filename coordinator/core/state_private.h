@@ -26,6 +26,8 @@ struct member {
 	bool have_state;	/* STATE for the current token arrived */
 	bool excluded;		/* silent past the round timeout, excluded by EXCLUDE */
 	bool leaving;
+	bool excl_clean;	/* said LEAVING clean: all its bricks are stopped */
+	uint64_t join_cc;	/* our confchg count when it appeared */
 	uint32_t health;
 	struct res_addr *unserv;	/* addresses it cannot serve now, sorted */
 	size_t n_unserv;
@@ -43,14 +45,21 @@ struct absent_res {
 	char pool[CHORUS_NAME_MAX];
 };
 
+/* kind WIRE_ABSENT_GRACE: the daemon is gone but the node is in the ring.
+ * kind WIRE_ABSENT_FENCE: the node left the ring; only its exclusive
+ * resources are recorded, and they stay until it is known down (FENCED,
+ * or GRACE_EXPIRED in fence mode "grace") or it comes back. */
 struct absent {
 	uint32_t nodeid;
+	uint8_t kind;
 	uint64_t since;		/* ring seq when recorded: replicated tie-break */
 	size_t n_res;
 	struct absent_res *res;
 	/* local only */
 	uint64_t deadline_ms;
 	bool expiry_sent;
+	bool fence_busy;	/* our CORE_ACT_FENCE for it is running */
+	uint64_t fence_retry_ms;
 };
 
 /* One entry of the replicated resource table. */
@@ -65,6 +74,8 @@ struct rent {
 	bool announced;		/* local: RELEASED already sent for this 'from' */
 	uint32_t prev;		/* holder the last placement started from */
 	bool continuing;	/* the last placement kept a pending handover */
+	bool excl;		/* exclusive (a brick), from the replicated set */
+	uint32_t changed_at;	/* epoch of the placement that last changed owner/from */
 };
 
 struct queued {
@@ -99,7 +110,11 @@ struct core {
 	size_t n_members;
 	uint32_t *departed;		/* nodeids that left since the last round start */
 	size_t n_departed;
+	uint32_t *clean;		/* of those, the ones that left with no brick running */
+	size_t n_clean;
 	uint64_t token;
+	uint64_t cc_count;		/* classic confchgs seen */
+	uint64_t totem_cc;		/* cc_count at the last totem confchg */
 	bool round_active;
 	bool round_done;
 	bool had_round;			/* a round completed since we joined */
@@ -122,6 +137,12 @@ struct core {
 	size_t n_slots;
 	struct absent *absent;		/* sorted by nodeid */
 	size_t n_absent;
+	struct res_addr *excl;		/* exclusive addresses, sorted; empty below v3 */
+	size_t n_excl;
+	struct wire_node *known;	/* configured / seen (accounted) nodes, sorted */
+	size_t n_known;
+	uint32_t *cfg_nodes;		/* cfg.nodes copy */
+	uint32_t epoch;			/* placements in this view: ties RELEASED to one */
 	struct queued *queue;		/* deliveries held back during a round */
 	size_t n_queue;
 
@@ -141,6 +162,8 @@ struct core {
 	bool leaving;
 	bool leave_sent;
 	bool leave_done;
+	bool leave_wait_excl;
+	bool clean_sent;		/* handover timed out: leave once bricks are stopped */
 	uint64_t leave_deadline_ms;
 	uint64_t exit_deadline_ms;
 	bool ready_sent;
@@ -168,6 +191,8 @@ void core_send_small(struct core *c, struct core_actions *out, enum wire_type ty
 void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid,
 			 uint32_t pid, const void *buf, size_t size);
 void core_absent_free(struct absent *a);
+bool core_vip_excl(const struct core *c, size_t i);	/* local vip 'i' is exclusive */
+bool core_is_excl(const struct core *c, const struct res_addr *addr);
 void core_admin_clear(struct admin *a);
 
 /* state_msg.c */
@@ -183,6 +208,24 @@ void core_send_health(struct core *c, struct core_actions *out, bool confirmed);
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 		      const struct wire_hdr *h, const struct wire_small *sm);
 uint64_t core_ring_token(const struct core *c);
+
+/* state_absent.c */
+int core_excl_merge(struct core *c);
+int core_excl_build(const struct core *c, struct wire_state *st);
+int core_absent_record(struct core *c, uint32_t nodeid, uint8_t kind, bool from_table,
+		       const struct res_addr *extra, size_t n_extra);
+void core_absent_prune(struct core *c);
+void core_absent_merge(struct core *c);
+int core_known_build(const struct core *c, struct wire_state *st);
+int core_known_merge(struct core *c);
+void core_absent_unseen(struct core *c);
+void core_absent_apply_grace(struct core *c, struct core_actions *out,
+			     const struct wire_small *sm);
+void core_absent_apply_fenced(struct core *c, struct core_actions *out, uint32_t sender,
+			      const struct wire_small *sm);
+void core_absent_tick(struct core *c, struct core_actions *out, bool quorate);
+uint64_t core_absent_next(const struct core *c, bool quorate);
+void core_absent_fence_done(struct core *c, struct core_actions *out, uint32_t node, int err);
 
 /* state_table.c */
 #define FNV_OFFSET 0xcbf29ce484222325ull

@@ -124,22 +124,24 @@ int core_build_state(struct core *c, struct wire_state *st)
 
 	if (c->n_absent) {
 		st->absent = calloc(c->n_absent, sizeof(*st->absent));
-		if (st->absent == NULL)
+		st->fence = calloc(c->n_absent, sizeof(*st->fence));
+		if (st->absent == NULL || st->fence == NULL)
 			err = -ENOMEM;
 	}
 	for (size_t i = 0; err == 0 && i < c->n_absent; i++) {
 		const struct absent *a = &c->absent[i];
-		struct wire_absent *w = &st->absent[i];
+		bool fence = a->kind == WIRE_ABSENT_FENCE;
+		struct wire_absent *w = fence ? &st->fence[st->n_fence++] : &st->absent[st->n_absent++];
 
 		w->nodeid = a->nodeid;
-		w->kind = WIRE_ABSENT_GRACE;
+		w->kind = a->kind;
 		w->since = a->since;
 		w->n_res = (uint32_t)a->n_res;
-		st->n_absent = (uint32_t)(i + 1);
 		if (a->n_res == 0)
 			continue;
 		w->res = calloc(a->n_res, sizeof(*w->res));
 		if (w->res == NULL) {
+			w->n_res = 0;
 			err = -ENOMEM;
 			break;
 		}
@@ -148,6 +150,10 @@ int core_build_state(struct core *c, struct wire_state *st)
 			w->res[k].pool = names_intern(&nl, a->res[k].pool, &err);
 		}
 	}
+	if (err == 0)
+		err = core_excl_build(c, st);
+	if (err == 0)
+		err = core_known_build(c, st);
 	st->pools = nl.v;
 	st->n_pools = (uint32_t)nl.n;
 	return err;
@@ -158,97 +164,24 @@ int core_build_state(struct core *c, struct wire_state *st)
 uint64_t core_view_token(const struct core *c)
 {
 	uint64_t h = core_fnv_u64(FNV_OFFSET, c->ring.nodeid);
+	uint64_t base = c->totem_cc;
 
 	h = core_fnv_u64(h, c->ring.seq);
-	for (size_t i = 0; i < c->n_members; i++)
+	for (size_t i = 0; i < c->n_members; i++) {
 		h = core_fnv_u64(h, ((uint64_t)c->members[i].nodeid << 32) | c->members[i].pid);
+		if (c->members[i].join_cc > base)
+			base = c->members[i].join_cc;
+	}
+	/*
+	 * A process that joins and leaves again inside one ring gives the same
+	 * ring and members twice; a STATE sent for the first instance can be
+	 * ordered after both confchgs and would pass for the second.  So count
+	 * the classic confchgs since the later of the ring change and the
+	 * newest member's join: every member has seen exactly those.
+	 */
+	h = core_fnv_u64(h, c->cc_count - base);
 	/* 0 means "not bound to a view" on the wire */
 	return h ? h : 1;
-}
-
-/* Record an absent node.  With 'from_table', what it holds is taken from our
- * own table: only for records we put in our STATE, where local knowledge is
- * allowed.  An EXCLUDE must use the message's list alone, which every member
- * sees identically. */
-static int absent_record(struct core *c, uint32_t nodeid, bool from_table,
-			 const struct res_addr *extra, size_t n_extra)
-{
-	struct absent a = {.nodeid = nodeid, .since = c->ring.seq};
-	struct absent *v;
-	size_t cap = n_extra;
-
-	for (size_t i = 0; i < c->n_absent; i++)
-		if (c->absent[i].nodeid == nodeid)
-			return 0;	/* already accounted (e.g. excluded, then left) */
-	for (size_t r = 0; from_table && r < c->n_res; r++)
-		if (c->res[r].owner == nodeid || c->res[r].from == nodeid)
-			cap++;
-	if (cap) {
-		a.res = calloc(cap, sizeof(*a.res));
-		if (a.res == NULL)
-			return -ENOMEM;
-	}
-	for (size_t r = 0; from_table && r < c->n_res; r++) {
-		if (c->res[r].owner == nodeid || c->res[r].from == nodeid) {
-			a.res[a.n_res].addr = c->res[r].addr;
-			snprintf(a.res[a.n_res].pool, CHORUS_NAME_MAX, "%s", c->pools[c->res[r].pool]);
-			a.n_res++;
-		}
-	}
-	for (size_t k = 0; k < n_extra; k++) {
-		bool dup = false;
-		long r = core_res_find(c, &extra[k]);
-
-		for (size_t j = 0; j < a.n_res; j++)
-			if (res_addr_cmp(&a.res[j].addr, &extra[k]) == 0)
-				dup = true;
-		if (dup)
-			continue;
-		a.res[a.n_res].addr = extra[k];
-		snprintf(a.res[a.n_res].pool, CHORUS_NAME_MAX, "%s",
-			 r >= 0 ? c->pools[c->res[r].pool] : "default");
-		a.n_res++;
-	}
-	a.deadline_ms = c->now_ms + c->cfg.restart_grace_ms;
-	v = realloc(c->absent, (c->n_absent + 1) * sizeof(*v));
-	if (v == NULL) {
-		free(a.res);
-		return -ENOMEM;
-	}
-	c->absent = v;
-	/* keep sorted by nodeid */
-	{
-		size_t pos = c->n_absent;
-
-		while (pos > 0 && c->absent[pos - 1].nodeid > nodeid) {
-			c->absent[pos] = c->absent[pos - 1];
-			pos--;
-		}
-		c->absent[pos] = a;
-		c->n_absent++;
-	}
-	qb_log(LOG_NOTICE, "node %" PRIu32 ": daemon gone but node up, holding its %zu "
-	       "resources for the restart grace", nodeid, a.n_res);
-	return 0;
-}
-
-static void absent_prune(struct core *c)
-{
-	size_t w = 0;
-
-	for (size_t i = 0; i < c->n_absent; i++) {
-		uint32_t id = c->absent[i].nodeid;
-
-		if (core_is_member_nodeid(c, id) || !core_in_totem(c, id)) {
-			if (!core_in_totem(c, id))
-				qb_log(LOG_NOTICE, "node %" PRIu32 " left the ring: its resources "
-				       "are free", id);
-			core_absent_free(&c->absent[i]);
-			continue;
-		}
-		c->absent[w++] = c->absent[i];
-	}
-	c->n_absent = w;
 }
 
 static void send_state(struct core *c, struct core_actions *out)
@@ -277,6 +210,7 @@ void core_round_start(struct core *c, struct core_actions *out)
 
 	c->token = core_view_token(c);
 	c->round_active = true;
+	c->epoch = 0;
 	c->round_done = false;
 	c->exclude_sent = false;
 	c->timeout_extended = false;
@@ -288,14 +222,17 @@ void core_round_start(struct core *c, struct core_actions *out)
 	}
 	for (size_t i = 0; i < c->n_departed; i++) {
 		uint32_t id = c->departed[i];
+		bool ring = core_in_totem(c, id);
 
-		if (core_is_member_nodeid(c, id) || !core_in_totem(c, id))
+		if (core_is_member_nodeid(c, id) || (!ring && c->proto < 3))
 			continue;
-		if (absent_record(c, id, true, NULL, 0) < 0)
+		if (core_absent_record(c, id, ring ? WIRE_ABSENT_GRACE : WIRE_ABSENT_FENCE, true,
+				       NULL, 0) < 0)
 			c->err = -ENOMEM;
 	}
 	c->n_departed = 0;
-	absent_prune(c);
+	c->n_clean = 0;
+	core_absent_prune(c);
 	qb_log(LOG_INFO, "round %016" PRIx64 " started with %zu members", c->token,
 	       c->n_members);
 	send_state(c, out);
@@ -398,7 +335,8 @@ void core_round_deliver(struct core *c, struct core_actions *out, struct member 
 			x->excluded = true;
 			c->ctr.excluded++;
 			if (core_in_totem(c, x->nodeid) &&
-			    absent_record(c, x->nodeid, false, sm.addrs, sm.n_addrs) < 0)
+			    core_absent_record(c, x->nodeid, WIRE_ABSENT_GRACE, false, sm.addrs,
+					       sm.n_addrs) < 0)
 				c->err = -ENOMEM;
 			core_round_check(c, out);
 		}
@@ -489,70 +427,6 @@ static void merge_admin(struct core *c)
 	}
 }
 
-/* Union of our absent records (which include members excluded this round)
- * with every snapshot's; per node the record with the highest (since,
- * size) wins, so all members end with the same list. */
-static void merge_absent(struct core *c)
-{
-	for (size_t i = 0; i < c->n_members; i++) {
-		const struct wire_state *s = &c->members[i].snap;
-
-		if (!c->members[i].have_state)
-			continue;
-		for (uint32_t k = 0; k < s->n_absent; k++) {
-			const struct wire_absent *w = &s->absent[k];
-			struct absent *have = NULL;
-			struct absent nv = {.nodeid = w->nodeid, .since = w->since};
-
-			if (core_is_member_nodeid(c, w->nodeid) || !core_in_totem(c, w->nodeid))
-				continue;
-			for (size_t j = 0; j < c->n_absent; j++)
-				if (c->absent[j].nodeid == w->nodeid)
-					have = &c->absent[j];
-			if (have != NULL && (have->since > w->since ||
-					     (have->since == w->since && have->n_res >= w->n_res)))
-				continue;
-			if (w->n_res) {
-				nv.res = calloc(w->n_res, sizeof(*nv.res));
-				if (nv.res == NULL) {
-					c->err = -ENOMEM;
-					return;
-				}
-			}
-			for (uint32_t r = 0; r < w->n_res; r++) {
-				nv.res[r].addr = w->res[r].addr;
-				snprintf(nv.res[r].pool, CHORUS_NAME_MAX, "%s", s->pools[w->res[r].pool]);
-			}
-			nv.n_res = w->n_res;
-			if (have != NULL) {
-				nv.deadline_ms = have->deadline_ms;
-				nv.expiry_sent = have->expiry_sent;
-				core_absent_free(have);
-				*have = nv;
-			} else {
-				struct absent *v = realloc(c->absent, (c->n_absent + 1) * sizeof(*v));
-				size_t pos;
-
-				if (v == NULL) {
-					free(nv.res);
-					c->err = -ENOMEM;
-					return;
-				}
-				c->absent = v;
-				nv.deadline_ms = c->now_ms + c->cfg.restart_grace_ms;
-				pos = c->n_absent;
-				while (pos > 0 && c->absent[pos - 1].nodeid > nv.nodeid) {
-					c->absent[pos] = c->absent[pos - 1];
-					pos--;
-				}
-				c->absent[pos] = nv;
-				c->n_absent++;
-			}
-		}
-	}
-	absent_prune(c);
-}
-
 /* With failback "delay", a round that leaves the layout unbalanced arms a
  * local timer on the lowest member; its REBALANCE, delivered in order,
  * applies the failback on every member at the same point. */
@@ -587,7 +461,10 @@ static void complete_round(struct core *c, struct core_actions *out)
 		c->proto = proto;
 
 	merge_admin(c);
-	merge_absent(c);
+	if (core_excl_merge(c) < 0 || core_known_merge(c) < 0)
+		c->err = -ENOMEM;
+	core_absent_merge(c);
+	core_absent_unseen(c);
 	core_load_round_reset(c);
 	if (c->err || core_build_table(c) < 0) {
 		c->err = -ENOMEM;

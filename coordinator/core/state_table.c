@@ -249,6 +249,7 @@ int core_build_table(struct core *c)
 		e->addr = t[i].addr;
 		e->pool = core_pool_intern(c, t[i].pool);
 		e->local = UINT32_MAX;
+		e->excl = core_is_excl(c, &e->addr);
 	}
 out:
 	free(t);
@@ -416,9 +417,11 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		free(owner);
 		return rc;
 	}
+	c->epoch++;
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct rent *e = &c->res[r];
 		uint32_t nid = owner[r];
+		uint32_t was_owner = e->owner, was_from = e->from;
 
 		e->prev = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
 		e->continuing = e->from != 0 && e->prev == e->from && nid == e->owner;
@@ -426,6 +429,8 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 			e->owner = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
 			e->fixed = e->owner;
 			e->from = 0;
+			if (e->owner != was_owner || was_from != 0)
+				e->changed_at = c->epoch;
 			continue;
 		}
 		e->fixed = 0;
@@ -440,6 +445,8 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 			e->from = from;
 		}
 		e->owner = nid;
+		if (e->owner != was_owner || e->from != was_from)
+			e->changed_at = c->epoch;
 	}
 	c->ctr.placements++;
 	c->ctr.moves += moves;
@@ -459,14 +466,21 @@ int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *ho
 		 * (the target never took it, so exclusivity is kept). */
 		uint32_t phys = e->from ? e->from : e->owner;
 		long s = phys ? core_slot_of(c, phys) : -1;
-		bool absent_alive = false;
+		uint32_t absent_holder = 0;
 
-		for (size_t i = 0; e->fixed && i < c->n_absent; i++)
-			if (c->absent[i].nodeid == e->fixed)
-				absent_alive = true;
+		/* Still waiting for an absent holder?  Any record may hold it
+		 * (a brick nobody claims is held by every unseen node), and a
+		 * record may have shed it (a grace that freed the addresses
+		 * but kept the bricks). */
+		for (size_t i = 0; e->fixed && i < c->n_absent && !absent_holder; i++)
+			for (size_t k = 0; k < c->absent[i].n_res; k++)
+				if (res_addr_cmp(&c->absent[i].res[k].addr, &e->addr) == 0)
+					absent_holder = c->absent[i].nodeid;
+		if (absent_holder)
+			s = core_slot_of(c, absent_holder);
 		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
-		fixed[r] = absent_alive;
-		if (e->fixed && !absent_alive)
+		fixed[r] = absent_holder != 0 && s >= 0;
+		if (e->fixed && !absent_holder)
 			prev[r] = PLACE_NONE;	/* its holder's grace ran out: an orphan */
 		/* The physical holder is whoever must still release; if none is
 		 * pending, the current owner (when it is a live member). */

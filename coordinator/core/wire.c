@@ -275,6 +275,16 @@ static void put_decl_list(struct wire_buf *b, uint32_t n, const struct wire_decl
 	}
 }
 
+static void put_addr_ext(struct wire_buf *b, uint16_t type, uint32_t n,
+			 const struct res_addr *v)
+{
+	put_u16(b, type);
+	put_u32(b, 4 + n * ADDR_WIRE_SIZE);
+	put_u32(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		put_addr(b, &v[i]);
+}
+
 int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 		      uint64_t incarnation, const struct wire_state *st)
 {
@@ -326,15 +336,42 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 	}
 	/* Extensions: count, then (type u16, length u32, body) each; a reader
 	 * skips the types it does not know. */
-	if (st->n_unserv > WIRE_MAX_RES)
+	if (st->n_unserv > WIRE_MAX_RES || st->n_excl > WIRE_MAX_RES ||
+	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES)
 		return -EMSGSIZE;
-	put_u32(b, st->n_unserv ? 1 : 0);
-	if (st->n_unserv) {
-		put_u16(b, WIRE_EXT_UNSERV);
-		put_u32(b, 4 + st->n_unserv * ADDR_WIRE_SIZE);
-		put_u32(b, st->n_unserv);
-		for (uint32_t i = 0; i < st->n_unserv; i++)
-			put_addr(b, &st->unserv[i]);
+	put_u32(b, (st->n_unserv ? 1u : 0u) + (st->n_excl ? 1u : 0u) + (st->n_fence ? 1u : 0u) +
+		       (st->n_nodes ? 1u : 0u));
+	if (st->n_unserv)
+		put_addr_ext(b, WIRE_EXT_UNSERV, st->n_unserv, st->unserv);
+	if (st->n_excl)
+		put_addr_ext(b, WIRE_EXT_EXCL, st->n_excl, st->excl);
+	if (st->n_fence) {
+		size_t len = 4;
+
+		for (uint32_t i = 0; i < st->n_fence; i++) {
+			if (st->fence[i].n_res > WIRE_MAX_RES)
+				return -EMSGSIZE;
+			len += 4 + 8 + 4 + (size_t)st->fence[i].n_res * (ADDR_WIRE_SIZE + 2);
+		}
+		if (len > WIRE_MSG_MAX)
+			return -EMSGSIZE;
+		put_u16(b, WIRE_EXT_FENCE);
+		put_u32(b, (uint32_t)len);
+		put_u32(b, st->n_fence);
+		for (uint32_t i = 0; i < st->n_fence; i++) {
+			put_u32(b, st->fence[i].nodeid);
+			put_u64(b, st->fence[i].since);
+			put_decl_list(b, st->fence[i].n_res, st->fence[i].res);
+		}
+	}
+	if (st->n_nodes) {
+		put_u16(b, WIRE_EXT_NODES);
+		put_u32(b, 4 + st->n_nodes * 5);
+		put_u32(b, st->n_nodes);
+		for (uint32_t i = 0; i < st->n_nodes; i++) {
+			put_u32(b, st->nodes[i].nodeid);
+			put_u8(b, st->nodes[i].flags);
+		}
 	}
 	return finish_hdr(b);
 }
@@ -355,6 +392,49 @@ static struct wire_decl *get_decl_list(struct rd *r, uint32_t n_pools, uint32_t 
 	return d;
 }
 
+static struct res_addr *get_addr_list(struct rd *r, uint32_t *n, bool *oom)
+{
+	struct res_addr *v;
+
+	*n = get_count(r, WIRE_MAX_RES, ADDR_WIRE_SIZE);
+	v = alloc_n(r, *n, sizeof(*v), oom);
+	for (uint32_t i = 0; v != NULL && i < *n && !r->bad; i++)
+		get_addr(r, &v[i]);
+	return v;
+}
+
+static struct wire_node *get_node_list(struct rd *r, uint32_t *n, bool *oom)
+{
+	struct wire_node *v;
+
+	*n = get_count(r, WIRE_MAX_NODES, 5);
+	v = alloc_n(r, *n, sizeof(*v), oom);
+	for (uint32_t i = 0; v != NULL && i < *n && !r->bad; i++) {
+		v[i].nodeid = get_u32(r);
+		v[i].flags = get_u8(r);
+		if (v[i].nodeid == 0 || (v[i].flags & ~3u) ||
+		    (i > 0 && v[i].nodeid <= v[i - 1].nodeid))
+			r->bad = true;	/* strictly ascending, known flags */
+	}
+	return v;
+}
+
+static struct wire_absent *get_fence_list(struct rd *r, uint32_t n_pools, uint32_t *n,
+					  bool *oom)
+{
+	struct wire_absent *v;
+
+	*n = get_count(r, WIRE_MAX_NODES, 4 + 8 + 4);
+	v = alloc_n(r, *n, sizeof(*v), oom);
+	for (uint32_t i = 0; v != NULL && i < *n && !r->bad && !*oom; i++) {
+		v[i].nodeid = get_u32(r);
+		v[i].kind = WIRE_ABSENT_FENCE;
+		v[i].since = get_u64(r);
+		v[i].res = get_decl_list(r, n_pools, &v[i].n_res, oom);
+	}
+	return v;
+}
+
 void wire_state_clear(struct wire_state *st)
 {
 	free(st->admin.standby);
@@ -366,6 +446,11 @@ void wire_state_clear(struct wire_state *st)
 		free(st->absent[i].res);
 	free(st->absent);
 	free(st->unserv);
+	free(st->excl);
+	for (uint32_t i = 0; st->fence != NULL && i < st->n_fence; i++)
+		free(st->fence[i].res);
+	free(st->fence);
+	free(st->nodes);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -470,13 +555,36 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 
 			if (body == NULL)
 				break;
-			if (type != WIRE_EXT_UNSERV || st->unserv != NULL)
-				continue;	/* unknown (newer) or repeated: skip */
 			sub = (struct rd){body, len, false};
-			st->n_unserv = get_count(&sub, WIRE_MAX_RES, ADDR_WIRE_SIZE);
-			st->unserv = alloc_n(&sub, st->n_unserv, sizeof(*st->unserv), &oom);
-			for (uint32_t i = 0; st->unserv != NULL && i < st->n_unserv && !sub.bad; i++)
-				get_addr(&sub, &st->unserv[i]);
+			switch (type) {
+			case WIRE_EXT_UNSERV:
+				if (st->unserv == NULL)
+					st->unserv = get_addr_list(&sub, &st->n_unserv, &oom);
+				else
+					sub.left = 0;	/* repeated: skip */
+				break;
+			case WIRE_EXT_EXCL:
+				if (st->excl == NULL)
+					st->excl = get_addr_list(&sub, &st->n_excl, &oom);
+				else
+					sub.left = 0;
+				break;
+			case WIRE_EXT_FENCE:
+				if (st->fence == NULL)
+					st->fence = get_fence_list(&sub, st->n_pools, &st->n_fence, &oom);
+				else
+					sub.left = 0;
+				break;
+			case WIRE_EXT_NODES:
+				if (st->nodes == NULL)
+					st->nodes = get_node_list(&sub, &st->n_nodes, &oom);
+				else
+					sub.left = 0;
+				break;
+			default:
+				sub.left = 0;	/* unknown (newer): skip */
+				break;
+			}
 			if (sub.bad || sub.left != 0)
 				r.bad = true;
 		}
@@ -561,7 +669,7 @@ int wire_encode_load(struct wire_buf *b, uint64_t token, uint64_t incarnation,
 {
 	if (ld->n > WIRE_MAX_RES)
 		return -EMSGSIZE;
-	put_hdr(b, 3, WIRE_LOAD, token, incarnation);
+	put_hdr(b, 4, WIRE_LOAD, token, incarnation);
 	put_u32(b, ld->n);
 	for (uint32_t i = 0; i < ld->n; i++) {
 		put_addr(b, &ld->ents[i].addr);
@@ -613,6 +721,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_HEALTH: return "HEALTH";
 	case WIRE_ADMIN: return "ADMIN";
 	case WIRE_PING: return "PING";
+	case WIRE_FENCED: return "FENCED";
 	case WIRE_LOAD: return "LOAD";
 	default: return "?";
 	}

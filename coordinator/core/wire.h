@@ -40,13 +40,19 @@
  *   2  per-address health: STATE extension 1 and HEALTH's address list are
  *      honoured (with a version-1 member, health is node-wide only);
  *      PING, so a node notices a hung corosync
- *   3  LOAD reports and load rebalances (REBALANCE with WIRE_REBALANCE_LOAD);
- *      sent only once every member advertises 3, and in version-3 headers,
+ *   3  exclusive resources (bricks): STATE extensions 2 (which addresses are
+ *      exclusive) and 3 (lost nodes whose exclusive resources wait for
+ *      fencing), and FENCED.  Below 3 nobody runs an exclusive resource.
+ *   4  LOAD reports and load rebalances (REBALANCE with WIRE_REBALANCE_LOAD);
+ *      sent only once every member advertises 4, and in version-4 headers,
  *      so an older member drops them as newer than it speaks
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 3
+#define WIRE_VERSION_MAX 4
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
+#define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
+#define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */
+#define WIRE_EXT_NODES 4	/* STATE extension: configured and seen node ids */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
 
@@ -67,8 +73,9 @@ enum wire_type {
 	WIRE_HEALTH = 7,	/* the sender's health flags changed */
 	WIRE_ADMIN = 8,		/* an operator change, applied in delivery order */
 	WIRE_PING = 9,		/* v2: proves corosync still delivers our messages */
-	/* 10 and 11 are reserved (FENCED, CONNS) */
-	WIRE_LOAD = 12,		/* v3: the sender's measured load per address it holds */
+	WIRE_FENCED = 10,	/* v3: these lost nodes are known down (fenced/confirmed) */
+	/* 11 is reserved (CONNS) */
+	WIRE_LOAD = 12,		/* v4: the sender's measured load per address it holds */
 	WIRE_TYPE_MAX = 12,
 };
 
@@ -92,6 +99,10 @@ struct wire_hdr {
 #define WIRE_NODE_LEAVING 0x1u
 #define WIRE_NODE_UNSERV_PENDING 0x2u	/* its unservable list is not confirmed yet */
 
+/* LEAVING value: the sender stopped every exclusive resource and takes none
+ * again (sent just before it leaves the group after a handover timeout). */
+#define WIRE_LEAVING_CLEAN 1u
+
 /* HEALTH value bit: the address list is confirmed (acted on), not pending. */
 #define WIRE_HEALTH_CONFIRMED 0x80000000u
 
@@ -107,6 +118,8 @@ struct wire_decl {
 
 /* A node known to be gone whose resources are still accounted to it. */
 #define WIRE_ABSENT_GRACE 1	/* daemon gone, node up: wait for restart grace */
+#define WIRE_ABSENT_FENCE 2	/* node left the ring: exclusive resources wait for
+				 * fencing (carried in STATE extension 3 only) */
 
 struct wire_absent {
 	uint32_t nodeid;
@@ -114,6 +127,15 @@ struct wire_absent {
 	uint64_t since;		/* replicated ordering key: ring seq when marked */
 	uint32_t n_res;
 	struct wire_decl *res;	/* what it held, pool index into wire_state.pools */
+};
+
+/* Flags of an entry of STATE extension 4. */
+#define WIRE_NODE_CONFIGURED 0x1u	/* in the sender's corosync nodelist */
+#define WIRE_NODE_SEEN 0x2u		/* a member of a view in the sender's history */
+
+struct wire_node {
+	uint32_t nodeid;
+	uint8_t flags;
 };
 
 struct wire_pin {
@@ -145,6 +167,12 @@ struct wire_state {
 	struct wire_absent *absent;
 	uint32_t n_unserv;
 	struct res_addr *unserv;	/* declared but not servable here now (health) */
+	uint32_t n_excl;
+	struct res_addr *excl;		/* exclusive addresses (extension 2) */
+	uint32_t n_fence;
+	struct wire_absent *fence;	/* kind WIRE_ABSENT_FENCE (extension 3) */
+	uint32_t n_nodes;
+	struct wire_node *nodes;	/* ascending nodeid (extension 4) */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING and REBALANCE share one

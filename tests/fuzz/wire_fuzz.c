@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wire_decode_load(data, size, &ld) == 0) {
 			wire_buf_init(&b);
 			assert(wire_encode_load(&b, h.token, h.incarnation, &ld) == 0);
-			/* canonical too, but the encoder always writes version 3 */
+			/* canonical too, but the encoder always writes version 4 */
 			assert(b.size == size);
 			memcpy(b.data + 4, data + 4, 2);
 			assert(memcmp(b.data, data, size) == 0);

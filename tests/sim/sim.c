@@ -26,6 +26,15 @@
  * nodes hold nothing; the layout is balanced; and addresses moved off nodes
  * that stayed eligible no more than balancing requires.
  *
+ * Half of the schedules make every third address an exclusive resource (a
+ * brick) and check, after every step, that no brick is active on two nodes,
+ * counting a node from the moment its acquire starts until its release
+ * completed or the node went down.  A brick keeps running when its daemon
+ * dies (no lifetime).  Fence mode "grace" gives every node a watchdog that
+ * resets it WATCHDOG_MS after it was left holding a brick without quorum or
+ * without a daemon; mode "command" has no watchdog, and the fence device
+ * powers the node off (or fails, and the core retries).
+ *
  * Usage: sim [-n schedules] [-s first_seed] [-v]   (prints the seed to
  * replay on failure: sim -s SEED -n 1 -v)
  */
@@ -49,6 +58,8 @@
 #define GRACE_MS 8000
 #define LIFETIME_MS 5000
 #define ROUND_TIMEOUT_MS 3000
+#define FENCE_GRACE_MS 12000	/* survivors wait this long in fence mode "grace" */
+#define WATCHDOG_MS 4000	/* a node that cannot let go of a brick resets */
 
 static uint64_t rng_state;
 static bool verbose;
@@ -137,6 +148,9 @@ struct snode {
 	bool shutting;
 	uint64_t last_digest;
 	bool unserv[NV];	/* what it told the cluster it cannot serve */
+	uint64_t unsafe_since;	/* holds a brick while cut off or daemonless */
+	uint32_t fq[MAXN];	/* fence requests its executor has not run yet */
+	size_t nfq;
 };
 
 static struct snode nodes[MAXN];
@@ -155,6 +169,17 @@ static bool sim_mixed;	/* random schedules mix protocol versions */
 static bool sim_load;	/* this schedule reports load and rebalances by it */
 static bool load_seen;	/* a nonzero load was reported: counts may differ */
 static uint64_t load_moves_total;	/* made by load rebalances, summed over nodes */
+/* Bricks: every third address is exclusive.  Fence mode "grace" models a
+ * hardware watchdog on every node; mode "command" has none, so there only
+ * fencing keeps a brick from running twice. */
+static bool sim_bricks;
+static enum core_fence sim_fence = CORE_FENCE_GRACE;
+static unsigned long wd_resets, fences;
+
+static bool is_excl(unsigned v)
+{
+	return sim_bricks && v % 3 == 0;
+}
 
 static void fail(const char *fmt, ...)
 {
@@ -185,7 +210,22 @@ static void step_core(struct snode *s, const struct core_event *ev)
 		fail("core_step failed on node %u", s->nodeid);
 	check_moves(s);
 	if (s->core)
-		vlog("{dig %016" PRIx64 "}\n", core_digest(s->core));
+		vlog("{dig %016" PRIx64 "}", core_digest(s->core));
+	for (size_t r = 0; verbose && s->core && r < core_res_count(s->core); r++) {
+		struct core_res_view v;
+
+		core_res_get(s->core, r, &v);
+		if (v.exclusive)
+			vlog(" b%zu=%u<%u", r, v.owner, v.from);
+	}
+	for (size_t i = 0; verbose && s->core && i < core_node_count(s->core); i++) {
+		struct core_node_view nv;
+
+		core_node_get(s->core, i, &nv);
+		if (nv.state == CORE_NODE_ABSENT || nv.state == CORE_NODE_UNFENCED)
+			vlog(" absent%u:%d", nv.nodeid, (int)nv.state);
+	}
+	vlog("\n");
 	run_actions(s, &a);
 	core_actions_release(&a);
 }
@@ -340,6 +380,10 @@ static void run_actions(struct snode *s, struct core_actions *a)
 		case CORE_ACT_ADMIN_DONE:
 		case CORE_ACT_PERSIST:
 			break;
+		case CORE_ACT_FENCE:
+			if (s->nfq < MAXN)
+				s->fq[s->nfq++] = x->u.node;
+			break;
 		case CORE_ACT_REJOIN:
 			/* finalize (peers see PROCDOWN), then come back shortly */
 			if (s->joined) {
@@ -410,6 +454,10 @@ static void queue_current_quorum(struct snode *s)
 
 static void daemon_start(struct snode *s)
 {
+	uint32_t all_ids[MAXN];
+
+	for (unsigned k = 0; k < nn; k++)
+		all_ids[k] = nodes[k].nodeid;
 	struct core_config cfg = {
 		.nodeid = s->nodeid,
 		.pid = ++next_pid,
@@ -421,7 +469,11 @@ static void daemon_start(struct snode *s)
 		.restart_grace_ms = GRACE_MS,
 		.shutdown_timeout_ms = 5000,
 		/* a rolling upgrade: some daemons speak only version 1 */
-		.proto_max = (uint16_t)(sim_mixed && chance(30) ? 1 : 0),
+		.proto_max = (uint16_t)(sim_mixed && !sim_bricks && chance(30) ? 1 : 0),
+		.fence = sim_fence,
+		.fence_grace_ms = FENCE_GRACE_MS,
+		.n_nodes = nn,
+		.nodes = all_ids,
 		.load_interval_ms = sim_load ? 1000 : 0,
 		.load_budget = sim_load ? 3 : 0,
 	};
@@ -493,9 +545,28 @@ static void daemon_stop(struct snode *s)
 	s->ndef = 0;
 	s->nex = 0;
 	s->nq = 0;
+	s->nfq = 0;
+	/* addresses expire with their lifetime; a brick process keeps running */
 	for (unsigned i = 0; i < nvips; i++)
-		if (s->held[i])
+		if (s->held[i] && !is_excl(i))
 			s->expire[i] = now + LIFETIME_MS;
+}
+
+static void recompute_partitions(void);
+
+/* Power loss: everything on the node is gone at once. */
+static void node_crash(struct snode *s)
+{
+	if (s->d_up)
+		daemon_stop(s);
+	memset(s->held, 0, sizeof(s->held));
+	memset(s->expire, 0, sizeof(s->expire));
+	s->unsafe_since = 0;
+	if (s->cs_up) {
+		s->cs_up = false;
+		s->ghost = false;
+		recompute_partitions();
+	}
 }
 
 /* ---- CPG delivery ---- */
@@ -902,12 +973,7 @@ static void fault(void)
 		if (!s->cs_up)
 			break;
 		vlog("fault: node %u crash\n", s->nodeid);
-		if (s->d_up)
-			daemon_stop(s);
-		memset(s->held, 0, sizeof(s->held));
-		s->cs_up = false;
-		s->ghost = false;
-		recompute_partitions();
+		node_crash(s);
 		break;
 	case 4:	/* node boot */
 		if (s->cs_up)
@@ -1000,6 +1066,8 @@ static bool local_work(struct snode *s)
 		memset(&ev, 0, sizeof(ev));
 		ev.u.res.idx = idx;
 		if (t == CORE_ACT_ACQUIRE) {
+			if (is_excl((unsigned)idx))
+				vlog("  node %u starts brick %zu\n", s->nodeid, idx);
 			s->held[idx] = true;
 			s->expire[idx] = 0;
 			ev.type = CORE_EV_ACQUIRED;
@@ -1009,6 +1077,27 @@ static bool local_work(struct snode *s)
 		}
 		step_core(s, &ev);
 		did = true;
+	}
+	if (s->nfq > 0) {
+		/* the fence device: powers the node off, or fails */
+		struct core_event fe = {.type = CORE_EV_FENCED};
+		struct snode *t = NULL;
+
+		fe.u.fence.node = s->fq[0];
+		memmove(&s->fq[0], &s->fq[1], (s->nfq - 1) * sizeof(s->fq[0]));
+		s->nfq--;
+		for (unsigned k = 0; k < nn; k++)
+			if (nodes[k].nodeid == fe.u.fence.node)
+				t = &nodes[k];
+		if (t != NULL && t != s && chance(80)) {
+			vlog("fence: node %u powers off node %u\n", s->nodeid, t->nodeid);
+			fences++;
+			node_crash(t);
+		} else {
+			fe.u.fence.err = -EIO;
+		}
+		step_core(s, &fe);
+		return true;
 	}
 	if (s->nq > 0 && s->qev[0].due <= now) {
 		struct core_event qe = {.type = CORE_EV_QUORUM};
@@ -1033,7 +1122,8 @@ static bool local_work(struct snode *s)
 		step_core(s, &te);
 		did = true;
 	}
-	if (s->rejoin_pending && s->rejoin_at <= now && s->cs_up && s->part >= 0) {
+	/* an earlier event in this call may have made the daemon exit */
+	if (s->d_up && s->rejoin_pending && s->rejoin_at <= now && s->cs_up && s->part >= 0) {
 		s->rejoin_pending = false;
 		s->nseen = 0;
 		if (s->ghost) {
@@ -1050,6 +1140,54 @@ static bool local_work(struct snode *s)
 	return did;
 }
 
+static bool part_quorate(int part)
+{
+	unsigned cnt = 0;
+
+	for (unsigned k = 0; part >= 0 && k < nn; k++)
+		if (nodes[k].cs_up && nodes[k].part == part)
+			cnt++;
+	return part >= 0 && cnt >= quorum_need();
+}
+
+static bool pending_acquire(const struct snode *s, unsigned v)
+{
+	for (size_t k = 0; s->d_up && k < s->nex; k++)
+		if (s->ex[k].type == CORE_ACT_ACQUIRE && s->ex[k].idx == v)
+			return true;
+	return false;
+}
+
+/*
+ * The watchdog (fence mode "grace"): a node that holds a brick while cut
+ * off from quorum, or without a live daemon, is reset WATCHDOG_MS later.
+ * If its daemon had everything it needed to release and did not, that is
+ * a core bug, not slowness: the reset would be hiding it.
+ */
+static void watchdog(struct snode *s)
+{
+	bool bricks = false, unsafe;
+
+	for (unsigned v = 0; v < nvips; v++)
+		bricks |= is_excl(v) && (s->held[v] || pending_acquire(s, v));
+	unsafe = bricks && (!s->d_up || s->hung || !s->cs_up || !part_quorate(s->part));
+	if (!unsafe) {
+		s->unsafe_since = 0;
+		return;
+	}
+	if (s->unsafe_since == 0)
+		s->unsafe_since = now;
+	if (now < s->unsafe_since + WATCHDOG_MS)
+		return;
+	if (s->d_up && !s->hung && s->nq == 0 && s->nex == 0 && s->ndef == 0 &&
+	    !(s->cs_up && part_quorate(s->part)))
+		fail("node %u kept a brick %u ms after losing quorum with nothing pending",
+		     s->nodeid, WATCHDOG_MS);
+	vlog("watchdog: node %u resets\n", s->nodeid);
+	wd_resets++;
+	node_crash(s);
+}
+
 static void kernel_expire(void)
 {
 	for (unsigned i = 0; i < nn; i++)
@@ -1058,12 +1196,42 @@ static void kernel_expire(void)
 				nodes[i].held[v] = false;
 				nodes[i].expire[v] = 0;
 			}
+	for (unsigned i = 0; sim_bricks && sim_fence == CORE_FENCE_GRACE && i < nn; i++)
+		watchdog(&nodes[i]);
+}
+
+static void dump_nodes(void);
+
+/* A brick is never active on two nodes, counting from the moment its
+ * acquire starts until its release completed or its node went down. */
+static void check_exclusive(void)
+{
+	for (unsigned v = 0; sim_bricks && v < nvips; v++) {
+		unsigned n = 0;
+		uint32_t who[MAXN];
+
+		if (!is_excl(v))
+			continue;
+		for (unsigned i = 0; i < nn; i++)
+			if (nodes[i].held[v] || pending_acquire(&nodes[i], v))
+				who[n++] = i;
+		if (n > 1)
+			fail("brick %u active on nodes %u (%s) and %u (%s)", v, nodes[who[0]].nodeid,
+			     nodes[who[0]].held[v] ? "running" : "starting", nodes[who[1]].nodeid,
+			     nodes[who[1]].held[v] ? "running" : "starting");
+		if (n > 1 && verbose)
+			dump_nodes();
+	}
 }
 
 /* ---- invariants ---- */
 
+static void check_exclusive(void);
+static void dump_nodes(void);
+
 static void check_agreement(void)
 {
+	check_exclusive();
 	for (unsigned g = 0; g < MAXN; g++) {
 		uint64_t tok = 0, dig = 0, lh = 0;
 		uint32_t who = 0;
@@ -1117,8 +1285,8 @@ static void dump_nodes(void)
 				struct core_res_view v;
 
 				core_res_get(s->core, r, &v);
-				fprintf(stderr, "    res %zu owner %u from %u prev %u held-here %d\n", r,
-					v.owner, v.from, v.prev, r < NV ? s->held[r] : 0);
+				fprintf(stderr, "    res %zu owner %u from %u prev %u fixed %u held-here %d\n",
+					r, v.owner, v.from, v.prev, v.fixed, r < NV ? s->held[r] : 0);
 			}
 	}
 }
@@ -1249,6 +1417,8 @@ static void run_schedule(uint64_t seed, unsigned steps)
 	now = 1000;
 	nn = 3 + rn(3);
 	nvips = 6 + rn(NV - 5);
+	sim_bricks = chance(50);
+	sim_fence = chance(60) ? CORE_FENCE_GRACE : CORE_FENCE_COMMAND;
 	prev_valid = false;
 	sim_load = sim_mixed && chance(40);
 	load_seen = false;
@@ -1298,6 +1468,18 @@ static void run_schedule(uint64_t seed, unsigned steps)
 					daemon_start(&nodes[i]);
 			}
 			quiesce(GRACE_MS * 3);
+			/* a daemon that was shutting down has exited by now (and
+			 * a brick it had no chance to report stopped waits for
+			 * it): bring it back like its service manager would */
+			for (unsigned i = 0; i < nn; i++) {
+				if (!nodes[i].cs_up) {
+					nodes[i].cs_up = true;	/* a watchdog reset */
+					recompute_partitions();
+				}
+				if (!nodes[i].d_up)
+					daemon_start(&nodes[i]);
+			}
+			quiesce(GRACE_MS * 3);
 			for (unsigned i = 0; i < nn; i++)
 				health(&nodes[i], NULL, true);
 			admin_reset();
@@ -1326,7 +1508,10 @@ static void cluster_build(void)
 		vips[v].addr.prefix = 24;
 		vips[v].addr.bytes[0] = 10;
 		vips[v].addr.bytes[3] = (uint8_t)(10 + v);
+		/* one pool: the move check below assumes one (per-pool balance
+		 * has its own property tests) */
 		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
+		vips[v].flags = is_excl(v) ? VIP_F_EXCLUSIVE : 0;
 	}
 	for (unsigned i = 0; i < nn; i++) {
 		nodes[i].nodeid = i + 1;
@@ -1448,6 +1633,54 @@ static void scenario_health(void)
 			free(parts[g].q[k].buf);
 }
 
+/*
+ * Scripted: the node running brick 0 is cut off alone.  With fence mode
+ * "grace" it stops the brick (no quorum) and the survivors start it only
+ * after the self-fence grace, never before.  With "command" they power it
+ * off first and start the brick at once.
+ */
+static void scenario_brick(enum core_fence mode)
+{
+	uint32_t h;
+	unsigned long fences0 = fences;
+
+	sim_bricks = true;
+	sim_fence = mode;
+	scenario_setup(11);
+	h = phys_holder(0);
+	if (h == 0 || h == UINT32_MAX) {
+		fail("scenario brick: brick 0 not running once (holder %u)", h);
+		return;
+	}
+	for (unsigned k = 0; k < nn; k++)
+		nodes[k].grp = 0;
+	nodes[h - 1].grp = 1;
+	recompute_partitions();
+	if (mode == CORE_FENCE_GRACE) {
+		quiesce(FENCE_GRACE_MS - 3000);
+		if (phys_holder(0) != 0)
+			fail("scenario brick: brick 0 on node %u inside the fence grace "
+			     "(isolated node %u must have stopped it, nobody may start it)",
+			     phys_holder(0), h);
+		quiesce(6000);
+	} else {
+		quiesce(3000);
+		if (fences == fences0)
+			fail("scenario brick: isolated node %u was never fenced", h);
+	}
+	if (phys_holder(0) == 0 || phys_holder(0) == h || phys_holder(0) == UINT32_MAX)
+		fail("scenario brick: brick 0 not taken over from node %u (holder %u)", h,
+		     phys_holder(0));
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up)
+			daemon_stop(&nodes[i]);
+	for (unsigned g = 0; g < MAXN; g++)
+		for (size_t k = 0; k < parts[g].qn; k++)
+			free(parts[g].q[k].buf);
+	sim_failback = CORE_FAILBACK_AUTO;
+	sim_bricks = false;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = 2000;
@@ -1470,6 +1703,8 @@ int main(int argc, char **argv)
 	}
 	scenario_restart_after_takeover();
 	scenario_health();
+	scenario_brick(CORE_FENCE_GRACE);
+	scenario_brick(CORE_FENCE_COMMAND);
 	sim_mixed = true;
 	if (failures) {
 		printf("sim seeds=0 steps=%lu violations=%d (scripted scenario)\n", steps_total,
@@ -1484,7 +1719,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("sim seeds=%lu steps=%lu violations=0\n", n, steps_total);
+	printf("sim seeds=%lu steps=%lu watchdog_resets=%lu fences=%lu violations=0\n", n,
+	       steps_total, wd_resets, fences);
 	/* zero would mean the load schedules never exercised a load move */
 	fprintf(stderr, "sim: load rebalances moved %" PRIu64 " addresses (summed over nodes)\n",
 		load_moves_total);

@@ -17,7 +17,7 @@
  *                               no slots means an empty class
  *   rebalance yes|no            default no
  *   no_receive [SLOT...]
- *   res POOL CLASS PREV [pin=SLOT] [fixed] [w=WEIGHT] [c=CONNS] [xCOUNT]
+ *   res POOL CLASS PREV [pin=SLOT] [fixed] [noload] [w=WEIGHT] [c=CONNS] [xCOUNT]
  *                               one resource (or COUNT identical ones), indexed
  *                               from 0 in order; PREV and pin are a slot or
  *                               '-' for PLACE_NONE.  Values are not range
@@ -119,6 +119,8 @@ static int parse_res(struct scenario *sc, char *rest)
 				return -1;
 		} else if (strcmp(tok, "fixed") == 0) {
 			r.flags |= PLACE_F_FIXED;
+		} else if (strcmp(tok, "noload") == 0) {
+			r.flags |= PLACE_F_NO_LOAD_MOVE;
 		} else if (tok[0] == 'x') {
 			if (parse_slot(tok + 1, &count) < 0 || count == PLACE_NONE)
 				return -1;

@@ -6,7 +6,8 @@
  *    PINNED on its eligible pin, as without load;
  *  - bounded: against the same input without 'rebalance' (rules 1-5 only),
  *    at most 'load_budget' resources differ, each with a nonzero weight,
- *    none onto a no_receive node, and stats.load_moves counts them;
+ *    none onto a no_receive node nor flagged PLACE_F_NO_LOAD_MOVE, and
+ *    stats.load_moves counts them;
  *  - useful: the heaviest eligible node never gets heavier, and nothing
  *    moves while it is inside the band;
  *  - neutral: with every weight 0 the load knobs change nothing at all.
@@ -69,7 +70,7 @@ static void make(struct inst *x)
 		r->elig_class = rn(x->in.n_classes);
 		r->prev = rn(8) ? rn(x->in.n_nodes) : PLACE_NONE;
 		r->pin = rn(10) ? PLACE_NONE : rn(x->in.n_nodes);
-		r->flags = rn(12) ? 0 : PLACE_F_FIXED;
+		r->flags = (rn(12) ? 0 : PLACE_F_FIXED) | (rn(8) ? 0 : PLACE_F_NO_LOAD_MOVE);
 		/* skewed: a few hot ones, many light or idle */
 		r->weight = rn(5) == 0 ? 500 + rn(1000) : rn(3) ? rn(60) : 0;
 		r->conns = rn(50);
@@ -128,6 +129,9 @@ static void test_rule7_properties(void **unused)
 				assert_int_equal(got[i], r->pin);
 			if (got[i] != ref[i]) {
 				diff++;
+				if (r->flags & PLACE_F_NO_LOAD_MOVE)
+					fail_msg("seed %llu: resource %u (no load move) moved",
+						 (unsigned long long)seed, i);
 				if (r->weight == 0)
 					fail_msg("seed %llu: resource %u of weight 0 moved %u -> %u "
 						 "(prev %u pin %u flags %u)", (unsigned long long)seed, i,

@@ -34,6 +34,12 @@ static void build_state(struct wire_buf *b)
 	uint32_t standby[2] = {3, 5};
 	struct res_addr unserv[1] = {addr4(3)};
 	struct wire_pin pins[1] = {{addr4(2), 3}};
+	struct res_addr excl[2] = {addr4(2), addr4(9)};
+	struct wire_decl fres[1] = {{addr4(2), 1}};
+	struct wire_absent fence[1] = {{.nodeid = 8, .kind = WIRE_ABSENT_FENCE, .since = 45,
+					.n_res = 1, .res = fres}};
+	struct wire_node nodes[3] = {{1, WIRE_NODE_CONFIGURED | WIRE_NODE_SEEN},
+				     {7, WIRE_NODE_SEEN}, {8, WIRE_NODE_CONFIGURED}};
 	struct wire_state st = {
 		.proto_max = 1, .node_flags = WIRE_NODE_LEAVING, .health = 0x10,
 		.admin = {.generation = 12, .maintenance = 1, .n_standby = 2, .standby = standby,
@@ -41,6 +47,8 @@ static void build_state(struct wire_buf *b)
 		.n_pools = 2, .pools = pools, .n_decl = 3, .decl = decl,
 		.n_owned = 2, .owned = owned, .n_absent = 1, .absent = absent,
 		.n_unserv = 1, .unserv = unserv,
+		.n_excl = 2, .excl = excl, .n_fence = 1, .fence = fence,
+		.n_nodes = 3, .nodes = nodes,
 	};
 
 	assert_int_equal(wire_encode_state(b, 1, 0xabcdef, 0x1234, &st), 0);
@@ -77,7 +85,54 @@ static void test_state_roundtrip(void **unused)
 	assert_int_equal(st.absent[0].res[0].addr.bytes[3], 9);
 	assert_int_equal(st.n_unserv, 1);
 	assert_int_equal(st.unserv[0].bytes[3], 3);
+	assert_int_equal(st.n_excl, 2);
+	assert_int_equal(st.excl[1].bytes[3], 9);
+	assert_int_equal(st.n_fence, 1);
+	assert_int_equal(st.fence[0].nodeid, 8);
+	assert_int_equal(st.fence[0].kind, WIRE_ABSENT_FENCE);
+	assert_int_equal(st.fence[0].since, 45);
+	assert_int_equal(st.fence[0].res[0].pool, 1);
+	assert_int_equal(st.n_nodes, 3);
+	assert_int_equal(st.nodes[2].nodeid, 8);
+	assert_int_equal(st.nodes[0].flags, WIRE_NODE_CONFIGURED | WIRE_NODE_SEEN);
 	wire_state_clear(&st);
+	wire_buf_release(&b);
+}
+
+/* The node list of extension 4 must be strictly ascending with known
+ * flags; a fence record's pool index must exist. */
+static void test_brick_extensions_hostile(void **unused)
+{
+	static char pools[1][CHORUS_NAME_MAX] = {"default"};
+	struct wire_node dup[2] = {{5, WIRE_NODE_SEEN}, {5, WIRE_NODE_SEEN}};
+	struct wire_node badflag[1] = {{5, 0x80}};
+	struct wire_decl fres[1] = {{addr4(2), 3}};
+	struct wire_absent fence[1] = {{.nodeid = 8, .kind = WIRE_ABSENT_FENCE, .since = 1,
+					.n_res = 1, .res = fres}};
+	struct wire_state st = {.proto_max = 3, .n_pools = 1, .pools = pools};
+	struct wire_state out;
+	struct wire_buf b;
+
+	(void)unused;
+	wire_buf_init(&b);
+	st.n_nodes = 2;
+	st.nodes = dup;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	st.n_nodes = 1;
+	st.nodes = badflag;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	st.n_nodes = 0;
+	st.n_fence = 1;
+	st.fence = fence;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	fres[0].pool = 0;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), 0);
+	assert_int_equal(out.fence[0].kind, WIRE_ABSENT_FENCE);
+	wire_state_clear(&out);
 	wire_buf_release(&b);
 }
 
@@ -108,7 +163,7 @@ static void test_small_roundtrip(void **unused)
 	wire_buf_release(&b);
 }
 
-/* LOAD (version 3): round trip, every truncation refused, a count that
+/* LOAD (version 4): round trip, every truncation refused, a count that
  * claims more entries than the bytes carry refused. */
 static void test_load(void **unused)
 {
@@ -122,7 +177,7 @@ static void test_load(void **unused)
 	assert_int_equal(wire_encode_load(&b, 7, 8, &ld), 0);
 	assert_int_equal(wire_decode_hdr(b.data, b.size, &h), 0);
 	assert_int_equal(h.type, WIRE_LOAD);
-	assert_int_equal(h.version, 3);
+	assert_int_equal(h.version, 4);
 	assert_int_equal(wire_decode_load(b.data, b.size, &out), 0);
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.ents[0].load, 700);
@@ -347,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_random_flips),
 		cmocka_unit_test(test_unknown_extension),
 		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_brick_extensions_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,176 @@
+/*
+ * The brick part of the configuration: "bricks", "fence", "watchdog".  A
+ * valid file loads into the right fields and puts each brick's address in
+ * the VIP list; every mistake refuses the file with the key path, and the
+ * fence grace must cover a cut-off node's release (and its watchdog).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/chorus-conf-bricks-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+static int load(const char *json, struct chorus_conf **c, char *err, size_t errsize)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+	return conf_load(path, c, err, errsize);
+}
+
+#define BRICK "{\"volume\": \"gv0\", \"host\": \"192.0.2.50\", \"address\": \"192.0.2.50/24\", " \
+	      "\"interface\": \"eth0\", \"path\": \"/bricks/b1\""
+
+static void expect(const char *json, const char *want)
+{
+	struct chorus_conf *c = NULL;
+	char err[1024] = "";
+
+	if (load(json, &c, err, sizeof(err)) != -EINVAL)
+		fail_msg("accepted: %s", json);
+	if (strstr(err, want) == NULL)
+		fail_msg("message lacks \"%s\": %s", want, err);
+	assert_null(c);
+}
+
+static void test_valid(void **unused)
+{
+	static const char json[] =
+		"{\"vips\": [{\"address\": \"192.0.2.10/24\", \"interface\": \"eth0\"}],\n"
+		" \"bricks\": {\"script\": \"/opt/chorus-brick\", \"pool\": \"gl\",\n"
+		"   \"release_timeout_ms\": 20000, \"restart_max\": 2,\n"
+		"   \"list\": [" BRICK ", \"device\": \"/dev/mapper/lun1\", \"fstype\": \"xfs\",\n"
+		"     \"mount_options\": \"noatime,inode64\",\n"
+		"     \"home_uuid\": \"5fbddbce-07c5-4189-92d4-2fbebbd06c9a\"}]},\n"
+		" \"fence\": {\"mode\": \"grace\", \"grace_ms\": 40000},\n"
+		" \"watchdog\": {\"device\": \"/dev/watchdog\", \"timeout_s\": 15}}\n";
+	struct chorus_conf *c = NULL;
+	char err[1024] = "";
+	size_t brick_vip = 0;
+
+	(void)unused;
+	if (load(json, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_bricks, 1);
+	assert_string_equal(c->bricks[0].volume, "gv0");
+	assert_string_equal(c->bricks[0].fstype, "xfs");
+	assert_string_equal(c->bricks[0].mount_options, "noatime,inode64");
+	assert_string_equal(c->brick_script, "/opt/chorus-brick");
+	assert_int_equal(c->brick_release_timeout_ms, 20000);
+	assert_int_equal(c->brick_restart_max, 2);
+	assert_int_equal(c->fence_mode, CONF_FENCE_GRACE);
+	assert_int_equal(c->fence_grace_ms, 40000);
+	assert_string_equal(c->watchdog_device, "/dev/watchdog");
+	assert_int_equal(c->watchdog_timeout_s, 15);
+	/* the brick's address is a resource like a VIP, in the brick pool */
+	assert_int_equal(c->n_vips, 2);
+	for (size_t i = 0; i < c->n_vips; i++)
+		if (c->vips[i].brick)
+			brick_vip = i + 1;
+	assert_true(brick_vip > 0);
+	assert_int_equal(c->vips[brick_vip - 1].brick, 1);
+	assert_string_equal(c->vips[brick_vip - 1].pool, "gl");
+	assert_string_equal(c->vips[brick_vip - 1].ifname, "eth0");
+	conf_free(c);
+
+	/* command mode: argv without a shell */
+	if (load("{\"bricks\": {\"list\": [" BRICK "}]},\n"
+		 " \"fence\": {\"mode\": \"command\", \"command\": [\"/usr/sbin/fence-it\", "
+		 "\"--off\"], \"timeout_ms\": 30000}}", &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->fence_mode, CONF_FENCE_COMMAND);
+	assert_int_equal(c->n_fence_args, 2);
+	assert_string_equal(c->fence_args[1], "--off");
+	assert_int_equal(c->fence_timeout_ms, 30000);
+	conf_free(c);
+}
+
+static void test_errors(void **unused)
+{
+	(void)unused;
+	/* the fence mode is a decision, never a default */
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}}", ": fence: missing");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {}}", "fence.mode: missing");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"stonith\"}}",
+	       "fence.mode");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"grace\"}}",
+	       "fence.grace_ms: missing");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"command\"}}",
+	       "fence.command: missing");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"command\", "
+	       "\"command\": [\"fence-it\"]}}", "fence.command[0]");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"none\", "
+	       "\"grace_ms\": 5000}}", "fence.grace_ms: only with mode");
+	/* the grace must cover the cut-off node's release (120 s default) */
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"grace\", "
+	       "\"grace_ms\": 60000}}", "fence.grace_ms: 60000 ms is shorter");
+	/* ... and its watchdog */
+	expect("{\"bricks\": {\"release_timeout_ms\": 10000, \"list\": [" BRICK "}]},"
+	       " \"fence\": {\"mode\": \"grace\", \"grace_ms\": 15000},"
+	       " \"watchdog\": {\"device\": \"/dev/watchdog\", \"timeout_s\": 10}}",
+	       "watchdog.timeout_s = 22000 ms");
+	expect("{\"bricks\": {\"list\": [{\"volume\": \"gv0\"}]}, \"fence\": {\"mode\": \"none\"}}",
+	       "bricks.list[0].host: missing");
+	expect("{\"bricks\": {\"list\": [" BRICK ", \"colour\": 1}]}, \"fence\": {\"mode\": "
+	       "\"none\"}}", "bricks.list[0].colour: unknown key");
+	expect("{\"bricks\": {\"list\": [" BRICK ", \"device\": \"/dev/sdb\"}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "\"device\" and \"fstype\" go together");
+	expect("{\"bricks\": {\"list\": [{\"volume\": \"gv 0\", \"host\": \"h\", \"address\": "
+	       "\"192.0.2.50/24\", \"interface\": \"eth0\", \"path\": \"/b\"}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "bricks.list[0].volume");
+	expect("{\"bricks\": {\"list\": [" BRICK ", \"home_uuid\": \"abc\"}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "is not a UUID");
+	/* one identity space with the client VIPs, and no brick twice */
+	expect("{\"vips\": [{\"address\": \"192.0.2.50/24\", \"interface\": \"eth1\"}],"
+	       " \"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"none\"}}",
+	       "bricks.list[0].address: 192.0.2.50/24 is already used by a client VIP");
+	expect("{\"bricks\": {\"list\": [" BRICK "}, {\"volume\": \"gv0\", \"host\": "
+	       "\"192.0.2.50\", \"address\": \"192.0.2.51/24\", \"interface\": \"eth0\", "
+	       "\"path\": \"/bricks/b1\"}]}, \"fence\": {\"mode\": \"none\"}}",
+	       "bricks.list[1]: the same brick");
+	expect("{\"watchdog\": {\"timeout_s\": 5}}", "watchdog.device: missing");
+	expect("{\"watchdog\": {\"device\": \"/dev/watchdog\", \"timeout_s\": 1}}",
+	       "watchdog.timeout_s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
