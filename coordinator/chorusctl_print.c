@@ -252,11 +252,35 @@ static void ctl_fmt_node(char *buf, size_t size, struct json_object *o, const ch
 		snprintf(buf, size, "-");
 }
 
+/* Load columns appear once some address carries load: a cluster without a
+ * load plugin keeps the plain tables. */
+static bool ctl_has_load(struct json_object *arr)
+{
+	size_t i, n = arr != NULL ? json_object_array_length(arr) : 0;
+	int64_t v;
+
+	for (i = 0; i < n; i++)
+		if (chorusctl_jint(json_object_array_get_idx(arr, i), "load", &v) && v > 0)
+			return true;
+	return false;
+}
+
+static void ctl_cell_int(struct ctl_cell *c, struct json_object *o, const char *key)
+{
+	int64_t v;
+
+	if (chorusctl_jint(o, key, &v))
+		ctl_cell_set(c, NULL, "%lld", (long long)v);
+	else
+		ctl_cell_set(c, NULL, "-");
+}
+
 void chorusctl_print_nodes(struct json_object *nodes, const char *indent)
 {
-	struct ctl_table t = {.ncols = 5,
+	bool load = ctl_has_load(nodes);
+	struct ctl_table t = {.ncols = load ? 6 : 5,
 			      .head = {"ID", "NAME", "STATE", "VIPS", "REASON"},
-			      .right = {true, false, false, true, false}};
+			      .right = {true, false, false, true, false, true}};
 	struct ctl_cell *c;
 	size_t i, n = nodes != NULL ? json_object_array_length(nodes) : 0;
 	int64_t v;
@@ -283,7 +307,11 @@ void chorusctl_print_nodes(struct json_object *nodes, const char *indent)
 		else
 			ctl_cell_set(&c[3], NULL, "-");
 		ctl_cell_set(&c[4], NULL, "%s", chorusctl_jstr(node, "reason", ""));
+		if (load)
+			ctl_cell_int(&c[5], node, "load");
 	}
+	if (load)
+		t.head[5] = "LOAD";
 	ctl_table_print(&t, indent);
 }
 
@@ -304,7 +332,10 @@ static const char *ctl_node_name(struct json_object *nodes, int64_t id)
 
 void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, const char *indent)
 {
-	struct ctl_table t = {.ncols = 4, .head = {"ADDRESS", "POOL", "OWNER", "STATE"}};
+	bool load = ctl_has_load(vips);
+	struct ctl_table t = {.ncols = load ? 6 : 4,
+			      .head = {"ADDRESS", "POOL", "OWNER", "STATE", "LOAD", "CONNS"},
+			      .right = {false, false, false, false, true, true}};
 	struct ctl_cell *c;
 	size_t i, n = vips != NULL ? json_object_array_length(vips) : 0;
 	char owner[CTL_CELL_SIZE], pin[CTL_CELL_SIZE];
@@ -340,6 +371,10 @@ void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, c
 			}
 		}
 		ctl_cell_set(&c[3], ctl_state_color(state), "%s%s", state, pin);
+		if (load) {
+			ctl_cell_int(&c[4], vip, "load");
+			ctl_cell_int(&c[5], vip, "conns");
+		}
 	}
 	ctl_table_print(&t, indent);
 }

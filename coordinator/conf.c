@@ -613,7 +613,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
 	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
-	NULL
+	"balance", NULL
 };
 
 static const char *const conf_conns_keys[] = {
@@ -730,6 +730,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_depends(cx, "depends", v, c->depends, &c->n_depends);
 	if (rc == 0 && json_object_object_get_ex(root, "connections", &v))
 		rc = conf_conns(cx, v, &c->conns);
+	if (rc == 0 && json_object_object_get_ex(root, "balance", &v))
+		rc = conf_balance(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -743,6 +745,8 @@ static void conf_defaults(struct chorus_conf *c)
 	strcpy(c->state_dir, "/var/lib/chorus");
 	strcpy(c->run_dir, "/run/chorus");
 	c->failback = CONF_FAILBACK_AUTO;
+	c->balance_margin_pct = 10;
+	c->balance_budget = 2;
 	c->round_timeout_ms = 5000;
 	c->restart_grace_ms = 10000;
 	c->refresh_ms = 1000;

@@ -112,6 +112,10 @@ struct chorus_conf {
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */
 	uint32_t health_settle_ms;	/* default 1000: a new health failure acts after this */
+	/* "balance": {"interval_ms", "margin_pct", "budget"}: load balancing */
+	uint32_t balance_interval_ms;	/* default 0: off (load is still shown) */
+	uint32_t balance_margin_pct;	/* default 10 */
+	uint32_t balance_budget;	/* default 2 moves per interval */
 	struct conf_log log;
 	struct conf_conns {		/* "connections": tickle ACKs and resets */
 		bool tickle;		/* default true: tickle a taken-over VIP's clients */

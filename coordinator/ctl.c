@@ -31,6 +31,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "plugin.h"
+#include "core/load.h"
+#include "ctl_load.h"
 
 #define EVENTS_MAX 256
 #define PENDING_MAX 64
@@ -418,6 +420,7 @@ static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 		json_object_object_add(o, "state", json_object_new_string(state_name(v.state)));
 		json_object_object_add(o, "reason", json_object_new_string(state_reason(v.state)));
 		json_object_object_add(o, "vips", json_object_new_int64((int64_t)v.owned));
+		json_object_object_add(o, "load", json_object_new_int64(ctl_node_load(d->core, v.nodeid)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -454,6 +457,13 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 			json_object_object_add(o, "exclusive", json_object_new_boolean(1));
 			json_object_object_add(o, "waiting_for",
 					       v.fixed ? json_object_new_int64(v.fixed) : NULL);
+		}
+		{
+			uint32_t l, cn;
+
+			core_load_get(d->core, &v.addr, &l, &cn);
+			json_object_object_add(o, "load", json_object_new_int64(l));
+			json_object_object_add(o, "conns", json_object_new_int64(cn));
 		}
 		if (v.owner == 0)
 			(*unplaced)++;
@@ -524,6 +534,13 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(c, "node_id",
 			       json_object_new_int64(d->cl ? cluster_nodeid(d->cl) : 0));
 	json_object_object_add(c, "proto", json_object_new_int64(d->core ? core_proto(d->core) : 0));
+	if (d->core) {
+		uint64_t reb, mv;
+
+		core_load_stats(d->core, &reb, &mv);
+		json_object_object_add(c, "load_rebalances", json_object_new_int64((int64_t)reb));
+		json_object_object_add(c, "load_moves", json_object_new_int64((int64_t)mv));
+	}
 	json_object_object_add(r, "cluster", c);
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
@@ -553,7 +570,8 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 	struct json_object *un = json_object_new_array();
 	struct core_plan_move *moves = NULL;
 	size_t n = 0;
-	char why[96], nb[32];
+	char why[160], nb[32];
+	bool load;
 
 	if (fail)
 		snprintf(why, sizeof(why), "%s fails", node_name(d, fail, nb, sizeof(nb)));
@@ -562,7 +580,11 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 			 node_name(d, standby, nb, sizeof(nb)));
 	else
 		snprintf(why, sizeof(why), "rebalance");
-	if (core_plan(d->core, fail, standby, &moves, &n) == 0) {
+	/* with load known, a rebalance is a load rebalance: say what it would
+	 * do to the loads of the two nodes of each move */
+	load = !fail && !standby && ctl_load_known(d->core);
+	if ((load ? core_load_plan(d->core, &moves, &n)
+		  : core_plan(d->core, fail, standby, &moves, &n)) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
 
@@ -585,6 +607,8 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 				json_object_object_add(o, "to_name",
 						       json_object_new_string(node_name(
 							       d, moves[i].to, n2, sizeof(n2))));
+				if (load)
+					ctl_load_why(d->core, moves, n, i, why, sizeof(why));
 				json_object_object_add(o, "why", json_object_new_string(why));
 				json_object_array_add(mv, o);
 			}

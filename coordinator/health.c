@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "plugin.h"
+#include "core/load.h"
 
 #define SCOPES_MAX 256
 
@@ -33,6 +34,8 @@ struct health_state {
 	struct plugin_host *host;
 	struct verdict v[SCOPES_MAX];
 	size_t n;
+	uint32_t *load, *conns;		/* per configured vip, as last reported */
+	bool load_job;			/* a core step for new load is queued */
 };
 
 static bool scope_failed(const struct health_state *h, const char *scope)
@@ -114,6 +117,68 @@ static void on_verdict(void *ud, const char *scope, enum plugin_health health, c
 	health_apply(d);
 }
 
+/* Largest load figure or connection count taken from a plugin: keeps a
+ * confused plugin's value inside what placement sums without overflow. */
+#define LOAD_VALUE_MAX 100000000.0
+
+/* One core step for all the reports of one plugin sample: the core sends
+ * what changed (at most once a second) from its TICK. */
+static void load_job(void *data)
+{
+	struct chorusd *d = data;
+	struct core_event ev = {.type = CORE_EV_TICK};
+
+	if (d->health == NULL)
+		return;
+	d->health->load_job = false;
+	daemon_feed(d, &ev);
+}
+
+/*
+ * A plugin's report_load(): "vip:ADDR" is the load figure of one of our
+ * addresses, "conns:ADDR" its connection count (ADDR with or without a
+ * prefix).  Anything else, or an address we do not declare, is refused; the
+ * core multicasts what changed at its own pace.
+ */
+static int on_load(void *ud, const char *plugin, const char *resource, double value)
+{
+	struct chorusd *d = ud;
+	struct health_state *h = d->health;
+	char text[CHORUS_ADDR_STRLEN + 8];
+	struct res_addr a;
+	const char *ip;
+	bool is_conns;
+	uint32_t v;
+
+	is_conns = strncmp(resource, "conns:", 6) == 0;
+	if (!is_conns && strncmp(resource, "vip:", 4) != 0)
+		return -EINVAL;
+	ip = resource + (is_conns ? 6 : 4);
+	if (strlen(ip) >= CHORUS_ADDR_STRLEN || !(value >= 0.0))	/* NaN too */
+		return -EINVAL;
+	snprintf(text, sizeof(text), "%s%s", ip,
+		 strchr(ip, '/') ? "" : strchr(ip, ':') ? "/128" : "/32");
+	if (res_addr_parse(text, &a) < 0)
+		return -EINVAL;
+	v = (uint32_t)(value > LOAD_VALUE_MAX ? LOAD_VALUE_MAX : value + 0.5);
+	for (size_t i = 0; i < d->conf->n_vips; i++) {
+		if (res_addr_cmp(&d->conf->vips[i].addr, &a) != 0)
+			continue;
+		if (is_conns)
+			h->conns[i] = v;
+		else
+			h->load[i] = v;
+		if (d->core == NULL)
+			return 0;
+		(void)core_set_load(d->core, i, h->load[i], h->conns[i]);
+		if (!h->load_job && qb_loop_job_add(d->loop, QB_LOOP_LOW, d, load_job) == 0)
+			h->load_job = true;
+		return 0;
+	}
+	(void)plugin;
+	return -ENOENT;
+}
+
 int health_start(struct chorusd *d)
 {
 	struct health_state *h = calloc(1, sizeof(*h));
@@ -122,6 +187,10 @@ int health_start(struct chorusd *d)
 	if (h == NULL)
 		return -ENOMEM;
 	d->health = h;
+	h->load = calloc(d->conf->n_vips + 1, sizeof(*h->load));
+	h->conns = calloc(d->conf->n_vips + 1, sizeof(*h->conns));
+	if (h->load == NULL || h->conns == NULL)
+		return -ENOMEM;
 	if (d->conf->n_plugins == 0)
 		return 0;
 	rc = plugin_host_new(d->loop, on_verdict, d, &h->host);
@@ -129,6 +198,7 @@ int health_start(struct chorusd *d)
 		qb_log(LOG_ERR, "cannot start the plugin host " QB_XS " rc=%d", rc);
 		return rc;
 	}
+	plugin_host_set_load_fn(h->host, on_load);
 	for (size_t i = 0; i < d->conf->n_plugins; i++) {
 		struct json_object *cfg = json_tokener_parse(d->conf->plugins[i].config_json);
 
@@ -144,6 +214,8 @@ void health_stop(struct chorusd *d)
 	if (d->health == NULL)
 		return;
 	plugin_host_free(d->health->host);
+	free(d->health->load);
+	free(d->health->conns);
 	free(d->health);
 	d->health = NULL;
 }

@@ -324,6 +324,9 @@ static int core_start(struct chorusd *d)
 	cc.restart_grace_ms = d->conf->restart_grace_ms;
 	cc.shutdown_timeout_ms = d->conf->shutdown_timeout_ms;
 	cc.health_settle_ms = d->conf->health_settle_ms ? d->conf->health_settle_ms : 1;
+	cc.load_interval_ms = d->conf->balance_interval_ms;
+	cc.load_margin_pct = d->conf->balance_margin_pct;
+	cc.load_budget = d->conf->balance_budget;
 	{
 		const char *pin = getenv("CHORUS_PROTO_MAX");	/* test hook: pin the wire version */
 

@@ -214,8 +214,14 @@ static int api_report_load(struct chorus_plugin_ctx *p, const char *resource, do
 {
 	if (plugin_off_loop(p, "report_load"))
 		return -EPERM;
-	/* Kept for the small-file balancer; nothing consumes load yet. */
-	return resource == NULL ? -EINVAL : 0;
+	if (resource == NULL)
+		return -EINVAL;
+	return p->h->load_fn ? p->h->load_fn(p->h->ud, p->name, resource, value) : 0;
+}
+
+void plugin_host_set_load_fn(struct plugin_host *h, plugin_load_fn fn)
+{
+	h->load_fn = fn;
 }
 
 static int32_t pfd_dispatch(int32_t fd, int32_t revents, void *data)

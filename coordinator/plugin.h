@@ -42,6 +42,12 @@ struct plugin_scope_view {
 
 int plugin_host_new(qb_loop_t *loop, plugin_health_fn fn, void *ud, struct plugin_host **out);
 
+/* Where plugins' report_load() goes (on the loop thread; 'resource' and
+ * 'value' borrowed and unchecked beyond "not NULL").  Without one, load
+ * reports are accepted and dropped. */
+typedef int (*plugin_load_fn)(void *ud, const char *plugin, const char *resource, double value);
+void plugin_host_set_load_fn(struct plugin_host *h, plugin_load_fn fn);
+
 /* Load plugin 'name' from 'dir' (file "chorus-NAME.so", or a path) with its
  * JSON 'config' (borrowed).  A wrong ABI version or struct size, a missing
  * entry symbol or a failed init is logged clearly and returns -errno; the

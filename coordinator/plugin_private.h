@@ -142,6 +142,7 @@ struct plugin_scope_rec {
 struct plugin_host {
 	qb_loop_t *loop;
 	plugin_health_fn health_fn;
+	plugin_load_fn load_fn;
 	void *ud;
 	pthread_t main_tid;
 	uint32_t node_id;

@@ -41,3 +41,4 @@ EXTRA_DIST += plugins/chorus-plugin.pc.in
 dist_man7_MANS += deploy/man/chorus-plugin.7
 
 include plugins/gfapi-health/local.mk
+include plugins/smallfile-balance/local.mk

@@ -5,7 +5,7 @@
 wire_fuzz_sources = $(srcdir)/tests/fuzz/wire_fuzz.c \
 	$(srcdir)/coordinator/core/wire.c $(srcdir)/coordinator/core/res.c
 conf_fuzz_sources = $(srcdir)/tests/fuzz/conf_fuzz.c \
-	$(srcdir)/coordinator/conf.c $(srcdir)/coordinator/conf_json.c $(srcdir)/coordinator/conf_bricks.c \
+	$(srcdir)/coordinator/conf.c $(srcdir)/coordinator/conf_json.c $(srcdir)/coordinator/conf_bricks.c $(srcdir)/coordinator/conf_balance.c \
 	$(srcdir)/coordinator/core/res.c
 
 tests/fuzz/wire_fuzz: $(wire_fuzz_sources) $(srcdir)/coordinator/core/wire.h
@@ -36,6 +36,6 @@ fuzz: fuzz-wire fuzz-conf
 EXTRA_DIST += tests/fuzz/wire_fuzz.c tests/fuzz/conf_fuzz.c \
 	tests/fuzz/corpus/wire/state tests/fuzz/corpus/wire/released \
 	tests/fuzz/corpus/wire/exclude tests/fuzz/corpus/wire/admin \
-	tests/fuzz/corpus/wire/health tests/fuzz/corpus/wire/conns \
+	tests/fuzz/corpus/wire/health tests/fuzz/corpus/wire/conns tests/fuzz/corpus/wire/load \
 	tests/fuzz/corpus/conf/01-vips.json tests/fuzz/corpus/conf/02-empty.json \
 	tests/fuzz/corpus/conf/03-plugins.json

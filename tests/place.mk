@@ -5,6 +5,7 @@
 # tests (or its benchmark) while it changes.
 place_core_sources = \
 	coordinator/core/place.c coordinator/core/place.h \
+	coordinator/core/place_load.c coordinator/core/place_load.h \
 	coordinator/core/res.c coordinator/core/res.h
 
 check_PROGRAMS += tests/unit/place_test tests/unit/place_golden
@@ -50,4 +51,26 @@ EXTRA_DIST += \
 	tests/scenarios/place/011-standby-node.in \
 	tests/scenarios/place/011-standby-node.out \
 	tests/scenarios/place/012-multi-pool-join.in \
-	tests/scenarios/place/012-multi-pool-join.out
+	tests/scenarios/place/012-multi-pool-join.out \
+	tests/scenarios/place/013-load-skewed.in \
+	tests/scenarios/place/013-load-skewed.out \
+	tests/scenarios/place/014-load-dominant.in \
+	tests/scenarios/place/014-load-dominant.out \
+	tests/scenarios/place/015-load-equal.in \
+	tests/scenarios/place/015-load-equal.out \
+	tests/scenarios/place/016-load-noisy.in \
+	tests/scenarios/place/016-load-noisy.out \
+	tests/scenarios/place/017-load-budget.in \
+	tests/scenarios/place/017-load-budget.out \
+	tests/scenarios/place/018-load-failover.in \
+	tests/scenarios/place/018-load-failover.out \
+	tests/scenarios/place/019-load-eligibility.in \
+	tests/scenarios/place/019-load-eligibility.out \
+	tests/scenarios/place/020-load-noisy-many.in \
+	tests/scenarios/place/020-load-noisy-many.out \
+	tests/scenarios/place/021-load-many-small.in \
+	tests/scenarios/place/021-load-many-small.out \
+	tests/scenarios/place/022-load-tied-heavy.in \
+	tests/scenarios/place/022-load-tied-heavy.out \
+	tests/scenarios/place/023-load-brick.in \
+	tests/scenarios/place/023-load-brick.out

@@ -4,6 +4,8 @@ noinst_LTLIBRARIES += coordinator/core/libcore.la
 coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/res.c coordinator/core/res.h \
 	coordinator/core/place.c coordinator/core/place.h \
+	coordinator/core/place_load.c coordinator/core/place_load.h \
+	coordinator/core/load.c coordinator/core/load.h \
 	coordinator/core/wire.c coordinator/core/wire.h \
 	coordinator/core/state.c coordinator/core/state.h \
 	coordinator/core/state_private.h coordinator/core/state_round.c \

@@ -51,6 +51,7 @@
  * R log N) plus the flow, which depends on C and N only.
  */
 #include "core/place.h"
+#include "core/place_load.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -729,6 +730,7 @@ static int rebalance(struct ctx *c)
 int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st)
 {
 	struct ctx c = {0};
+	uint32_t lmoves = 0;
 	size_t cells;
 	int rc;
 
@@ -767,13 +769,19 @@ int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st
 
 	classify(&c);
 	place_orphans(&c);
-	if (in->rebalance) {
+	if (in->rebalance && place_load_active(in)) {
+		for (uint32_t i = 0; i < in->n_res; i++)
+			c.evicted[i] = (c.kind[i] == KIND_STICKY || c.kind[i] == KIND_ORPHAN) &&
+				       !(in->res[i].flags & PLACE_F_NO_LOAD_MOVE);
+		lmoves = place_load_balance(in, owner, c.evicted);
+	} else if (in->rebalance) {
 		rc = rebalance(&c);
 		if (rc < 0)
 			goto out;
 	}
 
 	if (st) {
+		st->load_moves = lmoves;
 		for (uint32_t i = 0; i < in->n_res; i++) {
 			uint32_t prev = in->res[i].prev;
 

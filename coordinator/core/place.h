@@ -23,6 +23,14 @@
  *               eligibility allows; with the fewest moves that achieve it.
  *               Nodes whose bit is set in 'no_receive' take orphans but are
  *               not the target of balancing moves (failback manual / delay).
+ *  7. load:     when any resource has a nonzero 'weight', 'rebalance' balances
+ *               load instead of counts (place_load.c): nothing moves while
+ *               the heaviest eligible node is within 'load_margin_pct' of the
+ *               best achievable; otherwise at most 'load_budget' movable
+ *               resources move, fewest connections first.  Rules 1-5 and
+ *               orphan placement are unchanged, so a lost node's resources
+ *               are placed at once whatever the load.  With every weight 0
+ *               this rule does not exist and counts balance as in rule 6.
  *
  * Cost: O(C*N + R log N) for R resources, N nodes, C distinct (pool, class)
  * pairs.
@@ -39,6 +47,9 @@
 #define PLACE_WORDS ((CHORUS_MAX_NODES + 63) / 64)
 
 #define PLACE_F_FIXED 0x1u
+/* Rule 7 never moves it (a brick: moving one is a takeover, not a client
+ * reconnect); its weight still counts on its node. */
+#define PLACE_F_NO_LOAD_MOVE 0x2u
 
 struct place_bits {
 	uint64_t w[PLACE_WORDS];
@@ -60,7 +71,8 @@ struct place_res {
 	uint32_t prev;		/* slot of the current holder, or PLACE_NONE */
 	uint32_t pin;		/* operator pin slot, or PLACE_NONE */
 	uint32_t flags;		/* PLACE_F_* */
-	uint32_t weight;	/* reserved for load-aware placement; 0 today */
+	uint32_t weight;	/* load (any unit, the same for all); 0 = unknown/idle */
+	uint32_t conns;		/* client connections: moving fewer disrupts less */
 };
 
 struct place_in {
@@ -72,12 +84,15 @@ struct place_in {
 	const struct place_res *res;
 	bool rebalance;
 	struct place_bits no_receive;
+	uint32_t load_margin_pct;	/* rule 7: the band above the best achievable */
+	uint32_t load_budget;		/* rule 7: most moves in this call */
 };
 
 struct place_stats {
 	uint32_t moves;		/* resources whose owner differs from a non-NONE prev */
 	uint32_t placed;	/* resources that had no prev and got an owner */
 	uint32_t unplaced;	/* resources left at PLACE_NONE */
+	uint32_t load_moves;	/* of 'moves', made by rule 7 */
 };
 
 /* Compute the assignment into 'owner' (n_res entries, caller-allocated).

@@ -733,6 +733,7 @@ static void on_tick(struct core *c, struct core_actions *out)
 		c->rebalance_armed = false;
 		core_send_small(c, out, WIRE_REBALANCE, c->token, &sm);
 	}
+	core_load_tick(c, out);
 	if (c->leaving && !c->leave_done && now >= c->leave_deadline_ms) {
 		qb_log(LOG_WARNING, "handover did not finish in time, releasing everything");
 		c->leave_done = true;
@@ -759,6 +760,7 @@ static void arm_timer(struct core *c, struct core_actions *out)
 	}
 	if (c->rebalance_armed && c->rebalance_at_ms < next)
 		next = c->rebalance_at_ms;
+	next = core_load_next(c, next);
 	if (c->health_confirm_at && c->health_confirm_at < next)
 		next = c->health_confirm_at;
 	if (c->in_view && c->had_round && c->proto >= 2 && !c->hung) {
@@ -886,6 +888,10 @@ int core_new(const struct core_config *cfg, struct core **out)
 		memcpy(c->cfg_nodes, cfg->nodes, cfg->n_nodes * sizeof(*c->cfg_nodes));
 	}
 	c->cfg.nodes = c->cfg_nodes;
+	if (core_load_new(c) < 0) {
+		core_free(c);
+		return -ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
@@ -906,6 +912,7 @@ void core_free(struct core *c)
 	free(c->lunserv);
 	free(c->lunserv_conf);
 	free(c->released);
+	core_load_free(c);
 	wire_buf_release(&c->wb);
 	free(c);
 }

@@ -82,6 +82,10 @@ struct core_config {
 	 * or its grace passes, as Pacemaker's startup fencing does. */
 	size_t n_nodes;
 	const uint32_t *nodes;
+	/* load balancing (core/load.h): interval 0 = off (reports still flow) */
+	uint32_t load_interval_ms;
+	uint32_t load_margin_pct;	/* 0 = 10 */
+	uint32_t load_budget;		/* moves per interval, 0 = 2 */
 };
 
 enum core_ev_type {

@@ -80,6 +80,10 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 
 	if (wire_decode_hdr(buf, size, &h) < 0 || h.type == WIRE_STATE)
 		return;
+	if (h.type == WIRE_LOAD) {
+		core_load_apply(c, nodeid, &h, buf, size);
+		return;
+	}
 	rc = wire_decode_small(buf, size, &sm);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
@@ -130,7 +134,9 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 		core_admin_apply(c, out, nodeid, &h, &sm);
 		break;
 	case WIRE_REBALANCE:
-		if (h.token == c->token) {
+		if (h.token == c->token && (sm.value & WIRE_REBALANCE_LOAD)) {
+			core_load_rebalance(c, out);
+		} else if (h.token == c->token) {
 			c->rebalance_armed = false;
 			core_replace(c, out, true);
 		}

@@ -9,6 +9,7 @@
 #include "core/place.h"
 #include "core/state.h"
 #include "core/wire.h"
+#include "core/load.h"
 
 /* Local actuation state of one of this node's declared VIPs. */
 enum local_state {
@@ -175,6 +176,7 @@ struct core {
 	struct wire_buf wb;
 	uint64_t digest;
 	int err;			/* sticky -ENOMEM inside one step */
+	struct core_load *load;		/* load.c: replicated reports, local measurements */
 };
 
 /* state.c */

@@ -465,6 +465,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 		c->err = -ENOMEM;
 	core_absent_merge(c);
 	core_absent_unseen(c);
+	core_load_round_reset(c);
 	if (c->err || core_build_table(c) < 0) {
 		c->err = -ENOMEM;
 		return;

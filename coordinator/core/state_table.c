@@ -379,6 +379,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		.res = pr,
 		.rebalance = rebalance && !c->admin.maintenance,
 	};
+	core_load_fill(c, pr, &in.load_margin_pct, &in.load_budget);
 	rc = place_run(&in, owner, &st);
 	if (rc < 0) {
 		qb_log(LOG_ERR, "placement failed " QB_XS " rc=%d", rc);

@@ -753,6 +753,55 @@ int wire_decode_conns(const void *buf, size_t size, struct wire_conns *cs)
 	return 0;
 }
 
+/* ---- LOAD ---- */
+
+#define LOAD_ENT_WIRE_SIZE (ADDR_WIRE_SIZE + 8)
+
+int wire_encode_load(struct wire_buf *b, uint64_t token, uint64_t incarnation,
+		     const struct wire_load *ld)
+{
+	if (ld->n > WIRE_MAX_RES)
+		return -EMSGSIZE;
+	put_hdr(b, 4, WIRE_LOAD, token, incarnation);
+	put_u32(b, ld->n);
+	for (uint32_t i = 0; i < ld->n; i++) {
+		put_addr(b, &ld->ents[i].addr);
+		put_u32(b, ld->ents[i].load);
+		put_u32(b, ld->ents[i].conns);
+	}
+	return finish_hdr(b);
+}
+
+void wire_load_clear(struct wire_load *ld)
+{
+	free(ld->ents);
+	memset(ld, 0, sizeof(*ld));
+}
+
+int wire_decode_load(const void *buf, size_t size, struct wire_load *ld)
+{
+	struct rd r = {(const uint8_t *)buf + WIRE_HDR_SIZE, size - WIRE_HDR_SIZE, false};
+	bool oom = false;
+
+	memset(ld, 0, sizeof(*ld));
+	if (size < WIRE_HDR_SIZE)
+		return -EBADMSG;
+	ld->n = get_count(&r, WIRE_MAX_RES, LOAD_ENT_WIRE_SIZE);
+	ld->ents = alloc_n(&r, ld->n, sizeof(*ld->ents), &oom);
+	for (uint32_t i = 0; ld->ents != NULL && i < ld->n && !r.bad; i++) {
+		get_addr(&r, &ld->ents[i].addr);
+		ld->ents[i].load = get_u32(&r);
+		ld->ents[i].conns = get_u32(&r);
+	}
+	if (r.left != 0)
+		r.bad = true;
+	if (oom || r.bad) {
+		wire_load_clear(ld);
+		return oom ? -ENOMEM : -EBADMSG;
+	}
+	return 0;
+}
+
 const char *wire_type_name(uint16_t type)
 {
 	switch (type) {
@@ -765,6 +814,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_HEALTH: return "HEALTH";
 	case WIRE_ADMIN: return "ADMIN";
 	case WIRE_PING: return "PING";
+	case WIRE_LOAD: return "LOAD";
 	case WIRE_FENCED: return "FENCED";
 	case WIRE_CONNS: return "CONNS";
 	default: return "?";

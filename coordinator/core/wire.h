@@ -44,9 +44,12 @@
  *      exclusive) and 3 (lost nodes whose exclusive resources wait for
  *      fencing), and FENCED.  Below 3 nobody runs an exclusive resource.
  *      CONNS: advisory per-VIP TCP connection lists for tickle ACKs.
+ *   4  LOAD reports and load rebalances (REBALANCE with WIRE_REBALANCE_LOAD);
+ *      sent only once every member advertises 4, and in version-4 headers,
+ *      so an older member drops them as newer than it speaks
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 3
+#define WIRE_VERSION_MAX 4
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */
@@ -73,8 +76,12 @@ enum wire_type {
 	WIRE_PING = 9,		/* v2: proves corosync still delivers our messages */
 	WIRE_FENCED = 10,	/* v3: these lost nodes are known down (fenced/confirmed) */
 	WIRE_CONNS = 11,	/* v3: the sender's TCP connections per VIP (advisory) */
-	WIRE_TYPE_MAX = 11,
+	WIRE_LOAD = 12,		/* v4: the sender's measured load per address it holds */
+	WIRE_TYPE_MAX = 12,
 };
+
+/* REBALANCE value bit: balance load (place.h rule 7) rather than counts. */
+#define WIRE_REBALANCE_LOAD 0x1u
 
 struct wire_hdr {
 	uint16_t version;
@@ -215,6 +222,18 @@ struct wire_conns {
 	struct wire_conns_vip *vips;
 };
 
+/* LOAD: one entry per address the sender measured. */
+struct wire_load_ent {
+	struct res_addr addr;
+	uint32_t load;		/* the plugin's figure, smoothed; see smallfile-balance */
+	uint32_t conns;		/* client connections now */
+};
+
+struct wire_load {
+	uint32_t n;
+	struct wire_load_ent *ents;
+};
+
 /* A growable output buffer. */
 struct wire_buf {
 	uint8_t *data;
@@ -248,6 +267,11 @@ int wire_decode_hdr(const void *buf, size_t size, struct wire_hdr *hdr);
 int wire_decode_state(const void *buf, size_t size, struct wire_state *st);
 int wire_decode_small(const void *buf, size_t size, struct wire_small *sm);
 int wire_decode_conns(const void *buf, size_t size, struct wire_conns *cs);
+
+int wire_encode_load(struct wire_buf *b, uint64_t token, uint64_t incarnation,
+		     const struct wire_load *ld);
+int wire_decode_load(const void *buf, size_t size, struct wire_load *ld);
+void wire_load_clear(struct wire_load *ld);
 
 void wire_state_clear(struct wire_state *st);
 void wire_small_clear(struct wire_small *sm);

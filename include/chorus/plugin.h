@@ -131,9 +131,11 @@ struct chorus_host_api {
 	int (*report_health)(struct chorus_plugin_ctx *ctx, const char *scope,
 			     enum chorus_health health, const char *reason);
 
-	/* Report the load of 'resource' (a VIP, a brick) for balancing.
-	 * Units are the plugin's, comparable across nodes.  The host may
-	 * ignore it. */
+	/* Report the load of 'resource' for balancing: "vip:ADDR" is a load
+	 * figure (units the plugin's, comparable across nodes), "conns:ADDR"
+	 * the address's client connection count.  -EINVAL for anything else
+	 * or a negative value, -ENOENT for an address this node does not
+	 * declare. */
 	int (*report_load)(struct chorus_plugin_ctx *ctx, const char *resource, double value);
 
 	/* Run 'fn(ctx, arg, ...)' on a worker thread every 'interval_ms', first

@@ -11,6 +11,10 @@
  * Both run with 'rebalance' set.  recompute_us is the median of RUNS calls,
  * timed with CLOCK_MONOTONIC (this is not the pure core, clocks are fine).
  *
+ * load: 32 nodes hold 10000 VIPs round robin, each with weight 10, except
+ *       that the VIPs of node 0 weigh 100: a load rebalance with margin 10 %
+ *       and budget 8 (place.h rule 7) must make exactly 8 moves.
+ *
  * One line per case, then a summary for the slowest 32-node, 10000-VIP case.
  * Exits 1 if any case moved more (or fewer) VIPs than the optimum.
  */
@@ -100,6 +104,45 @@ out:
 	return rc;
 }
 
+/* The load case: the cost of rule 7 on the largest layout. */
+static int run_load_case(void)
+{
+	const uint32_t nodes = 32, vips = 10000;
+	struct place_bits cls = {{0}};
+	struct place_res *res = calloc(vips, sizeof(*res));
+	uint32_t *owner = calloc(vips, sizeof(*owner));
+	struct place_in in = {0};
+	struct place_stats st = {0};
+	double t[RUNS];
+	int rc = 1;
+
+	if (res == NULL || owner == NULL)
+		goto out;
+	for (uint32_t i = 0; i < vips; i++)
+		res[i] = (struct place_res){.prev = i % nodes, .pin = PLACE_NONE,
+					    .weight = i % nodes == 0 ? 100 : 10, .conns = i % 7};
+	for (uint32_t s = 0; s < nodes; s++)
+		place_bits_set(&cls, s);
+	in = (struct place_in){.n_nodes = nodes, .n_pools = 1, .n_classes = 1, .classes = &cls,
+			       .n_res = vips, .res = res, .rebalance = true,
+			       .load_margin_pct = 10, .load_budget = 8};
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now_us();
+
+		if (place_run(&in, owner, &st) < 0)
+			goto out;
+		t[r] = now_us() - t0;
+	}
+	qsort(t, RUNS, sizeof(t[0]), dbl_cmp);
+	printf("placement nodes=%u vips=%u event=load recompute_us=%.1f moves=%u "
+	       "optimal_moves=%u\n", nodes, vips, t[RUNS / 2], st.moves, 8u);
+	rc = st.moves != 8;
+out:
+	free(res);
+	free(owner);
+	return rc;
+}
+
 int main(void)
 {
 	static const uint32_t node_counts[] = {3, 8, 32};
@@ -128,6 +171,7 @@ int main(void)
 			}
 		}
 	}
+	bad |= run_load_case();
 	printf("placement nodes=%u vips=%u recompute_us=%.1f moves=%u optimal_moves=%u\n",
 	       worst.nodes, worst.vips, worst.us, worst.moves, worst.optimal);
 	return bad;

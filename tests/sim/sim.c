@@ -48,6 +48,7 @@
 
 #include <qb/qblog.h>
 
+#include "core/load.h"
 #include "core/state.h"
 #include "core/wire.h"
 
@@ -165,6 +166,9 @@ static enum core_failback sim_failback = CORE_FAILBACK_AUTO;
  * may still be in flight, so the current verdicts are not enough) */
 static bool health_seen;
 static bool sim_mixed;	/* random schedules mix protocol versions */
+static bool sim_load;	/* this schedule reports load and rebalances by it */
+static bool load_seen;	/* a nonzero load was reported: counts may differ */
+static uint64_t load_moves_total;	/* made by load rebalances, summed over nodes */
 /* Bricks: every third address is exclusive.  Fence mode "grace" models a
  * hardware watchdog on every node; mode "command" has none, so there only
  * fencing keeps a brick from running twice. */
@@ -249,7 +253,7 @@ static void check_moves(struct snode *s)
 	/* Health makes eligibility differ per address; the count below assumes
 	 * every node can take every address (placement's own property tests
 	 * cover mixed eligibility), so step aside while any node reports. */
-	if (health_seen)
+	if (health_seen || load_seen)
 		return;
 	for (size_t i = 0; i < core_member_count(c); i++) {
 		bool e;
@@ -470,6 +474,8 @@ static void daemon_start(struct snode *s)
 		.fence_grace_ms = FENCE_GRACE_MS,
 		.n_nodes = nn,
 		.nodes = all_ids,
+		.load_interval_ms = sim_load ? 1000 : 0,
+		.load_budget = sim_load ? 3 : 0,
 	};
 	struct core_event ev = {.type = CORE_EV_ADOPT};
 
@@ -524,6 +530,12 @@ static void daemon_start(struct snode *s)
 
 static void daemon_stop(struct snode *s)
 {
+	if (s->core) {
+		uint64_t reb, mv;
+
+		core_load_stats(s->core, &reb, &mv);
+		load_moves_total += mv;
+	}
 	core_free(s->core);
 	s->core = NULL;
 	s->d_up = false;
@@ -861,6 +873,36 @@ static void health(struct snode *s, const bool *unserv, bool urgent)
 	core_actions_release(&a);
 }
 
+/* Node 's' measured a load on its declared address 'v' (a plugin report). */
+static void load_report(struct snode *s, unsigned v, uint32_t load, uint32_t conns)
+{
+	struct core_event ev = {.type = CORE_EV_TICK};
+
+	if (!s->d_up || s->core == NULL || v >= nvips)
+		return;
+	if (core_set_load(s->core, v, load, conns) < 0)
+		fail("core_set_load");
+	load_seen |= load != 0;
+	step_core(s, &ev);
+}
+
+/* Hash of the replicated load table as node 's' sees it. */
+static uint64_t load_hash(struct snode *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t r = 0; r < core_res_count(s->core); r++) {
+		struct core_res_view v;
+		uint32_t l, c;
+
+		core_res_get(s->core, r, &v);
+		core_load_get(s->core, &v.addr, &l, &c);
+		h = (h ^ l) * 1099511628211ull;
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h;
+}
+
 /* Undo every operator change so the settle checks see a plain cluster. */
 static void admin_reset(void)
 {
@@ -1191,7 +1233,7 @@ static void check_agreement(void)
 {
 	check_exclusive();
 	for (unsigned g = 0; g < MAXN; g++) {
-		uint64_t tok = 0, dig = 0;
+		uint64_t tok = 0, dig = 0, lh = 0;
 		uint32_t who = 0;
 
 		if (!parts[g].used)
@@ -1205,6 +1247,7 @@ static void check_agreement(void)
 				if (tok == 0) {
 					tok = core_token(s->core);
 					dig = core_digest(s->core);
+					lh = load_hash(s);
 					who = s->nodeid;
 				}
 				continue;
@@ -1212,6 +1255,9 @@ static void check_agreement(void)
 			if (core_digest(s->core) != dig)
 				fail("nodes %u and %u disagree in view %016" PRIx64, who, s->nodeid,
 				     tok);
+			if (load_hash(s) != lh)
+				fail("nodes %u and %u disagree on load in view %016" PRIx64, who,
+				     s->nodeid, tok);
 		}
 	}
 }
@@ -1310,7 +1356,7 @@ static void check_settled(bool expect_balance)
 			if (rv.owner <= MAXN)
 				cnt[rv.owner]++;
 		}
-		if (expect_balance) {
+		if (expect_balance && !load_seen) {
 			unsigned lo = NV + 1, hi = 0, k = 0;
 
 			for (unsigned i = 0; i < nn; i++) {
@@ -1374,6 +1420,8 @@ static void run_schedule(uint64_t seed, unsigned steps)
 	sim_bricks = chance(50);
 	sim_fence = chance(60) ? CORE_FENCE_GRACE : CORE_FENCE_COMMAND;
 	prev_valid = false;
+	sim_load = sim_mixed && chance(40);
+	load_seen = false;
 	cluster_build();
 	quiesce(ROUND_TIMEOUT_MS * 3);
 	check_settled(true);
@@ -1388,6 +1436,11 @@ static void run_schedule(uint64_t seed, unsigned steps)
 
 			if (parts[g].used && parts[g].qn > 0)
 				part_deliver_one(&parts[g]);
+		} else if (sim_load && r < 66) {
+			/* skewed: low addresses are hot, so load rebalances move */
+			unsigned v = rn(nvips);
+
+			load_report(&nodes[rn(nn)], v, v < 3 ? 500 + rn(500) : rn(50), rn(20));
 		} else if (r < 85) {
 			local_work(&nodes[rn(nn)]);
 		} else {
@@ -1668,5 +1721,12 @@ int main(int argc, char **argv)
 	}
 	printf("sim seeds=%lu steps=%lu watchdog_resets=%lu fences=%lu violations=0\n", n,
 	       steps_total, wd_resets, fences);
+	/* zero would mean the load schedules never exercised a load move */
+	fprintf(stderr, "sim: load rebalances moved %" PRIu64 " addresses (summed over nodes)\n",
+		load_moves_total);
+	if (load_moves_total == 0) {
+		printf("sim: no load rebalance ever moved anything\n");
+		return 1;
+	}
 	return 0;
 }

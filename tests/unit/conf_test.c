@@ -722,6 +722,30 @@ static void test_examples(void **state)
 }
 
 /* Health scopes per VIP and for the node, and the plugin list. */
+/* "balance": defaults off, keys without the prefix, ranges enforced. */
+static void test_balance(void **state)
+{
+	void *td = *state;
+	struct chorus_conf *c = load_ok(td, "{}");
+
+	assert_int_equal(c->balance_interval_ms, 0);
+	assert_int_equal(c->balance_margin_pct, 10);
+	assert_int_equal(c->balance_budget, 2);
+	conf_free(c);
+	c = load_ok(td, "{\"balance\": {\"interval_ms\": 5000, \"margin_pct\": 15, "
+			"\"budget\": 3}}");
+	assert_int_equal(c->balance_interval_ms, 5000);
+	assert_int_equal(c->balance_margin_pct, 15);
+	assert_int_equal(c->balance_budget, 3);
+	conf_free(c);
+	expect_error(td, "{\"balance\": {\"interval_ms\": 500}}", "balance.interval_ms",
+		     "at least 1000");
+	expect_error(td, "{\"balance\": {\"margin_pct\": 0}}", "balance.margin_pct");
+	expect_error(td, "{\"balance\": {\"budget\": 65}}", "balance.budget");
+	expect_error(td, "{\"balance\": {\"balance_budget\": 2}}", "unknown key");
+	expect_error(td, "{\"balance\": 5}", "balance");
+}
+
 static void test_plugins_and_depends(void **state)
 {
 	struct chorus_conf *c = load_ok(*state,
@@ -816,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_plugins_and_depends),
+		cmocka_unit_test(test_balance),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -17,11 +17,20 @@
  *                               no slots means an empty class
  *   rebalance yes|no            default no
  *   no_receive [SLOT...]
- *   res POOL CLASS PREV [pin=SLOT] [fixed] [xCOUNT]
+ *   res POOL CLASS PREV [pin=SLOT] [fixed] [noload] [w=WEIGHT] [c=CONNS] [xCOUNT]
  *                               one resource (or COUNT identical ones), indexed
  *                               from 0 in order; PREV and pin are a slot or
  *                               '-' for PLACE_NONE.  Values are not range
  *                               checked here so bad input reaches place_run.
+ *   margin PCT                  load_margin_pct (rule 7)
+ *   budget N                    load_budget (rule 7)
+ *   rounds N NOISE SEED         run place_run N times, each time from the
+ *                               previous result, with every weight scaled by
+ *                               a pseudo-random factor in [100-NOISE,
+ *                               100+NOISE] percent (xorshift from SEED): a
+ *                               load that jitters must not make addresses
+ *                               oscillate.  The output is the last round's,
+ *                               plus a "rounds" line.
  *
  * Output format (comments and blank lines are ignored when comparing):
  *
@@ -30,6 +39,10 @@
  *   owner I SLOT|-              one per resource
  *   node SLOT pool0=K ... total=T
  *   stats moves=M placed=P unplaced=U
+ *   load SLOT=L ...             per-node weight sums, only with weights
+ *   rounds moves=M oscillations=O   with 'rounds': total moves over all
+ *                               rounds after the first, and how many of them
+ *                               took a resource back to a node it had left
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -50,6 +63,8 @@
 
 struct scenario {
 	struct place_in in;
+	uint32_t rounds, noise;
+	uint64_t seed;
 	struct place_bits classes[MAX_CLASSES];
 	struct place_res *res;
 	uint32_t cap;
@@ -96,8 +111,16 @@ static int parse_res(struct scenario *sc, char *rest)
 		if (strncmp(tok, "pin=", 4) == 0) {
 			if (parse_slot(tok + 4, &r.pin) < 0)
 				return -1;
+		} else if (strncmp(tok, "w=", 2) == 0) {
+			if (parse_slot(tok + 2, &r.weight) < 0)
+				return -1;
+		} else if (strncmp(tok, "c=", 2) == 0) {
+			if (parse_slot(tok + 2, &r.conns) < 0)
+				return -1;
 		} else if (strcmp(tok, "fixed") == 0) {
 			r.flags |= PLACE_F_FIXED;
+		} else if (strcmp(tok, "noload") == 0) {
+			r.flags |= PLACE_F_NO_LOAD_MOVE;
 		} else if (tok[0] == 'x') {
 			if (parse_slot(tok + 1, &count) < 0 || count == PLACE_NONE)
 				return -1;
@@ -181,6 +204,17 @@ static int load_scenario(const char *path, struct scenario *sc, int *lineno)
 			if (strcmp(rest, "yes") != 0 && strcmp(rest, "no") != 0)
 				rc = -1;
 			sc->in.rebalance = strcmp(rest, "yes") == 0;
+		} else if (strcmp(line, "margin") == 0) {
+			rc = parse_slot(strip(rest), &sc->in.load_margin_pct);
+		} else if (strcmp(line, "budget") == 0) {
+			rc = parse_slot(strip(rest), &sc->in.load_budget);
+		} else if (strcmp(line, "rounds") == 0) {
+			unsigned long long seed;
+
+			if (sscanf(rest, "%u %u %llu", &sc->rounds, &sc->noise, &seed) != 3 ||
+			    sc->noise > 100)
+				rc = -1;
+			sc->seed = seed ? seed : 1;
 		} else if (strcmp(line, "no_receive") == 0) {
 			rc = parse_bits(rest, &sc->in.no_receive);
 		} else if (strcmp(line, "res") == 0) {
@@ -213,6 +247,56 @@ static void append(char **out, size_t *len, size_t *size, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The 'rounds' directive: round after round from the previous result with
+ * jittered weights.  'left[i]' remembers the slot resource i last left, so
+ * a move back there counts as an oscillation. */
+static int run_rounds(const struct scenario *sc, uint32_t *owner, struct place_stats *st,
+		      uint32_t *moves, uint32_t *osc)
+{
+	struct place_in in = sc->in;
+	struct place_res *res = calloc(sc->in.n_res + 1, sizeof(*res));
+	uint32_t *left = calloc(sc->in.n_res + 1, sizeof(*left));
+	uint64_t x = sc->seed;
+	int rc = 0;
+
+	assert_non_null(res);
+	assert_non_null(left);
+	memcpy(res, sc->in.res, sc->in.n_res * sizeof(*res));
+	in.res = res;
+	for (uint32_t i = 0; i < sc->in.n_res; i++)
+		left[i] = PLACE_NONE;
+	for (uint32_t round = 0; rc == 0 && round < (sc->rounds ? sc->rounds : 1); round++) {
+		for (uint32_t i = 0; round > 0 && i < sc->in.n_res; i++) {
+			uint64_t f = 100 - sc->noise + xorshift(&x) % (2 * sc->noise + 1);
+
+			res[i].weight = (uint32_t)(sc->in.res[i].weight * f / 100);
+		}
+		rc = place_run(&in, owner, st);
+		for (uint32_t i = 0; rc == 0 && i < sc->in.n_res; i++) {
+			if (owner[i] == res[i].prev || res[i].prev == PLACE_NONE)
+				goto next;
+			if (round > 0)
+				(*moves)++;
+			if (round > 0 && owner[i] == left[i])
+				(*osc)++;
+			left[i] = res[i].prev;
+next:
+			res[i].prev = owner[i];
+		}
+	}
+	free(res);
+	free(left);
+	return rc;
+}
+
 /* Run one scenario and render the result in the .out format. */
 static char *render(const struct scenario *sc)
 {
@@ -220,12 +304,19 @@ static char *render(const struct scenario *sc)
 	char *out = malloc(size);
 	uint32_t *owner = calloc(sc->in.n_res + 1, sizeof(*owner));
 	struct place_stats st;
+	uint32_t rmoves = 0, osc = 0;
 	int rc;
+	bool weighted = false;
 
 	assert_non_null(out);
 	assert_non_null(owner);
 	out[0] = '\0';
-	rc = place_run(&sc->in, owner, &st);
+	for (uint32_t i = 0; i < sc->in.n_res; i++)
+		weighted |= sc->res[i].weight != 0;
+	if (sc->rounds)
+		rc = run_rounds(sc, owner, &st, &rmoves, &osc);
+	else
+		rc = place_run(&sc->in, owner, &st);
 	append(&out, &len, &size, "result %d\n", rc);
 	if (rc == 0) {
 		for (uint32_t i = 0; i < sc->in.n_res; i++) {
@@ -250,6 +341,19 @@ static char *render(const struct scenario *sc)
 		}
 		append(&out, &len, &size, "stats moves=%u placed=%u unplaced=%u\n", st.moves,
 		       st.placed, st.unplaced);
+		if (weighted) {
+			append(&out, &len, &size, "load");
+			for (uint32_t n = 0; n < sc->in.n_nodes; n++) {
+				uint64_t l = 0;
+
+				for (uint32_t i = 0; i < sc->in.n_res; i++)
+					l += owner[i] == n ? sc->res[i].weight : 0;
+				append(&out, &len, &size, " %u=%llu", n, (unsigned long long)l);
+			}
+			append(&out, &len, &size, "\n");
+		}
+		if (sc->rounds)
+			append(&out, &len, &size, "rounds moves=%u oscillations=%u\n", rmoves, osc);
 	}
 	free(owner);
 	return out;

@@ -163,6 +163,34 @@ static void test_small_roundtrip(void **unused)
 	wire_buf_release(&b);
 }
 
+/* LOAD (version 4): round trip, every truncation refused, a count that
+ * claims more entries than the bytes carry refused. */
+static void test_load(void **unused)
+{
+	struct wire_load_ent ents[2] = {{addr4(1), 700, 12}, {addr4(2), 0, 0}};
+	struct wire_load ld = {.n = 2, .ents = ents}, out;
+	struct wire_hdr h;
+	struct wire_buf b;
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_load(&b, 7, 8, &ld), 0);
+	assert_int_equal(wire_decode_hdr(b.data, b.size, &h), 0);
+	assert_int_equal(h.type, WIRE_LOAD);
+	assert_int_equal(h.version, 4);
+	assert_int_equal(wire_decode_load(b.data, b.size, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.ents[0].load, 700);
+	assert_int_equal(out.ents[0].conns, 12);
+	assert_int_equal(res_addr_cmp(&out.ents[1].addr, &ents[1].addr), 0);
+	wire_load_clear(&out);
+	for (size_t n = WIRE_HDR_SIZE; n < b.size; n++)
+		assert_int_equal(wire_decode_load(b.data, n, &out), -EBADMSG);
+	b.data[WIRE_HDR_SIZE] = 200;	/* count 200, two entries present */
+	assert_int_equal(wire_decode_load(b.data, b.size, &out), -EBADMSG);
+	wire_buf_release(&b);
+}
+
 /* Every prefix of a valid message is refused: by the header check (size
  * mismatch) and, with a patched size, by the body decoder. */
 static void test_truncation(void **unused)
@@ -366,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_small_roundtrip),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_lying_counts),
 		cmocka_unit_test(test_noncanonical_address),
