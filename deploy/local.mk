@@ -30,6 +30,7 @@ dist_man7_MANS = deploy/man/chorus-brick.7
 deployexamplesdir = $(docdir)/examples
 dist_deployexamples_DATA = \
 	deploy/examples/chorus-vips.json \
+	deploy/examples/chorus-bricks.json \
 	deploy/examples/corosync-3node.conf \
 	deploy/examples/corosync-2node.conf
 dist_doc_DATA = README.md
