@@ -96,13 +96,31 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 
 	switch (e) {
 	case BRICK_EV_PROBED:
-		if (bs->probe[b] == 1) {
-			/* "inconsistent" (mounted, no process) is claimed too: the
-			 * core then keeps it (restart) or releases it (clean up) */
-			bs->probe[b] = err == -ENOENT ? 0 : 2;
+		if (bs->probe[b] != 1)
+			return;
+		qb_log(LOG_INFO, "brick %s:%s %s at start-up", cb->host, cb->path,
+		       err == 0 ? "running" : err == -ENOENT ? "not running" : "inconsistent");
+		if (err == -ENOENT) {
+			bs->probe[b] = 0;
 			bs->probes_left--;
-			qb_log(LOG_INFO, "brick %s:%s %s at start-up", cb->host, cb->path,
-			       err == 0 ? "running" : err == -ENOENT ? "not running" : "inconsistent");
+		} else if (d->held[vi]) {
+			/* running (or half) with its address still here: an
+			 * in-place restart; claim it, the core keeps or moves it */
+			bs->probe[b] = 2;
+			bs->probes_left--;
+		} else {
+			/* Its address is gone (its lifetime ran out, or we are
+			 * back from a crash and someone else may run it now):
+			 * never add an address before the cluster agrees.  Stop
+			 * what runs here before joining; claim it only if that
+			 * fails, so nobody else starts it. */
+			qb_log(LOG_WARNING, "brick %s:%s runs here without its address: stopping it "
+			       "before joining", cb->host, cb->path);
+			bs->probe[b] = 3;
+			if (brick_exec_release(bs->bx, b) < 0) {
+				bs->probe[b] = 2;
+				bs->probes_left--;
+			}
 		}
 		return;
 	case BRICK_EV_ACQUIRED:
@@ -119,6 +137,14 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 		feed_res(d, CORE_EV_ACQUIRED, vi, err);
 		return;
 	case BRICK_EV_RELEASED:
+		if (bs->probe[b] == 3) {
+			bs->probe[b] = err < 0 ? 2 : 0;
+			bs->probes_left--;
+			if (err < 0)
+				qb_log(LOG_CRIT, "brick %s:%s could not be stopped before joining: "
+				       "claiming it so nobody else starts it", cb->host, cb->path);
+			return;
+		}
 		if (err < 0) {
 			qb_log(LOG_CRIT, "brick %s:%s did not stop: %s; keeping its address, retrying",
 			       cb->host, cb->path, reason ? reason : "failed");
@@ -425,8 +451,7 @@ bool bricks_probing(const struct chorusd *d)
 	return B(d) != NULL && B(d)->probes_left > 0;
 }
 
-/* Before the core's first STATE: claim the bricks that still run here,
- * with their address (re-added if its lifetime ran out meanwhile). */
+/* Before the core's first STATE: claim the bricks that still run here. */
 void bricks_adopt(struct chorusd *d)
 {
 	struct bricks *bs = B(d);
@@ -438,7 +463,9 @@ void bricks_adopt(struct chorusd *d)
 
 		if (bs->probe[b] != 2)
 			continue;
-		rc = d->held[vi] ? vip_exec_adopt(d->vx, vi) : vip_exec_acquire(d->vx, vi);
+		/* only an address still here is taken under care; a missing
+		 * one is not added before the cluster agrees */
+		rc = d->held[vi] ? vip_exec_adopt(d->vx, vi) : 0;
 		if (rc < 0)
 			qb_log(LOG_WARNING, "brick %s:%s runs but its address cannot be taken "
 			       QB_XS " rc=%d", d->conf->bricks[b].host, d->conf->bricks[b].path, rc);

@@ -624,6 +624,10 @@ int main(int argc, char **argv)
 		qb_log(LOG_ERR, "running without a control socket");
 	if (health_start(&d) < 0)
 		qb_log(LOG_ERR, "running without plugins");
+	rc = vip_exec_scan(d.vx, d.held);
+	if (rc < 0)
+		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
+	/* after the scan: a brick's probe needs to know if its address is here */
 	rc = bricks_start(&d);
 	if (rc < 0) {
 		/* bricks without their executor (or a watchdog that cannot be
@@ -631,9 +635,6 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
-	rc = vip_exec_scan(d.vx, d.held);
-	if (rc < 0)
-		qb_log(LOG_ERR, "cannot scan local addresses " QB_XS " rc=%d", rc);
 	signal(SIGPIPE, SIG_IGN);
 	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, &d, sig_term, NULL);
 	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, &d, sig_term, NULL);

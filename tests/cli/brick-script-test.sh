@@ -54,6 +54,10 @@ run 6 monitor CHORUS_BRICK_PATH=relative/b1
 run 6 monitor CHORUS_BRICK_PATH=/srv/../etc
 run 6 monitor CHORUS_BRICK_PATH=/srv/b1/
 run 6 monitor CHORUS_BRICK_HOME_UUID=not-a-uuid
+# chorusd probes before it knows the home UUID: monitor and release must not
+# need it (a stopped brick with none: "not running"), acquire does
+run 7 monitor CHORUS_BRICK_HOME_UUID=
+run 6 acquire CHORUS_BRICK_HOME_UUID=
 run 6 monitor CHORUS_BRICK_DEVICE=/dev/sdx CHORUS_BRICK_FSTYPE='xfs -o exec'
 run 6 monitor CHORUS_BRICK_DEVICE=sdx CHORUS_BRICK_FSTYPE=xfs
 run 6 monitor CHORUS_BRICK_TIMEOUT_S=abc
