@@ -486,7 +486,7 @@ static struct json_object *status_json(struct chorusd *d)
 	struct core_admin_view av = {0};
 	bool all_active, quorate = d->core && core_quorate(d->core);
 	size_t unplaced;
-	char rb[48];
+	char rb[48], db[20];
 
 	nodes = nodes_json(d, &all_active);
 	vips = vips_json(d, &unplaced);
@@ -515,6 +515,13 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(c, "node_id",
 			       json_object_new_int64(d->cl ? cluster_nodeid(d->cl) : 0));
 	json_object_object_add(c, "proto", json_object_new_int64(d->core ? core_proto(d->core) : 0));
+	/* For scripts that compare members (tests/chaos): the digest covers the
+	 * view token and every owner, so equal digests with the round complete
+	 * mean the same view agreed on the same assignment. */
+	json_object_object_add(c, "round_complete",
+			       json_object_new_boolean(d->core && core_round_complete(d->core)));
+	snprintf(db, sizeof(db), "%016" PRIx64, d->core ? core_digest(d->core) : 0);
+	json_object_object_add(c, "digest", json_object_new_string(db));
 	json_object_object_add(r, "cluster", c);
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
