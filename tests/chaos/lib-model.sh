@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# tests/chaos/lib-model.sh - the chaos driver's model of the cluster and its
+# seeded fault generator.  Sourced by tests/chaos/chaos.sh.
+#
+# The model is what the driver did, not what the cluster did: which processes
+# run, which links are up, how the switch is split, what the operator asked.
+# From it follow the sets a settled cluster must show:
+#   component  nodes whose corosync runs with eth0 up, on the same switch half
+#   Q          the component with a majority of corosync votes (3 of 5), if any
+#   M          members of Q whose chorusd runs: they alone may hold addresses
+#   E          M minus the operator's standby nodes: eligible for placement
+# The generator chooses each operation from the model alone (never from
+# timing or observations), so one seed always yields the same operations; each
+# operation is one replayable line (see chaos_apply in chaos.sh).
+
+# --- PRNG: xorshift32 over bash's 64-bit arithmetic, identical on every bash --
+chaos_rng_seed() {                  # chaos_rng_seed SEED (any non-negative integer)
+    local k
+    CHAOS_RNG=$(( ($1 * 2654435761 + 0x9e3779b9) & 0xffffffff ))
+    [ "$CHAOS_RNG" -ne 0 ] || CHAOS_RNG=1
+    for (( k = 0; k < 8; k++ )); do chaos_rng_next; done
+}
+chaos_rng_next() {                  # advances CHAOS_RNG (result in CHAOS_RNG)
+    local x=$CHAOS_RNG
+    x=$(( (x ^ (x << 13)) & 0xffffffff ))
+    x=$(( x ^ (x >> 17) ))
+    x=$(( (x ^ (x << 5)) & 0xffffffff ))
+    CHAOS_RNG=$x
+}
+chaos_rand() {                      # chaos_rand N : R = uniform-ish in [0, N)
+    chaos_rng_next
+    R=$(( CHAOS_RNG % $1 ))
+}
+chaos_pick() {                      # chaos_pick WORDS... : R = one of them
+    local a=("$@")
+    chaos_rand "${#a[@]}"
+    R=${a[$R]}
+}
+
+# --- model state ------------------------------------------------------------
+# CS[i] corosync runs, CD[i] chorusd runs, LK[i] eth0 up, GRP[i] switch half
+# (0 = main bridge), PART the split as "1,2|3,4,5" or "", STANDBY " 2 4 ",
+# PIN[k] node VIP k is pinned to.
+chaos_model_init() {
+    local i
+    CS=() CD=() LK=() GRP=() PIN=()
+    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0; done
+    PART="" STANDBY=" "
+}
+
+# chaos_model_sets : Q_SET, M_SET, E_SET (space separated, sorted) from the model
+chaos_model_sets() {
+    local i g votes=() qg=""
+    for (( i = 1; i <= CL_N; i++ )); do
+        [ "${CS[i]}" = 1 ] && [ "${LK[i]}" = 1 ] || continue
+        g=${GRP[i]}; votes[g]=$(( ${votes[g]:-0} + 1 ))
+    done
+    for g in "${!votes[@]}"; do [ "${votes[g]}" -gt $(( CL_N / 2 )) ] && qg=$g; done
+    Q_SET="" M_SET="" E_SET=""
+    [ -n "$qg" ] || return 0
+    for (( i = 1; i <= CL_N; i++ )); do
+        [ "${CS[i]}" = 1 ] && [ "${LK[i]}" = 1 ] && [ "${GRP[i]}" = "$qg" ] || continue
+        Q_SET+="$i "
+        [ "${CD[i]}" = 1 ] || continue
+        M_SET+="$i "
+        [[ $STANDBY == *" $i "* ]] || E_SET+="$i "
+    done
+    Q_SET=${Q_SET% } M_SET=${M_SET% } E_SET=${E_SET% }
+}
+
+chaos_in() { [[ " $2 " == *" $1 "* ]]; }    # chaos_in X "SET"
+
+chaos_model_text() {                # one line: what the model says, for logs and dumps
+    local i s=""
+    for (( i = 1; i <= CL_N; i++ )); do
+        s+="n$i:"
+        [ "${CS[i]}" = 1 ] && s+="C" || s+="c"
+        [ "${CD[i]}" = 1 ] && s+="D" || s+="d"
+        [ "${LK[i]}" = 1 ] && s+="L" || s+="l"
+        s+=" "
+    done
+    chaos_model_sets
+    local k pins=""
+    for k in "${!PIN[@]}"; do pins+="$k>${PIN[k]} "; done
+    echo "${s}part=[${PART}] standby=[${STANDBY# }] pins=[${pins% }] Q=[$Q_SET] M=[$M_SET] E=[$E_SET]"
+}
+
+# --- generator -----------------------------------------------------------------
+# How impaired the cluster is: nodes with anything down, plus one for a split.
+chaos_degradation() {
+    local i d=0
+    for (( i = 1; i <= CL_N; i++ )); do
+        [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] || d=$(( d + 1 ))
+    done
+    [ -z "$PART" ] || d=$(( d + 1 ))
+    echo "$d"
+}
+
+# chaos_gen : OP = the next operation, chosen from the model and the PRNG.
+# At most three impairments at once, so a quorate side usually exists; a
+# fault is sometimes "nowait" so the operator command after it lands while
+# the cluster is still reacting.
+chaos_gen() {
+    local i d rec=() flt=() opr=() up=() k
+    chaos_model_sets
+    d=$(chaos_degradation)
+    for (( i = 1; i <= CL_N; i++ )); do
+        case "${CS[i]}${CD[i]}" in
+            01) rec+=("start-corosync $i") ;;
+            10) rec+=("start-chorusd $i") ;;
+            00) rec+=("start-node $i") ;;
+        esac
+        [ "${LK[i]}" = 1 ] || rec+=("link-up $i")
+        [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] && up+=("$i")
+    done
+    [ -z "$PART" ] || rec+=("heal")
+    for i in "${up[@]}"; do
+        flt+=("kill-chorusd $i" "term-chorusd $i" "restart-chorusd $i" "kill-corosync $i"
+              "restart-corosync $i" "kill-node $i" "link-down $i")
+    done
+    [ -n "$PART" ] || flt+=("partition" "partition")
+    if [ -n "$M_SET" ]; then
+        local ns; ns=$(echo $STANDBY | wc -w)
+        for i in $M_SET; do
+            if chaos_in "$i" "$STANDBY"; then opr+=("active $i")
+            elif [ "$ns" -lt 2 ]; then opr+=("standby $i"); fi
+        done
+        opr+=("move" "move")
+        for k in "${!PIN[@]}"; do opr+=("unpin $k"); done
+    fi
+    opr+=("flood")
+
+    local pool
+    if [ "${CHAOS_PREV_NOWAIT:-0}" = 1 ] && [ "${#opr[@]}" -gt 1 ]; then
+        unset 'opr[-1]'             # not the flood: a real command
+        pool=opr
+    elif [ "$d" -ge 3 ] && [ "${#rec[@]}" -gt 0 ]; then pool=rec
+    else
+        chaos_rand 100
+        if [ "${#rec[@]}" -gt 0 ] && { [ "$R" -lt 25 ] || { [ "$d" -ge 2 ] && [ "$R" -lt 65 ]; }; }; then
+            pool=rec
+        elif [ "$R" -lt 80 ] && [ "${#flt[@]}" -gt 0 ]; then pool=flt
+        else pool=opr; fi
+    fi
+    local -n arr=$pool
+    chaos_pick "${arr[@]}"; OP=$R
+    case $OP in
+        partition) chaos_gen_partition ;;
+        move) chaos_gen_move ;;
+    esac
+    # an operator command during a fault's reaction, not after it: the next
+    # operation is one (if the model then has a quorate member to send it to)
+    CHAOS_PREV_NOWAIT=0
+    if [ "$pool" = flt ] && [ -n "$M_SET" ]; then
+        chaos_rand 5
+        [ "$R" -ne 0 ] || { OP="nowait $OP"; CHAOS_PREV_NOWAIT=1; }
+    fi
+    case $OP in standby*|active*|move*|unpin*)
+        chaos_pick $M_SET; OP+=" via $R" ;;
+    esac
+}
+
+chaos_gen_partition() {             # 2|3 or 1|4, nodes shuffled by the PRNG
+    local nodes=() i j t small
+    for (( i = 1; i <= CL_N; i++ )); do nodes+=("$i"); done
+    for (( i = CL_N - 1; i > 0; i-- )); do
+        chaos_rand $(( i + 1 )); j=$R
+        t=${nodes[i]}; nodes[i]=${nodes[j]}; nodes[j]=$t
+    done
+    chaos_rand 2; small=$(( R + 1 ))
+    local a b
+    a=$(printf '%s\n' "${nodes[@]:0:small}" | sort -n | paste -sd,)
+    b=$(printf '%s\n' "${nodes[@]:small}" | sort -n | paste -sd,)
+    OP="partition $a|$b"
+}
+
+chaos_gen_move() {                  # pin a VIP (at most two pins at once)
+    local k n=0 p
+    for k in "${!PIN[@]}"; do n=$(( n + 1 )); done
+    if [ "$n" -ge 2 ]; then
+        chaos_pick "${!PIN[@]}"; k=$R
+    else
+        chaos_rand "$NV"; k=$R
+    fi
+    chaos_pick $M_SET; p=$R
+    OP="move $k $p"
+}
