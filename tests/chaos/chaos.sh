@@ -53,7 +53,11 @@ if [ -z "${CHAOS_SEED:-}" ]; then
 fi
 [[ $CHAOS_SEED =~ ^[0-9]+$ ]] || { echo "CHAOS_SEED must be a number"; exit 2; }
 : "${CHAOS_OPLOG:=/tmp/chaos-ops.$CHAOS_SEED.$$.log}"
-echo "chaos: seed=$CHAOS_SEED faults=$CHAOS_FAULTS${CHAOS_REPLAY:+ replay=$CHAOS_REPLAY}"
+if [ -n "${CHAOS_REPLAY:-}" ]; then
+    echo "chaos: replaying $CHAOS_REPLAY (seed $CHAOS_SEED is not used)"
+else
+    echo "chaos: seed=$CHAOS_SEED faults=$CHAOS_FAULTS"
+fi
 
 CHAOS_DONE=0 CHAOS_VIOLATIONS=0 CHAOS_TRANSIENT_DUPS=0 CHAOS_MAX_DUP_MS=0 CHAOS_MAX_SETTLE=0 CHAOS_K=0
 CHAOS_OP="(start)" FLOOD_PIDS=()
@@ -65,8 +69,9 @@ chaos_summary() {
 }
 
 chaos_replay_hint() {
-    echo "chaos: replay with: CHAOS_SEED=$CHAOS_SEED CHAOS_FAULTS=$CHAOS_K $0"
-    echo "chaos:          or: CHAOS_REPLAY=$CHAOS_OPLOG $0"
+    [ -n "${CHAOS_REPLAY:-}" ] ||
+        echo "chaos: replay with: CHAOS_SEED=$CHAOS_SEED CHAOS_FAULTS=$CHAOS_K $0"
+    echo "chaos: replay with: CHAOS_REPLAY=$CHAOS_OPLOG $0"
     echo "chaos: operations so far:"
     sed 's/^/    /' "$CHAOS_OPLOG"
 }
@@ -239,6 +244,7 @@ done
 chaos_model_init
 chaos_rng_seed "$CHAOS_SEED"
 chaos_settle || exit 1
+LAST_SETTLED_K=0
 cl_log "initial settle after $SETTLE_MS ms: $(chaos_model_text)"
 
 replay_ops=()
@@ -254,12 +260,22 @@ for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
     cl_log "chaos op $CHAOS_K: $OP"
     nowait=0
     if [[ $OP == "nowait "* ]]; then nowait=1; OP=${OP#nowait }; fi
+    # an in-place restart (inside the grace) must move nothing: compare with
+    # the assignment the previous operation settled on
+    before=""
+    [ "${OP%% *}" = restart-chorusd ] && [ "$nowait" = 0 ] &&
+        [ "$LAST_SETTLED_K" = $(( CHAOS_K - 1 )) ] && before=$LAST_OWNERS
     chaos_apply "$OP"
     if [ "$nowait" = 1 ]; then
         chaos_observe; chaos_check_always
         continue
     fi
     chaos_settle || continue
+    LAST_SETTLED_K=$CHAOS_K
+    if [ -n "$before" ] && [ "$before" != "$LAST_OWNERS" ]; then
+        chaos_violation "restart of chorusd inside the grace moved addresses: [$before] -> [$LAST_OWNERS]"
+        continue
+    fi
     kind=${OP%% *}
     [ "$SETTLE_MS" -gt "$CHAOS_MAX_SETTLE" ] && CHAOS_MAX_SETTLE=$SETTLE_MS
     [ "$SETTLE_MS" -gt "${SETTLE_MAX[$kind]:-0}" ] && SETTLE_MAX[$kind]=$SETTLE_MS

@@ -147,6 +147,7 @@ chaos_check_settled() {
     chaos_model_sets
     WHY=""
     local -A owner=()
+    local owners_now=""
     if [ -n "$M_SET" ]; then
         local nm; nm=$(echo $M_SET | wc -w)
         for i in $M_SET; do
@@ -180,6 +181,7 @@ chaos_check_settled() {
                 [ "$own" = 0 ] || { WHY="$ad owned by $own with nobody eligible"; return 1; }
             fi
             owner[$ad]=$own
+            owners_now+="$ad=$own "
             cnt[$own]=$(( ${cnt[$own]:-0} + 1 ))
             local k=$(( ${ad##*.} - 150 ))
             if [ -n "${PIN[k]:-}" ]; then
@@ -216,6 +218,7 @@ chaos_check_settled() {
             [ "$o" = 0 ] || [[ ${h[o]} == *" $a "* ]] || { WHY="$a not on its owner $o"; return 1; }
         done
     done
+    LAST_OWNERS=$owners_now         # "addr=owner ..." as settled
     return 0
 }
 
