@@ -88,7 +88,11 @@ cl_on_teardown() {
     chaos_summary
 }
 
+declare -A CHAOS_REPORTED=()
 chaos_violation() {
+    # going on, a condition that lasts is reported (and counted) once
+    [ -z "${CHAOS_REPORTED[$*]:-}" ] || return 0
+    CHAOS_REPORTED[$*]=1
     CHAOS_VIOLATIONS=$(( CHAOS_VIOLATIONS + 1 ))
     echo "chaos VIOLATION at op $CHAOS_K ($CHAOS_OP): $*"
     chaos_dump
@@ -211,7 +215,7 @@ chaos_settle() {
     local max=$(( CHAOS_SETTLE_S * 20 + 10 ))
     for (( n = 0; n < max; n++ )); do
         chaos_observe
-        chaos_check_always || return 1
+        chaos_check_always || [ "$CHAOS_KEEP_GOING" = 1 ] || return 1
         now=$(cl_now_ms)
         if chaos_check_settled; then
             if [ -n "$ok_since" ] && [ $(( now - ok_since )) -ge 200 ]; then

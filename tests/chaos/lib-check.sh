@@ -105,7 +105,7 @@ chaos_check_always() {
                 CHAOS_TRANSIENT_DUPS=$(( CHAOS_TRANSIENT_DUPS + 1 ))
                 cl_log "transient: $kind $a on nodes ${hs[*]}"
             elif [ $(( now - DUP_SINCE[$key] )) -gt "$CHAOS_DUP_MAX_MS" ]; then
-                chaos_violation "$kind $a on nodes ${hs[*]} for $(( now - DUP_SINCE[$key] )) ms"
+                chaos_violation "$kind $a on nodes ${hs[*]} for more than $CHAOS_DUP_MAX_MS ms"
                 return 1
             fi
             local x y
