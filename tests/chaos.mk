@@ -1,7 +1,10 @@
 # The chaos suite: seeded faults against a 5-node corosync + chorusd cluster.
-# Needs root, network namespaces, corosync and jq; tests/run.sh runs a 60-fault
-# round of it (not "make check"), so it is only distributed here.
+# chaos.sh needs root, network namespaces, corosync and jq; tests/run.sh runs
+# a 60-fault round of it.  "make check" runs only its generator, on the model
+# without a cluster (gen-test.sh).
+TESTS += tests/chaos/gen-test.sh
 EXTRA_DIST += \
+	tests/chaos/gen-test.sh \
 	tests/chaos/lib-model.sh \
 	tests/chaos/lib-check.sh
 dist_noinst_SCRIPTS += \

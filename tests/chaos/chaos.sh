@@ -156,55 +156,39 @@ chaos_flood() {                     # 4 clients x (200 requests or 8 s), in the 
     done
 }
 
-# chaos_apply OP : carry out one operation and update the model.  Used both
-# for generated and for replayed operations, so it is the single source of
-# truth of what an operation line means.
+# chaos_apply OP : carry out one operation on the cluster, then record it in
+# the model (chaos_model_apply).  Used both for generated and for replayed
+# operations, so these two functions define what an operation line means.
 chaos_apply() {
     local op=$1 w
     read -r -a w <<< "$op"
-    local via=""
+    local via="" i=${w[1]:-}
     [ "${#w[@]}" -ge 3 ] && [ "${w[-2]}" = via ] && via=${w[-1]}
     case ${w[0]} in
-        kill-chorusd) cl_chorusd_kill "${w[1]}" KILL; CD[w[1]]=0 ;;
-        term-chorusd) cl_chorusd_kill "${w[1]}" TERM; CD[w[1]]=0 ;;
-        restart-chorusd) cl_chorusd_kill "${w[1]}" KILL; cl_chorusd_start "${w[1]}" "$(conf_of "${w[1]}")" ;;
-        start-chorusd) cl_chorusd_start "${w[1]}" "$(conf_of "${w[1]}")"; CD[w[1]]=1 ;;
-        kill-corosync) cl_corosync_kill "${w[1]}" KILL; CS[w[1]]=0 ;;
-        restart-corosync) cl_corosync_kill "${w[1]}" KILL; cl_corosync_start "${w[1]}" 20 ;;
-        start-corosync) cl_corosync_start "${w[1]}" 20; CS[w[1]]=1 ;;
-        kill-node) chaos_kill_node "${w[1]}"; CS[w[1]]=0; CD[w[1]]=0 ;;
-        start-node)
-            cl_corosync_start "${w[1]}" 20; CS[w[1]]=1
-            cl_chorusd_start "${w[1]}" "$(conf_of "${w[1]}")"; CD[w[1]]=1 ;;
-        link-down) cl_link_down "${w[1]}"; LK[w[1]]=0 ;;
-        link-up) cl_link_up "${w[1]}"; LK[w[1]]=1 ;;
-        partition)
-            local halves=${w[1]} i
-            cl_partition "$(echo "${halves%%|*}" | tr , ' ')" "$(echo "${halves#*|}" | tr , ' ')"
-            for i in $(echo "${halves#*|}" | tr , ' '); do GRP[i]=1; done
-            PART=$halves ;;
-        heal)
-            local i
-            cl_heal
-            for (( i = 1; i <= CL_N; i++ )); do GRP[i]=0; done
-            PART="" ;;
-        standby) chaos_operator "$via" standby "${w[1]}"; STANDBY+="${w[1]} "
-            STANDBY=" $(echo $STANDBY | tr ' ' '\n' | sort -nu | paste -sd' ') " ;;
-        active) chaos_operator "$via" active "${w[1]}"
-            STANDBY=${STANDBY/ ${w[1]} / } ;;
-        move)
-            chaos_operator "$via" move "$(cl_vip_addr "${w[1]}" "$NV" | cut -d/ -f1)" "${w[2]}"
-            PIN[w[1]]=${w[2]} ;;
-        unpin)
-            chaos_operator "$via" unpin "$(cl_vip_addr "${w[1]}" "$NV" | cut -d/ -f1)"
-            unset "PIN[${w[1]}]" ;;
+        kill-chorusd) cl_chorusd_kill "$i" KILL ;;
+        term-chorusd) cl_chorusd_kill "$i" TERM ;;
+        restart-chorusd) cl_chorusd_kill "$i" KILL; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        start-chorusd) cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        kill-corosync) cl_corosync_kill "$i" KILL ;;
+        restart-corosync) cl_corosync_kill "$i" KILL; cl_corosync_start "$i" 20 ;;
+        start-corosync) cl_corosync_start "$i" 20 ;;
+        kill-node) chaos_kill_node "$i" ;;
+        start-node) cl_corosync_start "$i" 20; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        link-down) cl_link_down "$i" ;;
+        link-up) cl_link_up "$i" ;;
+        partition) cl_partition "$(echo "${i%%|*}" | tr , ' ')" "$(echo "${i#*|}" | tr , ' ')" ;;
+        heal) cl_heal ;;
+        standby|active) chaos_operator "$via" "${w[0]}" "$i" ;;
+        move) chaos_operator "$via" move "$(cl_vip_addr "$i" "$NV" | cut -d/ -f1)" "${w[2]}" ;;
+        unpin) chaos_operator "$via" unpin "$(cl_vip_addr "$i" "$NV" | cut -d/ -f1)" ;;
         flood) chaos_flood ;;
         # never generated: plants VIP K on node I behind chorusd's back, to
-        # show that the checks catch a double holding (see the note in README)
+        # show that the checks catch a double holding
         sabotage-dup)
-            ip -n "$(cl_ns "${w[2]}")" addr add "$(cl_vip_addr "${w[1]}" "$NV")" dev eth0 ;;
+            ip -n "$(cl_ns "${w[2]}")" addr add "$(cl_vip_addr "$i" "$NV")" dev eth0 ;;
         *) echo "chaos: unknown operation '$op'"; exit 2 ;;
     esac
+    chaos_model_apply "$op"
 }
 
 # chaos_settle : poll (bounded) until settled twice in a row; check the

@@ -85,6 +85,35 @@ chaos_model_text() {                # one line: what the model says, for logs an
     echo "${s}part=[${PART}] standby=[${STANDBY# }] pins=[${pins% }] Q=[$Q_SET] M=[$M_SET] E=[$E_SET]"
 }
 
+# chaos_model_apply OP : what OP changes in the model (chaos_apply in
+# chaos.sh does it to the cluster first).  Returns 1 for an unknown OP.
+chaos_model_apply() {
+    local w i g
+    read -r -a w <<< "${1#nowait }"
+    i=${w[1]:-}
+    case ${w[0]} in
+        kill-chorusd|term-chorusd) CD[i]=0 ;;
+        start-chorusd) CD[i]=1 ;;
+        kill-corosync) CS[i]=0 ;;
+        start-corosync) CS[i]=1 ;;
+        kill-node) CS[i]=0 CD[i]=0 ;;
+        start-node) CS[i]=1 CD[i]=1 ;;
+        link-down) LK[i]=0 ;;
+        link-up) LK[i]=1 ;;
+        partition)
+            for g in $(echo "${i#*|}" | tr , ' '); do GRP[g]=1; done
+            PART=$i ;;
+        heal) for (( g = 1; g <= CL_N; g++ )); do GRP[g]=0; done; PART="" ;;
+        standby) STANDBY=" $(echo $STANDBY "$i" | tr ' ' '\n' | sort -nu | paste -sd' ') " ;;
+        active) STANDBY=${STANDBY/ $i / } ;;
+        move) PIN[i]=${w[2]} ;;
+        unpin) unset "PIN[$i]" ;;
+        restart-chorusd|restart-corosync|flood|sabotage-dup) ;;
+        *) return 1 ;;
+    esac
+    return 0
+}
+
 # --- generator -----------------------------------------------------------------
 # How impaired the cluster is: nodes with anything down, plus one for a split.
 chaos_degradation() {
@@ -114,11 +143,11 @@ chaos_gen() {
         [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] && up+=("$i")
     done
     [ -z "$PART" ] || rec+=("heal")
-    for i in "${up[@]}"; do
-        flt+=("kill-chorusd $i" "term-chorusd $i" "restart-chorusd $i" "kill-corosync $i"
-              "restart-corosync $i" "kill-node $i" "link-down $i")
-    done
-    [ -n "$PART" ] || flt+=("partition" "partition")
+    # the kind of fault first, then the node: each kind, partitions
+    # included, is equally likely whatever the number of healthy nodes
+    [ "${#up[@]}" -eq 0 ] || flt+=(kill-chorusd term-chorusd restart-chorusd kill-corosync
+                                   restart-corosync kill-node link-down)
+    [ -n "$PART" ] || flt+=("partition")
     if [ -n "$M_SET" ]; then
         local ns; ns=$(echo $STANDBY | wc -w)
         for i in $M_SET; do
@@ -147,6 +176,7 @@ chaos_gen() {
     case $OP in
         partition) chaos_gen_partition ;;
         move) chaos_gen_move ;;
+        kill-*|term-*|restart-*|link-down) chaos_pick "${up[@]}"; OP+=" $R" ;;
     esac
     # an operator command during a fault's reaction, not after it: the next
     # operation is one (if the model then has a quorate member to send it to)
