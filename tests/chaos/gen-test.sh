@@ -6,7 +6,8 @@
 # operation is valid for the model it is chosen from (nothing starts what
 # runs, no operator command goes to a node outside the quorate side, no
 # second partition); impairments never pile up beyond three; every kind of
-# operation shows up; a "nowait" fault is followed by an operator command.
+# operation shows up; a "nowait" fault is followed by an operator command or
+# an undo.
 set -uo pipefail
 . "$(dirname "$0")/lib-model.sh"
 CL_N=5 NV=20
@@ -52,9 +53,9 @@ run() {                             # run SEED : prints the operations, checks e
     for (( k = 1; k <= OPS; k++ )); do
         chaos_gen
         valid "$OP" || fail "seed $1 op $k: '$OP' is not valid for: $(chaos_model_text)"
-        if [ "$prev_nowait" = 1 ] && [ -n "$M_SET" ]; then
-            case $OP in standby*|active*|move*|unpin*) ;;
-                *) fail "seed $1 op $k: '$OP' after a nowait fault is not an operator command" ;;
+        if [ "$prev_nowait" = 1 ]; then
+            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*) ;;
+                *) fail "seed $1 op $k: '$OP' after a nowait fault is neither an operator command nor an undo" ;;
             esac
         fi
         prev_nowait=0; [[ $OP == "nowait "* ]] && prev_nowait=1
@@ -77,6 +78,7 @@ for k in kill-chorusd term-chorusd restart-chorusd start-chorusd kill-corosync r
     [[ " $kinds " == *" $k "* ]] || fail "no '$k' in $((2 * OPS)) operations (saw: $kinds)"
 done
 grep -q '^nowait ' <<< "$a$c" || fail "no nowait fault in $((2 * OPS)) operations"
+grep -A1 '^nowait ' <<< "$a" | grep -qE '^(heal|link-up|start-)' || fail "no quick undo after a nowait fault"
 grep -qE '^partition [0-9]\|' <<< "$a$c" || fail "no 1|4 partition"
 grep -qE '^partition [0-9],[0-9]\|' <<< "$a$c" || fail "no 2|3 partition"
 echo "gen-test: $((3 * OPS)) operations valid, seed 42 reproducible, all kinds present"

@@ -127,8 +127,8 @@ chaos_degradation() {
 
 # chaos_gen : OP = the next operation, chosen from the model and the PRNG.
 # At most three impairments at once, so a quorate side usually exists; a
-# fault is sometimes "nowait" so the operator command after it lands while
-# the cluster is still reacting.
+# fault is sometimes "nowait" so the operator command or the undo after it
+# lands while the cluster is still reacting.
 chaos_gen() {
     local i d rec=() flt=() opr=() up=() k
     chaos_model_sets
@@ -160,9 +160,14 @@ chaos_gen() {
     opr+=("flood")
 
     local pool
+    # after a nowait fault: an operator command (not the flood) or a quick
+    # undo (heal, link-up, start) while the cluster still reacts: flapping
     if [ "${CHAOS_PREV_NOWAIT:-0}" = 1 ] && [ "${#opr[@]}" -gt 1 ]; then
-        unset 'opr[-1]'             # not the flood: a real command
-        pool=opr
+        unset 'opr[-1]'
+        chaos_rand 2
+        if [ "$R" = 0 ] && [ "${#rec[@]}" -gt 0 ]; then pool=rec; else pool=opr; fi
+    elif [ "${CHAOS_PREV_NOWAIT:-0}" = 1 ] && [ "${#rec[@]}" -gt 0 ]; then
+        pool=rec
     elif [ "$d" -ge 3 ] && [ "${#rec[@]}" -gt 0 ]; then pool=rec
     else
         chaos_rand 100
@@ -181,7 +186,7 @@ chaos_gen() {
     # an operator command during a fault's reaction, not after it: the next
     # operation is one (if the model then has a quorate member to send it to)
     CHAOS_PREV_NOWAIT=0
-    if [ "$pool" = flt ] && [ -n "$M_SET" ]; then
+    if [ "$pool" = flt ]; then
         chaos_rand 5
         [ "$R" -ne 0 ] || { OP="nowait $OP"; CHAOS_PREV_NOWAIT=1; }
     fi
