@@ -93,30 +93,34 @@ chaos_check_always() {
         for a in "${!holders[@]}"; do
             local hs=(${holders[$a]})
             [ "${#hs[@]}" -ge 2 ] || continue
-            local key="$kind:$a:${hs[*]}"
-            seen+="$key "
+            # a planned move from a lower to a higher node can look like
+            # this in one ascending pass: only a pair that is confirmed in
+            # the opposite order counts
+            local x y pair=""
+            for x in "${hs[@]}"; do for y in "${hs[@]}"; do
+                [ "$x" -lt "$y" ] && [ -z "$pair" ] || continue
+                chaos_dup_confirm "$kind" "$a" "$x" "$y" && pair="$x $y"
+            done; done
+            [ -n "$pair" ] || continue
+            x=${pair% *} y=${pair#* }
             if chaos_in "$kind" "$CHAOS_STRICT_KINDS"; then
-                chaos_dup_confirm "$kind" "$a" "${hs[0]}" "${hs[1]}" &&
-                    { chaos_violation "$kind $a held by nodes ${hs[*]} at once"; return 1; }
-                continue
+                chaos_violation "$kind $a held by nodes $x and $y at once"
+                return 1
             fi
+            if chaos_same_view "$x" "$y"; then
+                chaos_violation "$kind $a on nodes $x and $y, both in completed quorate view $(chaos_st_field "$x" 3)"
+                return 1
+            fi
+            local key="$kind:$a:$x,$y"
+            seen+="$key "
             if [ -z "${DUP_SINCE[$key]:-}" ]; then
                 DUP_SINCE[$key]=$now
                 CHAOS_TRANSIENT_DUPS=$(( CHAOS_TRANSIENT_DUPS + 1 ))
-                cl_log "transient: $kind $a on nodes ${hs[*]}"
+                cl_log "across views: $kind $a on nodes $x and $y ($(chaos_st_field "$x" 3)/$(chaos_st_field "$x" 1) vs $(chaos_st_field "$y" 3)/$(chaos_st_field "$y" 1))"
             elif [ $(( now - DUP_SINCE[$key] )) -gt "$CHAOS_DUP_MAX_MS" ]; then
-                chaos_violation "$kind $a on nodes ${hs[*]} for more than $CHAOS_DUP_MAX_MS ms"
+                chaos_violation "$kind $a on nodes $x and $y for more than $CHAOS_DUP_MAX_MS ms"
                 return 1
             fi
-            local x y
-            for x in "${hs[@]}"; do for y in "${hs[@]}"; do
-                [ "$x" -lt "$y" ] || continue
-                chaos_same_view "$x" "$y" || continue
-                if chaos_dup_confirm "$kind" "$a" "$x" "$y" && chaos_same_view "$x" "$y"; then
-                    chaos_violation "$kind $a on nodes $x and $y, both in completed quorate view $(chaos_st_field "$x" 3)"
-                    return 1
-                fi
-            done; done
         done
     done
     local key
