@@ -5,6 +5,7 @@
 TESTS += tests/chaos/gen-test.sh
 EXTRA_DIST += \
 	tests/chaos/gen-test.sh \
+	tests/chaos/selftest.ops \
 	tests/chaos/lib-model.sh \
 	tests/chaos/lib-check.sh
 dist_noinst_SCRIPTS += \

@@ -7,6 +7,8 @@
 #   CHAOS_REPLAY=F    instead of the PRNG, replay the "chaos op" lines of a log
 #   CHAOS_SETTLE_S    bound on each settle (default 60); a timeout is a violation
 #   CHAOS_KEEP_GOING  1: count violations and go on instead of stopping at the first
+#   CHAOS_EXPECT_VIOLATION  1: succeed only if a violation is found (self-test,
+#                     with CHAOS_REPLAY=tests/chaos/selftest.ops)
 #   CHAOS_OPLOG       where the replayable operation log goes
 #                     (default /tmp/chaos-ops.SEED.PID.log; kept only on failure)
 #   CHAOS_NV          VIPs (default 20)
@@ -95,6 +97,11 @@ chaos_violation() {
     CHAOS_REPORTED[$*]=1
     CHAOS_VIOLATIONS=$(( CHAOS_VIOLATIONS + 1 ))
     echo "chaos VIOLATION at op $CHAOS_K ($CHAOS_OP): $*"
+    if [ "${CHAOS_EXPECT_VIOLATION:-0}" = 1 ]; then
+        echo "chaos: a violation was expected (self-test): the checks work"
+        CHAOS_DONE=1
+        exit 0
+    fi
     chaos_dump
     if [ "$CHAOS_KEEP_GOING" != 1 ]; then
         chaos_replay_hint
@@ -278,4 +285,8 @@ echo "chaos: $(( ($(cl_now_ms) - t_run) / 1000 )) s; addresses held twice across
 CHAOS_DONE=1
 if [ "$CHAOS_VIOLATIONS" -gt 0 ]; then chaos_replay_hint; else rm -f "$CHAOS_OPLOG"; fi
 chaos_summary
+if [ "${CHAOS_EXPECT_VIOLATION:-0}" = 1 ]; then
+    echo "chaos: self-test FAILED: the planted fault went unnoticed"
+    exit 1
+fi
 [ "$CHAOS_VIOLATIONS" -eq 0 ]
