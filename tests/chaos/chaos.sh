@@ -190,9 +190,11 @@ chaos_apply() {
         unpin) chaos_operator "$via" unpin "$(cl_vip_addr "$i" "$NV" | cut -d/ -f1)" ;;
         flood) chaos_flood ;;
         # never generated: plants VIP K on node I behind chorusd's back, to
-        # show that the checks catch a double holding
+        # show that the checks catch a double holding.  As a /32, which no
+        # reconcile of the configured /24 would remove, so the plant stays.
         sabotage-dup)
-            ip -n "$(cl_ns "${w[2]}")" addr add "$(cl_vip_addr "$i" "$NV")" dev eth0 ;;
+            local a; a=$(cl_vip_addr "$i" "$NV")
+            ip -n "$(cl_ns "${w[2]}")" addr add "${a%/*}/32" dev eth0 ;;
         *) echo "chaos: unknown operation '$op'"; exit 2 ;;
     esac
     chaos_model_apply "$op"
