@@ -17,6 +17,7 @@
 # Operations (one replayable line each, "chaos op K: OP"):
 #   kill-chorusd I | term-chorusd I | restart-chorusd I | start-chorusd I
 #   kill-corosync I | restart-corosync I | start-corosync I   (chorusd stays up)
+#   hang-corosync I | resume-corosync I (SIGSTOP / SIGCONT, chorusd stays up)
 #   kill-node I | start-node I          (SIGKILL corosync and chorusd together)
 #   link-down I | link-up I | partition 1,2|3,4,5 | heal
 #   standby I via V | active I via V | move K I via V | unpin K via V
@@ -177,6 +178,9 @@ chaos_apply() {
         restart-chorusd) cl_chorusd_kill "$i" KILL; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
         start-chorusd) cl_chorusd_start "$i" "$(conf_of "$i")" ;;
         kill-corosync) cl_corosync_kill "$i" KILL ;;
+        # a hung corosync: chorusd gets no hang-up and must notice by itself
+        hang-corosync) kill -STOP "$(cl_corosync_pid "$i")" ;;
+        resume-corosync) kill -CONT "$(cl_corosync_pid "$i")" ;;
         restart-corosync) cl_corosync_kill "$i" KILL; cl_corosync_start "$i" 20 ;;
         start-corosync) cl_corosync_start "$i" 20 ;;
         kill-node) chaos_kill_node "$i" ;;

@@ -21,11 +21,12 @@ valid() {
     i=${w[1]:-}
     chaos_model_sets
     case ${w[0]} in
-        kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|kill-node|link-down)
+        kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|link-down)
             [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] ;;
         start-chorusd) [ "${CS[i]}${CD[i]}" = 10 ] ;;
-        start-corosync) [ "${CS[i]}${CD[i]}" = 01 ] ;;
-        start-node) [ "${CS[i]}${CD[i]}" = 00 ] ;;
+        start-corosync) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 010 ] ;;
+        resume-corosync) [ "${HUNG[i]}" = 1 ] ;;
+        start-node) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 000 ] ;;
         link-up) [ "${LK[i]}" = 0 ] ;;
         partition)
             [ -z "$PART" ] || return 1
@@ -54,7 +55,7 @@ run() {                             # run SEED : prints the operations, checks e
         chaos_gen
         valid "$OP" || fail "seed $1 op $k: '$OP' is not valid for: $(chaos_model_text)"
         if [ "$prev_nowait" = 1 ]; then
-            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*) ;;
+            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*|resume-*) ;;
                 *) fail "seed $1 op $k: '$OP' after a nowait fault is neither an operator command nor an undo" ;;
             esac
         fi
@@ -73,12 +74,12 @@ c=$(run 43) || exit 1
 [ "$a" != "$c" ] || fail "seeds 42 and 43 gave the same schedule"
 kinds=$(printf '%s\n%s\n' "$a" "$c" | sed 's/^nowait //' | awk '{ print $1 }' | sort -u | paste -sd' ')
 for k in kill-chorusd term-chorusd restart-chorusd start-chorusd kill-corosync restart-corosync \
-         start-corosync kill-node start-node link-down link-up partition heal standby active \
+         start-corosync hang-corosync resume-corosync kill-node start-node link-down link-up partition heal standby active \
          move unpin flood; do
     [[ " $kinds " == *" $k "* ]] || fail "no '$k' in $((2 * OPS)) operations (saw: $kinds)"
 done
 grep -q '^nowait ' <<< "$a$c" || fail "no nowait fault in $((2 * OPS)) operations"
-grep -A1 '^nowait ' <<< "$a" | grep -qE '^(heal|link-up|start-)' || fail "no quick undo after a nowait fault"
+grep -A1 '^nowait ' <<< "$a" | grep -qE '^(heal|link-up|start-|resume-)' || fail "no quick undo after a nowait fault"
 grep -qE '^partition [0-9]\|' <<< "$a$c" || fail "no 1|4 partition"
 grep -qE '^partition [0-9],[0-9]\|' <<< "$a$c" || fail "no 2|3 partition"
 echo "gen-test: $((3 * OPS)) operations valid, seed 42 reproducible, all kinds present"

@@ -38,13 +38,14 @@ chaos_pick() {                      # chaos_pick WORDS... : R = one of them
 }
 
 # --- model state ------------------------------------------------------------
-# CS[i] corosync runs, CD[i] chorusd runs, LK[i] eth0 up, GRP[i] switch half
+# CS[i] corosync runs (and answers: a SIGSTOPped one does not, HUNG[i]=1),
+# CD[i] chorusd runs, LK[i] eth0 up, GRP[i] switch half
 # (0 = main bridge), PART the split as "1,2|3,4,5" or "", STANDBY " 2 4 ",
 # PIN[k] node VIP k is pinned to.
 chaos_model_init() {
     local i
-    CS=() CD=() LK=() GRP=() PIN=()
-    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0; done
+    CS=() CD=() LK=() GRP=() PIN=() HUNG=()
+    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0 HUNG[i]=0; done
     PART="" STANDBY=" "
 }
 
@@ -74,7 +75,7 @@ chaos_model_text() {                # one line: what the model says, for logs an
     local i s=""
     for (( i = 1; i <= CL_N; i++ )); do
         s+="n$i:"
-        [ "${CS[i]}" = 1 ] && s+="C" || s+="c"
+        if [ "${HUNG[i]}" = 1 ]; then s+="H"; elif [ "${CS[i]}" = 1 ]; then s+="C"; else s+="c"; fi
         [ "${CD[i]}" = 1 ] && s+="D" || s+="d"
         [ "${LK[i]}" = 1 ] && s+="L" || s+="l"
         s+=" "
@@ -95,6 +96,8 @@ chaos_model_apply() {
         kill-chorusd|term-chorusd) CD[i]=0 ;;
         start-chorusd) CD[i]=1 ;;
         kill-corosync) CS[i]=0 ;;
+        hang-corosync) CS[i]=0 HUNG[i]=1 ;;
+        resume-corosync) CS[i]=1 HUNG[i]=0 ;;
         start-corosync) CS[i]=1 ;;
         kill-node) CS[i]=0 CD[i]=0 ;;
         start-node) CS[i]=1 CD[i]=1 ;;
@@ -135,7 +138,8 @@ chaos_gen() {
     d=$(chaos_degradation)
     for (( i = 1; i <= CL_N; i++ )); do
         case "${CS[i]}${CD[i]}" in
-            01) rec+=("start-corosync $i") ;;
+            01) if [ "${HUNG[i]}" = 1 ]; then rec+=("resume-corosync $i")
+                else rec+=("start-corosync $i"); fi ;;
             10) rec+=("start-chorusd $i") ;;
             00) rec+=("start-node $i") ;;
         esac
@@ -146,7 +150,7 @@ chaos_gen() {
     # the kind of fault first, then the node: each kind, partitions
     # included, is equally likely whatever the number of healthy nodes
     [ "${#up[@]}" -eq 0 ] || flt+=(kill-chorusd term-chorusd restart-chorusd kill-corosync
-                                   restart-corosync kill-node link-down)
+                                   restart-corosync hang-corosync kill-node link-down)
     [ -n "$PART" ] || flt+=("partition")
     if [ -n "$M_SET" ]; then
         local ns; ns=$(echo $STANDBY | wc -w)
@@ -181,7 +185,7 @@ chaos_gen() {
     case $OP in
         partition) chaos_gen_partition ;;
         move) chaos_gen_move ;;
-        kill-*|term-*|restart-*|link-down) chaos_pick "${up[@]}"; OP+=" $R" ;;
+        kill-*|term-*|restart-*|hang-*|link-down) chaos_pick "${up[@]}"; OP+=" $R" ;;
     esac
     # an operator command during a fault's reaction, not after it: the next
     # operation is one (if the model then has a quorate member to send it to)
