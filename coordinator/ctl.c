@@ -505,7 +505,7 @@ static struct json_object *status_json(struct chorusd *d)
 	struct core_admin_view av = {0};
 	bool all_active, quorate = d->core && core_quorate(d->core);
 	size_t unplaced;
-	char rb[48];
+	char rb[48], db[20];
 
 	nodes = nodes_json(d, &all_active);
 	vips = vips_json(d, &unplaced);
@@ -541,6 +541,13 @@ static struct json_object *status_json(struct chorusd *d)
 		json_object_object_add(c, "load_rebalances", json_object_new_int64((int64_t)reb));
 		json_object_object_add(c, "load_moves", json_object_new_int64((int64_t)mv));
 	}
+	/* For scripts that compare members (tests/chaos): the digest covers the
+	 * view token and every owner, so equal digests with the round complete
+	 * mean the same view agreed on the same assignment. */
+	json_object_object_add(c, "round_complete",
+			       json_object_new_boolean(d->core && core_round_complete(d->core)));
+	snprintf(db, sizeof(db), "%016" PRIx64, d->core ? core_digest(d->core) : 0);
+	json_object_object_add(c, "digest", json_object_new_string(db));
 	json_object_object_add(r, "cluster", c);
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);

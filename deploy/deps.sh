@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(autoconf automake libtool pkg-config make gcc
       corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
-      iproute2 iputils-arping socat procps util-linux python3 clang
+      iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
       libxml2-dev attr)
 missing=()

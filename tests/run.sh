@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test: install what is missing, build, unit tests and the
 # simulator (make check), the same under ASan/UBSan, then the integration
-# tests on real corosync clusters in network namespaces (root only).
+# tests on real corosync clusters in network namespaces and a 60-fault chaos
+# run (root only).
 #
 #   tests/run.sh            everything
 #   tests/run.sh --quick    skip the sanitizer build and the integration tests
@@ -60,6 +61,11 @@ if [ "$quick" -eq 0 ]; then
         case "$(basename "$t")" in lib.sh|lib-*.sh) continue ;; esac
         step "integration: $(basename "$t" .sh)" env BUILDDIR="$top/build-test" "$t"
     done
+    # seeded: a failure prints the seed and the operations to replay it
+    step "chaos self-test (a planted double holding is caught)" env BUILDDIR="$top/build-test" \
+        CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest.ops" "$top/tests/chaos/chaos.sh"
+    step "chaos (60 faults, 5 nodes)" env BUILDDIR="$top/build-test" CHAOS_FAULTS=60 \
+        "$top/tests/chaos/chaos.sh"
 fi
 echo
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done

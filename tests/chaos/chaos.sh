@@ -1,0 +1,298 @@
+#!/bin/bash
+# tests/chaos/chaos.sh - seeded, bounded faults against a 5-node cluster of
+# real corosync + chorusd in network namespaces (issue 8).
+#
+#   CHAOS_SEED=S      PRNG seed (default: random, printed first)
+#   CHAOS_FAULTS=N    operations to inject (default 60)
+#   CHAOS_REPLAY=F    instead of the PRNG, replay the "chaos op" lines of a log
+#   CHAOS_SETTLE_S    bound on each settle (default 60); a timeout is a violation
+#   CHAOS_KEEP_GOING  1: count violations and go on instead of stopping at the first
+#   CHAOS_EXPECT_VIOLATION  1: succeed only if a violation is found (self-test,
+#                     with CHAOS_REPLAY=tests/chaos/selftest.ops)
+#   CHAOS_OPLOG       where the replayable operation log goes
+#                     (default /tmp/chaos-ops.SEED.PID.log; kept only on failure)
+#   CHAOS_NV          VIPs (default 20)
+#   BUILDDIR, CL_TOKEN_MS, CL_KEEP_LOGS  as in tests/integration/lib.sh
+#
+# Operations (one replayable line each, "chaos op K: OP"):
+#   kill-chorusd I | term-chorusd I | restart-chorusd I | start-chorusd I
+#   kill-corosync I | restart-corosync I | start-corosync I   (chorusd stays up)
+#   hang-corosync I | resume-corosync I (SIGSTOP / SIGCONT, chorusd stays up)
+#   kill-node I | start-node I          (SIGKILL corosync and chorusd together)
+#   link-down I | link-up I | partition 1,2|3,4,5 | heal
+#   standby I via V | active I via V | move K I via V | unpin K via V
+#   flood                               (4 clients hammer status for a while)
+# "nowait OP" does not wait for the cluster to settle before the next
+# operation, which is then an operator command issued during the reaction.
+#
+# After every operation, at every poll until settled: no chorusd or corosync
+# died that the model says runs; no address held by two nodes of one completed
+# quorate view, and none held twice for more than CHAOS_DUP_MAX_MS
+# (lib-check.sh).  Settled: every member of the quorate side (model) agrees on
+# ring, generation and assignment digest, every address with an eligible node
+# is up exactly on its owner and nowhere else, standby and pins are honoured,
+# counts are balanced (failback auto).  Seen twice, 200 ms apart.
+# Last line: chaos seed=S faults=F violations=V max_settle_ms=X
+set -uo pipefail
+CHAOS_DIR=$(cd "$(dirname "$0")" && pwd)
+: "${CL_TOKEN_MS:=1000}"
+. "$CHAOS_DIR/../integration/lib.sh"
+. "$CHAOS_DIR/lib-model.sh"
+. "$CHAOS_DIR/lib-check.sh"
+cl_require_root_corosync
+CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
+[ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || { echo "chorusd/chorusctl not built"; exit 77; }
+command -v jq >/dev/null || { echo "SKIP: jq needed to read status --json"; exit 77; }
+
+: "${CHAOS_FAULTS:=60}"
+: "${CHAOS_SETTLE_S:=60}"
+: "${CHAOS_NV:=20}"
+: "${CHAOS_KEEP_GOING:=0}"
+NV=$CHAOS_NV
+[ "$NV" -ge 1 ] && [ "$NV" -le 100 ] || { echo "CHAOS_NV must be 1..100"; exit 2; }
+if [ -z "${CHAOS_SEED:-}" ]; then
+    t=${EPOCHREALTIME/[.,]/}
+    CHAOS_SEED=$(( (t ^ ($$ << 16)) % 1000000000 ))
+fi
+[[ $CHAOS_SEED =~ ^[0-9]+$ ]] || { echo "CHAOS_SEED must be a number"; exit 2; }
+: "${CHAOS_OPLOG:=/tmp/chaos-ops.$CHAOS_SEED.$$.log}"
+if [ -n "${CHAOS_REPLAY:-}" ]; then
+    echo "chaos: replaying $CHAOS_REPLAY (seed $CHAOS_SEED is not used)"
+else
+    echo "chaos: seed=$CHAOS_SEED faults=$CHAOS_FAULTS"
+fi
+
+CHAOS_DONE=0 CHAOS_VIOLATIONS=0 CHAOS_TRANSIENT_DUPS=0 CHAOS_MAX_DUP_MS=0 CHAOS_MAX_SETTLE=0 CHAOS_K=0
+CHAOS_OP="(start)" FLOOD_PIDS=()
+declare -A SETTLE_MAX=() SETTLE_N=()
+: > "$CHAOS_OPLOG"
+
+chaos_summary() {
+    echo "chaos seed=$CHAOS_SEED faults=$CHAOS_K violations=$CHAOS_VIOLATIONS max_settle_ms=$CHAOS_MAX_SETTLE"
+}
+
+chaos_replay_hint() {
+    [ -n "${CHAOS_REPLAY:-}" ] ||
+        echo "chaos: replay with: CHAOS_SEED=$CHAOS_SEED CHAOS_FAULTS=$CHAOS_K $0"
+    echo "chaos: replay with: CHAOS_REPLAY=$CHAOS_OPLOG $0"
+    echo "chaos: operations so far:"
+    sed 's/^/    /' "$CHAOS_OPLOG"
+}
+
+# Every stop that is not the normal end (a harness cl_fail, a signal) still
+# tells the seed, the operations and the summary.
+cl_on_teardown() {
+    local p
+    for p in "${FLOOD_PIDS[@]+"${FLOOD_PIDS[@]}"}"; do kill "$p" 2>/dev/null; done
+    [ "$CHAOS_DONE" = 1 ] && return 0
+    echo "chaos: stopped early at op $CHAOS_K ($CHAOS_OP)"
+    CHAOS_VIOLATIONS=$(( CHAOS_VIOLATIONS + 1 ))
+    chaos_replay_hint
+    chaos_summary
+}
+
+declare -A CHAOS_REPORTED=()
+chaos_violation() {
+    # going on, a condition that lasts is reported (and counted) once
+    [ -z "${CHAOS_REPORTED[$*]:-}" ] || return 0
+    CHAOS_REPORTED[$*]=1
+    CHAOS_VIOLATIONS=$(( CHAOS_VIOLATIONS + 1 ))
+    echo "chaos VIOLATION at op $CHAOS_K ($CHAOS_OP): $*"
+    if [ "${CHAOS_EXPECT_VIOLATION:-0}" = 1 ]; then
+        echo "chaos: a violation was expected (self-test): the checks work"
+        CHAOS_DONE=1
+        exit 0
+    fi
+    chaos_dump
+    if [ "$CHAOS_KEEP_GOING" != 1 ]; then
+        chaos_replay_hint
+        chaos_summary
+        CHAOS_DONE=1
+        exit 1
+    fi
+}
+
+# --- operations --------------------------------------------------------------
+conf_of() { echo "$(cl_ndir "$1")/chorusd.conf"; }
+
+# Both processes get SIGKILL from one kill(1): corosync must not live long
+# enough to tell the others that its chorusd left (a node crash, not a stop).
+chaos_kill_node() {
+    local i=$1 p q
+    p=$(cl_chorusd_pid "$i") || p=""
+    q=$(cl_corosync_pid "$i") || q=""
+    # shellcheck disable=SC2086
+    [ -z "$p$q" ] || kill -KILL $p $q 2>/dev/null
+    cl_chorusd_kill "$i" KILL
+    cl_corosync_kill "$i" KILL
+    [ -z "$q" ] || cl__shm_cleanup "$q"
+}
+
+# Operator commands go through node V; a refusal while a round runs (or
+# quorum is being decided) is retried, bounded: the commands are idempotent.
+chaos_operator() {
+    local via=$1; shift
+    local t0 out; t0=$(cl_now_ms)
+    local n
+    for (( n = 0; n < 200; n++ )); do
+        out=$(chaos_ctl "$via" -t 5 "$@" 2>&1) && return 0
+        [ $(( $(cl_now_ms) - t0 )) -lt 20000 ] || break
+        sleep 0.1
+    done
+    chaos_violation "operator command '$*' via node $via refused for 20 s: $out"
+}
+
+chaos_flood() {                     # 4 clients x (200 requests or 8 s), in the background
+    local p c
+    for p in "${FLOOD_PIDS[@]+"${FLOOD_PIDS[@]}"}"; do
+        cl_wait_until 15 cl__gone "$p" || kill "$p" 2>/dev/null
+    done
+    FLOOD_PIDS=()
+    chaos_model_sets
+    local targets=${M_SET:-1 2 3 4 5}
+    for (( c = 0; c < 4; c++ )); do
+        (
+            t_end=$(( $(cl_now_ms) + 8000 ))
+            for (( r = 0; r < 200; r++ )); do
+                for i in $targets; do
+                    timeout 3 "$CHORUSCTL" -s "$(chaos_sock "$i")" -t 2 status --json >/dev/null 2>&1
+                done
+                [ "$(cl_now_ms)" -lt "$t_end" ] || break
+            done
+        ) &
+        FLOOD_PIDS+=($!)
+    done
+}
+
+# chaos_apply OP : carry out one operation on the cluster, then record it in
+# the model (chaos_model_apply).  Used both for generated and for replayed
+# operations, so these two functions define what an operation line means.
+chaos_apply() {
+    local op=$1 w
+    read -r -a w <<< "$op"
+    local via="" i=${w[1]:-}
+    [ "${#w[@]}" -ge 3 ] && [ "${w[-2]}" = via ] && via=${w[-1]}
+    case ${w[0]} in
+        kill-chorusd) cl_chorusd_kill "$i" KILL ;;
+        term-chorusd) cl_chorusd_kill "$i" TERM ;;
+        restart-chorusd) cl_chorusd_kill "$i" KILL; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        start-chorusd) cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        kill-corosync) cl_corosync_kill "$i" KILL ;;
+        # a hung corosync: chorusd gets no hang-up and must notice by itself
+        hang-corosync) kill -STOP "$(cl_corosync_pid "$i")" ;;
+        resume-corosync) kill -CONT "$(cl_corosync_pid "$i")" ;;
+        restart-corosync) cl_corosync_kill "$i" KILL; cl_corosync_start "$i" 20 ;;
+        start-corosync) cl_corosync_start "$i" 20 ;;
+        kill-node) chaos_kill_node "$i" ;;
+        start-node) cl_corosync_start "$i" 20; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        link-down) cl_link_down "$i" ;;
+        link-up) cl_link_up "$i" ;;
+        partition) cl_partition "$(echo "${i%%|*}" | tr , ' ')" "$(echo "${i#*|}" | tr , ' ')" ;;
+        heal) cl_heal ;;
+        standby|active) chaos_operator "$via" "${w[0]}" "$i" ;;
+        move) chaos_operator "$via" move "$(cl_vip_addr "$i" "$NV" | cut -d/ -f1)" "${w[2]}" ;;
+        unpin) chaos_operator "$via" unpin "$(cl_vip_addr "$i" "$NV" | cut -d/ -f1)" ;;
+        flood) chaos_flood ;;
+        # never generated: plants VIP K on node I behind chorusd's back, to
+        # show that the checks catch a double holding.  As a /32, which no
+        # reconcile of the configured /24 would remove, so the plant stays.
+        sabotage-dup)
+            local a; a=$(cl_vip_addr "$i" "$NV")
+            ip -n "$(cl_ns "${w[2]}")" addr add "${a%/*}/32" dev eth0 ;;
+        *) echo "chaos: unknown operation '$op'"; exit 2 ;;
+    esac
+    chaos_model_apply "$op"
+}
+
+# chaos_settle : poll (bounded) until settled twice in a row; check the
+# always-invariants at every poll.  Sets SETTLE_MS.
+chaos_settle() {
+    local t0 now n ok_since=""
+    t0=$(cl_now_ms)
+    local max=$(( CHAOS_SETTLE_S * 20 + 10 ))
+    for (( n = 0; n < max; n++ )); do
+        chaos_observe
+        chaos_check_always || [ "$CHAOS_KEEP_GOING" = 1 ] || return 1
+        now=$(cl_now_ms)
+        if chaos_check_settled; then
+            if [ -n "$ok_since" ] && [ $(( now - ok_since )) -ge 200 ]; then
+                SETTLE_MS=$(( ok_since - t0 ))
+                return 0
+            fi
+            [ -n "$ok_since" ] || ok_since=$now
+        else
+            ok_since=""
+        fi
+        [ $(( now - t0 )) -lt $(( CHAOS_SETTLE_S * 1000 )) ] || break
+        sleep 0.1
+    done
+    chaos_violation "not settled after ${CHAOS_SETTLE_S} s: $WHY"
+    return 1
+}
+
+# --- the run -------------------------------------------------------------------
+cl_init chaos 5
+for (( i = 1; i <= CL_N; i++ )); do cl_corosync_start "$i" 20; done
+cl_wait_members 1 "$CL_N" 60 || cl_fail "corosync did not form a $CL_N-node ring"
+for (( i = 1; i <= CL_N; i++ )); do
+    cl_write_chorus_conf "$i" "$(conf_of "$i")" "$NV"
+    # shortest grace the loader allows (lifetime 2 s + 2 s): a dead daemon's
+    # addresses move after 4 s, which keeps a 60-fault run within minutes
+    sed -i -e 's/"level":"debug"/"level":"info"/' \
+        -e 's/"restart_grace_ms":[0-9]*/"restart_grace_ms":4000/' "$(conf_of "$i")"
+    cl_chorusd_start "$i" "$(conf_of "$i")"
+done
+chaos_model_init
+chaos_rng_seed "$CHAOS_SEED"
+chaos_settle || exit 1
+LAST_SETTLED_K=0
+cl_log "initial settle after $SETTLE_MS ms: $(chaos_model_text)"
+
+replay_ops=()
+if [ -n "${CHAOS_REPLAY:-}" ]; then
+    mapfile -t replay_ops < <(sed -n 's/^.*chaos op [0-9]*: //p' "$CHAOS_REPLAY")
+    CHAOS_FAULTS=${#replay_ops[@]}
+fi
+t_run=$(cl_now_ms)
+for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
+    if [ -n "${CHAOS_REPLAY:-}" ]; then OP=${replay_ops[CHAOS_K - 1]}; else chaos_gen; fi
+    CHAOS_OP=$OP
+    echo "chaos op $CHAOS_K: $OP" >> "$CHAOS_OPLOG"
+    cl_log "chaos op $CHAOS_K: $OP"
+    nowait=0
+    if [[ $OP == "nowait "* ]]; then nowait=1; OP=${OP#nowait }; fi
+    # an in-place restart (inside the grace) must move nothing: compare with
+    # the assignment the previous operation settled on
+    before=""
+    [ "${OP%% *}" = restart-chorusd ] && [ "$nowait" = 0 ] &&
+        [ "$LAST_SETTLED_K" = $(( CHAOS_K - 1 )) ] && before=$LAST_OWNERS
+    chaos_apply "$OP"
+    if [ "$nowait" = 1 ]; then
+        chaos_observe; chaos_check_always
+        continue
+    fi
+    chaos_settle || continue
+    LAST_SETTLED_K=$CHAOS_K
+    if [ -n "$before" ] && [ "$before" != "$LAST_OWNERS" ]; then
+        chaos_violation "restart of chorusd inside the grace moved addresses: [$before] -> [$LAST_OWNERS]"
+        continue
+    fi
+    kind=${OP%% *}
+    [ "$SETTLE_MS" -gt "$CHAOS_MAX_SETTLE" ] && CHAOS_MAX_SETTLE=$SETTLE_MS
+    [ "$SETTLE_MS" -gt "${SETTLE_MAX[$kind]:-0}" ] && SETTLE_MAX[$kind]=$SETTLE_MS
+    SETTLE_N[$kind]=$(( ${SETTLE_N[$kind]:-0} + 1 ))
+    cl_log "settled in $SETTLE_MS ms: $(chaos_model_text)"
+done
+CHAOS_K=$(( CHAOS_K - 1 ))
+for kind in $(printf '%s\n' "${!SETTLE_N[@]}" | sort); do
+    echo "chaos: $kind x${SETTLE_N[$kind]} max_settle_ms=${SETTLE_MAX[$kind]}"
+done
+echo "chaos: $(( ($(cl_now_ms) - t_run) / 1000 )) s; addresses held twice across views (release windows): $CHAOS_TRANSIENT_DUPS, longest seen ${CHAOS_MAX_DUP_MS} ms"
+CHAOS_DONE=1
+if [ "$CHAOS_VIOLATIONS" -gt 0 ]; then chaos_replay_hint; else rm -f "$CHAOS_OPLOG"; fi
+chaos_summary
+if [ "${CHAOS_EXPECT_VIOLATION:-0}" = 1 ]; then
+    echo "chaos: self-test FAILED: the planted fault went unnoticed"
+    exit 1
+fi
+[ "$CHAOS_VIOLATIONS" -eq 0 ]

@@ -1,0 +1,85 @@
+#!/bin/bash
+# tests/chaos/gen-test.sh - the chaos generator without a cluster (make check).
+#
+# What the chaos suite promises about its schedule, checked on the model
+# alone: the same seed gives the same operations, another seed others; every
+# operation is valid for the model it is chosen from (nothing starts what
+# runs, no operator command goes to a node outside the quorate side, no
+# second partition); impairments never pile up beyond three; every kind of
+# operation shows up; a "nowait" fault is followed by an operator command or
+# an undo.
+set -uo pipefail
+. "$(dirname "$0")/lib-model.sh"
+CL_N=5 NV=20
+OPS=${GEN_TEST_OPS:-400}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# valid MODEL-STATE OP : 0 if OP may be applied to the current model
+valid() {
+    local op=${1#nowait } w i
+    read -r -a w <<< "$op"
+    i=${w[1]:-}
+    chaos_model_sets
+    case ${w[0]} in
+        kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|link-down)
+            [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] ;;
+        start-chorusd) [ "${CS[i]}${CD[i]}" = 10 ] ;;
+        start-corosync) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 010 ] ;;
+        resume-corosync) [ "${HUNG[i]}" = 1 ] ;;
+        start-node) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 000 ] ;;
+        link-up) [ "${LK[i]}" = 0 ] ;;
+        partition)
+            [ -z "$PART" ] || return 1
+            local all
+            all=$(echo "$i" | tr ',|' '\n\n' | sort -n | paste -sd' ')
+            [ "$all" = "1 2 3 4 5" ] || return 1
+            local a=${i%%|*}; a=${a//[^,]/}
+            [ "${#a}" -le 1 ] ;;   # first half has 1 or 2 nodes
+        heal) [ -n "$PART" ] ;;
+        standby) chaos_in "$i" "$M_SET" && chaos_in "${w[3]}" "$M_SET" && ! chaos_in "$i" "$STANDBY" ;;
+        active) chaos_in "$i" "$M_SET" && chaos_in "$i" "$STANDBY" && chaos_in "${w[3]}" "$M_SET" ;;
+        move) [ "$i" -ge 0 ] && [ "$i" -lt "$NV" ] && chaos_in "${w[2]}" "$M_SET" &&
+                  chaos_in "${w[4]}" "$M_SET" ;;
+        unpin) [ -n "${PIN[i]:-}" ] && chaos_in "${w[3]}" "$M_SET" ;;
+        flood) true ;;
+        *) return 1 ;;
+    esac
+}
+
+run() {                             # run SEED : prints the operations, checks each
+    local k d prev_nowait=0
+    chaos_model_init
+    chaos_rng_seed "$1"
+    CHAOS_PREV_NOWAIT=0
+    for (( k = 1; k <= OPS; k++ )); do
+        chaos_gen
+        valid "$OP" || fail "seed $1 op $k: '$OP' is not valid for: $(chaos_model_text)"
+        if [ "$prev_nowait" = 1 ]; then
+            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*|resume-*) ;;
+                *) fail "seed $1 op $k: '$OP' after a nowait fault is neither an operator command nor an undo" ;;
+            esac
+        fi
+        prev_nowait=0; [[ $OP == "nowait "* ]] && prev_nowait=1
+        chaos_model_apply "$OP" || fail "seed $1 op $k: model cannot apply '$OP'"
+        d=$(chaos_degradation)
+        [ "$d" -le 3 ] || fail "seed $1 op $k: $d impairments at once: $(chaos_model_text)"
+        echo "$OP"
+    done
+}
+
+a=$(run 42) || exit 1
+b=$(run 42) || exit 1
+c=$(run 43) || exit 1
+[ "$a" = "$b" ] || fail "seed 42 gave two different schedules"
+[ "$a" != "$c" ] || fail "seeds 42 and 43 gave the same schedule"
+kinds=$(printf '%s\n%s\n' "$a" "$c" | sed 's/^nowait //' | awk '{ print $1 }' | sort -u | paste -sd' ')
+for k in kill-chorusd term-chorusd restart-chorusd start-chorusd kill-corosync restart-corosync \
+         start-corosync hang-corosync resume-corosync kill-node start-node link-down link-up partition heal standby active \
+         move unpin flood; do
+    [[ " $kinds " == *" $k "* ]] || fail "no '$k' in $((2 * OPS)) operations (saw: $kinds)"
+done
+grep -q '^nowait ' <<< "$a$c" || fail "no nowait fault in $((2 * OPS)) operations"
+grep -A1 '^nowait ' <<< "$a" | grep -qE '^(heal|link-up|start-|resume-)' || fail "no quick undo after a nowait fault"
+grep -qE '^partition [0-9]\|' <<< "$a$c" || fail "no 1|4 partition"
+grep -qE '^partition [0-9],[0-9]\|' <<< "$a$c" || fail "no 2|3 partition"
+echo "gen-test: $((3 * OPS)) operations valid, seed 42 reproducible, all kinds present"
