@@ -9,7 +9,9 @@
  *                    acknowledged (create, write, fsync and close all returned
  *                    success) and "ERR <path> <op> <errno-name>" otherwise.
  *   check [FILE...]  read every "ACK <path>" line of FILE (stdin if none) and
- *                    verify its content; print "BAD <path> <why>" per failure
+ *                    verify its content (a read failing with ENOTCONN, ENOENT
+ *                    or EIO is retried within GRACE s, shared by all files);
+ *                    print "BAD <path> <why>" per failure
  *                    and "CHECK ok=N bad=M"; exit 1 if any is bad.
  *   loop SECONDS [INTERVAL_MS]
  *                    every INTERVAL_MS (default 200): create a new file
@@ -20,8 +22,11 @@
  *                    acknowledged write, "FAIL <epoch.ms> <op> <path> <errno>"
  *                    on the first failure of an outage, "RECOVER <epoch.ms>
  *                    stall_ms=<ms>" when an operation succeeds again, and a
- *                    final "LOOP passes= acked= failed_ops= outages= max_stall_ms="
- *                    line.
+ *                    "LOOP passes= acked= failed_ops= outages= max_stall_ms="
+ *                    line; it stops early once $GFCLIENT_STOP_FILE exists.
+ *                    Then it reads back every file it
+ *                    acknowledged plus the ACK lines of $GFCLIENT_VERIFY,
+ *                    printing "BAD ..." per failure and "VERIFY ok=N bad=M".
  *   xattr PATH NAME  print "XATTR <path> <name> <value>" (virtual xattrs such
  *                    as trusted.glusterfs.pathinfo work).
  *
@@ -205,6 +210,9 @@ static int mode_write(glfs_t *fs, const char *dir, const char *prefix, long n)
 	return acked == n ? 0 : 1;
 }
 
+static long check_grace_ms = 15000;
+static long check_retry_t0;
+
 static long check_stream(glfs_t *fs, FILE *in, long *bad)
 {
 	char line[1200];
@@ -220,6 +228,18 @@ static long check_stream(glfs_t *fs, FILE *in, long *bad)
 		path = line + 4;
 		path[strcspn(path, "\n")] = '\0';
 		rc = read_file(fs, path, &op);
+		/* A new client may look files up before its connection to every
+		 * brick is up, and DHT then answers ENOENT (as during an outage):
+		 * retry for the grace (-g), shared by all files, before calling a
+		 * file lost. */
+		while (rc < 0 && retryable(-rc) && !stop_requested) {
+			if (check_retry_t0 == 0)
+				check_retry_t0 = mono_ms();
+			if (mono_ms() - check_retry_t0 >= check_grace_ms)
+				break;
+			usleep(200 * 1000);
+			rc = read_file(fs, path, &op);
+		}
 		if (rc == 0)
 			ok++;
 		else {
@@ -297,6 +317,8 @@ static int mode_loop(glfs_t *fs, const char *dir, const char *prefix,
 	struct loop_stats st = { 0 };
 	char path[1024], old[1024];
 	long end = mono_ms() + seconds * 1000, k = 0, first_acked = -1;
+	long *ok_idx = NULL, n_ok = 0, cap_ok = 0;
+	const char *stop_file = getenv("GFCLIENT_STOP_FILE");
 	int rc;
 
 	rc = mkdir_p(fs, dir);
@@ -307,10 +329,25 @@ static int mode_loop(glfs_t *fs, const char *dir, const char *prefix,
 	while (mono_ms() < end && !stop_requested) {
 		long t_pass = mono_ms();
 
+		/* a test ends the loop by creating this file: no signal, so the
+		 * read-back below runs with gfapi undisturbed */
+		if (stop_file != NULL && *stop_file && access(stop_file, F_OK) == 0)
+			break;
+
 		snprintf(path, sizeof(path), "%s/%s%ld", dir, prefix, k);
 		if (with_retry(&st, grace_ms, true, fs, path) == 0) {
 			printf("ACK %s\n", path);
 			st.acked++;
+			if (n_ok == cap_ok) {
+				long *v = realloc(ok_idx, (size_t)(cap_ok ? cap_ok * 2 : 64) * sizeof(*v));
+
+				if (v != NULL) {
+					ok_idx = v;
+					cap_ok = cap_ok ? cap_ok * 2 : 64;
+				}
+			}
+			if (n_ok < cap_ok)
+				ok_idx[n_ok++] = k;
 			if (first_acked < 0)
 				first_acked = k;
 			with_retry(&st, grace_ms, false, fs, path);
@@ -330,6 +367,38 @@ static int mode_loop(glfs_t *fs, const char *dir, const char *prefix,
 	}
 	if (st.outage_start_ms)
 		printf("UNRECOVERED %.3f since_ms=%ld\n", now_s(), mono_ms() - st.outage_start_ms);
+	/* Read back everything this client had acknowledged, over the same
+	 * connections (a new client may not see every brick at first), plus
+	 * the ACK lines of GFCLIENT_VERIFY (an earlier run's output). */
+	{
+		long vok = 0, vbad = 0;
+		const char *op, *extra = getenv("GFCLIENT_VERIFY");
+
+		stop_requested = 0;
+		for (long i = 0; i < n_ok; i++) {
+			snprintf(path, sizeof(path), "%s/%s%ld", dir, prefix, ok_idx[i]);
+			rc = read_file(fs, path, &op);
+			if (rc == 0) {
+				vok++;
+			} else {
+				printf("BAD %s %s %s\n", path, op, errname(-rc));
+				vbad++;
+			}
+		}
+		if (extra != NULL && *extra) {
+			FILE *f = fopen(extra, "r");
+
+			if (f == NULL) {
+				printf("BAD %s fopen %s\n", extra, errname(errno));
+				vbad++;
+			} else {
+				vok += check_stream(fs, f, &vbad);
+				fclose(f);
+			}
+		}
+		printf("VERIFY ok=%ld bad=%ld\n", vok, vbad);
+	}
+	free(ok_idx);
 	printf("LOOP passes=%ld acked=%ld failed_ops=%ld outages=%ld max_stall_ms=%ld\n",
 	       st.passes, st.acked, st.failed_ops, st.outages, st.max_stall_ms);
 	return st.outage_start_ms ? 1 : 0;
@@ -378,7 +447,7 @@ int main(int argc, char **argv)
 		case 'L': level = atoi(optarg); break;
 		case 'd': dir = optarg; break;
 		case 'p': prefix = optarg; break;
-		case 'g': grace_s = atol(optarg); break;
+		case 'g': grace_s = atol(optarg); check_grace_ms = grace_s * 1000; break;
 		default: usage();
 		}
 	}

@@ -68,9 +68,17 @@ bk_script() {
         timeout 90 "$BK_SCRIPT" "$op" >> "$CL_DIR/script-by-hand.log" 2>&1
 }
 
-# bk_write_conf I FILE GRACE_MS : chorusd config with both bricks, fence grace
+# bk_write_conf I FILE GRACE_MS : chorusd config with both bricks, fence grace;
+# with BK_WATCHDOG set, a plain file $(cl_ndir I)/watchdog stands in for the
+# watchdog device (chorusd feeds it; no ioctl on a file)
 bk_write_conf() {
     local i=$1 f=$2 grace=$3 d; d=$(cl_ndir "$i")
+    local wd="" nt=""
+    [ -n "${BK_NOTICKLE:-}" ] && nt=' "connections": {"tickle": false, "reset_on_release": false},'
+    if [ -n "${BK_WATCHDOG:-}" ]; then
+        : >> "$d/watchdog"
+        wd=" \"watchdog\": {\"device\": \"$d/watchdog\", \"timeout_s\": 2},"
+    fi
     cat > "$f" <<EOF
 {"group": "chorus", "state_dir": "$d/chorus-state", "run_dir": "$d/chorus-run",
  "failback": "manual",
@@ -85,7 +93,7 @@ bk_write_conf() {
     "path": "${BK_PATH[1]}", "device": "${BK_LUN[1]}", "fstype": "bind"},
    {"volume": "$V", "host": "${BK_VIP[2]}", "address": "${BK_VIP[2]}/$CL_PREFIXLEN", "interface": "eth0",
     "path": "${BK_PATH[2]}", "device": "${BK_LUN[2]}", "fstype": "bind"}]},
- "fence": {"mode": "grace", "grace_ms": $grace},
+ "fence": {"mode": "grace", "grace_ms": $grace},$wd$nt
  "log": {"level": "debug", "file": "$d/chorusd.log", "stderr": true, "syslog": false}}
 EOF
 }
