@@ -61,6 +61,18 @@ if [ "$quick" -eq 0 ]; then
         case "$(basename "$t")" in lib.sh|lib-*.sh) continue ;; esac
         step "integration: $(basename "$t" .sh)" env BUILDDIR="$top/build-test" "$t"
     done
+    # The daemon under ASan/UBSan/LSan on real corosync (and glusterd): any
+    # report (an invalid access, undefined behaviour, a leak at exit) is
+    # written to asan-it.* and fails the step after the test.
+    rm -f "$top"/build-asan/asan-it.*
+    for t in vip-failover control brick-failover; do
+        step "integration (asan, ubsan): $t" env BUILDDIR="$top/build-asan" \
+            ASAN_OPTIONS="log_path=$top/build-asan/asan-it:detect_leaks=1" \
+            UBSAN_OPTIONS="log_path=$top/build-asan/asan-it:print_stacktrace=1:halt_on_error=1" \
+            "$top/tests/integration/$t.sh"
+    done
+    step "no sanitizer reports from the daemon" sh -c \
+        "if ls '$top'/build-asan/asan-it.* >/dev/null 2>&1; then head -n 40 '$top'/build-asan/asan-it.*; exit 1; fi"
     # seeded: a failure prints the seed and the operations to replay it
     step "chaos self-test (a planted double holding is caught)" env BUILDDIR="$top/build-test" \
         CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest.ops" "$top/tests/chaos/chaos.sh"
