@@ -75,7 +75,7 @@ int core_excl_merge(struct core *c)
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct wire_state *s = &c->members[i].snap;
 
-		if (!c->members[i].have_state)
+		if (!c->members[i].have_state || s->n_excl == 0)
 			continue;
 		memcpy(&v[n], s->excl, s->n_excl * sizeof(*v));
 		n += s->n_excl;
@@ -264,7 +264,8 @@ int core_absent_record(struct core *c, uint32_t nodeid, uint8_t kind, bool from_
 		a.n_res++;
 	}
 	/* canonical order: records are compared by content when merged */
-	qsort(a.res, a.n_res, sizeof(*a.res), addr_cmp_void);
+	if (a.n_res > 1)
+		qsort(a.res, a.n_res, sizeof(*a.res), addr_cmp_void);
 	if (kind == WIRE_ABSENT_FENCE && a.n_res == 0) {
 		free(a.res);
 		return 0;
