@@ -233,6 +233,9 @@ chaos_apply() {
         sabotage-dup)
             local a; a=$(cl_vip_addr "$i" "$NV")
             ip -n "$(cl_ns "${w[2]}")" addr add "${a%/*}/32" dev eth0 ;;
+        sabotage-brick)
+            [ "$CHAOS_BRICKS" -gt 0 ] || { echo "chaos: sabotage-brick needs CHAOS_BRICKS"; exit 2; }
+            chaos_brick_sabotage "$i" ;;
         *) echo "chaos: unknown operation '$op'"; exit 2 ;;
     esac
     chaos_model_apply "$op"

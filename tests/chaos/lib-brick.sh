@@ -148,3 +148,21 @@ chaos_settled_brick() {
     done
     return 0
 }
+
+# chaos_brick_sabotage K : never generated (self-test, selftest-brick.ops):
+# behind chorusd's back, a process in the netns of the lowest node that does
+# not run brick K, with that node's pidfile for brick K naming it, as if the
+# brick had been started there too.  The checks must call it a double.
+chaos_brick_sabotage() {
+    local k=$1 i pid
+    for (( i = 1; i <= CL_N; i++ )); do bk__runs "$i" "$k" || break; done
+    [ "$i" -le "$CL_N" ] || cl_fail "sabotage: brick $k runs on every node already"
+    ip netns exec "$(cl_ns "$i")" sleep 600 </dev/null >/dev/null 2>&1 &
+    pid=$!
+    cl__record "sabotage.$k" "$pid"
+    cl_wait_until 5 bk__in_ns "$pid" "$i" || cl_fail "sabotage: no process in node $i's netns"
+    mkdir -p "$(dirname "$(cl_ndir "$i")${BK_PIDF[$k]}")"
+    echo "$pid" > "$(cl_ndir "$i")${BK_PIDF[$k]}"
+    cl_log "sabotage: brick $k planted on node $i (pid $pid)"
+}
+bk__in_ns() { [ "/proc/$1/ns/net" -ef "/run/netns/${CL_P}n$2" ]; }

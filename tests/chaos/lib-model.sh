@@ -111,7 +111,7 @@ chaos_model_apply() {
         active) STANDBY=${STANDBY/ $i / } ;;
         move) PIN[i]=${w[2]} ;;
         unpin) unset "PIN[$i]" ;;
-        restart-chorusd|restart-corosync|flood|sabotage-dup) ;;
+        restart-chorusd|restart-corosync|flood|sabotage-dup|sabotage-brick) ;;
         *) return 1 ;;
     esac
     return 0
