@@ -53,7 +53,7 @@ bk_ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus
 # Without a fork (read, [ -ef ]), so that bk_watch can sample often.
 bk_pid() {
     local i=$1 k=$2 pid="" st
-    read -r pid 2>/dev/null < "$(cl_ndir "$i")${BK_PIDF[$k]}" || [ -n "$pid" ] || return 1
+    read -r pid 2>/dev/null < "$CL_DIR/n$i${BK_PIDF[$k]}" || [ -n "$pid" ] || return 1   # cl_ndir
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     read -r st 2>/dev/null < "/proc/$pid/stat" || return 1
     st=${st##*) }
@@ -217,18 +217,24 @@ bk_usable() {
 # bk_watch FILE [PERIOD_S] [MAX_SAMPLES] : sample every PERIOD_S (default
 # 0.1) which nodes run each brick, until killed or MAX_SAMPLES (default
 # 100000); a line "DOUBLE ..." means a brick ran on two nodes at once.  The
-# samples go to FILE.all.  bk_pid forks nothing, so a sample of 5 nodes x N
-# bricks takes a few milliseconds.
+# samples go to FILE.all.  Nothing in the loop forks (bk_pid reads files and
+# compares namespaces, the pause is a read with a timeout on a pipe nobody
+# writes), so on a loaded host the samples stay close to PERIOD_S apart.
 bk_watch() {
-    local out=$1 period=${2:-0.1} max=${3:-100000} n=0 k w line
+    local out=$1 period=${2:-0.1} max=${3:-100000} n=0 k i w line now fd
+    exec {fd}<> <(:)
     while [ "$n" -lt "$max" ]; do
+        now=${EPOCHREALTIME/[.,]/}; now=$(( now / 1000 ))
         line=""
         for (( k = 1; k <= BK_NB; k++ )); do
-            w=$(bk_where "$k")
-            [[ $w == *" "* ]] && echo "DOUBLE $(cl_now_ms) b$k on $w" >> "$out"
+            w=""
+            for (( i = 1; i <= CL_N; i++ )); do bk__runs "$i" "$k" && w+="$i "; done
+            w=${w% }
+            [[ $w == *" "* ]] && echo "DOUBLE $now b$k on $w" >> "$out"
             line+=" b$k=$w"
         done
-        echo "$(cl_now_ms)$line" >> "$out.all"
-        sleep "$period"; n=$(( n + 1 ))
+        echo "$now$line" >> "$out.all"
+        read -r -t "$period" -u "$fd" _
+        n=$(( n + 1 ))
     done
 }
