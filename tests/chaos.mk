@@ -6,7 +6,9 @@ TESTS += tests/chaos/gen-test.sh
 EXTRA_DIST += \
 	tests/chaos/gen-test.sh \
 	tests/chaos/selftest.ops \
+	tests/chaos/selftest-brick.ops \
 	tests/chaos/lib-model.sh \
-	tests/chaos/lib-check.sh
+	tests/chaos/lib-check.sh \
+	tests/chaos/lib-brick.sh
 dist_noinst_SCRIPTS += \
 	tests/chaos/chaos.sh

@@ -76,6 +76,8 @@ if [ "$quick" -eq 0 ]; then
     # seeded: a failure prints the seed and the operations to replay it
     step "chaos self-test (a planted double holding is caught)" env BUILDDIR="$top/build-test" \
         CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest.ops" "$top/tests/chaos/chaos.sh"
+    step "chaos self-test, bricks (a brick planted on a second node is caught)" env BUILDDIR="$top/build-test" \
+        CHAOS_BRICKS=1 CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest-brick.ops" "$top/tests/chaos/chaos.sh"
     step "chaos (60 faults, 5 nodes)" env BUILDDIR="$top/build-test" CHAOS_FAULTS=60 \
         "$top/tests/chaos/chaos.sh"
 fi

@@ -11,7 +11,14 @@
 #                     with CHAOS_REPLAY=tests/chaos/selftest.ops)
 #   CHAOS_OPLOG       where the replayable operation log goes
 #                     (default /tmp/chaos-ops.SEED.PID.log; kept only on failure)
-#   CHAOS_NV          VIPs (default 20)
+#   CHAOS_NV          VIPs (default 20; at most 50 with bricks)
+#   CHAOS_BRICKS=N    brick mode (default 0: off): glusterd on every node, a
+#                     distribute volume with N floating bricks managed by
+#                     chorusd (fence mode grace), and the strict kind "brick"
+#                     (tests/chaos/lib-brick.sh); CHAOS_SETTLE_S then defaults
+#                     to 90 (the settle after a lost node includes the grace)
+#   CHAOS_BRICK_RELEASE_MS  bricks.release_timeout_ms (default 10000); the
+#                     fence grace is the shortest the loader allows, this + 2000
 #   BUILDDIR, CL_TOKEN_MS, CL_KEEP_LOGS  as in tests/integration/lib.sh
 #
 # Operations (one replayable line each, "chaos op K: OP"):
@@ -36,10 +43,24 @@
 set -uo pipefail
 CHAOS_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${CL_TOKEN_MS:=1000}"
+: "${CHAOS_BRICKS:=0}"
+[[ $CHAOS_BRICKS =~ ^[0-9]+$ ]] && [ "$CHAOS_BRICKS" -le 10 ] || { echo "CHAOS_BRICKS must be 0..10"; exit 2; }
 . "$CHAOS_DIR/../integration/lib.sh"
+if [ "$CHAOS_BRICKS" -gt 0 ]; then
+    . "$CHAOS_DIR/../integration/lib-gluster.sh"
+    . "$CHAOS_DIR/../integration/lib-bricks.sh"
+    CHAOS_EXCL_KINDS="vips brick" CHAOS_STRICT_KINDS="brick"
+    : "${CHAOS_SETTLE_S:=90}"
+    : "${CHAOS_BRICK_RELEASE_MS:=10000}"
+    BK_RELEASE_MS=$CHAOS_BRICK_RELEASE_MS
+fi
 . "$CHAOS_DIR/lib-model.sh"
 . "$CHAOS_DIR/lib-check.sh"
 cl_require_root_corosync
+if [ "$CHAOS_BRICKS" -gt 0 ]; then
+    . "$CHAOS_DIR/lib-brick.sh"
+    bk_require noclient
+fi
 CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
 [ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || { echo "chorusd/chorusctl not built"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: jq needed to read status --json"; exit 77; }
@@ -50,6 +71,8 @@ command -v jq >/dev/null || { echo "SKIP: jq needed to read status --json"; exit
 : "${CHAOS_KEEP_GOING:=0}"
 NV=$CHAOS_NV
 [ "$NV" -ge 1 ] && [ "$NV" -le 100 ] || { echo "CHAOS_NV must be 1..100"; exit 2; }
+# brick addresses are .201 and up
+[ "$CHAOS_BRICKS" = 0 ] || [ "$NV" -le 50 ] || { echo "CHAOS_NV must be 1..50 with bricks"; exit 2; }
 if [ -z "${CHAOS_SEED:-}" ]; then
     t=${EPOCHREALTIME/[.,]/}
     CHAOS_SEED=$(( (t ^ ($$ << 16)) % 1000000000 ))
@@ -61,6 +84,7 @@ if [ -n "${CHAOS_REPLAY:-}" ]; then
 else
     echo "chaos: seed=$CHAOS_SEED faults=$CHAOS_FAULTS"
 fi
+[ "$CHAOS_BRICKS" = 0 ] || echo "chaos: brick mode, $CHAOS_BRICKS bricks"
 
 CHAOS_DONE=0 CHAOS_VIOLATIONS=0 CHAOS_TRANSIENT_DUPS=0 CHAOS_MAX_DUP_MS=0 CHAOS_MAX_SETTLE=0 CHAOS_K=0
 CHAOS_OP="(start)" FLOOD_PIDS=()
@@ -84,6 +108,7 @@ chaos_replay_hint() {
 cl_on_teardown() {
     local p
     for p in "${FLOOD_PIDS[@]+"${FLOOD_PIDS[@]}"}"; do kill "$p" 2>/dev/null; done
+    [ "$CHAOS_BRICKS" = 0 ] || chaos_brick_stop_watch
     [ "$CHAOS_DONE" = 1 ] && return 0
     echo "chaos: stopped early at op $CHAOS_K ($CHAOS_OP)"
     CHAOS_VIOLATIONS=$(( CHAOS_VIOLATIONS + 1 ))
@@ -114,6 +139,12 @@ chaos_violation() {
 
 # --- operations --------------------------------------------------------------
 conf_of() { echo "$(cl_ndir "$1")/chorusd.conf"; }
+
+# with bricks, chorusd runs in glusterd's mount namespace (lib-bricks.sh)
+chaos_chorusd_start() {
+    if [ "$CHAOS_BRICKS" -gt 0 ]; then bk_chorusd_start "$1" "$(conf_of "$1")"
+    else cl_chorusd_start "$1" "$(conf_of "$1")"; fi
+}
 
 # Both processes get SIGKILL from one kill(1): corosync must not live long
 # enough to tell the others that its chorusd left (a node crash, not a stop).
@@ -175,16 +206,19 @@ chaos_apply() {
     case ${w[0]} in
         kill-chorusd) cl_chorusd_kill "$i" KILL ;;
         term-chorusd) cl_chorusd_kill "$i" TERM ;;
-        restart-chorusd) cl_chorusd_kill "$i" KILL; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
-        start-chorusd) cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        restart-chorusd) cl_chorusd_kill "$i" KILL; chaos_chorusd_start "$i" ;;
+        start-chorusd) chaos_chorusd_start "$i" ;;
         kill-corosync) cl_corosync_kill "$i" KILL ;;
         # a hung corosync: chorusd gets no hang-up and must notice by itself
         hang-corosync) kill -STOP "$(cl_corosync_pid "$i")" ;;
         resume-corosync) kill -CONT "$(cl_corosync_pid "$i")" ;;
         restart-corosync) cl_corosync_kill "$i" KILL; cl_corosync_start "$i" 20 ;;
         start-corosync) cl_corosync_start "$i" 20 ;;
-        kill-node) chaos_kill_node "$i" ;;
-        start-node) cl_corosync_start "$i" 20; cl_chorusd_start "$i" "$(conf_of "$i")" ;;
+        kill-node)
+            if [ "$CHAOS_BRICKS" -gt 0 ]; then chaos_brick_kill_node "$i"; else chaos_kill_node "$i"; fi ;;
+        start-node)
+            if [ "$CHAOS_BRICKS" -gt 0 ]; then chaos_brick_start_node "$i"
+            else cl_corosync_start "$i" 20; cl_chorusd_start "$i" "$(conf_of "$i")"; fi ;;
         link-down) cl_link_down "$i" ;;
         link-up) cl_link_up "$i" ;;
         partition) cl_partition "$(echo "${i%%|*}" | tr , ' ')" "$(echo "${i#*|}" | tr , ' ')" ;;
@@ -199,6 +233,9 @@ chaos_apply() {
         sabotage-dup)
             local a; a=$(cl_vip_addr "$i" "$NV")
             ip -n "$(cl_ns "${w[2]}")" addr add "${a%/*}/32" dev eth0 ;;
+        sabotage-brick)
+            [ "$CHAOS_BRICKS" -gt 0 ] || { echo "chaos: sabotage-brick needs CHAOS_BRICKS"; exit 2; }
+            chaos_brick_sabotage "$i" ;;
         *) echo "chaos: unknown operation '$op'"; exit 2 ;;
     esac
     chaos_model_apply "$op"
@@ -234,19 +271,24 @@ chaos_settle() {
 cl_init chaos 5
 for (( i = 1; i <= CL_N; i++ )); do cl_corosync_start "$i" 20; done
 cl_wait_members 1 "$CL_N" 60 || cl_fail "corosync did not form a $CL_N-node ring"
+if [ "$CHAOS_BRICKS" -gt 0 ]; then
+    chaos_brick_setup "$CHAOS_BRICKS" $(( CHAOS_BRICK_RELEASE_MS + 2000 ))
+    cl_log "volume $V with $CHAOS_BRICKS floating bricks handed to chorusd, fence grace $CHAOS_BRICK_GRACE_MS ms"
+fi
 for (( i = 1; i <= CL_N; i++ )); do
     cl_write_chorus_conf "$i" "$(conf_of "$i")" "$NV"
     # shortest grace the loader allows (lifetime 2 s + 2 s): a dead daemon's
     # addresses move after 4 s, which keeps a 60-fault run within minutes
     sed -i -e 's/"level":"debug"/"level":"info"/' \
         -e 's/"restart_grace_ms":[0-9]*/"restart_grace_ms":4000/' "$(conf_of "$i")"
-    cl_chorusd_start "$i" "$(conf_of "$i")"
+    [ "$CHAOS_BRICKS" = 0 ] || chaos_brick_conf "$(conf_of "$i")"
+    chaos_chorusd_start "$i"
 done
 chaos_model_init
 chaos_rng_seed "$CHAOS_SEED"
 chaos_settle || exit 1
 LAST_SETTLED_K=0
-cl_log "initial settle after $SETTLE_MS ms: $(chaos_model_text)"
+cl_log "initial settle after $SETTLE_MS ms: $(chaos_model_text)${CHAOS_SETTLED_MORE:+ bricks: $CHAOS_SETTLED_MORE}"
 
 replay_ops=()
 if [ -n "${CHAOS_REPLAY:-}" ]; then
@@ -281,13 +323,18 @@ for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
     [ "$SETTLE_MS" -gt "$CHAOS_MAX_SETTLE" ] && CHAOS_MAX_SETTLE=$SETTLE_MS
     [ "$SETTLE_MS" -gt "${SETTLE_MAX[$kind]:-0}" ] && SETTLE_MAX[$kind]=$SETTLE_MS
     SETTLE_N[$kind]=$(( ${SETTLE_N[$kind]:-0} + 1 ))
-    cl_log "settled in $SETTLE_MS ms: $(chaos_model_text)"
+    cl_log "settled in $SETTLE_MS ms: $(chaos_model_text)${CHAOS_SETTLED_MORE:+ bricks: $CHAOS_SETTLED_MORE}"
 done
 CHAOS_K=$(( CHAOS_K - 1 ))
 for kind in $(printf '%s\n' "${!SETTLE_N[@]}" | sort); do
     echo "chaos: $kind x${SETTLE_N[$kind]} max_settle_ms=${SETTLE_MAX[$kind]}"
 done
 echo "chaos: $(( ($(cl_now_ms) - t_run) / 1000 )) s; addresses held twice across views (release windows): $CHAOS_TRANSIENT_DUPS, longest seen ${CHAOS_MAX_DUP_MS} ms"
+if [ "$CHAOS_BRICKS" -gt 0 ]; then
+    chaos_brick_stop_watch
+    chaos_always_brick
+    echo "chaos: brick watcher: $(wc -l < "$BK_WATCH_OUT.all") samples every ${CHAOS_BRICK_SAMPLE_S} s, doubles: $(wc -l < "$BK_WATCH_OUT")"
+fi
 CHAOS_DONE=1
 if [ "$CHAOS_VIOLATIONS" -gt 0 ]; then chaos_replay_hint; else rm -f "$CHAOS_OPLOG"; fi
 chaos_summary

@@ -7,7 +7,9 @@
 # runs, no operator command goes to a node outside the quorate side, no
 # second partition); impairments never pile up beyond three; every kind of
 # operation shows up; a "nowait" fault is followed by an operator command or
-# an undo.
+# an undo.  In brick mode (CHAOS_BRICKS > 0) also: no partition while a node
+# runs corosync without chorusd, chorusd stopped only inside the quorate side,
+# and the default schedule is not changed by the brick mode code.
 set -uo pipefail
 . "$(dirname "$0")/lib-model.sh"
 CL_N=5 NV=20
@@ -20,6 +22,14 @@ valid() {
     read -r -a w <<< "$op"
     i=${w[1]:-}
     chaos_model_sets
+    if [ "${CHAOS_BRICKS:-0}" -gt 0 ]; then
+        case ${w[0]} in
+            kill-chorusd|term-chorusd|restart-chorusd) chaos_in "$i" "$Q_SET" || return 1 ;;
+            partition)
+                local j
+                for (( j = 1; j <= CL_N; j++ )); do [ "${CS[j]}${CD[j]}" != 10 ] || return 1; done ;;
+        esac
+    fi
     case ${w[0]} in
         kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|link-down)
             [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] ;;
@@ -82,4 +92,10 @@ grep -q '^nowait ' <<< "$a$c" || fail "no nowait fault in $((2 * OPS)) operation
 grep -A1 '^nowait ' <<< "$a" | grep -qE '^(heal|link-up|start-|resume-)' || fail "no quick undo after a nowait fault"
 grep -qE '^partition [0-9]\|' <<< "$a$c" || fail "no 1|4 partition"
 grep -qE '^partition [0-9],[0-9]\|' <<< "$a$c" || fail "no 2|3 partition"
-echo "gen-test: $((3 * OPS)) operations valid, seed 42 reproducible, all kinds present"
+
+bricks=$(CHAOS_BRICKS=2 run 42) || exit 1
+[ "$bricks" != "$a" ] || fail "brick mode does not change the schedule (its rules are never used)"
+for k in kill-chorusd restart-chorusd partition kill-node; do
+    grep -qE "^(nowait )?$k " <<< "$bricks" || fail "no '$k' in $OPS brick-mode operations"
+done
+echo "gen-test: $((4 * OPS)) operations valid (one run in brick mode), seed 42 reproducible, all kinds present"

@@ -14,6 +14,10 @@
 # for an instant across a partition (bricks: glusterfsd pidfiles, when the
 # daemon places bricks); the others (VIPs) may be held twice only by nodes
 # that are not in one view, and only briefly (the minority's release window).
+# Optional hooks per kind: chaos_always_<kind> (0, or 1 after recording a
+# violation) at every poll, and chaos_settled_<kind> (0, or 1 with WHY), which
+# replaces the check that every item is held exactly by its table owner.
+# lib-brick.sh defines them for bricks.
 : "${CHAOS_EXCL_KINDS:=vips}"
 : "${CHAOS_STRICT_KINDS:=}"
 : "${CHAOS_DUP_MAX_MS:=10000}"
@@ -24,14 +28,19 @@ chaos_sock() { echo "$(cl_ndir "$1")/chorus-run/chorusd.sock"; }
 chaos_ctl() { local i=$1; shift; timeout 10 "$CHORUSCTL" -s "$(chaos_sock "$i")" "$@"; }
 
 # chaos_status I : one tab-separated line from node I's status, or nothing:
-# quorate round_complete ring generation digest members owners nodes
-# where owners is "addr=owner:state:pin ..." and nodes "id=state ...".
+# quorate round_complete ring generation digest members owners nodes xowners
+# where owners is "addr=owner:state:pin ..." for the addresses, nodes
+# "id=state ..." and xowners "addr=owner:state ..." for the exclusive
+# resources (bricks), if any.
 chaos_status() {
     timeout 5 "$CHORUSCTL" -s "$(chaos_sock "$1")" -t 3 status --json 2>/dev/null |
         jq -r '[.cluster.quorate, .cluster.round_complete, .cluster.ring,
                 .cluster.generation, .cluster.digest, .cluster.members,
-                ([.vips[] | "\(.address | split("/")[0])=\(.owner // 0):\(.state):\(.pinned // 0)"] | join(" ")),
-                ([.nodes[] | "\(.id)=\(.state)"] | join(" "))] | @tsv' 2>/dev/null
+                ([.vips[] | select(.exclusive != true) |
+                  "\(.address | split("/")[0])=\(.owner // 0):\(.state):\(.pinned // 0)"] | join(" ")),
+                ([.nodes[] | "\(.id)=\(.state)"] | join(" ")),
+                ([.vips[] | select(.exclusive == true) |
+                  "\(.address | split("/")[0])=\(.owner // 0):\(.state)"] | join(" "))] | @tsv' 2>/dev/null
 }
 
 # chaos_observe : HELD_<kind>[i] (" a b ... ") and ST[i] (status line or "")
@@ -81,6 +90,9 @@ chaos_check_always() {
             chaos_violation "corosync $i died (model says it runs)"
             return 1
         fi
+    done
+    for kind in $CHAOS_EXCL_KINDS; do
+        if declare -F "chaos_always_$kind" >/dev/null; then "chaos_always_$kind" || return 1; fi
     done
     local seen=" "
     for kind in $CHAOS_EXCL_KINDS; do
@@ -210,7 +222,12 @@ chaos_check_settled() {
     fi
     # the kernels: every address exactly where the assignment puts it
     local kind
+    CHAOS_SETTLED_MORE=""
     for kind in $CHAOS_EXCL_KINDS; do
+        if declare -F "chaos_settled_$kind" >/dev/null; then
+            "chaos_settled_$kind" || return 1
+            continue
+        fi
         local -n h="HELD_$kind"
         for (( i = 1; i <= CL_N; i++ )); do
             for a in ${h[i]}; do
@@ -222,16 +239,21 @@ chaos_check_settled() {
             [ "$o" = 0 ] || [[ ${h[o]} == *" $a "* ]] || { WHY="$a not on its owner $o"; return 1; }
         done
     done
-    LAST_OWNERS=$owners_now         # "addr=owner ..." as settled
+    LAST_OWNERS=$owners_now$CHAOS_SETTLED_MORE   # "addr=owner ..." as settled
     return 0
 }
 
 # chaos_dump : everything a reader needs to see why a check failed
 chaos_dump() {
-    local i
+    local i kind
     echo "---- chaos dump: model $(chaos_model_text)"
     for (( i = 1; i <= CL_N; i++ )); do
         echo "n$i held:${HELD_vips[i]:-}"
+        for kind in $CHAOS_EXCL_KINDS; do
+            [ "$kind" != vips ] || continue
+            local -n hk="HELD_$kind"
+            echo "n$i $kind:${hk[i]:-}"
+        done
         echo "n$i status: ${ST[i]:-(none)}"
     done
     for (( i = 1; i <= CL_N; i++ )); do

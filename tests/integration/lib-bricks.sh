@@ -1,16 +1,22 @@
 # shellcheck shell=bash
-# tests/integration/lib-bricks.sh - a 3-node corosync + glusterd + chorusd
-# cluster whose distribute volume "gv" has two bricks on floating addresses,
-# managed by chorusd (issue 4).  Source after lib.sh and lib-gluster.sh.
+# tests/integration/lib-bricks.sh - a corosync + glusterd + chorusd cluster
+# whose distribute volume "gv" has BK_NB bricks on floating addresses,
+# managed by chorusd (issue 4; 3 nodes and 2 bricks in brick-failover.sh, 5
+# nodes and N bricks in the chaos suite).  Source after lib.sh and
+# lib-gluster.sh.
 #
-#     bk_setup NAME GRACE_MS     everything up, both bricks running somewhere
+#     bk_setup NAME GRACE_MS     3 nodes, 2 bricks, everything up and running
+#     bk_gluster_setup NB        after cl_init + corosync: glusterd on every
+#                                node, the pool, the volume with NB floating
+#                                bricks, stopped and handed over (no chorusd yet)
 #
 # Layout (research/gluster-takeover.md, "LUN model"): brick k lives on the
 # "LUN" directory $CL_DIR/lunk, which only its owner bind-mounts onto the
 # (otherwise empty) brick path $CL_DIR/shared/bk, so a node that does not
 # own it cannot see it.  Brick k's gluster host is its floating address
-# BK_VIP[k]; the volume is created with brick k on node k (its home), then
-# both are stopped by hand and handed to chorusd.
+# BK_VIP[k] (.200+k of the node subnet); the volume is created with brick k
+# on its home node (bk_home), then all are stopped by hand and handed to
+# chorusd.
 #
 # chorusd runs in its node's netns *and* glusterd's mount namespace (nsenter),
 # so the brick script it runs sees glusterd's /run, /var/lib/glusterd and
@@ -22,11 +28,16 @@ BK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BK_SCRIPT=$BK_SRC/deploy/brick/chorus-brick
 BK_HOOK=$BK_SRC/deploy/gluster-hooks/S29chorus-inventory.sh
 V=gv
-declare -a BK_VIP BK_LUN BK_PATH
+declare -a BK_VIP BK_LUN BK_PATH BK_PIDF
+BK_NB=${BK_NB:-2}
 
+bk_home() { echo $(( ($1 - 1) % CL_N + 1 )); }   # node brick K is created on
+
+# bk_require [noclient] : exit 77 unless everything runs here (the gfapi
+# test client too, unless "noclient")
 bk_require() {
     cl_require_root_corosync
-    gl_require_root_gluster client
+    if [ "${1:-}" = noclient ]; then gl_require_root_gluster; else gl_require_root_gluster client; fi
     local f t
     for f in "$CHORUSD" "$CHORUSCTL" "$BK_SCRIPT"; do
         [ -e "$f" ] || { echo "SKIP: $f not built" >&2; exit 77; }
@@ -39,17 +50,21 @@ bk_require() {
 bk_ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
 
 # bk_pid I K : PID of brick K's glusterfsd on node I (pidfile as glusterd names it)
+# Without a fork (read, [ -ef ]), so that bk_watch can sample often.
 bk_pid() {
-    local i=$1 k=$2 f pid
-    f="$(cl_ndir "$i")/run/gluster/vols/$V/${BK_VIP[$k]}${BK_PATH[$k]//\//-}.pid"
-    pid=$(cat "$f" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] && cl__alive "$pid" &&
-        gl__in_ns "$pid" "$(cl_ns "$i")" && echo "$pid"
+    local i=$1 k=$2 pid="" st
+    read -r pid 2>/dev/null < "$CL_DIR/n$i${BK_PIDF[$k]}" || [ -n "$pid" ] || return 1   # cl_ndir
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    read -r st 2>/dev/null < "/proc/$pid/stat" || return 1
+    st=${st##*) }
+    [ "${st%% *}" != Z ] && [ "/proc/$pid/ns/net" -ef "/run/netns/${CL_P}n$i" ] && echo "$pid"
 }
+bk__runs() { bk_pid "$@" >/dev/null; }
 
 # bk_where K : the nodes running brick K (space separated, "" for none)
 bk_where() {
     local k=$1 i out=""
-    for (( i = 1; i <= CL_N; i++ )); do bk_pid "$i" "$k" >/dev/null && out+="$i "; done
+    for (( i = 1; i <= CL_N; i++ )); do bk__runs "$i" "$k" && out+="$i "; done
     echo "${out% }"
 }
 bk__on_one_other() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [ "$w" != "$2" ] && [[ $w != *" "* ]]; }
@@ -63,12 +78,29 @@ bk_script() {
         CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="${BK_VIP[$k]}" \
         CHORUS_BRICK_ADDRESS="${BK_VIP[$k]}" CHORUS_BRICK_PATH="${BK_PATH[$k]}" \
         CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE=bind CHORUS_BRICK_MOUNT_OPTIONS= \
-        CHORUS_BRICK_HOME_UUID="$(sed -n 's/^UUID=//p' "$(gl_dir "$k")/varlib/glusterd.info")" \
+        CHORUS_BRICK_HOME_UUID="$(sed -n 's/^UUID=//p' "$(gl_dir "$(bk_home "$k")")/varlib/glusterd.info")" \
         CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" \
         timeout 90 "$BK_SCRIPT" "$op" >> "$CL_DIR/script-by-hand.log" 2>&1
 }
 
-# bk_write_conf I FILE GRACE_MS : chorusd config with both bricks, fence grace;
+# bk_conf_bricks GRACE_MS : the "bricks" and "fence" members of a chorusd
+# config (JSON, no braces around), every brick listed, fence mode grace
+bk_conf_bricks() {
+    local grace=$1 k sep=""
+    printf '"bricks": {"script": "%s", "gluster": "%s",\n' "$BK_SCRIPT" "$GL_GLUSTER"
+    printf '  "acquire_timeout_ms": 60000, "release_timeout_ms": %s,\n' "${BK_RELEASE_MS:-15000}"
+    printf '  "monitor_interval_ms": 2000, "monitor_timeout_ms": 15000, "inventory_interval_ms": 600000,\n'
+    printf '  "list": ['
+    for (( k = 1; k <= BK_NB; k++ )); do
+        printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
+            "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
+        printf ' "path": "%s", "device": "%s", "fstype": "bind"}' "${BK_PATH[$k]}" "${BK_LUN[$k]}"
+        sep=,
+    done
+    printf ']},\n"fence": {"mode": "grace", "grace_ms": %s}' "$grace"
+}
+
+# bk_write_conf I FILE GRACE_MS : chorusd config with the bricks, fence grace;
 # with BK_WATCHDOG set, a plain file $(cl_ndir I)/watchdog stands in for the
 # watchdog device (chorusd feeds it; no ioctl on a file)
 bk_write_conf() {
@@ -84,16 +116,7 @@ bk_write_conf() {
  "failback": "manual",
  "timing": {"restart_grace_ms": 8000, "round_timeout_ms": 3000, "address_lifetime_s": 2,
             "refresh_ms": 500},
- "bricks": {"script": "$BK_SCRIPT", "gluster": "$GL_GLUSTER",
-            "acquire_timeout_ms": 60000, "release_timeout_ms": ${BK_RELEASE_MS:-15000},
-            "monitor_interval_ms": 2000, "monitor_timeout_ms": 15000,
-            "inventory_interval_ms": 600000,
-  "list": [
-   {"volume": "$V", "host": "${BK_VIP[1]}", "address": "${BK_VIP[1]}/$CL_PREFIXLEN", "interface": "eth0",
-    "path": "${BK_PATH[1]}", "device": "${BK_LUN[1]}", "fstype": "bind"},
-   {"volume": "$V", "host": "${BK_VIP[2]}", "address": "${BK_VIP[2]}/$CL_PREFIXLEN", "interface": "eth0",
-    "path": "${BK_PATH[2]}", "device": "${BK_LUN[2]}", "fstype": "bind"}]},
- "fence": {"mode": "grace", "grace_ms": $grace},$wd$nt
+ $(bk_conf_bricks "$grace"),$wd$nt
  "log": {"level": "debug", "file": "$d/chorusd.log", "stderr": true, "syslog": false}}
 EOF
 }
@@ -132,38 +155,53 @@ bk_node_up() {
     bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
 }
 
-# bk_setup NAME GRACE_MS
+# bk_gluster_setup NB : glusterd on nodes 1..CL_N (corosync already up), the
+# pool, volume $V with NB floating bricks, then every brick stopped, unmounted
+# and its address removed, ready for chorusd.  Sets BK_NB, BK_VIP, BK_LUN,
+# BK_PATH, BK_PIDF.
+bk_gluster_setup() {
+    local nb=$1 i k h bricks=()
+    [ "$nb" -ge 1 ] && [ "$nb" -le 50 ] || cl_fail "bk_gluster_setup: 1..50 bricks, not $nb"
+    BK_NB=$nb
+    for (( i = 1; i <= CL_N; i++ )); do gl_start "$i"; done
+    gl_pool "$CL_N"
+    for (( k = 1; k <= BK_NB; k++ )); do
+        h=$(bk_home "$k")
+        BK_VIP[$k]=$CL_NET.$(( 200 + k ))
+        BK_LUN[$k]=$CL_DIR/lun$k
+        BK_PATH[$k]=$CL_DIR/shared/b$k
+        # where glusterd writes brick k's pidfile, below a node's directory
+        BK_PIDF[$k]="/run/gluster/vols/$V/${BK_VIP[$k]}${BK_PATH[$k]//\//-}.pid"
+        mkdir -p "${BK_LUN[$k]}" "${BK_PATH[$k]}"
+        # the home node holds the address while gluster learns the alias
+        ip -n "$(cl_ns "$h")" addr add "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0 ||
+            cl_fail "add ${BK_VIP[$k]} on node $h"
+        for (( i = 1; i <= CL_N; i++ )); do
+            [ "$i" = "$h" ] && continue
+            gl_cli "$i" peer probe "${BK_VIP[$k]}" >/dev/null 2>&1 ||
+                cl_fail "node $i: peer probe ${BK_VIP[$k]} (alias of node $h) failed"
+        done
+        gl_exec "$h" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}" || cl_fail "mount LUN $k on node $h"
+        bricks+=("${BK_VIP[$k]}:${BK_PATH[$k]}")
+    done
+    gl_cli 1 volume create "$V" "${bricks[@]}" force >/dev/null || cl_fail "volume create"
+    gl_cli 1 volume start "$V" >/dev/null || cl_fail "volume start"
+    gl_wait_online "$V" "$BK_NB" "$GL_WAIT_S" || cl_fail "bricks not online: $(gl_vstatus 1 $V | tr '\n' ';')"
+    # hand the bricks over to chorusd: stopped, unmounted, address gone
+    for (( k = 1; k <= BK_NB; k++ )); do
+        h=$(bk_home "$k")
+        bk_script "$h" release "$k" || cl_fail "release brick $k by hand on node $h"
+        ip -n "$(cl_ns "$h")" addr del "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0
+    done
+}
+
+# bk_setup NAME GRACE_MS : 3 nodes, 2 bricks, chorusd running them
 bk_setup() {
     local name=$1 grace=$2 i k
     cl_init "$name" 3
     for i in 1 2 3; do cl_corosync_start "$i"; done
     cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
-    for i in 1 2 3; do gl_start "$i"; done
-    gl_pool 3
-    for k in 1 2; do
-        BK_VIP[$k]=$CL_NET.$(( 200 + k ))
-        BK_LUN[$k]=$CL_DIR/lun$k
-        BK_PATH[$k]=$CL_DIR/shared/b$k
-        mkdir -p "${BK_LUN[$k]}" "${BK_PATH[$k]}"
-        # home node k: its address there while gluster learns the alias
-        ip -n "$(cl_ns "$k")" addr add "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0 ||
-            cl_fail "add ${BK_VIP[$k]} on node $k"
-        for i in 1 2 3; do
-            [ "$i" = "$k" ] && continue
-            gl_cli "$i" peer probe "${BK_VIP[$k]}" >/dev/null 2>&1 ||
-                cl_fail "node $i: peer probe ${BK_VIP[$k]} (alias of node $k) failed"
-        done
-        gl_exec "$k" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}" || cl_fail "mount LUN $k on node $k"
-    done
-    gl_cli 1 volume create "$V" "${BK_VIP[1]}:${BK_PATH[1]}" "${BK_VIP[2]}:${BK_PATH[2]}" force \
-        >/dev/null || cl_fail "volume create"
-    gl_cli 1 volume start "$V" >/dev/null || cl_fail "volume start"
-    gl_wait_online "$V" 2 "$GL_WAIT_S" || cl_fail "bricks not online: $(gl_vstatus 1 $V | tr '\n' ';')"
-    # hand both bricks over to chorusd: stopped, unmounted, address gone
-    for k in 1 2; do
-        bk_script "$k" release "$k" || cl_fail "release brick $k by hand on node $k"
-        ip -n "$(cl_ns "$k")" addr del "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0
-    done
+    bk_gluster_setup 2
     for i in 1 2 3; do
         bk_write_conf "$i" "$(cl_ndir "$i")/chorusd.conf" "$grace"
         bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
@@ -184,15 +222,27 @@ bk_usable() {
          grep -c '^ACK ')" = 8 ]
 }
 
-# bk_watch FILE : sample every 100 ms which nodes run each brick, until killed;
-# a line "DOUBLE ..." means a brick ran on two nodes at once.
+# bk_watch FILE [PERIOD_S] [MAX_SAMPLES] : sample every PERIOD_S (default
+# 0.1) which nodes run each brick, until killed or MAX_SAMPLES (default
+# 100000); a line "DOUBLE ..." means a brick ran on two nodes at once.  The
+# samples go to FILE.all.  Nothing in the loop forks (bk_pid reads files and
+# compares namespaces, the pause is a read with a timeout on a pipe nobody
+# writes), so on a loaded host the samples stay close to PERIOD_S apart.
 bk_watch() {
-    local out=$1 n=0 w1 w2
-    while [ "$n" -lt 100000 ]; do
-        w1=$(bk_where 1); w2=$(bk_where 2)
-        [[ $w1 == *" "* ]] && echo "DOUBLE $(cl_now_ms) b1 on $w1" >> "$out"
-        [[ $w2 == *" "* ]] && echo "DOUBLE $(cl_now_ms) b2 on $w2" >> "$out"
-        echo "$(cl_now_ms) b1=$w1 b2=$w2" >> "$out.all"
-        sleep 0.1; n=$(( n + 1 ))
+    local out=$1 period=${2:-0.1} max=${3:-100000} n=0 k i w line now fd
+    exec {fd}<> <(:)
+    while [ "$n" -lt "$max" ]; do
+        now=${EPOCHREALTIME/[.,]/}; now=$(( now / 1000 ))
+        line=""
+        for (( k = 1; k <= BK_NB; k++ )); do
+            w=""
+            for (( i = 1; i <= CL_N; i++ )); do bk__runs "$i" "$k" && w+="$i "; done
+            w=${w% }
+            [[ $w == *" "* ]] && echo "DOUBLE $now b$k on $w" >> "$out"
+            line+=" b$k=$w"
+        done
+        echo "$now$line" >> "$out.all"
+        read -r -t "$period" -u "$fd" _
+        n=$(( n + 1 ))
     done
 }

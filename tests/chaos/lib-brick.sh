@@ -1,0 +1,168 @@
+# shellcheck shell=bash
+# tests/chaos/lib-brick.sh - the chaos suite's brick mode (CHAOS_BRICKS=N):
+# Gluster bricks as the strict exclusive kind "brick".  Sourced by chaos.sh
+# after lib-check.sh, and only when N > 0, so without it nothing changes.
+#
+# glusterd runs on every node; the distribute volume has N bricks on floating
+# addresses (tests/integration/lib-bricks.sh), chorusd runs in glusterd's
+# mount namespace with fence mode "grace".  A brick runs on a node when its
+# glusterfsd pidfile in that node's /run names a live process inside that
+# node's network namespace (bk_pid).
+#
+# Never: one brick running on two nodes, neither at a poll (lib-check.sh,
+# strict kind) nor in the samples of a background watcher (bk_watch, every
+# CHAOS_BRICK_SAMPLE_S, default 0.05 s), which sees doubles shorter than a poll.
+# Settled: with a quorate side that has a daemon, each brick runs exactly once
+# (unless every member is in standby), on an eligible member that owns its
+# address in the table and holds it in the kernel, or still on a member of the
+# quorate side whose chorusd is down (its bricks keep running without the
+# daemon: the restart grace keeps them accounted to it); without one, a brick
+# runs only where no chorusd could stop it.
+
+: "${CHAOS_BRICK_SAMPLE_S:=0.05}"
+BK_WATCH_PID=""
+
+# brick addresses are checked with their bricks, not as VIPs
+chaos_held_vips() {
+    local a k skip
+    for a in $(cl_vips_on "$1"); do
+        skip=0
+        for (( k = 1; k <= BK_NB; k++ )); do [ "$a" != "${BK_VIP[$k]}" ] || skip=1; done
+        [ "$skip" = 1 ] || echo "$a"
+    done
+}
+
+chaos_held_brick() {
+    local k
+    for (( k = 1; k <= BK_NB; k++ )); do bk__runs "$1" "$k" && echo "b$k"; done
+    return 0
+}
+
+# chaos_brick_setup NB GRACE_MS : glusterd, pool, volume, then the watcher
+# (chorusd is started by chaos.sh with chaos_brick_conf added to its config)
+chaos_brick_setup() {
+    bk_gluster_setup "$1"
+    CHAOS_BRICK_GRACE_MS=$2
+    BK_WATCH_OUT=$CL_DIR/brick-watch
+    : > "$BK_WATCH_OUT"
+    bk_watch "$BK_WATCH_OUT" "$CHAOS_BRICK_SAMPLE_S" 1000000 &
+    BK_WATCH_PID=$!
+    cl__record brickwatch "$BK_WATCH_PID"
+}
+
+chaos_brick_stop_watch() {
+    [ -n "$BK_WATCH_PID" ] || return 0
+    kill "$BK_WATCH_PID" 2>/dev/null
+    cl_wait_until 10 cl__gone "$BK_WATCH_PID"
+    BK_WATCH_PID=""
+}
+
+# chaos_brick_conf FILE : add the bricks and fence members to a chaos config
+# (whose last line is its "log" member)
+chaos_brick_conf() {
+    local f=$1
+    { head -n -1 "$f"; printf '%s,\n' "$(bk_conf_bricks "$CHAOS_BRICK_GRACE_MS")"; tail -n 1 "$f"; } > "$f.new" &&
+        mv "$f.new" "$f"
+}
+
+# A node that crashes loses its processes, its mounts (they live in glusterd's
+# mount namespace) and the addresses on its interfaces.  All processes get
+# SIGKILL from one kill(1), as in chaos_kill_node.
+chaos_brick_kill_node() {
+    local i=$1 p q g
+    p=$(cl_chorusd_pid "$i") || p=""
+    q=$(cl_corosync_pid "$i") || q=""
+    g=$(gl_node_pids "$i" | paste -sd' ')
+    # shellcheck disable=SC2086
+    [ -z "$p$q$g" ] || kill -KILL $p $q $g 2>/dev/null
+    cl_chorusd_kill "$i" KILL
+    cl_corosync_kill "$i" KILL
+    gl_node_kill "$i" KILL || cl_fail "node $i: gluster processes survived SIGKILL"
+    [ -z "$q" ] || cl__shm_cleanup "$q"
+    local a
+    for a in $(cl_vips_on "$i"); do
+        ip -n "$(cl_ns "$i")" addr del "$a/$CL_PREFIXLEN" dev eth0 2>/dev/null
+    done
+}
+
+chaos_brick_start_node() {
+    cl_corosync_start "$1" 20
+    gl_start "$1"
+    bk_chorusd_start "$1" "$(conf_of "$1")"
+}
+
+# the watcher's verdict, at every poll
+chaos_always_brick() {
+    [ -s "$BK_WATCH_OUT" ] || return 0
+    chaos_violation "brick on two nodes at once (watcher, every ${CHAOS_BRICK_SAMPLE_S} s): $(head -n 1 "$BK_WATCH_OUT")"
+    return 1
+}
+
+# chaos_settled_brick : see the top of this file.  Reads ST, HELD_brick and the
+# model sets (chaos_check_settled computed them); sets WHY when not settled and
+# CHAOS_SETTLED_MORE to "bK=NODE ..." for the restart check.
+chaos_settled_brick() {
+    local k i x w f a rest own st
+    local -A xown=()
+    CHAOS_SETTLED_MORE=""
+    if [ -n "$M_SET" ]; then
+        i=${M_SET%% *}
+        IFS=$'\t' read -r -a f <<< "${ST[i]}"
+        for a in ${f[8]:-}; do xown[${a%%=*}]=${a#*=}; done
+    fi
+    for (( k = 1; k <= BK_NB; k++ )); do
+        w=""
+        for (( i = 1; i <= CL_N; i++ )); do
+            [[ ${HELD_brick[i]} == *" b$k "* ]] && w+="$i "
+        done
+        w=${w% }
+        if [ -z "$M_SET" ]; then
+            for x in $w; do
+                [ "${CD[x]}" = 0 ] || { WHY="b$k runs on node $x with no quorate daemon"; return 1; }
+            done
+            continue
+        fi
+        if [ -z "$w" ]; then
+            [ -z "$E_SET" ] || { WHY="b$k runs nowhere, eligible [$E_SET]"; return 1; }
+            continue
+        fi
+        [[ $w != *" "* ]] || { WHY="b$k runs on nodes $w"; return 1; }
+        x=$w
+        CHAOS_SETTLED_MORE+="b$k=$x "
+        if [ "${CD[x]}" = 0 ]; then
+            chaos_in "$x" "$Q_SET" || { WHY="b$k on node $x: no daemon, not in the quorate side [$Q_SET]"; return 1; }
+            continue
+        fi
+        chaos_in "$x" "$E_SET" || { WHY="b$k on node $x, not eligible [$E_SET]"; return 1; }
+        rest=${xown[${BK_VIP[$k]}]:-}
+        own=${rest%%:*} st=${rest#*:}
+        [ "$own" = "$x" ] && [ "$st" != moving ] ||
+            { WHY="b$k runs on node $x, table says ${BK_VIP[$k]}=${rest:-none}"; return 1; }
+        for (( i = 1; i <= CL_N; i++ )); do
+            if cl_vips_on "$i" | grep -qxF -- "${BK_VIP[$k]}"; then
+                [ "$i" = "$x" ] || { WHY="b$k on node $x, its address on node $i"; return 1; }
+            else
+                [ "$i" != "$x" ] || { WHY="b$k on node $x without its address"; return 1; }
+            fi
+        done
+    done
+    return 0
+}
+
+# chaos_brick_sabotage K : never generated (self-test, selftest-brick.ops):
+# behind chorusd's back, a process in the netns of the lowest node that does
+# not run brick K, with that node's pidfile for brick K naming it, as if the
+# brick had been started there too.  The checks must call it a double.
+chaos_brick_sabotage() {
+    local k=$1 i pid
+    for (( i = 1; i <= CL_N; i++ )); do bk__runs "$i" "$k" || break; done
+    [ "$i" -le "$CL_N" ] || cl_fail "sabotage: brick $k runs on every node already"
+    ip netns exec "$(cl_ns "$i")" sleep 600 </dev/null >/dev/null 2>&1 &
+    pid=$!
+    cl__record "sabotage.$k" "$pid"
+    cl_wait_until 5 bk__in_ns "$pid" "$i" || cl_fail "sabotage: no process in node $i's netns"
+    mkdir -p "$(dirname "$(cl_ndir "$i")${BK_PIDF[$k]}")"
+    echo "$pid" > "$(cl_ndir "$i")${BK_PIDF[$k]}"
+    cl_log "sabotage: brick $k planted on node $i (pid $pid)"
+}
+bk__in_ns() { [ "/proc/$1/ns/net" -ef "/run/netns/${CL_P}n$2" ]; }
