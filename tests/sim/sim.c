@@ -1408,6 +1408,17 @@ static void quiesce(uint64_t span_ms)
 	fail("did not quiesce");
 }
 
+/* Stop every daemon and drop what is still in flight. */
+static void cluster_teardown(void)
+{
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up)
+			daemon_stop(&nodes[i]);
+	for (unsigned g = 0; g < MAXN; g++)
+		for (size_t k = 0; k < parts[g].qn; k++)
+			free(parts[g].q[k].buf);
+}
+
 static void cluster_build(void);
 
 static void run_schedule(uint64_t seed, unsigned steps)
@@ -1488,12 +1499,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			check_settled(true);
 		}
 	}
-	for (unsigned i = 0; i < nn; i++)
-		if (nodes[i].d_up)
-			daemon_stop(&nodes[i]);
-	for (unsigned g = 0; g < MAXN; g++)
-		for (size_t k = 0; k < parts[g].qn; k++)
-			free(parts[g].q[k].buf);
+	cluster_teardown();
 }
 
 /* 'nn' nodes with corosync up in one partition, each declaring the same
@@ -1577,12 +1583,7 @@ static void scenario_restart_after_takeover(void)
 		if (nodes[1].held[v] + nodes[2].held[v] != 1)
 			fail("scenario: address %u moved back or lost (manual failback)", v);
 	}
-	for (unsigned i = 0; i < nn; i++)
-		if (nodes[i].d_up)
-			daemon_stop(&nodes[i]);
-	for (unsigned g = 0; g < MAXN; g++)
-		for (size_t k = 0; k < parts[g].qn; k++)
-			free(parts[g].q[k].buf);
+	cluster_teardown();
 	sim_failback = CORE_FAILBACK_AUTO;
 }
 
@@ -1625,12 +1626,7 @@ static void scenario_health(void)
 		fail("scenario health: every node fails address 0, yet it moved");
 	sim_failback = CORE_FAILBACK_AUTO;
 	health_seen = false;
-	for (unsigned i = 0; i < nn; i++)
-		if (nodes[i].d_up)
-			daemon_stop(&nodes[i]);
-	for (unsigned g = 0; g < MAXN; g++)
-		for (size_t k = 0; k < parts[g].qn; k++)
-			free(parts[g].q[k].buf);
+	cluster_teardown();
 }
 
 /*
@@ -1671,12 +1667,7 @@ static void scenario_brick(enum core_fence mode)
 	if (phys_holder(0) == 0 || phys_holder(0) == h || phys_holder(0) == UINT32_MAX)
 		fail("scenario brick: brick 0 not taken over from node %u (holder %u)", h,
 		     phys_holder(0));
-	for (unsigned i = 0; i < nn; i++)
-		if (nodes[i].d_up)
-			daemon_stop(&nodes[i]);
-	for (unsigned g = 0; g < MAXN; g++)
-		for (size_t k = 0; k < parts[g].qn; k++)
-			free(parts[g].q[k].buf);
+	cluster_teardown();
 	sim_failback = CORE_FAILBACK_AUTO;
 	sim_bricks = false;
 }
