@@ -33,7 +33,6 @@ bk_setup bkbench "$GRACE_MS"
 D=$CL_DIR/out; mkdir -p "$D"
 declare -a online stall
 on_other() { bk__on_one_other 1 "$1"; }
-acks_at_least() { [ "$(grep -c '^ACK ' "$1")" -ge "$2" ]; }
 
 # One client for all runs: a returning glusterd leaves new clients failing
 # for a minute or more (glfs_init, then EIO on creates), which is Gluster's
@@ -42,13 +41,13 @@ cl_wait_until 240 bk_usable || cl_fail "volume not usable by a new client"
 GFCLIENT_STOP_FILE="$D/stop" GL_CLIENT_TIMEOUT_S=$(( RUNS * 400 + 120 )) gl_client "$V" -p loop- -g 300 loop $(( RUNS * 400 )) 200 \
     > "$D/loop" 2> "$D/loop.err" &
 LOOP=$!; cl__record loop "$LOOP"
-cl_wait_until 90 acks_at_least "$D/loop" 10 ||
+cl_wait_until 90 bk_acks_at_least "$D/loop" 10 ||
     cl_fail "client not writing: $(tail -n3 "$D/loop" "$D/loop.err")"
 for (( r = 1; r <= RUNS; r++ )); do
     X=$(bk_where 1)
     [ -n "$X" ] || cl_fail "run $r: brick 1 is not running"
     a=$(grep -c '^ACK ' "$D/loop")
-    cl_wait_until 120 acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "run $r: client not writing"
+    cl_wait_until 120 bk_acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "run $r: client not writing"
     n_rec=$(grep -c '^RECOVER ' "$D/loop")
     t_kill=$(cl_now_ms)
     bk_node_down "$X"
@@ -71,7 +70,7 @@ for (( r = 1; r <= RUNS; r++ )); do
     cl_wait_until 60 bk__running_once 1 || cl_fail "run $r: brick 1 not running once after node $X returned"
 done
 a=$(grep -c '^ACK ' "$D/loop")
-cl_wait_until 120 acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "client not writing at the end"
+cl_wait_until 120 bk_acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "client not writing at the end"
 touch "$D/stop"; cl_wait_until 120 cl__gone "$LOOP" || cl_fail "client did not stop"
 # it reads back everything it acknowledged before it exits
 lost=$(sed -n 's/^VERIFY ok=[0-9]* bad=\([0-9]*\)$/\1/p' "$D/loop")

@@ -25,7 +25,6 @@ bk_require
 GRACE_MS=20000
 export BK_WATCHDOG=1            # grace 20000 >= release 15000 + 2000 + watchdog 2000
 ms() { echo $(( $(cl_now_ms) - $1 )); }
-acks_at_least() { [ "$(grep -c '^ACK ' "$1")" -ge "$2" ]; }
 healthy() { bk_ctl "$1" status --json 2>/dev/null | grep -q '"healthy": *true'; }
 not_on() { ! bk_pid "$1" "$2" >/dev/null; }
 
@@ -51,7 +50,7 @@ PY
 X=$(bk_where 1)
 GFCLIENT_STOP_FILE="$D/stop1" GL_CLIENT_TIMEOUT_S=900 gl_client "$V" -p loop -g 120 loop 800 200 > "$D/loop1" 2> "$D/loop1.err" &
 LOOP=$!; cl__record loop1 "$LOOP"
-cl_wait_until 60 acks_at_least "$D/loop1" 10 ||
+cl_wait_until 60 bk_acks_at_least "$D/loop1" 10 ||
     cl_fail "client not writing: $(tail -n3 "$D/loop1" "$D/loop1.err")"
 t_kill=$(cl_now_ms)
 bk_node_down "$X"
@@ -64,7 +63,7 @@ echo "brick 1: node $X lost, running on node $Y after $t_up ms (fence grace $GRA
 [ "$t_up" -ge $(( GRACE_MS - 500 )) ] || cl_fail "brick 1 taken over after $t_up ms, inside the grace"
 cl_wait_until 120 grep -q '^RECOVER ' "$D/loop1" || cl_fail "client did not recover: $(tail -n3 "$D/loop1")"
 a1=$(grep -c '^ACK ' "$D/loop1")
-cl_wait_until 60 acks_at_least "$D/loop1" $(( a1 + 5 )) ||
+cl_wait_until 60 bk_acks_at_least "$D/loop1" $(( a1 + 5 )) ||
     cl_fail "client does not write after recovering"
 grep '^RECOVER ' "$D/loop1" | head -n 3
 
@@ -76,13 +75,13 @@ bk_node_up "$X" "$GRACE_MS"
 cl_wait_until 60 healthy "$X" ||
     cl_fail "node $X's chorusd did not rejoin healthy"
 a2=$(grep -c '^ACK ' "$D/loop1")
-cl_wait_until 90 acks_at_least "$D/loop1" $(( a2 + 5 )) || cl_fail "client stopped writing after node $X returned"
+cl_wait_until 90 bk_acks_at_least "$D/loop1" $(( a2 + 5 )) || cl_fail "client stopped writing after node $X returned"
 t0=$(cl_now_ms)
 bk_ctl 1 move "${BK_VIP[1]}" "$X" > /dev/null || cl_fail "chorusctl move refused"
 cl_wait_until 120 bk__on 1 "$X" || cl_fail "brick 1 did not move back to node $X: on '$(bk_where 1)'"
 echo "brick 1 moved back to node $X in $(ms "$t0") ms"
 a3=$(grep -c '^ACK ' "$D/loop1")
-cl_wait_until 90 acks_at_least "$D/loop1" $(( a3 + 5 )) || cl_fail "client does not write after the move"
+cl_wait_until 90 bk_acks_at_least "$D/loop1" $(( a3 + 5 )) || cl_fail "client does not write after the move"
 bk_ctl 1 unpin "${BK_VIP[1]}" > /dev/null || cl_fail "unpin"
 
 # --- 4. brick 2's node is cut off alone ---------------------------------------
@@ -102,7 +101,7 @@ cl_heal
 cl_wait_members 1 3 60 || cl_fail "ring did not heal"
 cl_wait_until 60 bk__running_once 2 || cl_fail "brick 2 not running exactly once after the heal"
 a4=$(grep -c '^ACK ' "$D/loop1")
-cl_wait_until 120 acks_at_least "$D/loop1" $(( a4 + 5 )) || cl_fail "client stopped writing after the heal"
+cl_wait_until 120 bk_acks_at_least "$D/loop1" $(( a4 + 5 )) || cl_fail "client stopped writing after the heal"
 # The client reads back everything it acknowledged, over its own connections.
 touch "$D/stop1"; cl_wait_until 180 cl__gone "$LOOP" || cl_fail "client loop did not stop"
 n_ack=$(grep -c '^ACK ' "$D/loop1")

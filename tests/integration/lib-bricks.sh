@@ -222,6 +222,9 @@ bk_usable() {
          grep -c '^ACK ')" = 8 ]
 }
 
+# bk_acks_at_least FILE N : the client output FILE has at least N ACK lines
+bk_acks_at_least() { [ "$(grep -c '^ACK ' "$1")" -ge "$2" ]; }
+
 # bk_watch FILE [PERIOD_S] [MAX_SAMPLES] : sample every PERIOD_S (default
 # 0.1) which nodes run each brick, until killed or MAX_SAMPLES (default
 # 100000); a line "DOUBLE ..." means a brick ran on two nodes at once.  The
