@@ -67,6 +67,7 @@ struct conf_brick {
 	char fstype[CONF_BRICK_STR];	/* "" with no device; "bind" for tests */
 	char mount_options[CONF_BRICK_STR];
 	char home_uuid[40];		/* "" = from the gluster inventory */
+	char set[CHORUS_NAME_MAX];	/* replica/disperse set within the volume, "" = none */
 	uint32_t index;			/* position in bricks.list */
 };
 

@@ -27,7 +27,7 @@ static const char *const bricks_keys[] = {
 };
 static const char *const brick_keys[] = {
 	"volume", "host", "address", "interface", "path", "device", "fstype",
-	"mount_options", "home_uuid", NULL
+	"mount_options", "home_uuid", "set", NULL
 };
 static const char *const fence_keys[] = { "mode", "grace_ms", "command", "timeout_ms", NULL };
 static const char *const fence_names[] = { "none", "grace", "command", NULL };
@@ -114,6 +114,9 @@ static int brick_one(struct conf_ctx *cx, size_t i, struct json_object *o, struc
 			rc = conf_err(cx, kp, "\"%s\" is not a UUID (glusterd's, 36 characters)",
 				      b->home_uuid);
 	}
+	/* the bricks of one replica/disperse set are kept on distinct nodes */
+	if (rc == 0 && json_object_object_get_ex(o, "set", &v))
+		rc = conf_name(cx, conf_kp(kp, base, "set"), v, b->set);
 	if (rc == 0 && (b->device[0] != '\0') != (b->fstype[0] != '\0'))
 		rc = conf_err(cx, base, "\"device\" and \"fstype\" go together (fstype \"bind\" "
 			      "bind-mounts a directory)");

@@ -112,6 +112,22 @@ static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int 
 	d->res[d->n_res++] = (struct result){t, idx, err};
 }
 
+/* The cluster-wide id of a brick's replica/disperse set: FNV-1a of
+ * "volume/set", so set names are per volume and every node that declares
+ * the brick computes the same id.  0 = no set. */
+static uint32_t brick_set_id(const struct conf_brick *b)
+{
+	uint32_t h = 2166136261u;
+	char key[CONF_BRICK_STR + CHORUS_NAME_MAX + 1];
+
+	if (b->set[0] == '\0')
+		return 0;
+	snprintf(key, sizeof(key), "%s/%s", b->volume, b->set);
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ? h : 1;
+}
+
 /* Release VIP 'idx' now: reset its connections while the address is still
  * up, remove it, report.  Also the hooks' callback after releaseip. */
 static void hook_release(void *ud, size_t idx)
@@ -322,6 +338,8 @@ static int core_start(struct chorusd *d)
 		defs[i].addr = d->conf->vips[i].addr;
 		snprintf(defs[i].pool, sizeof(defs[i].pool), "%s", d->conf->vips[i].pool);
 		defs[i].flags = d->conf->vips[i].brick ? VIP_F_EXCLUSIVE : 0;
+		if (d->conf->vips[i].brick)
+			defs[i].set = brick_set_id(&d->conf->bricks[d->conf->vips[i].brick - 1]);
 	}
 	cc.fence = d->conf->fence_mode == CONF_FENCE_COMMAND ? CORE_FENCE_COMMAND
 		   : d->conf->fence_mode == CONF_FENCE_GRACE ? CORE_FENCE_GRACE

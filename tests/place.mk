@@ -6,6 +6,7 @@
 place_core_sources = \
 	coordinator/core/place.c coordinator/core/place.h \
 	coordinator/core/place_load.c coordinator/core/place_load.h \
+	coordinator/core/place_spread.c coordinator/core/place_spread.h \
 	coordinator/core/res.c coordinator/core/res.h
 
 check_PROGRAMS += tests/unit/place_test tests/unit/place_golden
@@ -73,4 +74,14 @@ EXTRA_DIST += \
 	tests/scenarios/place/022-load-tied-heavy.in \
 	tests/scenarios/place/022-load-tied-heavy.out \
 	tests/scenarios/place/023-load-brick.in \
-	tests/scenarios/place/023-load-brick.out
+	tests/scenarios/place/023-load-brick.out \
+	tests/scenarios/place/024-spread-failover.in \
+	tests/scenarios/place/024-spread-failover.out \
+	tests/scenarios/place/025-spread-sticky.in \
+	tests/scenarios/place/025-spread-sticky.out \
+	tests/scenarios/place/026-spread-rebalance.in \
+	tests/scenarios/place/026-spread-rebalance.out \
+	tests/scenarios/place/027-spread-impossible.in \
+	tests/scenarios/place/027-spread-impossible.out \
+	tests/scenarios/place/028-spread-pinned.in \
+	tests/scenarios/place/028-spread-pinned.out

@@ -5,12 +5,13 @@ coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/res.c coordinator/core/res.h \
 	coordinator/core/place.c coordinator/core/place.h \
 	coordinator/core/place_load.c coordinator/core/place_load.h \
+	coordinator/core/place_spread.c coordinator/core/place_spread.h \
 	coordinator/core/load.c coordinator/core/load.h \
 	coordinator/core/wire.c coordinator/core/wire.h \
 	coordinator/core/state.c coordinator/core/state.h \
 	coordinator/core/state_private.h coordinator/core/state_round.c \
 	coordinator/core/state_table.c coordinator/core/state_msg.c \
-	coordinator/core/state_absent.c \
+	coordinator/core/state_absent.c coordinator/core/state_sets.c \
 	coordinator/core/admin.c
 coordinator_core_libcore_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 coordinator_core_libcore_la_LIBADD = $(QB_LIBS)

@@ -52,6 +52,7 @@
  */
 #include "core/place.h"
 #include "core/place_load.h"
+#include "core/place_spread.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -730,7 +731,7 @@ static int rebalance(struct ctx *c)
 int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st)
 {
 	struct ctx c = {0};
-	uint32_t lmoves = 0;
+	uint32_t lmoves = 0, sfixes;
 	size_t cells;
 	int rc;
 
@@ -780,8 +781,22 @@ int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st
 			goto out;
 	}
 
+	/* rule 8 on the finished assignment ('evicted' is free scratch now) */
+	for (uint32_t i = 0; i < in->n_res; i++) {
+		uint8_t k = c.kind[i];
+
+		if (k == KIND_ORPHAN || (k == KIND_STICKY && owner[i] != in->res[i].prev))
+			c.evicted[i] = 0;
+		else if (k == KIND_STICKY)
+			c.evicted[i] = 1;
+		else
+			c.evicted[i] = SPREAD_NEVER;
+	}
+	sfixes = place_spread(in, owner, c.evicted);
+
 	if (st) {
 		st->load_moves = lmoves;
+		st->spread_fixes = sfixes;
 		for (uint32_t i = 0; i < in->n_res; i++) {
 			uint32_t prev = in->res[i].prev;
 

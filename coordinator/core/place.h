@@ -31,6 +31,11 @@
  *               orphan placement are unchanged, so a lost node's resources
  *               are placed at once whatever the load.  With every weight 0
  *               this rule does not exist and counts balance as in rule 6.
+ *  8. spread:   resources with the same nonzero 'set' (the bricks of one
+ *               replica or disperse set) end on distinct nodes where a move
+ *               or a swap within their (pool, class) achieves it without
+ *               breaking rules 1-6; a resource staying where it runs is
+ *               moved for it only with 'rebalance' (place_spread.c).
  *
  * Cost: O(C*N + R log N) for R resources, N nodes, C distinct (pool, class)
  * pairs.
@@ -73,6 +78,7 @@ struct place_res {
 	uint32_t flags;		/* PLACE_F_* */
 	uint32_t weight;	/* load (any unit, the same for all); 0 = unknown/idle */
 	uint32_t conns;		/* client connections: moving fewer disrupts less */
+	uint32_t set;		/* rule 8: same nonzero value = spread apart; 0 = none */
 };
 
 struct place_in {
@@ -93,6 +99,7 @@ struct place_stats {
 	uint32_t placed;	/* resources that had no prev and got an owner */
 	uint32_t unplaced;	/* resources left at PLACE_NONE */
 	uint32_t load_moves;	/* of 'moves', made by rule 7 */
+	uint32_t spread_fixes;	/* moves and swaps made by rule 8 */
 };
 
 /* Compute the assignment into 'owner' (n_res entries, caller-allocated).

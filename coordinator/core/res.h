@@ -33,6 +33,8 @@ struct vip_def {
 	struct res_addr addr;
 	char pool[CHORUS_NAME_MAX];
 	uint32_t flags;		/* VIP_F_* */
+	uint32_t set;		/* exclusive only: its replica/disperse set, spread
+				 * apart by placement (place.h rule 8); 0 = none */
 };
 
 /* Parse "A.B.C.D/P" or "x:y::z/P" into 'out'.  Returns 0 or -EINVAL.  The

@@ -524,6 +524,9 @@ void core_leave_view(struct core *c)
 	free(c->excl);
 	c->excl = NULL;
 	c->n_excl = 0;
+	free(c->sets);
+	c->sets = NULL;
+	c->n_sets = 0;
 	free(c->known);
 	c->known = NULL;
 	c->n_known = 0;

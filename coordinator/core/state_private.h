@@ -75,6 +75,7 @@ struct rent {
 	uint32_t prev;		/* holder the last placement started from */
 	bool continuing;	/* the last placement kept a pending handover */
 	bool excl;		/* exclusive (a brick), from the replicated set */
+	uint32_t set;		/* its replica/disperse set (rule 8), 0 = none / below v5 */
 	uint32_t changed_at;	/* epoch of the placement that last changed owner/from */
 };
 
@@ -139,6 +140,9 @@ struct core {
 	size_t n_absent;
 	struct res_addr *excl;		/* exclusive addresses, sorted; empty below v3 */
 	size_t n_excl;
+	struct wire_set *sets;		/* set of each address that has one, sorted;
+					 * empty below v5 */
+	size_t n_sets;
 	struct wire_node *known;	/* configured / seen (accounted) nodes, sorted */
 	size_t n_known;
 	uint32_t *cfg_nodes;		/* cfg.nodes copy */
@@ -212,6 +216,10 @@ uint64_t core_ring_token(const struct core *c);
 /* state_absent.c */
 int core_excl_merge(struct core *c);
 int core_excl_build(const struct core *c, struct wire_state *st);
+/* state_sets.c: the replicated replica/disperse sets (STATE extension 5) */
+int core_sets_merge(struct core *c);
+int core_sets_build(const struct core *c, struct wire_state *st);
+uint32_t core_set_of(const struct core *c, const struct res_addr *addr);
 int core_absent_record(struct core *c, uint32_t nodeid, uint8_t kind, bool from_table,
 		       const struct res_addr *extra, size_t n_extra);
 void core_absent_prune(struct core *c);

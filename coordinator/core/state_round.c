@@ -153,6 +153,8 @@ int core_build_state(struct core *c, struct wire_state *st)
 	if (err == 0)
 		err = core_excl_build(c, st);
 	if (err == 0)
+		err = core_sets_build(c, st);
+	if (err == 0)
 		err = core_known_build(c, st);
 	st->pools = nl.v;
 	st->n_pools = (uint32_t)nl.n;
@@ -461,7 +463,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 		c->proto = proto;
 
 	merge_admin(c);
-	if (core_excl_merge(c) < 0 || core_known_merge(c) < 0)
+	if (core_excl_merge(c) < 0 || core_sets_merge(c) < 0 || core_known_merge(c) < 0)
 		c->err = -ENOMEM;
 	core_absent_merge(c);
 	core_absent_unseen(c);

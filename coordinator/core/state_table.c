@@ -250,6 +250,7 @@ int core_build_table(struct core *c)
 		e->pool = core_pool_intern(c, t[i].pool);
 		e->local = UINT32_MAX;
 		e->excl = core_is_excl(c, &e->addr);
+		e->set = e->excl ? core_set_of(c, &e->addr) : 0;
 	}
 out:
 	free(t);
@@ -358,6 +359,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 			pr[r].elig_class = (uint32_t)ncls++;
 		}
 		pr[r].pool = c->res[r].pool;
+		pr[r].set = c->res[r].set;
 		pr[r].prev = prev[r];
 		pr[r].pin = PLACE_NONE;
 		pr[r].flags = fixed[r] || hold[r] || (c->admin.maintenance && prev[r] != PLACE_NONE)

@@ -337,10 +337,11 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 	/* Extensions: count, then (type u16, length u32, body) each; a reader
 	 * skips the types it does not know. */
 	if (st->n_unserv > WIRE_MAX_RES || st->n_excl > WIRE_MAX_RES ||
-	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES)
+	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES ||
+	    st->n_sets > WIRE_MAX_RES)
 		return -EMSGSIZE;
 	put_u32(b, (st->n_unserv ? 1u : 0u) + (st->n_excl ? 1u : 0u) + (st->n_fence ? 1u : 0u) +
-		       (st->n_nodes ? 1u : 0u));
+		       (st->n_nodes ? 1u : 0u) + (st->n_sets ? 1u : 0u));
 	if (st->n_unserv)
 		put_addr_ext(b, WIRE_EXT_UNSERV, st->n_unserv, st->unserv);
 	if (st->n_excl)
@@ -371,6 +372,15 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 		for (uint32_t i = 0; i < st->n_nodes; i++) {
 			put_u32(b, st->nodes[i].nodeid);
 			put_u8(b, st->nodes[i].flags);
+		}
+	}
+	if (st->n_sets) {
+		put_u16(b, WIRE_EXT_SETS);
+		put_u32(b, 4 + st->n_sets * (ADDR_WIRE_SIZE + 4));
+		put_u32(b, st->n_sets);
+		for (uint32_t i = 0; i < st->n_sets; i++) {
+			put_addr(b, &st->sets[i].addr);
+			put_u32(b, st->sets[i].set);
 		}
 	}
 	return finish_hdr(b);
@@ -419,6 +429,21 @@ static struct wire_node *get_node_list(struct rd *r, uint32_t *n, bool *oom)
 	return v;
 }
 
+static struct wire_set *get_set_list(struct rd *r, uint32_t *n, bool *oom)
+{
+	struct wire_set *v;
+
+	*n = get_count(r, WIRE_MAX_RES, ADDR_WIRE_SIZE + 4);
+	v = alloc_n(r, *n, sizeof(*v), oom);
+	for (uint32_t i = 0; v != NULL && i < *n && !r->bad; i++) {
+		get_addr(r, &v[i].addr);
+		v[i].set = get_u32(r);
+		if (v[i].set == 0 || (i > 0 && res_addr_cmp(&v[i - 1].addr, &v[i].addr) >= 0))
+			r->bad = true;	/* strictly ascending, no empty set */
+	}
+	return v;
+}
+
 static struct wire_absent *get_fence_list(struct rd *r, uint32_t n_pools, uint32_t *n,
 					  bool *oom)
 {
@@ -451,6 +476,7 @@ void wire_state_clear(struct wire_state *st)
 		free(st->fence[i].res);
 	free(st->fence);
 	free(st->nodes);
+	free(st->sets);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -578,6 +604,12 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 			case WIRE_EXT_NODES:
 				if (st->nodes == NULL)
 					st->nodes = get_node_list(&sub, &st->n_nodes, &oom);
+				else
+					sub.left = 0;
+				break;
+			case WIRE_EXT_SETS:
+				if (st->sets == NULL)
+					st->sets = get_set_list(&sub, &st->n_sets, &oom);
 				else
 					sub.left = 0;
 				break;

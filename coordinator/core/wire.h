@@ -47,13 +47,17 @@
  *   4  LOAD reports and load rebalances (REBALANCE with WIRE_REBALANCE_LOAD);
  *      sent only once every member advertises 4, and in version-4 headers,
  *      so an older member drops them as newer than it speaks
+ *   5  sets: STATE extension 5 (which replica/disperse set each exclusive
+ *      address belongs to); placement spreads sets (place.h rule 8) only
+ *      once every member advertises 5, so all compute the same table
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 4
+#define WIRE_VERSION_MAX 5
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */
 #define WIRE_EXT_NODES 4	/* STATE extension: configured and seen node ids */
+#define WIRE_EXT_SETS 5		/* STATE extension: set id of addresses (rule 8) */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
 
@@ -139,6 +143,12 @@ struct wire_node {
 	uint8_t flags;
 };
 
+/* An entry of STATE extension 5: 'addr' belongs to set 'set' (nonzero). */
+struct wire_set {
+	struct res_addr addr;
+	uint32_t set;
+};
+
 struct wire_pin {
 	struct res_addr addr;
 	uint32_t nodeid;
@@ -174,6 +184,8 @@ struct wire_state {
 	struct wire_absent *fence;	/* kind WIRE_ABSENT_FENCE (extension 3) */
 	uint32_t n_nodes;
 	struct wire_node *nodes;	/* ascending nodeid (extension 4) */
+	uint32_t n_sets;
+	struct wire_set *sets;		/* ascending address (extension 5) */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING and REBALANCE share one

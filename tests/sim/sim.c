@@ -305,6 +305,27 @@ static void check_moves(struct snode *s)
 				need += cs[a] - t;
 		}
 	}
+	/* Rule 8 may add one move per fix of a set collision: collisions
+	 * among where it started from (holders, operator pins), and set
+	 * members arriving (orphans, pinned elsewhere), each allow one more. */
+	{
+		uint32_t at[NV] = {0};
+
+		for (unsigned v = 0; v < nvips; v++) {
+			uint32_t pin = core_pin_of(c, &vips[v].addr);
+
+			at[v] = pin && pin <= MAXN && elig[pin] ? pin
+				: prev[v] && prev[v] <= MAXN && elig[prev[v]] ? prev[v] : 0;
+		}
+		for (unsigned v = 0; v < nvips; v++) {
+			if (vips[v].set == 0)
+				continue;
+			if (at[v] == 0 || at[v] != prev[v])
+				need++;
+			for (unsigned w = v + 1; at[v] && w < nvips; w++)
+				need += vips[w].set == vips[v].set && at[w] == at[v];
+		}
+	}
 	for (unsigned v = 0; v < nvips; v++)
 		if (prev[v] && prev[v] <= MAXN && elig[prev[v]] && owner[v] != prev[v] &&
 		    !nodes[prev[v] - 1].unserv[v] && !cont[v] &&
@@ -1518,6 +1539,9 @@ static void cluster_build(void)
 		 * has its own property tests) */
 		snprintf(vips[v].pool, sizeof(vips[v].pool), "default");
 		vips[v].flags = is_excl(v) ? VIP_F_EXCLUSIVE : 0;
+		/* bricks come in replica pairs (0+3, 6+9, ...): placement spreads
+		 * them (rule 8) under every invariant checked here */
+		vips[v].set = is_excl(v) ? 100 + v / 6 : 0;
 	}
 	for (unsigned i = 0; i < nn; i++) {
 		nodes[i].nodeid = i + 1;

@@ -73,7 +73,7 @@ static void test_valid(void **unused)
 		"   \"release_timeout_ms\": 20000, \"restart_max\": 2,\n"
 		"   \"list\": [" BRICK ", \"device\": \"/dev/mapper/lun1\", \"fstype\": \"xfs\",\n"
 		"     \"mount_options\": \"noatime,inode64\",\n"
-		"     \"home_uuid\": \"5fbddbce-07c5-4189-92d4-2fbebbd06c9a\"}]},\n"
+		"     \"home_uuid\": \"5fbddbce-07c5-4189-92d4-2fbebbd06c9a\", \"set\": \"r0\"}]},\n"
 		" \"fence\": {\"mode\": \"grace\", \"grace_ms\": 40000},\n"
 		" \"watchdog\": {\"device\": \"/dev/watchdog\", \"timeout_s\": 15}}\n";
 	struct chorus_conf *c = NULL;
@@ -87,6 +87,7 @@ static void test_valid(void **unused)
 	assert_string_equal(c->bricks[0].volume, "gv0");
 	assert_string_equal(c->bricks[0].fstype, "xfs");
 	assert_string_equal(c->bricks[0].mount_options, "noatime,inode64");
+	assert_string_equal(c->bricks[0].set, "r0");
 	assert_string_equal(c->brick_script, "/opt/chorus-brick");
 	assert_int_equal(c->brick_release_timeout_ms, 20000);
 	assert_int_equal(c->brick_restart_max, 2);
@@ -150,6 +151,8 @@ static void test_errors(void **unused)
 	expect("{\"bricks\": {\"list\": [{\"volume\": \"gv 0\", \"host\": \"h\", \"address\": "
 	       "\"192.0.2.50/24\", \"interface\": \"eth0\", \"path\": \"/b\"}]}, \"fence\": "
 	       "{\"mode\": \"none\"}}", "bricks.list[0].volume");
+	expect("{\"bricks\": {\"list\": [" BRICK ", \"set\": \"a b\"}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "bricks.list[0].set");
 	expect("{\"bricks\": {\"list\": [" BRICK ", \"home_uuid\": \"abc\"}]}, \"fence\": "
 	       "{\"mode\": \"none\"}}", "is not a UUID");
 	/* one identity space with the client VIPs, and no brick twice */

@@ -17,7 +17,7 @@
  *                               no slots means an empty class
  *   rebalance yes|no            default no
  *   no_receive [SLOT...]
- *   res POOL CLASS PREV [pin=SLOT] [fixed] [noload] [w=WEIGHT] [c=CONNS] [xCOUNT]
+ *   res POOL CLASS PREV [pin=SLOT] [fixed] [noload] [w=WEIGHT] [c=CONNS] [s=SET] [xCOUNT]
  *                               one resource (or COUNT identical ones), indexed
  *                               from 0 in order; PREV and pin are a slot or
  *                               '-' for PLACE_NONE.  Values are not range
@@ -40,6 +40,8 @@
  *   node SLOT pool0=K ... total=T
  *   stats moves=M placed=P unplaced=U
  *   load SLOT=L ...             per-node weight sums, only with weights
+ *   spread fixes=F collisions=C with sets: rule 8's moves and swaps, and the
+ *                               pairs of one set left on one node
  *   rounds moves=M oscillations=O   with 'rounds': total moves over all
  *                               rounds after the first, and how many of them
  *                               took a resource back to a node it had left
@@ -116,6 +118,9 @@ static int parse_res(struct scenario *sc, char *rest)
 				return -1;
 		} else if (strncmp(tok, "c=", 2) == 0) {
 			if (parse_slot(tok + 2, &r.conns) < 0)
+				return -1;
+		} else if (strncmp(tok, "s=", 2) == 0) {
+			if (parse_slot(tok + 2, &r.set) < 0)
 				return -1;
 		} else if (strcmp(tok, "fixed") == 0) {
 			r.flags |= PLACE_F_FIXED;
@@ -306,13 +311,15 @@ static char *render(const struct scenario *sc)
 	struct place_stats st;
 	uint32_t rmoves = 0, osc = 0;
 	int rc;
-	bool weighted = false;
+	bool weighted = false, sets = false;
 
 	assert_non_null(out);
 	assert_non_null(owner);
 	out[0] = '\0';
-	for (uint32_t i = 0; i < sc->in.n_res; i++)
+	for (uint32_t i = 0; i < sc->in.n_res; i++) {
 		weighted |= sc->res[i].weight != 0;
+		sets |= sc->res[i].set != 0;
+	}
 	if (sc->rounds)
 		rc = run_rounds(sc, owner, &st, &rmoves, &osc);
 	else
@@ -351,6 +358,16 @@ static char *render(const struct scenario *sc)
 				append(&out, &len, &size, " %u=%llu", n, (unsigned long long)l);
 			}
 			append(&out, &len, &size, "\n");
+		}
+		if (sets) {
+			uint32_t pairs = 0;
+
+			for (uint32_t i = 0; i < sc->in.n_res; i++)
+				for (uint32_t j = i + 1; j < sc->in.n_res; j++)
+					pairs += sc->res[i].set != 0 && sc->res[i].set == sc->res[j].set &&
+						 owner[i] != PLACE_NONE && owner[i] == owner[j];
+			append(&out, &len, &size, "spread fixes=%u collisions=%u\n", st.spread_fixes,
+			       pairs);
 		}
 		if (sc->rounds)
 			append(&out, &len, &size, "rounds moves=%u oscillations=%u\n", rmoves, osc);

@@ -40,6 +40,7 @@ static void build_state(struct wire_buf *b)
 					.n_res = 1, .res = fres}};
 	struct wire_node nodes[3] = {{1, WIRE_NODE_CONFIGURED | WIRE_NODE_SEEN},
 				     {7, WIRE_NODE_SEEN}, {8, WIRE_NODE_CONFIGURED}};
+	struct wire_set sets[2] = {{addr4(2), 0xdeadbeef}, {addr4(9), 7}};
 	struct wire_state st = {
 		.proto_max = 1, .node_flags = WIRE_NODE_LEAVING, .health = 0x10,
 		.admin = {.generation = 12, .maintenance = 1, .n_standby = 2, .standby = standby,
@@ -48,7 +49,7 @@ static void build_state(struct wire_buf *b)
 		.n_owned = 2, .owned = owned, .n_absent = 1, .absent = absent,
 		.n_unserv = 1, .unserv = unserv,
 		.n_excl = 2, .excl = excl, .n_fence = 1, .fence = fence,
-		.n_nodes = 3, .nodes = nodes,
+		.n_nodes = 3, .nodes = nodes, .n_sets = 2, .sets = sets,
 	};
 
 	assert_int_equal(wire_encode_state(b, 1, 0xabcdef, 0x1234, &st), 0);
@@ -95,6 +96,10 @@ static void test_state_roundtrip(void **unused)
 	assert_int_equal(st.n_nodes, 3);
 	assert_int_equal(st.nodes[2].nodeid, 8);
 	assert_int_equal(st.nodes[0].flags, WIRE_NODE_CONFIGURED | WIRE_NODE_SEEN);
+	assert_int_equal(st.n_sets, 2);
+	assert_int_equal(st.sets[0].set, 0xdeadbeef);
+	assert_int_equal(st.sets[1].addr.bytes[3], 9);
+	assert_int_equal(st.sets[1].set, 7);
 	wire_state_clear(&st);
 	wire_buf_release(&b);
 }
@@ -106,6 +111,8 @@ static void test_brick_extensions_hostile(void **unused)
 	static char pools[1][CHORUS_NAME_MAX] = {"default"};
 	struct wire_node dup[2] = {{5, WIRE_NODE_SEEN}, {5, WIRE_NODE_SEEN}};
 	struct wire_node badflag[1] = {{5, 0x80}};
+	struct wire_set unsorted[2] = {{addr4(9), 1}, {addr4(2), 1}};
+	struct wire_set zero[1] = {{addr4(2), 0}};
 	struct wire_decl fres[1] = {{addr4(2), 3}};
 	struct wire_absent fence[1] = {{.nodeid = 8, .kind = WIRE_ABSENT_FENCE, .since = 1,
 					.n_res = 1, .res = fres}};
@@ -123,6 +130,17 @@ static void test_brick_extensions_hostile(void **unused)
 	st.nodes = badflag;
 	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
 	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	st.n_nodes = 0;
+	/* extension 5: ascending addresses, no set 0 */
+	st.n_sets = 2;
+	st.sets = unsorted;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	st.n_sets = 1;
+	st.sets = zero;
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	st.n_sets = 0;
 	st.n_nodes = 0;
 	st.n_fence = 1;
 	st.fence = fence;
