@@ -17,18 +17,26 @@ failures=()
 
 # Every step is bounded: a hang fails that step (with its name in the log)
 # instead of eating the whole CI budget.  STEP_LIMIT (seconds) overrides.
+# The whole run ends by RUN_DEADLINE seconds (CI allows 90 minutes): a step
+# gets at most what is left, and none starts in the last minute.
 step_limit=${STEP_LIMIT:-1200}
+run_deadline=${RUN_DEADLINE:-4800}
 step() {	# step NAME CMD... : run, time, count, keep going
     local name=$1; shift
-    local t0=$SECONDS rc=0
+    local t0=$SECONDS rc=0 limit=$step_limit left=$((run_deadline - SECONDS))
     echo "=== $name"
-    timeout --kill-after=30 "$step_limit" bash -c '"$@"' step "$@" || rc=$?
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 60 ]; then
+        rc=124; echo "--- not started: the run's ${run_deadline} s are used up"
+    else
+        timeout --kill-after=30 "$limit" bash -c '"$@"' step "$@" || rc=$?
+    fi
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1)); echo "--- ok: $name ($((SECONDS - t0)) s)"
     elif [ "$rc" -eq 77 ]; then
         echo "--- skipped: $name"
     else
-        [ "$rc" -eq 124 ] && echo "--- timed out after $step_limit s: $name"
+        [ "$rc" -eq 124 ] && echo "--- timed out after $limit s: $name"
         failed=$((failed + 1)); failures+=("$name"); echo "--- FAILED: $name (rc=$rc)"
     fi
 }
@@ -104,5 +112,5 @@ if [ "$quick" -eq 0 ]; then
 fi
 echo
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed ($SECONDS s)"
 [ "$failed" -eq 0 ]
