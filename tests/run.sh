@@ -70,7 +70,8 @@ check_asan() { ASAN_OPTIONS=detect_leaks=1 norand bash -c 'check "$1"' _ "$top/b
 # A sanitized "hello": if even that cannot run, say so in one line.
 asan_probe() {
     local out
-    out=$(ASAN_OPTIONS=detect_leaks=1 timeout 60 norand "$top/build-asan/coordinator/chorusctl" --help 2>&1) ||
+    out=$(ASAN_OPTIONS=detect_leaks=1 timeout 60 setarch "$(uname -m)" -R \
+          "$top/build-asan/coordinator/chorusctl" --help 2>&1) ||
         { echo "$out" | head -5; return 1; }
 }
 export top
