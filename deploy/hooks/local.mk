@@ -9,3 +9,4 @@ dist_servicehooks_SCRIPTS = deploy/hooks/nfs-ganesha
 # and its test on a real Ganesha and chorusd cluster (tests/run.sh, as root).
 TESTS += tests/cli/hook-ganesha-test.sh
 EXTRA_DIST += tests/cli/hook-ganesha-test.sh
+dist_noinst_SCRIPTS += tests/integration/hooks-ganesha.sh
