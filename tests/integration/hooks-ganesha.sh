@@ -24,6 +24,7 @@
 #      5. the owner dies (SIGKILL corosync + chorusd): the survivor that takes
 #         the address enters grace for it
 # Needs root, corosync, nfs-ganesha + nfs-ganesha-vfs, dbus; exits 77 otherwise.
+# libnfs-utils (nfs-cp) is optional: without it the NFS client checks are skipped.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cl_require_root_corosync
@@ -100,6 +101,17 @@ EOF
 }
 ganesha_answers() { in_grace "$1" || not_in_grace "$1"; }
 
+# nfs_write NAME : an NFSv4 client (libnfs, userspace: no kernel NFS client
+# here) in the client namespace creates export/NAME through $VIP.  Output in
+# $CL_DIR/nfs.out; during grace Ganesha answers NFS4ERR_GRACE.
+NFSCP=$(command -v nfs-cp || true)
+echo "written by $CL_NAME" > "$CL_DIR/payload"
+nfs_write() {
+    ip netns exec "$(cl_ns_cl)" timeout 10 "$NFSCP" "$CL_DIR/payload" \
+        "nfs://$VIP/export/$1?version=4" > "$CL_DIR/nfs.out" 2>&1
+}
+nfs_refused_grace() { ! nfs_write "$1" && grep -q NFS4ERR_GRACE "$CL_DIR/nfs.out"; }
+
 # hook I ACTION ADDR [REASON] : the hook as chorusd runs it (contract)
 hook() {
     local i=$1 action=$2 addr=$3 reason=${4:-}
@@ -135,8 +147,12 @@ for i in 1 2 3; do
 done
 cl_log "Ganesha up and out of start-up grace on 3 nodes ($(( $(cl_now_ms) - t0 )) ms)"
 
-# 2. takeip on node 1
+# 2. takeip on node 1, which holds the address as chorusd would have added it
+ip -n "$(cl_ns 1)" addr add "$VIP/$CL_PREFIXLEN" dev eth0 || cl_fail "cannot add $VIP"
 not_in_grace 1 || cl_fail "node 1 in grace before takeip"
+if [ -n "$NFSCP" ]; then
+    nfs_write before || cl_fail "NFS client cannot write through $VIP before takeip: $(cat "$CL_DIR/nfs.out")"
+fi
 th=$(cl_now_ms)
 hook 1 takeip "$VIP" || cl_fail "takeip failed: $(cat "$CL_DIR/hook.out")"
 dt=$(( $(cl_now_ms) - th ))
@@ -144,8 +160,22 @@ in_grace 1 || cl_fail "node 1 not in grace after takeip"
 for i in 2 3; do not_in_grace "$i" || cl_fail "node $i in grace, only node 1 took the address"; done
 [ "$(takeover_logged 1 "$VIP")" = 1 ] || cl_fail "Ganesha 1 did not log the takeover of $VIP"
 cl_log "2. takeip ($dt ms): Ganesha 1 in grace for $VIP, 2 and 3 not"
+if [ -n "$NFSCP" ]; then
+    nfs_refused_grace during || cl_fail "NFS client not refused with NFS4ERR_GRACE: $(cat "$CL_DIR/nfs.out")"
+    cl_log "   NFSv4 client through $VIP: written before takeip, NFS4ERR_GRACE after"
+else
+    cl_log "   (no nfs-cp from libnfs-utils: the NFS client checks are skipped)"
+fi
 cl_wait_until $(( GRACE_S + 5 )) not_in_grace 1 || cl_fail "node 1 stayed in grace"
 cl_log "   grace over after $(( $(cl_now_ms) - th )) ms (Grace_Period $GRACE_S s)"
+if [ -n "$NFSCP" ]; then
+    nfs_write after || cl_fail "NFS client still refused after grace: $(cat "$CL_DIR/nfs.out")"
+    if ! [ -f "$(cl_ndir 1)/ganesha/export/after" ] || [ -e "$(cl_ndir 1)/ganesha/export/during" ]; then
+        cl_fail "export content: $(ls "$(cl_ndir 1)/ganesha/export")"
+    fi
+    cl_log "   NFSv4 client writes again after grace"
+fi
+ip -n "$(cl_ns 1)" addr del "$VIP/$CL_PREFIXLEN" dev eth0 || cl_fail "cannot remove $VIP"
 # 3. releaseip: exit 0, no grace anywhere
 hook 2 releaseip "$VIP" || cl_fail "releaseip failed: $(cat "$CL_DIR/hook.out")"
 hook 2 releaseip "$VIP" lost || cl_fail "releaseip (lost) failed: $(cat "$CL_DIR/hook.out")"
