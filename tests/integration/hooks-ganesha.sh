@@ -17,12 +17,15 @@
 #         the grace ends by itself after Grace_Period
 #      3. releaseip exits 0 and puts nobody into grace
 #   B. through chorusd (when it has the hook runner: a "hooks" config key),
-#      pool "nfs" with a recorder hook and the Ganesha hook:
-#      4. a planned move: the old owner's releaseip ran while the address was
-#         still up on it, before the new owner's takeip; the new owner's
-#         Ganesha entered grace for that address, nobody else did
-#      5. the owner dies (SIGKILL corosync + chorusd): the survivor that takes
-#         the address enters grace for it
+#      one address in pool "nfs" whose hook is the Ganesha hook (behind a
+#      wrapper that records when each run starts and ends, and whether the
+#      address is up then):
+#      4. the owner dies (SIGKILL corosync + chorusd): the survivor that takes
+#         the address ran takeip and is in grace, the third node is not, and
+#         the NFS client through the address gets NFS4ERR_GRACE
+#      5. a planned move (chorusctl move): the old owner's releaseip ran and
+#         ended while the address was still up on it, before the new owner's
+#         takeip started; the new owner is in grace, the old one is not
 # Needs root, corosync, nfs-ganesha + nfs-ganesha-vfs, dbus; exits 77 otherwise.
 # libnfs-utils (nfs-cp) is optional: without it the NFS client checks are skipped.
 set -uo pipefail
@@ -183,9 +186,91 @@ for i in 1 2 3; do not_in_grace "$i" || cl_fail "node $i in grace after releasei
 cl_log "3. releaseip: exit 0, nobody in grace"
 
 # --- B. through chorusd ---------------------------------------------------------
-if ! [ -x "$CHORUSD" ] || ! grep -qa CHORUS_REASON "$CHORUSD"; then
+if ! [ -x "$CHORUSD" ] || ! [ -x "$CHORUSCTL" ] || ! grep -qa CHORUS_REASON "$CHORUSD"; then
     cl_log "B. skipped: $CHORUSD has no service hook runner yet"
     echo "hooks-ganesha: part A passed, part B skipped (no hook runner in chorusd)"
     exit 0
 fi
+# The script chorusd runs is a wrapper that notes, in the node's own file,
+# when each run of the real hook starts and ends, its exit code, and whether
+# the address is on the interface at both moments; the real hook runs in
+# between with the same argv and environment.
+W=$CL_DIR/ganesha-hook
+cat > "$W" <<EOF
+#!/bin/sh
+up() { ip -o addr show dev "\$CHORUS_INTERFACE" | grep -qF " \$2/" && echo up || echo down; }
+f=$CL_DIR/hookrec.\$CHORUS_NODEID
+echo "start \$(date +%s%3N) \$1 \$2 \$CHORUS_REASON \$(up "\$@")" >> "\$f"
+$HOOK "\$@"; rc=\$?
+echo "end \$(date +%s%3N) \$1 \$2 \$CHORUS_REASON \$(up "\$@") rc=\$rc" >> "\$f"
+exit \$rc
+EOF
+chmod +x "$W"
+ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
+rec() { cat "$CL_DIR/hookrec.$1" 2>/dev/null; }
+rec_has() { rec "$1" | grep -qE "$2"; }          # rec_has I ERE
+rec_ms() { rec "$1" | grep -E "$2" | tail -n 1 | awk '{ print $2 }'; }
+took_ok() { rec_has "$1" "^end [0-9]+ takeip $VIP acquire up rc=0\$"; }
+owner1() { local o; o=$(cl_vip_owner "$VIP") && [ "$(echo "$o" | wc -l)" = 1 ] && echo "$o"; }
+
+tb=$(cl_now_ms)
+for i in 1 2 3; do cl_corosync_start "$i"; done
+cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
+hooks_json="\"hooks\":[{\"pool\":\"nfs\",\"script\":\"$W\",\"timeout_ms\":10000,\"args\":[\"timeout_ms=3000\"]}],"
+for i in 1 2 3; do
+    c=$(cl_ndir "$i")/chorusd.conf
+    cl_write_chorus_conf "$i" "$c" 1
+    sed -i -e 's/"pool":"default"/"pool":"nfs"/' -e "s|^\"failback\"|$hooks_json\n\"failback\"|" "$c"
+    grep -q '"hooks"' "$c" || cl_fail "config without hooks: $(cat "$c")"
+    cl_chorusd_start "$i" "$c"
+done
+cl_wait_until 20 owner1 > /dev/null || cl_fail "$VIP not placed on exactly one node"
+A=$(owner1)
+cl_wait_until 10 took_ok "$A" || cl_fail "no successful takeip hook on node $A: $(rec "$A")"
+in_grace "$A" || cl_fail "node $A not in grace after its takeip at start"
+cl_log "chorusd up ($(( $(cl_now_ms) - tb )) ms): $VIP on node $A, hook ran, Ganesha $A in grace"
+for i in 1 2 3; do
+    cl_wait_until $(( GRACE_S + 8 )) not_in_grace "$i" || cl_fail "Ganesha $i stayed in grace"
+done
+
+# 4. the owner dies: a survivor takes the address and enters grace for it
+tk=$(cl_now_ms)
+cl_chorusd_kill "$A" KILL; cl_corosync_kill "$A" KILL
+is_moved() { local o; o=$(owner1) && [ "$o" != "$A" ]; }
+cl_wait_until 30 is_moved || cl_fail "$VIP did not leave dead node $A: $(cl_vip_owner "$VIP" | paste -sd,)"
+B=$(owner1)
+cl_wait_until 10 took_ok "$B" || cl_fail "no successful takeip hook on node $B: $(rec "$B")"
+in_grace "$B" || cl_fail "node $B not in grace after taking $VIP"
+C=$(( 6 - A - B ))
+not_in_grace "$C" || cl_fail "node $C in grace, it took nothing"
+[ "$(takeover_logged "$B" "$VIP")" -ge 1 ] || cl_fail "Ganesha $B did not log the takeover of $VIP"
+if [ -n "$NFSCP" ]; then
+    nfs_refused_grace failover ||
+        cl_fail "NFS client through $VIP not refused with NFS4ERR_GRACE by $B: $(cat "$CL_DIR/nfs.out")"
+fi
+cl_log "4. node $A killed: $VIP on node $B after $(( $(cl_now_ms) - tk )) ms, Ganesha $B in grace, $C not"
+
+# 5. planned move B -> C: B's releaseip ran with the address up and ended
+# before C's takeip started; C enters grace, B does not
+cl_wait_until $(( GRACE_S + 8 )) not_in_grace "$B" || cl_fail "Ganesha $B stayed in grace"
+ctl "$C" move "$VIP" "$C" > /dev/null || cl_fail "chorusctl move refused"
+on_c() { [ "$(owner1)" = "$C" ]; }
+cl_wait_until 15 on_c || cl_fail "move: $VIP not on node $C"
+cl_wait_until 10 took_ok "$C" || cl_fail "no successful takeip hook on node $C: $(rec "$C")"
+rec_has "$B" "^start [0-9]+ releaseip $VIP release up\$" ||
+    cl_fail "node $B: no releaseip (reason release) while $VIP was up: $(rec "$B")"
+rec_has "$B" "^end [0-9]+ releaseip $VIP release up rc=0\$" ||
+    cl_fail "node $B: releaseip did not finish with $VIP still up: $(rec "$B")"
+rel_end=$(rec_ms "$B" "^end [0-9]+ releaseip $VIP ")
+take_start=$(rec_ms "$C" "^start [0-9]+ takeip $VIP ")
+[ "$rel_end" -le "$take_start" ] ||
+    cl_fail "takeip on $C started at $take_start, before releaseip on $B ended at $rel_end"
+in_grace "$C" || cl_fail "node $C not in grace after the move"
+not_in_grace "$B" || cl_fail "node $B in grace after releasing $VIP"
+if [ -n "$NFSCP" ]; then
+    nfs_refused_grace moved ||
+        cl_fail "NFS client through $VIP not refused with NFS4ERR_GRACE by $C: $(cat "$CL_DIR/nfs.out")"
+fi
+cl_log "5. move $B -> $C: releaseip on $B (address up) ended $(( take_start - rel_end )) ms" \
+    "before takeip on $C; Ganesha $C in grace, $B not"
 echo "hooks-ganesha: all passed ($(( ($(cl_now_ms) - t0) / 1000 )) s)"
