@@ -10,4 +10,3 @@ dist_servicehooks_SCRIPTS = deploy/hooks/nfs-ganesha
 TESTS += tests/cli/hook-ganesha-test.sh
 EXTRA_DIST += tests/cli/hook-ganesha-test.sh
 dist_noinst_SCRIPTS += tests/integration/hooks-ganesha.sh
-dist_man7_MANS += deploy/man/chorus-hooks.7
