@@ -4,6 +4,7 @@
 # names them as $(pkglibexecdir)/hooks/NAME.
 servicehooksdir = $(pkglibexecdir)/hooks
 dist_servicehooks_SCRIPTS = deploy/hooks/nfs-ganesha
+dist_deployexamples_DATA += deploy/examples/chorus-ganesha.json
 
 # The Ganesha hook's checks that need neither root nor Ganesha (make check),
 # and its test on a real Ganesha and chorusd cluster (tests/run.sh, as root).
