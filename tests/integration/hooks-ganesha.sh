@@ -234,6 +234,9 @@ for i in 1 2 3; do
 done
 
 # 4. the owner dies: a survivor takes the address and enters grace for it
+# (the owner again, in case placement changed its mind after the start)
+A=$(owner1) || cl_fail "$VIP not on exactly one node: $(cl_vip_owner "$VIP" | paste -sd,)"
+took_ok "$A" || cl_fail "node $A holds $VIP without a successful takeip hook: $(rec "$A")"
 tk=$(cl_now_ms)
 cl_chorusd_kill "$A" KILL; cl_corosync_kill "$A" KILL
 is_moved() { local o; o=$(owner1) && [ "$o" != "$A" ]; }
