@@ -169,8 +169,14 @@ if [ -n "$NFSCP" ]; then
 else
     cl_log "   (no nfs-cp from libnfs-utils: the NFS client checks are skipped)"
 fi
+# An IPv6 address reaches Ganesha whole: it splits "EVENT:ADDRESS" at the
+# first ':' only (the address need not be configured for that).
+hook 3 takeip fd00::5 || cl_fail "takeip fd00::5 failed: $(cat "$CL_DIR/hook.out")"
+[ "$(takeover_logged 3 fd00::5)" = 1 ] || cl_fail "Ganesha 3 did not log the takeover of fd00::5"
+cl_log "   takeip fd00::5 on node 3: Ganesha logged the takeover of that address"
 cl_wait_until $(( GRACE_S + 5 )) not_in_grace 1 || cl_fail "node 1 stayed in grace"
 cl_log "   grace over after $(( $(cl_now_ms) - th )) ms (Grace_Period $GRACE_S s)"
+cl_wait_until $(( GRACE_S + 5 )) not_in_grace 3 || cl_fail "node 3 stayed in grace"
 if [ -n "$NFSCP" ]; then
     nfs_write after || cl_fail "NFS client still refused after grace: $(cat "$CL_DIR/nfs.out")"
     if ! [ -f "$(cl_ndir 1)/ganesha/export/after" ] || [ -e "$(cl_ndir 1)/ganesha/export/during" ]; then
