@@ -1,6 +1,10 @@
 #!/bin/bash
 # libxml2-dev: the inventory parses "gluster volume info --xml";
 # attr: getfattr, with which the brick script checks the volume-id xattr.
+# nfs-ganesha, nfs-ganesha-vfs, dbus: the NFS-Ganesha service hook's test
+# runs a real ganesha.nfsd (FSAL VFS) on a private system bus per node, and
+# the hook itself calls dbus-send; libnfs-utils: its userspace NFSv4 client
+# (nfs-cp) shows the grace as NFS4ERR_GRACE, there is no kernel NFS client.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
@@ -9,7 +13,8 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
-      libxml2-dev attr)
+      libxml2-dev attr
+      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

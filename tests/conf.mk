@@ -2,9 +2,7 @@
 #
 # conf_test links the loader and core/res.c directly rather than libcore.la:
 # it needs nothing else from the core, and so does not break while the rest
-# of the core is being reworked.  It also loads every shipped example, found
-# through $(srcdir) as exported by the test harness, so VPATH builds work;
-# CONF_TEST_SRCDIR covers running the binary by hand.
+# of the core is being reworked.
 check_PROGRAMS += tests/unit/conf_test
 TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
@@ -12,11 +10,26 @@ tests_unit_conf_test_SOURCES = \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
 	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
 	coordinator/core/res.c coordinator/core/res.h
-tests_unit_conf_test_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_conf_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_conf_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)
+
+# conf_examples_test loads every shipped example, found through $(srcdir) as
+# exported by the test harness, so VPATH builds work; CONF_TEST_SRCDIR covers
+# running the binary by hand.  Hook scripts named there by their installed
+# path are taken from deploy/hooks/.
+check_PROGRAMS += tests/unit/conf_examples_test
+TESTS += tests/unit/conf_examples_test
+tests_unit_conf_examples_test_SOURCES = \
+	tests/unit/conf_examples_test.c \
+	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
+	coordinator/core/res.c coordinator/core/res.h
+tests_unit_conf_examples_test_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_conf_examples_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_conf_examples_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += deploy/examples/chorus-vips.json
 dist_man5_MANS = deploy/man/chorus.json.5

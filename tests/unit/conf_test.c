@@ -6,7 +6,6 @@
  * cases check the return code and that the one-line message names the file
  * and the offending key, because that message is all an operator gets.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -23,10 +22,6 @@
 #include <cmocka.h>
 
 #include "conf.h"
-
-#ifndef CONF_TEST_SRCDIR
-#define CONF_TEST_SRCDIR "."
-#endif
 
 struct test_dir {
 	char dir[64];
@@ -690,37 +685,6 @@ static void test_api_edges(void **state)
 	assert_string_equal(conf_failback_name(CONF_FAILBACK_MANUAL), "manual");
 }
 
-/* Every shipped example must load: they are what operators copy. */
-static void test_examples(void **state)
-{
-	const char *srcdir = getenv("srcdir");
-	char dir[4096], path[4096 + 256], err[1024];
-	struct chorus_conf *c;
-	struct dirent *de;
-	size_t len, n = 0;
-	DIR *d;
-
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/deploy/examples", srcdir ? srcdir : CONF_TEST_SRCDIR);
-	d = opendir(dir);
-	if (d == NULL)
-		fail_msg("cannot open %s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		c = NULL;
-		if (conf_load(path, &c, err, sizeof(err)) != 0)
-			fail_msg("example does not load: %s", err);
-		assert_true(c->n_vips > 0);
-		conf_free(c);
-		n++;
-	}
-	closedir(d);
-	assert_true(n >= 1);
-}
-
 /* Health scopes per VIP and for the node, and the plugin list. */
 /* "balance": defaults off, keys without the prefix, ranges enforced. */
 static void test_balance(void **state)
@@ -838,7 +802,6 @@ int main(void)
 		cmocka_unit_test(test_vip_count),
 		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_api_edges),
-		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_plugins_and_depends),
 		cmocka_unit_test(test_balance),
 	};
