@@ -1,6 +1,8 @@
 #!/bin/bash
 # libxml2-dev: the inventory parses "gluster volume info --xml";
 # attr: getfattr, with which the brick script checks the volume-id xattr.
+# samba, smbclient: tests/integration/hooks-samba.sh runs a real smbd per node
+# and smbclient against it to test deploy/hooks/samba.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
@@ -9,7 +11,7 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
-      libxml2-dev attr)
+      libxml2-dev attr samba smbclient)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
