@@ -18,6 +18,11 @@
 #   4. the recommended setup (VIPs in "interfaces", ip_nonlocal_bind=1): smbd
 #      listens on a VIP the node does not have; takeip only checks; the VIP
 #      serves as soon as it is added, also after a move away and back
+#   5. a 3-node chorusd cluster with the hook configured for the VIP's pool:
+#      the VIP serves SMB on its owner; "chorusctl move" to a node whose smbd
+#      never bound it ends the session on the old owner and, through the
+#      hook's restart, serves on the new one; the owner killed, a survivor
+#      serves it
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 HOOK=${SAMBA_HOOK:-$CL_ROOT/deploy/hooks/samba}
@@ -27,7 +32,7 @@ for t in smbd smbclient smbcontrol testparm ss ip unshare; do
 done
 [ -x "$HOOK" ] || { echo "hook $HOOK not executable" >&2; exit 1; }
 
-cl_init hooksmb 2
+cl_init hooksmb 3
 SHARE=$CL_DIR/share
 mkdir -p "$SHARE" && echo "chorus-samba-$$" > "$SHARE/hello.txt" && chmod -R a+rX "$SHARE" ||
     cl_fail "cannot make the share"
@@ -134,20 +139,20 @@ cl_log "2a ok: a VIP added after smbd started refuses SMB, also after reload-con
 hook 1 takeip "$VIP" "" "conf=$CONF1" && cl_fail "takeip claimed success on an unbound VIP"
 [[ $HOOK_OUT == *"does not listen on $VIP"*ip_nonlocal_bind* ]] || cl_fail "takeip did not say why: $HOOK_OUT"
 smb_serves "$VIP" && cl_fail "VIP serves although the hook did nothing"
-# The restart command: what systemctl restart smbd would do, for this node's
-# smbd (TERM, wait, start as a daemon); it runs in the hook's namespace.
-cat > "$CL_DIR/smbd-restart" <<EOF
+# The restart command: what systemctl restart smbd does, for one node's smbd
+# (TERM, bounded wait, start as a daemon); it runs in the hook's namespace.
+cat > "$CL_DIR/smbd-restart" <<'EOF'
 #!/bin/sh
-pidf=$(cl_ndir 1)/smb/pid/smbd.pid
-pid=\$(cat "\$pidf" 2>/dev/null)
-if [ -n "\$pid" ]; then
-    kill -TERM "\$pid"
-    n=0; while kill -0 "\$pid" 2>/dev/null && [ \$n -lt 100 ]; do sleep 0.05; n=\$((n + 1)); done
+# smbd-restart PIDFILE CONF
+pid=$(cat "$1" 2>/dev/null)
+if [ -n "$pid" ]; then
+    kill -TERM "$pid"
+    n=0; while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
 fi
-exec smbd --daemon -s "$CONF1"
+exec smbd --daemon -s "$2"
 EOF
 chmod +x "$CL_DIR/smbd-restart"
-hook 1 takeip "$VIP" "" "conf=$CONF1" "restart=$CL_DIR/smbd-restart" "wait=8" ||
+hook 1 takeip "$VIP" "" "conf=$CONF1" "restart=$CL_DIR/smbd-restart $(cl_ndir 1)/smb/pid/smbd.pid $CONF1" "wait=8" ||
     cl_fail "takeip with restart= failed"
 pid=$(cat "$(cl_ndir 1)/smb/pid/smbd.pid" 2>/dev/null) && cl__record smbd.1 "$pid" ||
     cl_fail "restarted smbd wrote no pid file"
@@ -183,5 +188,66 @@ smb_serves "$VIP2" || cl_fail "pre-bound VIP does not serve once added: $(smb_ge
 vip_del 2 "$VIP2"; vip_add 1 "$VIP2"; vip_del 1 "$VIP2"; vip_add 2 "$VIP2"
 smb_serves "$VIP2" || cl_fail "pre-bound VIP does not serve after moving away and back"
 cl_log "4 ok: VIPs in interfaces + ip_nonlocal_bind: smbd serves each VIP the moment it is added"
+
+# --- 5. through chorusd: the hook configured for the VIP's pool ---------------
+# Node 1 keeps its restart-mode smbd, node 2 its pre-bound one; node 3 gets a
+# fresh restart-mode smbd that has never seen the VIP, so on node 3 only a
+# takeip run by chorusd (which restarts smbd) can make the VIP serve.
+CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
+[ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || cl_fail "chorusd/chorusctl not built (BUILDDIR=$BUILDDIR)"
+command -v "$CL_COROSYNC" >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 ||
+    cl_fail "corosync and jq are needed for part 5 (deploy/deps.sh)"
+sb_conf 3 eth0 >/dev/null
+sb_smbd_start 3
+smbd3=$CL_SPAWN_PID
+for i in 1 2 3; do cl_corosync_start "$i"; done
+cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
+for i in 1 2 3; do
+    d=$(cl_ndir "$i")
+    cl_write_chorus_conf "$i" "$d/chorusd.tmp" 1
+    jq --arg h "$HOOK" --arg c "$d/smb/smb.conf" \
+       --arg r "restart=$CL_DIR/smbd-restart $d/smb/pid/smbd.pid $d/smb/smb.conf" \
+       '.vips[0].pool = "smb" |
+        .hooks = [{pool: "smb", script: $h, timeout_ms: 20000, args: ["conf=" + $c, $r, "wait=8"]}]' \
+       "$d/chorusd.tmp" > "$d/chorusd.conf" || cl_fail "jq"
+done
+ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
+owner_is() { [ "$(cl_vip_owner "$VIP" | paste -sd+)" = "$1" ]; }
+owner_in_12() { local o; o=$(cl_vip_owner "$VIP" | paste -sd+); [ "$o" = 1 ] || [ "$o" = 2 ]; }
+t5=$(cl_now_ms)
+for i in 1 2; do cl_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"; done
+cl_wait_until 30 owner_in_12 || cl_fail "VIP not placed on node 1 or 2: $(cl_vip_owner "$VIP")"
+x=$(cl_vip_owner "$VIP")
+cl_wait_until 15 smb_serves "$VIP" || cl_fail "VIP on node $x does not serve: $(smb_get "$VIP")"
+cl_chorusd_start 3 "$(cl_ndir 3)/chorusd.conf"
+cl_wait_until 10 test -S "$(cl_ndir 3)/chorus-run/chorusd.sock" || cl_fail "no control socket on node 3"
+sleep 1
+owner_is "$x" || cl_fail "VIP moved from $x when node 3 joined: $(cl_vip_owner "$VIP")"
+cl_log "5a ok: VIP on node $x serves SMB through chorusd"
+
+# planned move to node 3: releaseip on $x (its session ends), takeip on 3
+session_open sess.move "$VIP"
+cl_wait_until 10 sessions_are "$x" "$VIP" 1 || cl_fail "no SMB session on $VIP at node $x"
+ctl "$x" move "$VIP" 3 >/dev/null || cl_fail "chorusctl move refused"
+cl_wait_until 15 owner_is 3 || cl_fail "move: VIP not on node 3: $(cl_vip_owner "$VIP")"
+cl_wait_until 10 sessions_are "$x" "$VIP" 0 || cl_fail "session on $VIP at node $x survived the move"
+cl_wait_until 20 smb_serves "$VIP" || cl_fail "VIP moved to node 3 does not serve: $(smb_get "$VIP")"
+pid3=$(cat "$(cl_ndir 3)/smb/pid/smbd.pid" 2>/dev/null)
+[ -n "$pid3" ] && [ "$pid3" != "$smbd3" ] ||
+    cl_fail "node 3's smbd was not restarted by the hook (pid $smbd3 -> ${pid3:-none})"
+cl__record smbd.3 "$pid3"
+cl_log "5b ok: move $x -> 3: session on $x ended, chorusd's takeip restarted smbd 3, VIP serves"
+
+# node 3 dies: a survivor takes the VIP and serves it
+ctl 3 unpin "$VIP" >/dev/null || cl_fail "unpin refused"
+sleep 1
+owner_is 3 || cl_fail "unpin moved the VIP: $(cl_vip_owner "$VIP")"
+t0=$(cl_now_ms)
+cl_chorusd_kill 3 KILL
+cl_corosync_kill 3 KILL
+cl_wait_until 30 owner_in_12 || cl_fail "no survivor took the VIP: $(cl_vip_owner "$VIP")"
+cl_wait_until 15 smb_serves "$VIP" || cl_fail "VIP on the survivor does not serve: $(smb_get "$VIP")"
+cl_log "5c ok: node 3 killed, node $(cl_vip_owner "$VIP") serves the VIP $(( $(cl_now_ms) - t0 )) ms later"
+cl_log "5 done in $(( $(cl_now_ms) - t5 )) ms"
 
 cl_log "all ok in $(( $(cl_now_ms) - t_start )) ms"
