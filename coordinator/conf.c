@@ -613,7 +613,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
 	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
-	"balance", NULL
+	"balance", "hooks", NULL
 };
 
 static const char *const conf_conns_keys[] = {
@@ -732,6 +732,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_conns(cx, v, &c->conns);
 	if (rc == 0 && json_object_object_get_ex(root, "balance", &v))
 		rc = conf_balance(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "hooks", &v))
+		rc = conf_hooks(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -814,5 +816,6 @@ void conf_free(struct chorus_conf *c)
 	free(c->plugins);
 	free(c->vips);
 	free(c->bricks);
+	free(c->hooks);
 	free(c);
 }

@@ -70,6 +70,21 @@ struct conf_brick {
 	uint32_t index;			/* position in bricks.list */
 };
 
+#define CONF_HOOKS_MAX 32
+#define CONF_HOOK_ARGS 16
+#define CONF_HOOK_ARG_MAX 256		/* one extra argument, incl. NUL */
+
+/* A service hook (chorus-hooks(7)): 'script takeip|releaseip ADDRESS args...'
+ * for every client VIP of 'pool'. */
+struct conf_hook {
+	char pool[CHORUS_NAME_MAX];
+	char script[PATH_MAX];		/* absolute, executable when loaded */
+	uint32_t timeout_ms;		/* default 10000 */
+	size_t n_args;
+	char args[CONF_HOOK_ARGS][CONF_HOOK_ARG_MAX];
+	uint32_t index;			/* position in "hooks" */
+};
+
 enum conf_fence_mode {
 	CONF_FENCE_NONE,
 	CONF_FENCE_GRACE,
@@ -152,6 +167,10 @@ struct chorus_conf {
 	uint32_t fence_timeout_ms;		/* default 60000 */
 	char watchdog_device[PATH_MAX];		/* "" = none */
 	uint32_t watchdog_timeout_s;		/* default 10 */
+
+	/* service hooks, in file order (releaseip runs them in reverse) */
+	size_t n_hooks;
+	struct conf_hook *hooks;
 };
 
 /*

@@ -67,6 +67,9 @@ int conf_vip_cmp(const void *pa, const void *pb);
  * join c->vips (after conf_vips). */
 int conf_bricks(struct conf_ctx *cx, struct json_object *root, struct chorus_conf *c);
 
+/* conf_hooks.c: the "hooks" array (after conf_vips and conf_bricks). */
+int conf_hooks(struct conf_ctx *cx, struct json_object *v, struct chorus_conf *c);
+
 /* conf_balance.c: the "balance" object (load balancing). */
 int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
 

@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
+#include "hooks.h"
 #include "plugin.h"
 #include "core/load.h"
 #include "ctl_load.h"
@@ -554,6 +555,8 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(r, "checks", checks_json(d));
 	if (d->conf->n_bricks)
 		json_object_object_add(r, "bricks", bricks_status_json(d));
+	if (d->conf->n_hooks)
+		json_object_object_add(r, "hooks", hooks_status_json(d->hk));
 	return r;
 }
 

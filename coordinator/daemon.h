@@ -60,6 +60,7 @@ struct chorusd {
 	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */
 	bool *brick_failed;		/* per conf vip: a brick that keeps dying here */
 	bool released_at_start;		/* no corosync at start: local resources dropped */
+	struct hooks *hk;		/* service hooks (hooks.h) */
 };
 
 void daemon_feed(struct chorusd *d, struct core_event *ev);

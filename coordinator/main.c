@@ -37,6 +37,7 @@
 #include "conf.h"
 #include "core/state.h"
 #include "daemon.h"
+#include "hooks.h"
 #include "tickle.h"
 #include "vip.h"
 
@@ -111,6 +112,26 @@ static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int 
 	d->res[d->n_res++] = (struct result){t, idx, err};
 }
 
+/* Release VIP 'idx' now: reset its connections while the address is still
+ * up, remove it, report.  Also the hooks' callback after releaseip. */
+static void hook_release(void *ud, size_t idx)
+{
+	struct chorusd *d = ud;
+	int rc;
+
+	tickle_releasing(d->tk, idx);
+	rc = vip_exec_release(d->vx, idx);
+	if (d->stepping) {
+		push_result(d, CORE_EV_RELEASED, idx, rc);
+	} else {
+		struct core_event ev = {.type = CORE_EV_RELEASED};
+
+		ev.u.res.idx = idx;
+		ev.u.res.err = rc;
+		daemon_feed(d, &ev);
+	}
+}
+
 void daemon_exit(struct chorusd *d)
 {
 	d->exiting = true;
@@ -138,18 +159,27 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 				break;
 			}
 			rc = vip_exec_acquire(d->vx, x->u.idx);
-			if (rc == 0)
+			if (rc == 0) {
 				tickle_acquired(d->tk, x->u.idx);	/* after the GARP */
+				hooks_takeip(d->hk, x->u.idx);
+			}
 			push_result(d, CORE_EV_ACQUIRED, x->u.idx, rc);
 			break;
 		case CORE_ACT_RELEASE:
-			tickle_releasing(d->tk, x->u.idx);	/* while the address is up */
 			if (bricks_is_brick(d, x->u.idx)) {
+				tickle_releasing(d->tk, x->u.idx);	/* while the address is up */
 				bricks_release(d, x->u.idx);
 				break;
 			}
-			rc = vip_exec_release(d->vx, x->u.idx);
-			push_result(d, CORE_EV_RELEASED, x->u.idx, rc);
+			if (core_dropping_all(d->core)) {
+				/* lost quorum or corosync: the address goes now,
+				 * the service hears of it after */
+				hook_release(d, x->u.idx);
+				hooks_lost(d->hk, x->u.idx);
+				break;
+			}
+			if (!hooks_releaseip(d->hk, x->u.idx))
+				hook_release(d, x->u.idx);	/* else once releaseip ran */
 			break;
 		case CORE_ACT_TIMER:
 			arm_timer(d, x->u.at_ms);
@@ -203,6 +233,8 @@ void daemon_feed(struct chorusd *d, struct core_event *ev)
 	d->stepping = true;
 	daemon_actions(d, &a);
 	core_actions_clear(&a);
+	if (core_dropping_all(d->core))
+		hooks_hurry(d->hk);	/* releases waiting for a hook go now */
 	while (d->n_res > 0 && !d->exiting) {
 		struct result *r = d->res;
 		size_t n = d->n_res;
@@ -312,6 +344,7 @@ static int core_start(struct chorusd *d)
 		qb_log(LOG_WARNING, "fence mode \"grace\" without a watchdog: a node whose chorusd "
 		       "dies or hangs while it runs a brick is not reset");
 	cc.nodeid = cluster_nodeid(d->cl);
+	hooks_set_nodeid(d->hk, cc.nodeid);
 	cc.pid = (uint32_t)getpid();
 	cc.incarnation = d->incarnation;
 	cc.n_vips = d->conf->n_vips;
@@ -388,6 +421,9 @@ static void connect_cb(void *data)
 			       "and bricks, retrying");
 			d->released_at_start = true;
 			vip_exec_release_all(d->vx);
+			for (size_t i = 0; i < d->conf->n_vips; i++)
+				if (d->held[i])
+					hooks_lost(d->hk, i);
 			memset(d->held, 0, d->conf->n_vips * sizeof(*d->held));
 			bricks_release_all(d);
 		}
@@ -635,6 +671,11 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
+	rc = hooks_new(d.loop, d.conf, hook_release, &d, &d.hk);
+	if (rc < 0) {
+		qb_log(LOG_CRIT, "cannot start the service hooks " QB_XS " rc=%d", rc);
+		return CHORUSD_ERR_INIT;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, &d, sig_term, NULL);
 	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, &d, sig_term, NULL);
@@ -650,6 +691,7 @@ int main(int argc, char **argv)
 	ctl_stop(&d);
 	bricks_stop(&d);
 	health_stop(&d);
+	hooks_free(d.hk);
 	tickle_free(d.tk);
 	cluster_free(d.cl);
 	core_free(d.core);

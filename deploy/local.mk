@@ -23,7 +23,7 @@ endif
 # chorus.json(5) comes with tests/conf.mk, chorusctl(8) with tests/control.mk.
 dist_man8_MANS = deploy/man/chorusd.8
 # chorus-plugin(7) comes with plugins/local.mk.
-dist_man7_MANS = deploy/man/chorus-brick.7
+dist_man7_MANS = deploy/man/chorus-brick.7 deploy/man/chorus-hooks.7
 
 # Examples into $(docdir)/examples.  Every chorus*.json here is loaded by
 # tests/unit/conf_test; the corosync ones are parsed by corosync -t below.

@@ -10,7 +10,7 @@ TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
 	tests/unit/conf_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
@@ -26,7 +26,7 @@ TESTS += tests/unit/conf_bricks_test
 tests_unit_conf_bricks_test_SOURCES = \
 	tests/unit/conf_bricks_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_bricks_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)

@@ -280,6 +280,11 @@ static bool drop_all_now(const struct core *c)
 	return c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung;
 }
 
+bool core_dropping_all(const struct core *c)
+{
+	return drop_all_now(c);
+}
+
 /* Whether local vip 'i' may stay (or start) here. */
 static bool local_keep(const struct core *c, size_t i, bool drop_all)
 {

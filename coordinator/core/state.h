@@ -325,6 +325,9 @@ bool core_local_assigned(const struct core *c, size_t idx, bool *waiting);
 /* Whether this node currently holds / is acquiring local vip 'idx'. */
 bool core_local_held(const struct core *c, size_t idx);
 bool core_quorate(const struct core *c);
+/* This node is dropping everything it holds now (lost quorum or corosync,
+ * left the group, hung): releases must not wait for anything slow. */
+bool core_dropping_all(const struct core *c);
 size_t core_member_count(const struct core *c);
 /* Member 'i' (sorted by nodeid): its nodeid, and whether it may receive
  * resources now (not leaving, healthy, not in standby, not excluded). */

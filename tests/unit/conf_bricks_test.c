@@ -165,11 +165,73 @@ static void test_errors(void **unused)
 	       "watchdog.timeout_s");
 }
 
+#define VIPS "\"vips\": [{\"address\": \"192.0.2.10/24\", \"interface\": \"eth0\", " \
+	     "\"pool\": \"nfs\"}, {\"address\": \"192.0.2.11/24\", \"interface\": \"eth0\"}]"
+
+/* "hooks": per-pool service scripts (chorus-hooks(7)), checked when loaded:
+ * a typo in a path or a pool must not wait for the next failover. */
+static void test_hooks(void **unused)
+{
+	struct chorus_conf *c = NULL;
+	char err[1024] = "";
+
+	(void)unused;
+	if (load("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin/true\", "
+		 "\"timeout_ms\": 2500, \"args\": [\"--grace\", \"\"]},\n"
+		 " {\"pool\": \"default\", \"script\": \"/bin/sh\"}]}", &c, err,
+		 sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_hooks, 2);
+	assert_string_equal(c->hooks[0].pool, "nfs");
+	assert_string_equal(c->hooks[0].script, "/bin/true");
+	assert_int_equal(c->hooks[0].timeout_ms, 2500);
+	assert_int_equal(c->hooks[0].n_args, 2);
+	assert_string_equal(c->hooks[0].args[0], "--grace");
+	assert_string_equal(c->hooks[0].args[1], "");
+	assert_int_equal(c->hooks[1].timeout_ms, 10000);	/* the default */
+	assert_int_equal(c->hooks[1].n_args, 0);
+	conf_free(c);
+
+	expect("{" VIPS ", \"hooks\": {}}", ": hooks: expected an array");
+	expect("{" VIPS ", \"hooks\": [{\"script\": \"/bin/true\"}]}", "hooks[0].pool: missing");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"smb\", \"script\": \"/bin/true\"}]}",
+	       "hooks[0].pool: no client VIP is in pool \"smb\"");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\"}]}", "hooks[0].script: missing");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"true\"}]}",
+	       "hooks[0].script");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/nonexistent/hook\"}]}",
+	       "hooks[0].script: /nonexistent/hook: No such file");
+	{
+		/* the config file itself: mkstemp made it 0600 */
+		char json[512];
+
+		snprintf(json, sizeof(json), "{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", "
+			 "\"script\": \"%s\"}]}", path);
+		expect(json, "is not an executable file");
+	}
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin\"}]}",
+	       "is not an executable file");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin/true\", "
+	       "\"timeout_ms\": 5}]}", "hooks[0].timeout_ms");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin/true\", "
+	       "\"args\": [1]}]}", "hooks[0].args[0]");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin/true\", "
+	       "\"args\": [\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+	       "\"a\",\"a\"]}]}", "hooks[0].args: expected an array of at most 16");
+	expect("{" VIPS ", \"hooks\": [{\"pool\": \"nfs\", \"script\": \"/bin/true\", "
+	       "\"when\": \"always\"}]}", "hooks[0].when: unknown key");
+	/* bricks have their own script */
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"none\"},"
+	       " \"hooks\": [{\"pool\": \"bricks\", \"script\": \"/bin/true\"}]}",
+	       "bricks have their own script");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
