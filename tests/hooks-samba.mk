@@ -5,3 +5,8 @@
 sambahookdir = $(pkglibexecdir)/hooks
 dist_sambahook_SCRIPTS = deploy/hooks/samba
 dist_noinst_SCRIPTS += tests/integration/hooks-samba.sh
+# The example lives beside the hook, not in deploy/examples: conf_test loads
+# every example there, and a hook's script must exist when the configuration
+# is loaded (it is /usr/libexec/... in the example).  hooks-samba.sh runs
+# chorusd with the example's hook entry instead.
+dist_deployexamples_DATA += deploy/hooks/chorus-samba.json

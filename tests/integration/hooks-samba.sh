@@ -26,10 +26,14 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 HOOK=${SAMBA_HOOK:-$CL_ROOT/deploy/hooks/samba}
+EXAMPLE=$CL_ROOT/deploy/hooks/chorus-samba.json
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root" >&2; exit 77; fi
-for t in smbd smbclient smbcontrol testparm ss ip unshare; do
+for t in smbd smbclient smbcontrol testparm ss ip unshare jq "$CL_COROSYNC" corosync-cmapctl \
+         corosync-quorumtool; do
     command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found (deploy/deps.sh)" >&2; exit 77; }
 done
+CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
+[ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || { echo "SKIP: chorusd/chorusctl not built (BUILDDIR)" >&2; exit 77; }
 [ -x "$HOOK" ] || { echo "hook $HOOK not executable" >&2; exit 1; }
 
 cl_init hooksmb 3
@@ -193,10 +197,6 @@ cl_log "4 ok: VIPs in interfaces + ip_nonlocal_bind: smbd serves each VIP the mo
 # Node 1 keeps its restart-mode smbd, node 2 its pre-bound one; node 3 gets a
 # fresh restart-mode smbd that has never seen the VIP, so on node 3 only a
 # takeip run by chorusd (which restarts smbd) can make the VIP serve.
-CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
-[ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || cl_fail "chorusd/chorusctl not built (BUILDDIR=$BUILDDIR)"
-command -v "$CL_COROSYNC" >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 ||
-    cl_fail "corosync and jq are needed for part 5 (deploy/deps.sh)"
 sb_conf 3 eth0 >/dev/null
 sb_smbd_start 3
 smbd3=$CL_SPAWN_PID
@@ -205,10 +205,14 @@ cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
 for i in 1 2 3; do
     d=$(cl_ndir "$i")
     cl_write_chorus_conf "$i" "$d/chorusd.tmp" 1
-    jq --arg h "$HOOK" --arg c "$d/smb/smb.conf" \
+    # the shipped example's hook entry, with this run's paths; restart= for
+    # nodes 1 and 3, harmless on node 2 (its smbd listens already)
+    jq --slurpfile ex "$EXAMPLE" --arg h "$HOOK" --arg c "conf=$d/smb/smb.conf" \
        --arg r "restart=$CL_DIR/smbd-restart $d/smb/pid/smbd.pid $d/smb/smb.conf" \
        '.vips[0].pool = "smb" |
-        .hooks = [{pool: "smb", script: $h, timeout_ms: 20000, args: ["conf=" + $c, $r, "wait=8"]}]' \
+        .hooks = [$ex[0].hooks[0] | .script = $h | .timeout_ms = 20000 |
+                  .args = ([.args[] | select(startswith("conf=") or startswith("wait=") | not)]
+                           + [$c, $r, "wait=8"])]' \
        "$d/chorusd.tmp" > "$d/chorusd.conf" || cl_fail "jq"
 done
 ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
