@@ -10,3 +10,8 @@ dist_noinst_SCRIPTS += tests/integration/hooks-samba.sh
 # is loaded (it is /usr/libexec/... in the example).  hooks-samba.sh runs
 # chorusd with the example's hook entry instead.
 dist_deployexamples_DATA += deploy/hooks/chorus-samba.json
+
+# The hook's argument checks and its "smbd is not running" answer, without
+# root or a running smbd.
+TESTS += tests/cli/samba-hook-test.sh
+EXTRA_DIST += tests/cli/samba-hook-test.sh
