@@ -5,6 +5,8 @@
 # runs a real ganesha.nfsd (FSAL VFS) on a private system bus per node, and
 # the hook itself calls dbus-send; libnfs-utils: its userspace NFSv4 client
 # (nfs-cp) shows the grace as NFS4ERR_GRACE, there is no kernel NFS client.
+# samba, smbclient: tests/integration/hooks-samba.sh runs a real smbd per node
+# and smbclient against it to test deploy/hooks/samba.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
@@ -14,7 +16,7 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
       libxml2-dev attr
-      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils)
+      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
