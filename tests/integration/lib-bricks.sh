@@ -94,7 +94,9 @@ bk_conf_bricks() {
     for (( k = 1; k <= BK_NB; k++ )); do
         printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
             "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
-        printf ' "path": "%s", "device": "%s", "fstype": "bind"}' "${BK_PATH[$k]}" "${BK_LUN[$k]}"
+        # BK_SET: every brick in that one replica set (placement spreads them)
+        printf ' "path": "%s", "device": "%s", "fstype": "bind"%s}' "${BK_PATH[$k]}" "${BK_LUN[$k]}" \
+            "$([ -n "${BK_SET:-}" ] && printf ', "set": "%s"' "$BK_SET")"
         sep=,
     done
     printf ']},\n"fence": {"mode": "grace", "grace_ms": %s}' "$grace"
