@@ -685,6 +685,23 @@ static void check_group_balance(const struct sc *s, uint32_t pool, uint32_t cls)
 		fail_msg("pool %u class %u: counts from %u to %u", pool, cls, lo, hi);
 }
 
+/* Rules 1-3 for resource 'i': fixed on prev, unplaced only with an empty
+ * class, pinned on an eligible pin, else on an eligible node. */
+static void check_valid(const struct sc *s, uint32_t i)
+{
+	const struct place_res *r = &s->res[i];
+	uint32_t o = s->owner[i];
+
+	if ((r->flags & PLACE_F_FIXED) && r->prev != PLACE_NONE)
+		assert_int_equal(o, r->prev);
+	else if (class_empty(s, r->elig_class))
+		assert_int_equal(o, PLACE_NONE);
+	else if (eligible(s, i, r->pin))
+		assert_int_equal(o, r->pin);
+	else
+		assert_true(eligible(s, i, o));
+}
+
 static void check_properties(struct sc *s, const struct gen *g)
 {
 	uint32_t moves = 0, placed = 0, unplaced = 0;
@@ -700,15 +717,7 @@ static void check_properties(struct sc *s, const struct gen *g)
 		if (o == PLACE_NONE)
 			unplaced++;
 
-		/* valid, fixed, pinned */
-		if ((r->flags & PLACE_F_FIXED) && r->prev != PLACE_NONE)
-			assert_int_equal(o, r->prev);
-		else if (class_empty(s, r->elig_class))
-			assert_int_equal(o, PLACE_NONE);
-		else if (eligible(s, i, r->pin))
-			assert_int_equal(o, r->pin);
-		else
-			assert_true(eligible(s, i, o));
+		check_valid(s, i);	/* valid, fixed, pinned */
 
 		/* sticky: a move off an eligible prev needs rebalance, and its
 		 * node must end with fewer of the group than it started with
@@ -850,14 +859,7 @@ static void test_random_spread(void **state)
 			const struct place_res *r = &s->res[i];
 			uint32_t o = s->owner[i];
 
-			if ((r->flags & PLACE_F_FIXED) && r->prev != PLACE_NONE)
-				assert_int_equal(o, r->prev);
-			else if (class_empty(s, r->elig_class))
-				assert_int_equal(o, PLACE_NONE);
-			else if (eligible(s, i, r->pin))
-				assert_int_equal(o, r->pin);
-			else
-				assert_true(eligible(s, i, o));
+			check_valid(s, i);
 			if (!immovable(s, i) && eligible(s, i, r->prev) && o != r->prev) {
 				assert_true(s->in.rebalance);
 				assert_false(place_bits_test(&s->in.no_receive, o));
