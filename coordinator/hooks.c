@@ -29,6 +29,8 @@ enum hook_act { HA_NONE, HA_TAKE, HA_RELEASE, HA_LOST };
 #define QMAX 2
 
 struct hook_vip {
+	struct hooks *h;		/* back pointer: the run's callback data is the vip */
+	size_t idx;
 	uint8_t hk[CONF_HOOKS_MAX];	/* conf hooks of its pool, in file order */
 	uint32_t nh;
 	enum hook_act cur;		/* HA_NONE: idle */
@@ -88,6 +90,8 @@ int hooks_new(qb_loop_t *loop, const struct chorus_conf *conf, hooks_release_fn 
 	for (size_t i = 0; i < h->n; i++) {
 		const struct conf_vip *cv = &conf->vips[i];
 
+		h->v[i].h = h;
+		h->v[i].idx = i;
 		for (size_t k = 0; cv->brick == 0 && k < conf->n_hooks; k++)
 			if (strcmp(conf->hooks[k].pool, cv->pool) == 0)
 				h->v[i].hk[h->v[i].nh++] = (uint8_t)k;
@@ -167,22 +171,14 @@ static void note_failure(struct hooks *h, size_t i, const struct conf_hook *ch,
 		h->last_failure[0] = '\0';
 }
 
-/* The run's callback data: which hooks and which address. */
-struct step_ctx {
-	struct hooks *h;
-	size_t i;
-};
-
 static void run_done(void *data, const struct script_result *r)
 {
-	struct step_ctx *ctx = data;
-	struct hooks *h = ctx->h;
-	size_t i = ctx->i;
-	struct hook_vip *v = &h->v[i];
+	struct hook_vip *v = data;
+	struct hooks *h = v->h;
+	size_t i = v->idx;
 	uint32_t k = v->cur == HA_TAKE ? v->step : v->nh - 1 - v->step;
 	const struct conf_hook *ch = &h->conf->hooks[v->hk[k]];
 
-	free(ctx);
 	v->run = NULL;
 	h->running--;
 	if (script_result_ok(r)) {
@@ -212,7 +208,7 @@ static void start_step(struct hooks *h, size_t i)
 	const struct conf_hook *ch = &h->conf->hooks[v->hk[k]];
 	char addr[CHORUS_ADDR_STRLEN], e[8][160];
 	const char *argv[3 + CONF_HOOK_ARGS + 1], *envp[9];
-	struct step_ctx *ctx;
+	struct script_spec spec = {.argv = argv, .envp = envp, .timeout_ms = ch->timeout_ms};
 	size_t n = 0;
 	int rc;
 
@@ -240,23 +236,12 @@ static void start_step(struct hooks *h, size_t i)
 		envp[a] = e[a];
 	envp[8] = NULL;
 
-	ctx = malloc(sizeof(*ctx));
-	if (ctx == NULL) {
-		rc = -ENOMEM;
-	} else {
-		struct script_spec spec = {.argv = argv, .envp = envp,
-					   .timeout_ms = ch->timeout_ms};
-
-		*ctx = (struct step_ctx){h, i};
-		h->runs++;
-		rc = script_run(h->runner, &spec, run_done, ctx, &v->run);
-		if (rc == 0) {
-			h->running++;
-			qb_log(LOG_DEBUG, "hook %s %s %s started", ch->script, act_name(v->cur),
-			       addr);
-			return;
-		}
-		free(ctx);
+	h->runs++;
+	rc = script_run(h->runner, &spec, run_done, v, &v->run);
+	if (rc == 0) {
+		h->running++;
+		qb_log(LOG_DEBUG, "hook %s %s %s started", ch->script, act_name(v->cur), addr);
+		return;
 	}
 	{
 		char what[64];

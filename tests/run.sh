@@ -95,7 +95,7 @@ if [ "$quick" -eq 0 ]; then
     # report (an invalid access, undefined behaviour, a leak at exit) is
     # written to asan-it.* and fails the step after the test.
     rm -f "$top"/build-asan/asan-it.*
-    for t in vip-failover control brick-failover; do
+    for t in vip-failover control brick-failover hooks; do
         step "integration (asan, ubsan): $t" norand env BUILDDIR="$top/build-asan" \
             ASAN_OPTIONS="log_path=$top/build-asan/asan-it:detect_leaks=1" \
             UBSAN_OPTIONS="log_path=$top/build-asan/asan-it:print_stacktrace=1:halt_on_error=1" \
