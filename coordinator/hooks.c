@@ -48,6 +48,7 @@ struct hooks {
 	struct hook_vip *v;
 	size_t n;
 	uint32_t running;
+	uint32_t owed;			/* addresses with 'owed' set */
 	size_t cursor;			/* round-robin start for waiting steps */
 	hooks_release_fn release;
 	void *ud;
@@ -129,8 +130,10 @@ bool hooks_has(const struct hooks *h, size_t idx)
 /* Give the free slots to waiting steps, round-robin so no address starves. */
 static void fill_slots(struct hooks *h)
 {
+	size_t from = h->cursor;
+
 	for (size_t k = 0; k < h->n && h->running < HOOKS_PARALLEL; k++) {
-		size_t i = (h->cursor + k) % h->n;
+		size_t i = (from + k) % h->n;
 
 		if (h->v[i].waiting) {
 			h->v[i].waiting = false;
@@ -148,6 +151,7 @@ static void finish(struct hooks *h, size_t i)
 	v->cur = HA_NONE;
 	if (a == HA_RELEASE && v->owed) {
 		v->owed = false;
+		h->owed--;
 		h->release(h->ud, i);	/* may queue a new takeip for 'i' */
 	}
 	kick(h, i);
@@ -306,8 +310,10 @@ bool hooks_releaseip(struct hooks *h, size_t idx)
 		return false;
 	/* set before queueing: a hook that cannot start finishes at once */
 	h->v[idx].owed = true;
+	h->owed++;
 	if (!enqueue(h, idx, HA_RELEASE)) {
 		h->v[idx].owed = false;
+		h->owed--;
 		return false;
 	}
 	/* 'owed' is already cleared if it finished synchronously; the callback
@@ -323,12 +329,15 @@ void hooks_lost(struct hooks *h, size_t idx)
 
 void hooks_hurry(struct hooks *h)
 {
-	for (size_t i = 0; h != NULL && i < h->n; i++) {
+	/* called after every step while the node drops everything: free
+	 * unless a release is actually waiting */
+	for (size_t i = 0; h != NULL && h->owed > 0 && i < h->n; i++) {
 		struct hook_vip *v = &h->v[i];
 
 		if (!v->owed)
 			continue;
 		v->owed = false;
+		h->owed--;
 		for (uint32_t k = 0; k < v->nq; k++)
 			if (v->q[k] == HA_RELEASE)
 				v->q[k] = HA_LOST;	/* runs later, told the truth */

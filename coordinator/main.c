@@ -129,8 +129,9 @@ static uint32_t brick_set_id(const struct conf_brick *b)
 }
 
 /* Release VIP 'idx' now: reset its connections while the address is still
- * up, remove it, report.  Also the hooks' callback after releaseip. */
-static void hook_release(void *ud, size_t idx)
+ * up, remove it, report (queued while the core is stepping, which it is
+ * when called from an action).  Also the hooks' callback after releaseip. */
+static void vip_release_now(void *ud, size_t idx)
 {
 	struct chorusd *d = ud;
 	int rc;
@@ -190,12 +191,12 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 			if (core_dropping_all(d->core)) {
 				/* lost quorum or corosync: the address goes now,
 				 * the service hears of it after */
-				hook_release(d, x->u.idx);
+				vip_release_now(d, x->u.idx);
 				hooks_lost(d->hk, x->u.idx);
 				break;
 			}
 			if (!hooks_releaseip(d->hk, x->u.idx))
-				hook_release(d, x->u.idx);	/* else once releaseip ran */
+				vip_release_now(d, x->u.idx);	/* else once releaseip ran */
 			break;
 		case CORE_ACT_TIMER:
 			arm_timer(d, x->u.at_ms);
@@ -689,7 +690,7 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
-	rc = hooks_new(d.loop, d.conf, hook_release, &d, &d.hk);
+	rc = hooks_new(d.loop, d.conf, vip_release_now, &d, &d.hk);
 	if (rc < 0) {
 		qb_log(LOG_CRIT, "cannot start the service hooks " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
