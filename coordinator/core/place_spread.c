@@ -158,7 +158,6 @@ uint32_t place_spread(const struct place_in *in, uint32_t *owner, const uint8_t 
 {
 	struct sp p = {.in = in, .owner = owner, .cost = cost, .n = in->n_nodes};
 	uint32_t *vals = NULL, n_vals = 0, n_sets = 0, fixes = 0;
-	bool changed = true;
 
 	for (uint32_t i = 0; i < in->n_res; i++)
 		n_vals += in->res[i].set != 0;
@@ -198,11 +197,10 @@ uint32_t place_spread(const struct place_in *in, uint32_t *owner, const uint8_t 
 	}
 	/* the cheapest fix over every colliding resource first: fixing one
 	 * side of a collision can be free where fixing the other is not */
-	while (changed) {
+	for (;;) {
 		struct fix best = {UINT32_MAX, 0, PLACE_NONE};
 		uint32_t bi = PLACE_NONE;
 
-		changed = false;
 		for (uint32_t i = 0; i < in->n_res; i++) {
 			struct fix f;
 
@@ -221,7 +219,6 @@ uint32_t place_spread(const struct place_in *in, uint32_t *owner, const uint8_t 
 			relocate(&p, best.partner, owner[bi]);
 		relocate(&p, bi, best.slot);
 		fixes++;
-		changed = true;
 	}
 out:
 	free(vals);
