@@ -126,8 +126,12 @@ done
 refreshes() { bk_ctl 1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["bricks"]["inventory"]["refreshes"])'; }
 r0=$(refreshes)
 mkdir -p "$(cl_ndir 3)/bricks"
-# glusterd 3 was cut off too: wait until the pool is whole again
-cl_wait_until 60 gl__peers_in_cluster 1 2 || cl_fail "pool not whole after the heal: $(gl_cli 1 peer status 2>&1 | tr '\n' ' ')"
+# glusterd 2 was cut off too: wait until every node sees the pool whole
+# again (add-brick's pre-validation runs on every peer)
+for i in 1 2 3; do
+    cl_wait_until 60 gl__peers_in_cluster "$i" 2 ||
+        cl_fail "node $i: pool not whole after the heal: $(gl_cli "$i" peer status 2>&1 | tr '\n' ' ')"
+done
 out=$(gl_cli 1 volume add-brick "$V" "$(gl_brick 3 $V)" force 2>&1) || cl_fail "add-brick: $out"
 more_refreshes() { [ "$(refreshes)" -gt "$r0" ]; }
 reason() { bk_ctl 1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["bricks"]["inventory"]["last_reason"])'; }
