@@ -338,10 +338,11 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 	 * skips the types it does not know. */
 	if (st->n_unserv > WIRE_MAX_RES || st->n_excl > WIRE_MAX_RES ||
 	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES ||
-	    st->n_sets > WIRE_MAX_RES)
+	    st->n_sets > WIRE_MAX_RES || st->n_holdoffs > WIRE_MAX_RES)
 		return -EMSGSIZE;
 	put_u32(b, (st->n_unserv ? 1u : 0u) + (st->n_excl ? 1u : 0u) + (st->n_fence ? 1u : 0u) +
-		       (st->n_nodes ? 1u : 0u) + (st->n_sets ? 1u : 0u));
+		       (st->n_nodes ? 1u : 0u) + (st->n_sets ? 1u : 0u) + (st->has_timing ? 1u : 0u) +
+		       (st->n_holdoffs ? 1u : 0u));
 	if (st->n_unserv)
 		put_addr_ext(b, WIRE_EXT_UNSERV, st->n_unserv, st->unserv);
 	if (st->n_excl)
@@ -381,6 +382,24 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 		for (uint32_t i = 0; i < st->n_sets; i++) {
 			put_addr(b, &st->sets[i].addr);
 			put_u32(b, st->sets[i].set);
+		}
+	}
+	if (st->has_timing) {
+		put_u16(b, WIRE_EXT_TIMING);
+		put_u32(b, 16);
+		put_u32(b, st->timing.quiet_ms);
+		put_u32(b, st->timing.heartbeat_ms);
+		put_u32(b, st->timing.lifetime_ms);
+		put_u32(b, st->timing.margin_ms);
+	}
+	if (st->n_holdoffs) {
+		put_u16(b, WIRE_EXT_HOLDOFF);
+		put_u32(b, 4 + st->n_holdoffs * (ADDR_WIRE_SIZE + 8));
+		put_u32(b, st->n_holdoffs);
+		for (uint32_t i = 0; i < st->n_holdoffs; i++) {
+			put_addr(b, &st->holdoffs[i].addr);
+			put_u32(b, st->holdoffs[i].nodeid);
+			put_u32(b, st->holdoffs[i].remaining_ms);
 		}
 	}
 	return finish_hdr(b);
@@ -460,6 +479,22 @@ static struct wire_absent *get_fence_list(struct rd *r, uint32_t n_pools, uint32
 	return v;
 }
 
+static struct wire_holdoff *get_holdoff_list(struct rd *r, uint32_t *n, bool *oom)
+{
+	struct wire_holdoff *v;
+
+	*n = get_count(r, WIRE_MAX_RES, ADDR_WIRE_SIZE + 8);
+	v = alloc_n(r, *n, sizeof(*v), oom);
+	for (uint32_t i = 0; v != NULL && i < *n && !r->bad; i++) {
+		get_addr(r, &v[i].addr);
+		v[i].nodeid = get_u32(r);
+		v[i].remaining_ms = get_u32(r);
+		if (v[i].nodeid == 0 || (i > 0 && res_addr_cmp(&v[i - 1].addr, &v[i].addr) >= 0))
+			r->bad = true;	/* strictly ascending, a real node */
+	}
+	return v;
+}
+
 void wire_state_clear(struct wire_state *st)
 {
 	free(st->admin.standby);
@@ -477,6 +512,7 @@ void wire_state_clear(struct wire_state *st)
 	free(st->fence);
 	free(st->nodes);
 	free(st->sets);
+	free(st->holdoffs);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -610,6 +646,24 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 			case WIRE_EXT_SETS:
 				if (st->sets == NULL)
 					st->sets = get_set_list(&sub, &st->n_sets, &oom);
+				else
+					sub.left = 0;
+				break;
+			case WIRE_EXT_TIMING:
+				if (!st->has_timing) {
+					st->timing.quiet_ms = get_u32(&sub);
+					st->timing.heartbeat_ms = get_u32(&sub);
+					st->timing.lifetime_ms = get_u32(&sub);
+					st->timing.margin_ms = get_u32(&sub);
+					st->has_timing = !sub.bad;
+					sub.left = 0;	/* later fields go after these */
+				} else {
+					sub.left = 0;
+				}
+				break;
+			case WIRE_EXT_HOLDOFF:
+				if (st->holdoffs == NULL)
+					st->holdoffs = get_holdoff_list(&sub, &st->n_holdoffs, &oom);
 				else
 					sub.left = 0;
 				break;
@@ -849,6 +903,7 @@ const char *wire_type_name(uint16_t type)
 	case WIRE_LOAD: return "LOAD";
 	case WIRE_FENCED: return "FENCED";
 	case WIRE_CONNS: return "CONNS";
+	case WIRE_SUSPECT: return "SUSPECT";
 	default: return "?";
 	}
 }

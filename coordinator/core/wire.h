@@ -50,14 +50,21 @@
  *   5  sets: STATE extension 5 (which replica/disperse set each exclusive
  *      address belongs to); placement spreads sets (place.h rule 8) only
  *      once every member advertises 5, so all compute the same table
+ *   6  peer liveness: STATE extensions 6 (the sender's failure timing, so
+ *      peers know how long its addresses can outlive its silence) and 7
+ *      (addresses a lost or unresponsive node may still hold, and for how
+ *      long), and SUSPECT (a member silent while the ring delivers is
+ *      excluded); SUSPECT is sent only once every member advertises 6
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 5
+#define WIRE_VERSION_MAX 6
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */
 #define WIRE_EXT_NODES 4	/* STATE extension: configured and seen node ids */
 #define WIRE_EXT_SETS 5		/* STATE extension: set id of addresses (rule 8) */
+#define WIRE_EXT_TIMING 6	/* STATE extension: the sender's failure timing */
+#define WIRE_EXT_HOLDOFF 7	/* STATE extension: addresses a lost node may still hold */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
 
@@ -81,7 +88,8 @@ enum wire_type {
 	WIRE_FENCED = 10,	/* v3: these lost nodes are known down (fenced/confirmed) */
 	WIRE_CONNS = 11,	/* v3: the sender's TCP connections per VIP (advisory) */
 	WIRE_LOAD = 12,		/* v4: the sender's measured load per address it holds */
-	WIRE_TYPE_MAX = 12,
+	WIRE_SUSPECT = 13,	/* v6: exclude a member silent while the ring delivers */
+	WIRE_TYPE_MAX = 13,
 };
 
 /* REBALANCE value bit: balance load (place.h rule 7) rather than counts. */
@@ -149,6 +157,33 @@ struct wire_set {
 	uint32_t set;
 };
 
+/*
+ * STATE extension 6: how long the sender's addresses can outlive the moment
+ * the others stop hearing it, so they know when taking them over is safe
+ * (a peer never waits less than it would for itself).  All in ms.
+ *   quiet_ms     it releases everything once corosync has delivered nothing
+ *                for this long (a node cut off from the others)
+ *   heartbeat_ms it multicasts at least this often, and renews its
+ *                addresses' kernel lifetime only right after such a send
+ *   lifetime_ms  the kernel lifetime its addresses carry (0 = permanent)
+ *   margin_ms    how late its kernel may remove an expired address
+ */
+struct wire_timing {
+	uint32_t quiet_ms;
+	uint32_t heartbeat_ms;
+	uint32_t lifetime_ms;
+	uint32_t margin_ms;
+};
+
+/* An entry of STATE extension 7: 'nodeid' may still hold 'addr' for
+ * 'remaining_ms' after the message was sent; ascending by address, each
+ * address once. */
+struct wire_holdoff {
+	struct res_addr addr;
+	uint32_t nodeid;
+	uint32_t remaining_ms;
+};
+
 struct wire_pin {
 	struct res_addr addr;
 	uint32_t nodeid;
@@ -186,11 +221,19 @@ struct wire_state {
 	struct wire_node *nodes;	/* ascending nodeid (extension 4) */
 	uint32_t n_sets;
 	struct wire_set *sets;		/* ascending address (extension 5) */
+	bool has_timing;
+	struct wire_timing timing;	/* extension 6 */
+	uint32_t n_holdoffs;
+	struct wire_holdoff *holdoffs;	/* extension 7 */
 };
 
-/* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING and REBALANCE share one
- * small body shape: a list of addresses and/or a list of nodeids plus a
- * value.  Unused parts are empty. */
+/* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING, REBALANCE and SUSPECT
+ * share one small body shape: a list of addresses and/or a list of nodeids
+ * plus a value.  Unused parts are empty.  SUSPECT names one member (nodeid,
+ * and its pid in 'incarnations') and carries in 'value' how many messages of
+ * it the sender had seen delivered in this view: every member has seen the
+ * same number at the same point, so a SUSPECT that crossed a message of the
+ * suspect is void on all of them alike. */
 struct wire_small {
 	uint32_t value;
 	uint32_t n_addrs;

@@ -394,6 +394,106 @@ static void test_unknown_extension(void **unused)
 	wire_buf_release(&b);
 }
 
+static struct res_addr a4(uint8_t last)
+{
+	struct res_addr a = {.family = 4, .prefix = 24, .bytes = {10, 0, 0, last}};
+
+	return a;
+}
+
+/* Version 6: the sender's failure timing and its hold-offs round-trip;
+ * hold-offs must be ascending and name a node; SUSPECT is a small body. */
+static void test_liveness_extensions(void **unused)
+{
+	struct wire_holdoff ho[2] = {{a4(1), 3, 2500}, {a4(2), 3, UINT32_MAX}};
+	struct wire_state st0 = {.proto_max = 6, .has_timing = true,
+				 .timing = {2500, 100, 1000, 1300},
+				 .n_holdoffs = 2, .holdoffs = ho};
+	struct wire_state st;
+	struct wire_small sm0 = {.value = 17, .n_nodes = 1}, sm;
+	uint32_t node = 4;
+	uint64_t pid = 4242;
+	struct wire_hdr h;
+	struct wire_buf b;
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &st), 0);
+	assert_true(st.has_timing);
+	assert_int_equal(st.timing.quiet_ms, 2500);
+	assert_int_equal(st.timing.heartbeat_ms, 100);
+	assert_int_equal(st.timing.lifetime_ms, 1000);
+	assert_int_equal(st.timing.margin_ms, 1300);
+	assert_int_equal(st.n_holdoffs, 2);
+	assert_int_equal(st.holdoffs[1].remaining_ms, UINT32_MAX);
+	assert_int_equal(res_addr_cmp(&st.holdoffs[0].addr, &ho[0].addr), 0);
+	wire_state_clear(&st);
+
+	/* out of order, repeated, or nobody's: refused */
+	ho[1].addr = a4(1);
+	assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &st), -EBADMSG);
+	ho[1].addr = a4(0);
+	assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &st), -EBADMSG);
+	ho[1].addr = a4(2);
+	ho[0].nodeid = 0;
+	assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &st), -EBADMSG);
+
+	sm0.nodes = &node;
+	sm0.incarnations = &pid;
+	assert_int_equal(wire_encode_small(&b, 6, WIRE_SUSPECT, 77, 1, &sm0), 0);
+	assert_int_equal(wire_decode_hdr(b.data, b.size, &h), 0);
+	assert_int_equal(h.type, WIRE_SUSPECT);
+	assert_int_equal(h.version, 6);
+	assert_string_equal(wire_type_name(h.type), "SUSPECT");
+	assert_int_equal(wire_decode_small(b.data, b.size, &sm), 0);
+	assert_int_equal(sm.value, 17);
+	assert_int_equal(sm.nodes[0], 4);
+	assert_int_equal(sm.incarnations[0], 4242);
+	wire_small_clear(&sm);
+	wire_buf_release(&b);
+}
+
+/* A later version may add fields after the four of extension 6: a reader
+ * takes the four it knows; fewer than four is a lie. */
+static void test_timing_extension_longer(void **unused)
+{
+	struct wire_state st0 = {.proto_max = 6};
+	struct wire_state st;
+	struct wire_buf b;
+	uint8_t *big;
+	size_t n;
+	uint32_t body;
+	static const uint8_t ext[] = {6, 0, 20, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
+				      3, 0, 0, 0, 4, 0, 0, 0, 9, 9, 9, 9};
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st0), 0);
+	n = b.size + sizeof(ext);
+	big = malloc(n);
+	memcpy(big, b.data, b.size);
+	big[b.size - 4] = 1;
+	memcpy(big + b.size, ext, sizeof(ext));
+	body = (uint32_t)(n - WIRE_HDR_SIZE);
+	for (int i = 0; i < 4; i++)
+		big[8 + i] = (uint8_t)(body >> (8 * i));
+	assert_int_equal(wire_decode_state(big, n, &st), 0);
+	assert_true(st.has_timing);
+	assert_int_equal(st.timing.margin_ms, 4);
+	wire_state_clear(&st);
+	big[b.size + 2] = 12;	/* three fields only */
+	body = (uint32_t)(b.size + 6 + 12 - WIRE_HDR_SIZE);
+	for (int i = 0; i < 4; i++)
+		big[8 + i] = (uint8_t)(body >> (8 * i));
+	assert_int_equal(wire_decode_state(big, b.size + 6 + 12, &st), -EBADMSG);
+	free(big);
+	wire_buf_release(&b);
+}
+
 static void test_encode_limits(void **unused)
 {
 	struct wire_state st = {0};
@@ -420,6 +520,8 @@ int main(void)
 		cmocka_unit_test(test_random_flips),
 		cmocka_unit_test(test_unknown_extension),
 		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_liveness_extensions),
+		cmocka_unit_test(test_timing_extension_longer),
 		cmocka_unit_test(test_brick_extensions_hostile),
 	};
 
