@@ -49,7 +49,8 @@ struct node_name {
 struct cluster {
 	struct node_name names[CPG_MEMBERS_MAX];
 	size_t n_names;
-	uint32_t detection_ms;
+	uint32_t token_ms;
+	uint32_t consensus_ms;
 	bool two_node;
 	qb_loop_t *loop;
 	struct cpg_name name;
@@ -401,8 +402,10 @@ static void read_names(struct cluster *cl)
 		uint8_t two = 0;
 
 		if (cmap_get_uint32(h, "runtime.config.totem.token", &token) == CS_OK &&
-		    cmap_get_uint32(h, "runtime.config.totem.consensus", &consensus) == CS_OK)
-			cl->detection_ms = token + consensus;
+		    cmap_get_uint32(h, "runtime.config.totem.consensus", &consensus) == CS_OK) {
+			cl->token_ms = token;
+			cl->consensus_ms = consensus;
+		}
 		cl->two_node = cmap_get_uint8(h, "quorum.two_node", &two) == CS_OK && two;
 	}
 	cl->n_names = 0;
@@ -459,9 +462,10 @@ bool cluster_two_node(const struct cluster *cl)
 	return cl->two_node;
 }
 
-uint32_t cluster_detection_ms(const struct cluster *cl)
+void cluster_totem_timing(const struct cluster *cl, uint32_t *token_ms, uint32_t *consensus_ms)
 {
-	return cl->detection_ms;
+	*token_ms = cl->token_ms;
+	*consensus_ms = cl->consensus_ms;
 }
 
 uint32_t cluster_node_by_name(const struct cluster *cl, const char *name)

@@ -52,9 +52,9 @@ void cluster_rejoin(struct cluster *cl);
 
 size_t cluster_queue_depth(const struct cluster *cl);
 
-/* Corosync's failure detection time (token + consensus, ms), read at
- * connect; 0 if unknown. */
-uint32_t cluster_detection_ms(const struct cluster *cl);
+/* Corosync's effective totem token (token_coefficient's share included) and
+ * consensus, ms, read at connect; 0 when cmap could not tell. */
+void cluster_totem_timing(const struct cluster *cl, uint32_t *token_ms, uint32_t *consensus_ms);
 /* The node ids of corosync's nodelist (read at connect); returns how many. */
 size_t cluster_node_ids(const struct cluster *cl, uint32_t *out, size_t max);
 /* quorum.two_node is set: both halves of a split stay quorate. */

@@ -458,12 +458,16 @@ struct conf_u32_key {
 static const struct conf_u32_key conf_timing_table[] = {
 	CONF_U32(round_timeout_ms, 100, 600000),
 	CONF_U32(restart_grace_ms, 1000, 3600000),
-	CONF_U32(address_lifetime_s, 0, 86400),	/* and not 1, see below */
+	CONF_U32(address_lifetime_s, 0, 86400),
 	CONF_U32(refresh_ms, 100, 60000),
 	CONF_U32(announce_count, 0, 20),
 	CONF_U32(announce_interval_ms, 10, 10000),
 	CONF_U32(shutdown_timeout_ms, 100, 600000),
 	CONF_U32(health_settle_ms, 0, 60000),
+	CONF_U32(heartbeat_ms, 20, 5000),
+	CONF_U32(liveness_ms, 100, 600000),
+	CONF_U32(formation_ms, 1, 60000),
+	CONF_U32(expiry_margin_ms, 0, 10000),
 };
 
 #define CONF_N_TIMING CONF_ARRAY_SIZE(conf_timing_table)
@@ -489,37 +493,40 @@ static int conf_timing(struct conf_ctx *cx, struct json_object *o,
 			continue;
 		rc = conf_u32(cx, conf_kp(kp, "timing", k->name), v, k->min,
 			      k->max, field);
+		if (rc == 0 && field == &c->expiry_margin_ms)
+			c->expiry_margin_set = true;
 		if (rc < 0 || field != &c->address_lifetime_s)
 			continue;
 		*lifetime_set = true;
-		/* One second cannot be refreshed in time, given the
-		 * kernel's own rounding of lifetimes. */
-		if (*field == 1)
-			rc = conf_err(cx, kp, "must be 0 (permanent) or 2..86400");
 	}
 	return rc;
 }
 
 /*
  * The address lifetime is a kernel-enforced dead man's switch: if chorusd
- * dies, its addresses vanish after address_lifetime_s (give or take about a
- * second), and peers take them over after restart_grace_ms.  The first must
- * come well before the second or two nodes answer for one address.  The
- * refresh must also run at least twice per lifetime, or a single late tick
- * lets a healthy node's address expire.
+ * dies, its addresses vanish after address_lifetime_s (and the kernel's
+ * lateness), and peers take them over after restart_grace_ms.  The first
+ * must come well before the second or two nodes answer for one address.
+ * What depends on corosync's timing (the derived lifetime, the heartbeat
+ * against the token) is checked at start, once corosync answers (timing.h).
  */
 static int conf_check_timing(struct conf_ctx *cx, struct chorus_conf *c,
 			     bool lifetime_set)
 {
-	uint32_t grace = c->restart_grace_ms, secs = grace / 1000;
+	uint32_t grace = c->restart_grace_ms;
 	uint64_t life_ms;
 
+	c->address_lifetime_set = lifetime_set;
+	if (c->liveness_ms && c->heartbeat_ms && c->liveness_ms < 3 * c->heartbeat_ms)
+		return conf_err(cx, "timing.liveness_ms",
+				"%u is shorter than three heartbeats (timing.heartbeat_ms %u): a healthy daemon would be taken for a frozen one",
+				c->liveness_ms, c->heartbeat_ms);
 	if (!lifetime_set) {
-		c->address_lifetime_s = secs >= 5 ? secs - 3 : 2;
-		if ((uint64_t)c->address_lifetime_s * 1000 + 2000 > grace)
+		if (grace < 3000)
 			return conf_err(cx, "timing.restart_grace_ms",
-					"%u is too short: the smallest address lifetime (2 s) must expire 2 s before peers take over, which needs at least 4000; raise it, or set timing.address_lifetime_s to 0 (permanent addresses)",
+					"%u is too short: the smallest address lifetime (1 s) must expire 2 s before peers take over, which needs at least 3000; raise it, or set timing.address_lifetime_s to 0 (permanent addresses)",
 					grace);
+		return 0;
 	}
 	if (c->address_lifetime_s == 0)
 		return 0;
@@ -530,12 +537,11 @@ static int conf_check_timing(struct conf_ctx *cx, struct chorus_conf *c,
 				c->address_lifetime_s, grace,
 				grace >= 4000 ? (grace - 2000) / 1000 : 0,
 				(unsigned long long)(life_ms + 2000));
-	if ((uint64_t)c->refresh_ms * 2 > life_ms)
-		return conf_err(cx, "timing.refresh_ms",
-				"%u is too slow for an address lifetime of %u s%s: refresh at least twice per lifetime (at most %llu)",
-				c->refresh_ms, c->address_lifetime_s,
-				lifetime_set ? "" : " (derived from restart_grace_ms)",
-				(unsigned long long)(life_ms / 2));
+	if (c->heartbeat_ms && life_ms < 4ull * c->heartbeat_ms)
+		return conf_err(cx, "timing.address_lifetime_s",
+				"%u s is renewed fewer than four times at timing.heartbeat_ms %u; use at least %u",
+				c->address_lifetime_s, c->heartbeat_ms,
+				(4 * c->heartbeat_ms + 999) / 1000);
 	return 0;
 }
 

@@ -117,13 +117,20 @@ struct chorus_conf {
 	uint32_t restart_grace_ms;	/* default 10000 */
 	/*
 	 * Valid lifetime of the addresses this node adds; 0 = permanent.  When
-	 * not 0, address_lifetime_s * 1000 + 2000 <= restart_grace_ms always
-	 * holds: a dead daemon's addresses expire (with about a second of
-	 * kernel jitter) before peers take them over.  When not given it is
-	 * max(2, restart_grace_ms / 1000 - 3), i.e. 7 with the defaults.
+	 * given and not 0, address_lifetime_s * 1000 + 2000 <= restart_grace_ms
+	 * holds: a dead daemon's addresses expire before peers take them over.
+	 * When not given it is derived from corosync's timing at start
+	 * (timing.h); restart_grace_ms is then at least 3000.
 	 */
 	uint32_t address_lifetime_s;
-	uint32_t refresh_ms;		/* default 1000; 2 * refresh_ms <= lifetime */
+	bool address_lifetime_set;
+	uint32_t refresh_ms;		/* obsolete: renewals follow heartbeat_ms */
+	/* failure timing (timing.h); 0 = derived from corosync's at start */
+	uint32_t heartbeat_ms;
+	uint32_t liveness_ms;
+	uint32_t formation_ms;
+	uint32_t expiry_margin_ms;
+	bool expiry_margin_set;
 	uint32_t announce_count;	/* default 3 */
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */

@@ -385,6 +385,7 @@ static const char *state_name(enum core_node_state st)
 	case CORE_NODE_EXCLUDED: return "unhealthy";
 	case CORE_NODE_ABSENT: return "left";
 	case CORE_NODE_UNFENCED: return "lost";
+	case CORE_NODE_UNRESPONSIVE: return "unresponsive";
 	}
 	return "?";
 }
@@ -398,6 +399,9 @@ static const char *state_reason(enum core_node_state st)
 	case CORE_NODE_EXCLUDED: return "silent in round";
 	case CORE_NODE_ABSENT: return "daemon gone, inside restart grace";
 	case CORE_NODE_UNFENCED: return "left the ring, its bricks wait until it is known down";
+	case CORE_NODE_UNRESPONSIVE:
+		return "daemon silent while corosync delivers (frozen or wedged): its addresses "
+		       "move once their lifetime there has run out";
 	default: return "";
 	}
 }
@@ -448,10 +452,20 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 				       v.owner ? json_object_new_string(node_name(d, v.owner, nb,
 										  sizeof(nb)))
 					       : NULL);
+		/* "up" only when the owner is live and has nothing to wait for:
+		 * a silent owner's address may be gone from its kernel, and a new
+		 * owner waiting for a lost node's lifetime has not taken it yet */
 		json_object_object_add(o, "state",
-				       json_object_new_string(v.owner == 0 ? "unplaced"
-							      : v.from   ? "moving"
-									 : "up"));
+				       json_object_new_string(v.owner == 0	  ? "unplaced"
+							      : v.owner_silent ? "unresponsive"
+							      : v.held_by	  ? "pending"
+							      : v.from	  ? "moving"
+									  : "up"));
+		if (v.held_by) {
+			json_object_object_add(o, "held_by", json_object_new_int64(v.held_by));
+			json_object_object_add(o, "holdoff_ms",
+					       json_object_new_int64((int64_t)v.holdoff_ms));
+		}
 		json_object_object_add(o, "pinned", pin ? json_object_new_int64(pin) : NULL);
 		if (v.exclusive) {
 			/* a brick: which lost node it waits for (fencing or grace) */
@@ -814,6 +828,19 @@ static void do_reload(struct chorusd *d, const struct control_request *req)
 		control_error(d->ctl->ctl, req->client, req->id, "bad_config",
 			      "%s (running configuration unchanged)", err);
 		return;
+	}
+	{
+		struct timing tm;
+
+		/* what the new process would refuse once corosync answers */
+		if (d->core != NULL &&
+		    daemon_timing(d, nc, &tm, err, sizeof(err), NULL, 0) < 0) {
+			conf_free(nc);
+			control_error(d->ctl->ctl, req->client, req->id, "bad_config",
+				      "%s: %s (running configuration unchanged)", d->conf_path,
+				      err);
+			return;
+		}
 	}
 	conf_free(nc);
 	/* The new file is valid.  Applying it is an in-place restart: the

@@ -13,6 +13,7 @@
 #include <qb/qbloop.h>
 
 #include "core/state.h"
+#include "timing.h"
 
 struct chorus_conf;
 struct cluster;
@@ -61,12 +62,19 @@ struct chorusd {
 	bool *brick_failed;		/* per conf vip: a brick that keeps dying here */
 	bool released_at_start;		/* no corosync at start: local resources dropped */
 	struct hooks *hk;		/* service hooks (hooks.h) */
+	struct timing timing;		/* derived from corosync's at core start */
+	qb_loop_timer_handle sd_watchdog;
+	uint64_t sd_watchdog_ns;	/* 0: systemd asked for no watchdog */
+	int exit_code;
 };
 
 void daemon_feed(struct chorusd *d, struct core_event *ev);
 /* Carry out actions a core call outside core_step() produced. */
 void daemon_actions(struct chorusd *d, struct core_actions *a);
 void daemon_exit(struct chorusd *d);
+/* Derive the failure timing of config 'c' against corosync's (timing.h). */
+int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
+		  char *err, size_t n, char *warn, size_t wn);
 uint64_t daemon_mono_ms(void);
 /* Change the log level of every output now (LOG_* or LOG_DEBUG + 1). */
 void daemon_set_log_level(struct chorusd *d, int level);

@@ -4,7 +4,7 @@ coordinator_chorusd_SOURCES = \
 	coordinator/plugin.c coordinator/plugin.h coordinator/plugin_check.c \
 	coordinator/plugin_worker.c coordinator/plugin_private.h \
 	$(control_server_sources) \
-	coordinator/cluster.c coordinator/cluster.h \
+	coordinator/cluster.c coordinator/cluster.h coordinator/timing.c coordinator/timing.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
 	coordinator/tickle.c coordinator/tickle.h coordinator/connlist.c coordinator/connlist.h \
 	coordinator/conntrack.c coordinator/conntrack.h \

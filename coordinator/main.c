@@ -39,6 +39,7 @@
 #include "daemon.h"
 #include "hooks.h"
 #include "tickle.h"
+#include "timing.h"
 #include "vip.h"
 
 /* Exit codes, one enum (corosync COROSYNC_DONE_*). */
@@ -56,7 +57,7 @@ uint64_t daemon_mono_ms(void)
 }
 
 
-static void sd_notify_ready(void)
+static void sd_notify(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -74,9 +75,46 @@ static void sd_notify_ready(void)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	(void)sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
 	close(fd);
+}
+
+/*
+ * systemd's watchdog (WatchdogSec= in the unit): fed from the main loop, so
+ * a daemon that stops running its loop (deadlock, a blocked call) is killed
+ * and restarted.  Its peers have excluded it by then and taken its
+ * addresses once their lifetime ran out; the new process rejoins.
+ */
+static void sd_watchdog_cb(void *data)
+{
+	struct chorusd *d = data;
+
+	sd_notify("WATCHDOG=1");
+	if (qb_loop_timer_add(d->loop, QB_LOOP_HIGH, d->sd_watchdog_ns, d, sd_watchdog_cb,
+			      &d->sd_watchdog) < 0)
+		qb_log(LOG_ERR, "cannot re-arm the systemd watchdog timer: systemd will restart us");
+}
+
+static void sd_watchdog_start(struct chorusd *d)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	unsigned long long us;
+	char *end;
+
+	if (usec == NULL)
+		return;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getpid())
+		return;	/* meant for another process */
+	errno = 0;
+	us = strtoull(usec, &end, 10);
+	if (errno || *end || us < 1000)
+		return;
+	/* three feeds per period: one late tick is not a restart */
+	d->sd_watchdog_ns = us * 1000 / 3;
+	qb_log(LOG_INFO, "systemd watchdog: %llu ms, fed every %llu ms", us / 1000,
+	       (unsigned long long)(d->sd_watchdog_ns / QB_TIME_NS_IN_MSEC));
+	sd_watchdog_cb(d);
 }
 
 static void timer_cb(void *data)
@@ -203,7 +241,17 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 			break;
 		case CORE_ACT_READY:
 			qb_log(LOG_NOTICE, "first round complete: ready");
-			sd_notify_ready();
+			sd_notify("READY=1");
+			break;
+		case CORE_ACT_RENEW:
+			/* Only once every message so far (the heartbeat just
+			 * emitted) is in corosync's hands: the peers bound our
+			 * addresses' life by when they last heard from us. */
+			if (cluster_queue_depth(d->cl) == 0)
+				(void)vip_exec_renew(d->vx, d->timing.renew_ms);
+			else
+				qb_log(LOG_DEBUG, "not renewing: %zu messages wait for corosync",
+				       cluster_queue_depth(d->cl));
 			break;
 		case CORE_ACT_REJOIN:
 			cluster_rejoin(d->cl);
@@ -293,42 +341,57 @@ static void cluster_event(void *ud, struct core_event *ev)
 
 static void vip_event(void *ud, size_t idx, bool readded, int err)
 {
-	struct chorusd *d = ud;
-
-	if (err == -ETIMEDOUT) {
-		struct core_event ev = {.type = CORE_EV_LOST};
-
-		ev.u.res.idx = idx;
-		daemon_feed(d, &ev);
-	}
+	(void)ud;
+	(void)idx;
 	(void)readded;
+	(void)err;
 }
 
 /* ---- start-up ---- */
 
-/* A node that loses corosync and chorusd at once (the kernel lives on)
- * keeps its addresses until their lifetime runs out, while the survivors
- * take them over after corosync's failure detection: say so when the one
- * outlasts the other. */
-static void check_lifetime(struct chorusd *d)
+int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
+		  char *err, size_t n, char *warn, size_t wn)
 {
-	uint32_t det = cluster_detection_ms(d->cl);
-	uint64_t life = (uint64_t)d->conf->address_lifetime_s * 1000;
+	struct timing_in in = {
+		.heartbeat_ms = c->heartbeat_ms,
+		.liveness_ms = c->liveness_ms,
+		.formation_ms = c->formation_ms,
+		.expiry_margin_ms = c->expiry_margin_ms,
+		.expiry_margin_set = c->expiry_margin_set,
+		.address_lifetime_s = c->address_lifetime_s,
+		.address_lifetime_set = c->address_lifetime_set,
+		.restart_grace_ms = c->restart_grace_ms,
+	};
 
-	if (det && life > det)
-		qb_log(LOG_WARNING, "timing.address_lifetime_s (%" PRIu32 " s) outlasts corosync's "
-		       "failure detection (%" PRIu32 " ms): a node that loses both daemons keeps its "
-		       "addresses up to %" PRIu64 " ms after the survivors took them; lower it (or "
-		       "raise the corosync token)", d->conf->address_lifetime_s, det, life - det);
+	cluster_totem_timing(d->cl, &in.token_ms, &in.consensus_ms);
+	return timing_derive(&in, t, err, n, warn, wn);
 }
 
 static int core_start(struct chorusd *d)
 {
-	check_lifetime(d);
 	struct vip_def *defs = NULL;
 	struct core_config cc = {0};
 	uint32_t nodes[CHORUS_MAX_NODES];
+	struct timing t;
+	char err[512], warn[512];
 	int rc;
+
+	/* What corosync's timing makes of ours: refused when they contradict. */
+	if (daemon_timing(d, d->conf, &t, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		qb_log(LOG_CRIT, "%s: %s", d->conf_path, err);
+		return -EINVAL;
+	}
+	if (warn[0])
+		qb_log(LOG_WARNING, "%s", warn);
+	qb_log(LOG_NOTICE, "failure timing: corosync token %" PRIu32 " ms + consensus %" PRIu32
+	       " ms = detection %" PRIu32 " ms; heartbeat %" PRIu32 " ms, daemons silent for %"
+	       PRIu32 " ms are suspected, release after %" PRIu32 " ms without deliveries, address "
+	       "lifetime %" PRIu32 " s renewed every %" PRIu32 " ms (+%" PRIu32 " ms late expiry): a "
+	       "lost node's addresses are taken at most %" PRIu32 " ms after its membership change",
+	       t.token_ms, t.consensus_ms, t.detection_ms, t.heartbeat_ms, t.liveness_ms,
+	       t.quiet_limit_ms, t.lifetime_s, t.renew_ms, t.expiry_margin_ms, t.takeover_wait_ms);
+	d->timing = t;
+	vip_exec_set_lifetime(d->vx, t.lifetime_s);
 
 	if (d->conf->n_vips) {
 		defs = calloc(d->conf->n_vips, sizeof(*defs));
@@ -376,6 +439,13 @@ static int core_start(struct chorusd *d)
 	cc.restart_grace_ms = d->conf->restart_grace_ms;
 	cc.shutdown_timeout_ms = d->conf->shutdown_timeout_ms;
 	cc.health_settle_ms = d->conf->health_settle_ms ? d->conf->health_settle_ms : 1;
+	cc.quiet_limit_ms = t.quiet_limit_ms;
+	cc.heartbeat_ms = t.heartbeat_ms;
+	cc.liveness_ms = t.liveness_ms;
+	cc.lifetime_ms = t.lifetime_s * 1000;
+	cc.expiry_margin_ms = t.expiry_margin_ms;
+	cc.gap_ms = t.gap_ms;
+	cc.skew_ms = t.skew_ms;
 	cc.load_interval_ms = d->conf->balance_interval_ms;
 	cc.load_margin_pct = d->conf->balance_margin_pct;
 	cc.load_budget = d->conf->balance_budget;
@@ -452,6 +522,7 @@ static void connect_cb(void *data)
 	}
 	if (d->core == NULL && core_start(d) < 0) {
 		qb_log(LOG_CRIT, "cannot start the core");
+		d->exit_code = CHORUSD_ERR_CONFIG;
 		daemon_exit(d);
 		return;
 	}
@@ -657,13 +728,11 @@ int main(int argc, char **argv)
 	if (d.loop == NULL)
 		return CHORUSD_ERR_INIT;
 	{
+		/* the lifetime is final once corosync's timing is known */
 		struct vip_exec_config vc = {
 			.lifetime_s = d.conf->address_lifetime_s,
-			.refresh_ms = d.conf->refresh_ms,
 			.announce_count = d.conf->announce_count,
 			.announce_interval_ms = d.conf->announce_interval_ms,
-			.stall_ms = d.conf->restart_grace_ms > 1000 ? d.conf->restart_grace_ms - 1000
-								    : 0,
 		};
 
 		rc = vip_exec_new(d.loop, &vc, d.vl, d.conf->n_vips, vip_event, &d, &d.vx);
@@ -702,6 +771,7 @@ int main(int argc, char **argv)
 	rc = cluster_new(d.loop, d.conf->group, cluster_event, &d, &d.cl);
 	if (rc < 0)
 		return CHORUSD_ERR_INIT;
+	sd_watchdog_start(&d);
 	connect_cb(&d);
 
 	qb_loop_run(d.loop);
@@ -733,5 +803,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "chorusd: re-exec failed: %s\n", strerror(errno));
 		return CHORUSD_ERR_INIT;
 	}
-	return CHORUSD_OK;
+	return d.exit_code ? d.exit_code : CHORUSD_OK;
 }

@@ -1,29 +1,28 @@
 /*
  * VIP executor: floating addresses over rtnetlink.
  *
- * How it works.  Two NETLINK_ROUTE sockets:
+ * How it works.  One NETLINK_ROUTE socket carries requests.  Each request
+ * asks for an ACK and the answer is read at once: rtnetlink handles a
+ * request inside sendmsg() under the rtnl lock, so the ACK (or the first
+ * part of a dump) is already queued when sendto() returns and the read
+ * cannot wait on anything but that.  SO_RCVTIMEO bounds it anyway, and
+ * leftovers of a timed-out exchange are drained before the next request so
+ * sequence numbers stay aligned.
  *
- *   - 'nl' carries requests.  Each request asks for an ACK and the answer is
- *     read at once: rtnetlink handles a request inside sendmsg() under the
- *     rtnl lock, so the ACK (or the first part of a dump) is already queued
- *     when sendto() returns and the read cannot wait on anything but that.
- *     SO_RCVTIMEO bounds it anyway, and leftovers of a timed-out exchange
- *     are drained before the next request so sequence numbers stay aligned.
- *   - 'ev' is non-blocking, subscribed to address and link notifications and
- *     polled by the qb_loop.  A deleted address we intend to hold, a link
- *     change, or an overflow (ENOBUFS: we lost events, so trust nothing)
- *     trigger one reconcile after the socket has been drained.
- *
- * Reconcile dumps every address, marks which configured ones are present,
- * and for each intended one either re-adds it (it vanished: logged at notice
- * and re-announced) or refreshes its lifetime.  It runs from that event path
- * and from one periodic timer ('refresh_ms'), which is both the backstop for
- * missed events and the heartbeat of the dead-man's switch: addresses carry
- * a finite valid/preferred lifetime of 'lifetime_s', so if this process
- * stops refreshing them the kernel deletes them by itself (measured: within
- * about 0.3 s after the lifetime ends, IPv4 and IPv6).  A refresh is
- * RTM_NEWADDR with NLM_F_REPLACE and a new IFA_CACHEINFO; it changes the
- * lifetime in place and leaves established connections alone.
+ * Reconcile (vip_exec_renew) dumps every address, marks which configured
+ * ones are present, and for each intended one either re-adds it (it
+ * vanished: logged at notice and re-announced) or refreshes its lifetime.
+ * It runs only when the daemon says so, right after a heartbeat was handed
+ * to corosync (CORE_ACT_RENEW): addresses carry a finite valid/preferred
+ * lifetime of 'lifetime_s', so if this process stops renewing them the
+ * kernel deletes them by itself, and the peers, who know when they last
+ * heard from us, know when that has surely happened.  That is why nothing
+ * here renews or re-adds on its own, not even an address deleted by hand
+ * (the next heartbeat puts it back).  A refresh is RTM_NEWADDR with
+ * NLM_F_REPLACE and a new IFA_CACHEINFO; it changes the lifetime in place
+ * and leaves established connections alone.  The kernel removes an expired
+ * address up to about 1.25 s late (measured; net/ipv4/devinet.c re-checks
+ * no sooner than a second after its last check), which the peers add.
  *
  * Adds use NLM_F_CREATE|NLM_F_REPLACE so that "add" and "refresh" are the
  * same idempotent request; acquire first tries NLM_F_EXCL only to learn
@@ -108,14 +107,9 @@ struct vip_exec {
 	struct vip_slot *slots;
 	size_t n;
 	struct vip_nl *nl;
-	struct mnl_socket *ev;
-	int ev_fd;    /* registered with the loop, or -1 */
-	bool ev_need; /* set while draining events */
-	qb_loop_timer_handle tick;
-	bool tick_armed;
 	struct vip_announce *ann;
 	struct vip_rl dump_rl;
-	uint64_t refreshed_ns; /* last time intended lifetimes were renewed */
+	uint64_t renewed_ns;	/* last renewal pass */
 };
 
 static int nl_open(struct vip_nl **out)
@@ -439,32 +433,7 @@ static int exec_dump(struct vip_exec *x)
  * lifetime.  Addresses we do not intend are left alone; one we released is
  * already gone, and one adopted at start-up waits for the core's decision.
  */
-/*
- * If the loop stalled (the daemon was stopped, the host froze) for longer
- * than the address lifetime, our addresses may have expired and the peers,
- * which took us for dead after the restart grace, may hold them now.
- * Putting them back would answer for an address twice; drop them instead
- * and tell the core they are lost, so it gets them back only through a new
- * assignment.
- */
-static bool stalled(struct vip_exec *x, uint64_t now)
-{
-	uint64_t limit;
-
-	if (!x->cfg.lifetime_s || x->refreshed_ns == 0)
-		return false;
-	/* Between the lifetime and the peers' restart grace an expired address
-	 * is still ours (they hold it for us), so re-adding it is safe; only
-	 * past the grace may a peer have it.  A slow renewal pass (RTNL
-	 * contention) must not empty the node. */
-	if (x->cfg.stall_ms)
-		return now - x->refreshed_ns > (uint64_t)x->cfg.stall_ms * QB_TIME_NS_IN_MSEC;
-	limit = (uint64_t)x->cfg.lifetime_s * QB_TIME_NS_IN_SEC;
-	limit -= limit > QB_TIME_NS_IN_SEC ? QB_TIME_NS_IN_SEC : 0;
-	return now - x->refreshed_ns > limit;
-}
-
-static void reconcile(struct vip_exec *x)
+int vip_exec_renew(struct vip_exec *x, uint32_t every_ms)
 {
 	uint64_t now = qb_util_nano_current_get();
 	bool any = false;
@@ -473,37 +442,18 @@ static void reconcile(struct vip_exec *x)
 
 	for (i = 0; i < x->n; i++)
 		any |= x->slots[i].intended;
-	if (!any) {
-		x->refreshed_ns = now;
-		return;
-	}
-	if (stalled(x, now)) {
-		qb_log(LOG_CRIT, "vip: the loop stalled for %" PRIu64 " ms, longer than peers "
-		       "wait before taking over: dropping our addresses instead of renewing them",
-		       (now - x->refreshed_ns) / QB_TIME_NS_IN_MSEC);
-		x->refreshed_ns = now;
-		for (i = 0; i < x->n; i++) {
-			struct vip_slot *s = &x->slots[i];
-
-			if (!s->intended)
-				continue;
-			s->intended = false;
-			announce_stop(x, s);
-			if (s->ifindex)
-				(void)nl_addr(x->nl, RTM_DELADDR, 0, &s->l.addr, s->ifindex, 0);
-			if (x->fn)
-				x->fn(x->ud, s->idx, false, -ETIMEDOUT);
-		}
-		return;
-	}
-	x->refreshed_ns = now;
-
+	if (!any)
+		return 0;
+	if (every_ms && x->renewed_ns &&
+	    now - x->renewed_ns < (uint64_t)every_ms * QB_TIME_NS_IN_MSEC)
+		return 0;
+	x->renewed_ns = now;
 	rc = exec_dump(x);
 	if (rc < 0) {
 		if (rl_log(&x->dump_rl, rc))
 			qb_log(LOG_ERR, "vip: cannot list addresses: %s " QB_XS " rc=%d",
 			       strerror(-rc), rc);
-		return;
+		return rc;
 	}
 	memset(&x->dump_rl, 0, sizeof(x->dump_rl));
 
@@ -535,90 +485,12 @@ static void reconcile(struct vip_exec *x)
 		if (x->fn)
 			x->fn(x->ud, s->idx, true, 0);
 	}
-}
-
-static void tick_fire(void *data)
-{
-	struct vip_exec *x = data;
-	int rc;
-
-	x->tick_armed = false;
-	reconcile(x);
-	rc = qb_loop_timer_add(x->loop, QB_LOOP_MED,
-			       (uint64_t)x->cfg.refresh_ms * QB_TIME_NS_IN_MSEC, x, tick_fire,
-			       &x->tick);
-	if (rc < 0)
-		qb_log(LOG_CRIT,
-		       "vip: cannot re-arm refresh timer, addresses will expire " QB_XS " rc=%d",
-		       rc);
-	else
-		x->tick_armed = true;
-}
-
-static int ev_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct vip_exec *x = data;
-	const struct ifaddrmsg *ifm = NULL;
-	uint8_t bytes[16];
-	int family;
-	size_t i;
-
-	if (nlh->nlmsg_type == RTM_NEWLINK) {
-		x->ev_need = true;
-		return MNL_CB_OK;
-	}
-	if (nlh->nlmsg_type != RTM_DELADDR)
-		return MNL_CB_OK;
-	family = msg_addr(nlh, &ifm, bytes);
-	if (!family)
-		return MNL_CB_OK;
-	for (i = 0; i < x->n; i++)
-		if (x->slots[i].intended && slot_match(&x->slots[i], family, bytes))
-			x->ev_need = true;
-	return MNL_CB_OK;
-}
-
-/* Drain what the kernel told us (bounded, the loop calls again while more
- * is pending), then reconcile once if anything concerned us. */
-static int32_t ev_dispatch(int32_t fd, int32_t revents, void *data)
-{
-	struct vip_exec *x = data;
-	ssize_t len;
-	int i;
-
-	x->ev_need = false;
-	for (i = 0; i < VIP_EV_DRAIN_MAX; i++) {
-		len = recv(fd, x->nl->buf, sizeof(x->nl->buf), MSG_DONTWAIT);
-		if (len < 0 && errno == ENOBUFS) {
-			qb_log(LOG_INFO, "vip: netlink events overflowed, reconciling");
-			x->ev_need = true;
-		} else if (len < 0 && errno != EINTR) {
-			break;
-		} else if (len > 0) {
-			mnl_cb_run(x->nl->buf, (size_t)len, 0, 0, ev_cb, x);
-		}
-	}
-	if (x->ev_need)
-		reconcile(x);
 	return 0;
 }
 
-static int exec_events_open(struct vip_exec *x)
+void vip_exec_set_lifetime(struct vip_exec *x, uint32_t lifetime_s)
 {
-	unsigned int groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-	int rc;
-
-	x->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!x->ev)
-		return -errno;
-	if (mnl_socket_bind(x->ev, groups, MNL_SOCKET_AUTOPID) < 0)
-		return -errno;
-	rc = qb_loop_poll_add(x->loop, QB_LOOP_MED, mnl_socket_get_fd(x->ev), POLLIN, x,
-			      ev_dispatch);
-	if (rc < 0)
-		return rc;
-	x->ev_fd = mnl_socket_get_fd(x->ev);
-	return 0;
+	x->cfg.lifetime_s = lifetime_s;
 }
 
 static int vip_local_check(const struct vip_local *v)
@@ -642,10 +514,7 @@ int vip_exec_new(qb_loop_t *loop, const struct vip_exec_config *cfg, const struc
 	size_t i;
 	int rc;
 
-	if (!loop || !cfg || !out || (n && !vips) || !cfg->refresh_ms)
-		return -EINVAL;
-	/* a refresh must land before the lifetime runs out, or the switch trips */
-	if (cfg->lifetime_s && cfg->refresh_ms >= (uint64_t)cfg->lifetime_s * 1000)
+	if (!loop || !cfg || !out || (n && !vips))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (vip_local_check(&vips[i]) < 0)
@@ -662,7 +531,6 @@ int vip_exec_new(qb_loop_t *loop, const struct vip_exec_config *cfg, const struc
 	x->fn = fn;
 	x->ud = ud;
 	x->n = n;
-	x->ev_fd = -1;
 	x->slots = calloc(n ? n : 1, sizeof(*x->slots));
 	if (!x->slots) {
 		rc = -ENOMEM;
@@ -686,19 +554,6 @@ int vip_exec_new(qb_loop_t *loop, const struct vip_exec_config *cfg, const struc
 		if (rc < 0)
 			goto out_free;
 	}
-	rc = exec_events_open(x);
-	if (rc < 0)
-		goto out_free;
-	rc = qb_loop_timer_add(loop, QB_LOOP_MED, (uint64_t)cfg->refresh_ms * QB_TIME_NS_IN_MSEC, x,
-			       tick_fire, &x->tick);
-	if (rc < 0)
-		goto out_free;
-	x->tick_armed = true;
-	if (cfg->lifetime_s && (uint64_t)cfg->refresh_ms * 3 > (uint64_t)cfg->lifetime_s * 1000)
-		qb_log(LOG_WARNING,
-		       "vip: refresh every %u ms leaves little margin "
-		       "before the %u s address lifetime",
-		       cfg->refresh_ms, cfg->lifetime_s);
 	*out = x;
 	return 0;
 
@@ -822,7 +677,6 @@ int vip_exec_release(struct vip_exec *x, size_t idx)
 	if (idx >= x->n)
 		return -EINVAL;
 	s = &x->slots[idx];
-	/* stop intending first, so our own RTM_DELADDR does not bring it back */
 	s->intended = false;
 	announce_stop(x, s);
 	memset(&s->rl, 0, sizeof(s->rl));
@@ -857,12 +711,6 @@ void vip_exec_free(struct vip_exec *x)
 		return;
 	for (i = 0; x->slots && i < x->n; i++)
 		announce_stop(x, &x->slots[i]);
-	if (x->tick_armed)
-		qb_loop_timer_del(x->loop, x->tick);
-	if (x->ev_fd >= 0)
-		qb_loop_poll_del(x->loop, x->ev_fd);
-	if (x->ev)
-		mnl_socket_close(x->ev);
 	vip_announce_free(x->ann);
 	nl_close(x->nl);
 	free(x->slots);

@@ -14,8 +14,9 @@
  *   node still answers for.  A daemon restarted in time adopts the addresses
  *   (vip_exec_scan) and refreshes them, so nothing moves.
  * - An intended address that disappears (deleted by hand, interface flap) is
- *   put back: RTM_DELADDR events trigger a reconcile, and a periodic timer
- *   reconciles as a backstop.
+ *   put back at the next renewal.  Renewals happen only when the daemon
+ *   asks (vip_exec_renew), right after a heartbeat: the peers bound how long
+ *   our addresses can live by when they last heard from us.
  * - Announcements run on loop timers, never sleeps.
  */
 #ifndef CHORUS_VIP_H
@@ -36,19 +37,15 @@ struct vip_local {
 
 struct vip_exec_config {
 	uint32_t lifetime_s;		/* address valid/preferred lifetime; 0 = permanent */
-	uint32_t refresh_ms;		/* reconcile + lifetime refresh period */
 	uint32_t announce_count;	/* GARP / unsolicited NA sends per acquire */
 	uint32_t announce_interval_ms;	/* spacing between those sends */
-	uint32_t stall_ms;		/* drop rather than renew after a loop stall this
-					 * long (peers may hold the addresses by then:
-					 * restart grace - 1 s); 0 = lifetime - 1 s */
 };
 
 struct vip_exec;
 
-/* Called from the loop when reconciliation had to re-add an address ('readded'
- * true) or could not keep one ('err' < 0).  Informational: the core does not
- * need it for correctness. */
+/* Called when a renewal had to re-add an address ('readded' true) or could
+ * not keep one ('err' < 0).  Informational: the core does not need it for
+ * correctness. */
 typedef void (*vip_exec_event_fn)(void *ud, size_t idx, bool readded, int err);
 
 /* Create an executor for the 'n' addresses in 'vips' (copied).  Opens the
@@ -74,6 +71,16 @@ int vip_exec_acquire(struct vip_exec *x, size_t idx);
  * could point clients here just before we lose the claim and delete it.
  * Returns 0, -ENOENT if it is not present, or -errno. */
 int vip_exec_adopt(struct vip_exec *x, size_t idx);
+
+/* Make the kernel match intent: renew the lifetime of every intended
+ * address and put back any that vanished, if the last renewal is at least
+ * 'every_ms' old (0: now).  Call only when the peers may assume we are
+ * alive (state.h, CORE_ACT_RENEW).  Returns 0 or -errno. */
+int vip_exec_renew(struct vip_exec *x, uint32_t every_ms);
+
+/* The lifetime of adds and renewals from now on (derived once corosync's
+ * timing is known). */
+void vip_exec_set_lifetime(struct vip_exec *x, uint32_t lifetime_s);
 
 /* Delete address 'idx' (idempotent) and stop keeping it.  Returns 0 or -errno. */
 int vip_exec_release(struct vip_exec *x, size_t idx);

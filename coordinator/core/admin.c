@@ -329,9 +329,21 @@ size_t core_node_count(const struct core *c)
 	size_t n = unique_members(c);
 
 	for (size_t i = 0; i < c->n_absent; i++)
-		if (!core_is_member_nodeid(c, c->absent[i].nodeid))
+		if (!core_has_nodeid(c, c->absent[i].nodeid))
 			n++;
 	return n;
+}
+
+/* The member that speaks for node 'nodeid' in views: a live one over one
+ * excluded (a rogue process on a node must not hide its chorusd). */
+static const struct member *node_member(const struct core *c, size_t first)
+{
+	const struct member *best = &c->members[first];
+
+	for (size_t m = first; m < c->n_members && c->members[m].nodeid == best->nodeid; m++)
+		if (best->excluded && !c->members[m].excluded)
+			best = &c->members[m];
+	return best;
 }
 
 void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
@@ -340,19 +352,22 @@ void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
 
 	memset(v, 0, sizeof(*v));
 	for (size_t m = 0; m < c->n_members; m++) {
-		const struct member *mm = &c->members[m];
+		const struct member *mm;
 		bool standby = false;
 
-		if (m > 0 && mm->nodeid == c->members[m - 1].nodeid)
+		if (m > 0 && c->members[m].nodeid == c->members[m - 1].nodeid)
 			continue;
 		if (k++ != i)
 			continue;
+		mm = node_member(c, m);
 		for (size_t s = 0; s < c->admin.n_standby; s++)
 			if (c->admin.standby[s] == mm->nodeid)
 				standby = true;
 		v->nodeid = mm->nodeid;
 		v->health = mm->health;
-		v->state = mm->excluded ? CORE_NODE_EXCLUDED
+		v->silent_ms = c->now_ms > mm->last_ms ? c->now_ms - mm->last_ms : 0;
+		v->state = core_member_silent(c, mm) ? CORE_NODE_UNRESPONSIVE
+			   : mm->excluded ? CORE_NODE_EXCLUDED
 			   : mm->leaving ? CORE_NODE_LEAVING
 			   : standby	  ? CORE_NODE_STANDBY
 			   : mm->health	  ? CORE_NODE_UNHEALTHY
@@ -360,7 +375,7 @@ void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
 		goto count;
 	}
 	for (size_t a = 0; a < c->n_absent; a++) {
-		if (core_is_member_nodeid(c, c->absent[a].nodeid))
+		if (core_has_nodeid(c, c->absent[a].nodeid))
 			continue;
 		if (k++ != i)
 			continue;
@@ -416,6 +431,21 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->continuing = e->continuing;
 	v->exclusive = e->excl;
 	v->fixed = e->fixed;
+	v->holdoff_ms = 0;
+	v->held_by = core_holdoff_get(c, &e->addr, &v->holdoff_ms);
+	/* silent: every process of the owner's node that is in the view */
+	v->owner_silent = false;
+	for (size_t m = 0; e->owner && m < c->n_members; m++) {
+		const struct member *mm = &c->members[m];
+
+		if (mm->nodeid != e->owner)
+			continue;
+		if (!mm->excluded && !core_member_silent(c, mm)) {
+			v->owner_silent = false;
+			break;
+		}
+		v->owner_silent = true;
+	}
 }
 
 bool core_local_assigned(const struct core *c, size_t idx, bool *waiting)

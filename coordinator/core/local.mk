@@ -12,6 +12,7 @@ coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/state_private.h coordinator/core/state_round.c \
 	coordinator/core/state_table.c coordinator/core/state_msg.c \
 	coordinator/core/state_absent.c coordinator/core/state_sets.c \
+	coordinator/core/state_live.c \
 	coordinator/core/admin.c
 coordinator_core_libcore_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 coordinator_core_libcore_la_LIBADD = $(QB_LIBS)

@@ -36,7 +36,6 @@
 #include <qb/qblog.h>
 
 #define EXIT_AFTER_LEAVE_MS 3000
-#define PING_AFTER_MS 1000	/* quiet this long: prove corosync still delivers */
 #define ACQUIRE_RETRY_MS 2000
 
 void core_actions_init(struct core_actions *a)
@@ -144,6 +143,14 @@ bool core_is_member_nodeid(const struct core *c, uint32_t nodeid)
 	return false;
 }
 
+bool core_has_nodeid(const struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].nodeid == nodeid)
+			return true;
+	return false;
+}
+
 bool core_in_totem(const struct core *c, uint32_t nodeid)
 {
 	for (size_t i = 0; i < c->n_totem; i++)
@@ -242,6 +249,7 @@ static void members_clear(struct core *c)
 		wire_state_clear(&c->members[i].snap);
 		free(c->members[i].unserv);
 		free(c->members[i].unserv_conf);
+		free(c->members[i].susp_addrs);
 	}
 	free(c->members);
 	c->members = NULL;
@@ -277,7 +285,8 @@ static void released_add(struct core *c, const struct res_addr *addr)
 
 static bool drop_all_now(const struct core *c)
 {
-	return c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung;
+	return c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung ||
+	       c->suspected_self;
 }
 
 bool core_dropping_all(const struct core *c)
@@ -326,7 +335,10 @@ static void send_clean(struct core *c, struct core_actions *out);
 static void local_reconcile(struct core *c, struct core_actions *out)
 {
 	bool drop_all = drop_all_now(c);
-	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !drop_all;
+	/* After a stall of our own, peers may be excluding us: nothing new
+	 * until they have heard us again (state_live.c). */
+	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !drop_all &&
+			   !c->revalidating;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		uint32_t r = c->lres[i];
@@ -347,9 +359,12 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 		case L_NONE:
 			/* A brick runs only where the table knows it is exclusive:
 			 * below protocol 3 nobody guards its takeover. */
+			/* ... and not while a lost or silent node may still
+			 * have it up (its hold-off; the timer wakes us). */
 			if (mine && may_acquire && (!excl || e->excl) &&
 			    (e->from == 0 || e->from == c->cfg.nodeid) &&
-			    c->now_ms >= c->lretry_ms[i]) {
+			    c->now_ms >= c->lretry_ms[i] &&
+			    !core_holdoff_blocks(c, &e->addr, NULL)) {
 				c->lstate[i] = L_ACQUIRING;
 				act_simple(c, out, CORE_ACT_ACQUIRE, i);
 			} else if (e != NULL && e->from == c->cfg.nodeid && !mine &&
@@ -378,6 +393,22 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 
 	if (c->leaving && !c->leave_sent && c->in_view && c->round_done)
 		send_leaving(c, out);
+	/* Suspected while we were not running: everything is released (and
+	 * said so), now come back as a new member. */
+	if (c->suspected_self && c->in_view && !c->leaving) {
+		bool busy = false;
+
+		for (size_t i = 0; i < c->cfg.n_vips; i++)
+			busy |= c->lstate[i] != L_NONE;
+		if (!busy) {
+			struct core_action a = {.type = CORE_ACT_REJOIN};
+
+			qb_log(LOG_NOTICE, "released everything after being suspected: rejoining");
+			c->suspected_self = false;
+			core_leave_view(c);
+			core_act(c, out, &a);
+		}
+	}
 	if (c->leave_wait_excl) {
 		bool busy = false;
 
@@ -594,9 +625,44 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 				nm[i].incarnation = old->incarnation;
 				nm[i].leaving = old->leaving;
 				nm[i].health = old->health;
+				/* Silence is not forgiven when members only
+				 * left: all of us come from the same view and
+				 * agree on who was excluded in it.  A join or a
+				 * merge brings members with other histories, so
+				 * everyone starts afresh (a silent member then
+				 * costs one liveness timeout again). */
+				nm[i].excluded = old->excluded;
+				nm[i].suspected = old->suspected;
+				nm[i].proto_max = old->proto_max;
+				nm[i].last_ms = old->last_ms;
+				nm[i].susp_addrs = old->susp_addrs;
+				nm[i].n_susp_addrs = old->n_susp_addrs;
+				old->susp_addrs = NULL;
+				old->n_susp_addrs = 0;
+			} else {
+				struct peer *p = core_peer(c, nm[i].nodeid);
+
+				/* it gets a full liveness window from now; and
+				 * whatever its node held, it held it until now */
+				nm[i].last_ms = c->now_ms;
+				if (p != NULL && p->last_from_ms < c->now_ms)
+					p->last_from_ms = c->now_ms;
 			}
 		}
 		free(sorted);
+	}
+	{
+		bool joined = false;
+
+		for (size_t i = 0; i < n; i++)
+			joined |= core_member_find(c, nm[i].nodeid, nm[i].pid) == NULL;
+		for (size_t i = 0; joined && i < n; i++) {
+			nm[i].excluded = false;
+			nm[i].suspected = false;
+			free(nm[i].susp_addrs);
+			nm[i].susp_addrs = NULL;
+			nm[i].n_susp_addrs = 0;
+		}
 	}
 	/* Departed processes; the member list is authoritative, left lists
 	 * differ between nodes (cpg-notes §1.2) and are only logged. */
@@ -617,6 +683,12 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 	c->n_members = n;
 	c->in_view = true;
 	c->cc_count++;
+	c->view_start_ms = c->now_ms;
+	if (c->first_view_ms == 0)
+		c->first_view_ms = c->now_ms;
+	/* A node that left the ring stopped hearing the others no later than
+	 * the last delivery before the silence that ends here. */
+	c->depart_ref_ms = c->gap_since_cc ? c->pre_gap_ms : c->now_ms;
 	c->round_active = false;
 	c->round_done = false;
 
@@ -707,30 +779,7 @@ static void on_tick(struct core *c, struct core_actions *out)
 	if (c->in_view && c->round_active && !c->exclude_sent && now >= c->round_deadline_ms)
 		core_round_timeout(c, out);
 	core_absent_tick(c, out, quorate_for_view(c) && !c->hung);
-	/*
-	 * Only self-delivery proves corosync is working (a stopped corosync
-	 * gives no hang-up).  When none of our messages came back for the
-	 * round timeout, send a PING; when still nothing, behave as inquorate:
-	 * release everything, take nothing, until deliveries resume.  The
-	 * others will have formed a ring without us by then.  No reconnect:
-	 * that would block on the hung process.
-	 */
-	if (c->in_view && c->had_round && c->proto >= 2 && !c->cluster_lost) {
-		uint64_t quiet = now - c->last_self_ms;
-
-		if (quiet >= PING_AFTER_MS && now >= c->ping_next_ms) {
-			struct wire_small sm = {0};
-
-			c->ping_next_ms = now + PING_AFTER_MS;
-			if (wire_encode_small(&c->wb, 2, WIRE_PING, 0, c->cfg.incarnation, &sm) == 0)
-				core_emit_send(c, out);
-		}
-		if (!c->hung && quiet > c->cfg.round_timeout_ms) {
-			qb_log(LOG_CRIT, "corosync has not delivered our messages for %" PRIu64
-			       " ms: releasing everything until it does", quiet);
-			c->hung = true;
-		}
-	}
+	core_live_tick(c, out);
 	if (c->health_confirm_at && now >= c->health_confirm_at) {
 		c->health_confirm_at = 0;
 		core_send_health(c, out, true);
@@ -771,17 +820,7 @@ static void arm_timer(struct core *c, struct core_actions *out)
 	next = core_load_next(c, next);
 	if (c->health_confirm_at && c->health_confirm_at < next)
 		next = c->health_confirm_at;
-	if (c->in_view && c->had_round && c->proto >= 2 && !c->hung) {
-		uint64_t t = c->last_self_ms + PING_AFTER_MS;
-
-		if (t < c->ping_next_ms)
-			t = c->ping_next_ms;
-		if (t < next)
-			next = t;
-		t = c->last_self_ms + c->cfg.round_timeout_ms + 1;
-		if (t < next)
-			next = t;
-	}
+	next = core_live_next(c, next);
 	if (c->leaving && !c->leave_done && c->leave_deadline_ms < next)
 		next = c->leave_deadline_ms;
 	if (c->leave_done && c->exit_deadline_ms && c->exit_deadline_ms < next)
@@ -865,6 +904,14 @@ int core_new(const struct core_config *cfg, struct core **out)
 		c->cfg.shutdown_timeout_ms = 10000;
 	if (c->cfg.health_settle_ms == 0)
 		c->cfg.health_settle_ms = 1000;
+	if (c->cfg.heartbeat_ms == 0)
+		c->cfg.heartbeat_ms = 1000;
+	if (c->cfg.quiet_limit_ms == 0)
+		c->cfg.quiet_limit_ms = c->cfg.round_timeout_ms;
+	if (c->cfg.gap_ms == 0)
+		c->cfg.gap_ms = 500;
+	if (c->cfg.skew_ms == 0)
+		c->cfg.skew_ms = 20;
 	wire_buf_init(&c->wb);
 	if (cfg->n_vips) {
 		c->vips = calloc(cfg->n_vips, sizeof(*c->vips));
@@ -920,6 +967,7 @@ void core_free(struct core *c)
 	free(c->lunserv);
 	free(c->lunserv_conf);
 	free(c->released);
+	core_live_free(c);
 	core_load_free(c);
 	wire_buf_release(&c->wb);
 	free(c);
@@ -931,16 +979,15 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	if (ev->now_ms > c->now_ms)
 		c->now_ms = ev->now_ms;
 
+	core_live_step(c, out);
 	switch (ev->type) {
 	case CORE_EV_CONFCHG:
 		c->cluster_lost = false;
-		c->last_self_ms = c->now_ms;	/* corosync is talking to us */
-		if (c->hung)
-			qb_log(LOG_NOTICE, "corosync delivers again");
-		c->hung = false;
+		core_live_delivered(c, NULL, false);	/* corosync is talking to us */
 		on_confchg(c, out, ev);
 		break;
 	case CORE_EV_TOTEM:
+		core_live_delivered(c, NULL, false);
 		on_totem(c, out, ev);
 		break;
 	case CORE_EV_QUORUM:

@@ -86,6 +86,33 @@ struct core_config {
 	uint32_t load_interval_ms;
 	uint32_t load_margin_pct;	/* 0 = 10 */
 	uint32_t load_budget;		/* moves per interval, 0 = 2 */
+	/*
+	 * Failure timing (state_live.c), derived by the daemon from corosync's
+	 * own (timing.h); 0 picks the value in parentheses, which keeps tests
+	 * that predate it working as before.
+	 *  quiet_limit_ms  release everything once corosync has delivered
+	 *                  nothing for this long (round_timeout_ms): longer than
+	 *                  any silence of a membership change we survive, so
+	 *                  only a node cut off from the others reaches it
+	 *  heartbeat_ms    multicast a PING this often and renew the addresses'
+	 *                  lifetime right after it (1000)
+	 *  liveness_ms     a member silent this long while the ring delivers
+	 *                  our own messages is suspected and excluded (0 = off)
+	 *  lifetime_ms     our addresses' kernel lifetime, advertised to peers
+	 *                  (0 = permanent: no bound after a crash)
+	 *  expiry_margin_ms how late our kernel may remove an expired address
+	 *  gap_ms          a pause in deliveries longer than this is a membership
+	 *                  change in progress, not traffic (500)
+	 *  skew_ms         how much later than us another member may deliver
+	 *                  the same message (20)
+	 */
+	uint32_t quiet_limit_ms;
+	uint32_t heartbeat_ms;
+	uint32_t liveness_ms;
+	uint32_t lifetime_ms;
+	uint32_t expiry_margin_ms;
+	uint32_t gap_ms;
+	uint32_t skew_ms;
 };
 
 enum core_ev_type {
@@ -155,6 +182,11 @@ enum core_act_type {
 	CORE_ACT_ADMIN_DONE,	/* our admin request 'cookie' was applied (err, generation) */
 	CORE_ACT_PERSIST,	/* admin state changed: save core_admin_get() durably */
 	CORE_ACT_FENCE,		/* power off node 'node' now, then report CORE_EV_FENCED */
+	CORE_ACT_RENEW,		/* renew the lifetime of the addresses we hold (and put
+				 * back any that vanished), but only if every message
+				 * sent so far has been handed to corosync: it comes
+				 * right after a heartbeat, and peers bound how long
+				 * our addresses can live by when they last heard us */
 };
 
 struct core_action {
@@ -286,6 +318,8 @@ enum core_node_state {
 	CORE_NODE_EXCLUDED,
 	CORE_NODE_ABSENT,	/* daemon gone, node up: inside its restart grace */
 	CORE_NODE_UNFENCED,	/* node left, its exclusive resources wait for fencing */
+	CORE_NODE_UNRESPONSIVE,	/* a member whose daemon fell silent while the ring
+				 * delivers (frozen, wedged, or never spoke) */
 };
 
 struct core_node_view {
@@ -293,6 +327,7 @@ struct core_node_view {
 	enum core_node_state state;
 	uint32_t health;
 	size_t owned;		/* resources the table gives it */
+	uint64_t silent_ms;	/* members: since its last message (local clock) */
 };
 /* Members (one per nodeid) then absent nodes, ascending nodeid. */
 size_t core_node_count(const struct core *c);
@@ -309,6 +344,10 @@ struct core_res_view {
 	bool continuing;	/* a handover decided earlier, still waiting for its release */
 	bool exclusive;		/* a brick: never on two nodes */
 	uint32_t fixed;		/* absent node it waits for (grace or fencing), 0 = none */
+	uint32_t held_by;	/* a node that may still hold it (lost or unresponsive),
+				 * 0 = none: the owner waits 'holdoff_ms' before taking */
+	uint64_t holdoff_ms;
+	bool owner_silent;	/* its owner is an unresponsive member */
 };
 
 /* True once a round has completed in the current view and none is running. */
@@ -341,6 +380,9 @@ struct core_counters {
 	uint64_t dropped_stale;
 	uint64_t dropped_bad;
 	uint64_t excluded;
+	uint64_t suspected;	/* members excluded for silence while the ring delivered */
+	uint64_t stalls;	/* our own loop stalled past a heartbeat */
+	uint64_t self_releases;	/* released everything: corosync silent past the limit */
 };
 void core_counters_get(const struct core *c, struct core_counters *out);
 

@@ -152,17 +152,18 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 	uint32_t nodeid = ev->u.deliver.nodeid, pid = ev->u.deliver.pid;
 	const void *buf = ev->u.deliver.buf;
 	size_t size = ev->u.deliver.size;
+	bool self = nodeid == c->cfg.nodeid && pid == c->cfg.pid;
 	struct wire_hdr h;
 	struct member *m;
 
 	if (!c->in_view)
 		return;
-	if (nodeid == c->cfg.nodeid && pid == c->cfg.pid) {
+	/* Counted before anything is judged: every member sees the same
+	 * deliveries, whatever each can decode (SUSPECT relies on it). */
+	m = core_member_find(c, nodeid, pid);
+	core_live_delivered(c, m, true);
+	if (self)
 		c->last_self_ms = c->now_ms;
-		if (c->hung)
-			qb_log(LOG_NOTICE, "corosync delivers our messages again");
-		c->hung = false;
-	}
 	if (wire_decode_hdr(buf, size, &h) < 0) {
 		log_bad(c, nodeid, "bad header");
 		return;
@@ -174,7 +175,6 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 		log_bad(c, nodeid, "protocol version newer than ours");
 		return;
 	}
-	m = core_member_find(c, nodeid, pid);
 	if (m == NULL) {
 		c->ctr.dropped_stale++;	/* corosync delivers only members' messages;
 					 * this is a process we already saw leave */
@@ -184,6 +184,40 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 		m->incarnation = h.incarnation;
 	else if (m->incarnation != h.incarnation) {
 		log_bad(c, nodeid, "incarnation changed without a membership change");
+		return;
+	}
+	if (self && h.type == WIRE_PING) {
+		struct wire_small sm;
+
+		if (wire_decode_small(buf, size, &sm) == 0)
+			core_live_self_ping(c, sm.value);
+		wire_small_clear(&sm);
+		return;
+	}
+	if (m->excluded) {
+		/* Out of the cluster until it rejoins; but a suspect that woke up
+		 * and let go says so, and nobody need wait for it any longer. */
+		struct wire_small sm;
+
+		if (h.type == WIRE_RELEASED && wire_decode_small(buf, size, &sm) == 0) {
+			core_live_released(c, nodeid, sm.addrs, sm.n_addrs);
+			wire_small_clear(&sm);
+		}
+		return;
+	}
+	if (h.type == WIRE_PING)
+		return;	/* it only had to be delivered */
+	if (h.type == WIRE_SUSPECT) {
+		struct wire_small sm;
+		int rc = wire_decode_small(buf, size, &sm);
+
+		if (rc == 0)
+			core_live_apply_suspect(c, out, m, &h, &sm);
+		else if (rc == -ENOMEM)
+			c->err = rc;
+		else
+			log_bad(c, nodeid, "malformed SUSPECT");
+		wire_small_clear(&sm);
 		return;
 	}
 	/* Until the totem confchg of this change arrives we do not know the

@@ -24,7 +24,17 @@ struct member {
 	uint32_t pid;
 	uint64_t incarnation;	/* learned from its messages; 0 until then */
 	bool have_state;	/* STATE for the current token arrived */
-	bool excluded;		/* silent past the round timeout, excluded by EXCLUDE */
+	bool excluded;		/* excluded by EXCLUDE or SUSPECT; sticky until it
+				 * leaves the group (it rejoins as a new member) */
+	bool suspected;		/* excluded by SUSPECT: its daemon fell silent */
+	bool suspect_sent;	/* local: we multicast SUSPECT for it in this view */
+	uint16_t proto_max;	/* what its last STATE advertised, 0 = none yet */
+	uint64_t last_ms;	/* local: its last delivered message, or when it joined */
+	uint32_t n_msgs;	/* messages delivered from it since this view began:
+				 * the same on every member at the same point */
+	struct res_addr *susp_addrs;	/* what its SUSPECT said it held, until the
+					 * records for its bricks are made */
+	size_t n_susp_addrs;
 	bool leaving;
 	bool excl_clean;	/* said LEAVING clean: all its bricks are stopped */
 	uint64_t join_cc;	/* our confchg count when it appeared */
@@ -77,6 +87,25 @@ struct rent {
 	bool excl;		/* exclusive (a brick), from the replicated set */
 	uint32_t set;		/* its replica/disperse set (rule 8), 0 = none / below v5 */
 	uint32_t changed_at;	/* epoch of the placement that last changed owner/from */
+};
+
+/* A peer node as this process knows it, kept across views (local). */
+struct peer {
+	uint32_t nodeid;
+	uint64_t last_from_ms;	/* local time its last message was delivered */
+	bool has_timing;
+	struct wire_timing timing;	/* from its last STATE */
+};
+
+/*
+ * An address that a lost or unresponsive node may still hold: we do not
+ * take it before 'until_ms' (local).  Local knowledge, shared with joiners
+ * in STATE so a node that did not see the loss waits as long.
+ */
+struct holdoff {
+	struct res_addr addr;
+	uint32_t nodeid;
+	uint64_t until_ms;
 };
 
 struct queued {
@@ -161,8 +190,23 @@ struct core {
 	bool *lunserv_conf;		/* per cfg vip: what we last confirmed */
 	uint64_t health_confirm_at;	/* local: when to confirm new failures, 0 = none */
 	uint64_t last_self_ms;		/* local: last delivery of one of our messages */
-	bool hung;			/* corosync stopped delivering ours: release all */
-	uint64_t ping_next_ms;
+	bool hung;			/* corosync delivered nothing past the limit: release all */
+	uint64_t last_any_ms;		/* local: last CPG delivery of any kind */
+	uint64_t pre_gap_ms;		/* local: last delivery before the latest gap */
+	bool gap_since_cc;		/* local: a gap ended since the last confchg */
+	uint64_t depart_ref_ms;		/* local: when the ring last worked, for departures */
+	uint64_t view_start_ms;		/* local: the latest confchg */
+	uint64_t first_view_ms;		/* local: when we first joined the group */
+	uint64_t last_step_ms;		/* local: previous step, to notice our own stalls */
+	uint64_t last_send_ms;		/* local: last SEND we emitted */
+	uint64_t hb_next_ms;		/* local: next heartbeat */
+	bool revalidating;		/* stalled: no renewal until our PING is back */
+	uint32_t reval_nonce;
+	bool suspected_self;		/* SUSPECT named us: release all, then rejoin */
+	struct peer *peers;		/* sorted by nodeid */
+	size_t n_peers;
+	struct holdoff *holdoffs;	/* sorted by address */
+	size_t n_holdoffs;
 	bool leaving;
 	bool leave_sent;
 	bool leave_done;
@@ -185,7 +229,8 @@ struct core {
 
 /* state.c */
 struct member *core_member_find(struct core *c, uint32_t nodeid, uint32_t pid);
-bool core_is_member_nodeid(const struct core *c, uint32_t nodeid);
+bool core_is_member_nodeid(const struct core *c, uint32_t nodeid);	/* and not excluded */
+bool core_has_nodeid(const struct core *c, uint32_t nodeid);		/* excluded or not */
 bool core_in_totem(const struct core *c, uint32_t nodeid);
 void core_act(struct core *c, struct core_actions *out, const struct core_action *a);
 /* Queue the message encoded in c->wb as a SEND action (copied). */
@@ -198,6 +243,37 @@ void core_absent_free(struct absent *a);
 bool core_vip_excl(const struct core *c, size_t i);	/* local vip 'i' is exclusive */
 bool core_is_excl(const struct core *c, const struct res_addr *addr);
 void core_admin_clear(struct admin *a);
+
+/* state_live.c: heartbeats, stalls, silent members, hold-offs */
+void core_live_init(struct core *c);
+void core_live_free(struct core *c);
+struct peer *core_peer(struct core *c, uint32_t nodeid);	/* creates; NULL on ENOMEM */
+/* Bookkeeping of one delivery (any type, before it is judged).  'm' may be
+ * NULL (a confchg, or an unknown sender). */
+void core_live_delivered(struct core *c, struct member *m, bool is_msg);
+/* A step: notice a stall of our own loop (call first). */
+void core_live_step(struct core *c, struct core_actions *out);
+void core_live_tick(struct core *c, struct core_actions *out);
+uint64_t core_live_next(const struct core *c, uint64_t next);
+/* Members that departed at this view change: hold off what they may hold. */
+void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring);
+void core_live_apply_suspect(struct core *c, struct core_actions *out, struct member *sender,
+			     const struct wire_hdr *h, const struct wire_small *sm);
+/* Our PING with 'nonce' came back: the stall is behind us. */
+void core_live_self_ping(struct core *c, uint32_t nonce);
+/* An excluded member says it released these: nothing to wait for. */
+void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *v, size_t n);
+bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint64_t *until);
+/* The node 'addr' waits for (0 = none) and how long still. */
+uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms);
+void core_live_suspect_records(struct core *c);
+int core_holdoff_build(const struct core *c, struct wire_state *st);
+void core_holdoff_merge(struct core *c);
+/* After a round's table is built: what nobody claims may still be up on a
+ * configured node we never saw (start-up). */
+void core_holdoff_unseen(struct core *c);
+void core_timing_build(const struct core *c, struct wire_state *st);
+bool core_member_silent(const struct core *c, const struct member *m);
 
 /* state_msg.c */
 void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev);

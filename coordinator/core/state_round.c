@@ -156,6 +156,9 @@ int core_build_state(struct core *c, struct wire_state *st)
 		err = core_sets_build(c, st);
 	if (err == 0)
 		err = core_known_build(c, st);
+	if (err == 0)
+		err = core_holdoff_build(c, st);
+	core_timing_build(c, st);
 	st->pools = nl.v;
 	st->n_pools = (uint32_t)nl.n;
 	return err;
@@ -217,16 +220,21 @@ void core_round_start(struct core *c, struct core_actions *out)
 	c->exclude_sent = false;
 	c->timeout_extended = false;
 	c->round_deadline_ms = c->now_ms + c->cfg.round_timeout_ms;
+	/* A member excluded for silence stays excluded (and is not waited
+	 * for) until it rejoins as a new member. */
 	for (size_t i = 0; i < c->n_members; i++) {
 		c->members[i].have_state = false;
-		c->members[i].excluded = false;
 		wire_state_clear(&c->members[i].snap);
 	}
 	for (size_t i = 0; i < c->n_departed; i++) {
 		uint32_t id = c->departed[i];
 		bool ring = core_in_totem(c, id);
 
-		if (core_is_member_nodeid(c, id) || (!ring && c->proto < 3))
+		if (core_is_member_nodeid(c, id))
+			continue;
+		/* local: we do not take what it may still hold too early */
+		core_live_departed(c, id, !ring);
+		if (!ring && c->proto < 3)
 			continue;
 		if (core_absent_record(c, id, ring ? WIRE_ABSENT_GRACE : WIRE_ABSENT_FENCE, true,
 				       NULL, 0) < 0)
@@ -234,6 +242,7 @@ void core_round_start(struct core *c, struct core_actions *out)
 	}
 	c->n_departed = 0;
 	c->n_clean = 0;
+	c->gap_since_cc = false;
 	core_absent_prune(c);
 	qb_log(LOG_INFO, "round %016" PRIx64 " started with %zu members", c->token,
 	       c->n_members);
@@ -292,6 +301,15 @@ void core_round_deliver(struct core *c, struct core_actions *out, struct member 
 			return;
 		}
 		m->have_state = true;
+		m->proto_max = m->snap.proto_max;
+		if (m->snap.has_timing) {
+			struct peer *p = core_peer(c, m->nodeid);
+
+			if (p != NULL) {
+				p->has_timing = true;
+				p->timing = m->snap.timing;
+			}
+		}
 		m->leaving = (m->snap.node_flags & WIRE_NODE_LEAVING) != 0;
 		m->health = m->snap.health;
 		{
@@ -465,6 +483,8 @@ static void complete_round(struct core *c, struct core_actions *out)
 	merge_admin(c);
 	if (core_excl_merge(c) < 0 || core_sets_merge(c) < 0 || core_known_merge(c) < 0)
 		c->err = -ENOMEM;
+	core_live_suspect_records(c);	/* needs the merged exclusive set */
+	core_holdoff_merge(c);
 	core_absent_merge(c);
 	core_absent_unseen(c);
 	core_load_round_reset(c);
@@ -558,6 +578,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 	}
 	core_run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
 	core_map_local(c);
+	core_holdoff_unseen(c);
 	core_update_digest(c);
 	qb_log(LOG_NOTICE, "round %016" PRIx64 " complete: %zu members, %zu resources, "
 	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, c->digest);

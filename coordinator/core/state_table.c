@@ -473,8 +473,9 @@ int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *ho
 		/* Still waiting for an absent holder?  Any record may hold it
 		 * (a brick nobody claims is held by every unseen node), and a
 		 * record may have shed it (a grace that freed the addresses
-		 * but kept the bricks). */
-		for (size_t i = 0; e->fixed && i < c->n_absent && !absent_holder; i++)
+		 * but kept the bricks), or be new (a member just excluded for
+		 * silence: its bricks wait for fencing from now on). */
+		for (size_t i = 0; i < c->n_absent && !absent_holder; i++)
 			for (size_t k = 0; k < c->absent[i].n_res; k++)
 				if (res_addr_cmp(&c->absent[i].res[k].addr, &e->addr) == 0)
 					absent_holder = c->absent[i].nodeid;

@@ -197,8 +197,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c->failback_delay_ms, 0);
 	assert_int_equal(c->round_timeout_ms, 5000);
 	assert_int_equal(c->restart_grace_ms, 10000);
-	assert_int_equal(c->address_lifetime_s, 7);
-	assert_int_equal(c->refresh_ms, 1000);
+	/* derived from corosync's timing at start (timing_test.c) */
+	assert_false(c->address_lifetime_set);
+	assert_int_equal(c->heartbeat_ms, 0);
+	assert_int_equal(c->liveness_ms, 0);
+	assert_false(c->expiry_margin_set);
 	assert_int_equal(c->announce_count, 3);
 	assert_int_equal(c->announce_interval_ms, 250);
 	assert_int_equal(c->shutdown_timeout_ms, 10000);
@@ -344,8 +347,14 @@ static void test_ranges(void **state)
 		     ": timing.refresh_ms: ", "out of range");
 	expect_error(td, "{\"timing\": {\"refresh_ms\": -99999999999999999999999}}",
 		     ": timing.refresh_ms: ", "out of range");
-	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 1}}",
-		     ": timing.address_lifetime_s: must be 0 (permanent) or 2..86400");
+	expect_error(td, "{\"timing\": {\"heartbeat_ms\": 19}}",
+		     ": timing.heartbeat_ms: 19 is out of range (20..5000)");
+	expect_error(td, "{\"timing\": {\"liveness_ms\": 99}}",
+		     ": timing.liveness_ms: ", "out of range");
+	expect_error(td, "{\"timing\": {\"expiry_margin_ms\": 10001}}",
+		     ": timing.expiry_margin_ms: ", "out of range");
+	expect_error(td, "{\"timing\": {\"heartbeat_ms\": 500, \"liveness_ms\": 1499}}",
+		     ": timing.liveness_ms: 1499 is shorter than three heartbeats");
 	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 86401}}",
 		     ": timing.address_lifetime_s: ", "out of range");
 	expect_error(td, "{\"failback\": \"delay\", \"failback_delay_ms\": 999}",
@@ -368,28 +377,32 @@ static void test_lifetime_vs_grace(void **state)
 	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 86400, \"restart_grace_ms\": 3600000}}",
 		     ": timing.address_lifetime_s: ");
 
-	/* Derived lifetime: max(2, grace / 1000 - 3). */
-	c = load_ok(td, "{\"timing\": {\"restart_grace_ms\": 4000}}");
-	assert_int_equal(c->address_lifetime_s, 2);
+	/* Not given: derived at start, once corosync's timing is known; a
+	 * one-second lifetime must still expire 2 s before the grace. */
+	c = load_ok(td, "{\"timing\": {\"restart_grace_ms\": 3000}}");
+	assert_false(c->address_lifetime_set);
 	conf_free(c);
-	c = load_ok(td, "{\"timing\": {\"restart_grace_ms\": 20999}}");
-	assert_int_equal(c->address_lifetime_s, 17);
+	expect_error(td, "{\"timing\": {\"restart_grace_ms\": 2999}}",
+		     ": timing.restart_grace_ms: 2999 is too short", "raise");
+	c = load_ok(td, "{\"timing\": {\"address_lifetime_s\": 1}}");
+	assert_true(c->address_lifetime_set);
+	assert_int_equal(c->address_lifetime_s, 1);
 	conf_free(c);
-	expect_error(td, "{\"timing\": {\"restart_grace_ms\": 3999}}",
-		     ": timing.restart_grace_ms: 3999 is too short", "raise");
 
 	/* Permanent addresses need no margin. */
 	c = load_ok(td, "{\"timing\": {\"restart_grace_ms\": 1000, \"address_lifetime_s\": 0}}");
 	assert_int_equal(c->address_lifetime_s, 0);
 	conf_free(c);
 
-	/* Refresh at least twice per lifetime. */
-	c = load_ok(td, "{\"timing\": {\"address_lifetime_s\": 2, \"refresh_ms\": 1000}}");
+	/* Renewed at least four times per lifetime. */
+	c = load_ok(td, "{\"timing\": {\"address_lifetime_s\": 2, \"heartbeat_ms\": 500}}");
 	conf_free(c);
-	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 2, \"refresh_ms\": 1001}}",
-		     ": timing.refresh_ms: 1001 is too slow", "at most 1000");
-	expect_error(td, "{\"timing\": {\"restart_grace_ms\": 4000, \"refresh_ms\": 1500}}",
-		     ": timing.refresh_ms: ", "derived from restart_grace_ms");
+	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 2, \"heartbeat_ms\": 501}}",
+		     ": timing.address_lifetime_s: 2 s is renewed fewer than four times", "at least 3");
+	/* refresh_ms is accepted and no longer checked (renewals follow the
+	 * heartbeat) */
+	c = load_ok(td, "{\"timing\": {\"address_lifetime_s\": 2, \"refresh_ms\": 1500}}");
+	conf_free(c);
 }
 
 static void test_names(void **state)

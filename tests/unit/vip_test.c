@@ -138,7 +138,6 @@ static struct vip_local vl(const char *addr, const char *ifname)
 
 static const struct vip_exec_config cfg_default = {
     .lifetime_s = 30,
-    .refresh_ms = 10000, /* the timer stays out of the way unless asked */
     .announce_count = 0,
     .announce_interval_ms = 10,
 };
@@ -242,9 +241,9 @@ static void test_adopt(void **state)
 	assert_non_null(strstr(line, "valid_lft 30sec"));	/* renewed to our lifetime */
 	assert_int_equal(vip_exec_adopt(x, 1), -ENOENT);
 	assert_int_equal(kernel_addr("v0", "10.45.0.21/", NULL, 0), 0);
-	/* adopted means kept: deleted by hand, it comes back */
+	/* adopted means kept: deleted by hand, the next renewal puts it back */
 	sh("ip addr del 10.45.0.20/24 dev v0");
-	run_loop_ms(300);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
 	assert_int_equal(kernel_addr("v0", "10.45.0.20/", NULL, 0), 1);
 	vip_exec_free(x);
 }
@@ -284,36 +283,33 @@ static void test_scan(void **state)
 	vip_exec_free(x);
 }
 
-static void test_reconcile_event(void **state)
+/* An address deleted by hand comes back at the next renewal, and only then:
+ * nothing is re-added behind the daemon's back between heartbeats. */
+static void test_renew_readds(void **state)
 {
 	struct vip_local v[] = {vl("10.44.0.30/24", "v0"), vl("fd00:44::30/64", "v0")};
-	struct events ev = {.stop_on_readd = true};
+	struct events ev = {0};
 	struct vip_exec *x = NULL;
-	int i;
 
-	/* refresh_ms is 10 s: only the RTM_DELADDR path can bring it back */
 	assert_int_equal(vip_exec_new(loop, &cfg_default, v, 2, on_event, &ev, &x), 0);
 	assert_int_equal(vip_exec_acquire(x, 0), 0);
 	assert_int_equal(vip_exec_acquire(x, 1), 0);
 	sh("ip addr del 10.44.0.30/24 dev v0");
+	sh("ip addr del fd00:44::30/64 dev v0");
+	run_loop_ms(300);
 	assert_int_equal(kernel_addr("v0", "10.44.0.30/", NULL, 0), 0);
-	for (i = 0; i < 20 && !ev.readded; i++)
-		run_loop_ms(100);
-	assert_int_equal(ev.readded, 1);
+	assert_int_equal(ev.readded, 0);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
+	assert_int_equal(ev.readded, 2);
 	assert_int_equal(kernel_addr("v0", "inet 10.44.0.30/24 ", NULL, 0), 1);
 	assert_true(kernel_valid_lft("v0", "inet 10.44.0.30/24 ") >= 28);
-
-	sh("ip addr del fd00:44::30/64 dev v0");
-	for (i = 0; i < 20 && ev.readded < 2; i++)
-		run_loop_ms(100);
-	assert_int_equal(ev.readded, 2);
 	assert_int_equal(kernel_addr("v0", "inet6 fd00:44::30/64 ", NULL, 0), 1);
 	assert_int_equal(ev.errors, 0);
 	vip_exec_free(x);
 }
 
-/* The timer refreshes the lifetime: after 1.3 s of a 2 s lifetime, an
- * unrefreshed address would show 1 s left. */
+/* A renewal resets the lifetime; without one the kernel counts down: after
+ * 1.3 s of a 2 s lifetime an unrenewed address shows 1 s left. */
 static void test_refresh(void **state)
 {
 	struct vip_exec_config cfg = cfg_default;
@@ -321,13 +317,18 @@ static void test_refresh(void **state)
 	struct vip_exec *x = NULL;
 
 	cfg.lifetime_s = 2;
-	cfg.refresh_ms = 150;
 	assert_int_equal(vip_exec_new(loop, &cfg, v, 2, NULL, NULL, &x), 0);
 	assert_int_equal(vip_exec_acquire(x, 0), 0);
 	assert_int_equal(vip_exec_acquire(x, 1), 0);
 	run_loop_ms(1300);
+	assert_int_equal(kernel_valid_lft("v0", "inet 10.44.0.40/24 "), 1);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
 	assert_int_equal(kernel_valid_lft("v0", "inet 10.44.0.40/24 "), 2);
 	assert_int_equal(kernel_valid_lft("v0", "inet6 fd00:44::40/64 "), 2);
+	/* a lifetime set later applies to the next renewal */
+	vip_exec_set_lifetime(x, 5);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
+	assert_int_equal(kernel_valid_lft("v0", "inet 10.44.0.40/24 "), 5);
 	vip_exec_free(x);
 }
 
@@ -399,12 +400,14 @@ static void test_interface_recreated(void **state)
 	assert_int_equal(vip_exec_new(loop, &cfg_default, &v, 1, on_event, &ev, &x), 0);
 	assert_int_equal(vip_exec_acquire(x, 0), 0);
 	sh("ip link del v8");
-	run_loop_ms(50);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
 	assert_true(ev.errors >= 1);
 	assert_int_equal(ev.last_err, -ENODEV);
 	sh("ip link add v8 type veth peer name v8p && ip link set v8 up");
-	for (i = 0; i < 20 && !ev.readded; i++)
+	for (i = 0; i < 20 && !ev.readded; i++) {
 		run_loop_ms(50);
+		assert_int_equal(vip_exec_renew(x, 0), 0);
+	}
 	assert_int_equal(ev.readded, 1);
 	assert_int_equal(kernel_addr("v8", "inet 10.44.0.61/24 ", NULL, 0), 1);
 	vip_exec_free(x);
@@ -459,11 +462,7 @@ static void test_invalid(void **state)
 	struct vip_local bad = v;
 	struct vip_exec *x = NULL;
 
-	cfg.lifetime_s = 2;
-	cfg.refresh_ms = 2000; /* would let the address expire between refreshes */
-	assert_int_equal(vip_exec_new(loop, &cfg, &v, 1, NULL, NULL, &x), -EINVAL);
-	cfg.refresh_ms = 0;
-	assert_int_equal(vip_exec_new(loop, &cfg, &v, 1, NULL, NULL, &x), -EINVAL);
+	assert_int_equal(vip_exec_new(loop, &cfg, NULL, 1, NULL, NULL, &x), -EINVAL);
 	snprintf(bad.ifname, sizeof(bad.ifname), "%s", "an-interface-name-too-long");
 	assert_int_equal(vip_exec_new(loop, &cfg_default, &bad, 1, NULL, NULL, &x), -EINVAL);
 	bad = v;
@@ -571,8 +570,9 @@ static void test_announce(void **state)
 	capture_count(fd, v[0].addr.bytes, v[1].addr.bytes, &c);
 	assert_int_equal(c.arp_req, 1);
 
-	/* and an address put back by reconcile is announced again */
+	/* and an address put back by a renewal is announced again */
 	sh("ip addr del fd00:44::100/64 dev v0");
+	assert_int_equal(vip_exec_renew(x, 0), 0);
 	run_loop_ms(200);
 	capture_count(fd, v[0].addr.bytes, v[1].addr.bytes, &c);
 	assert_int_equal(c.na, 3);
@@ -592,10 +592,14 @@ static void test_link_flap(void **state)
 	assert_int_equal(vip_exec_acquire(x, 0), 0);
 	assert_int_equal(vip_exec_acquire(x, 1), 0);
 	sh("ip link set v0 down");
-	run_loop_ms(300);
+	for (int i = 0; i < 3; i++) {
+		run_loop_ms(100);
+		(void)vip_exec_renew(x, 0);
+	}
 	assert_true(ev.readded <= 4);
 	sh("ip link set v0 up");
-	run_loop_ms(300);
+	run_loop_ms(100);
+	assert_int_equal(vip_exec_renew(x, 0), 0);
 	assert_int_equal(kernel_addr("v0", "inet 10.44.0.110/24 ", NULL, 0), 1);
 	assert_int_equal(kernel_addr("v0", "inet6 fd00:44::110/64 ", NULL, 0), 1);
 	assert_int_equal(ev.errors, 0);
@@ -631,7 +635,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_release_keeps_siblings, flush),
 	    cmocka_unit_test_setup(test_adopt, flush),
 	    cmocka_unit_test_setup(test_scan, flush),
-	    cmocka_unit_test_setup(test_reconcile_event, flush),
+	    cmocka_unit_test_setup(test_renew_readds, flush),
 	    cmocka_unit_test_setup(test_refresh, flush),
 	    cmocka_unit_test_setup(test_permanent, flush),
 	    cmocka_unit_test_setup(test_ipv6, flush),

@@ -1,0 +1,660 @@
+/*
+ * Liveness: of corosync, of our own loop, of the other daemons.
+ *
+ * Three questions decide when an address may move without ever being on
+ * two nodes, and all three are answered from what corosync delivers and
+ * from time, never from a guess:
+ *
+ *  1. Is corosync still carrying our messages?  Every member multicasts a
+ *     PING each heartbeat, so in a healthy ring something is delivered at
+ *     least that often.  During a membership change corosync delivers
+ *     nothing for token + consensus + the time to form the new ring; the
+ *     daemon derives 'quiet_limit' from corosync's own timing so that it is
+ *     longer than that.  Only a node cut off from the others (its corosync
+ *     never forms a ring it can deliver in) reaches it, and releases
+ *     everything.  A survivor never does.
+ *
+ *  2. When may the survivors take what a lost node held?  Not before it has
+ *     surely let go: if it is alive and cut off, at its own quiet limit after
+ *     the last delivery it saw (which is no later than the last delivery we
+ *     saw before the ring broke, give or take 'skew'); if it died with its
+ *     kernel alive, once the lifetime of its last renewal has run out in its
+ *     kernel.  It renews only right after a heartbeat was handed to corosync,
+ *     so its last renewal was no later than one heartbeat after the last
+ *     message of it we saw.  A hold-off per address gates our acquire until
+ *     the later of the two; each node's own numbers travel in its STATE, and
+ *     we never wait less than we would for ourselves.
+ *
+ *  3. Is a member's daemon still running?  A member whose messages stopped
+ *     while our own keep coming back (so the ring works) is frozen, wedged,
+ *     or never spoke at all.  Any member that notices multicasts SUSPECT,
+ *     carrying how many of the suspect's messages it had seen; delivered in
+ *     order, it is void on every member alike if the suspect spoke in the
+ *     meantime, and otherwise excludes it on every member at the same point.
+ *     Its addresses are placed elsewhere at once but taken only once their
+ *     kernel lifetime has surely run out (question 2); its bricks wait for
+ *     fencing as a lost node's do.  Exclusion is sticky: a member that fell
+ *     silent is never waited for again until it rejoins as a new member,
+ *     which a daemon that wakes up does as soon as it reads its SUSPECT.
+ *
+ * Our own loop can stall too (SIGSTOP, a blocked syscall).  The heartbeat
+ * timer fires every 'heartbeat_ms', so a step that comes much later than
+ * that means we were not running: peers may be about to exclude us, so we
+ * renew and acquire nothing until a PING sent after the stall has come back
+ * without a SUSPECT ordered before it.
+ */
+#include "core/state_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+/* ---- peers ---- */
+
+struct peer *core_peer(struct core *c, uint32_t nodeid)
+{
+	size_t lo = 0, hi = c->n_peers;
+	struct peer *v;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->peers[mid].nodeid == nodeid)
+			return &c->peers[mid];
+		if (c->peers[mid].nodeid < nodeid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* node ids come from corosync, but a ring is bounded */
+	if (c->n_peers >= 2 * (size_t)WIRE_MAX_NODES)
+		return NULL;
+	v = realloc(c->peers, (c->n_peers + 1) * sizeof(*v));
+	if (v == NULL) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	c->peers = v;
+	memmove(&v[lo + 1], &v[lo], (c->n_peers - lo) * sizeof(*v));
+	memset(&v[lo], 0, sizeof(v[lo]));
+	v[lo].nodeid = nodeid;
+	c->n_peers++;
+	return &v[lo];
+}
+
+static uint64_t peer_last(const struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].nodeid == nodeid)
+			return c->peers[i].last_from_ms;
+	return 0;
+}
+
+/* The timing to assume for 'nodeid': what it advertised, never less than
+ * our own (a peer that under-reports must not make us take too early). */
+static struct wire_timing peer_timing(struct core *c, uint32_t nodeid)
+{
+	struct wire_timing t = {
+		.quiet_ms = c->cfg.quiet_limit_ms,
+		.heartbeat_ms = c->cfg.heartbeat_ms,
+		.lifetime_ms = c->cfg.lifetime_ms,
+		.margin_ms = c->cfg.expiry_margin_ms,
+	};
+	struct peer *p = core_peer(c, nodeid);
+
+	if (p == NULL || !p->has_timing)
+		return t;
+	if (p->timing.quiet_ms > t.quiet_ms)
+		t.quiet_ms = p->timing.quiet_ms;
+	if (p->timing.heartbeat_ms > t.heartbeat_ms)
+		t.heartbeat_ms = p->timing.heartbeat_ms;
+	/* a node with permanent addresses gives no bound at all */
+	if (p->timing.lifetime_ms == 0 || t.lifetime_ms == 0)
+		t.lifetime_ms = 0;
+	else if (p->timing.lifetime_ms > t.lifetime_ms)
+		t.lifetime_ms = p->timing.lifetime_ms;
+	if (p->timing.margin_ms > t.margin_ms)
+		t.margin_ms = p->timing.margin_ms;
+	return t;
+}
+
+bool core_member_silent(const struct core *c, const struct member *m)
+{
+	uint64_t last;
+
+	if (m->suspected)
+		return true;
+	if (c->cfg.liveness_ms == 0 || (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid))
+		return false;
+	last = m->last_ms;
+	/* nobody speaks during a membership change: a view starts afresh */
+	if (last < c->view_start_ms)
+		last = c->view_start_ms;
+	/* on ring time: our own messages kept coming back meanwhile */
+	return c->last_self_ms > last && c->last_self_ms - last > c->cfg.liveness_ms;
+}
+
+/* ---- hold-offs ---- */
+
+static long holdoff_find(const struct core *c, const struct res_addr *addr)
+{
+	size_t lo = 0, hi = c->n_holdoffs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = res_addr_cmp(&c->holdoffs[mid].addr, addr);
+
+		if (k == 0)
+			return (long)mid;
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t nodeid,
+			uint64_t until)
+{
+	long i = holdoff_find(c, addr);
+	struct holdoff *v;
+	size_t pos;
+
+	if (until <= c->now_ms)
+		return;
+	if (i >= 0) {
+		if (until > c->holdoffs[i].until_ms) {
+			c->holdoffs[i].until_ms = until;
+			c->holdoffs[i].nodeid = nodeid;
+		}
+		return;
+	}
+	if (c->n_holdoffs >= WIRE_MAX_RES)
+		return;	/* more than any table: a hostile STATE, not a real loss */
+	v = realloc(c->holdoffs, (c->n_holdoffs + 1) * sizeof(*v));
+	if (v == NULL) {
+		c->err = -ENOMEM;
+		return;
+	}
+	c->holdoffs = v;
+	pos = (size_t)(-i - 1);
+	memmove(&v[pos + 1], &v[pos], (c->n_holdoffs - pos) * sizeof(*v));
+	v[pos] = (struct holdoff){*addr, nodeid, until};
+	c->n_holdoffs++;
+}
+
+static void holdoff_expire(struct core *c)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < c->n_holdoffs; i++)
+		if (c->holdoffs[i].until_ms > c->now_ms)
+			c->holdoffs[w++] = c->holdoffs[i];
+	c->n_holdoffs = w;
+}
+
+bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint64_t *until)
+{
+	long i = holdoff_find(c, addr);
+
+	if (i < 0 || c->holdoffs[i].until_ms <= c->now_ms)
+		return false;
+	if (until)
+		*until = c->holdoffs[i].until_ms;
+	return true;
+}
+
+uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms)
+{
+	long i = holdoff_find(c, addr);
+
+	if (i < 0 || c->holdoffs[i].until_ms <= c->now_ms)
+		return 0;
+	*left_ms = c->holdoffs[i].until_ms - c->now_ms;
+	return c->holdoffs[i].nodeid;
+}
+
+/* Hold off every resource the table gives to (or has leave) 'nodeid'. */
+static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < c->n_res; r++)
+		if (c->res[r].owner == nodeid || c->res[r].from == nodeid) {
+			holdoff_add(c, &c->res[r].addr, nodeid, until);
+			n++;
+		}
+	return n;
+}
+
+/* When a node last heard of at 'last_ms' may have let go of its addresses
+ * for sure if it died with its kernel alive: one heartbeat (its last
+ * renewal) plus the lifetime plus the kernel's lateness. */
+static uint64_t lifetime_bound(struct core *c, uint32_t nodeid, uint64_t last_ms)
+{
+	struct wire_timing t = peer_timing(c, nodeid);
+
+	if (t.lifetime_ms == 0)
+		return UINT64_MAX;	/* permanent addresses: no bound */
+	return last_ms + t.heartbeat_ms + t.lifetime_ms + t.margin_ms + c->cfg.skew_ms;
+}
+
+void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring)
+{
+	struct wire_timing t = peer_timing(c, nodeid);
+	uint64_t last = peer_last(c, nodeid);
+	uint64_t until = lifetime_bound(c, nodeid, last);
+	size_t n;
+
+	/* Permanent addresses: the old rule (take at once) is all there is;
+	 * the README says so.  Otherwise a node cut off while alive lets go
+	 * at its quiet limit after the last delivery it saw. */
+	if (until == UINT64_MAX)
+		until = 0;
+	if (left_ring && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > until)
+		until = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
+	n = holdoff_table(c, nodeid, until);
+	if (n && until > c->now_ms)
+		qb_log(LOG_NOTICE, "node %" PRIu32 " %s: its %zu address%s may still be up there "
+		       "for %" PRIu64 " ms", nodeid, left_ring ? "left the ring" : "left the group",
+		       n, n == 1 ? "" : "es", until - c->now_ms);
+}
+
+void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		long i = holdoff_find(c, &v[k]);
+
+		if (i >= 0 && c->holdoffs[i].nodeid == nodeid)
+			c->holdoffs[i].until_ms = 0;
+	}
+	holdoff_expire(c);
+}
+
+int core_holdoff_build(const struct core *c, struct wire_state *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_holdoffs; i++)
+		n += c->holdoffs[i].until_ms > c->now_ms;
+	if (n == 0)
+		return 0;
+	st->holdoffs = calloc(n, sizeof(*st->holdoffs));
+	if (st->holdoffs == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_holdoffs; i++) {
+		const struct holdoff *h = &c->holdoffs[i];
+		uint64_t left = h->until_ms - c->now_ms;
+
+		if (h->until_ms <= c->now_ms)
+			continue;
+		st->holdoffs[st->n_holdoffs++] = (struct wire_holdoff){
+			h->addr, h->nodeid, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+	}
+	return 0;
+}
+
+/* Whether member 'm's snapshot claims 'addr' (held, or being released). */
+static bool snap_claims(const struct member *m, const struct res_addr *addr)
+{
+	for (uint32_t k = 0; k < m->snap.n_owned; k++)
+		if ((m->snap.owned[k].flags & (WIRE_OWN_HELD | WIRE_OWN_RELEASING)) &&
+		    res_addr_cmp(&m->snap.owned[k].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+/* A joiner did not see the loss: it waits as long as those who did (from
+ * when their STATE was sent, so never less).  And a node that came back
+ * says itself what it still holds: nothing else of it need be waited for. */
+void core_holdoff_merge(struct core *c)
+{
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct wire_state *s = &c->members[i].snap;
+
+		for (uint32_t k = 0; c->members[i].have_state && k < s->n_holdoffs; k++)
+			holdoff_add(c, &s->holdoffs[k].addr, s->holdoffs[k].nodeid,
+				    s->holdoffs[k].remaining_ms == UINT32_MAX
+					    ? UINT64_MAX
+					    : c->now_ms + s->holdoffs[k].remaining_ms);
+	}
+	for (size_t i = 0; i < c->n_holdoffs; i++) {
+		struct holdoff *h = &c->holdoffs[i];
+
+		for (size_t m = 0; m < c->n_members; m++) {
+			const struct member *mm = &c->members[m];
+
+			if (mm->nodeid == h->nodeid && mm->have_state && !mm->excluded &&
+			    !snap_claims(mm, &h->addr))
+				h->until_ms = 0;
+		}
+	}
+	holdoff_expire(c);
+}
+
+/*
+ * The start-up counterpart of the hold-offs (as startup fencing is for
+ * bricks): a configured node that is not a member may have had a daemon
+ * until just before we joined the group (had it run since, it would have
+ * joined too), so what nobody claims may still be up in its kernel until one
+ * lifetime after we joined.  A cluster that starts whole has no such node.
+ */
+void core_holdoff_unseen(struct core *c)
+{
+	uint32_t absent = 0;
+	uint64_t until;
+
+	if (c->cfg.lifetime_ms == 0 || c->first_view_ms == 0)
+		return;
+	until = lifetime_bound(c, c->cfg.nodeid, c->first_view_ms);
+	if (until <= c->now_ms)
+		return;
+	for (size_t i = 0; i < c->cfg.n_nodes && absent == 0; i++)
+		if (!core_has_nodeid(c, c->cfg.nodes[i]))
+			absent = c->cfg.nodes[i];
+	for (size_t r = 0; absent && r < c->n_res; r++) {
+		bool claimed = false;
+
+		for (size_t i = 0; i < c->n_members && !claimed; i++)
+			claimed = c->members[i].have_state &&
+				  snap_claims(&c->members[i], &c->res[r].addr);
+		if (!claimed && !c->res[r].excl)
+			holdoff_add(c, &c->res[r].addr, absent, until);
+	}
+}
+
+void core_timing_build(const struct core *c, struct wire_state *st)
+{
+	st->has_timing = true;
+	st->timing = (struct wire_timing){
+		.quiet_ms = c->cfg.quiet_limit_ms,
+		.heartbeat_ms = c->cfg.heartbeat_ms,
+		.lifetime_ms = c->cfg.lifetime_ms,
+		.margin_ms = c->cfg.expiry_margin_ms,
+	};
+}
+
+/* ---- deliveries ---- */
+
+void core_live_delivered(struct core *c, struct member *m, bool is_msg)
+{
+	uint64_t now = c->now_ms;
+
+	/* The first delivery after a pause longer than any traffic gap ends a
+	 * membership change (recovered messages, then the confchg): the ring
+	 * broke after the delivery before it. */
+	if (c->last_any_ms && now - c->last_any_ms > c->cfg.gap_ms) {
+		c->pre_gap_ms = c->last_any_ms;
+		c->gap_since_cc = true;
+	}
+	c->last_any_ms = now;
+	if (c->hung) {
+		qb_log(LOG_NOTICE, "corosync delivers again");
+		c->hung = false;
+	}
+	if (m != NULL && is_msg) {
+		struct peer *p = core_peer(c, m->nodeid);
+
+		m->n_msgs++;
+		m->last_ms = now;
+		if (p != NULL)
+			p->last_from_ms = now;
+	}
+}
+
+void core_live_self_ping(struct core *c, uint32_t nonce)
+{
+	if (!c->revalidating || nonce != c->reval_nonce)
+		return;
+	c->revalidating = false;
+	if (c->suspected_self)
+		return;	/* too late: we are on our way out */
+	qb_log(LOG_NOTICE, "our messages are delivered again after the stall, and nobody "
+	       "excluded us: renewing addresses again");
+}
+
+/* ---- SUSPECT ---- */
+
+static bool self_member(const struct core *c, const struct member *m)
+{
+	return m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid;
+}
+
+/*
+ * SUSPECT must be applied by every member alike, so it is sent only when
+ * every member that counts can read it: all advertised version 6.  The
+ * suspect itself may be unknown (it never sent a STATE: a rogue or a
+ * daemon wedged before its first word) but not known older (an older
+ * daemon does not heartbeat, and would look silent).
+ */
+static bool suspect_allowed(const struct core *c, const struct member *target)
+{
+	if (target->proto_max != 0 && target->proto_max < 6)
+		return false;
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+
+		if (m == target || m->excluded)
+			continue;
+		if (self_member(c, m) ? c->cfg.proto_max < 6 : m->proto_max < 6)
+			return false;
+	}
+	return true;
+}
+
+static void send_suspect(struct core *c, struct core_actions *out, struct member *m)
+{
+	struct wire_small sm = {.value = m->n_msgs, .n_nodes = 1, .nodes = &m->nodeid};
+	uint64_t pid = m->pid;
+	size_t n = 0;
+
+	sm.incarnations = &pid;
+	for (size_t r = 0; r < c->n_res; r++)
+		n += c->res[r].owner == m->nodeid || c->res[r].from == m->nodeid;
+	if (n) {
+		sm.addrs = calloc(n, sizeof(*sm.addrs));
+		if (sm.addrs == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		for (size_t r = 0; r < c->n_res; r++)
+			if (c->res[r].owner == m->nodeid || c->res[r].from == m->nodeid)
+				sm.addrs[sm.n_addrs++] = c->res[r].addr;
+	}
+	m->suspect_sent = true;
+	qb_log(LOG_WARNING, "node %" PRIu32 " (pid %" PRIu32 ") has sent nothing for %" PRIu64
+	       " ms while the ring delivers: suspecting its daemon", m->nodeid, m->pid,
+	       c->last_self_ms - m->last_ms);
+	if (wire_encode_small(&c->wb, 6, WIRE_SUSPECT, c->token, c->cfg.incarnation, &sm) == 0)
+		core_emit_send(c, out);
+	free(sm.addrs);
+}
+
+/* What a suspect held, as the SUSPECT that excluded it says: its bricks wait
+ * for fencing.  Made once the exclusive set is the replicated one (at once
+ * outside a round, at round completion inside one). */
+void core_live_suspect_records(struct core *c)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		struct member *m = &c->members[i];
+		size_t w = 0;
+
+		if (!m->suspected || m->n_susp_addrs == 0)
+			continue;
+		for (size_t k = 0; k < m->n_susp_addrs; k++)
+			if (core_is_excl(c, &m->susp_addrs[k]))
+				m->susp_addrs[w++] = m->susp_addrs[k];
+		if (w && c->proto >= 3 &&
+		    core_absent_record(c, m->nodeid, WIRE_ABSENT_FENCE, false, m->susp_addrs, w) < 0)
+			c->err = -ENOMEM;
+		free(m->susp_addrs);
+		m->susp_addrs = NULL;
+		m->n_susp_addrs = 0;
+	}
+}
+
+void core_live_apply_suspect(struct core *c, struct core_actions *out, struct member *sender,
+			     const struct wire_hdr *h, const struct wire_small *sm)
+{
+	struct member *x;
+	uint64_t until;
+
+	if (h->token != c->token || sm->n_nodes != 1) {
+		c->ctr.dropped_stale++;
+		return;
+	}
+	x = core_member_find(c, sm->nodes[0], (uint32_t)sm->incarnations[0]);
+	if (x == NULL || x->excluded || x == sender)
+		return;
+	if (x->n_msgs > sm->value)
+		return;	/* it spoke after the sender last looked: void everywhere */
+	/* The same replicated change on every member, the suspect included: it
+	 * is out, and its resources are placed elsewhere. */
+	x->excluded = true;
+	x->suspected = true;
+	c->ctr.suspected++;
+	if (sm->n_addrs) {
+		x->susp_addrs = malloc(sm->n_addrs * sizeof(*x->susp_addrs));
+		if (x->susp_addrs == NULL) {
+			c->err = -ENOMEM;
+			return;
+		}
+		memcpy(x->susp_addrs, sm->addrs, sm->n_addrs * sizeof(*x->susp_addrs));
+		x->n_susp_addrs = sm->n_addrs;
+	}
+	if (self_member(c, x)) {
+		/* what we still hold goes now, said in RELEASED; then we rejoin */
+		qb_log(LOG_CRIT, "node %" PRIu32 " found us silent while the ring delivered (were we "
+		       "stopped?): releasing everything, then rejoining", sender->nodeid);
+		c->suspected_self = true;
+	} else {
+		/* Every member holds off the list the message carries, so a
+		 * joiner in the middle of a round waits as long as the others. */
+		until = lifetime_bound(c, x->nodeid, peer_last(c, x->nodeid));
+		for (uint32_t k = 0; k < sm->n_addrs; k++)
+			holdoff_add(c, &sm->addrs[k], x->nodeid, until);
+		qb_log(LOG_WARNING, "node %" PRIu32 " (pid %" PRIu32 ") is unresponsive (suspected by "
+		       "node %" PRIu32 "): its %" PRIu32 " resource%s move once %s", x->nodeid, x->pid,
+		       sender->nodeid, sm->n_addrs, sm->n_addrs == 1 ? "" : "s",
+		       until == UINT64_MAX ? "it leaves (its addresses are permanent)"
+					   : "their lifetime there has surely run out");
+	}
+	if (c->round_done) {
+		core_live_suspect_records(c);
+		core_replace(c, out, false);
+	} else {
+		core_round_check(c, out);
+	}
+}
+
+/* ---- time ---- */
+
+static void send_ping(struct core *c, struct core_actions *out, uint32_t value)
+{
+	struct wire_small sm = {.value = value};
+
+	if (wire_encode_small(&c->wb, 2, WIRE_PING, 0, c->cfg.incarnation, &sm) == 0)
+		core_emit_send(c, out);
+}
+
+void core_live_step(struct core *c, struct core_actions *out)
+{
+	uint64_t now = c->now_ms, h = c->cfg.heartbeat_ms;
+
+	if (c->hb_next_ms == 0)
+		c->hb_next_ms = now + h;
+	/* The heartbeat timer fires every 'h' while we are in a view, so a gap
+	 * well past it means this process did not run.  Peers may be excluding
+	 * us right now: renew nothing until they have heard us again. */
+	if (c->in_view && c->last_step_ms && now - c->last_step_ms > h + h / 2 + 50 &&
+	    c->cfg.proto_max >= 2) {
+		c->ctr.stalls++;
+		if (!c->revalidating)
+			qb_log(LOG_WARNING, "this daemon did not run for %" PRIu64 " ms: renewing "
+			       "nothing until the others have heard from us", now - c->last_step_ms);
+		c->revalidating = true;
+		c->reval_nonce++;
+		if (c->reval_nonce == 0)
+			c->reval_nonce = 1;
+		send_ping(c, out, c->reval_nonce);
+		c->hb_next_ms = now + h;
+	}
+	c->last_step_ms = now;
+}
+
+/* Whether silence from corosync means this node is cut off: only a member
+ * of a cluster that heartbeats (version 2) can tell. */
+static bool quiet_watch(const struct core *c)
+{
+	return c->in_view && c->had_round && c->proto >= 2 && !c->cluster_lost && !c->hung;
+}
+
+static bool renew_ok(const struct core *c)
+{
+	return !c->revalidating && !c->suspected_self && !core_dropping_all(c);
+}
+
+void core_live_tick(struct core *c, struct core_actions *out)
+{
+	uint64_t now = c->now_ms;
+
+	holdoff_expire(c);
+	if (quiet_watch(c) && now - c->last_any_ms > c->cfg.quiet_limit_ms) {
+		qb_log(LOG_CRIT, "corosync has delivered nothing for %" PRIu64 " ms, longer than "
+		       "any membership change it survives (%" PRIu32 " ms): this node is cut off, "
+		       "releasing everything until it delivers again", now - c->last_any_ms,
+		       c->cfg.quiet_limit_ms);
+		c->hung = true;
+		c->ctr.self_releases++;
+	}
+	if (now >= c->hb_next_ms) {
+		c->hb_next_ms = now + c->cfg.heartbeat_ms;
+		/* Before the first round the cluster's version is unknown: a
+		 * PING (version 2) is still sent, so peers do not take a joiner
+		 * whose round waits for someone else for a silent one. */
+		if (c->in_view && !c->cluster_lost && c->cfg.proto_max >= 2)
+			send_ping(c, out, c->revalidating ? c->reval_nonce : 0);
+		if (renew_ok(c)) {
+			struct core_action a = {.type = CORE_ACT_RENEW};
+
+			core_act(c, out, &a);
+		}
+	}
+	if (!c->in_view || c->wait_totem || c->cfg.liveness_ms == 0 || c->proto < 6)
+		return;
+	for (size_t i = 0; i < c->n_members; i++) {
+		struct member *m = &c->members[i];
+
+		if (self_member(c, m) || m->excluded || m->suspect_sent ||
+		    !core_member_silent(c, m) || !suspect_allowed(c, m))
+			continue;
+		send_suspect(c, out, m);
+	}
+}
+
+uint64_t core_live_next(const struct core *c, uint64_t next)
+{
+	if (c->hb_next_ms < next)
+		next = c->hb_next_ms;
+	if (quiet_watch(c) && c->last_any_ms + c->cfg.quiet_limit_ms + 1 < next)
+		next = c->last_any_ms + c->cfg.quiet_limit_ms + 1;
+	for (size_t i = 0; i < c->n_holdoffs; i++)
+		if (c->holdoffs[i].until_ms > c->now_ms && c->holdoffs[i].until_ms < next)
+			next = c->holdoffs[i].until_ms;
+	return next;
+}
+
+void core_live_free(struct core *c)
+{
+	free(c->peers);
+	c->peers = NULL;
+	c->n_peers = 0;
+	free(c->holdoffs);
+	c->holdoffs = NULL;
+	c->n_holdoffs = 0;
+}
