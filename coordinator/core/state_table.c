@@ -430,7 +430,11 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		if (fixed[r]) {
 			e->owner = prev[r] == PLACE_NONE ? 0 : c->slots[prev[r]];
 			e->fixed = e->owner;
-			e->from = 0;
+			/* A live member may still run it: a handover to the node
+			 * now absent was cut before its release.  It still owes
+			 * that release, and if it too is lost later, its record
+			 * must name this resource (else a brick runs twice). */
+			e->from = holder[r] != 0 && holder[r] != e->owner ? holder[r] : 0;
 			if (e->owner != was_owner || was_from != 0)
 				e->changed_at = c->epoch;
 			continue;
