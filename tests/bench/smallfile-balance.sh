@@ -67,7 +67,7 @@ conf() {	# conf I INTERVAL_MS
             printf '%s{"address":"%s","interface":"eth0"}' "$sep" "$(cl_vip_addr "$k" "$NV")"
             sep=,
         done
-        printf '],"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000,"address_lifetime_s":2,"refresh_ms":500},'
+        printf '],"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000},'
         printf '"balance":{"interval_ms":%d,"margin_pct":10,"budget":2},' "$iv"
         printf '"plugins":{"dir":"%s","load":[{"name":"smallfile-balance","config":{"interval_ms":1000,"smoothing_pct":50}}]},' "$PLUGDIR"
         printf '"log":{"level":"info","file":"%s","stderr":true,"syslog":false}}\n' "$d/chorusd.log"

@@ -63,7 +63,7 @@ conf() {	# node I declares only its VIP, so the brick's figure is its own
     {
         printf '{"group":"chorus","state_dir":"%s","run_dir":"%s",' "$d/chorus-state" "$d/chorus-run"
         printf '"vips":[{"address":"%s","interface":"eth0"}],' "$(vip_of "$i")"
-        printf '"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000,"address_lifetime_s":2,"refresh_ms":500},'
+        printf '"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000},'
         printf '"plugins":{"dir":"%s","load":[{"name":"smallfile-balance","config":' "$PLUGDIR"
         printf '{"interval_ms":1000,"bricks":[{"name":"%s","dump":"%s","vip":"%s"}]}}]},' \
             "n$i" "$(dump_of "$i")" "$(vip_of "$i" | cut -d/ -f1)"

@@ -116,8 +116,7 @@ bk_write_conf() {
     cat > "$f" <<EOF
 {"group": "chorus", "state_dir": "$d/chorus-state", "run_dir": "$d/chorus-run",
  "failback": "manual",
- "timing": {"restart_grace_ms": 8000, "round_timeout_ms": 3000, "address_lifetime_s": 2,
-            "refresh_ms": 500},
+ "timing": {"restart_grace_ms": 8000, "round_timeout_ms": 3000},
  $(bk_conf_bricks "$grace"),$wd$nt
  "log": {"level": "debug", "file": "$d/chorusd.log", "stderr": true, "syslog": false}}
 EOF

@@ -80,7 +80,7 @@ tk__all_gone() { local p; for p in "$@"; do ! cl__alive "$p" || return 1; done; 
 tk_node_back() {
     local i=$1
     cl_link_up "$i"
-    # the dead daemon's addresses run out on their own (address_lifetime_s 2)
+    # the dead daemon's addresses run out on their own (their derived lifetime)
     cl_wait_until 10 tk__no_vips "$i" || cl_fail "node $i still has addresses after its lifetime"
     cl_corosync_start "$i"
     cl_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"

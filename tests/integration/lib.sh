@@ -589,7 +589,7 @@ cl_write_chorus_conf() {
                 "$sep" "$(cl_vip_addr "$k" "$n")"
             sep=,
         done
-        printf '],\n"failback":"auto",\n"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000,"address_lifetime_s":2,"refresh_ms":500},\n'
+        printf '],\n"failback":"auto",\n"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000},\n'
         printf '"log":{"level":"debug","file":"%s","stderr":true,"syslog":false}}\n' \
             "$d/chorusd.log"
     } > "$file"

@@ -45,7 +45,7 @@ conf() {	# conf I [HUNG]
             printf '%s{"address":"%s.%d/24","interface":"eth1","depends":["link:eth1"]}' "$sep" "$CNET" $((150 + k))
             sep=,
         done
-        printf '],"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000,"address_lifetime_s":2,"refresh_ms":500},'
+        printf '],"timing":{"restart_grace_ms":8000,"round_timeout_ms":3000},'
         printf '"plugins":{"dir":"%s","load":[{"name":"link-monitor","config":{"interfaces":["eth1"]}}' "$PLUGDIR"
         if [ -n "$hung" ]; then
             printf ',{"name":"command-check","config":{"checks":[{"name":"hung","argv":["/bin/sleep","1000"],"interval_ms":1000,"timeout_ms":1500,"fail_after":1,"recover_after":1}]}}'
