@@ -631,6 +631,37 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 }
 
 /* Prometheus text exposition; names and help are documented in chorusctl(8). */
+/* The control socket's own figures: a refusal count that climbs means
+ * someone is knocking, a full reader count that readers are shut out. */
+static void ctl_metrics_control(FILE *f, const struct control *ctl)
+{
+	struct control_stats st;
+
+	if (ctl == NULL)
+		return;
+	control_stats_get(ctl, &st);
+	fprintf(f, "# HELP chorus_control_clients Control socket clients connected.\n"
+		   "# TYPE chorus_control_clients gauge\n"
+		   "chorus_control_clients{class=\"admin\"} %u\n"
+		   "chorus_control_clients{class=\"read\"} %u\n",
+		st.clients_admin, st.clients_read);
+	fprintf(f, "# HELP chorus_control_refused_total Control socket connections refused.\n"
+		   "# TYPE chorus_control_refused_total counter\n"
+		   "chorus_control_refused_total{reason=\"permission\"} %" PRIu64 "\n"
+		   "chorus_control_refused_total{reason=\"busy\"} %" PRIu64 "\n"
+		   "chorus_control_refused_total{reason=\"uid_limit\"} %" PRIu64 "\n",
+		st.refused_permission, st.refused_busy, st.refused_uid);
+	fprintf(f, "# HELP chorus_control_closed_total Control socket clients the daemon closed.\n"
+		   "# TYPE chorus_control_closed_total counter\n"
+		   "chorus_control_closed_total{reason=\"request_timeout\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"idle\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"not_reading\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"bad_requests\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"oversized\"} %" PRIu64 "\n",
+		st.closed_request_timeout, st.closed_idle, st.closed_not_reading,
+		st.closed_bad_requests, st.closed_oversized);
+}
+
 static struct json_object *metrics_json(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
@@ -675,6 +706,7 @@ static struct json_object *metrics_json(struct chorusd *d)
 		  "Membership change to this node's addresses settled.", "%.3f",
 		  s->last_failover_ms >= 0 ? (double)s->last_failover_ms / 1000.0 : 0.0);
 #undef M
+		ctl_metrics_control(f, s->ctl);
 		fprintf(f, "# HELP chorus_node_vips Addresses the table gives each node.\n"
 			   "# TYPE chorus_node_vips gauge\n");
 		for (size_t i = 0; d->core && i < core_node_count(d->core); i++) {
@@ -1039,6 +1071,7 @@ int ctl_start(struct chorusd *d)
 	struct control_config cfg = {
 		.group = (gid_t)-1,
 		.admin_group = (gid_t)-1,
+		.read_group = (gid_t)-1,
 		.max_clients = 64,
 		.idle_timeout_ms = 60000,
 		.max_output = 4 * 1024 * 1024,

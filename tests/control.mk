@@ -6,7 +6,8 @@
 control_server_sources = \
 	coordinator/control.c coordinator/control.h \
 	coordinator/control_proto.c coordinator/control_proto.h \
-	coordinator/control_sock.c coordinator/control_sock.h
+	coordinator/control_sock.c coordinator/control_sock.h \
+	coordinator/control_policy.c coordinator/control_policy.h
 
 bin_PROGRAMS += coordinator/chorusctl
 coordinator_chorusctl_SOURCES = coordinator/chorusctl.c \
