@@ -1068,12 +1068,16 @@ static void handler(void *ud, const struct control_request *req)
 
 int ctl_start(struct chorusd *d)
 {
+	const struct conf_control *cc = &d->conf->control;
 	struct control_config cfg = {
-		.group = (gid_t)-1,
-		.admin_group = (gid_t)-1,
-		.read_group = (gid_t)-1,
-		.max_clients = 64,
-		.idle_timeout_ms = 60000,
+		.group = cc->socket_group,
+		.admin_group = cc->admin_group,
+		.read_group = cc->read_group,
+		.max_clients = cc->max_clients,
+		.reserved_clients = cc->reserved_clients,
+		.max_clients_per_uid = cc->max_clients_per_uid,
+		.idle_timeout_ms = cc->idle_timeout_ms,
+		.request_timeout_ms = cc->request_timeout_ms,
 		.max_output = 4 * 1024 * 1024,
 	};
 	int rc;
@@ -1090,6 +1094,13 @@ int ctl_start(struct chorusd *d)
 		qb_log(LOG_ERR, "cannot open control socket %s " QB_XS " rc=%d", cfg.path, rc);
 		return rc;
 	}
+	/* Who can do what, in one line an operator can check against intent. */
+	qb_log(LOG_NOTICE, "control: socket group %s; every command: root%s%s; reads too: %s%s",
+	       cc->socket_group != (gid_t)-1 ? cc->socket_group_name : "root's",
+	       cc->admin_group != (gid_t)-1 ? " and group " : " only",
+	       cc->admin_group != (gid_t)-1 ? cc->admin_group_name : "",
+	       cc->read_group != (gid_t)-1 ? "group " : "no one else",
+	       cc->read_group != (gid_t)-1 ? cc->read_group_name : "");
 	qb_loop_timer_add(d->loop, QB_LOOP_LOW, QB_TIME_NS_IN_SEC, d, pending_tick, &d->ctl->timer);
 	return 0;
 }
