@@ -68,3 +68,7 @@ control_fuzz_corpus = \
 	tests/fuzz/corpus/control/12-truncated \
 	tests/fuzz/corpus/control/13-maintenance \
 	tests/fuzz/corpus/control/14-cmd-number
+
+# Hostile clients for tests/integration/control-hostile.sh and tests/bench/control.sh.
+noinst_PROGRAMS += tests/bench/control_hostile
+tests_bench_control_hostile_SOURCES = tests/bench/control_hostile.c
