@@ -619,7 +619,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
 	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
-	"balance", "hooks", NULL
+	"balance", "hooks", "control", NULL
 };
 
 static const char *const conf_conns_keys[] = {
@@ -740,6 +740,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_balance(cx, v, c);
 	if (rc == 0 && json_object_object_get_ex(root, "hooks", &v))
 		rc = conf_hooks(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "control", &v))
+		rc = conf_control(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -766,6 +768,11 @@ static void conf_defaults(struct chorus_conf *c)
 	c->log.to_syslog = true;
 	c->conns = (struct conf_conns){true, true, 256, 1000, 2000};
 	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", CHORUS_PLUGIN_DIR);
+	c->control = (struct conf_control){
+		.socket_group = (gid_t)-1, .admin_group = (gid_t)-1, .read_group = (gid_t)-1,
+		.max_clients = 64, .reserved_clients = 8, .max_clients_per_uid = 16,
+		.idle_timeout_ms = 60000, .request_timeout_ms = 10000,
+	};
 	/* address_lifetime_s is derived in conf_check_timing(). */
 }
 

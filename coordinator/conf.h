@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
+#include <sys/types.h>
 
 #include "core/res.h"
 
@@ -104,6 +105,24 @@ struct conf_log {
 	bool to_syslog;
 };
 
+#define CONF_GROUP_NAME_MAX 256		/* a group's name, incl. NUL */
+
+/* "control": the control socket's access and limits (conf_control.c).  A
+ * gid of (gid_t)-1 is "not set"; names are as written, or the number. */
+struct conf_control {
+	gid_t socket_group;		/* the file's; default read_group, else admin_group */
+	gid_t admin_group;		/* runs every command; default none: root only */
+	gid_t read_group;		/* runs the read commands; default none */
+	char socket_group_name[CONF_GROUP_NAME_MAX];
+	char admin_group_name[CONF_GROUP_NAME_MAX];
+	char read_group_name[CONF_GROUP_NAME_MAX];
+	uint32_t max_clients;		/* readers at once, default 64 */
+	uint32_t reserved_clients;	/* more slots for root and admins, default 8 */
+	uint32_t max_clients_per_uid;	/* default min(16, max_clients); root exempt */
+	uint32_t idle_timeout_ms;	/* default 60000 */
+	uint32_t request_timeout_ms;	/* first byte to newline, default 10000 */
+};
+
 struct chorus_conf {
 	char path[PATH_MAX];		/* the file this was loaded from */
 	char group[CHORUS_NAME_MAX];	/* CPG group name, default "chorus" */
@@ -179,6 +198,8 @@ struct chorus_conf {
 	/* service hooks, in file order (releaseip runs them in reverse) */
 	size_t n_hooks;
 	struct conf_hook *hooks;
+
+	struct conf_control control;
 };
 
 /*

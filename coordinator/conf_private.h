@@ -17,7 +17,7 @@
 #define CONF_ESC_CHARS 48	/* user characters shown in a message */
 #define CONF_ESC_SIZE (CONF_ESC_CHARS * 4 + 4)
 #define CONF_KP_SIZE 256	/* key path buffer */
-#define CONF_SCAN_KEYS 16	/* distinct keys per object the dup scan holds */
+#define CONF_SCAN_KEYS 24	/* distinct keys per object the dup scan holds */
 #define CONF_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -72,5 +72,8 @@ int conf_hooks(struct conf_ctx *cx, struct json_object *v, struct chorus_conf *c
 
 /* conf_balance.c: the "balance" object (load balancing). */
 int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
+
+/* conf_control.c: the "control" object (the control socket's access). */
+int conf_control(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
 
 #endif

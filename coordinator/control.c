@@ -12,15 +12,26 @@
  * take waits in the queue with POLLOUT armed.  A client whose queue would
  * pass 'max_output' is not reading: it is dropped.
  *
- * Bounds, so that no client can cost more than a fixed amount:
- *   - clients: 'max_clients'; one more is told "busy" and closed.
+ * Bounds, so that no client can cost more than a fixed amount, and no
+ * crowd of them can keep root out (the rules: control_policy.h):
+ *   - who: a peer that is neither root nor in the admin or read group is
+ *     told "permission_denied" at accept and closed, before taking a slot.
+ *   - clients: 'max_clients' readers, 'reserved_clients' more slots that
+ *     only root and the admin group may take, 'max_clients_per_uid' per
+ *     uid but root's; one more is told "busy" and closed.  Refusals are
+ *     logged at most once a minute per reason, with counts.
  *   - input: a line longer than CONTROL_REQ_MAX is answered with an error
- *     and the client closed once the answer is out.
+ *     and the client closed once the answer is out; so is a client whose
+ *     last CONTROL_BAD_MAX lines in a row were malformed.
  *   - work: at most CONTROL_INFLIGHT_MAX requests per client await their
- *     answer; past that the client's further lines wait in its buffer (and
- *     then in the kernel), so a pipelining client throttles itself.
+ *     answer, and at most CONTROL_LINES_PER_DISPATCH lines of one client
+ *     are handled per loop iteration; past either, the client's further
+ *     lines wait in its buffer (and then in the kernel), so a pipelining
+ *     client throttles itself and cannot hold the loop.
  *   - time: one periodic tick closes clients idle for 'idle_timeout_ms'
- *     (subscribers and clients awaiting an answer excepted).
+ *     (subscribers and clients awaiting an answer excepted), clients whose
+ *     request line is unfinished 'request_timeout_ms' after its first byte,
+ *     and clients that leave their output unread for 'idle_timeout_ms'.
  *
  * Lifetime.  Clients are never freed inside a callback that might still
  * hold them (a handler may answer from inside the dispatch that called it,
@@ -35,6 +46,7 @@
  * cut short by the end of input is dropped without a word.
  */
 #include "control.h"
+#include "control_policy.h"
 #include "control_proto.h"
 #include "control_sock.h"
 
@@ -45,6 +57,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,14 +68,21 @@
 #include <qb/qbutil.h>
 
 #define CONTROL_DEF_CLIENTS 64
+#define CONTROL_DEF_RESERVED 8
+#define CONTROL_DEF_PER_UID 16
 #define CONTROL_DEF_IDLE_MS 60000
+#define CONTROL_DEF_REQUEST_MS 10000
 #define CONTROL_DEF_OUTPUT (4 * 1024 * 1024)
 #define CONTROL_INFLIGHT_MAX 16	     /* answers a client may await at once */
 #define CONTROL_IN_SIZE (CONTROL_REQ_MAX + 1) /* a longest line and its newline */
 #define CONTROL_IN_INITIAL 4096
 #define CONTROL_READS_PER_DISPATCH 4 /* then let other clients have a turn */
+#define CONTROL_LINES_PER_DISPATCH 16
+#define CONTROL_BAD_MAX 32	     /* malformed lines in a row before closing */
 #define CONTROL_ACCEPTS_PER_DISPATCH 16
 #define CONTROL_LOG_BURST 5	     /* log lines per client before debug only */
+#define CONTROL_LOG_WINDOW_MS 10000  /* and all clients together: */
+#define CONTROL_LOG_WINDOW_MAX 20    /* at most this many lines per window */
 #define CONTROL_LOG_QUIET_MS 60000   /* per-daemon messages at most this often */
 #define CONTROL_TICK_MAX_MS 1000
 #define CONTROL_TICK_MIN_MS 10
@@ -76,11 +97,14 @@ struct ctl_client {
 	bool rd_eof;			/* peer shut down its side */
 	bool closing;			/* say nothing more, close once flushed */
 	bool subscriber;
-	bool privileged;
-	bool resume;			/* has lines held back by the limit */
+	enum control_class cls;
+	bool resume;			/* has lines held back by a limit */
 	uint32_t inflight;
 	uint32_t logged;
+	uint32_t bad;			/* malformed lines in a row */
 	uint64_t last_ms;		/* last activity, for the idle timeout */
+	uint64_t partial_ms;		/* first byte of the unfinished line, or 0 */
+	struct control_stall stall;	/* is it reading what it is sent? */
 	struct ucred cred;
 	char *in;
 	size_t in_len, in_cap;
@@ -102,8 +126,13 @@ struct control {
 	qb_loop_timer_handle tick;
 	bool job_queued;
 	qb_loop_timer_handle job;	/* a timer due at once: see ctl_job_queue() */
-	uint64_t busy_log_ms;		/* rate limit of the "busy" notice */
-	uint32_t busy_suppressed;
+	struct control_stats st;
+	uint64_t log_window_ms;		/* start of the client log window */
+	uint32_t log_window_n;		/* client lines logged in it */
+	uint32_t log_suppressed;	/* and demoted to debug */
+	/* rate limit of the refusal notices, per reason: permission, busy, uid */
+	uint64_t refuse_log_ms[3];
+	uint32_t refuse_quiet[3];	/* refused since the reason's last notice */
 };
 
 static void ctl_job(void *data);
@@ -114,8 +143,33 @@ static uint64_t ctl_now_ms(void)
 	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
 }
 
+/* May one more line about a client go to the log now?  Clients that
+ * reconnect start with a fresh budget each, so there is a budget for all of
+ * them together as well; what it holds back is counted and said once the
+ * next window opens. */
+static bool ctl_log_budget(struct control *ctl)
+{
+	uint64_t now = ctl_now_ms();
+
+	if (now - ctl->log_window_ms >= CONTROL_LOG_WINDOW_MS) {
+		if (ctl->log_suppressed != 0)
+			qb_log(LOG_NOTICE, "control: %u messages about clients suppressed in %u s",
+			       ctl->log_suppressed, CONTROL_LOG_WINDOW_MS / 1000);
+		ctl->log_window_ms = now;
+		ctl->log_window_n = 0;
+		ctl->log_suppressed = 0;
+	}
+	if (ctl->log_window_n >= CONTROL_LOG_WINDOW_MAX) {
+		ctl->log_suppressed++;
+		return false;
+	}
+	ctl->log_window_n++;
+	return true;
+}
+
 /* Log about a client: the first CONTROL_LOG_BURST lines at 'lvl', the rest at
- * debug, so a client sending garbage in a loop cannot flood syslog. */
+ * debug, so a client sending garbage in a loop cannot flood syslog; nor can
+ * many clients, or one reconnecting (ctl_log_budget()). */
 __attribute__((format(printf, 3, 4)))
 static void ctl_client_log(struct ctl_client *c, int lvl, const char *fmt, ...)
 {
@@ -123,6 +177,8 @@ static void ctl_client_log(struct ctl_client *c, int lvl, const char *fmt, ...)
 	va_list ap;
 
 	if (c->logged >= CONTROL_LOG_BURST)
+		lvl = LOG_DEBUG;
+	else if (lvl < LOG_DEBUG && !ctl_log_budget(c->ctl))
 		lvl = LOG_DEBUG;
 	else if (lvl < LOG_DEBUG)
 		c->logged++;
@@ -155,6 +211,10 @@ static void ctl_client_drop(struct ctl_client *c)
 	c->fd = -1;
 	c->dead = true;
 	c->ctl->nclients--;
+	if (c->cls == CONTROL_CLASS_ADMIN)
+		c->ctl->st.clients_admin--;
+	else
+		c->ctl->st.clients_read--;
 	ctl_job_queue(c->ctl);
 }
 
@@ -191,11 +251,27 @@ static void ctl_client_maybe_done(struct ctl_client *c)
 		ctl_client_drop(c);
 }
 
+/* Bytes sent to 'c' that it has not read yet: ours, and its socket's. */
+static size_t ctl_client_unread(const struct ctl_client *c)
+{
+	int queued = 0;
+	size_t n = c->out_len - c->out_off;
+
+	if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0)
+		n += (size_t)queued;
+	return n;
+}
+
 /* Write what the socket takes.  Returns false if the client was dropped. */
 static bool ctl_client_flush(struct ctl_client *c)
 {
+	bool wrote = false;
 	ssize_t n;
 
+	/* Seen before and after writing, so that a read between two
+	 * writes is not hidden by the second. */
+	if (!c->dead && c->stall.seen != 0)
+		control_policy_observe(&c->stall, ctl_client_unread(c), ctl_now_ms());
 	while (!c->dead && c->out_len > c->out_off) {
 		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -210,9 +286,12 @@ static bool ctl_client_flush(struct ctl_client *c)
 		}
 		c->out_off += (size_t)n;
 		c->last_ms = ctl_now_ms();
+		wrote = true;
 	}
 	if (c->dead)
 		return false;
+	if (wrote)
+		control_policy_observe(&c->stall, ctl_client_unread(c), c->last_ms);
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	ctl_client_maybe_done(c);
@@ -236,6 +315,7 @@ static void ctl_client_queue(struct ctl_client *c, const char *line, size_t size
 			       "not reading its output (%zu bytes queued), dropping " QB_XS
 			       " max_output=%zu",
 			       pending, c->ctl->cfg.max_output);
+		c->ctl->st.closed_not_reading++;
 		ctl_client_drop(c);
 		return;
 	}
@@ -302,14 +382,27 @@ static void ctl_client_request(struct ctl_client *c, const char *line, size_t si
 		ctl_client_log(c, LOG_NOTICE, "bad request: %s", msg);
 		ctl_client_error(c, pr.id, rc == -ENOMEM ? "internal" : "bad_request", msg);
 		control_proto_req_clear(&pr);
+		/* Someone typing into socat makes a few mistakes; a stream of
+		 * nothing but garbage is not a client worth a slot. */
+		if (rc == -EINVAL && ++c->bad >= CONTROL_BAD_MAX && !c->dead && !c->closing) {
+			ctl_client_log(c, LOG_NOTICE, "%u malformed requests in a row, closing",
+				       c->bad);
+			c->ctl->st.closed_bad_requests++;
+			/* the rest of its buffer is dropped with it */
+			c->closing = true;
+			c->partial_ms = 0;
+			ctl_client_error(c, "", "bad_request",
+					 "too many malformed requests in a row, closing");
+		}
 		return;
 	}
+	c->bad = 0;
 	memset(&req, 0, sizeof(req));
 	req.client = c->id;
 	req.id = pr.id;
 	req.cmd = pr.cmd;
 	req.args = pr.args;
-	req.privileged = c->privileged;
+	req.privileged = c->cls == CONTROL_CLASS_ADMIN;
 	req.uid = c->cred.uid;
 	req.gid = c->cred.gid;
 	req.pid = c->cred.pid;
@@ -323,8 +416,11 @@ static void ctl_client_request(struct ctl_client *c, const char *line, size_t si
 static void ctl_client_lines(struct ctl_client *c)
 {
 	size_t off = 0;
+	unsigned lines = 0;
 	char *nl;
 
+	if (c->resume && c->partial_ms != 0)
+		c->partial_ms = ctl_now_ms();	/* its clock stopped while we did not read */
 	c->resume = false;
 	while (!c->dead && !c->closing && off < c->in_len) {
 		if (c->inflight >= CONTROL_INFLIGHT_MAX) {
@@ -334,6 +430,11 @@ static void ctl_client_lines(struct ctl_client *c)
 		nl = memchr(c->in + off, '\n', c->in_len - off);
 		if (nl == NULL)
 			break;
+		if (lines++ == CONTROL_LINES_PER_DISPATCH) {
+			c->resume = true;	/* the rest on the next iteration */
+			ctl_job_queue(c->ctl);
+			break;
+		}
 		ctl_client_request(c, c->in + off, (size_t)(nl - (c->in + off)));
 		off = (size_t)(nl - c->in) + 1;
 	}
@@ -346,7 +447,9 @@ static void ctl_client_lines(struct ctl_client *c)
 	if (!c->closing && !c->resume && c->in_len >= CONTROL_IN_SIZE) {
 		ctl_client_log(c, LOG_NOTICE, "request longer than %d bytes, closing",
 			       CONTROL_REQ_MAX);
+		c->ctl->st.closed_oversized++;
 		c->in_len = 0;
+		c->partial_ms = 0;
 		c->closing = true;
 		ctl_client_error(c, "", "bad_request", "request longer than 65536 bytes");
 	}
@@ -396,12 +499,15 @@ static void ctl_client_read(struct ctl_client *c)
 			 * on: nobody is waiting for its answer. */
 			c->rd_eof = true;
 			c->in_len = 0;
+			c->partial_ms = 0;
 			ctl_client_maybe_done(c);
 			ctl_client_update(c);
 			return;
 		}
-		c->in_len += (size_t)n;
 		c->last_ms = ctl_now_ms();
+		c->partial_ms = control_policy_partial(c->partial_ms, c->in + c->in_len, (size_t)n,
+						       c->last_ms);
+		c->in_len += (size_t)n;
 		ctl_client_lines(c);
 	}
 }
@@ -427,38 +533,114 @@ static int32_t ctl_client_dispatch(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-/* Tell a client over the limit why it is refused, without waiting: the
- * line is far smaller than an empty socket buffer. */
-static void ctl_refuse_busy(struct control *ctl, int fd)
+/* Log a refusal: the first of each reason at once, then at most one line a
+ * minute per reason with how many there were, so that a flood of connects
+ * costs the log nothing while a new kind of trouble still shows at once. */
+static void ctl_refuse_log(struct control *ctl, enum control_verdict v, const struct ucred *cr)
 {
-	size_t size;
-	char *line = control_proto_error("", "busy", "too many clients", &size);
+	static const char *const why[] = {"not permitted", "no slot left", "uid at its limit"};
+	unsigned k = v == CONTROL_REFUSE_PERMISSION ? 0 : v == CONTROL_REFUSE_BUSY ? 1 : 2;
 	uint64_t now = ctl_now_ms();
+
+	ctl->refuse_quiet[k]++;
+	if (ctl->refuse_log_ms[k] != 0 && now - ctl->refuse_log_ms[k] < CONTROL_LOG_QUIET_MS)
+		return;
+	qb_log(LOG_WARNING,
+	       "control: refusing clients: %s (last: pid %d uid %u), %u connected " QB_XS
+	       " refused for this since the last notice: %u",
+	       why[k], (int)cr->pid, (unsigned)cr->uid, ctl->nclients, ctl->refuse_quiet[k]);
+	ctl->refuse_log_ms[k] = now;
+	ctl->refuse_quiet[k] = 0;
+}
+
+/* Tell a refused client why, without waiting: the line is far smaller than
+ * an empty socket buffer. */
+static void ctl_refuse(struct control *ctl, int fd, enum control_verdict v,
+		       const struct ucred *cr)
+{
+	char msg[160], *line;
+	const char *code = "busy";
+	size_t size;
 	ssize_t n;
 
+	switch (v) {
+	case CONTROL_REFUSE_PERMISSION:
+		code = "permission_denied";
+		snprintf(msg, sizeof(msg), "uid %u is not root and not in the admin or read group",
+			 (unsigned)cr->uid);
+		ctl->st.refused_permission++;
+		break;
+	case CONTROL_REFUSE_UID:
+		snprintf(msg, sizeof(msg), "uid %u has %u connections already",
+			 (unsigned)cr->uid, ctl->cfg.max_clients_per_uid);
+		ctl->st.refused_uid++;
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "too many clients");
+		ctl->st.refused_busy++;
+		break;
+	}
+	line = control_proto_error("", code, msg, &size);
 	if (line != NULL) {
 		n = send(fd, line, size, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)n;
 		free(line);
 	}
 	close(fd);
-	if (ctl->busy_log_ms == 0 || now - ctl->busy_log_ms >= CONTROL_LOG_QUIET_MS) {
-		qb_log(LOG_WARNING, "control: refusing clients, %u already connected " QB_XS
-				    " refused_since_last=%u",
-		       ctl->nclients, ctl->busy_suppressed + 1);
-		ctl->busy_log_ms = now;
-		ctl->busy_suppressed = 0;
-	} else {
-		ctl->busy_suppressed++;
-	}
+	ctl_refuse_log(ctl, v, cr);
+}
+
+static uint32_t ctl_clients_of(const struct control *ctl, uid_t uid)
+{
+	const struct ctl_client *c;
+	uint32_t n = 0;
+
+	for (c = ctl->clients; c != NULL; c = c->next)
+		if (!c->dead && c->cred.uid == uid)
+			n++;
+	return n;
+}
+
+/* The peer's class, from the credentials it had when it connected. */
+static enum control_class ctl_peer_class(const struct control *ctl, int fd,
+					 const struct ucred *cr)
+{
+	gid_t ag = ctl->cfg.admin_group, rg = ctl->cfg.read_group;
+	bool admin = false, reader = false;
+
+	if (cr->uid != 0 && ag != (gid_t)-1)
+		admin = cr->gid == ag || control_sock_peer_in_group(fd, cr->pid, ag);
+	if (cr->uid != 0 && !admin && rg != (gid_t)-1)
+		reader = cr->gid == rg || control_sock_peer_in_group(fd, cr->pid, rg);
+	return control_policy_class(cr->uid, admin, reader);
 }
 
 static void ctl_client_add(struct control *ctl, int fd)
 {
+	struct control_limits lim = {
+		.max_clients = ctl->cfg.max_clients,
+		.reserved_clients = ctl->cfg.reserved_clients,
+		.max_clients_per_uid = ctl->cfg.max_clients_per_uid,
+	};
+	enum control_verdict v;
+	enum control_class cls;
 	struct ctl_client *c;
-	socklen_t len;
-	gid_t ag = ctl->cfg.admin_group;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
 
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		qb_log(LOG_WARNING, "control: no peer credentials, closing " QB_XS " errno=%d",
+		       errno);
+		close(fd);
+		return;
+	}
+	cls = ctl_peer_class(ctl, fd, &cred);
+	v = control_policy_admit(&lim, cls, cred.uid, ctl->nclients, ctl->st.clients_read,
+				 cred.uid != 0 ? ctl_clients_of(ctl, cred.uid) : 0);
+	if (v != CONTROL_ADMIT && v != CONTROL_ADMIT_RESERVED) {
+		ctl_refuse(ctl, fd, v, &cred);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		close(fd);
@@ -468,17 +650,8 @@ static void ctl_client_add(struct control *ctl, int fd)
 	c->fd = fd;
 	c->id = ++ctl->next_id;
 	c->last_ms = ctl_now_ms();
-	len = sizeof(c->cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) != 0) {
-		qb_log(LOG_WARNING, "control: no peer credentials, closing " QB_XS " errno=%d",
-		       errno);
-		close(fd);
-		free(c);
-		return;
-	}
-	c->privileged = c->cred.uid == 0 ||
-			(ag != (gid_t)-1 &&
-			 (c->cred.gid == ag || control_sock_peer_in_group(fd, c->cred.pid, ag)));
+	c->cred = cred;
+	c->cls = cls;
 	if (qb_loop_poll_add(ctl->loop, QB_LOOP_MED, fd, POLLIN, c, ctl_client_dispatch) != 0) {
 		qb_log(LOG_ERR, "control: cannot poll a client, closing");
 		close(fd);
@@ -489,7 +662,14 @@ static void ctl_client_add(struct control *ctl, int fd)
 	c->next = ctl->clients;
 	ctl->clients = c;
 	ctl->nclients++;
-	ctl_client_log(c, LOG_DEBUG, "connected%s", c->privileged ? ", privileged" : "");
+	ctl->st.accepted++;
+	if (cls == CONTROL_CLASS_ADMIN)
+		ctl->st.clients_admin++;
+	else
+		ctl->st.clients_read++;
+	ctl_client_log(c, LOG_DEBUG, "connected, %s%s",
+		       cls == CONTROL_CLASS_ADMIN ? "admin" : "read only",
+		       v == CONTROL_ADMIT_RESERVED ? ", in a reserved slot" : "");
 }
 
 static int32_t ctl_accept_dispatch(int32_t fd, int32_t revents, void *data)
@@ -514,10 +694,7 @@ static int32_t ctl_accept_dispatch(int32_t fd, int32_t revents, void *data)
 			}
 			return 0;
 		}
-		if (ctl->nclients >= ctl->cfg.max_clients)
-			ctl_refuse_busy(ctl, cfd);
-		else
-			ctl_client_add(ctl, cfd);
+		ctl_client_add(ctl, cfd);
 	}
 	return 0;
 }
@@ -550,6 +727,8 @@ static uint32_t ctl_tick_ms(const struct control *ctl)
 {
 	uint32_t ms = ctl->cfg.idle_timeout_ms / 4;
 
+	if (ms > ctl->cfg.request_timeout_ms / 4)
+		ms = ctl->cfg.request_timeout_ms / 4;
 	if (ms > CONTROL_TICK_MAX_MS)
 		ms = CONTROL_TICK_MAX_MS;
 	if (ms < CONTROL_TICK_MIN_MS)
@@ -557,24 +736,59 @@ static uint32_t ctl_tick_ms(const struct control *ctl)
 	return ms;
 }
 
-/* The one periodic timer: idle clients go, paused accepts resume.  A
- * client is idle when it has neither sent nor been sent anything for
- * 'idle_timeout_ms', and is neither subscribed nor awaiting an answer
- * (a closing client awaits nothing: it is only owed its error line). */
+/* One client's time limits; see the tick below. */
+static void ctl_client_check(struct ctl_client *c, uint64_t now)
+{
+	const struct control_config *cfg = &c->ctl->cfg;
+
+	/* While throttled by its answers in flight we do not read it, so
+	 * its unfinished line is not its fault. */
+	if (!c->closing && !c->resume && c->inflight < CONTROL_INFLIGHT_MAX &&
+	    control_policy_request_late(c->partial_ms, now, cfg->request_timeout_ms)) {
+		ctl_client_log(c, LOG_NOTICE, "request unfinished after %" PRIu64 " ms, closing",
+			       now - c->partial_ms);
+		c->ctl->st.closed_request_timeout++;
+		c->partial_ms = 0;
+		c->in_len = 0;
+		c->closing = true;
+		ctl_client_error(c, "", "timeout", "request line not finished in time, closing");
+		return;
+	}
+	control_policy_observe(&c->stall, ctl_client_unread(c), now);
+	if (control_policy_stalled(&c->stall, now, cfg->idle_timeout_ms)) {
+		ctl_client_log(c, LOG_NOTICE, "has not read its output for %" PRIu64 " ms, closing",
+			       now - c->stall.since_ms);
+		c->ctl->st.closed_not_reading++;
+		ctl_client_drop(c);
+		return;
+	}
+	if (now - c->last_ms < cfg->idle_timeout_ms)
+		return;
+	if (!c->closing && (c->subscriber || c->inflight > 0))
+		return;
+	ctl_client_log(c, LOG_DEBUG, "idle for %" PRIu64 " ms, closing", now - c->last_ms);
+	c->ctl->st.closed_idle++;
+	ctl_client_drop(c);
+}
+
+/* The one periodic timer: paused accepts resume, and clients go that are
+ *  - idle: neither sent nor been sent anything for 'idle_timeout_ms', and
+ *    neither subscribed nor awaiting an answer (a closing client awaits
+ *    nothing: it is only owed its error line);
+ *  - slow to send a request: its line unfinished 'request_timeout_ms'
+ *    after its first byte (told so, then closed);
+ *  - not reading: output waiting for it, none of it read for
+ *    'idle_timeout_ms' (a closing client that does not read its error
+ *    line goes this way too). */
 static void ctl_tick(void *data)
 {
 	struct control *ctl = data;
 	struct ctl_client *c;
 	uint64_t now = ctl_now_ms();
 
-	for (c = ctl->clients; c != NULL; c = c->next) {
-		if (c->dead || now - c->last_ms < ctl->cfg.idle_timeout_ms)
-			continue;
-		if (!c->closing && (c->subscriber || c->inflight > 0))
-			continue;
-		ctl_client_log(c, LOG_DEBUG, "idle for %" PRIu64 " ms, closing", now - c->last_ms);
-		ctl_client_drop(c);
-	}
+	for (c = ctl->clients; c != NULL; c = c->next)
+		if (!c->dead)
+			ctl_client_check(c, now);
 	if (ctl->accept_paused &&
 	    qb_loop_poll_mod(ctl->loop, QB_LOOP_MED, ctl->lfd, POLLIN, ctl,
 			     ctl_accept_dispatch) == 0)
@@ -608,8 +822,14 @@ int control_new(qb_loop_t *loop, const struct control_config *cfg, control_handl
 	 * path works. */
 	if (ctl->cfg.max_clients == 0)
 		ctl->cfg.max_clients = CONTROL_DEF_CLIENTS;
+	if (ctl->cfg.reserved_clients == 0)
+		ctl->cfg.reserved_clients = CONTROL_DEF_RESERVED;
+	if (ctl->cfg.max_clients_per_uid == 0)
+		ctl->cfg.max_clients_per_uid = CONTROL_DEF_PER_UID;
 	if (ctl->cfg.idle_timeout_ms == 0)
 		ctl->cfg.idle_timeout_ms = CONTROL_DEF_IDLE_MS;
+	if (ctl->cfg.request_timeout_ms == 0)
+		ctl->cfg.request_timeout_ms = CONTROL_DEF_REQUEST_MS;
 	if (ctl->cfg.max_output == 0)
 		ctl->cfg.max_output = CONTROL_DEF_OUTPUT;
 	rc = control_sock_listen(ctl->cfg.path, ctl->cfg.group, &ctl->sock_st);
@@ -630,7 +850,15 @@ int control_new(qb_loop_t *loop, const struct control_config *cfg, control_handl
 		qb_loop_poll_del(loop, ctl->lfd);
 		goto out_free;
 	}
-	qb_log(LOG_INFO, "control: listening on %s", ctl->cfg.path);
+	qb_log(LOG_INFO,
+	       "control: listening on %s " QB_XS " group=%d admin_group=%d read_group=%d"
+	       " max_clients=%u reserved=%u per_uid=%u idle_ms=%u request_ms=%u",
+	       ctl->cfg.path, (int)ctl->cfg.group, (int)ctl->cfg.admin_group,
+	       (int)ctl->cfg.read_group, ctl->cfg.max_clients, ctl->cfg.reserved_clients,
+	       ctl->cfg.max_clients_per_uid, ctl->cfg.idle_timeout_ms,
+	       ctl->cfg.request_timeout_ms);
+	if (ctl->cfg.group != (gid_t)-1 && ctl->cfg.group != 0)
+		control_sock_check_reach(ctl->cfg.path, ctl->cfg.group);
 	*out = ctl;
 	return 0;
 
@@ -749,4 +977,9 @@ void control_publish(struct control *ctl, struct json_object *event)
 uint32_t control_client_count(const struct control *ctl)
 {
 	return ctl->nclients;
+}
+
+void control_stats_get(const struct control *ctl, struct control_stats *out)
+{
+	*out = ctl->st;
 }

@@ -16,6 +16,12 @@
  * and validates the envelope (v, id, cmd, args) and answers malformed input
  * itself with an error; well-formed requests go to the handler, which
  * answers now or later with control_reply().
+ *
+ * Who may connect is decided once, at accept, from the peer's credentials
+ * (control_policy.h): root and the admin group may run everything, the read
+ * group only reads, anyone else is refused before taking a slot.  Slots are
+ * bounded overall and per uid, and a few are kept for root and the admin
+ * group alone, so that no crowd of readers can lock root out.
  */
 #ifndef CHORUS_CONTROL_H
 #define CHORUS_CONTROL_H
@@ -33,11 +39,29 @@
 
 struct control_config {
 	char path[108];			/* socket path (sun_path) */
-	gid_t group;			/* socket group; (gid_t)-1 = keep */
+	gid_t group;			/* socket file's group; (gid_t)-1 = keep */
 	gid_t admin_group;		/* may change state; (gid_t)-1 = root only */
-	uint32_t max_clients;		/* default 64 */
+	gid_t read_group;		/* may read; (gid_t)-1 = root and admins only */
+	uint32_t max_clients;		/* default 64 readers at once */
+	uint32_t reserved_clients;	/* default 8: more, for root and admins only */
+	uint32_t max_clients_per_uid;	/* default 16; root is not limited */
 	uint32_t idle_timeout_ms;	/* default 60000; subscribers exempt */
+	uint32_t request_timeout_ms;	/* default 10000: first byte to newline */
 	size_t max_output;		/* per client, default 4 MiB */
+};
+
+/* What the server has done since control_new(), for metrics. */
+struct control_stats {
+	uint32_t clients_admin, clients_read;	/* connected now */
+	uint64_t accepted;
+	uint64_t refused_permission;	/* neither root nor in a permitted group */
+	uint64_t refused_busy;		/* no slot left for its class */
+	uint64_t refused_uid;		/* its uid holds max_clients_per_uid */
+	uint64_t closed_request_timeout;/* a request line not finished in time */
+	uint64_t closed_idle;
+	uint64_t closed_not_reading;	/* output unread too long, or too much of it */
+	uint64_t closed_bad_requests;	/* too many malformed lines in a row */
+	uint64_t closed_oversized;	/* a line longer than CONTROL_REQ_MAX */
 };
 
 struct control_request {
@@ -78,5 +102,6 @@ int control_subscribe(struct control *ctl, uint64_t client);
 void control_publish(struct control *ctl, struct json_object *event);
 
 uint32_t control_client_count(const struct control *ctl);
+void control_stats_get(const struct control *ctl, struct control_stats *out);
 
 #endif

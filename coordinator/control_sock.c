@@ -188,6 +188,35 @@ out_close:
 	return rc;
 }
 
+void control_sock_check_reach(const char *path, gid_t group)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
+	struct stat st;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return;
+	/* Walk up from the socket's directory.  Root owns these in any sane
+	 * setup, so the group's way in is the group or the other bits. */
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &st) != 0)
+			return;
+		if (!(st.st_mode & S_IXOTH) && !(st.st_gid == group && (st.st_mode & S_IXGRP))) {
+			qb_log(LOG_WARNING,
+			       "control: group %u cannot reach %s: %s is mode %04o uid %u gid %u;"
+			       " let it search the directory (chmod o+x, or chgrp it to that group)",
+			       (unsigned)group, path, dir, (unsigned)(st.st_mode & 07777),
+			       (unsigned)st.st_uid, (unsigned)st.st_gid);
+			return;
+		}
+		if (slash == dir)
+			return;
+	}
+}
+
 void control_sock_unlink(const char *path, const struct stat *st)
 {
 	struct stat now;

@@ -16,6 +16,12 @@
  * Returns the fd, with the socket file's identity in '*st', or -errno. */
 int control_sock_listen(const char *path, gid_t group, struct stat *st);
 
+/* Warn (once, in the log) if members of 'group' cannot reach 'path':
+ * every directory above it must let them search it.  A monitoring group
+ * that cannot get through /run/chorus is otherwise a silent
+ * "permission denied" on every host. */
+void control_sock_check_reach(const char *path, gid_t group);
+
 /* Remove 'path' if it is still the socket described by 'st'. */
 void control_sock_unlink(const char *path, const struct stat *st);
 

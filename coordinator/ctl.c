@@ -645,6 +645,37 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 }
 
 /* Prometheus text exposition; names and help are documented in chorusctl(8). */
+/* The control socket's own figures: a refusal count that climbs means
+ * someone is knocking, a full reader count that readers are shut out. */
+static void ctl_metrics_control(FILE *f, const struct control *ctl)
+{
+	struct control_stats st;
+
+	if (ctl == NULL)
+		return;
+	control_stats_get(ctl, &st);
+	fprintf(f, "# HELP chorus_control_clients Control socket clients connected.\n"
+		   "# TYPE chorus_control_clients gauge\n"
+		   "chorus_control_clients{class=\"admin\"} %u\n"
+		   "chorus_control_clients{class=\"read\"} %u\n",
+		st.clients_admin, st.clients_read);
+	fprintf(f, "# HELP chorus_control_refused_total Control socket connections refused.\n"
+		   "# TYPE chorus_control_refused_total counter\n"
+		   "chorus_control_refused_total{reason=\"permission\"} %" PRIu64 "\n"
+		   "chorus_control_refused_total{reason=\"busy\"} %" PRIu64 "\n"
+		   "chorus_control_refused_total{reason=\"uid_limit\"} %" PRIu64 "\n",
+		st.refused_permission, st.refused_busy, st.refused_uid);
+	fprintf(f, "# HELP chorus_control_closed_total Control socket clients the daemon closed.\n"
+		   "# TYPE chorus_control_closed_total counter\n"
+		   "chorus_control_closed_total{reason=\"request_timeout\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"idle\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"not_reading\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"bad_requests\"} %" PRIu64 "\n"
+		   "chorus_control_closed_total{reason=\"oversized\"} %" PRIu64 "\n",
+		st.closed_request_timeout, st.closed_idle, st.closed_not_reading,
+		st.closed_bad_requests, st.closed_oversized);
+}
+
 static struct json_object *metrics_json(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
@@ -689,6 +720,7 @@ static struct json_object *metrics_json(struct chorusd *d)
 		  "Membership change to this node's addresses settled.", "%.3f",
 		  s->last_failover_ms >= 0 ? (double)s->last_failover_ms / 1000.0 : 0.0);
 #undef M
+		ctl_metrics_control(f, s->ctl);
 		fprintf(f, "# HELP chorus_node_vips Addresses the table gives each node.\n"
 			   "# TYPE chorus_node_vips gauge\n");
 		for (size_t i = 0; d->core && i < core_node_count(d->core); i++) {
@@ -1063,11 +1095,16 @@ static void handler(void *ud, const struct control_request *req)
 
 int ctl_start(struct chorusd *d)
 {
+	const struct conf_control *cc = &d->conf->control;
 	struct control_config cfg = {
-		.group = (gid_t)-1,
-		.admin_group = (gid_t)-1,
-		.max_clients = 64,
-		.idle_timeout_ms = 60000,
+		.group = cc->socket_group,
+		.admin_group = cc->admin_group,
+		.read_group = cc->read_group,
+		.max_clients = cc->max_clients,
+		.reserved_clients = cc->reserved_clients,
+		.max_clients_per_uid = cc->max_clients_per_uid,
+		.idle_timeout_ms = cc->idle_timeout_ms,
+		.request_timeout_ms = cc->request_timeout_ms,
 		.max_output = 4 * 1024 * 1024,
 	};
 	int rc;
@@ -1084,6 +1121,13 @@ int ctl_start(struct chorusd *d)
 		qb_log(LOG_ERR, "cannot open control socket %s " QB_XS " rc=%d", cfg.path, rc);
 		return rc;
 	}
+	/* Who can do what, in one line an operator can check against intent. */
+	qb_log(LOG_NOTICE, "control: socket group %s; every command: root%s%s; reads too: %s%s",
+	       cc->socket_group != (gid_t)-1 ? cc->socket_group_name : "root's",
+	       cc->admin_group != (gid_t)-1 ? " and group " : " only",
+	       cc->admin_group != (gid_t)-1 ? cc->admin_group_name : "",
+	       cc->read_group != (gid_t)-1 ? "group " : "no one else",
+	       cc->read_group != (gid_t)-1 ? cc->read_group_name : "");
 	qb_loop_timer_add(d->loop, QB_LOOP_LOW, QB_TIME_NS_IN_SEC, d, pending_tick, &d->ctl->timer);
 	return 0;
 }

@@ -9,7 +9,7 @@ coordinator_chorusd_SOURCES = \
 	coordinator/tickle.c coordinator/tickle.h coordinator/connlist.c coordinator/connlist.h \
 	coordinator/conntrack.c coordinator/conntrack.h \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/bricks.c coordinator/bricks.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c coordinator/bricks.c coordinator/bricks.h \
 	coordinator/hooks.c coordinator/hooks.h
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS)

@@ -9,7 +9,7 @@
 #   - the .deb installs with apt, which resolves its Depends (corosync);
 #   - `chorusd --version` and `chorusctl --help` run;
 #   - the installed unit passes `systemd-analyze verify` with no complaint;
-#   - the tmpfiles entry creates /run/chorus and /var/lib/chorus (0750);
+#   - the tmpfiles entry creates /run/chorus (0755) and /var/lib/chorus (0750);
 #   - every installed man page renders with `man -l` (exit 0, no warning).
 # No service is started in the chroot (policy-rc.d).  Only proc and sysfs are
 # mounted; a trap unmounts them by path and removes the chroot on any exit
@@ -119,9 +119,9 @@ fi
 
 tmpf=$(in_root dpkg -L chorus | grep '/tmpfiles\.d/chorus\.conf$' | head -n 1)
 if [ -n "$tmpf" ] && in_root systemd-tmpfiles --create "$tmpf" &&
-   [ "$(stat -c %a "$root/run/chorus" 2>/dev/null)" = 750 ] &&
+   [ "$(stat -c %a "$root/run/chorus" 2>/dev/null)" = 755 ] &&
    [ "$(stat -c %a "$root/var/lib/chorus" 2>/dev/null)" = 750 ]; then
-    ok "systemd-tmpfiles --create $tmpf: /run/chorus, /var/lib/chorus 0750"
+    ok "systemd-tmpfiles --create $tmpf: /run/chorus 0755, /var/lib/chorus 0750"
 else
     bad "tmpfiles entry ${tmpf:-missing}"
 fi

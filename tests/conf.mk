@@ -8,7 +8,7 @@ TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
 	tests/unit/conf_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)
@@ -23,7 +23,7 @@ TESTS += tests/unit/conf_examples_test
 tests_unit_conf_examples_test_SOURCES = \
 	tests/unit/conf_examples_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_examples_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
@@ -39,8 +39,20 @@ TESTS += tests/unit/conf_bricks_test
 tests_unit_conf_bricks_test_SOURCES = \
 	tests/unit/conf_bricks_test.c \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_bricks_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_conf_bricks_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)
+
+# The "control" keys: groups by name or number, limits (conf_control.c).
+check_PROGRAMS += tests/unit/conf_control_test
+TESTS += tests/unit/conf_control_test
+tests_unit_conf_control_test_SOURCES = \
+	tests/unit/conf_control_test.c \
+	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
+	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
+	coordinator/core/res.c coordinator/core/res.h
+tests_unit_conf_control_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_conf_control_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)

@@ -6,7 +6,8 @@
 control_server_sources = \
 	coordinator/control.c coordinator/control.h \
 	coordinator/control_proto.c coordinator/control_proto.h \
-	coordinator/control_sock.c coordinator/control_sock.h
+	coordinator/control_sock.c coordinator/control_sock.h \
+	coordinator/control_policy.c coordinator/control_policy.h
 
 bin_PROGRAMS += coordinator/chorusctl
 coordinator_chorusctl_SOURCES = coordinator/chorusctl.c \
@@ -67,3 +68,7 @@ control_fuzz_corpus = \
 	tests/fuzz/corpus/control/12-truncated \
 	tests/fuzz/corpus/control/13-maintenance \
 	tests/fuzz/corpus/control/14-cmd-number
+
+# Hostile clients for tests/integration/control-hostile.sh and tests/bench/control.sh.
+noinst_PROGRAMS += tests/bench/control_hostile
+tests_bench_control_hostile_SOURCES = tests/bench/control_hostile.c

@@ -5,7 +5,7 @@
 wire_fuzz_sources = $(srcdir)/tests/fuzz/wire_fuzz.c \
 	$(srcdir)/coordinator/core/wire.c $(srcdir)/coordinator/core/res.c
 conf_fuzz_sources = $(srcdir)/tests/fuzz/conf_fuzz.c \
-	$(srcdir)/coordinator/conf.c $(srcdir)/coordinator/conf_json.c $(srcdir)/coordinator/conf_bricks.c $(srcdir)/coordinator/conf_balance.c $(srcdir)/coordinator/conf_hooks.c \
+	$(srcdir)/coordinator/conf.c $(srcdir)/coordinator/conf_json.c $(srcdir)/coordinator/conf_bricks.c $(srcdir)/coordinator/conf_balance.c $(srcdir)/coordinator/conf_hooks.c $(srcdir)/coordinator/conf_control.c \
 	$(srcdir)/coordinator/core/res.c
 
 tests/fuzz/wire_fuzz: $(wire_fuzz_sources) $(srcdir)/coordinator/core/wire.h

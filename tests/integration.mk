@@ -11,6 +11,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/corosync-smoke.sh \
 	tests/integration/vip-failover.sh \
 	tests/integration/control.sh \
+	tests/integration/control-hostile.sh \
 	tests/integration/plugins.sh \
 	tests/integration/mixed-version.sh \
 	tests/integration/valgrind.sh \

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +35,7 @@
 #include <qb/qbloop.h>
 
 #include "control.h"
+#include "control_policy.h"
 
 #define NOBODY 65534
 #define WAIT_MS 2000		/* for anything that should happen */
@@ -100,6 +102,14 @@ static void handler(void *ud, const struct control_request *req)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void stop_loop(void *data)
 {
 	qb_loop_stop(data);
@@ -140,6 +150,7 @@ static int setup(void **state)
 	chmod(fx->dir, 0755);	/* the nobody cases connect from inside */
 	fx->cfg.group = (gid_t)-1;
 	fx->cfg.admin_group = (gid_t)-1;
+	fx->cfg.read_group = (gid_t)-1;
 	fx->loop = qb_loop_create();
 	if (fx->loop == NULL || fx_start(fx) != 0)
 		return -1;
@@ -301,6 +312,8 @@ static void expect_serving(struct fx *fx, struct tc *tc)
 	tc_send(fx, tc, "{\"v\":1,\"id\":\"alive\",\"cmd\":\"status\"}\n");
 	o = tc_line(fx, tc, WAIT_MS);
 	assert_non_null(o);
+	if (!jok(o))
+		fprintf(stderr, "not serving: %s\n", json_object_to_json_string(o));
 	assert_true(jok(o));
 	assert_string_equal(jstr(o, "id", NULL), "alive");
 	json_object_put(o);
@@ -532,24 +545,30 @@ static void test_half_close(void **state)
 static void test_max_clients(void **state)
 {
 	struct fx *fx = *state;
-	struct tc *a, *b, *c;
+	struct tc *a, *b, *c, *d;
 
+	/* Root takes the reserved slot once the open ones are gone; past
+	 * both, even root is told "busy". */
 	fx->cfg.max_clients = 2;
+	fx->cfg.reserved_clients = 1;
 	fx_restart(fx);
 	a = tc_connect(fx);
 	b = tc_connect(fx);
 	c = tc_connect(fx);
-	expect_error(fx, c, "busy", "");
-	assert_true(tc_closed(fx, c, WAIT_MS));
-	assert_int_equal(control_client_count(fx->ctl), 2);
+	expect_serving(fx, c);
+	d = tc_connect(fx);
+	expect_error(fx, d, "busy", "");
+	assert_true(tc_closed(fx, d, WAIT_MS));
+	assert_int_equal(control_client_count(fx->ctl), 3);
 	expect_serving(fx, a);
 	tc_close(b);
 	run_for(fx, 10);
-	tc_close(c);
-	c = tc_connect(fx);	/* a slot is free again */
-	expect_serving(fx, c);
+	tc_close(d);
+	d = tc_connect(fx);	/* a slot is free again */
+	expect_serving(fx, d);
 	tc_close(a);
 	tc_close(c);
+	tc_close(d);
 }
 
 static void test_idle_timeout(void **state)
@@ -685,61 +704,492 @@ static void test_inflight_limit(void **state)
 	tc_close(tc);
 }
 
-/* Fork a client that becomes uid/gid NOBODY with supplementary 'groups',
- * sends one request and exits; return the handler's privileged flag. */
-static bool nobody_privileged(struct fx *fx, const gid_t *groups, size_t ngroups)
+/* The admission rules alone, case by case (control_policy.h). */
+static void test_policy_admit(void **state)
+{
+	static const struct control_limits lim = {
+		.max_clients = 4, .reserved_clients = 2, .max_clients_per_uid = 3};
+	static const struct {
+		enum control_class cls;
+		uid_t uid;
+		uint32_t clients, readers, same_uid;
+		enum control_verdict want;
+	} cases[] = {
+		{CONTROL_CLASS_NONE, 1000, 0, 0, 0, CONTROL_REFUSE_PERMISSION},
+		{CONTROL_CLASS_NONE, 1000, 9, 9, 9, CONTROL_REFUSE_PERMISSION},
+		{CONTROL_CLASS_READ, 1000, 0, 0, 0, CONTROL_ADMIT},
+		{CONTROL_CLASS_READ, 1000, 3, 3, 2, CONTROL_ADMIT},
+		{CONTROL_CLASS_READ, 1000, 3, 3, 3, CONTROL_REFUSE_UID},	/* per uid */
+		{CONTROL_CLASS_READ, 1000, 4, 4, 0, CONTROL_REFUSE_BUSY},	/* readers full */
+		{CONTROL_CLASS_READ, 1000, 5, 3, 0, CONTROL_ADMIT},	/* admins apart */
+		{CONTROL_CLASS_READ, 1000, 6, 2, 0, CONTROL_REFUSE_BUSY},	/* all full */
+		{CONTROL_CLASS_ADMIN, 1000, 3, 3, 0, CONTROL_ADMIT},
+		{CONTROL_CLASS_ADMIN, 1000, 4, 4, 0, CONTROL_ADMIT_RESERVED},
+		{CONTROL_CLASS_ADMIN, 1000, 5, 4, 0, CONTROL_ADMIT_RESERVED},
+		{CONTROL_CLASS_ADMIN, 1000, 6, 4, 0, CONTROL_REFUSE_BUSY},
+		{CONTROL_CLASS_ADMIN, 1000, 4, 4, 3, CONTROL_REFUSE_UID},	/* admins too */
+		{CONTROL_CLASS_ADMIN, 0, 4, 4, 30, CONTROL_ADMIT_RESERVED}, /* not root */
+		{CONTROL_CLASS_ADMIN, 0, 6, 0, 6, CONTROL_REFUSE_BUSY},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum control_verdict v = control_policy_admit(&lim, cases[i].cls, cases[i].uid,
+							      cases[i].clients, cases[i].readers,
+							      cases[i].same_uid);
+
+		if (v != cases[i].want)
+			fprintf(stderr, "case %zu: got %d, want %d\n", i, v, cases[i].want);
+		assert_int_equal(v, cases[i].want);
+	}
+	assert_int_equal(control_policy_class(0, false, false), CONTROL_CLASS_ADMIN);
+	assert_int_equal(control_policy_class(5, true, false), CONTROL_CLASS_ADMIN);
+	assert_int_equal(control_policy_class(5, true, true), CONTROL_CLASS_ADMIN);
+	assert_int_equal(control_policy_class(5, false, true), CONTROL_CLASS_READ);
+	assert_int_equal(control_policy_class(5, false, false), CONTROL_CLASS_NONE);
+}
+
+/* The request clock starts at the first byte of an unfinished line and
+ * only a newline stops it; trickling does not restart it. */
+static void test_policy_partial(void **state)
+{
+	uint64_t p = 0;
+
+	(void)state;
+	p = control_policy_partial(p, "{\"cmd\"", 6, 1000);
+	assert_int_equal(p, 1000);
+	p = control_policy_partial(p, ":", 1, 2000);	/* a trickle: still 1000 */
+	assert_int_equal(p, 1000);
+	assert_false(control_policy_request_late(p, 1999, 1000));
+	assert_true(control_policy_request_late(p, 2000, 1000));
+	p = control_policy_partial(p, "1}\n", 3, 2100);	/* finished */
+	assert_int_equal(p, 0);
+	assert_false(control_policy_request_late(p, 99999, 1000));
+	p = control_policy_partial(p, "{}\n{}\n{", 7, 3000);	/* new one begins */
+	assert_int_equal(p, 3000);
+	p = control_policy_partial(p, "}\n{", 3, 3500);	/* and another */
+	assert_int_equal(p, 3500);
+	p = control_policy_partial(p, "", 0, 9000);
+	assert_int_equal(p, 3500);
+	assert_int_equal(control_policy_partial(0, "x", 1, 0), 1);	/* 0 is "none" */
+	assert_false(control_policy_request_late(5000, 4000, 10));	/* clock went back */
+}
+
+/* Unread output: the clock runs while nothing is read, whatever is added. */
+static void test_policy_stall(void **state)
+{
+	struct control_stall s = {0};
+
+	(void)state;
+	control_policy_observe(&s, 0, 100);
+	assert_false(control_policy_stalled(&s, 100000, 1000));
+	control_policy_observe(&s, 768, 1000);		/* an event waits */
+	control_policy_observe(&s, 1536, 1500);		/* another, none read */
+	assert_false(control_policy_stalled(&s, 1999, 1000));
+	assert_true(control_policy_stalled(&s, 2000, 1000));
+	control_policy_observe(&s, 768, 2100);		/* it read one: restart */
+	assert_false(control_policy_stalled(&s, 3000, 1000));
+	assert_true(control_policy_stalled(&s, 3100, 1000));
+	control_policy_observe(&s, 0, 3200);		/* all read */
+	assert_false(control_policy_stalled(&s, 99999, 1000));
+	assert_int_equal(s.since_ms, 0);
+}
+
+/* A client connected as 'uid' with primary group 'gid' and supplementary
+ * 'groups': a child takes those credentials, connects (the server reads
+ * them from the socket, as they were at connect) and hands the connected
+ * socket back over SCM_RIGHTS, so the test drives it like any other.  The
+ * socket file is opened to everyone first: these cases are about the
+ * daemon's own checks, not the file mode. */
+static struct tc *tc_connect_as(struct fx *fx, uid_t uid, gid_t gid, const gid_t *groups,
+				size_t ngroups)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int status, i;
+	char cbuf[CMSG_SPACE(sizeof(int))], byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct tc *tc = calloc(1, sizeof(*tc));
+	struct cmsghdr *cm;
+	int sp[2], status, i;
 	pid_t pid;
 
+	assert_non_null(tc);
+	assert_int_equal(chmod(fx->cfg.path, 0666), 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fx->cfg.path);
-	fx->calls = 0;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char buf[512];
 		int fd;
 
-		if (setgroups(ngroups, groups) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
+		close(sp[0]);
+		if (setgroups(ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
 			_exit(10);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 			_exit(11);
-		if (write(fd, "{\"cmd\":\"standby\"}\n", 18) != 18)
-			_exit(12);
-		alarm(5);
-		_exit(read(fd, buf, sizeof(buf)) > 0 ? 0 : 13);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		_exit(sendmsg(sp[1], &mh, 0) == 1 ? 0 : 12);
 	}
+	close(sp[1]);
 	for (i = 0; i < 2500 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		run_for(fx, 2);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	assert_int_equal(recvmsg(sp[0], &mh, MSG_DONTWAIT), 1);
+	close(sp[0]);
+	cm = CMSG_FIRSTHDR(&mh);
+	assert_non_null(cm);
+	memcpy(&tc->fd, CMSG_DATA(cm), sizeof(int));
+	run_for(fx, 5);		/* let the server accept it */
+	return tc;
+}
+
+/* A reader (uid 'uid', the read group as a supplementary group). */
+static struct tc *tc_reader(struct fx *fx, uid_t uid)
+{
+	gid_t g = fx->cfg.read_group;
+
+	return tc_connect_as(fx, uid, NOBODY, &g, 1);
+}
+
+/* Send a change from 'tc'; return the handler's privileged flag for it. */
+static bool tc_privileged(struct fx *fx, struct tc *tc, uid_t uid)
+{
+	struct json_object *o;
+
+	fx->calls = 0;
+	tc_send(fx, tc, "{\"cmd\":\"standby\"}\n");
+	o = tc_line(fx, tc, WAIT_MS);
+	assert_non_null(o);
+	assert_true(jok(o));
+	json_object_put(o);
 	assert_int_equal(fx->calls, 1);
-	assert_int_equal(fx->last.uid, NOBODY);
-	assert_int_equal(fx->last.gid, NOBODY);
+	assert_int_equal(fx->last.uid, uid);
 	return fx->last.privileged;
 }
 
 static void test_privileged(void **state)
 {
 	struct fx *fx = *state;
-	gid_t extra = 4242;
+	gid_t admin = 4242, reader = 4243, both[2] = {4243, 4242};
+	struct control_stats st;
+	struct tc *tc;
 
 	if (geteuid() != 0)
 		skip();
-	/* The socket's group lets nobody connect at all. */
-	fx->cfg.group = NOBODY;
+	/* Neither root nor in a group: refused before it takes a slot,
+	 * whatever the file mode let through. */
+	tc = tc_connect_as(fx, NOBODY, NOBODY, NULL, 0);
+	expect_error(fx, tc, "permission_denied", "");
+	assert_true(tc_closed(fx, tc, WAIT_MS));
+	tc_close(tc);
+	assert_int_equal(control_client_count(fx->ctl), 0);
+	assert_int_equal(fx->calls, 0);
+
+	fx->cfg.admin_group = admin;
+	fx->cfg.read_group = reader;
 	fx_restart(fx);
-	assert_false(nobody_privileged(fx, NULL, 0));
-	/* Admin by primary group, then by a supplementary one. */
-	fx->cfg.admin_group = NOBODY;
+	/* The read group reads; the handler is told it may not change. */
+	tc = tc_connect_as(fx, NOBODY, NOBODY, &reader, 1);
+	assert_false(tc_privileged(fx, tc, NOBODY));
+	tc_close(tc);
+	/* Admin by a supplementary group (also in the read group), then by
+	 * the primary one. */
+	tc = tc_connect_as(fx, NOBODY, NOBODY, both, 2);
+	assert_true(tc_privileged(fx, tc, NOBODY));
+	tc_close(tc);
+	tc = tc_connect_as(fx, NOBODY, admin, NULL, 0);
+	assert_true(tc_privileged(fx, tc, NOBODY));
+	tc_close(tc);
+	/* Still nobody without either. */
+	tc = tc_connect_as(fx, NOBODY, NOBODY, NULL, 0);
+	expect_error(fx, tc, "permission_denied", "");
+	tc_close(tc);
+	tc = tc_connect(fx);	/* root */
+	assert_true(tc_privileged(fx, tc, 0));
+	tc_close(tc);
+	run_for(fx, 10);
+	control_stats_get(fx->ctl, &st);
+	assert_int_equal(st.refused_permission, 1);
+	assert_int_equal(st.accepted, 4);
+	assert_int_equal(st.clients_admin + st.clients_read, 0);
+}
+
+/* However many readers there are, root and the admin group still get in
+ * (the reserve); one uid cannot take every open slot (per uid). */
+static void test_reserved_slots(void **state)
+{
+	struct fx *fx = *state;
+	gid_t admin = 4242;
+	struct control_stats st;
+	struct tc *r[5], *u[3], *root1, *root2, *adm, *late;
+	int i;
+
+	if (geteuid() != 0)
+		skip();
+	fx->cfg.read_group = 4243;
+	fx->cfg.admin_group = admin;
+	fx->cfg.max_clients = 4;
+	fx->cfg.reserved_clients = 2;
+	fx->cfg.max_clients_per_uid = 2;
 	fx_restart(fx);
-	assert_true(nobody_privileged(fx, NULL, 0));
-	fx->cfg.admin_group = extra;
+
+	/* Per uid: the third connection of one uid is refused, and says why. */
+	for (i = 0; i < 3; i++)
+		u[i] = tc_reader(fx, 1001);
+	expect_error(fx, u[2], "busy", "");
+	assert_true(tc_closed(fx, u[2], WAIT_MS));
+	assert_int_equal(control_client_count(fx->ctl), 2);
+
+	/* Two more uids fill the open slots; the next reader is refused. */
+	for (i = 0; i < 2; i++)
+		r[i] = tc_reader(fx, (uid_t)(1002 + i));
+	r[2] = tc_reader(fx, 1004);
+	expect_error(fx, r[2], "busy", "");
+	assert_true(tc_closed(fx, r[2], WAIT_MS));
+	assert_int_equal(control_client_count(fx->ctl), 4);
+
+	/* Root and the admin group take the reserve and are served. */
+	root1 = tc_connect(fx);
+	expect_serving(fx, root1);
+	adm = tc_connect_as(fx, 2001, admin, NULL, 0);
+	expect_serving(fx, adm);
+	assert_int_equal(control_client_count(fx->ctl), 6);
+	/* Past the reserve, root too waits its turn. */
+	root2 = tc_connect(fx);
+	expect_error(fx, root2, "busy", "");
+	/* The readers already in are served as before. */
+	expect_serving(fx, u[0]);
+	expect_serving(fx, r[1]);
+
+	/* A freed open slot is a reader's again. */
+	tc_close(r[0]);
+	run_for(fx, 20);
+	late = tc_reader(fx, 1005);
+	expect_serving(fx, late);
+	control_stats_get(fx->ctl, &st);
+	assert_int_equal(st.refused_uid, 1);
+	assert_int_equal(st.refused_busy, 2);
+	assert_int_equal(st.clients_admin, 2);
+	assert_int_equal(st.clients_read, 4);
+	tc_close(u[0]);
+	tc_close(u[1]);
+	tc_close(u[2]);
+	tc_close(r[1]);
+	tc_close(r[2]);
+	tc_close(root1);
+	tc_close(root2);
+	tc_close(adm);
+	tc_close(late);
+}
+
+/* Root is not limited per uid: it is what the reserve is for. */
+static void test_root_not_per_uid(void **state)
+{
+	struct fx *fx = *state;
+	struct tc *tc[6];
+	int i;
+
+	fx->cfg.max_clients_per_uid = 2;
 	fx_restart(fx);
-	assert_false(nobody_privileged(fx, NULL, 0));
-	assert_true(nobody_privileged(fx, &extra, 1));
+	for (i = 0; i < 6; i++) {
+		tc[i] = tc_connect(fx);
+		expect_serving(fx, tc[i]);
+	}
+	for (i = 0; i < 6; i++)
+		tc_close(tc[i]);
+}
+
+/* A request must be complete within request_timeout_ms of its first byte,
+ * however often a byte comes: trickling keeps a client from ever being
+ * idle, so the idle timeout alone cannot free its slot. */
+static void test_request_deadline(void **state)
+{
+	static const char req[] = "{\"id\":\"slow\",\"cmd\":\"status\"}\n";
+	struct fx *fx = *state;
+	struct control_stats st;
+	struct tc *slow, *ok, *trickle;
+	struct json_object *o;
+	unsigned i, waited;
+	uint64_t t0;
+
+	fx->cfg.request_timeout_ms = 300;
+	fx->cfg.idle_timeout_ms = 60000;
+	fx_restart(fx);
+
+	/* Slow but in time: answered. */
+	ok = tc_connect(fx);
+	for (i = 0; i + 1 < sizeof(req); i++) {
+		tc_send_n(fx, ok, req + i, 1);
+		run_for(fx, 5);
+	}
+	o = tc_line(fx, ok, WAIT_MS);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "id", NULL), "slow");
+	json_object_put(o);
+
+	/* A byte every 20 ms, never a newline: told, then closed, not before
+	 * the deadline (timed by the clock: a loaded machine stretches the
+	 * loop's slices) and well within the bound of this loop. */
+	trickle = tc_connect(fx);
+	t0 = now_ms();
+	for (waited = 0; waited < 3000; waited += 20) {
+		if (send(trickle->fd, "a", 1, MSG_NOSIGNAL) != 1)
+			break;
+		run_for(fx, 20);
+		tc_pull(trickle);
+		if (memchr(trickle->buf, '\n', trickle->len) != NULL)
+			break;
+	}
+	assert_true(now_ms() - t0 >= 300);
+	assert_true(waited < 3000);
+	expect_error(fx, trickle, "timeout", "");
+	assert_true(tc_closed(fx, trickle, WAIT_MS));
+
+	/* Complete lines followed by a partial one: the clock starts at the
+	 * partial one, and a later newline stops it. */
+	slow = tc_connect(fx);
+	tc_send(fx, slow, "{\"cmd\":\"status\"}\n{\"cmd\":");
+	json_object_put(tc_line(fx, slow, WAIT_MS));
+	run_for(fx, 200);
+	tc_send(fx, slow, "\"nodes\"}\n{\"cmd\":");
+	json_object_put(tc_line(fx, slow, WAIT_MS));
+	run_for(fx, 200);
+	tc_send(fx, slow, "\"vips\"}\n");
+	o = tc_line(fx, slow, WAIT_MS);
+	assert_non_null(o);
+	assert_true(jok(o));
+	assert_string_equal(jstr(o, "result", "cmd"), "vips");
+	json_object_put(o);
+	expect_serving(fx, ok);
+	control_stats_get(fx->ctl, &st);
+	assert_int_equal(st.closed_request_timeout, 1);
+	tc_close(ok);
+	tc_close(trickle);
+	tc_close(slow);
+}
+
+/* A subscriber that never reads is exempt from the idle timeout, so it is
+ * closed once its output has waited unread for that long instead. */
+static void test_not_reading(void **state)
+{
+	struct fx *fx = *state;
+	struct control_stats st;
+	struct tc *deaf, *reading, *quiet;
+	struct json_object *ev;
+	int i;
+
+	fx->cfg.idle_timeout_ms = 200;
+	fx->mode = H_SUBSCRIBE;
+	fx_restart(fx);
+	deaf = tc_connect(fx);
+	reading = tc_connect(fx);
+	quiet = tc_connect(fx);
+	tc_send(fx, deaf, "{\"cmd\":\"events\",\"args\":{\"follow\":true}}\n");
+	tc_send(fx, reading, "{\"cmd\":\"events\",\"args\":{\"follow\":true}}\n");
+	tc_send(fx, quiet, "{\"cmd\":\"events\",\"args\":{\"follow\":true}}\n");
+	json_object_put(tc_line(fx, reading, WAIT_MS));
+	json_object_put(tc_line(fx, quiet, WAIT_MS));
+	/* 'deaf' never reads, not even its answer; 'quiet' has read all and
+	 * no event comes for it.  Events go to both of the others. */
+	for (i = 0; i < 40; i++) {
+		ev = json_object_new_object();
+		json_object_object_add(ev, "n", json_object_new_int(i));
+		control_publish(fx->ctl, ev);
+		run_for(fx, 20);
+		tc_pull(reading);
+		reading->len = 0;
+		tc_pull(quiet);
+		quiet->len = 0;
+	}
+	assert_int_equal(control_client_count(fx->ctl), 2);
+	tc_pull(reading);
+	assert_false(reading->eof);
+	tc_pull(quiet);
+	assert_false(quiet->eof);
+	control_stats_get(fx->ctl, &st);
+	assert_int_equal(st.closed_not_reading, 1);
+	tc_close(deaf);
+	tc_close(reading);
+	tc_close(quiet);
+}
+
+/* Garbage without end costs a slot only so long. */
+static void test_bad_request_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct control_stats st;
+	struct tc *tc = tc_connect(fx), *other = tc_connect(fx);
+	struct json_object *o;
+	char buf[64 * 8];
+	int i, errors = 0;
+
+	/* Mistakes broken up by good requests never add up. */
+	for (i = 0; i < 3; i++) {
+		memset(buf, 0, sizeof(buf));
+		for (int k = 0; k < 20; k++)
+			strcat(buf, "nonsense\n");
+		tc_send(fx, tc, buf);
+		for (int k = 0; k < 20; k++)
+			expect_error(fx, tc, "bad_request", "");
+		expect_serving(fx, tc);
+	}
+	/* 64 in a row: closed after the limit, with a last word. */
+	for (i = 0; i < 8; i++) {
+		memset(buf, 0, sizeof(buf));
+		for (int k = 0; k < 8; k++)
+			strcat(buf, "[1,2]\n");
+		tc_send(fx, tc, buf);
+	}
+	while ((o = tc_line(fx, tc, WAIT_MS)) != NULL) {
+		assert_false(jok(o));
+		errors++;
+		json_object_put(o);
+	}
+	assert_true(tc->eof);
+	assert_true(errors > 8 && errors < 64);
+	expect_serving(fx, other);
+	control_stats_get(fx->ctl, &st);
+	assert_int_equal(st.closed_bad_requests, 1);
+	tc_close(tc);
+	tc_close(other);
+}
+
+/* A client that pipelines many requests gets every answer, in order, even
+ * though the server takes only a few of its lines per loop iteration. */
+static void test_line_budget(void **state)
+{
+	struct fx *fx = *state;
+	struct tc *tc = tc_connect(fx), *other = tc_connect(fx);
+	struct json_object *o;
+	char *buf = malloc(200 * 32);
+	size_t off = 0;
+	int i;
+
+	assert_non_null(buf);
+	for (i = 0; i < 200; i++)
+		off += (size_t)sprintf(buf + off, "{\"id\":\"%d\",\"cmd\":\"status\"}\n", i);
+	tc_send_n(fx, tc, buf, off);
+	expect_serving(fx, other);
+	for (i = 0; i < 200; i++) {
+		o = tc_line(fx, tc, WAIT_MS);
+		assert_non_null(o);
+		assert_int_equal(atoi(jstr(o, "id", NULL)), i);
+		json_object_put(o);
+	}
+	free(buf);
+	tc_close(tc);
+	tc_close(other);
 }
 
 static void test_socket_file(void **state)
@@ -787,6 +1237,9 @@ static void test_socket_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_admit),
+		cmocka_unit_test(test_policy_partial),
+		cmocka_unit_test(test_policy_stall),
 		cmocka_unit_test_setup_teardown(test_request_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_and_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_reply, setup, teardown),
@@ -801,6 +1254,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscribe_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_privileged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_not_per_uid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_reading, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_request_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	};
 
