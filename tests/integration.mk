@@ -15,6 +15,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/mixed-version.sh \
 	tests/integration/valgrind.sh \
 	tests/integration/corosync-faults.sh \
+	tests/integration/hostile-flood.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh \

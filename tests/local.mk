@@ -16,3 +16,10 @@ tests_unit_wire_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIB
 # Control-socket load generator for tests/bench/control.sh
 noinst_PROGRAMS += tests/bench/control_load
 tests_bench_control_load_SOURCES = tests/bench/control_load.c
+
+# The hold-back budget: real cores behind an in-order bus, hostile senders.
+check_PROGRAMS += tests/unit/hold_test
+TESTS += tests/unit/hold_test
+tests_unit_hold_test_SOURCES = tests/unit/hold_test.c
+tests_unit_hold_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_hold_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)

@@ -341,6 +341,8 @@ struct core_counters {
 	uint64_t dropped_stale;
 	uint64_t dropped_bad;
 	uint64_t excluded;
+	uint64_t dropped_hold;	/* from a sender past its hold-back budget (state_msg.c) */
+	uint64_t hold_cuts;	/* senders cut that way, once per hold period each */
 };
 void core_counters_get(const struct core *c, struct core_counters *out);
 
