@@ -38,5 +38,6 @@ EXTRA_DIST += tests/fuzz/wire_fuzz.c tests/fuzz/conf_fuzz.c tests/fuzz/conf.dict
 	tests/fuzz/corpus/wire/state tests/fuzz/corpus/wire/released \
 	tests/fuzz/corpus/wire/exclude tests/fuzz/corpus/wire/admin \
 	tests/fuzz/corpus/wire/health tests/fuzz/corpus/wire/conns tests/fuzz/corpus/wire/load \
+	tests/fuzz/corpus/wire/state-pins tests/fuzz/corpus/wire/load-unsorted \
 	tests/fuzz/corpus/conf/01-vips.json tests/fuzz/corpus/conf/02-empty.json \
 	tests/fuzz/corpus/conf/03-plugins.json tests/fuzz/corpus/conf/04-utf8.json
