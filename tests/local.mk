@@ -17,9 +17,10 @@ tests_unit_wire_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIB
 noinst_PROGRAMS += tests/bench/control_load
 tests_bench_control_load_SOURCES = tests/bench/control_load.c
 
-# The hold-back budget: real cores behind an in-order bus, hostile senders.
-check_PROGRAMS += tests/unit/hold_test
-TESTS += tests/unit/hold_test
-tests_unit_hold_test_SOURCES = tests/unit/hold_test.c
-tests_unit_hold_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_hold_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
+# Hostile CPG members against real cores behind an in-order bus: the
+# hold-back budget, and STATE that breaks the wire rules.
+check_PROGRAMS += tests/unit/hostile_test
+TESTS += tests/unit/hostile_test
+tests_unit_hostile_test_SOURCES = tests/unit/hostile_test.c
+tests_unit_hostile_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_hostile_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)

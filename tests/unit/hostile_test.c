@@ -1,8 +1,14 @@
 /*
+ * Hostile CPG members against the real core.
+ *
  * The hold-back budget (core/state_msg.c): while a round is open, a member
  * that floods the group is cut at the same message on every member, old
  * members and a joiner alike, honest members are never cut, what stays
  * held is bounded, and the budget starts afresh once a round completes.
+ *
+ * A STATE that breaks wire.h's rules (pins out of order) is refused, so
+ * its operator state is never adopted (issue 15: it left a pin that no
+ * unpin removed).
  *
  * Real cores behind a tiny in-order bus: every multicast is delivered to
  * every joined core before the next, which is the order CPG guarantees.
@@ -454,12 +460,78 @@ static void test_budget_per_period(void **state)
 	assert_int_equal(core_digest(nodes[0].c), core_digest(nodes[1].c));
 }
 
+/* An unpin of 'addr' from member (nodeid, pid) with incarnation 'inc'. */
+static void send_unpin(const struct core *c, uint32_t nodeid, uint32_t pid, uint64_t inc,
+		       const struct res_addr *addr)
+{
+	struct wire_buf b;
+	uint32_t node = 0;
+	uint64_t cookie = 0;
+	struct res_addr a = *addr;
+	struct wire_small sm = {.value = CORE_ADMIN_UNPIN, .n_addrs = 1, .addrs = &a,
+				.n_nodes = 1, .nodes = &node, .incarnations = &cookie};
+
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_small(&b, 1, WIRE_ADMIN, core_ring_token(c), inc, &sm), 0);
+	bus_push(nodeid, pid, b.data, b.size);
+	wire_buf_release(&b);
+}
+
+/*
+ * A member X joins and sends a STATE for the right view whose operator
+ * state is newer than everyone's, with its pins in descending order.
+ * merge_admin() would adopt that list whole, and admin.c's sorted walk
+ * would then miss the pin an unpin names.  The decoder refuses the STATE:
+ * X is excluded like a silent member, nothing of its state is adopted, and
+ * the unpins leave no pin anywhere.
+ */
+static void test_unsorted_pins_refused(void **state)
+{
+	struct core_member m[3] = {{1, 101, 0}, {2, 102, 0}, {6, 600, 0}};
+	struct wire_pin pins[2] = {{vips[3].addr, 1}, {vips[1].addr, 2}};
+	struct wire_state st = {.proto_max = 1,
+				.admin = {.generation = 1000, .n_pins = 2, .pins = pins}};
+	struct wire_buf b;
+	struct core_counters k0, k1;
+
+	(void)state;
+	form_ab();
+	core_counters_get(nodes[0].c, &k0);
+	confchg(m, 3);
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, core_token(nodes[0].c), 0x66, &st), 0);
+	bus_push(6, 600, b.data, b.size);
+	wire_buf_release(&b);
+	bus_run();
+	core_counters_get(nodes[0].c, &k1);
+	assert_int_equal(k1.dropped_bad, k0.dropped_bad + 1);
+	assert_false(core_round_complete(nodes[0].c));
+	time_out_round();
+	for (size_t i = 0; i < 2; i++) {
+		struct core_admin_view v;
+
+		assert_true(core_round_complete(nodes[i].c));
+		core_admin_get(nodes[i].c, &v);
+		assert_true(v.generation < 1000);
+		assert_int_equal(v.n_pins, 0);
+	}
+	send_unpin(nodes[0].c, 1, 101, 0x1000, &vips[1].addr);
+	send_unpin(nodes[0].c, 1, 101, 0x1000, &vips[3].addr);
+	bus_run();
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(core_pin_of(nodes[i].c, &vips[1].addr), 0);
+		assert_int_equal(core_pin_of(nodes[i].c, &vips[3].addr), 0);
+	}
+	assert_int_equal(core_digest(nodes[0].c), core_digest(nodes[1].c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flood_cut_same_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fair_share_keeps_honest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_per_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsorted_pins_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
