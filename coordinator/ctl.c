@@ -32,6 +32,7 @@
 #include "daemon.h"
 #include "hooks.h"
 #include "plugin.h"
+#include "tickle.h"
 #include "core/load.h"
 #include "ctl_load.h"
 
@@ -680,6 +681,19 @@ static struct json_object *metrics_json(struct chorusd *d)
 		M("hold_cuts_total", "counter",
 		  "Senders cut for passing their budget while a round was open.", "%" PRIu64,
 		  k.hold_cuts);
+		{
+			uint64_t bad, refused;
+			size_t held;
+
+			tickle_counters(d->tk, &bad, &refused, &held);
+			M("conns_lists_bad_total", "counter",
+			  "Malformed connection lists dropped.", "%" PRIu64, bad);
+			M("conns_lists_refused_total", "counter",
+			  "Connection lists refused for passing a per-sender or total cap.",
+			  "%" PRIu64, refused);
+			M("conns_remote", "gauge", "Client connections other nodes listed here.",
+			  "%zu", held);
+		}
 		M("send_queue_depth", "gauge", "Messages waiting for corosync.", "%zu",
 		  d->cl ? cluster_queue_depth(d->cl) : (size_t)0);
 		M("last_failover_seconds", "gauge",

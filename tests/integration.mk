@@ -16,6 +16,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/valgrind.sh \
 	tests/integration/corosync-faults.sh \
 	tests/integration/hostile-flood.sh \
+	tests/integration/hostile-conns.sh \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh \

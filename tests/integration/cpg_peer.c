@@ -24,6 +24,10 @@
  *   -V VERSION  flood: header version (default 1)
  *   -T TOKEN    flood: header token, decimal or 0x hex (default 0)
  *   -b BODY     flood: random | zero | valid (default random)
+ *   -A VIPS     flood -t CONNS -b valid: comma-separated VIPs (ADDR/PREFIX)
+ *               to list connections for, -n per VIP; the lists are split
+ *               into messages within the per-message caps and sent in turn
+ *   -n COUNT    connections listed per VIP (default 1024, the wire's cap)
  *
  * It must run with the node's corosync IPC at hand: in the node's network
  * namespace with the node's private /run (tests/integration/lib.sh,
@@ -56,6 +60,30 @@
 #include "core/wire.h"
 
 enum mode { M_SILENT, M_FLOOD, M_GARBAGE };
+
+struct msg {
+	uint8_t *buf;
+	size_t size;
+};
+
+/* What is sent, in turn; built once before joining. */
+static struct msg *msgs;
+static size_t n_msgs;
+
+static int msgs_add(const uint8_t *buf, size_t size)
+{
+	struct msg *v = realloc(msgs, (n_msgs + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	msgs = v;
+	msgs[n_msgs].buf = malloc(size + 1);
+	if (msgs[n_msgs].buf == NULL)
+		return -ENOMEM;
+	memcpy(msgs[n_msgs].buf, buf, size);
+	msgs[n_msgs++].size = size;
+	return 0;
+}
 enum body { B_RANDOM, B_ZERO, B_VALID };
 
 struct peer {
@@ -271,10 +299,73 @@ static int build_valid(struct wire_buf *b, uint16_t version, uint16_t type, size
 	return -EINVAL;
 }
 
+/*
+ * CONNS naming 'per_vip' made-up clients (198.18.0.0/15) on each of the
+ * IPv4 VIPs in 'list', split so no message passes the decoder's caps;
+ * every message is valid and all are kept in msgs[].
+ */
+static int build_conns(uint16_t version, uint64_t incarnation, const char *list,
+		       uint32_t per_vip)
+{
+	struct wire_conns_vip blocks[WIRE_CONNS_MAX_VIPS];
+	struct wire_conns cs = {0, blocks};
+	struct wire_conn *conns = calloc(per_vip + 1, sizeof(*conns));
+	char *copy = strdup(list), *save = NULL, *tok;
+	uint32_t total = 0;
+	struct wire_buf b;
+	int rc = 0;
+
+	if (conns == NULL || copy == NULL || per_vip == 0 || per_vip > WIRE_CONNS_MAX_PER_VIP) {
+		free(conns);
+		free(copy);
+		return conns == NULL || copy == NULL ? -ENOMEM : -EINVAL;
+	}
+	for (uint32_t k = 0; k < per_vip; k++) {
+		conns[k].client[0] = 198;
+		conns[k].client[1] = 18;
+		conns[k].client[2] = (uint8_t)(k >> 8);
+		conns[k].client[3] = (uint8_t)k;
+		conns[k].vport = 2049;
+		conns[k].cport = (uint16_t)(1024 + k);
+	}
+	wire_buf_init(&b);
+	for (tok = strtok_r(copy, ",", &save); rc == 0; tok = strtok_r(NULL, ",", &save)) {
+		if (cs.n_vips && (tok == NULL || cs.n_vips == WIRE_CONNS_MAX_VIPS ||
+				  total + per_vip > WIRE_CONNS_MAX_MSG)) {
+			rc = wire_encode_conns(&b, version, incarnation, &cs);
+			if (rc == 0)
+				rc = msgs_add(b.data, b.size);
+			cs.n_vips = 0;
+			total = 0;
+		}
+		if (tok == NULL || rc < 0)
+			break;
+		if (res_addr_parse(tok, &blocks[cs.n_vips].vip) < 0) {
+			fprintf(stderr, "cpg_peer: -A: not an address with a prefix: %s\n", tok);
+			rc = -EINVAL;
+			break;
+		}
+		if (blocks[cs.n_vips].vip.family != 4) {
+			fprintf(stderr, "cpg_peer: -A: IPv4 VIPs only: %s\n", tok);
+			rc = -EINVAL;
+			break;
+		}
+		blocks[cs.n_vips].n = per_vip;
+		blocks[cs.n_vips].conns = conns;	/* IPv4 clients, zero-padded */
+		total += per_vip;
+		cs.n_vips++;
+	}
+	wire_buf_release(&b);
+	free(conns);
+	free(copy);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cpg_peer [-s BYTES] [-r RATE] [-d SECONDS] [-t TYPE] [-V VERSION]\n"
-		   "                [-T TOKEN] [-b random|zero|valid] GROUP silent|flood|garbage\n");
+		   "                [-T TOKEN] [-b random|zero|valid] [-A VIP,... [-n COUNT]]\n"
+		   "                GROUP silent|flood|garbage\n");
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -304,7 +395,9 @@ int main(int argc, char **argv)
 	enum body body = B_RANDOM;
 	enum mode mode;
 	uint8_t *msg = NULL;
-	size_t msg_size = 0;
+	size_t msg_size = 0, next_msg = 0;
+	const char *conns_vips = NULL;
+	uint64_t per_vip = WIRE_CONNS_MAX_PER_VIP;
 	struct wire_buf wb;
 	uint64_t t0, next_send, deadline = 0;
 	sigset_t sigs;
@@ -314,7 +407,7 @@ int main(int argc, char **argv)
 	const char *stop = "signal";
 
 	wire_buf_init(&wb);
-	while ((opt = getopt(argc, argv, "s:r:d:t:V:T:b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:d:t:V:T:b:A:n:h")) != -1) {
 		switch (opt) {
 		case 's':
 			if (parse_u64(optarg, 64u << 20, &size) < 0)
@@ -350,6 +443,13 @@ int main(int argc, char **argv)
 			else
 				goto bad_usage;
 			break;
+		case 'A':
+			conns_vips = optarg;
+			break;
+		case 'n':
+			if (parse_u64(optarg, WIRE_CONNS_MAX_PER_VIP, &per_vip) < 0 || per_vip == 0)
+				goto bad_usage;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -377,8 +477,17 @@ int main(int argc, char **argv)
 		rng_state = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull + mono_us();
 	incarnation = rng_next() | 1;
 
-	/* The message never changes: build it once. */
-	if (mode == M_FLOOD && body == B_VALID) {
+	/* The messages never change: build them once. */
+	if (mode == M_FLOOD && body == B_VALID && type == WIRE_CONNS) {
+		int e = conns_vips ? build_conns((uint16_t)version, incarnation, conns_vips,
+						 (uint32_t)per_vip) : -EINVAL;
+
+		if (e < 0 || n_msgs == 0) {
+			fprintf(stderr, "cpg_peer: cannot build CONNS lists (-A VIP,...): %s\n",
+				strerror(e < 0 ? -e : EINVAL));
+			goto out;
+		}
+	} else if (mode == M_FLOOD && body == B_VALID) {
 		int e = build_valid(&wb, (uint16_t)version, type, (size_t)size, token, incarnation);
 
 		if (e < 0) {
@@ -401,6 +510,8 @@ int main(int argc, char **argv)
 			goto out;
 		fill_random(msg, msg_size);
 	}
+	if (msg != NULL && msgs_add(msg, msg_size) < 0)
+		goto out;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -451,7 +562,8 @@ int main(int argc, char **argv)
 		/* send what is due; pace by the clock, and never burst to
 		 * catch up after a slow ring */
 		while (mode != M_SILENT && p.joined && now >= next_send) {
-			struct iovec iov = {.iov_base = msg, .iov_len = msg_size};
+			struct iovec iov = {.iov_base = msgs[next_msg].buf,
+					    .iov_len = msgs[next_msg].size};
 
 			err = cpg_mcast_joined(p.h, CPG_TYPE_AGREED, &iov, 1);
 			if (err == CS_ERR_TRY_AGAIN) {
@@ -465,7 +577,8 @@ int main(int argc, char **argv)
 				goto leave;
 			}
 			sent++;
-			sent_bytes += msg_size;
+			sent_bytes += msgs[next_msg].size;
+			next_msg = (next_msg + 1) % n_msgs;
 			if (rate == 0) {
 				next_send = now;
 				break;	/* dispatch between sends: our own come back */
@@ -516,6 +629,9 @@ out:
 	if (msg != wb.data)
 		free(msg);
 	wire_buf_release(&wb);
+	for (size_t i = 0; i < n_msgs; i++)
+		free(msgs[i].buf);
+	free(msgs);
 	return rc;
 bad_usage:
 	usage(stderr);

@@ -561,7 +561,9 @@ cl_cpg_peer_start() {
     cl__record "$name" "$pid"
     CL_CPG_PEER_PID=$pid
     CL_CPG_PEER_NAME=$name
-    cl_log "cpg_peer $name started (pid $pid): $*"
+    local args="$*"
+    [ "${#args}" -le 160 ] || args="${args:0:160}..."
+    cl_log "cpg_peer $name started (pid $pid): $args"
 }
 
 # cl_cpg_peer_stop NAME [SIG] : default TERM (it leaves the group and prints its
