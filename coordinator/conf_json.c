@@ -191,7 +191,8 @@ static const char *utf8_char(const unsigned char *p, size_t left, size_t *n, cha
 		return NULL;
 	}
 	if (b < 0xc0) {
-		snprintf(why, WHY_SIZE, "invalid UTF-8: continuation byte 0x%02x where a character starts", b);
+		snprintf(why, WHY_SIZE,
+			 "invalid UTF-8: continuation byte 0x%02x where a character starts", b);
 		return why;
 	}
 	if (b < 0xe0) {
@@ -217,7 +218,8 @@ static const char *utf8_char(const unsigned char *p, size_t left, size_t *n, cha
 	else if (cp >= 0xd800 && cp <= 0xdfff)
 		snprintf(why, WHY_SIZE, "invalid UTF-8: encoded surrogate U+%04X", (unsigned)cp);
 	else if (cp > 0x10ffff)
-		snprintf(why, WHY_SIZE, "invalid UTF-8: code point U+%X beyond U+10FFFF", (unsigned)cp);
+		snprintf(why, WHY_SIZE, "invalid UTF-8: code point U+%X beyond U+10FFFF",
+			 (unsigned)cp);
 	else {
 		*n = len;
 		return NULL;

@@ -81,11 +81,11 @@ static int queue_push(struct core *c, uint32_t nodeid, uint32_t pid, const void 
  * ADMIN was in flight at the change.  For 1,000 addresses that is tens of
  * KB, and no message exceeds WIRE_MSG_MAX (1 MB), so even a cluster at the
  * wire's limits stays below CORE_HOLD_SENDER_MAX.  Only a misbehaving
- * member is cut, and dropping even its STATE, RELEASED
- * or ADMIN keeps the members in agreement because all drop the same ones:
- * without its STATE it is excluded as a silent member is, a RELEASED it
- * owes is settled by the next round's snapshots, its operator never sees
- * an ADMIN acknowledged.
+ * member is cut, and dropping even its STATE, RELEASED or ADMIN keeps the
+ * members in agreement because all drop the same ones: without its STATE
+ * it is excluded as a silent member is, a RELEASED it owes is settled by
+ * the next round's snapshots, its operator never sees an ADMIN
+ * acknowledged.
  *
  * Held bytes stay below 2 x CORE_HOLD_TOTAL_MAX: the total, plus at most a
  * fair share per sender admitted beyond it.  The fair share is what keeps a
