@@ -439,6 +439,11 @@ int chorusctl_print_status(struct json_object *res)
 		printf("%-15s%s\n", "Last failover:", "none");
 	printf("%-15s%s%s%s\n", "Maintenance:", chorusctl_color && maint == 1 ? CTL_YELLOW : "",
 	       maint == 1 ? "ON (nothing moves)" : "off", chorusctl_color && maint == 1 ? CTL_RESET : "");
+	/* only when it happened: a member flooded the group during a round */
+	if (chorusctl_jint(cl, "messages_dropped_hold", &v) && v > 0)
+		printf("%-15s%s%lld message%s from members over their round budget%s\n", "Dropped:",
+		       chorusctl_color ? CTL_YELLOW : "", (long long)v, v == 1 ? "" : "s",
+		       chorusctl_color ? CTL_RESET : "");
 	printf("\nNodes:\n");
 	chorusctl_print_nodes(chorusctl_jarray(res, "nodes"), "  ");
 	printf("\nAddresses:\n");

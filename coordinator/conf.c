@@ -7,7 +7,8 @@
  *  1. read:    a regular file of at most CONF_FILE_MAX bytes, read whole.
  *              O_NONBLOCK so that a FIFO named by mistake cannot hang start-up.
  *  2. parse:   json-c in strict mode (RFC 8259: no comments, no trailing
- *              commas, nothing after the top-level value), UTF-8 validated,
+ *              commas, nothing after the top-level value), strict UTF-8 in
+ *              every string (conf_json.c: json-c's own check is lax),
  *              nesting limited to CONF_JSON_DEPTH.  Errors carry line/column.
  *  3. convert: walk the tree against tables of known keys.  Unknown keys,
  *              wrong types and out-of-range values refuse the whole file.

@@ -32,6 +32,7 @@
 #include "daemon.h"
 #include "hooks.h"
 #include "plugin.h"
+#include "tickle.h"
 #include "core/load.h"
 #include "ctl_load.h"
 
@@ -551,7 +552,12 @@ static struct json_object *status_json(struct chorusd *d)
 	json_object_object_add(c, "proto", json_object_new_int64(d->core ? core_proto(d->core) : 0));
 	if (d->core) {
 		uint64_t reb, mv;
+		struct core_counters k;
 
+		/* a hostile or broken member shows here first (state_msg.c) */
+		core_counters_get(d->core, &k);
+		json_object_object_add(c, "messages_dropped_hold",
+				       json_object_new_int64((int64_t)k.dropped_hold));
 		core_load_stats(d->core, &reb, &mv);
 		json_object_object_add(c, "load_rebalances", json_object_new_int64((int64_t)reb));
 		json_object_object_add(c, "load_moves", json_object_new_int64((int64_t)mv));
@@ -714,6 +720,25 @@ static struct json_object *metrics_json(struct chorusd *d)
 		  "%" PRIu64, k.dropped_bad);
 		M("members_excluded_total", "counter", "Members excluded for silence.", "%" PRIu64,
 		  k.excluded);
+		M("messages_dropped_hold_total", "counter",
+		  "Messages dropped from senders past their budget while a round was open.",
+		  "%" PRIu64, k.dropped_hold);
+		M("hold_cuts_total", "counter",
+		  "Senders cut for passing their budget while a round was open.", "%" PRIu64,
+		  k.hold_cuts);
+		{
+			uint64_t bad, refused;
+			size_t held;
+
+			tickle_counters(d->tk, &bad, &refused, &held);
+			M("conns_lists_bad_total", "counter",
+			  "Malformed connection lists dropped.", "%" PRIu64, bad);
+			M("conns_lists_refused_total", "counter",
+			  "Connection lists refused for passing a per-sender or total cap.",
+			  "%" PRIu64, refused);
+			M("conns_remote", "gauge", "Client connections other nodes listed here.",
+			  "%zu", held);
+		}
 		M("send_queue_depth", "gauge", "Messages waiting for corosync.", "%zu",
 		  d->cl ? cluster_queue_depth(d->cl) : (size_t)0);
 		M("last_failover_seconds", "gauge",

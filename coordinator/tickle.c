@@ -35,8 +35,11 @@
 
 #define TICKLE_WINDOW 1234	/* any value: the client only checks sequence */
 /* What peers' lists may hold here in all, whatever they send: a node lists
- * only the VIPs it holds, so real clusters stay far below (~5 MB at most). */
+ * only the VIPs it holds, so real clusters stay far below (~5 MB at most).
+ * One sender may hold half of it, so a member that lists junk (a broken or
+ * hostile one) cannot crowd out the others' lists. */
 #define TICKLE_REMOTE_MAX 262144u
+#define TICKLE_REMOTE_SENDER_MAX (TICKLE_REMOTE_MAX / 2)
 
 struct remote_list {
 	uint32_t node;
@@ -77,7 +80,12 @@ struct tickle {
 	bool burst_armed;
 	bool no_destroy;	/* the kernel refused SOCK_DESTROY once: stop trying */
 	size_t n_remote_conns;	/* sum over every remote list, <= TICKLE_REMOTE_MAX */
-	uint64_t n_bad, n_collect_err;
+	struct {		/* the same per sender, <= TICKLE_REMOTE_SENDER_MAX */
+		uint32_t node;
+		size_t n;
+	} senders[CHORUS_MAX_NODES];
+	size_t n_senders;
+	uint64_t n_bad, n_refused, n_collect_err;
 	struct wire_buf wb;
 };
 
@@ -222,10 +230,39 @@ static void burst_round(struct tickle *t)
 
 /* ---- what other nodes listed ---- */
 
+/* Index of 'node' in t->senders, or -1. */
+static long sender_find(const struct tickle *t, uint32_t node)
+{
+	for (size_t i = 0; i < t->n_senders; i++)
+		if (t->senders[i].node == node)
+			return (long)i;
+	return -1;
+}
+
+/* Account 'was' -> 'now' connections to 'node' in both totals; a sender
+ * with nothing left frees its slot.  A new sender needs a free slot, which
+ * remote_set() checked. */
+static void remote_account(struct tickle *t, uint32_t node, size_t was, size_t now)
+{
+	long k = sender_find(t, node);
+
+	t->n_remote_conns = t->n_remote_conns - was + now;
+	if (k < 0) {
+		if (now == 0 || t->n_senders == CHORUS_MAX_NODES)
+			return;
+		k = (long)t->n_senders++;
+		t->senders[k].node = node;
+		t->senders[k].n = 0;
+	}
+	t->senders[k].n = t->senders[k].n - was + now;
+	if (t->senders[k].n == 0)
+		t->senders[k] = t->senders[--t->n_senders];
+}
+
 static void remote_drop_all(struct tickle *t, struct vip_conns *vc)
 {
 	for (size_t i = 0; i < vc->n_remote; i++) {
-		t->n_remote_conns -= vc->remote[i].n;
+		remote_account(t, vc->remote[i].node, vc->remote[i].n, 0);
 		free(vc->remote[i].v);
 	}
 	free(vc->remote);
@@ -265,14 +302,21 @@ static int remote_set(struct tickle *t, size_t idx, uint32_t node, const struct 
 			r = &vc->remote[i];
 	if (b->n == 0) {
 		if (r != NULL) {
-			t->n_remote_conns -= r->n;
+			remote_account(t, node, r->n, 0);
 			free(r->v);
 			*r = vc->remote[--vc->n_remote];
 		}
 		return 0;
 	}
-	if (t->n_remote_conns - (r ? r->n : 0) + b->n > TICKLE_REMOTE_MAX)
-		return -ENOSPC;
+	{
+		long k = sender_find(t, node);
+		size_t was = r ? r->n : 0, mine = k >= 0 ? t->senders[k].n : 0;
+
+		if (t->n_remote_conns - was + b->n > TICKLE_REMOTE_MAX ||
+		    mine - was + b->n > TICKLE_REMOTE_SENDER_MAX ||
+		    (k < 0 && t->n_senders == CHORUS_MAX_NODES))
+			return -ENOSPC;
+	}
 	copy = malloc(b->n * sizeof(*copy));
 	if (copy == NULL)
 		return -ENOMEM;
@@ -296,7 +340,7 @@ static int remote_set(struct tickle *t, size_t idx, uint32_t node, const struct 
 		r->n = 0;
 	}
 	free(r->v);
-	t->n_remote_conns = t->n_remote_conns - r->n + b->n;
+	remote_account(t, node, r->n, b->n);
 	r->v = copy;
 	r->n = b->n;
 	return 0;
@@ -328,10 +372,10 @@ bool tickle_deliver(struct tickle *t, uint32_t nodeid, const void *buf, size_t s
 			continue;	/* a VIP we can never take over */
 		rc = remote_set(t, (size_t)idx, nodeid, &cs.vips[i]);
 		res_addr_format_ip(&cs.vips[i].vip, a, sizeof(a));
-		if (rc < 0 && (++t->n_bad <= 5 || t->n_bad % 1000 == 0))
+		if (rc < 0 && (++t->n_refused <= 5 || t->n_refused % 1000 == 0))
 			qb_log(LOG_WARNING, "cannot keep node %" PRIu32 "'s %" PRIu32 " connection(s) "
 			       "on %s" QB_XS " rc=%d total=%" PRIu64, nodeid, cs.vips[i].n, a, rc,
-			       t->n_bad);
+			       t->n_refused);
 		else if (rc == 0)
 			qb_log(LOG_DEBUG, "conns: node %" PRIu32 " lists %" PRIu32 " connection(s) "
 			       "on %s", nodeid, cs.vips[i].n, a);
@@ -658,4 +702,11 @@ void tickle_free(struct tickle *t)
 	free(t->v);
 	free(t->map);
 	free(t);
+}
+
+void tickle_counters(const struct tickle *t, uint64_t *bad, uint64_t *refused, size_t *held)
+{
+	*bad = t ? t->n_bad : 0;
+	*refused = t ? t->n_refused : 0;
+	*held = t ? t->n_remote_conns : 0;
 }

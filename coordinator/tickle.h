@@ -54,4 +54,9 @@ void tickle_acquired(struct tickle *t, size_t idx);
 /* Local VIP 'idx' is about to be deleted: reset its connections. */
 void tickle_releasing(struct tickle *t, size_t idx);
 
+/* For metrics ('t' may be NULL): CONNS messages refused as malformed,
+ * lists refused for passing a cap (TICKLE_REMOTE_MAX in all, half of it
+ * per sender), and the connections other nodes' lists hold here now. */
+void tickle_counters(const struct tickle *t, uint64_t *bad, uint64_t *refused, size_t *held);
+
 #endif

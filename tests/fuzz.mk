@@ -27,15 +27,17 @@ fuzz-wire: tests/fuzz/wire_fuzz
 fuzz-conf: tests/fuzz/conf_fuzz
 	@$(MKDIR_P) tests/fuzz/corpus-conf
 	tests/fuzz/conf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=$(srcdir)/tests/fuzz/conf.dict \
 		-artifact_prefix=tests/fuzz/ -print_final_stats=1 \
 		tests/fuzz/corpus-conf $(srcdir)/tests/fuzz/corpus/conf
 
 fuzz: fuzz-wire fuzz-conf
 .PHONY: fuzz-wire fuzz-conf
 
-EXTRA_DIST += tests/fuzz/wire_fuzz.c tests/fuzz/conf_fuzz.c \
+EXTRA_DIST += tests/fuzz/wire_fuzz.c tests/fuzz/conf_fuzz.c tests/fuzz/conf.dict \
 	tests/fuzz/corpus/wire/state tests/fuzz/corpus/wire/released \
 	tests/fuzz/corpus/wire/exclude tests/fuzz/corpus/wire/admin \
 	tests/fuzz/corpus/wire/health tests/fuzz/corpus/wire/conns tests/fuzz/corpus/wire/load \
+	tests/fuzz/corpus/wire/state-pins tests/fuzz/corpus/wire/load-unsorted \
 	tests/fuzz/corpus/conf/01-vips.json tests/fuzz/corpus/conf/02-empty.json \
-	tests/fuzz/corpus/conf/03-plugins.json
+	tests/fuzz/corpus/conf/03-plugins.json tests/fuzz/corpus/conf/04-utf8.json

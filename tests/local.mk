@@ -24,3 +24,11 @@ tests_unit_timing_test_SOURCES = tests/unit/timing_test.c \
 	coordinator/timing.c coordinator/timing.h
 tests_unit_timing_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_timing_test_LDADD = $(CMOCKA_LIBS)
+
+# Hostile CPG members against real cores behind an in-order bus: the
+# hold-back budget, and STATE that breaks the wire rules.
+check_PROGRAMS += tests/unit/hostile_test
+TESTS += tests/unit/hostile_test
+tests_unit_hostile_test_SOURCES = tests/unit/hostile_test.c
+tests_unit_hostile_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_hostile_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)

@@ -44,6 +44,12 @@ struct member {
 	struct res_addr *unserv_conf;	/* the confirmed part: what placement moves off it */
 	size_t n_unserv_conf;
 	struct wire_state snap;	/* its STATE for the current round */
+	/* hold-back budget (state_msg.c): bytes charged to it in hold period
+	 * 'hold_period', and whether it was cut in that period.  Never carried
+	 * over a confchg: a joiner starts from zero, so must everyone. */
+	uint64_t hold_period;
+	size_t hold_bytes;
+	bool hold_cut;
 };
 
 /* A resource accounted to a node that is gone from the group but not known
@@ -107,6 +113,13 @@ struct holdoff {
 	uint32_t nodeid;
 	uint64_t until_ms;
 };
+
+/* The hold-back budget (state_msg.c says why and how): what one sender may
+ * have charged while a round is open, what all may before each is held to
+ * its fair share, and the charge per message on top of its size. */
+#define CORE_HOLD_SENDER_MAX (4u << 20)
+#define CORE_HOLD_TOTAL_MAX (8u << 20)
+#define CORE_HOLD_MSG_COST 64u
 
 struct queued {
 	uint32_t nodeid;

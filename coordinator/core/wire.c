@@ -542,6 +542,8 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 	st->proto_max = get_u16(&r);
 	st->node_flags = get_u16(&r);
 	st->health = get_u32(&r);
+	if (st->node_flags & ~(WIRE_NODE_LEAVING | WIRE_NODE_UNSERV_PENDING))
+		r.bad = true;	/* a layout never changes: no flag beyond these */
 
 	ad->generation = get_u64(&r);
 	ad->maintenance = get_u8(&r);
@@ -551,14 +553,20 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 	ad->standby = alloc_n(&r, ad->n_standby, sizeof(uint32_t), &oom);
 	for (uint32_t i = 0; ad->standby != NULL && i < ad->n_standby; i++) {
 		ad->standby[i] = get_u32(&r);
-		if (i > 0 && ad->standby[i] <= ad->standby[i - 1])
-			r.bad = true;	/* must be strictly ascending */
+		if (ad->standby[i] == 0 || (i > 0 && ad->standby[i] <= ad->standby[i - 1]))
+			r.bad = true;	/* node ids, strictly ascending */
 	}
+	/* admin.c inserts and removes pins by a sorted walk, and merge_admin()
+	 * adopts a snapshot's list whole: a list out of order or naming one
+	 * address twice would leave a pin that no unpin finds. */
 	ad->n_pins = get_count(&r, WIRE_MAX_PINS, ADDR_WIRE_SIZE + 4);
 	ad->pins = alloc_n(&r, ad->n_pins, sizeof(*ad->pins), &oom);
 	for (uint32_t i = 0; ad->pins != NULL && i < ad->n_pins && !r.bad; i++) {
 		get_addr(&r, &ad->pins[i].addr);
 		ad->pins[i].nodeid = get_u32(&r);
+		if (ad->pins[i].nodeid == 0 ||
+		    (i > 0 && res_addr_cmp(&ad->pins[i - 1].addr, &ad->pins[i].addr) >= 0))
+			r.bad = true;	/* strictly ascending addresses, each to a node */
 	}
 
 	st->n_pools = get_count(&r, WIRE_MAX_POOLS, 2);
@@ -607,7 +615,7 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 		}
 	}
 	if (!oom) {
-		uint32_t n_ext = get_count(&r, 64, 6);
+		uint32_t n_ext = get_count(&r, 64, 6), seen = 0;
 
 		for (uint32_t e = 0; e < n_ext && !r.bad && !oom; e++) {
 			uint16_t type = get_u16(&r);
@@ -618,54 +626,40 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 			if (body == NULL)
 				break;
 			sub = (struct rd){body, len, false};
-			switch (type) {
+			/* a type we know, at most once (an empty list decodes
+			 * to NULL, so the pointers cannot tell) */
+			if (type >= WIRE_EXT_UNSERV && type <= WIRE_EXT_HOLDOFF) {
+				if (seen & (1u << type))
+					r.bad = true;
+				seen |= 1u << type;
+			}
+			switch (r.bad ? 0 : type) {
 			case WIRE_EXT_UNSERV:
-				if (st->unserv == NULL)
-					st->unserv = get_addr_list(&sub, &st->n_unserv, &oom);
-				else
-					sub.left = 0;	/* repeated: skip */
+				st->unserv = get_addr_list(&sub, &st->n_unserv, &oom);
 				break;
 			case WIRE_EXT_EXCL:
-				if (st->excl == NULL)
-					st->excl = get_addr_list(&sub, &st->n_excl, &oom);
-				else
-					sub.left = 0;
+				st->excl = get_addr_list(&sub, &st->n_excl, &oom);
 				break;
 			case WIRE_EXT_FENCE:
-				if (st->fence == NULL)
-					st->fence = get_fence_list(&sub, st->n_pools, &st->n_fence, &oom);
-				else
-					sub.left = 0;
+				st->fence = get_fence_list(&sub, st->n_pools, &st->n_fence, &oom);
 				break;
 			case WIRE_EXT_NODES:
-				if (st->nodes == NULL)
-					st->nodes = get_node_list(&sub, &st->n_nodes, &oom);
-				else
-					sub.left = 0;
+				st->nodes = get_node_list(&sub, &st->n_nodes, &oom);
 				break;
 			case WIRE_EXT_SETS:
-				if (st->sets == NULL)
-					st->sets = get_set_list(&sub, &st->n_sets, &oom);
-				else
-					sub.left = 0;
+				st->sets = get_set_list(&sub, &st->n_sets, &oom);
 				break;
 			case WIRE_EXT_TIMING:
-				if (!st->has_timing) {
-					st->timing.quiet_ms = get_u32(&sub);
-					st->timing.heartbeat_ms = get_u32(&sub);
-					st->timing.lifetime_ms = get_u32(&sub);
-					st->timing.margin_ms = get_u32(&sub);
-					st->has_timing = !sub.bad;
+				st->timing.quiet_ms = get_u32(&sub);
+				st->timing.heartbeat_ms = get_u32(&sub);
+				st->timing.lifetime_ms = get_u32(&sub);
+				st->timing.margin_ms = get_u32(&sub);
+				st->has_timing = !sub.bad;
+				if (!sub.bad)
 					sub.left = 0;	/* later fields go after these */
-				} else {
-					sub.left = 0;
-				}
 				break;
 			case WIRE_EXT_HOLDOFF:
-				if (st->holdoffs == NULL)
-					st->holdoffs = get_holdoff_list(&sub, &st->n_holdoffs, &oom);
-				else
-					sub.left = 0;
+				st->holdoffs = get_holdoff_list(&sub, &st->n_holdoffs, &oom);
 				break;
 			default:
 				sub.left = 0;	/* unknown (newer): skip */
@@ -864,6 +858,34 @@ void wire_load_clear(struct wire_load *ld)
 	memset(ld, 0, sizeof(*ld));
 }
 
+static int addr_cmp_void(const void *a, const void *b)
+{
+	return res_addr_cmp(a, b);
+}
+
+/* "One entry per address": the entries may come in any order (a sender
+ * lists them in its config's), so look for a repeat in a sorted copy. */
+static bool load_unique(const struct wire_load *ld, bool *oom)
+{
+	struct res_addr *v;
+	bool ok = true;
+
+	if (ld->n < 2)
+		return true;
+	v = malloc(ld->n * sizeof(*v));
+	if (v == NULL) {
+		*oom = true;
+		return true;
+	}
+	for (uint32_t i = 0; i < ld->n; i++)
+		v[i] = ld->ents[i].addr;
+	qsort(v, ld->n, sizeof(*v), addr_cmp_void);
+	for (uint32_t i = 1; i < ld->n && ok; i++)
+		ok = res_addr_cmp(&v[i - 1], &v[i]) != 0;
+	free(v);
+	return ok;
+}
+
 int wire_decode_load(const void *buf, size_t size, struct wire_load *ld)
 {
 	struct rd r = {(const uint8_t *)buf + WIRE_HDR_SIZE, size - WIRE_HDR_SIZE, false};
@@ -880,6 +902,8 @@ int wire_decode_load(const void *buf, size_t size, struct wire_load *ld)
 		ld->ents[i].conns = get_u32(&r);
 	}
 	if (r.left != 0)
+		r.bad = true;
+	if (!r.bad && !oom && !load_unique(ld, &oom))
 		r.bad = true;
 	if (oom || r.bad) {
 		wire_load_clear(ld);

@@ -10,6 +10,13 @@
  * can log (rate-limited) and drop it.  Sender identity is never taken from
  * the payload: it comes from CPG's (nodeid, pid).
  *
+ * The ordering and uniqueness rules below are the decoder's to enforce, not
+ * hints: a list said to be ascending is strictly ascending (nothing named
+ * twice), because the core keeps such lists in sorted structures that a
+ * repeat or an inversion would corrupt (a pin listed out of order was left
+ * in effect by the unpin meant to remove it).  A chorusd's encoders always
+ * satisfy them; a message that breaks one was not written by a chorusd.
+ *
  * Header:  magic u32 'CHRS' | version u16 | type u16 | body size u32 |
  *          reserved u32 (0) | token u64 | incarnation u64
  *
@@ -65,6 +72,8 @@
 #define WIRE_EXT_SETS 5		/* STATE extension: set id of addresses (rule 8) */
 #define WIRE_EXT_TIMING 6	/* STATE extension: the sender's failure timing */
 #define WIRE_EXT_HOLDOFF 7	/* STATE extension: addresses a lost node may still hold */
+/* Each STATE extension type appears at most once in a message; a reader
+ * skips types it does not know (newer), and refuses a known one twice. */
 #define WIRE_HDR_SIZE 32
 #define WIRE_MSG_MAX (1024u * 1024u - 4096u)	/* below libcpg's atomic limit */
 
@@ -108,7 +117,7 @@ struct wire_hdr {
 #define WIRE_OWN_RELEASING 0x2u	   /* being released; others must wait for RELEASED */
 #define WIRE_OWN_ASSIGNED 0x4u	   /* the last assignment gave it to this node */
 
-/* Flags of a STATE sender. */
+/* Flags of a STATE sender; no other bit is ever set. */
 #define WIRE_NODE_LEAVING 0x1u
 #define WIRE_NODE_UNSERV_PENDING 0x2u	/* its unservable list is not confirmed yet */
 
@@ -186,16 +195,16 @@ struct wire_holdoff {
 
 struct wire_pin {
 	struct res_addr addr;
-	uint32_t nodeid;
+	uint32_t nodeid;	/* nonzero */
 };
 
 struct wire_admin {
 	uint64_t generation;
 	uint8_t maintenance;
 	uint32_t n_standby;
-	uint32_t *standby;	/* nodeids, ascending */
+	uint32_t *standby;	/* nodeids, nonzero, strictly ascending */
 	uint32_t n_pins;
-	struct wire_pin *pins;	/* ascending by address */
+	struct wire_pin *pins;	/* strictly ascending by address: each address once */
 };
 
 struct wire_state {
@@ -218,13 +227,13 @@ struct wire_state {
 	uint32_t n_fence;
 	struct wire_absent *fence;	/* kind WIRE_ABSENT_FENCE (extension 3) */
 	uint32_t n_nodes;
-	struct wire_node *nodes;	/* ascending nodeid (extension 4) */
+	struct wire_node *nodes;	/* strictly ascending nodeid (extension 4) */
 	uint32_t n_sets;
-	struct wire_set *sets;		/* ascending address (extension 5) */
+	struct wire_set *sets;		/* strictly ascending address (extension 5) */
 	bool has_timing;
 	struct wire_timing timing;	/* extension 6 */
 	uint32_t n_holdoffs;
-	struct wire_holdoff *holdoffs;	/* extension 7 */
+	struct wire_holdoff *holdoffs;	/* extension 7: strictly ascending address */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING, REBALANCE and SUSPECT
@@ -247,8 +256,9 @@ struct wire_small {
  * CONNS: the established TCP connections the sender sees on VIPs it holds,
  * so whoever takes a VIP over can send tickle ACKs to its clients.  It is
  * advisory: the daemon reads it beside the core, never as replicated state.
- * Each block replaces what the receiver kept for (sender, vip); an empty
- * block says the sender no longer has any.  Several messages may be needed
+ * Each block replaces what the receiver kept for (sender, vip), so a message
+ * names a VIP at most once; an empty block says the sender no longer has
+ * any.  Several messages may be needed
  * for one snapshot; a block never spans two messages.
  *   u32 n_vips | per vip: addr | u32 n | n x (client 16 bytes | u16 vip port
  *   | u16 client port)
@@ -277,7 +287,8 @@ struct wire_conns {
 	struct wire_conns_vip *vips;
 };
 
-/* LOAD: one entry per address the sender measured. */
+/* LOAD: one entry per address the sender measured (each address once, in
+ * any order: senders list them in their config's order). */
 struct wire_load_ent {
 	struct res_addr addr;
 	uint32_t load;		/* the plugin's figure, smoothed; see smallfile-balance */

@@ -4,7 +4,8 @@
  *
  * Beyond what the sanitizers catch, it checks a round trip: whatever decodes
  * must encode again to bytes that decode to the same thing, so the decoder
- * cannot accept a message the encoder would never produce differently.
+ * cannot accept a message the encoder would never produce differently; and
+ * that what decodes keeps wire.h's ordering and uniqueness rules.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -14,6 +15,31 @@
 #include "core/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What wire.h promises about a decoded STATE, checked on every one the
+ * decoder accepts: ordered lists strictly ascending, nothing twice. */
+static void check_state_rules(const struct wire_state *st)
+{
+	const struct wire_admin *ad = &st->admin;
+
+	assert((st->node_flags & ~(WIRE_NODE_LEAVING | WIRE_NODE_UNSERV_PENDING)) == 0);
+	for (uint32_t i = 0; i < ad->n_standby; i++)
+		assert(ad->standby[i] != 0 && (i == 0 || ad->standby[i - 1] < ad->standby[i]));
+	for (uint32_t i = 0; i < ad->n_pins; i++)
+		assert(ad->pins[i].nodeid != 0 &&
+		       (i == 0 || res_addr_cmp(&ad->pins[i - 1].addr, &ad->pins[i].addr) < 0));
+	for (uint32_t i = 1; i < st->n_nodes; i++)
+		assert(st->nodes[i - 1].nodeid < st->nodes[i].nodeid);
+	for (uint32_t i = 1; i < st->n_sets; i++)
+		assert(res_addr_cmp(&st->sets[i - 1].addr, &st->sets[i].addr) < 0);
+}
+
+static void check_load_rules(const struct wire_load *ld)
+{
+	for (uint32_t i = 0; i < ld->n; i++)
+		for (uint32_t k = 0; k < i; k++)
+			assert(res_addr_cmp(&ld->ents[k].addr, &ld->ents[i].addr) != 0);
+}
 
 static void roundtrip_state(const struct wire_hdr *h, const struct wire_state *st)
 {
@@ -65,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wire_buf b;
 
 		if (wire_decode_load(data, size, &ld) == 0) {
+			check_load_rules(&ld);
 			wire_buf_init(&b);
 			assert(wire_encode_load(&b, h.token, h.incarnation, &ld) == 0);
 			/* canonical too, but the encoder always writes version 4 */
@@ -80,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wire_state st;
 
 		if (wire_decode_state(data, size, &st) == 0) {
+			check_state_rules(&st);
 			roundtrip_state(&h, &st);
 			wire_state_clear(&st);
 		}

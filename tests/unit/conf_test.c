@@ -759,6 +759,92 @@ static void test_plugins_and_depends(void **state)
 	check_load_error(*state, -EINVAL, "plugins.dirs", "unknown key", NULL);
 }
 
+/*
+ * chorus.json(5): invalid UTF-8 is an error, wherever text goes.  json-c's
+ * JSON_TOKENER_VALIDATE_UTF8 only checks the byte pattern: it lets through
+ * overlong forms (C0 AF is '/'), encoded surrogates, code points past
+ * U+10FFFF and the bytes C0, C1, F5..F7; and it turns a lone surrogate
+ * escape into U+FFFD without a word.  Each is refused with the key named.
+ */
+#define UTF8_VIPS "\"vips\":[{\"address\":\"192.0.2.10/24\",\"interface\":\"eth0\",\"pool\":\"nfs\"}]"
+#define UTF8_HOOK(arg) "{" UTF8_VIPS ",\"hooks\":[{\"pool\":\"nfs\",\"script\":\"/bin/true\"," \
+		       "\"args\":[\"--ok\"," arg "]}]}"
+#define UTF8_PLUGIN(val) "{\"plugins\":{\"load\":[{\"name\":\"p\",\"config\":{\"a\":[1," val "]}}]}}"
+#define UTF8_LOG(file) "{\"log\":{\"file\":" file "}}"
+
+static void test_utf8_strict(void **state)
+{
+	static const struct {
+		const char *bytes;	/* inside the quotes */
+		const char *why;
+	} bad[] = {
+		{"/etc\xc0\xaf" "x", "overlong"},		/* '/' in two bytes */
+		{"\xe0\x80\xaf", "overlong"},			/* '/' in three */
+		{"\xf0\x80\x80\xaf", "overlong"},		/* '/' in four */
+		{"\xc1\xbf", "overlong"},			/* U+007F in two */
+		{"\xe0\x9f\xbf", "overlong"},			/* U+07FF in three */
+		{"\xf0\x8f\xbf\xbf", "overlong"},		/* U+FFFF in four */
+		{"\xed\xa0\x80", "surrogate"},			/* U+D800 */
+		{"\xed\xbf\xbf", "surrogate"},			/* U+DFFF */
+		{"\xf4\x90\x80\x80", "U+10FFFF"},		/* U+110000 */
+		{"\xf5\x80\x80\x80", "U+10FFFF"},
+		{"\xf7\xbf\xbf\xbf", "U+10FFFF"},
+		{"\\ud800", "surrogate"},			/* lone high, end of string */
+		{"a\\ud800b", "surrogate"},			/* lone high */
+		{"\\udc00", "surrogate"},			/* lone low */
+		{"\\ud800\\u0041", "surrogate"},		/* high, then not a low */
+		{"\\ud800\\ud800", "surrogate"},		/* high, high */
+		{"\\udbff\\n", "surrogate"},			/* high, then another escape */
+		{"a\x01z", "control character"},		/* raw: JSON wants \u0001 */
+		{"a\\u0000z", "NUL"},				/* C text would end at it */
+	};
+	struct test_dir *td = *state;
+	struct chorus_conf *c;
+	char json[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char q[64];
+
+		snprintf(q, sizeof(q), "\"%s\"", bad[i].bytes);
+		snprintf(json, sizeof(json), UTF8_HOOK("%s"), q);
+		write_file(td, json);
+		check_load_error(td, -EINVAL, "hooks[0].args[1]", bad[i].why, NULL);
+		snprintf(json, sizeof(json), UTF8_PLUGIN("%s"), q);
+		write_file(td, json);
+		check_load_error(td, -EINVAL, "plugins.load[0].config.a[1]", bad[i].why, NULL);
+		snprintf(json, sizeof(json), UTF8_LOG("\"/var/log/%s\""), bad[i].bytes);
+		write_file(td, json);
+		check_load_error(td, -EINVAL, "log.file", bad[i].why, NULL);
+	}
+	/* the message says where: line and column of the first bad byte */
+	expect_error(td, "{\n \"group\": \"ab\xc0\xaf\"}", "group", "line 2, column 14",
+		     "overlong");
+	/* a key is text too (plugin config keys reach the plugin) */
+	expect_error(td, "{\"plugins\":{\"load\":[{\"name\":\"p\",\"config\":{\"k\xed\xa0\x80\":1}}]}}",
+		     "plugins.load[0].config", "key", "surrogate");
+	expect_error(td, "{\"plugins\":{\"load\":[{\"name\":\"p\",\"config\":{\"a\":1,\"k\\udfff\":1}}]}}",
+		     "plugins.load[0].config: ", "key \"k\\\\udfff\"", "surrogate");
+	/* nested deeper, in an array of objects */
+	expect_error(td, UTF8_PLUGIN("{\"b\":[\"ok\",\"\xf4\x90\x80\x80\"]}"),
+		     "plugins.load[0].config.a[1].b[1]", "U+10FFFF");
+
+	/* what is valid stays valid: U+0080, U+07FF, U+0800, U+FFFD, U+FFFF,
+	 * U+10000, U+10FFFF raw, and a surrogate pair as escapes */
+	c = load_ok(td, UTF8_HOOK("\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbd\xef\xbf\xbf"
+				  "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\\ud83d\\ude00\""));
+	assert_int_equal(c->hooks[0].n_args, 2);
+	assert_string_equal(c->hooks[0].args[1], "\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbd"
+			    "\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80");
+	conf_free(c);
+	c = load_ok(td, UTF8_PLUGIN("\"caf\xc3\xa9 \\u00e9\\uffff\\ud800\\udc00\""));
+	assert_string_equal(c->plugins[0].config_json,
+			    "{\"a\":[1,\"caf\xc3\xa9 \xc3\xa9\xef\xbf\xbf\xf0\x90\x80\x80\"]}");
+	conf_free(c);
+	c = load_ok(td, UTF8_LOG("\"/var/log/\xe2\x82\xac.log\""));
+	assert_string_equal(c->log.file, "/var/log/\xe2\x82\xac.log");
+	conf_free(c);
+}
+
 static void test_connections(void **state)
 {
 	struct chorus_conf *c = load_ok(*state, "{\"vips\": []}");
@@ -817,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_plugins_and_depends),
 		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_utf8_strict),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

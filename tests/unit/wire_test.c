@@ -494,6 +494,140 @@ static void test_timing_extension_longer(void **unused)
 	wire_buf_release(&b);
 }
 
+/* Encode 'st' and expect the decoder to refuse it. */
+static void expect_state_bad(const struct wire_state *st)
+{
+	struct wire_state out;
+	struct wire_buf b;
+
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), -EBADMSG);
+	wire_buf_release(&b);
+}
+
+static void expect_state_ok(const struct wire_state *st)
+{
+	struct wire_state out;
+	struct wire_buf b;
+
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, st), 0);
+	assert_int_equal(wire_decode_state(b.data, b.size, &out), 0);
+	wire_state_clear(&out);
+	wire_buf_release(&b);
+}
+
+/*
+ * Every ordering and uniqueness rule wire.h documents is the decoder's to
+ * enforce: the core (admin.c's sorted insert and remove, the merges) relies
+ * on them, and a sender that breaks one is not a chorusd.  Pins out of
+ * order or one address pinned twice let a later unpin leave a stale pin in
+ * effect (issue 15).
+ */
+static void test_order_rules(void **unused)
+{
+	struct wire_pin asc[2] = {{addr4(2), 3}, {addr4(7), 3}};
+	struct wire_pin desc[2] = {{addr4(7), 3}, {addr4(2), 3}};
+	struct wire_pin twice[2] = {{addr4(2), 3}, {addr4(2), 4}};
+	struct wire_pin node0[1] = {{addr4(2), 0}};
+	struct res_addr a2_32 = addr4(2);
+	struct wire_pin twice_prefix[2] = {{addr4(2), 3}, {a2_32, 4}};
+	uint32_t sb_desc[2] = {5, 3}, sb_dup[2] = {3, 3}, sb_zero[1] = {0}, sb_ok[2] = {3, 5};
+	struct wire_state st = {.proto_max = 5};
+
+	(void)unused;
+	a2_32.prefix = 32;
+	twice_prefix[1].addr = a2_32;	/* the prefix is not part of an identity */
+	st.admin.n_pins = 2;
+	st.admin.pins = asc;
+	expect_state_ok(&st);
+	st.admin.pins = desc;
+	expect_state_bad(&st);
+	st.admin.pins = twice;
+	expect_state_bad(&st);
+	st.admin.pins = twice_prefix;
+	expect_state_bad(&st);
+	st.admin.n_pins = 1;
+	st.admin.pins = node0;
+	expect_state_bad(&st);
+	st.admin.n_pins = 0;
+
+	st.admin.n_standby = 2;
+	st.admin.standby = sb_ok;
+	expect_state_ok(&st);
+	st.admin.standby = sb_desc;
+	expect_state_bad(&st);
+	st.admin.standby = sb_dup;
+	expect_state_bad(&st);
+	st.admin.n_standby = 1;
+	st.admin.standby = sb_zero;
+	expect_state_bad(&st);
+	st.admin.n_standby = 0;
+
+	/* sender flags: only those wire.h defines (a layout never changes) */
+	st.node_flags = WIRE_NODE_LEAVING | WIRE_NODE_UNSERV_PENDING;
+	expect_state_ok(&st);
+	st.node_flags = 0x4;
+	expect_state_bad(&st);
+}
+
+/* An extension wire.h defines appears at most once: a second copy would be
+ * read by nobody (first wins) and is not something a chorusd writes. */
+static void test_repeated_extension(void **unused)
+{
+	struct res_addr unserv[1] = {addr4(3)};
+	struct wire_state st = {.proto_max = 3, .n_unserv = 1, .unserv = unserv}, out;
+	struct wire_buf b;
+	uint8_t *big;
+	size_t ext, n;
+	uint32_t body;
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_state(&b, 1, 1, 1, &st), 0);
+	/* the message ends with: count (1) | type u16 | len u32 | 4 + 18 bytes */
+	ext = 2 + 4 + 4 + 18;
+	n = b.size + ext;
+	big = malloc(n);
+	assert_non_null(big);
+	memcpy(big, b.data, b.size);
+	memcpy(big + b.size, b.data + b.size - ext, ext);
+	assert_int_equal(big[b.size - ext - 4], 1);
+	big[b.size - ext - 4] = 2;
+	body = (uint32_t)(n - WIRE_HDR_SIZE);
+	for (int i = 0; i < 4; i++)
+		big[8 + i] = (uint8_t)(body >> (8 * i));
+	assert_int_equal(wire_decode_state(big, n, &out), -EBADMSG);
+	/* the same bytes as an unknown (newer) type twice are skipped */
+	big[b.size - ext] = 0x63;
+	big[b.size] = 0x63;
+	assert_int_equal(wire_decode_state(big, n, &out), 0);
+	assert_int_equal(out.n_unserv, 0);
+	wire_state_clear(&out);
+	free(big);
+	wire_buf_release(&b);
+}
+
+/* LOAD: "one entry per address": in any order, but each address once. */
+static void test_load_unique(void **unused)
+{
+	struct wire_load_ent ents[3] = {{addr4(5), 1, 1}, {addr4(1), 2, 2}, {addr4(9), 3, 3}};
+	struct wire_load ld = {.n = 3, .ents = ents}, out;
+	struct wire_buf b;
+
+	(void)unused;
+	wire_buf_init(&b);
+	assert_int_equal(wire_encode_load(&b, 7, 8, &ld), 0);
+	assert_int_equal(wire_decode_load(b.data, b.size, &out), 0);
+	wire_load_clear(&out);
+	ents[2].addr = addr4(5);
+	ents[2].addr.prefix = 32;
+	assert_int_equal(wire_encode_load(&b, 7, 8, &ld), 0);
+	assert_int_equal(wire_decode_load(b.data, b.size, &out), -EBADMSG);
+	wire_buf_release(&b);
+}
+
 static void test_encode_limits(void **unused)
 {
 	struct wire_state st = {0};
@@ -523,6 +657,9 @@ int main(void)
 		cmocka_unit_test(test_liveness_extensions),
 		cmocka_unit_test(test_timing_extension_longer),
 		cmocka_unit_test(test_brick_extensions_hostile),
+		cmocka_unit_test(test_order_rules),
+		cmocka_unit_test(test_repeated_extension),
+		cmocka_unit_test(test_load_unique),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
