@@ -95,6 +95,7 @@ static const char *ctl_state_color(const char *state)
 		{"active", CTL_GREEN},	  {"up", CTL_GREEN},	     {"healthy", CTL_GREEN},
 		{"standby", CTL_YELLOW},  {"moving", CTL_YELLOW},    {"leaving", CTL_YELLOW},
 		{"unhealthy", CTL_RED},	  {"left", CTL_RED},	     {"unplaced", CTL_RED},
+		{"unresponsive", CTL_RED}, {"pending", CTL_YELLOW},  {"lost", CTL_RED},
 	};
 	size_t i;
 
@@ -370,7 +371,23 @@ void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, c
 						 (long long)pinned);
 			}
 		}
-		ctl_cell_set(&c[3], ctl_state_color(state), "%s%s", state, pin);
+		/* a taker waiting for a lost or frozen node's addresses to
+		 * expire there: say for whom and how much longer */
+		if (strcmp(state, "pending") == 0 && chorusctl_jint(vip, "holdoff_ms", &own)) {
+			char who[CTL_CELL_SIZE];
+			int64_t by = 0;
+
+			(void)chorusctl_jint(vip, "held_by", &by);
+			pname = ctl_node_name(nodes, by);
+			if (pname != NULL)
+				snprintf(who, sizeof(who), "%s", pname);
+			else
+				snprintf(who, sizeof(who), "#%lld", (long long)by);
+			ctl_cell_set(&c[3], ctl_state_color(state), "%s (may be up on %s %.1f s)%s",
+				     state, who, own / 1000.0, pin);
+		} else {
+			ctl_cell_set(&c[3], ctl_state_color(state), "%s%s", state, pin);
+		}
 		if (load) {
 			ctl_cell_int(&c[4], vip, "load");
 			ctl_cell_int(&c[5], vip, "conns");

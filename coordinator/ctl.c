@@ -720,6 +720,22 @@ static struct json_object *metrics_json(struct chorusd *d)
 		  "%" PRIu64, k.dropped_bad);
 		M("members_excluded_total", "counter", "Members excluded for silence.", "%" PRIu64,
 		  k.excluded);
+		M("members_suspected_total", "counter",
+		  "Members excluded because their daemon fell silent while the ring delivered.",
+		  "%" PRIu64, k.suspected);
+		M("loop_stalls_total", "counter",
+		  "Times this daemon did not run for more than 1.5 heartbeats.", "%" PRIu64,
+		  k.stalls);
+		M("self_releases_total", "counter",
+		  "Times corosync delivered nothing past the quiet limit: released everything.",
+		  "%" PRIu64, k.self_releases);
+		M("heartbeat_seconds", "gauge", "Heartbeat derived from corosync's token.", "%.3f",
+		  d->timing.heartbeat_ms / 1000.0);
+		M("quiet_limit_seconds", "gauge",
+		  "Silence from corosync after which this node releases everything.", "%.3f",
+		  d->timing.quiet_limit_ms / 1000.0);
+		M("address_lifetime_seconds", "gauge", "Kernel lifetime of this node's addresses.",
+		  "%u", d->timing.lifetime_s);
 		M("messages_dropped_hold_total", "counter",
 		  "Messages dropped from senders past their budget while a round was open.",
 		  "%" PRIu64, k.dropped_hold);

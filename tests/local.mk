@@ -32,3 +32,7 @@ TESTS += tests/unit/hostile_test
 tests_unit_hostile_test_SOURCES = tests/unit/hostile_test.c
 tests_unit_hostile_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_hostile_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
+
+# chorusd feeds systemd's watchdog from its loop (a real chorusd, no corosync).
+TESTS += tests/cli/sd-watchdog-test.sh
+EXTRA_DIST += tests/cli/sd-watchdog-test.sh
