@@ -27,6 +27,9 @@
 #   hang-corosync I | resume-corosync I (SIGSTOP / SIGCONT, chorusd stays up)
 #   kill-node I | start-node I          (SIGKILL corosync and chorusd together)
 #   link-down I | link-up I | partition 1,2|3,4,5 | heal
+#   flap I MS                           (eth0 down MS ms (50-1500), then up)
+#   freeze-chorusd I | thaw-chorusd I   (SIGSTOP / SIGCONT chorusd, corosync
+#                                        runs on; not in brick mode)
 #   standby I via V | active I via V | move K I via V | unpin K via V
 #   flood                               (4 clients hammer status for a while)
 # "nowait OP" does not wait for the cluster to settle before the next
@@ -34,8 +37,9 @@
 #
 # After every operation, at every poll until settled: no chorusd or corosync
 # died that the model says runs; no address held by two nodes of one completed
-# quorate view, and none held twice for more than CHAOS_DUP_MAX_MS
-# (lib-check.sh).  Settled: every member of the quorate side (model) agrees on
+# quorate view, and none held twice at all, across views either (the side
+# that loses quorum lets go before the other takes; CHAOS_DUP_MAX_MS > 0
+# tolerates that many ms, lib-check.sh).  Settled: every member of the quorate side (model) agrees on
 # ring, generation and assignment digest, every address with an eligible node
 # is up exactly on its owner and nowhere else, standby and pins are honoured,
 # counts are balanced (failback auto).  Seen twice, 200 ms apart.
@@ -221,6 +225,12 @@ chaos_apply() {
             else cl_corosync_start "$i" 20; cl_chorusd_start "$i" "$(conf_of "$i")"; fi ;;
         link-down) cl_link_down "$i" ;;
         link-up) cl_link_up "$i" ;;
+        # a frozen daemon (SIGSTOP) while its corosync runs on: the others
+        # must notice, take its addresses once they expired, never before
+        freeze-chorusd) kill -STOP "$(cl_chorusd_pid "$i")" ;;
+        thaw-chorusd) kill -CONT "$(cl_chorusd_pid "$i")" ;;
+        flap) cl_link_down "$i"; sleep "$(printf '%d.%03d' $(( w[2] / 1000 )) $(( w[2] % 1000 )))"
+              cl_link_up "$i" ;;
         partition) cl_partition "$(echo "${i%%|*}" | tr , ' ')" "$(echo "${i#*|}" | tr , ' ')" ;;
         heal) cl_heal ;;
         standby|active) chaos_operator "$via" "${w[0]}" "$i" ;;

@@ -32,7 +32,12 @@ valid() {
     fi
     case ${w[0]} in
         kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|link-down)
-            [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] ;;
+            [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] ;;
+        freeze-chorusd)
+            [ "${CHAOS_BRICKS:-0}" = 0 ] && [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] ;;
+        thaw-chorusd) [ "${FRZ[i]}" = 1 ] ;;
+        flap) [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] && [ "${w[2]}" -ge 50 ] &&
+                  [ "${w[2]}" -le 1500 ] ;;
         start-chorusd) [ "${CS[i]}${CD[i]}" = 10 ] ;;
         start-corosync) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 010 ] ;;
         resume-corosync) [ "${HUNG[i]}" = 1 ] ;;
@@ -65,7 +70,7 @@ run() {                             # run SEED : prints the operations, checks e
         chaos_gen
         valid "$OP" || fail "seed $1 op $k: '$OP' is not valid for: $(chaos_model_text)"
         if [ "$prev_nowait" = 1 ]; then
-            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*|resume-*) ;;
+            case $OP in standby*|active*|move*|unpin*|heal|link-up*|start-*|resume-*|thaw-*) ;;
                 *) fail "seed $1 op $k: '$OP' after a nowait fault is neither an operator command nor an undo" ;;
             esac
         fi
@@ -85,7 +90,7 @@ c=$(run 43) || exit 1
 kinds=$(printf '%s\n%s\n' "$a" "$c" | sed 's/^nowait //' | awk '{ print $1 }' | sort -u | paste -sd' ')
 for k in kill-chorusd term-chorusd restart-chorusd start-chorusd kill-corosync restart-corosync \
          start-corosync hang-corosync resume-corosync kill-node start-node link-down link-up partition heal standby active \
-         move unpin flood; do
+         move unpin flood freeze-chorusd thaw-chorusd flap; do
     [[ " $kinds " == *" $k "* ]] || fail "no '$k' in $((2 * OPS)) operations (saw: $kinds)"
 done
 grep -q '^nowait ' <<< "$a$c" || fail "no nowait fault in $((2 * OPS)) operations"
@@ -95,7 +100,8 @@ grep -qE '^partition [0-9],[0-9]\|' <<< "$a$c" || fail "no 2|3 partition"
 
 bricks=$(CHAOS_BRICKS=2 run 42) || exit 1
 [ "$bricks" != "$a" ] || fail "brick mode does not change the schedule (its rules are never used)"
-for k in kill-chorusd restart-chorusd partition kill-node; do
+for k in kill-chorusd restart-chorusd partition kill-node flap; do
     grep -qE "^(nowait )?$k " <<< "$bricks" || fail "no '$k' in $OPS brick-mode operations"
 done
+! grep -qE '^(nowait )?freeze-chorusd ' <<< "$bricks" || fail "a freeze in brick mode"
 echo "gen-test: $((4 * OPS)) operations valid (one run in brick mode), seed 42 reproducible, all kinds present"

@@ -39,13 +39,14 @@ chaos_pick() {                      # chaos_pick WORDS... : R = one of them
 
 # --- model state ------------------------------------------------------------
 # CS[i] corosync runs (and answers: a SIGSTOPped one does not, HUNG[i]=1),
-# CD[i] chorusd runs, LK[i] eth0 up, GRP[i] switch half
+# CD[i] chorusd runs (FRZ[i]=1: it is SIGSTOPped, frozen, while its corosync
+# runs on), LK[i] eth0 up, GRP[i] switch half
 # (0 = main bridge), PART the split as "1,2|3,4,5" or "", STANDBY " 2 4 ",
 # PIN[k] node VIP k is pinned to.
 chaos_model_init() {
     local i
-    CS=() CD=() LK=() GRP=() PIN=() HUNG=()
-    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0 HUNG[i]=0; done
+    CS=() CD=() LK=() GRP=() PIN=() HUNG=() FRZ=()
+    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0 HUNG[i]=0 FRZ[i]=0; done
     PART="" STANDBY=" "
 }
 
@@ -62,7 +63,7 @@ chaos_model_sets() {
     for (( i = 1; i <= CL_N; i++ )); do
         [ "${CS[i]}" = 1 ] && [ "${LK[i]}" = 1 ] && [ "${GRP[i]}" = "$qg" ] || continue
         Q_SET+="$i "
-        [ "${CD[i]}" = 1 ] || continue
+        [ "${CD[i]}" = 1 ] && [ "${FRZ[i]}" = 0 ] || continue
         M_SET+="$i "
         [[ $STANDBY == *" $i "* ]] || E_SET+="$i "
     done
@@ -76,7 +77,7 @@ chaos_model_text() {                # one line: what the model says, for logs an
     for (( i = 1; i <= CL_N; i++ )); do
         s+="n$i:"
         if [ "${HUNG[i]}" = 1 ]; then s+="H"; elif [ "${CS[i]}" = 1 ]; then s+="C"; else s+="c"; fi
-        [ "${CD[i]}" = 1 ] && s+="D" || s+="d"
+        if [ "${FRZ[i]}" = 1 ]; then s+="F"; elif [ "${CD[i]}" = 1 ]; then s+="D"; else s+="d"; fi
         [ "${LK[i]}" = 1 ] && s+="L" || s+="l"
         s+=" "
     done
@@ -93,13 +94,15 @@ chaos_model_apply() {
     read -r -a w <<< "${1#nowait }"
     i=${w[1]:-}
     case ${w[0]} in
-        kill-chorusd|term-chorusd) CD[i]=0 ;;
+        kill-chorusd|term-chorusd) CD[i]=0 FRZ[i]=0 ;;
+        freeze-chorusd) FRZ[i]=1 ;;
+        thaw-chorusd) FRZ[i]=0 ;;
         start-chorusd) CD[i]=1 ;;
         kill-corosync) CS[i]=0 ;;
         hang-corosync) CS[i]=0 HUNG[i]=1 ;;
         resume-corosync) CS[i]=1 HUNG[i]=0 ;;
         start-corosync) CS[i]=1 ;;
-        kill-node) CS[i]=0 CD[i]=0 ;;
+        kill-node) CS[i]=0 CD[i]=0 FRZ[i]=0 ;;
         start-node) CS[i]=1 CD[i]=1 ;;
         link-down) LK[i]=0 ;;
         link-up) LK[i]=1 ;;
@@ -111,7 +114,7 @@ chaos_model_apply() {
         active) STANDBY=${STANDBY/ $i / } ;;
         move) PIN[i]=${w[2]} ;;
         unpin) unset "PIN[$i]" ;;
-        restart-chorusd|restart-corosync|flood|sabotage-dup|sabotage-brick) ;;
+        restart-chorusd|restart-corosync|flood|sabotage-dup|sabotage-brick|flap) ;;
         *) return 1 ;;
     esac
     return 0
@@ -122,7 +125,7 @@ chaos_model_apply() {
 chaos_degradation() {
     local i d=0
     for (( i = 1; i <= CL_N; i++ )); do
-        [ "${CS[i]}${CD[i]}${LK[i]}" = 111 ] || d=$(( d + 1 ))
+        [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] || d=$(( d + 1 ))
     done
     [ -z "$PART" ] || d=$(( d + 1 ))
     echo "$d"
@@ -139,7 +142,9 @@ chaos_degradation() {
 # not be cut off from the quorate side, which would take the brick over after
 # the grace.  So: no partition while a node runs corosync without chorusd,
 # and chorusd is stopped only on members of the quorate side (a minority node
-# may still be releasing).  The rest of the schedule is unchanged.
+# may still be releasing).  A frozen chorusd is left out for the same reason
+# (its node's bricks run on while the others fence it by grace).  The rest of
+# the schedule is unchanged.
 chaos_gen() {
     local i d rec=() flt=() opr=() up=() k bricks=0 hazard=0 upq=()
     chaos_model_sets
@@ -149,6 +154,7 @@ chaos_gen() {
         for (( i = 1; i <= CL_N; i++ )); do [ "${CS[i]}${CD[i]}" != 10 ] || hazard=1; done
     fi
     for (( i = 1; i <= CL_N; i++ )); do
+        [ "${FRZ[i]}" = 0 ] || { rec+=("thaw-chorusd $i"); continue; }
         case "${CS[i]}${CD[i]}" in
             01) if [ "${HUNG[i]}" = 1 ]; then rec+=("resume-corosync $i")
                 else rec+=("start-corosync $i"); fi ;;
@@ -163,10 +169,17 @@ chaos_gen() {
     # the kind of fault first, then the node: each kind, partitions
     # included, is equally likely whatever the number of healthy nodes
     if [ "$bricks" = 1 ] && [ "${#upq[@]}" -eq 0 ]; then
-        [ "${#up[@]}" -eq 0 ] || flt+=(kill-corosync restart-corosync hang-corosync kill-node link-down)
+        [ "${#up[@]}" -eq 0 ] || flt+=(kill-corosync restart-corosync hang-corosync kill-node link-down
+                                       flap)
     else
         [ "${#up[@]}" -eq 0 ] || flt+=(kill-chorusd term-chorusd restart-chorusd kill-corosync
-                                       restart-corosync hang-corosync kill-node link-down)
+                                       restart-corosync hang-corosync kill-node link-down
+                                       freeze-chorusd flap)
+    fi
+    if [ "$bricks" = 1 ]; then
+        local f keep=()
+        for f in "${flt[@]}"; do [ "$f" = freeze-chorusd ] || keep+=("$f"); done
+        flt=("${keep[@]}")
     fi
     [ -n "$PART" ] || [ "$hazard" = 1 ] || flt+=("partition")
     if [ -n "$M_SET" ]; then
@@ -205,7 +218,11 @@ chaos_gen() {
         kill-chorusd|term-chorusd|restart-chorusd)
             if [ "$bricks" = 1 ]; then chaos_pick "${upq[@]}"; else chaos_pick "${up[@]}"; fi
             OP+=" $R" ;;
-        kill-*|term-*|restart-*|hang-*|link-down) chaos_pick "${up[@]}"; OP+=" $R" ;;
+        kill-*|term-*|restart-*|hang-*|link-down|freeze-*) chaos_pick "${up[@]}"; OP+=" $R" ;;
+        flap)   # a link bounce of 50-1500 ms: short ones change no
+                # membership, long ones do, and knet may keep it down
+            chaos_pick "${up[@]}"; OP+=" $R"
+            chaos_rand 1451; OP+=" $(( R + 50 ))" ;;
     esac
     # an operator command during a fault's reaction, not after it: the next
     # operation is one (if the model then has a quorate member to send it to)
