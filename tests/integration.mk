@@ -19,3 +19,11 @@ dist_noinst_SCRIPTS += \
 	tests/bench/control.sh \
 	tests/bench/failover.sh \
 	tests/bench/scale.sh
+
+# An extra CPG member for hostile-peer tests: silent, flooding or sending
+# garbage (tests/integration/cpg_peer.c; lib.sh cl_cpg_peer_start).  It links
+# the core for the wire encoders, so its "valid" bodies follow the codec.
+noinst_PROGRAMS += tests/integration/cpg_peer
+tests_integration_cpg_peer_SOURCES = tests/integration/cpg_peer.c
+tests_integration_cpg_peer_CFLAGS = $(AM_CFLAGS) $(CPG_CFLAGS) $(QB_CFLAGS)
+tests_integration_cpg_peer_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QB_LIBS)

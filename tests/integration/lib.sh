@@ -536,6 +536,43 @@ cl_chorusd_start() {
 # cl_chorusd_kill I [SIG] : default TERM; fatal signals wait (bounded) for exit
 cl_chorusd_kill() { cl__kill_recorded "chorusd.$1" "${2:-TERM}" 30; }
 
+# --- extra CPG members ------------------------------------------------------
+# tests/integration/cpg_peer.c joins a group as one more member: silent (joins,
+# never sends: a wedged or incompatible member), flood (valid chorus headers,
+# chosen body size and rate) or garbage.  See its header for the options.
+: "${CPG_PEER:=$BUILDDIR/tests/integration/cpg_peer}"
+CL__CPG_PEER_SEQ=0
+
+# cl_cpg_peer_start I ARGS... : start "$CPG_PEER ARGS..." in node I's netns with
+# node I's private /run (its corosync), output appended to n<i>/cpg_peer.out (its
+# one-line summary at exit).  Sets CL_CPG_PEER_PID and CL_CPG_PEER_NAME (for
+# cl_cpg_peer_stop).  Several may run per node.  Do not call it inside $(...).
+#   cl_cpg_peer_start 1 chorus silent
+#   cl_cpg_peer_start 2 -s 1044448 -r 20 -t ADMIN chorus flood
+cl_cpg_peer_start() {
+    local i=$1 d pid name; shift; d=$(cl_ndir "$i")
+    [ -x "$CPG_PEER" ] || cl_fail "CPG_PEER=$CPG_PEER not built (make)"
+    CL__CPG_PEER_SEQ=$(( CL__CPG_PEER_SEQ + 1 ))
+    name="cpg_peer.$i.$CL__CPG_PEER_SEQ"
+    cl__spawn "$name" "$i" "$d/cpg_peer.out" "$CPG_PEER" "$@"
+    pid=$CL_SPAWN_PID
+    cl__wait_exec "$pid" ||
+        cl_fail "cpg_peer on node $i did not start: $(tail -n3 "$d/cpg_peer.out" 2>/dev/null)"
+    cl__record "$name" "$pid"
+    CL_CPG_PEER_PID=$pid
+    CL_CPG_PEER_NAME=$name
+    cl_log "cpg_peer $name started (pid $pid): $*"
+}
+
+# cl_cpg_peer_stop NAME [SIG] : default TERM (it leaves the group and prints its
+# summary); waits, bounded, for it to exit.
+cl_cpg_peer_stop() { cl__kill_recorded "$1" "${2:-TERM}" 10; }
+
+# cl_cpg_peer_summary I PID : the summary line cpg_peer PID printed on node I
+cl_cpg_peer_summary() {
+    grep -E "^cpg_peer .* pid=$2 " "$(cl_ndir "$1")/cpg_peer.out" 2>/dev/null | tail -n 1
+}
+
 # --- VIPs -----------------------------------------------------------------
 # cl_vip_addr K [N_VIPS] : VIP number K (0-based) with prefix.  With N_VIPS <= 100
 # the VIPs are .150+K in the node subnet (/24); otherwise 10.V.(K/250).(K%250+1)/16
