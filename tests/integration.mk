@@ -27,3 +27,14 @@ noinst_PROGRAMS += tests/integration/cpg_peer
 tests_integration_cpg_peer_SOURCES = tests/integration/cpg_peer.c
 tests_integration_cpg_peer_CFLAGS = $(AM_CFLAGS) $(CPG_CFLAGS) $(QB_CFLAGS)
 tests_integration_cpg_peer_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QB_LIBS)
+
+# The address sampler of the failure benchmarks and tests (issue 15): which
+# namespaces hold which addresses, every 10 ms, with double/down times.
+# Its accounting is checked from a written change log without root; the
+# sampling itself against namespaces the test makes (root, else skipped).
+noinst_PROGRAMS += tests/bench/addrwatch
+tests_bench_addrwatch_SOURCES = tests/bench/addrwatch.c
+tests_bench_addrwatch_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
+tests_bench_addrwatch_LDADD = $(MNL_LIBS)
+TESTS += tests/bench/addrwatch-replay-test.sh tests/bench/addrwatch-live-test.sh
+EXTRA_DIST += tests/bench/addrwatch-replay-test.sh tests/bench/addrwatch-live-test.sh
