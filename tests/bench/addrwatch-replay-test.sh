@@ -56,6 +56,9 @@ expect "window clips downs, not doubles" \
 expect "window with an open start" \
     "addrwatch namespaces=3 addrs=4 samples=100 confirms=3 interval_ms=10 max_gap_ms=12 max_pass_us=150 elapsed_ms=1000 doubles=1 double_ms_total=200 double_ms_max=200 downs=1 down_ms_total=500 down_ms_max=500 kept_lost=0 retries=1 dropped=0" \
     -w ,1500 -q
+expect "-e: the double episode" "episode 10.0.0.1 double 1200.000 1400.000 ms=200" -e
+expect "-e: a down clipped to the window" "episode 10.0.0.2 down 1600.000 1800.500 ms=201" -e -w 1600,1950
+expect "-e: a down open at the end" "episode 2001:db8::1 down 1900.000 2000.000 ms=100" -e
 expect "keep set: left a at the move" "lost 10.0.0.1 ns=a at=1100.000" -k a,b
 expect "keep set: left b when it went down" "lost 10.0.0.2 ns=b at=1500.000" -k a,b
 expect "keep set: count" \

@@ -5,7 +5,7 @@
  * chorusd, so it sees what a client would.
  *
  *   addrwatch [options] NS...
- *   addrwatch --replay LOG [-w FROM,TO] [-k NS,...] [-o FILE] [-q]
+ *   addrwatch --replay LOG [-w FROM,TO] [-k NS,...] [-o FILE] [-q] [-e]
  *
  * NS is a name under /var/run/netns (or a path such as /proc/PID/ns/net).
  * What to watch:
@@ -25,6 +25,8 @@
  *                sampler is running
  *   -o FILE      summary (default stdout)
  *   -q           summary: the overall line and "lost" lines only
+ *   -e           summary: every episode too, in the order they ended (at
+ *                most 4 per tracked address + 1024; more are counted)
  *   -w FROM,TO   count "down" time and "lost" addresses only inside this
  *                window (epoch ms; either side may be empty)
  *   -k NS,...    report every address that was on one of these namespaces
@@ -56,6 +58,7 @@
  *
  * Summary (durations in ms; an episode still open at the end runs to it):
  *   addr ADDR holders_max=N doubles=N double_ms_total=N double_ms_max=N downs=N down_ms_total=N down_ms_max=N
+ *   episode ADDR double|down START END ms=N     (-e; a down clipped to -w)
  *   lost ADDR ns=NS at=STAMP
  *   addrwatch namespaces=N addrs=N samples=N confirms=N interval_ms=N max_gap_ms=N max_pass_us=N elapsed_ms=N doubles=N double_ms_total=N double_ms_max=N downs=N down_ms_total=N down_ms_max=N kept_lost=N retries=N dropped=N
  * An address given with -a and seen on no namespace at the first pass is
@@ -113,6 +116,12 @@ struct addr {
 	int lost_ns;
 };
 
+struct episode {
+	uint32_t addr;		/* index into the table */
+	bool dbl;		/* double, else down */
+	int64_t start, end;
+};
+
 struct ns {
 	char name[NS_NAME_MAX + 1];
 	struct mnl_socket *nl;
@@ -138,6 +147,9 @@ struct watch {
 	uint64_t samples, confirms, retries, dropped;
 	int64_t max_gap_us, max_pass_us;
 	unsigned interval_ms;
+	struct episode *ep;	/* -e: the episodes, at most max_ep */
+	size_t nep, max_ep;
+	uint64_t ep_dropped;
 	FILE *log;
 	unsigned seq;
 	char *buf;
@@ -385,6 +397,17 @@ static int parse_window(struct watch *w, const char *s)
 
 /* ---- accounting ---------------------------------------------------------- */
 
+static void record(struct watch *w, const struct addr *a, bool dbl, int64_t s, int64_t e)
+{
+	if (!w->ep)
+		return;
+	if (w->nep == w->max_ep) {
+		w->ep_dropped++;
+		return;
+	}
+	w->ep[w->nep++] = (struct episode){(uint32_t)(a - w->a), dbl, s, e};
+}
+
 static void close_down(struct watch *w, struct addr *a, int64_t end)
 {
 	int64_t s = a->down_since > w->w0 ? a->down_since : w->w0;
@@ -393,16 +416,18 @@ static void close_down(struct watch *w, struct addr *a, int64_t end)
 	a->down_since = -1;
 	if (e <= s)
 		return;
+	record(w, a, false, s, e);
 	a->down_n++;
 	a->down_total += e - s;
 	if (e - s > a->down_max)
 		a->down_max = e - s;
 }
 
-static void close_double(struct addr *a, int64_t end)
+static void close_double(struct watch *w, struct addr *a, int64_t end)
 {
 	int64_t d = end - a->dbl_since;
 
+	record(w, a, true, a->dbl_since, end);
 	a->dbl_since = -1;
 	a->dbl_n++;
 	a->dbl_total += d;
@@ -452,7 +477,7 @@ static void commit(struct watch *w, int64_t t)
 			continue;
 		log_changes(w, a, old, now, stamp);
 		if (oc >= 2 && nc < 2)
-			close_double(a, t);
+			close_double(w, a, t);
 		if (oc < 2 && nc >= 2)
 			a->dbl_since = t;
 		if (oc == 0 && nc > 0 && a->down_since >= 0)
@@ -478,7 +503,7 @@ static void finish(struct watch *w)
 		struct addr *a = &w->a[i];
 
 		if (a->dbl_since >= 0)
-			close_double(a, w->t_last);
+			close_double(w, a, w->t_last);
 		if (a->down_since >= 0)
 			close_down(w, a, w->t_last);
 	}
@@ -510,6 +535,17 @@ static void summary(const struct watch *w, FILE *f, bool quiet)
 				us_to_ms(a->dbl_max), a->down_n, us_to_ms(a->down_total),
 				us_to_ms(a->down_max));
 	}
+	for (size_t i = 0; i < w->nep; i++) {
+		const struct episode *e = &w->ep[i];
+		char s2[32];
+
+		fmt_stamp(stamp, sizeof(stamp), e->start);
+		fmt_stamp(s2, sizeof(s2), e->end);
+		fprintf(f, "episode %s %s %s %s ms=%" PRId64 "\n", w->a[e->addr].str,
+			e->dbl ? "double" : "down", stamp, s2, us_to_ms(e->end - e->start));
+	}
+	if (w->ep_dropped)
+		fprintf(f, "episodes_dropped %" PRIu64 "\n", w->ep_dropped);
 	for (size_t i = 0; i < w->na; i++) {
 		const struct addr *a = &w->a[i];
 
@@ -1015,8 +1051,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: addrwatch [-a ADDR,..]... [-i IFACE] [-x ADDR,..]... [-I MS] [-d SECONDS]\n"
-		"                 [-l LOG] [-o FILE] [-q] [-w FROM,TO] [-k NS,..] [-m N] [-R PRIO] NS...\n"
-		"       addrwatch --replay LOG [-w FROM,TO] [-k NS,..] [-o FILE] [-q]\n"
+		"                 [-l LOG] [-o FILE] [-q] [-e] [-w FROM,TO] [-k NS,..] [-m N] [-R PRIO] NS...\n"
+		"       addrwatch --replay LOG [-w FROM,TO] [-k NS,..] [-o FILE] [-q] [-e]\n"
 		"Samples which network namespaces hold which addresses; see the source's header.\n");
 }
 
@@ -1030,6 +1066,7 @@ static void watch_free(struct watch *w)
 	free(w->excl);
 	free(w->buf);
 	free(w->iface);
+	free(w->ep);
 }
 
 int main(int argc, char **argv)
@@ -1044,12 +1081,12 @@ int main(int argc, char **argv)
 	char **alist = NULL, **xlist = NULL;
 	size_t nal = 0, nxl = 0, max_addrs = DEF_MAX_ADDRS;
 	double duration = 0;
-	bool quiet = false;
+	bool quiet = false, episodes = false;
 	int prio = 0, opt, rc = 1, self_fd = -1;
 	FILE *out = stdout;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "a:i:x:I:d:l:o:qw:k:m:R:h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:i:x:I:d:l:o:qew:k:m:R:h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 		case 'x': {
@@ -1102,6 +1139,9 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'e':
+			episodes = true;
+			break;
 		case 'w':
 			if (parse_window(&w, optarg) < 0) {
 				fprintf(stderr, "addrwatch: -w %s: want FROM,TO in epoch ms, FROM <= TO, either may be empty\n",
@@ -1149,13 +1189,17 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (table_init(&w, max_addrs) < 0) {
+	if (episodes) {
+		w.max_ep = 4 * max_addrs + 1024;
+		w.ep = malloc(w.max_ep * sizeof(*w.ep));
+	}
+	if (table_init(&w, max_addrs) < 0 || (episodes && !w.ep)) {
 		fprintf(stderr, "addrwatch: out of memory\n");
 		goto out;
 	}
 	if (replay_path) {
 		if (optind < argc || nal || nxl || w.iface || logpath || prio) {
-			fprintf(stderr, "addrwatch: --replay takes only -w, -k, -o and -q\n");
+			fprintf(stderr, "addrwatch: --replay takes only -w, -k, -o, -q and -e\n");
 			rc = 2;
 			goto out;
 		}
