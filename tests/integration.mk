@@ -5,7 +5,8 @@
 # The libraries are sourced, the scripts are executable.
 EXTRA_DIST += \
 	tests/integration/lib.sh \
-	tests/bench/lib-measure.sh
+	tests/bench/lib-measure.sh \
+	tests/bench/lib-bench.sh
 dist_noinst_SCRIPTS += \
 	tests/run.sh \
 	tests/integration/corosync-smoke.sh \
