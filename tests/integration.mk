@@ -19,7 +19,14 @@ dist_noinst_SCRIPTS += \
 	tests/bench/measure-dryrun.sh \
 	tests/bench/control.sh \
 	tests/bench/failover.sh \
-	tests/bench/scale.sh
+	tests/bench/scale.sh \
+	tests/bench/freeze.sh \
+	tests/bench/flap.sh \
+	tests/bench/rogue.sh \
+	tests/integration/crash-slow-token.sh \
+	tests/integration/daemon-freeze.sh \
+	tests/integration/link-flap.sh \
+	tests/integration/silent-member.sh
 
 # An extra CPG member for hostile-peer tests: silent, flooding or sending
 # garbage (tests/integration/cpg_peer.c; lib.sh cl_cpg_peer_start).  It links

@@ -212,12 +212,14 @@ bench_crash() {
 #   FZ_WAKE_DOUBLES              of those, started after SIGCONT
 #   FZ_MOVED       D's VIPs each on exactly one other node at the end of the freeze
 #   FZ_NV          D's VIPs at the start
+#   FZ_ACTUAL_MS   SIGSTOP -> SIGCONT as it happened
 #   FZ_UNRESP FZ_ACTIVE FZ_RC_BAD FZ_SAMPLES   status samples during the freeze:
 #                  D "unresponsive", D "active", chorusctl status exit != 0, all
 #   FZ_LIES        samples with D "active" or one of its VIPs "up" while the
-#                  sampler saw that VIP on no node
+#                  sampler saw that VIP on no node; FZ_VIP_LIES only the latter
 #   FZ_END_STATE FZ_END_RC   the last sample before SIGCONT
 #   FZ_SETTLE_MS   SIGCONT -> settled
+#   FZ_REJOIN_MS   SIGCONT -> the peer's status healthy (exit 0), D "active"
 bench_freeze() {
     local r=$1 d=$2 freeze_ms=$3 p i dpid t_stop t_cont a n aw="freeze$1" st
     local dvips=() sum
@@ -239,20 +241,25 @@ bench_freeze() {
         [ $(( $(cl_now_ms) - t_stop )) -ge "$freeze_ms" ] && break
         sleep 0.1
     done
+    ms_status_poll_stop "$aw" nowait
     snapshot
     FZ_MOVED=0
     for a in "${dvips[@]}"; do
         [[ ${SNAP_OWN[$a]:-} =~ ^[0-9]+$ ]] && [ "${SNAP_OWN[$a]}" != "$d" ] && FZ_MOVED=$(( FZ_MOVED + 1 ))
     done
-    ms_status_poll_stop "$aw"
     t_cont=$(cl_now_ms)
     kill -CONT "$dpid"
-    cl_log "run $r: chorusd $d continued after $(( t_cont - t_stop )) ms; $FZ_MOVED of its ${FZ_NV} VIPs were on one other node"
+    FZ_ACTUAL_MS=$(( t_cont - t_stop ))
+    ms_status_poll_stop "$aw"
+    cl_log "run $r: chorusd $d continued after $FZ_ACTUAL_MS ms; $FZ_MOVED of its ${FZ_NV} VIPs were on one other node"
     settle_reset
     cl_wait_until "$T_SETTLE" settled ||
         cl_fail "run $r: not settled within ${T_SETTLE}s of waking node $d: counts $(counts), not held exactly once: $(problems)"
     FZ_SETTLE_MS=$(( $(cl_now_ms) - t_cont ))
     cl_chorusd_pid "$d" >/dev/null || cl_fail "run $r: chorusd $d died after SIGCONT"
+    cl_wait_until "$T_SETTLE" ms_status_healthy "$p" "$d" ||
+        cl_fail "run $r: node $p's status not healthy with node $d active ${T_SETTLE}s after SIGCONT"
+    FZ_REJOIN_MS=$(( $(cl_now_ms) - t_cont ))
     aw_stop "$aw"
     sum=$(aw_sum "$aw")
     FZ_OUTAGE_MS=0
@@ -263,8 +270,79 @@ bench_freeze() {
     FZ_DOUBLES=$(aw_field "$aw" doubles)
     FZ_DOUBLE_MS=$(aw_field "$aw" double_ms_max)
     FZ_WAKE_DOUBLES=$(awk -v t="$t_cont" '$1 == "episode" && $3 == "double" && $4 + 0 >= t' "$sum" | wc -l)
-    read -r FZ_SAMPLES FZ_UNRESP FZ_ACTIVE FZ_RC_BAD FZ_LIES FZ_END_STATE FZ_END_RC < \
+    read -r FZ_SAMPLES FZ_UNRESP FZ_ACTIVE FZ_RC_BAD FZ_LIES FZ_VIP_LIES FZ_END_STATE FZ_END_RC < \
         <(ms_status_judge "$aw" "$sum")
-    st="samples=$FZ_SAMPLES unresponsive=$FZ_UNRESP active=$FZ_ACTIVE rc_nonzero=$FZ_RC_BAD lies=$FZ_LIES end_state=$FZ_END_STATE end_rc=$FZ_END_RC"
-    cl_log "run $r: node $d: outage ${FZ_OUTAGE_MS} ms, doubles $FZ_DOUBLES (max ${FZ_DOUBLE_MS} ms, $FZ_WAKE_DOUBLES after wake), settled ${FZ_SETTLE_MS} ms after SIGCONT; status: $st"
+    st="samples=$FZ_SAMPLES unresponsive=$FZ_UNRESP active=$FZ_ACTIVE rc_nonzero=$FZ_RC_BAD lies=$FZ_LIES vip_lies=$FZ_VIP_LIES end_state=$FZ_END_STATE end_rc=$FZ_END_RC"
+    cl_log "run $r: node $d: outage ${FZ_OUTAGE_MS} ms, doubles $FZ_DOUBLES (max ${FZ_DOUBLE_MS} ms, $FZ_WAKE_DOUBLES after wake), settled ${FZ_SETTLE_MS} ms, healthy ${FZ_REJOIN_MS} ms after SIGCONT; status: $st"
+}
+
+# bench_flap R D FLAPS : take node D's eth0 down for 50-300 ms (RANDOM, which
+# the caller seeds) FLAPS times, waiting for the ring and the placement to
+# settle after each; the sampler watches every node all along.  Sets
+#   FL_DOUBLE_MS FL_DOWN_MS  longest time a VIP was on two nodes / on none
+#   FL_DOUBLES FL_DOWNS      how many such episodes
+#   FL_LINK_MS               the link-down times, measured ("120,55,...")
+bench_flap() {
+    local r=$1 d=$2 flaps=$3 f ms t0 t1 aw="flap$1"
+    FL_LINK_MS=""
+    snapshot
+    placed || cl_fail "run $r: not settled before the flaps: counts $(counts), not held exactly once: $(problems)"
+    # shellcheck disable=SC2046
+    aw_start "$aw" -a "$(bench_vip_list)" -e $(bench_node_ns)
+    for (( f = 1; f <= flaps; f++ )); do
+        ms=$(( 50 + RANDOM % 251 ))
+        t0=$(cl_now_ms)
+        cl_link_down "$d"
+        sleep "$(printf '0.%03d' "$ms")"
+        cl_link_up "$d"
+        t1=$(cl_now_ms)
+        FL_LINK_MS+="${FL_LINK_MS:+,}$(( t1 - t0 ))"
+        cl_log "run $r: flap $f: node $d's link down for $(( t1 - t0 )) ms (asked $ms)"
+        wait_ring "run $r, flap $f"
+        wait_settled "run $r, flap $f"
+    done
+    aw_stop "$aw"
+    FL_DOUBLE_MS=$(aw_field "$aw" double_ms_max)
+    FL_DOWN_MS=$(aw_field "$aw" down_ms_max)
+    FL_DOUBLES=$(aw_field "$aw" doubles)
+    FL_DOWNS=$(aw_field "$aw" downs)
+    [ "$FL_DOUBLES" = 0 ] ||
+        cl_log "run $r: doubles: $(awk '$1 == "episode" && $3 == "double" { printf "%s %s ms; ", $2, substr($6, 4) }' "$(aw_sum "$aw")")"
+}
+
+# bench_round_complete I MEMBERS : node I's chorusd sees MEMBERS CPG members
+# and has finished its round with them
+bench_round_complete() {
+    [ "$(timeout 5 "$CHORUSCTL" -s "$(cl_ndir "$1")/chorus-run/chorusd.sock" -t 3 status --json 2>/dev/null |
+         jq -r '"\(.cluster.members) \(.cluster.round_complete)"' 2>/dev/null)" = "$2 true" ]
+}
+
+# bench_silent_member_up I : a CPG member on node I that joins the chorus group
+# and never sends (tests/integration/cpg_peer silent); waits until every
+# chorusd has finished the round its join started.  Sets SILENT_NAME.
+bench_silent_member_up() {
+    local i
+    cl_cpg_peer_start "$1" chorus silent
+    SILENT_NAME=$CL_CPG_PEER_NAME
+    for (( i = 1; i <= N; i++ )); do
+        cl_wait_until "$T_SETTLE" bench_round_complete "$i" $(( N + 1 )) ||
+            cl_fail "chorusd $i did not complete a round with the silent member present"
+    done
+    cl_log "silent member $SILENT_NAME on node $1 is in the group; rounds complete"
+}
+
+# Checks that do not stop the test: every one is tried and logged, and
+# it_verdict fails the test naming each one that did not hold.
+IT_FAILS=() IT_CHECKS=0
+it_check() {        # it_check WHAT CMD... : CMD must succeed
+    local what=$1; shift
+    IT_CHECKS=$(( IT_CHECKS + 1 ))
+    if "$@"; then cl_log "ok: $what"
+    else IT_FAILS+=("$what"); cl_log "NOT OK: $what"; fi
+}
+it_verdict() {
+    local f
+    if [ ${#IT_FAILS[@]} -eq 0 ]; then echo "PASS [$CL_NAME]: $IT_CHECKS checks"; return 0; fi
+    for f in "${IT_FAILS[@]}"; do echo "NOT OK [$CL_NAME]: $f" >&2; done
+    cl_fail "${#IT_FAILS[@]} of $IT_CHECKS checks failed"
 }

@@ -245,23 +245,37 @@ ms__status_poll() {
              "\($a)=\(.state)"] as $v |
             ([$st] + $v) | join(" ")' <<< "$out" 2>/dev/null) || line=""
         echo "$tb $ta $rc ${line:--}" >> "$f"
-        sleep 0.2
+        # one sample every 200 ms, whatever chorusctl and jq took
+        ta=$(( 200 - ($(cl_now_ms) - tb) ))
+        [ "$ta" -gt 0 ] && sleep "$(printf '0.%03d' "$ta")"
     done
 }
-# ms_status_poll_stop NAME : ends the poller after its current sample (bounded)
+# ms_status_poll_stop NAME [nowait] : ends the poller after its current sample
+# (bounded); "nowait" only asks it to
 ms_status_poll_stop() {
     local f; f="$(aw_dir)/$1.status"
     : > "$f.stop"
+    [ "${2:-}" = nowait ] && return 0
     cl_wait_until 5 ms__poll_gone "poll.$1" || cl__kill_recorded "poll.$1" TERM 5
 }
 ms__poll_gone() { ! cl__pid_of "$1" >/dev/null; }
 
+# ms_status_healthy I NODE_ID : node I's chorusctl status exits 0 and names
+# NODE_ID "active"
+ms_status_healthy() {
+    local out
+    out=$(timeout 5 "$CHORUSCTL" -s "$(cl_ndir "$1")/chorus-run/chorusd.sock" -t 3 status --json 2>/dev/null) ||
+        return 1
+    [ "$(jq -r --argjson id "$2" '[.nodes[] | select(.id == $id) | .state][0]' <<< "$out" 2>/dev/null)" = active ]
+}
+
 # ms_status_judge NAME SUMMARY : weigh NAME's status samples against the
 # sampler's down episodes (addrwatch -e) in SUMMARY; prints
-#   SAMPLES UNRESPONSIVE ACTIVE EXIT_NONZERO LIES LAST_STATE LAST_EXIT
+#   SAMPLES UNRESPONSIVE ACTIVE EXIT_NONZERO LIES VIP_LIES LAST_STATE LAST_EXIT
 # A lie: the node "active", or one of the listed VIPs "up", while one of them
 # (that one) was on no node all through the sample (from before the request
 # until 20 ms after the answer: the sampler stamps a change up to a pass late).
+# VIP_LIES counts only the samples with such a VIP "up".
 ms_status_judge() {
     awk '
     FILENAME == ARGV[1] && $1 == "episode" && $3 == "down" { n = ++ne[$2]; es[$2, n] = $4; ee[$2, n] = $5; next }
@@ -274,15 +288,16 @@ ms_status_judge() {
         samples++; if ($3 != 0) bad++
         if ($4 == "unresponsive") unresp++
         if ($4 == "active") active++
-        lie = 0; anydown = 0
+        vlie = 0; anydown = 0
         for (f = 5; f <= NF; f++) {
             split($f, kv, "="); d = down(kv[1], $1, $2)
             anydown += d
-            if (d && kv[2] == "up") lie = 1
+            if (d && kv[2] == "up") vlie = 1
         }
-        if ($4 == "active" && anydown) lie = 1
-        lies += lie; last = $4; lastrc = $3
+        vlies += vlie; lies += vlie || ($4 == "active" && anydown)
+        last = $4; lastrc = $3
     }
-    END { printf "%d %d %d %d %d %s %s\n", samples, unresp, active, bad, lies, last == "" ? "-" : last, lastrc == "" ? "-" : lastrc }
+    END { printf "%d %d %d %d %d %d %s %s\n", samples, unresp, active, bad, lies, vlies,
+                 last == "" ? "-" : last, lastrc == "" ? "-" : lastrc }
     ' "$2" "$(aw_dir)/$1.status"
 }
