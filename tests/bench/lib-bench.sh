@@ -276,9 +276,11 @@ bench_freeze() {
     cl_log "run $r: node $d: outage ${FZ_OUTAGE_MS} ms, doubles $FZ_DOUBLES (max ${FZ_DOUBLE_MS} ms, $FZ_WAKE_DOUBLES after wake), settled ${FZ_SETTLE_MS} ms, healthy ${FZ_REJOIN_MS} ms after SIGCONT; status: $st"
 }
 
-# bench_flap R D FLAPS : take node D's eth0 down for 50-300 ms (RANDOM, which
-# the caller seeds) FLAPS times, waiting for the ring and the placement to
-# settle after each; the sampler watches every node all along.  Sets
+: "${FLAP_MIN_MS:=50}" "${FLAP_MAX_MS:=300}"
+# bench_flap R D FLAPS : take node D's eth0 down for FLAP_MIN_MS..FLAP_MAX_MS
+# (default 50..300; RANDOM, which the caller seeds) FLAPS times, waiting for
+# the ring and the placement to settle after each; the sampler watches every
+# node all along.  Sets
 #   FL_DOUBLE_MS FL_DOWN_MS  longest time a VIP was on two nodes / on none
 #   FL_DOUBLES FL_DOWNS      how many such episodes
 #   FL_LINK_MS               the link-down times, measured ("120,55,...")
@@ -290,10 +292,10 @@ bench_flap() {
     # shellcheck disable=SC2046
     aw_start "$aw" -a "$(bench_vip_list)" -e $(bench_node_ns)
     for (( f = 1; f <= flaps; f++ )); do
-        ms=$(( 50 + RANDOM % 251 ))
+        ms=$(( FLAP_MIN_MS + RANDOM % (FLAP_MAX_MS - FLAP_MIN_MS + 1) ))
         t0=$(cl_now_ms)
         cl_link_down "$d"
-        sleep "$(printf '0.%03d' "$ms")"
+        sleep "$(( ms / 1000 )).$(printf '%03d' $(( ms % 1000 )))"
         cl_link_up "$d"
         t1=$(cl_now_ms)
         FL_LINK_MS+="${FL_LINK_MS:+,}$(( t1 - t0 ))"
