@@ -58,14 +58,10 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${CL_TOKEN_MS:-1000}" = 1000 ]; then : "${CL_CHORUS_TIMING:=test}"; else : "${CL_CHORUS_TIMING:=default}"; fi
-. "$here/../integration/lib.sh"
-. "$here/lib-measure.sh"
 . "$here/lib-bench.sh"
 RUNS=${RUNS:-7}
-[[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] ||
-    { echo "failover.sh: RUNS must be an integer >= 1 (got '$RUNS')" >&2; exit 2; }
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
+bench_uint RUNS 1
+bench_require
 N=3
 NV=64
 

@@ -7,7 +7,9 @@
 # Each run picks the next node (1, 2, ... 5, 1, ...) and flaps its link
 # (ip link set eth0 down; sleep 50-300 ms from a PRNG seeded with FLAP_SEED;
 # up) FLAPS times, waiting after each until every corosync sees all 5 again
-# and the placement is settled (every VIP exactly once, even, 1 s unchanged).
+# and the placement is settled (every VIP exactly once, even, 1 s unchanged),
+# and FLAP_HOLD_S more after the last one (a rejoined node can be dropped
+# again seconds later).
 # The address sampler (tests/bench/addrwatch) reads every node's namespace
 # every 10 ms all through the run.  Per run and overall:
 #   double_ms_max  the longest time any VIP was on two nodes at once
@@ -20,24 +22,22 @@
 # detection (token + consensus: 2200 ms with the lib's token 1000) + 100.
 #
 # Environment: RUNS (default 5), FLAPS per run (default 5), FLAP_SEED (default
-# 1: the same seed gives the same nodes and down times), BUILDDIR,
+# 1: the same seed gives the same nodes and down times), FLAP_MIN_MS and
+# FLAP_MAX_MS (default 50 and 300), FLAP_HOLD_S (watching on after the last
+# flap of a run, default 5), BUILDDIR,
 # CL_KEEP_LOGS=DIR, CL_TOKEN_MS.  Exit 0 when every flap settled, 1 when one
 # did not within its bound, 77 when it cannot run here.  The lib's trap tears
 # everything down on exit, error or signal.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../integration/lib.sh"
-. "$here/lib-measure.sh"
 . "$here/lib-bench.sh"
 RUNS=${RUNS:-5}
 FLAPS=${FLAPS:-5}
 FLAP_SEED=${FLAP_SEED:-1}
-for v in RUNS FLAPS FLAP_SEED; do
-    [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] ||
-        { echo "flap.sh: $v must be an integer >= 1 (got '${!v}')" >&2; exit 2; }
-done
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
+for v in RUNS FLAPS FLAP_SEED; do bench_uint "$v" 1; done
+bench_uint FLAP_MIN_MS 1 60000
+bench_uint FLAP_MAX_MS "$FLAP_MIN_MS" 60000
+bench_require
 N=5
 NV=15
 

@@ -38,18 +38,12 @@
 # trap tears it all down on exit, error or signal.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../integration/lib.sh"
-. "$here/lib-measure.sh"
 . "$here/lib-bench.sh"
 RUNS=${RUNS:-5}
 FREEZE_MS=${FREEZE_MS:-6000}
-[[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] ||
-    { echo "freeze.sh: RUNS must be an integer >= 1 (got '$RUNS')" >&2; exit 2; }
-[[ $FREEZE_MS =~ ^[0-9]+$ ]] && [ "$FREEZE_MS" -ge 100 ] && [ "$FREEZE_MS" -le 600000 ] ||
-    { echo "freeze.sh: FREEZE_MS must be 100..600000 (got '$FREEZE_MS')" >&2; exit 2; }
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed" >&2; exit 77; }
+bench_uint RUNS 1
+bench_uint FREEZE_MS 100 600000
+bench_require jq
 N=3
 NV=12
 

@@ -25,16 +25,10 @@
 # everything down on exit, error or signal.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../integration/lib.sh"
-. "$here/lib-measure.sh"
 . "$here/lib-bench.sh"
 RUNS=${RUNS:-5}
-[[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] ||
-    { echo "rogue.sh: RUNS must be an integer >= 1 (got '$RUNS')" >&2; exit 2; }
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
-[ -x "$CPG_PEER" ] || { echo "SKIP: cpg_peer not built at $CPG_PEER (set BUILDDIR)" >&2; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed" >&2; exit 77; }
+bench_uint RUNS 1
+bench_require jq cpg_peer
 N=3
 NV=64
 

@@ -16,11 +16,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export CL_TOKEN_MS=3000 CL_TOKEN_COEFF=default CL_CHORUS_TIMING=default
-. "$here/lib.sh"
-. "$here/../bench/lib-measure.sh"
 . "$here/../bench/lib-bench.sh"
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
+bench_require
 N=3
 NV=6
 CRASH_HOLD_S=3

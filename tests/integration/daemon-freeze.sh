@@ -20,12 +20,8 @@
 # Root, corosync, jq; BUILDDIR=build.  About 2 minutes.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-. "$here/../bench/lib-measure.sh"
 . "$here/../bench/lib-bench.sh"
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed" >&2; exit 77; }
+bench_require jq
 N=3
 NV=6
 

@@ -19,11 +19,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${FLAP_DOUBLE_MAX_MS:=50}" "${FLAPS:=4}" "${FLAP_SEED:=1}" "${FLAP_MIN_MS:=50}" "${FLAP_MAX_MS:=1500}"
-. "$here/lib.sh"
-. "$here/../bench/lib-measure.sh"
 . "$here/../bench/lib-bench.sh"
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
+bench_require
 N=5
 NV=10
 DOWN_MAX_MS=$(( CL_TOKEN_MS + CL_TOKEN_MS * 12 / 10 + 1000 ))

@@ -11,13 +11,8 @@
 # Root, corosync, jq; BUILDDIR=build.  About 1-2 minutes.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-. "$here/../bench/lib-measure.sh"
 . "$here/../bench/lib-bench.sh"
-cl_require_root_corosync
-[ -x "$CHORUSD" ] || { echo "SKIP: chorusd not built at $CHORUSD (set BUILDDIR)" >&2; exit 77; }
-[ -x "$CPG_PEER" ] || { echo "SKIP: cpg_peer not built at $CPG_PEER (set BUILDDIR)" >&2; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed" >&2; exit 77; }
+bench_require jq cpg_peer
 N=3
 NV=6
 
