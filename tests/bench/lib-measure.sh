@@ -173,3 +173,131 @@ ms_pctl() {
     ms__nums "$@" | awk 'NF' | sort -n | awk -v p="$p" '{ v[NR] = $1 }
         END { if (!NR) exit 1; r = int((p * NR + 99) / 100); if (r < 1) r = 1; printf "%.0f\n", v[r] }'
 }
+
+# --- the address sampler (tests/bench/addrwatch.c) --------------------------
+# One addrwatch per measurement NAME, run from the root namespace (it opens a
+# socket inside each namespace itself): change log $CL_DIR/aw/NAME.log,
+# summary NAME.sum, its stderr NAME.err.  AW_ARGS adds options to every run
+# (default "-R 1": SCHED_FIFO, so a busy machine does not stretch the 10 ms).
+: "${ADDRWATCH:=$BUILDDIR/tests/bench/addrwatch}"
+: "${CHORUSCTL:=$BUILDDIR/coordinator/chorusctl}"
+: "${AW_ARGS:=-R 1}"
+aw_dir() { echo "$CL_DIR/aw"; }
+aw_sum() { echo "$(aw_dir)/$1.sum"; }
+
+# aw_start NAME ARGS... : start "addrwatch ARGS..." (the namespaces last) in the
+# background and wait (bounded, 10 s) until its first pass is done.  Not
+# inside $(...): it must stay a child of the test shell.
+aw_start() {
+    local name=$1 d pid; shift; d=$(aw_dir)
+    [ -x "$ADDRWATCH" ] || cl_fail "ADDRWATCH=$ADDRWATCH not built (make)"
+    mkdir -p "$d"
+    # shellcheck disable=SC2086  # AW_ARGS is a list of options
+    "$ADDRWATCH" $AW_ARGS -l "$d/$name.log" -o "$d/$name.sum" "$@" </dev/null 2>"$d/$name.err" &
+    pid=$!
+    disown "$pid" 2>/dev/null
+    cl__record "aw.$name" "$pid"
+    echo "$pid aw.$name" >> "$CL_DIR/pids.all"
+    cl_wait_until 10 grep -q '^# addrwatch ' "$d/$name.log" ||
+        cl_fail "addrwatch $name did not start: $(head -c 300 "$d/$name.err" 2>/dev/null)"
+}
+
+# aw_stop NAME : SIGTERM, wait (bounded) until it has written its summary
+aw_stop() {
+    local name=$1
+    cl__kill_recorded "aw.$name" TERM 10
+    tail -n 1 "$(aw_sum "$name")" 2>/dev/null | grep -q '^addrwatch ' ||
+        cl_fail "addrwatch $name ended without a summary: $(head -c 300 "$(aw_dir)/$name.err" 2>/dev/null)"
+    cl_log "addrwatch $name: $(tail -n 1 "$(aw_sum "$name")")"
+}
+
+aw__kv() { sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" | head -n 1; }
+aw_field() { tail -n 1 "$(aw_sum "$1")" | aw__kv "$2"; }             # aw_field NAME KEY
+aw_addr_field() { grep "^addr $2 " "$(aw_sum "$1")" | aw__kv "$3"; }  # aw_addr_field NAME ADDR KEY
+aw_lost() { awk '$1 == "lost" { sub(/^ns=/, "", $3); printf "%s%s@%s", s, $2, $3; s = " " }' "$(aw_sum "$1")"; }
+
+# --- what a peer's chorusd says (chorusctl status --json) -----------------
+# ms_status_poll_start NAME I NODE_ID "ADDR..." : every ~200 ms, ask node I's
+# chorusd for its status; append to $CL_DIR/aw/NAME.status one line per answer
+#   T_BEFORE T_AFTER EXIT NODE_STATE ADDR=STATE...
+# (NODE_STATE: .nodes[] with that id, "-" without an answer; the addresses:
+# those of .vips[] that are listed).  At most 3000 samples.  Not inside $(...).
+ms_status_poll_start() {
+    local name=$1 i=$2 f pid; f="$(aw_dir)/$1.status"
+    mkdir -p "$(aw_dir)"; : > "$f"; rm -f "$f.stop"
+    ms__status_poll "$f" "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$3" "$4" </dev/null >/dev/null 2>&1 &
+    pid=$!
+    disown "$pid" 2>/dev/null
+    cl__record "poll.$name" "$pid"
+    echo "$pid poll.$name" >> "$CL_DIR/pids.all"
+}
+ms__status_poll() {
+    local f=$1 sock=$2 id=$3 addrs=$4 n tb ta out rc line
+    for (( n = 0; n < 3000; n++ )); do
+        [ -e "$f.stop" ] && break
+        tb=$(cl_now_ms)
+        out=$(timeout 3 "$CHORUSCTL" -s "$sock" -t 2 status --json 2>/dev/null); rc=$?
+        ta=$(cl_now_ms)
+        line=$(jq -r --argjson id "$id" --arg want "$addrs" '
+            ($want | split(" ")) as $w |
+            ([.nodes[]? | select(.id == $id) | .state][0] // "-") as $st |
+            [.vips[]? | (.address | split("/")[0]) as $a | select(any($w[]; . == $a)) |
+             "\($a)=\(.state)"] as $v |
+            ([$st] + $v) | join(" ")' <<< "$out" 2>/dev/null) || line=""
+        echo "$tb $ta $rc ${line:--}" >> "$f"
+        # one sample every 200 ms, whatever chorusctl and jq took
+        ta=$(( 200 - ($(cl_now_ms) - tb) ))
+        [ "$ta" -gt 0 ] && sleep "$(printf '0.%03d' "$ta")"
+    done
+}
+# ms_status_poll_stop NAME [nowait] : ends the poller after its current sample
+# (bounded); "nowait" only asks it to
+ms_status_poll_stop() {
+    local f; f="$(aw_dir)/$1.status"
+    : > "$f.stop"
+    [ "${2:-}" = nowait ] && return 0
+    cl_wait_until 5 ms__poll_gone "poll.$1" || cl__kill_recorded "poll.$1" TERM 5
+}
+ms__poll_gone() { ! cl__pid_of "$1" >/dev/null; }
+
+# ms_status_healthy I NODE_ID : node I's chorusctl status exits 0 and names
+# NODE_ID "active"
+ms_status_healthy() {
+    local out
+    out=$(timeout 5 "$CHORUSCTL" -s "$(cl_ndir "$1")/chorus-run/chorusd.sock" -t 3 status --json 2>/dev/null) ||
+        return 1
+    [ "$(jq -r --argjson id "$2" '[.nodes[] | select(.id == $id) | .state][0]' <<< "$out" 2>/dev/null)" = active ]
+}
+
+# ms_status_judge NAME SUMMARY : weigh NAME's status samples against the
+# sampler's down episodes (addrwatch -e) in SUMMARY; prints
+#   SAMPLES UNRESPONSIVE ACTIVE EXIT_NONZERO LIES VIP_LIES LAST_STATE LAST_EXIT
+# A lie: the node "active", or one of the listed VIPs "up", while one of them
+# (that one) was on no node all through the sample (from before the request
+# until 20 ms after the answer: the sampler stamps a change up to a pass late).
+# VIP_LIES counts only the samples with such a VIP "up".
+ms_status_judge() {
+    awk '
+    FILENAME == ARGV[1] && $1 == "episode" && $3 == "down" { n = ++ne[$2]; es[$2, n] = $4; ee[$2, n] = $5; next }
+    FILENAME == ARGV[1] { next }
+    function down(a, tb, ta,   k) {
+        for (k = 1; k <= ne[a]; k++) if (es[a, k] <= tb && ee[a, k] >= ta + 20) return 1
+        return 0
+    }
+    {
+        samples++; if ($3 != 0) bad++
+        if ($4 == "unresponsive") unresp++
+        if ($4 == "active") active++
+        vlie = 0; anydown = 0
+        for (f = 5; f <= NF; f++) {
+            split($f, kv, "="); d = down(kv[1], $1, $2)
+            anydown += d
+            if (d && kv[2] == "up") vlie = 1
+        }
+        vlies += vlie; lies += vlie || ($4 == "active" && anydown)
+        last = $4; lastrc = $3
+    }
+    END { printf "%d %d %d %d %d %d %s %s\n", samples, unresp, active, bad, lies, vlies,
+                 last == "" ? "-" : last, lastrc == "" ? "-" : lastrc }
+    ' "$2" "$(aw_dir)/$1.status"
+}
