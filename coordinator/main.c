@@ -385,11 +385,11 @@ static int core_start(struct chorusd *d)
 		qb_log(LOG_WARNING, "%s", warn);
 	qb_log(LOG_NOTICE, "failure timing: corosync token %" PRIu32 " ms + consensus %" PRIu32
 	       " ms = detection %" PRIu32 " ms; heartbeat %" PRIu32 " ms, daemons silent for %"
-	       PRIu32 " ms are suspected, release after %" PRIu32 " ms without deliveries, address "
+	       PRIu32 " ms are shown unresponsive and for %" PRIu32 " ms suspected, release after %" PRIu32 " ms without deliveries, address "
 	       "lifetime %" PRIu32 " s renewed every %" PRIu32 " ms (+%" PRIu32 " ms late expiry): a "
 	       "lost node's addresses are taken at most %" PRIu32 " ms after its membership change",
-	       t.token_ms, t.consensus_ms, t.detection_ms, t.heartbeat_ms, t.liveness_ms,
-	       t.quiet_limit_ms, t.lifetime_s, t.renew_ms, t.expiry_margin_ms, t.takeover_wait_ms);
+	       t.token_ms, t.consensus_ms, t.detection_ms, t.heartbeat_ms, t.unresponsive_ms,
+	       t.liveness_ms, t.quiet_limit_ms, t.lifetime_s, t.renew_ms, t.expiry_margin_ms, t.takeover_wait_ms);
 	d->timing = t;
 	vip_exec_set_lifetime(d->vx, t.lifetime_s);
 
@@ -442,6 +442,7 @@ static int core_start(struct chorusd *d)
 	cc.quiet_limit_ms = t.quiet_limit_ms;
 	cc.heartbeat_ms = t.heartbeat_ms;
 	cc.liveness_ms = t.liveness_ms;
+	cc.unresponsive_ms = t.unresponsive_ms;
 	cc.lifetime_ms = t.lifetime_s * 1000;
 	cc.expiry_margin_ms = t.expiry_margin_ms;
 	cc.gap_ms = t.gap_ms;

@@ -95,6 +95,21 @@ int timing_derive(const struct timing_in *in, struct timing *t, char *err, size_
 		bound = t->quiet_limit_ms;
 	bound += t->skew_ms;
 	t->takeover_wait_ms = bound > t->detection_ms ? (uint32_t)(bound - t->detection_ms) : 0;
+	/* A frozen member's last renewal came at most renew + heartbeat before
+	 * its last message (renewals follow heartbeat ticks), which reached us
+	 * up to 'skew' late; we measure its silence on ring time, up to a
+	 * heartbeat and a skew behind the clock.  Status must flip first. */
+	t->unresponsive_ms = t->liveness_ms;
+	if (t->lifetime_s) {
+		uint64_t early = life_ms > (uint64_t)t->renew_ms + 2 * t->heartbeat_ms + 2 * t->skew_ms
+					 ? life_ms - t->renew_ms - 2 * t->heartbeat_ms - 2 * t->skew_ms
+					 : 0;
+
+		if (early < t->gap_ms)
+			early = t->gap_ms;
+		if (early < t->unresponsive_ms)
+			t->unresponsive_ms = (uint32_t)early;
+	}
 
 	if (warn && wn) {
 		if (t->lifetime_s == 0)

@@ -68,6 +68,10 @@ struct timing {
 	 * before taking a lost node's addresses, at most: the later of its
 	 * quiet limit and its addresses' expiry, less detection. */
 	uint32_t takeover_wait_ms;
+	/* Status calls a member unresponsive after this much silence: before
+	 * the addresses it stopped renewing may have lapsed in its kernel,
+	 * so no address is reported up while it is on no node. */
+	uint32_t unresponsive_ms;
 };
 
 /* Derive 't' from 'in'.  Returns 0, or -EINVAL with 'err' (size 'n') naming

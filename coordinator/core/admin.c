@@ -366,7 +366,7 @@ void core_node_get(const struct core *c, size_t i, struct core_node_view *v)
 		v->nodeid = mm->nodeid;
 		v->health = mm->health;
 		v->silent_ms = c->now_ms > mm->last_ms ? c->now_ms - mm->last_ms : 0;
-		v->state = core_member_silent(c, mm) ? CORE_NODE_UNRESPONSIVE
+		v->state = core_member_unresponsive(c, mm) ? CORE_NODE_UNRESPONSIVE
 			   : mm->excluded ? CORE_NODE_EXCLUDED
 			   : mm->leaving ? CORE_NODE_LEAVING
 			   : standby	  ? CORE_NODE_STANDBY
@@ -440,7 +440,7 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 
 		if (mm->nodeid != e->owner)
 			continue;
-		if (!mm->excluded && !core_member_silent(c, mm)) {
+		if (!mm->excluded && !core_member_unresponsive(c, mm)) {
 			v->owner_silent = false;
 			break;
 		}

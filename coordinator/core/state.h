@@ -98,6 +98,9 @@ struct core_config {
 	 *                  lifetime right after it (1000)
 	 *  liveness_ms     a member silent this long while the ring delivers
 	 *                  our own messages is suspected and excluded (0 = off)
+	 *  unresponsive_ms status calls a member unresponsive after this much
+	 *                  silence, before the addresses it stopped renewing may
+	 *                  have lapsed in its kernel (0 = liveness_ms)
 	 *  lifetime_ms     our addresses' kernel lifetime, advertised to peers
 	 *                  (0 = permanent: no bound after a crash)
 	 *  expiry_margin_ms how late our kernel may remove an expired address
@@ -109,6 +112,7 @@ struct core_config {
 	uint32_t quiet_limit_ms;
 	uint32_t heartbeat_ms;
 	uint32_t liveness_ms;
+	uint32_t unresponsive_ms;
 	uint32_t lifetime_ms;
 	uint32_t expiry_margin_ms;
 	uint32_t gap_ms;

@@ -121,20 +121,36 @@ static struct wire_timing peer_timing(struct core *c, uint32_t nodeid)
 	return t;
 }
 
-bool core_member_silent(const struct core *c, const struct member *m)
+/* How long 'm' has been silent, on ring time: our own messages kept coming
+ * back meanwhile, so the ring works and the silence is the member's. */
+static uint64_t member_silence_ms(const struct core *c, const struct member *m)
 {
-	uint64_t last;
+	uint64_t last = m->last_ms;
 
-	if (m->suspected)
-		return true;
-	if (c->cfg.liveness_ms == 0 || (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid))
-		return false;
-	last = m->last_ms;
+	if (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid)
+		return 0;
 	/* nobody speaks during a membership change: a view starts afresh */
 	if (last < c->view_start_ms)
 		last = c->view_start_ms;
-	/* on ring time: our own messages kept coming back meanwhile */
-	return c->last_self_ms > last && c->last_self_ms - last > c->cfg.liveness_ms;
+	return c->last_self_ms > last ? c->last_self_ms - last : 0;
+}
+
+bool core_member_silent(const struct core *c, const struct member *m)
+{
+	if (m->suspected)
+		return true;
+	return c->cfg.liveness_ms != 0 && member_silence_ms(c, m) > c->cfg.liveness_ms;
+}
+
+bool core_member_unresponsive(const struct core *c, const struct member *m)
+{
+	uint32_t limit = c->cfg.liveness_ms;
+
+	if (m->suspected)
+		return true;
+	if (c->cfg.unresponsive_ms && (limit == 0 || c->cfg.unresponsive_ms < limit))
+		limit = c->cfg.unresponsive_ms;
+	return limit != 0 && member_silence_ms(c, m) > limit;
 }
 
 /* ---- hold-offs ---- */

@@ -286,7 +286,10 @@ void core_holdoff_merge(struct core *c);
  * configured node we never saw (start-up). */
 void core_holdoff_unseen(struct core *c);
 void core_timing_build(const struct core *c, struct wire_state *st);
+/* Suspected, or silent for longer than liveness_ms: to be excluded. */
 bool core_member_silent(const struct core *c, const struct member *m);
+/* What status says: silent for longer than unresponsive_ms (status only). */
+bool core_member_unresponsive(const struct core *c, const struct member *m);
 
 /* state_msg.c */
 void core_on_deliver(struct core *c, struct core_actions *out, const struct core_event *ev);

@@ -150,6 +150,8 @@ struct snode {
 	uint32_t nodeid;
 	bool cs_up, d_up, joined, ghost, hung, lost_pending;
 	uint64_t hung_until;	/* frozen (SIGSTOP) until then */
+	uint64_t stopped_at;	/* when it froze or its daemon went away */
+	uint64_t lapsed_at[NV];	/* when each address last ran out in its kernel */
 	struct inbox_ev *inbox;
 	size_t ninbox;
 	uint32_t pid;
@@ -544,6 +546,10 @@ static void daemon_start(struct snode *s)
 		.quiet_limit_ms = QUIET_MS,
 		.heartbeat_ms = HEARTBEAT_MS,
 		.liveness_ms = LIVENESS_MS,
+		/* timing.c's rule with renewals at every heartbeat: lifetime less
+		 * a renewal, two heartbeats and two skews (none here), at least
+		 * three heartbeats: 600 */
+		.unresponsive_ms = 3 * HEARTBEAT_MS,
 		.lifetime_ms = LIFETIME_MS,
 		.expiry_margin_ms = MARGIN_MS,
 		.gap_ms = 3 * HEARTBEAT_MS,
@@ -613,6 +619,7 @@ static void daemon_stop(struct snode *s)
 	core_free(s->core);
 	s->core = NULL;
 	s->d_up = false;
+	s->stopped_at = now;
 	s->joined = false;
 	s->hung = false;
 	for (size_t k = 0; k < s->ninbox; k++)
@@ -1138,6 +1145,7 @@ static void fault(void)
 		if (!s->d_up || s->hung || !s->joined)
 			break;
 		s->hung = true;
+		s->stopped_at = now;
 		s->hung_until = now + 300 + rn(6000);
 		vlog("fault: daemon %u freezes for %" PRIu64 " ms\n", s->nodeid,
 		     s->hung_until - now);
@@ -1397,6 +1405,7 @@ static void kernel_expire(void)
 		for (unsigned v = 0; v < nvips; v++)
 			if (nodes[i].held[v] && nodes[i].expire[v] && nodes[i].expire[v] <= now) {
 				nodes[i].held[v] = false;
+				nodes[i].lapsed_at[v] = nodes[i].expire[v];
 				nodes[i].expire[v] = 0;
 			}
 	for (unsigned i = 0; sim_bricks && sim_fence == CORE_FENCE_GRACE && i < nn; i++)
@@ -1454,10 +1463,51 @@ static void check_no_double(void)
 	}
 }
 
+/* A running daemon's status never calls an address up once it lapsed in
+ * its owner's kernel after the owner's daemon froze (or went away,
+ * lingering as a ghost): by then the owner must read "unresponsive".  A
+ * node that crashed outright is not covered (nobody can know before
+ * corosync says so), and neither is a random schedule, whose daemons run
+ * at arbitrary moments: only quiesce() runs every daemon before the clock
+ * moves on, as a real loop would. */
+static bool status_check_on;
+
+static void check_status_truth(void)
+{
+	for (unsigned i = 0; status_check_on && !sim_v1_seen && i < nn; i++) {
+		struct snode *s = &nodes[i];
+
+		if (!s->d_up || s->hung || !s->joined || !s->core)
+			continue;
+		for (size_t r = 0; r < core_res_count(s->core); r++) {
+			struct core_res_view rv;
+			struct snode *o;
+			unsigned v;
+
+			core_res_get(s->core, r, &rv);
+			if (rv.exclusive || rv.owner == 0 || rv.owner_silent || rv.held_by || rv.from ||
+			    rv.owner > nn)
+				continue;
+			o = &nodes[rv.owner - 1];
+			if (!o->cs_up || o->part != s->part || (o->d_up && !o->hung))
+				continue;
+			for (v = 0; v < nvips; v++)
+				if (res_addr_cmp(&vips[v].addr, &rv.addr) == 0)
+					break;
+			if (v < nvips && !o->held[v] && o->lapsed_at[v] >= o->stopped_at)
+				fail("node %u's status says address %u is up on node %u, whose daemon "
+				     "is %s (since t=%" PRIu64 "), but it lapsed there at t=%" PRIu64,
+				     s->nodeid, v, rv.owner, o->hung ? "frozen" : "gone", o->stopped_at,
+				     o->lapsed_at[v]);
+		}
+	}
+}
+
 static void check_agreement(void)
 {
 	check_exclusive();
 	check_no_double();
+	check_status_truth();
 	for (unsigned g = 0; g < MAXN; g++) {
 		uint64_t tok = 0, dig = 0, lh = 0;
 		uint32_t who = 0;
@@ -1636,6 +1686,9 @@ static void quiesce(uint64_t span_ms)
 			while (local_work(&nodes[i]))
 				did = true;
 		kernel_expire();
+		status_check_on = true;
+		check_status_truth();
+		status_check_on = false;
 		if (!did) {
 			if (now >= end)
 				return;
@@ -1858,24 +1911,29 @@ static void scenario_restart_after_takeover(void)
  * addresses once their lifetime there has run out, never before (the
  * after-every-step check catches a double).  When it wakes it re-adds
  * nothing, rejoins, and the cluster settles; a short freeze moves nothing.
+ * Meanwhile the others' status never calls an address up once it has
+ * lapsed on node 2 (check_status_truth).
  */
-static void scenario_freeze(void)
+static void scenario_freeze(uint64_t seed, unsigned phase_ms)
 {
 	uint32_t before[NV];
 	unsigned mine = 0;
 
-	scenario_setup(5);
+	scenario_setup(seed);
+	quiesce(phase_ms);	/* freeze at another point of the heartbeat */
 	for (unsigned v = 0; v < nvips; v++) {
 		before[v] = phys_holder(v);
 		mine += before[v] == 2;
 	}
 	nodes[1].hung = true;
+	nodes[1].stopped_at = now;
 	nodes[1].hung_until = now + 300;
 	quiesce(600);
 	for (unsigned v = 0; v < nvips; v++)
 		if (phys_holder(v) != before[v])
 			fail("scenario freeze: a 300 ms freeze moved address %u", v);
 	nodes[1].hung = true;
+	nodes[1].stopped_at = now;
 	nodes[1].hung_until = now + 6000;
 	quiesce(LIVENESS_MS + 200);
 	{
@@ -2012,7 +2070,9 @@ int main(int argc, char **argv)
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	scenario_restart_after_takeover();
-	scenario_freeze();
+	/* each heartbeat phase, and the kernel's random lateness */
+	for (unsigned k = 0; k < 16 && failures == 0; k++)
+		scenario_freeze(5 + k, (k % 4) * 50);
 	scenario_health();
 	scenario_brick(CORE_FENCE_GRACE);
 	scenario_brick(CORE_FENCE_COMMAND);

@@ -38,6 +38,11 @@ static void test_harness(void **state)
 	 * survivors wait no longer than a cut-off node does */
 	assert_int_equal(t.lifetime_s, 1);
 	assert_int_equal(t.takeover_wait_ms, 2500 + 25 - 2200);
+	/* a frozen member's last renewal may be renew (250) + a heartbeat
+	 * before its last message: its addresses may lapse 650 ms after it,
+	 * so status says unresponsive well before (daemon-freeze.sh) */
+	assert_int_equal(t.renew_ms, 250);
+	assert_int_equal(t.unresponsive_ms, 1000 - 250 - 2 * 100 - 2 * 25);
 	assert_string_equal(warn, "");
 }
 
@@ -55,6 +60,8 @@ static void test_shipped_example(void **state)
 	assert_int_equal(t.heartbeat_ms, 250);
 	assert_int_equal(t.quiet_limit_ms, 8030 + 250 + 200);
 	assert_int_equal(t.lifetime_s, 6);
+	/* a long lifetime: the addresses outlast the suspicion */
+	assert_int_equal(t.unresponsive_ms, t.liveness_ms);
 	/* the old default, a 5000 ms round timeout as the hang limit, was
 	 * shorter than corosync's own detection: every survivor released */
 	assert_true(t.quiet_limit_ms > t.detection_ms + t.heartbeat_ms);
