@@ -30,8 +30,12 @@
 #include <corosync/quorum.h>
 #include <qb/qblog.h>
 
+/* A retry is one cheap IPC call.  Backing off to a second left a round
+ * waiting up to that long after corosync finished a sync (link-flap.sh:
+ * 65 queued messages, 500 ms); anything corosync delivers also retries at
+ * once (retry_now). */
 #define RETRY_MIN_MS 10
-#define RETRY_MAX_MS 1000
+#define RETRY_MAX_MS 100
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 5000
 #define QUEUE_MAX 65536
@@ -234,6 +238,19 @@ static void cluster_lost(struct cluster *cl, const char *what, int err)
 
 /* ---- dispatch ---- */
 
+static void flush(struct cluster *cl);
+
+/* Corosync delivered something: a sync that refused our sends may be over. */
+static void retry_now(struct cluster *cl)
+{
+	if (!cl->retry_armed || cl->qn == 0 || !cl->connected)
+		return;
+	qb_loop_timer_del(cl->loop, cl->retry_timer);
+	cl->retry_armed = false;
+	cl->retry_ms = 0;
+	flush(cl);
+}
+
 static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
 {
 	struct cluster *cl = data;
@@ -252,6 +269,7 @@ static int32_t cpg_fd_cb(int32_t fd, int32_t revents, void *data)
 		cluster_lost(cl, "cpg dispatch", rc);
 		return -1;
 	}
+	retry_now(cl);
 	return 0;
 }
 
@@ -273,12 +291,11 @@ static int32_t quorum_fd_cb(int32_t fd, int32_t revents, void *data)
 		cluster_lost(cl, "quorum dispatch", rc);
 		return -1;
 	}
+	retry_now(cl);
 	return 0;
 }
 
 /* ---- sending ---- */
-
-static void flush(struct cluster *cl);
 
 static void retry_cb(void *data)
 {

@@ -558,6 +558,13 @@ static struct json_object *status_json(struct chorusd *d)
 		core_counters_get(d->core, &k);
 		json_object_object_add(c, "messages_dropped_hold",
 				       json_object_new_int64((int64_t)k.dropped_hold));
+		/* corosync's longest silence against the limit that releases all */
+		json_object_object_add(c, "silence_max_ms",
+				       json_object_new_int64((int64_t)k.silence_max_ms));
+		json_object_object_add(c, "quiet_limit_ms",
+				       json_object_new_int64((int64_t)d->timing.quiet_limit_ms));
+		json_object_object_add(c, "self_releases",
+				       json_object_new_int64((int64_t)k.self_releases));
 		core_load_stats(d->core, &reb, &mv);
 		json_object_object_add(c, "load_rebalances", json_object_new_int64((int64_t)reb));
 		json_object_object_add(c, "load_moves", json_object_new_int64((int64_t)mv));
@@ -729,6 +736,12 @@ static struct json_object *metrics_json(struct chorusd *d)
 		M("self_releases_total", "counter",
 		  "Times corosync delivered nothing past the quiet limit: released everything.",
 		  "%" PRIu64, k.self_releases);
+		M("self_released_seconds_total", "counter",
+		  "Time spent released that way, summed.", "%.3f",
+		  k.self_releases_total_ms / 1000.0);
+		M("corosync_silence_max_seconds", "gauge",
+		  "Longest time corosync delivered nothing while in a view (compare quiet_limit).",
+		  "%.3f", k.silence_max_ms / 1000.0);
 		M("heartbeat_seconds", "gauge", "Heartbeat derived from corosync's token.", "%.3f",
 		  d->timing.heartbeat_ms / 1000.0);
 		M("quiet_limit_seconds", "gauge",

@@ -387,6 +387,8 @@ struct core_counters {
 	uint64_t suspected;	/* members excluded for silence while the ring delivered */
 	uint64_t stalls;	/* our own loop stalled past a heartbeat */
 	uint64_t self_releases;	/* released everything: corosync silent past the limit */
+	uint64_t self_releases_total_ms;	/* how long, summed */
+	uint64_t silence_max_ms;	/* longest time corosync delivered nothing, in a view */
 	uint64_t dropped_hold;	/* from a sender past its hold-back budget (state_msg.c) */
 	uint64_t hold_cuts;	/* senders cut that way, once per hold period each */
 };

@@ -408,11 +408,19 @@ void core_live_delivered(struct core *c, struct member *m, bool is_msg)
 		c->pre_gap_ms = c->last_any_ms;
 		c->gap_since_cc = true;
 	}
-	c->last_any_ms = now;
+	/* how close the cluster came to the quiet limit: for the operator */
+	if (c->in_view && c->last_any_ms && now - c->last_any_ms > c->ctr.silence_max_ms)
+		c->ctr.silence_max_ms = now - c->last_any_ms;
 	if (c->hung) {
-		qb_log(LOG_NOTICE, "corosync delivers again");
+		uint64_t gap = now - c->last_any_ms;
+		uint64_t out_ms = gap > c->cfg.quiet_limit_ms ? gap - c->cfg.quiet_limit_ms : 0;
+
+		qb_log(LOG_NOTICE, "corosync delivers again after %" PRIu64 " ms: everything was "
+		       "released for the last %" PRIu64 " ms of it", gap, out_ms);
+		c->ctr.self_releases_total_ms += out_ms;
 		c->hung = false;
 	}
+	c->last_any_ms = now;
 	if (m != NULL && is_msg) {
 		struct peer *p = core_peer(c, m->nodeid);
 

@@ -302,6 +302,15 @@ bench_freeze() {
     cl_log "run $r: node $d: outage ${FZ_OUTAGE_MS} ms, doubles $FZ_DOUBLES (max ${FZ_DOUBLE_MS} ms, $FZ_WAKE_DOUBLES after wake), settled ${FZ_SETTLE_MS} ms, healthy ${FZ_REJOIN_MS} ms after SIGCONT; status: $st"
 }
 
+# bench_silence I : node I's "SILENCE_MAX_MS SELF_RELEASES" from its status
+# (chorusd's own count of the longest corosync silence, and of the times it
+# passed the quiet limit)
+bench_silence() {
+    timeout 5 "$CHORUSCTL" -s "$(cl_ndir "$1")/chorus-run/chorusd.sock" -t 3 status --json \
+        2>/dev/null | jq -r '"\(.cluster.silence_max_ms // 0) \(.cluster.self_releases // 0)"' \
+        2>/dev/null || echo "0 0"
+}
+
 : "${FLAP_MIN_MS:=50}" "${FLAP_MAX_MS:=300}" "${FLAP_HOLD_S:=5}"
 # bench_flap R D FLAPS : take node D's eth0 down for FLAP_MIN_MS..FLAP_MAX_MS
 # (default 50..300; RANDOM, which the caller seeds) FLAPS times, waiting for
@@ -310,12 +319,26 @@ bench_freeze() {
 #   FL_DOUBLE_MS FL_DOWN_MS  longest time a VIP was on two nodes / on none
 #   FL_DOUBLES FL_DOWNS      how many such episodes
 #   FL_LINK_MS               the link-down times, measured ("120,55,...")
+#   FL_SILENCE_MS            the longest time corosync delivered nothing on
+#                            any node during these flaps, measured by a CPG
+#                            client of the test's own (cpg_peer, its own group)
+#   FL_SELF_RELEASES         how often a chorusd released everything because
+#                            that silence passed its quiet limit
 bench_flap() {
-    local r=$1 d=$2 flaps=$3 f ms t0 t1 aw="flap$1"
-    FL_LINK_MS=""
+    local r=$1 d=$2 flaps=$3 f ms t0 t1 aw="flap$1" i s0 n0 s1 n1
+    local -a rel0=() wname=() wpid=()
+    FL_LINK_MS="" FL_SILENCE_MS=0 FL_SELF_RELEASES=0
     # not a check: the previous run's node may have been dropped again after
     # it had settled (knet), and that run's sampler has stopped by now
     wait_settled "run $r (before the flaps)"
+    for (( i = 1; i <= N; i++ )); do
+        read -r s0 n0 < <(bench_silence "$i")
+        rel0[i]=$n0
+        # corosync's silences, measured apart from chorusd: a CPG client
+        # in a group of its own that multicasts 20 times a second
+        cl_cpg_peer_start "$i" -s 8 -r 20 "watch$CL_P" garbage
+        wname[i]=$CL_CPG_PEER_NAME wpid[i]=$CL_CPG_PEER_PID
+    done
     # shellcheck disable=SC2046
     aw_start "$aw" -a "$(bench_vip_list)" -e $(bench_node_ns)
     for (( f = 1; f <= flaps; f++ )); do
@@ -335,6 +358,15 @@ bench_flap() {
     sleep "$FLAP_HOLD_S"
     wait_settled "run $r, $FLAP_HOLD_S s after the last flap"
     aw_stop "$aw"
+    for (( i = 1; i <= N; i++ )); do
+        read -r s1 n1 < <(bench_silence "$i")
+        FL_SELF_RELEASES=$(( FL_SELF_RELEASES + n1 - ${rel0[i]} ))
+        cl_cpg_peer_stop "${wname[i]}"
+        s1=$(cl_cpg_peer_summary "$i" "${wpid[i]}" | sed -n 's/.* gap_max_ms=\([0-9]*\) .*/\1/p')
+        (( ${s1:-0} > FL_SILENCE_MS )) && FL_SILENCE_MS=$s1
+    done
+    cl_log "run $r: corosync's longest silence ${FL_SILENCE_MS} ms," \
+        "$FL_SELF_RELEASES releases of everything past the quiet limit"
     FL_DOUBLE_MS=$(aw_field "$aw" double_ms_max)
     FL_DOWN_MS=$(aw_field "$aw" down_ms_max)
     FL_DOUBLES=$(aw_field "$aw" doubles)
