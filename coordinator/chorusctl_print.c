@@ -95,7 +95,7 @@ static const char *ctl_state_color(const char *state)
 		{"active", CTL_GREEN},	  {"up", CTL_GREEN},	     {"healthy", CTL_GREEN},
 		{"standby", CTL_YELLOW},  {"moving", CTL_YELLOW},    {"leaving", CTL_YELLOW},
 		{"unhealthy", CTL_RED},	  {"left", CTL_RED},	     {"unplaced", CTL_RED},
-		{"unresponsive", CTL_RED}, {"pending", CTL_YELLOW},  {"lost", CTL_RED},
+		{"unresponsive", CTL_RED}, {"absent", CTL_RED}, {"pending", CTL_YELLOW},  {"lost", CTL_RED},
 	};
 	size_t i;
 

@@ -476,7 +476,7 @@ static const struct conf_u32_key conf_timing_table[] = {
 static int conf_timing(struct conf_ctx *cx, struct json_object *o,
 		       struct chorus_conf *c, bool *lifetime_set)
 {
-	const char *known[CONF_N_TIMING + 1];
+	const char *known[CONF_N_TIMING + 2];
 	char kp[CONF_KP_SIZE];
 	struct json_object *v;
 	size_t i;
@@ -484,8 +484,11 @@ static int conf_timing(struct conf_ctx *cx, struct json_object *o,
 
 	for (i = 0; i < CONF_N_TIMING; i++)
 		known[i] = conf_timing_table[i].name;
+	known[i++] = "expiry_probe";
 	known[i] = NULL;
 	rc = conf_object(cx, "timing", o, known);
+	if (rc == 0 && json_object_object_get_ex(o, "expiry_probe", &v))
+		rc = conf_bool(cx, "timing.expiry_probe", v, &c->expiry_probe);
 	for (i = 0; rc == 0 && i < CONF_N_TIMING; i++) {
 		const struct conf_u32_key *k = &conf_timing_table[i];
 		uint32_t *field = (uint32_t *)((char *)c + k->offset);
@@ -759,6 +762,7 @@ static void conf_defaults(struct chorus_conf *c)
 	c->balance_margin_pct = 10;
 	c->balance_budget = 2;
 	c->round_timeout_ms = 5000;
+	c->expiry_probe = true;
 	c->restart_grace_ms = 10000;
 	c->refresh_ms = 1000;
 	c->announce_count = 3;

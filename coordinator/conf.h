@@ -150,6 +150,9 @@ struct chorus_conf {
 	uint32_t formation_ms;
 	uint32_t expiry_margin_ms;
 	bool expiry_margin_set;
+	/* default true: ask the segment (ARP / ND) whether a frozen or lost
+	 * node's address is gone instead of waiting out expiry_margin_ms */
+	bool expiry_probe;
 	uint32_t announce_count;	/* default 3 */
 	uint32_t announce_interval_ms;	/* default 250 */
 	uint32_t shutdown_timeout_ms;	/* default 10000: graceful handover bound */

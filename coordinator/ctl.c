@@ -459,6 +459,7 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 		json_object_object_add(o, "state",
 				       json_object_new_string(v.owner == 0	  ? "unplaced"
 							      : v.owner_silent ? "unresponsive"
+							      : v.owner_absent ? "absent"
 							      : v.held_by	  ? "pending"
 							      : v.from	  ? "moving"
 									  : "up"));
@@ -739,6 +740,12 @@ static struct json_object *metrics_json(struct chorusd *d)
 		M("self_released_seconds_total", "counter",
 		  "Time spent released that way, summed.", "%.3f",
 		  k.self_releases_total_ms / 1000.0);
+		M("expiry_probes_total", "counter",
+		  "Probes of the segment for an address a frozen or lost node may still hold.",
+		  "%" PRIu64, k.probes);
+		M("expiry_probe_takes_total", "counter",
+		  "Addresses taken early because nobody answered such a probe.", "%" PRIu64,
+		  k.probe_takes);
 		M("corosync_silence_max_seconds", "gauge",
 		  "Longest time corosync delivered nothing while in a view (compare quiet_limit).",
 		  "%.3f", k.silence_max_ms / 1000.0);

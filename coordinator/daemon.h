@@ -19,6 +19,7 @@ struct chorus_conf;
 struct cluster;
 struct vip_exec;
 struct vip_local;
+struct vip_probe;
 struct control;
 struct ctl_state;
 struct health_state;
@@ -40,6 +41,7 @@ struct chorusd {
 	struct core *core;
 	struct cluster *cl;
 	struct vip_exec *vx;
+	struct vip_probe *vp;	/* expiry probes (vip_probe.h) */
 	struct vip_local *vl;
 	bool *held;
 	qb_loop_timer_handle timer;

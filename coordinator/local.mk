@@ -6,6 +6,7 @@ coordinator_chorusd_SOURCES = \
 	$(control_server_sources) \
 	coordinator/cluster.c coordinator/cluster.h coordinator/timing.c coordinator/timing.h \
 	coordinator/vip.c coordinator/vip.h coordinator/vip_announce.c coordinator/vip_announce.h \
+	coordinator/vip_probe.c coordinator/vip_probe.h \
 	coordinator/tickle.c coordinator/tickle.h coordinator/connlist.c coordinator/connlist.h \
 	coordinator/conntrack.c coordinator/conntrack.h \
 	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \

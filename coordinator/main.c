@@ -41,6 +41,7 @@
 #include "tickle.h"
 #include "timing.h"
 #include "vip.h"
+#include "vip_probe.h"
 
 /* Exit codes, one enum (corosync COROSYNC_DONE_*). */
 enum chorusd_exit {
@@ -268,6 +269,11 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 		case CORE_ACT_PERSIST:
 			ctl_persist(d);
 			break;
+		case CORE_ACT_PROBE:
+			if (x->u.idx < d->conf->n_vips)
+				(void)vip_probe_start(d->vp, &d->vl[x->u.idx].addr,
+						      d->vl[x->u.idx].ifname, x->u.idx);
+			break;
 		}
 	}
 }
@@ -345,6 +351,16 @@ static void vip_event(void *ud, size_t idx, bool readded, int err)
 	(void)idx;
 	(void)readded;
 	(void)err;
+}
+
+static void probe_done(void *ud, size_t idx, bool answered)
+{
+	struct chorusd *d = ud;
+	struct core_event ev = {.type = CORE_EV_PROBED};
+
+	ev.u.probe.idx = idx;
+	ev.u.probe.answered = answered;
+	daemon_feed(d, &ev);
 }
 
 /* ---- start-up ---- */
@@ -443,6 +459,7 @@ static int core_start(struct chorusd *d)
 	cc.heartbeat_ms = t.heartbeat_ms;
 	cc.liveness_ms = t.liveness_ms;
 	cc.unresponsive_ms = t.unresponsive_ms;
+	cc.expiry_probe = d->conf->expiry_probe && t.lifetime_s != 0;
 	cc.lifetime_ms = t.lifetime_s * 1000;
 	cc.expiry_margin_ms = t.expiry_margin_ms;
 	cc.gap_ms = t.gap_ms;
@@ -742,6 +759,11 @@ int main(int argc, char **argv)
 			return CHORUSD_ERR_INIT;
 		}
 	}
+	rc = vip_probe_new(d.loop, probe_done, &d, &d.vp);
+	if (rc < 0) {
+		qb_log(LOG_CRIT, "cannot start the expiry prober " QB_XS " rc=%d", rc);
+		return CHORUSD_ERR_INIT;
+	}
 	rc = tickle_new(&d, &d.tk);
 	if (rc < 0)
 		qb_log(LOG_ERR, "running without tickle ACKs " QB_XS " rc=%d", rc);
@@ -786,6 +808,7 @@ int main(int argc, char **argv)
 	cluster_free(d.cl);
 	core_free(d.core);
 	vip_exec_free(d.vx);
+	vip_probe_free(d.vp);
 	qb_loop_destroy(d.loop);
 	conf_free(d.conf);
 	free(d.vl);

@@ -122,7 +122,7 @@ void vip_announce_free(struct vip_announce *a)
  * send rather than cached, because a bond or a re-created interface can
  * change its address between two bursts.
  */
-static int iface_mac(int fd, const char *ifname, bool need_arp, uint8_t mac[ETH_ALEN])
+int vip_iface_mac(int fd, const char *ifname, bool need_arp, uint8_t mac[ETH_ALEN])
 {
 	struct ifreq ifr;
 
@@ -180,7 +180,7 @@ static int send_garp(struct vip_announce *a, const struct res_addr *addr, const 
 
 	if (a->pkt_fd < 0)
 		return -EBADF;
-	rc = iface_mac(a->pkt_fd, ifname, true, mac);
+	rc = vip_iface_mac(a->pkt_fd, ifname, true, mac);
 	if (rc < 0)
 		return rc;
 
@@ -220,7 +220,7 @@ static int send_na(struct vip_announce *a, const struct res_addr *addr, const ch
 
 	if (a->icmp6_fd < 0)
 		return -EBADF;
-	rc = iface_mac(a->icmp6_fd, ifname, false, mac);
+	rc = vip_iface_mac(a->icmp6_fd, ifname, false, mac);
 	if (rc < 0)
 		return rc;
 

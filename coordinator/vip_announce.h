@@ -29,6 +29,11 @@ int vip_announce_new(bool want4, bool want6, struct vip_announce **out);
 int vip_announce_send(struct vip_announce *a, const struct res_addr *addr, const char *ifname,
 		      unsigned int ifindex);
 
+/* The Ethernet address of 'ifname' (asked through any socket 'fd'): 0, or
+ * -EOPNOTSUPP for loopback, a non-Ethernet interface, or, when 'need_arp',
+ * one with ARP off; another -errno when it cannot be read. */
+int vip_iface_mac(int fd, const char *ifname, bool need_arp, uint8_t mac[6]);
+
 /* Close the sockets and free.  Accepts NULL. */
 void vip_announce_free(struct vip_announce *a);
 

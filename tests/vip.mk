@@ -12,3 +12,15 @@ tests_unit_vip_test_SOURCES = \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_vip_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(MNL_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_vip_test_LDADD = $(MNL_LIBS) $(CMOCKA_LIBS) $(QB_LIBS)
+
+# Expiry probes (ARP / neighbour solicitation) against the real kernel, in a
+# private network namespace of the test's own; skipped without root.
+check_PROGRAMS += tests/unit/vip_probe_test
+TESTS += tests/unit/vip_probe_test
+tests_unit_vip_probe_test_SOURCES = \
+	tests/unit/vip_probe_test.c \
+	coordinator/vip_probe.c coordinator/vip_probe.h \
+	coordinator/vip_announce.c coordinator/vip_announce.h \
+	coordinator/core/res.c coordinator/core/res.h
+tests_unit_vip_probe_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_vip_probe_test_LDADD = $(CMOCKA_LIBS) $(QB_LIBS)

@@ -433,13 +433,16 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->fixed = e->fixed;
 	v->holdoff_ms = 0;
 	v->held_by = core_holdoff_get(c, &e->addr, &v->holdoff_ms);
-	/* silent: every process of the owner's node that is in the view */
+	/* silent: every process of the owner's node that is in the view;
+	 * absent: none is (its daemon is gone, the table waits for it) */
 	v->owner_silent = false;
+	v->owner_absent = e->owner != 0;
 	for (size_t m = 0; e->owner && m < c->n_members; m++) {
 		const struct member *mm = &c->members[m];
 
 		if (mm->nodeid != e->owner)
 			continue;
+		v->owner_absent = false;
 		if (!mm->excluded && !core_member_unresponsive(c, mm)) {
 			v->owner_silent = false;
 			break;

@@ -367,6 +367,15 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 			    !core_holdoff_blocks(c, &e->addr, NULL)) {
 				c->lstate[i] = L_ACQUIRING;
 				act_simple(c, out, CORE_ACT_ACQUIRE, i);
+			} else if (mine && may_acquire && !excl && c->cfg.expiry_probe &&
+				   (e->from == 0 || e->from == c->cfg.nodeid) &&
+				   c->now_ms >= c->lretry_ms[i] && !c->lprobing[i] &&
+				   c->now_ms >= c->lprobe_ms[i] &&
+				   core_holdoff_probe_ok(c, &e->addr)) {
+				/* only the kernel's lateness is left: ask */
+				c->lprobing[i] = 1;
+				c->ctr.probes++;
+				act_simple(c, out, CORE_ACT_PROBE, i);
 			} else if (e != NULL && e->from == c->cfg.nodeid && !mine &&
 				   c->round_done && !e->announced) {
 				/* Someone waits for our release of something we never
@@ -825,9 +834,12 @@ static void arm_timer(struct core *c, struct core_actions *out)
 		next = c->leave_deadline_ms;
 	if (c->leave_done && c->exit_deadline_ms && c->exit_deadline_ms < next)
 		next = c->exit_deadline_ms;
-	for (size_t i = 0; i < c->cfg.n_vips; i++)
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		if (c->lretry_ms[i] > c->now_ms && c->lretry_ms[i] < next)
 			next = c->lretry_ms[i];
+		if (c->cfg.expiry_probe && c->lprobe_ms[i] > c->now_ms && c->lprobe_ms[i] < next)
+			next = c->lprobe_ms[i];
+	}
 	if (next == UINT64_MAX)
 		return;
 	a.u.at_ms = next;
@@ -918,10 +930,12 @@ int core_new(const struct core_config *cfg, struct core **out)
 		c->lstate = calloc(cfg->n_vips, 1);
 		c->lres = malloc(cfg->n_vips * sizeof(*c->lres));
 		c->lretry_ms = calloc(cfg->n_vips, sizeof(*c->lretry_ms));
+		c->lprobe_ms = calloc(cfg->n_vips, sizeof(*c->lprobe_ms));
+		c->lprobing = calloc(cfg->n_vips, 1);
 		c->lunserv = calloc(cfg->n_vips, sizeof(*c->lunserv));
 		c->lunserv_conf = calloc(cfg->n_vips, sizeof(*c->lunserv_conf));
 		if (!c->vips || !c->lstate || !c->lres || !c->lretry_ms || !c->lunserv ||
-		    !c->lunserv_conf) {
+		    !c->lunserv_conf || !c->lprobe_ms || !c->lprobing) {
 			core_free(c);
 			return -ENOMEM;
 		}
@@ -964,6 +978,8 @@ void core_free(struct core *c)
 	free(c->lstate);
 	free(c->lres);
 	free(c->lretry_ms);
+	free(c->lprobe_ms);
+	free(c->lprobing);
 	free(c->lunserv);
 	free(c->lunserv_conf);
 	free(c->released);
@@ -971,6 +987,31 @@ void core_free(struct core *c)
 	core_load_free(c);
 	wire_buf_release(&c->wb);
 	free(c);
+}
+
+/* An expiry probe came back.  Answered: someone still has the address up,
+ * ask again a heartbeat later.  Unanswered: the kernel that held it has
+ * removed it, so the rest of the hold-off (the margin for that kernel's
+ * lateness) is moot here; the others keep theirs, as only we take it. */
+static void on_probed(struct core *c, size_t idx, bool answered)
+{
+	uint32_t r;
+
+	if (idx >= c->cfg.n_vips || !c->lprobing[idx])
+		return;
+	c->lprobing[idx] = 0;
+	c->lprobe_ms[idx] = c->now_ms + c->cfg.heartbeat_ms;
+	r = c->lres[idx];
+	if (answered || r == UINT32_MAX || c->res[r].owner != c->cfg.nodeid)
+		return;
+	if (core_holdoff_probe_lift(c, &c->res[r].addr)) {
+		char t[CHORUS_ADDR_STRLEN];
+
+		c->ctr.probe_takes++;
+		res_addr_format(&c->res[r].addr, t, sizeof(t));
+		qb_log(LOG_NOTICE, "%s: nobody on its segment answers for it any more: taking it "
+		       "without waiting out the rest of its hold-off", t);
+	}
 }
 
 int core_step(struct core *c, const struct core_event *ev, struct core_actions *out)
@@ -1020,6 +1061,9 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 		break;
 	case CORE_EV_FENCED:
 		core_absent_fence_done(c, out, ev->u.fence.node, ev->u.fence.err);
+		break;
+	case CORE_EV_PROBED:
+		on_probed(c, ev->u.probe.idx, ev->u.probe.answered);
 		break;
 	case CORE_EV_SHUTDOWN:
 		on_shutdown(c, out);

@@ -117,6 +117,13 @@ struct core_config {
 	uint32_t expiry_margin_ms;
 	uint32_t gap_ms;
 	uint32_t skew_ms;
+	/*  expiry_probe    an owner that waits out a hold-off only for the
+	 *                  kernel's lateness in removing an expired address
+	 *                  (the nominal lifetime has passed, and a node that
+	 *                  was cut off has let go by its quiet limit) asks the
+	 *                  segment whether the address is still answered: if
+	 *                  nobody answers, it takes the address at once */
+	bool expiry_probe;
 };
 
 enum core_ev_type {
@@ -133,6 +140,8 @@ enum core_ev_type {
 	CORE_EV_LOST,		/* local vip 'idx' vanished and must not be restored
 				 * (its lifetime ran out while we were stalled) */
 	CORE_EV_FENCED,		/* our CORE_ACT_FENCE of 'node' finished (err) */
+	CORE_EV_PROBED,		/* our CORE_ACT_PROBE of local vip 'idx' finished:
+				 * whether anyone on its segment answered for it */
 };
 
 struct core_event {
@@ -171,6 +180,10 @@ struct core_event {
 			uint32_t node;
 			int err;
 		} fence;
+		struct {
+			size_t idx;
+			bool answered;	/* or the probe could not be sent */
+		} probe;
 	} u;
 };
 
@@ -191,6 +204,9 @@ enum core_act_type {
 				 * sent so far has been handed to corosync: it comes
 				 * right after a heartbeat, and peers bound how long
 				 * our addresses can live by when they last heard us */
+	CORE_ACT_PROBE,		/* ask local vip 'idx''s segment whether anyone still
+				 * answers for it (ARP / neighbour solicitation),
+				 * then report CORE_EV_PROBED */
 };
 
 struct core_action {
@@ -352,6 +368,8 @@ struct core_res_view {
 				 * 0 = none: the owner waits 'holdoff_ms' before taking */
 	uint64_t holdoff_ms;
 	bool owner_silent;	/* its owner is an unresponsive member */
+	bool owner_absent;	/* its owner is no member: its daemon is gone (restart
+				 * grace, fencing), its addresses lapse on their own */
 };
 
 /* True once a round has completed in the current view and none is running. */
@@ -391,6 +409,8 @@ struct core_counters {
 	uint64_t silence_max_ms;	/* longest time corosync delivered nothing, in a view */
 	uint64_t dropped_hold;	/* from a sender past its hold-back budget (state_msg.c) */
 	uint64_t hold_cuts;	/* senders cut that way, once per hold period each */
+	uint64_t probes;	/* expiry probes sent (CORE_ACT_PROBE) */
+	uint64_t probe_takes;	/* hold-offs ended early because nobody answered */
 };
 void core_counters_get(const struct core *c, struct core_counters *out);
 

@@ -173,8 +173,10 @@ static long holdoff_find(const struct core *c, const struct res_addr *addr)
 	return -(long)lo - 1;
 }
 
+/* 'probe' (0 = never): see struct holdoff.  Two reasons to wait for one
+ * address: the later end, and a probe only once both would allow one. */
 static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t nodeid,
-			uint64_t until)
+			uint64_t until, uint64_t probe)
 {
 	long i = holdoff_find(c, addr);
 	struct holdoff *v;
@@ -182,10 +184,17 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 
 	if (until <= c->now_ms)
 		return;
+	if (probe >= until)
+		probe = 0;	/* nothing left to shorten */
 	if (i >= 0) {
-		if (until > c->holdoffs[i].until_ms) {
-			c->holdoffs[i].until_ms = until;
-			c->holdoffs[i].nodeid = nodeid;
+		struct holdoff *h = &c->holdoffs[i];
+
+		h->probe_ms = h->probe_ms == 0 || probe == 0 ? 0
+			      : h->probe_ms > probe	      ? h->probe_ms
+							      : probe;
+		if (until > h->until_ms) {
+			h->until_ms = until;
+			h->nodeid = nodeid;
 		}
 		return;
 	}
@@ -199,7 +208,7 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 	c->holdoffs = v;
 	pos = (size_t)(-i - 1);
 	memmove(&v[pos + 1], &v[pos], (c->n_holdoffs - pos) * sizeof(*v));
-	v[pos] = (struct holdoff){*addr, nodeid, until};
+	v[pos] = (struct holdoff){*addr, nodeid, until, probe};
 	c->n_holdoffs++;
 }
 
@@ -224,6 +233,25 @@ bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint
 	return true;
 }
 
+bool core_holdoff_probe_ok(const struct core *c, const struct res_addr *addr)
+{
+	long i = holdoff_find(c, addr);
+
+	return i >= 0 && c->holdoffs[i].until_ms > c->now_ms && c->holdoffs[i].probe_ms &&
+	       c->holdoffs[i].probe_ms <= c->now_ms;
+}
+
+bool core_holdoff_probe_lift(struct core *c, const struct res_addr *addr)
+{
+	long i = holdoff_find(c, addr);
+
+	if (!core_holdoff_probe_ok(c, addr))
+		return false;
+	c->holdoffs[i].until_ms = 0;
+	holdoff_expire(c);
+	return true;
+}
+
 uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms)
 {
 	long i = holdoff_find(c, addr);
@@ -235,13 +263,13 @@ uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uin
 }
 
 /* Hold off every resource the table gives to (or has leave) 'nodeid'. */
-static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until)
+static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until, uint64_t probe)
 {
 	size_t n = 0;
 
 	for (size_t r = 0; r < c->n_res; r++)
 		if (c->res[r].owner == nodeid || c->res[r].from == nodeid) {
-			holdoff_add(c, &c->res[r].addr, nodeid, until);
+			holdoff_add(c, &c->res[r].addr, nodeid, until, probe);
 			n++;
 		}
 	return n;
@@ -249,31 +277,42 @@ static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until)
 
 /* When a node last heard of at 'last_ms' may have let go of its addresses
  * for sure if it died with its kernel alive: one heartbeat (its last
- * renewal) plus the lifetime plus the kernel's lateness. */
-static uint64_t lifetime_bound(struct core *c, uint32_t nodeid, uint64_t last_ms)
+ * renewal) plus the lifetime plus the kernel's lateness.  Without that
+ * lateness, '*nominal' (may be NULL): when the lifetime has run out, from
+ * which on a probe nobody answers shows the kernel did remove it. */
+static uint64_t lifetime_bound(struct core *c, uint32_t nodeid, uint64_t last_ms,
+			       uint64_t *nominal)
 {
 	struct wire_timing t = peer_timing(c, nodeid);
 
-	if (t.lifetime_ms == 0)
+	if (t.lifetime_ms == 0) {
+		if (nominal)
+			*nominal = 0;
 		return UINT64_MAX;	/* permanent addresses: no bound */
+	}
+	if (nominal)
+		*nominal = last_ms + t.heartbeat_ms + t.lifetime_ms + c->cfg.skew_ms;
 	return last_ms + t.heartbeat_ms + t.lifetime_ms + t.margin_ms + c->cfg.skew_ms;
 }
 
 void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring)
 {
 	struct wire_timing t = peer_timing(c, nodeid);
-	uint64_t last = peer_last(c, nodeid);
-	uint64_t until = lifetime_bound(c, nodeid, last);
+	uint64_t last = peer_last(c, nodeid), probe;
+	uint64_t until = lifetime_bound(c, nodeid, last, &probe);
 	size_t n;
 
 	/* Permanent addresses: the old rule (take at once) is all there is;
 	 * the README says so.  Otherwise a node cut off while alive lets go
-	 * at its quiet limit after the last delivery it saw. */
+	 * at its quiet limit after the last delivery it saw: no probe can
+	 * shorten that (a node cut off does not answer one either). */
 	if (until == UINT64_MAX)
 		until = 0;
 	if (left_ring && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > until)
 		until = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
-	n = holdoff_table(c, nodeid, until);
+	if (left_ring && probe && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > probe)
+		probe = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
+	n = holdoff_table(c, nodeid, until, probe);
 	if (n && until > c->now_ms)
 		qb_log(LOG_NOTICE, "node %" PRIu32 " %s: its %zu address%s may still be up there "
 		       "for %" PRIu64 " ms", nodeid, left_ring ? "left the ring" : "left the group",
@@ -337,7 +376,8 @@ void core_holdoff_merge(struct core *c)
 			holdoff_add(c, &s->holdoffs[k].addr, s->holdoffs[k].nodeid,
 				    s->holdoffs[k].remaining_ms == UINT32_MAX
 					    ? UINT64_MAX
-					    : c->now_ms + s->holdoffs[k].remaining_ms);
+					    : c->now_ms + s->holdoffs[k].remaining_ms,
+				    0);
 	}
 	for (size_t i = 0; i < c->n_holdoffs; i++) {
 		struct holdoff *h = &c->holdoffs[i];
@@ -367,7 +407,7 @@ void core_holdoff_unseen(struct core *c)
 
 	if (c->cfg.lifetime_ms == 0 || c->first_view_ms == 0)
 		return;
-	until = lifetime_bound(c, c->cfg.nodeid, c->first_view_ms);
+	until = lifetime_bound(c, c->cfg.nodeid, c->first_view_ms, NULL);
 	if (until <= c->now_ms)
 		return;
 	for (size_t i = 0; i < c->cfg.n_nodes && absent == 0; i++)
@@ -380,7 +420,7 @@ void core_holdoff_unseen(struct core *c)
 			claimed = c->members[i].have_state &&
 				  snap_claims(&c->members[i], &c->res[r].addr);
 		if (!claimed && !c->res[r].excl)
-			holdoff_add(c, &c->res[r].addr, absent, until);
+			holdoff_add(c, &c->res[r].addr, absent, until, 0);
 	}
 }
 
@@ -559,9 +599,14 @@ void core_live_apply_suspect(struct core *c, struct core_actions *out, struct me
 	} else {
 		/* Every member holds off the list the message carries, so a
 		 * joiner in the middle of a round waits as long as the others. */
-		until = lifetime_bound(c, x->nodeid, peer_last(c, x->nodeid));
+		uint64_t probe;
+
+		/* its corosync is in the ring, so it is not cut off: once the
+		 * lifetime of its last renewal has run out, only the kernel's
+		 * lateness is left to wait for, and a probe can see past it */
+		until = lifetime_bound(c, x->nodeid, peer_last(c, x->nodeid), &probe);
 		for (uint32_t k = 0; k < sm->n_addrs; k++)
-			holdoff_add(c, &sm->addrs[k], x->nodeid, until);
+			holdoff_add(c, &sm->addrs[k], x->nodeid, until, probe);
 		qb_log(LOG_WARNING, "node %" PRIu32 " (pid %" PRIu32 ") is unresponsive (suspected by "
 		       "node %" PRIu32 "): its %" PRIu32 " resource%s move once %s", x->nodeid, x->pid,
 		       sender->nodeid, sm->n_addrs, sm->n_addrs == 1 ? "" : "s",
@@ -667,9 +712,14 @@ uint64_t core_live_next(const struct core *c, uint64_t next)
 		next = c->hb_next_ms;
 	if (quiet_watch(c) && c->last_any_ms + c->cfg.quiet_limit_ms + 1 < next)
 		next = c->last_any_ms + c->cfg.quiet_limit_ms + 1;
-	for (size_t i = 0; i < c->n_holdoffs; i++)
-		if (c->holdoffs[i].until_ms > c->now_ms && c->holdoffs[i].until_ms < next)
-			next = c->holdoffs[i].until_ms;
+	for (size_t i = 0; i < c->n_holdoffs; i++) {
+		const struct holdoff *h = &c->holdoffs[i];
+
+		if (h->until_ms > c->now_ms && h->until_ms < next)
+			next = h->until_ms;
+		if (c->cfg.expiry_probe && h->probe_ms > c->now_ms && h->probe_ms < next)
+			next = h->probe_ms;
+	}
 	return next;
 }
 

@@ -112,6 +112,9 @@ struct holdoff {
 	struct res_addr addr;
 	uint32_t nodeid;
 	uint64_t until_ms;
+	/* From then on only the kernel's lateness is waited for: a probe that
+	 * nobody answers ends the hold-off (0 = never, e.g. learnt from STATE) */
+	uint64_t probe_ms;
 };
 
 /* The hold-back budget (state_msg.c says why and how): what one sender may
@@ -196,6 +199,8 @@ struct core {
 	uint8_t *lstate;		/* per cfg vip: enum local_state */
 	uint32_t *lres;			/* per cfg vip: index into res, or UINT32_MAX */
 	uint64_t *lretry_ms;		/* per cfg vip: earliest retry after a failure */
+	uint64_t *lprobe_ms;		/* per cfg vip: earliest next expiry probe */
+	uint8_t *lprobing;		/* per cfg vip: a probe is out */
 	struct res_addr *released;	/* RELEASED batch being built in this step */
 	size_t n_released;
 	uint32_t health;		/* our own health flags, carried in STATE */
@@ -277,6 +282,10 @@ void core_live_self_ping(struct core *c, uint32_t nonce);
 /* An excluded member says it released these: nothing to wait for. */
 void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *v, size_t n);
 bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint64_t *until);
+/* Whether 'addr' is held off only for the kernel's lateness now (an
+ * unanswered probe may end it), and ending it so. */
+bool core_holdoff_probe_ok(const struct core *c, const struct res_addr *addr);
+bool core_holdoff_probe_lift(struct core *c, const struct res_addr *addr);
 /* The node 'addr' waits for (0 = none) and how long still. */
 uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms);
 void core_live_suspect_records(struct core *c);

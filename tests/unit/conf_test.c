@@ -202,6 +202,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->heartbeat_ms, 0);
 	assert_int_equal(c->liveness_ms, 0);
 	assert_false(c->expiry_margin_set);
+	assert_true(c->expiry_probe);
 	assert_int_equal(c->announce_count, 3);
 	assert_int_equal(c->announce_interval_ms, 250);
 	assert_int_equal(c->shutdown_timeout_ms, 10000);
@@ -353,6 +354,8 @@ static void test_ranges(void **state)
 		     ": timing.liveness_ms: ", "out of range");
 	expect_error(td, "{\"timing\": {\"expiry_margin_ms\": 10001}}",
 		     ": timing.expiry_margin_ms: ", "out of range");
+	expect_error(td, "{\"timing\": {\"expiry_probe\": 1}}",
+		     ": timing.expiry_probe: expected true or false");
 	expect_error(td, "{\"timing\": {\"heartbeat_ms\": 500, \"liveness_ms\": 1499}}",
 		     ": timing.liveness_ms: 1499 is shorter than three heartbeats");
 	expect_error(td, "{\"timing\": {\"address_lifetime_s\": 86401}}",
