@@ -1746,6 +1746,11 @@ static void cluster_teardown(void)
 	for (unsigned g = 0; g < MAXN; g++)
 		for (size_t k = 0; k < parts[g].qn; k++)
 			free(parts[g].q[k].buf);
+	/* the next cluster_build clears the nodes, inbox pointers too */
+	for (unsigned i = 0; i < nn; i++) {
+		free(nodes[i].inbox);
+		nodes[i].inbox = NULL;
+	}
 }
 
 static void cluster_build(void);
