@@ -15,6 +15,8 @@
  *           says if it hits an invariant violation ("!! VIOLATION") or a
  *           step the world refused ("?? ").
  *         scenario_run -p FILE.scn   print the output for one scenario
+ *
+ * The simulator writes failing schedules in this language (sim -w FILE).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -617,8 +619,8 @@ static int c_check(struct run *r, char **av, int ac)
 	return 0;
 }
 
-/* "digest NODE HEX": a recorded schedule says what table the node has
- * here; a replay that differs has left the recorded path. */
+/* "digest NODE HEX": a simulator schedule says what table the node has
+ * here; a replay that differs has left the simulator's path. */
 static int c_digest(struct run *r, char **av, int ac)
 {
 	struct scn_node *s;
