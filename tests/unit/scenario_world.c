@@ -322,9 +322,18 @@ static int step(struct scn_world *w, struct scn_node *s, struct scn_in *in)
 {
 	int rc = step_once(w, s, in);
 
-	while (auto_exec(w, s) && s->d_up && !s->frozen && s->nex > 0) {
+	/* a core that releases and re-acquires forever (7125239) must fail
+	 * the scenario, not hang it */
+	for (int guard = 0; auto_exec(w, s) && s->d_up && !s->frozen && s->nex > 0; guard++) {
 		size_t n = s->nex;
 
+		if (guard == 1000) {
+			scn_line(w, "!! VIOLATION: n%" PRIu32 "'s executor never runs out of work",
+				 s->nodeid);
+			w->violations++;
+			s->nex = 0;
+			break;
+		}
 		for (size_t i = 0; i < n && s->d_up && s->nex > 0; i++)
 			exec_one(w, s, true, i + 1 < n);
 	}
