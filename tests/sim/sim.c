@@ -1576,7 +1576,8 @@ static bool local_work(struct snode *s)
 		struct core_event te = {.type = CORE_EV_TICK};
 
 		s->timer_at = 0;
-		wr("tick %u", s->nodeid);
+		if (s->d_up)	/* it may have exited a moment ago */
+			wr("tick %u", s->nodeid);
 		step_core(s, &te);
 		did = true;
 	}
@@ -2045,10 +2046,10 @@ static void wr_open(void)
 		sim_failback == CORE_FAILBACK_AUTO ? "auto" : "manual",
 		sim_fence == CORE_FENCE_GRACE ? "grace" : "command", FENCE_GRACE_MS,
 		ROUND_TIMEOUT_MS, GRACE_MS);
-	fprintf(wfile, "config heartbeat=%u liveness=%u quiet_limit=%u lifetime=%u "
-		"expiry_margin=%u gap=%u load_interval=%u load_budget=%u\n", HEARTBEAT_MS,
-		LIVENESS_MS, QUIET_MS, LIFETIME_MS, MARGIN_MS, 3 * HEARTBEAT_MS,
-		sim_load ? 1000 : 0, sim_load ? 3 : 0);
+	fprintf(wfile, "config heartbeat=%u liveness=%u unresponsive=%u quiet_limit=%u lifetime=%u "
+		"expiry_margin=%u\nconfig gap=%u load_interval=%u load_budget=%u expiry_probe=%d\n",
+		HEARTBEAT_MS, LIVENESS_MS, 3 * HEARTBEAT_MS, QUIET_MS, LIFETIME_MS, MARGIN_MS,
+		3 * HEARTBEAT_MS, sim_load ? 1000 : 0, sim_load ? 3 : 0, sim_probe);
 	fprintf(wfile, "auto off\n");
 }
 

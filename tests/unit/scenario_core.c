@@ -67,10 +67,12 @@ int scn_core_new(const struct scn_daemon_cfg *d, struct scn_core **out)
 		.quiet_limit_ms = d->quiet_limit_ms,
 		.heartbeat_ms = d->heartbeat_ms,
 		.liveness_ms = d->liveness_ms,
+		.unresponsive_ms = d->unresponsive_ms,
 		.lifetime_ms = d->lifetime_ms,
 		.expiry_margin_ms = d->expiry_margin_ms,
 		.gap_ms = d->gap_ms,
 		.skew_ms = d->skew_ms,
+		.expiry_probe = d->expiry_probe,
 	};
 	struct scn_core *c = calloc(1, sizeof(*c));
 	int rc;
@@ -109,28 +111,36 @@ static int acts_push(struct scn_acts *a, const struct scn_act *x)
 	return 0;
 }
 
+/* A switch without a default: a new action type in state.h stops the
+ * build here (-Wswitch) instead of reaching the world unnamed. */
+static enum scn_act_type act_type(enum core_act_type t)
+{
+	switch (t) {
+	case CORE_ACT_SEND: return SCN_ACT_SEND;
+	case CORE_ACT_ACQUIRE: return SCN_ACT_ACQUIRE;
+	case CORE_ACT_RELEASE: return SCN_ACT_RELEASE;
+	case CORE_ACT_TIMER: return SCN_ACT_TIMER;
+	case CORE_ACT_READY: return SCN_ACT_READY;
+	case CORE_ACT_REJOIN: return SCN_ACT_REJOIN;
+	case CORE_ACT_LEAVE: return SCN_ACT_LEAVE;
+	case CORE_ACT_EXIT: return SCN_ACT_EXIT;
+	case CORE_ACT_ADMIN_DONE: return SCN_ACT_ADMIN_DONE;
+	case CORE_ACT_PERSIST: return SCN_ACT_PERSIST;
+	case CORE_ACT_FENCE: return SCN_ACT_FENCE;
+	case CORE_ACT_RENEW: return SCN_ACT_RENEW;
+	case CORE_ACT_PROBE: return SCN_ACT_PROBE;
+	}
+	abort();
+}
+
 /* The core's actions in the runner's terms; send buffers change hands. */
 static int acts_take(struct core_actions *ca, struct scn_acts *out)
 {
-	static const enum scn_act_type map[] = {
-		[CORE_ACT_SEND] = SCN_ACT_SEND,
-		[CORE_ACT_ACQUIRE] = SCN_ACT_ACQUIRE,
-		[CORE_ACT_RELEASE] = SCN_ACT_RELEASE,
-		[CORE_ACT_TIMER] = SCN_ACT_TIMER,
-		[CORE_ACT_READY] = SCN_ACT_READY,
-		[CORE_ACT_REJOIN] = SCN_ACT_REJOIN,
-		[CORE_ACT_LEAVE] = SCN_ACT_LEAVE,
-		[CORE_ACT_EXIT] = SCN_ACT_EXIT,
-		[CORE_ACT_ADMIN_DONE] = SCN_ACT_ADMIN_DONE,
-		[CORE_ACT_PERSIST] = SCN_ACT_PERSIST,
-		[CORE_ACT_FENCE] = SCN_ACT_FENCE,
-		[CORE_ACT_RENEW] = SCN_ACT_RENEW,
-	};
 	int rc = 0;
 
 	for (size_t i = 0; i < ca->n; i++) {
 		struct core_action *x = &ca->v[i];
-		struct scn_act a = {.type = map[x->type]};
+		struct scn_act a = {.type = act_type(x->type)};
 
 		switch (x->type) {
 		case CORE_ACT_SEND:
@@ -140,6 +150,7 @@ static int acts_take(struct core_actions *ca, struct scn_acts *out)
 			break;
 		case CORE_ACT_ACQUIRE:
 		case CORE_ACT_RELEASE:
+		case CORE_ACT_PROBE:
 			a.idx = x->u.idx;
 			break;
 		case CORE_ACT_TIMER:
@@ -233,6 +244,11 @@ static int feed_event(struct core *c, const struct scn_in *in, struct core_actio
 		ev.type = CORE_EV_FENCED;
 		ev.u.fence.node = in->node;
 		ev.u.fence.err = in->err;
+		break;
+	case SCN_IN_PROBED:
+		ev.type = CORE_EV_PROBED;
+		ev.u.probe.idx = in->idx;
+		ev.u.probe.answered = in->answered;
 		break;
 	default:
 		return -EINVAL;
@@ -466,6 +482,7 @@ int scn_core_view(const struct scn_core *sc, struct scn_view *v)
 		o->holdoff_ms = rv.holdoff_ms;
 		o->exclusive = rv.exclusive;
 		o->owner_silent = rv.owner_silent;
+		o->owner_absent = rv.owner_absent;
 		o->pin = core_pin_of(c, &rv.addr);
 		core_load_get(c, &rv.addr, &o->load, &o->conns);
 	}

@@ -73,10 +73,12 @@ struct scn_daemon_cfg {
 	uint32_t quiet_limit_ms;
 	uint32_t heartbeat_ms;
 	uint32_t liveness_ms;
+	uint32_t unresponsive_ms;
 	uint32_t lifetime_ms;
 	uint32_t expiry_margin_ms;
 	uint32_t gap_ms;
 	uint32_t skew_ms;
+	bool expiry_probe;
 };
 
 enum scn_in_type {
@@ -91,6 +93,7 @@ enum scn_in_type {
 	SCN_IN_CLUSTER_LOST,
 	SCN_IN_SHUTDOWN,
 	SCN_IN_FENCED,
+	SCN_IN_PROBED,
 	/* not (yet) core events: separate entry points today */
 	SCN_IN_ADMIN,
 	SCN_IN_HEALTH,
@@ -123,10 +126,11 @@ struct scn_in {
 	uint32_t from_nodeid, from_pid;
 	const void *buf;
 	size_t size;
-	/* ACQUIRED, RELEASED, ADOPT, LOAD: local vip index */
+	/* ACQUIRED, RELEASED, ADOPT, PROBED, LOAD: local vip index */
 	size_t idx;
 	int err;
 	bool more;
+	bool answered;		/* PROBED */
 	/* FENCED, FENCE_CONFIRM, ADMIN: a node */
 	uint32_t node;
 	/* ADMIN */
@@ -154,13 +158,14 @@ enum scn_act_type {
 	SCN_ACT_PERSIST,
 	SCN_ACT_FENCE,
 	SCN_ACT_RENEW,
+	SCN_ACT_PROBE,
 };
 
 struct scn_act {
 	enum scn_act_type type;
 	uint8_t *buf;		/* SEND: owned */
 	size_t size;
-	size_t idx;		/* ACQUIRE, RELEASE */
+	size_t idx;		/* ACQUIRE, RELEASE, PROBE */
 	uint64_t at_ms;		/* TIMER */
 	uint32_t node;		/* FENCE */
 	int err;		/* ADMIN_DONE */
@@ -217,7 +222,7 @@ struct scn_view_res {
 	char pool[CHORUS_NAME_MAX];
 	uint32_t owner, from, fixed, held_by;
 	uint64_t holdoff_ms;
-	bool exclusive, owner_silent;
+	bool exclusive, owner_silent, owner_absent;
 	uint32_t pin;
 	uint32_t load, conns;
 };

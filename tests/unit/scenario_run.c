@@ -175,6 +175,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG("load_interval", load_interval_ms), CFG("load_margin", load_margin_pct),
 	CFG("load_budget", load_budget), CFG("quiet_limit", quiet_limit_ms),
 	CFG("heartbeat", heartbeat_ms), CFG("liveness", liveness_ms),
+	CFG("unresponsive", unresponsive_ms),
 	CFG("lifetime", lifetime_ms), CFG("expiry_margin", expiry_margin_ms),
 	CFG("gap", gap_ms), CFG("skew", skew_ms),
 };
@@ -221,6 +222,8 @@ static int hdr_config(struct run *r, char **av, int ac)
 			r->w.fence_dev = FENCE_DEV_FAIL;
 		else if (strcmp(av[i], "fence_device") == 0 && strcmp(val, "manual") == 0)
 			r->w.fence_dev = FENCE_DEV_MANUAL;
+		else if (strcmp(av[i], "expiry_probe") == 0 && num && x <= 1)
+			c->expiry_probe = x == 1;
 		else if (strcmp(av[i], "kernel_late") == 0 && num)
 			r->w.kernel_late_ms = (uint32_t)x;
 		else if (strcmp(av[i], "votes") == 0 && num)
@@ -446,10 +449,11 @@ static int c_wait(struct run *r, char **av, int ac)
 	return w_wait(&r->w, ms);
 }
 
+/* "exec NODE [ok|fail|answered] [COUNT]" */
 static int c_exec(struct run *r, char **av, int ac)
 {
 	uint64_t n = 1;
-	bool ok = true;
+	bool ok = true, answered = false;
 	struct scn_node *s;
 
 	for (int i = 2; i < ac; i++) {
@@ -457,13 +461,15 @@ static int c_exec(struct run *r, char **av, int ac)
 			ok = true;
 		else if (strcmp(av[i], "fail") == 0)
 			ok = false;
+		else if (strcmp(av[i], "answered") == 0)
+			answered = true;
 		else if (!parse_u64(av[i], &n))
-			return bad(r, "exec NODE [ok|fail] [COUNT]");
+			return bad(r, "exec NODE [ok|fail|answered] [COUNT]");
 	}
 	if (ac < 2 || (s = node_arg(r, av[1])) == NULL)
 		return -1;
 	for (uint64_t k = 0; k < n; k++)
-		if (w_exec(&r->w, s, ok) < 0)
+		if (w_exec(&r->w, s, ok, answered) < 0)
 			return -1;
 	return 0;
 }
@@ -726,6 +732,7 @@ static void defaults(struct run *r)
 		.quiet_limit_ms = 2500,
 		.heartbeat_ms = 200,
 		.liveness_ms = 1000,
+		.unresponsive_ms = 600,
 		.lifetime_ms = 1000,
 		.expiry_margin_ms = 500,
 		.gap_ms = 600,

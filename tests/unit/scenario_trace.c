@@ -248,6 +248,10 @@ bool scn_describe_input(struct scn_world *w, struct scn_node *s, const struct sc
 	case SCN_IN_FENCED:
 		cat(buf, n, "fence of n%" PRIu32 " %s", in->node, in->err ? "FAILED" : "done");
 		return true;
+	case SCN_IN_PROBED:
+		cat(buf, n, "probed %s: %s", scn_local_ip(w, s, in->idx, a, sizeof(a)),
+		    in->answered ? "answered" : "nobody answers");
+		return true;
 	case SCN_IN_ADMIN:
 		cat(buf, n, "cmd %s", admin_op_name(in->op));
 		if (in->op == SCN_ADMIN_MOVE || in->op == SCN_ADMIN_UNPIN) {
@@ -315,8 +319,11 @@ bool scn_describe_acts(struct scn_world *w, struct scn_node *s, const struct scn
 			break;
 		case SCN_ACT_ACQUIRE:
 		case SCN_ACT_RELEASE:
+		case SCN_ACT_PROBE:
 			cat(buf, n, "%s%s %s", any ? ", " : "",
-			    x->type == SCN_ACT_ACQUIRE ? "acquire" : "release",
+			    x->type == SCN_ACT_ACQUIRE   ? "acquire"
+			    : x->type == SCN_ACT_RELEASE ? "release"
+							 : "probe",
 			    scn_local_ip(w, s, x->idx, ad, sizeof(ad)));
 			break;
 		case SCN_ACT_TIMER:

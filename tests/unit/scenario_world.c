@@ -184,6 +184,7 @@ static void run_actions(struct scn_world *w, struct scn_node *s, struct scn_acts
 		}
 		case SCN_ACT_ACQUIRE:
 		case SCN_ACT_RELEASE:
+		case SCN_ACT_PROBE:
 			if (s->nex < sizeof(s->ex) / sizeof(s->ex[0])) {
 				s->ex[s->nex].type = x->type;
 				s->ex[s->nex].idx = x->idx;
@@ -281,8 +282,14 @@ static int step_once(struct scn_world *w, struct scn_node *s, struct scn_in *in)
 	return rc;
 }
 
-/* Complete the head of the executor queue; the kernel changes first. */
-static void exec_one(struct scn_world *w, struct scn_node *s, bool ok, bool more)
+/*
+ * Complete the head of the executor queue; the kernel changes first.  An
+ * expiry probe (ARP / neighbour solicitation) is answered by every kernel
+ * that has the address in the prober's network group, as in the simulator;
+ * 'answered' says it was answered anyway (a probe that could not be sent
+ * reads as answered).
+ */
+static void exec_one(struct scn_world *w, struct scn_node *s, bool ok, bool more, bool answered)
 {
 	struct scn_in in = {.idx = s->ex[0].idx, .more = more, .err = ok ? 0 : -EIO};
 	int type = s->ex[0].type;
@@ -290,7 +297,14 @@ static void exec_one(struct scn_world *w, struct scn_node *s, bool ok, bool more
 
 	memmove(&s->ex[0], &s->ex[1], (s->nex - 1) * sizeof(s->ex[0]));
 	s->nex--;
-	if (type == SCN_ACT_ACQUIRE) {
+	if (type == SCN_ACT_PROBE) {
+		in.type = SCN_IN_PROBED;
+		in.err = 0;
+		in.answered = answered;
+		for (unsigned k = 0; k < w->nn; k++)
+			in.answered |= &w->nodes[k] != s && w->nodes[k].held[v] &&
+				       w->nodes[k].grp == s->grp;
+	} else if (type == SCN_ACT_ACQUIRE) {
 		if (ok) {
 			s->held[v] = true;
 			s->intended[v] = true;
@@ -335,7 +349,7 @@ static int step(struct scn_world *w, struct scn_node *s, struct scn_in *in)
 			break;
 		}
 		for (size_t i = 0; i < n && s->d_up && s->nex > 0; i++)
-			exec_one(w, s, true, i + 1 < n);
+			exec_one(w, s, true, i + 1 < n, false);
 	}
 	return rc;
 }
@@ -1048,11 +1062,11 @@ int w_tick(struct scn_world *w, struct scn_node *s)
 	return 0;
 }
 
-int w_exec(struct scn_world *w, struct scn_node *s, bool ok)
+int w_exec(struct scn_world *w, struct scn_node *s, bool ok, bool answered)
 {
 	if (!s->d_up || s->frozen || s->nex == 0)
 		return refuse(w, "n%" PRIu32 " has no executor request pending", s->nodeid);
-	exec_one(w, s, ok, false);
+	exec_one(w, s, ok, false, answered);
 	return 0;
 }
 
@@ -1242,7 +1256,7 @@ static bool local_work(struct scn_world *w, struct scn_node *s)
 		size_t n = s->nex;
 
 		for (size_t i = 0; i < n && s->d_up && s->nex > 0; i++)
-			exec_one(w, s, true, i + 1 < n);
+			exec_one(w, s, true, i + 1 < n, false);
 		did = true;
 	}
 	if (s->d_up && s->nfq > 0 && w->fence_dev != FENCE_DEV_MANUAL) {

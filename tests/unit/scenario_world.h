@@ -200,7 +200,9 @@ int w_flush(struct scn_world *w, struct scn_node *s, size_t count);
 int w_defer(struct scn_world *w, struct scn_node *s, uint64_t seq);
 int w_wait(struct scn_world *w, uint64_t ms);
 int w_tick(struct scn_world *w, struct scn_node *s);
-int w_exec(struct scn_world *w, struct scn_node *s, bool ok);
+/* 'answered': an expiry probe at the head reads as answered whatever the
+ * kernels have (the simulator's unsent probe) */
+int w_exec(struct scn_world *w, struct scn_node *s, bool ok, bool answered);
 int w_quorum(struct scn_world *w, struct scn_node *s, int inject);	/* -1 = next queued */
 int w_expire(struct scn_world *w, struct scn_node *s, unsigned v);
 int w_rejoin(struct scn_world *w, struct scn_node *s);
