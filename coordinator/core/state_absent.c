@@ -570,6 +570,7 @@ void core_absent_apply_fenced(struct core *c, struct core_actions *out, uint32_t
 		qb_log(LOG_WARNING, "node %" PRIu32 " is down (%s, reported by node %" PRIu32 "): "
 		       "taking over its resources", sm->nodes[k],
 		       sm->value == 2 ? "confirmed by the operator" : "fenced", sender);
+		core_live_fenced(c, sm->nodes[k]);
 		absent_drop(c, (size_t)i);
 		changed = true;
 	}

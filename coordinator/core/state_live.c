@@ -330,6 +330,17 @@ void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *
 	holdoff_expire(c);
 }
 
+/* A node known down (FENCED: powered off, or the operator says it is) holds
+ * nothing any more; the hold-offs recorded when it left were for a node
+ * that might still be running. */
+void core_live_fenced(struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; i < c->n_holdoffs; i++)
+		if (c->holdoffs[i].nodeid == nodeid)
+			c->holdoffs[i].until_ms = 0;
+	holdoff_expire(c);
+}
+
 int core_holdoff_build(const struct core *c, struct wire_state *st)
 {
 	size_t n = 0;

@@ -281,6 +281,8 @@ void core_live_apply_suspect(struct core *c, struct core_actions *out, struct me
 void core_live_self_ping(struct core *c, uint32_t nonce);
 /* An excluded member says it released these: nothing to wait for. */
 void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *v, size_t n);
+/* FENCED was applied for 'nodeid': nothing of it need be waited for. */
+void core_live_fenced(struct core *c, uint32_t nodeid);
 bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint64_t *until);
 /* Whether 'addr' is held off only for the kernel's lateness now (an
  * unanswered probe may end it), and ending it so. */

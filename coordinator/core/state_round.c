@@ -447,15 +447,23 @@ static void merge_admin(struct core *c)
 	}
 }
 
-/* With failback "delay", a round that leaves the layout unbalanced arms a
- * local timer on the lowest member; its REBALANCE, delivered in order,
- * applies the failback on every member at the same point. */
+/*
+ * With failback "delay", every completed round (re)starts a local timer on
+ * the lowest member; its REBALANCE, delivered in order, applies the
+ * failback on every member at the same point.  Restarting is the point: a
+ * node that returned gets addresses back only once it has stayed for the
+ * delay (chorus.json(5)), so a flapping node does not bounce clients.  Left
+ * running from an earlier round, the timer counted from the loss, and a
+ * node back just before it fired got its addresses back at once.
+ */
 static void maybe_arm_rebalance(struct core *c)
 {
 	if (c->cfg.failback != CORE_FAILBACK_DELAY || c->n_members == 0)
 		return;
-	if (c->members[0].nodeid != c->cfg.nodeid || c->rebalance_armed)
+	if (c->members[0].nodeid != c->cfg.nodeid) {
+		c->rebalance_armed = false;	/* the lowest member sends it now */
 		return;
+	}
 	c->rebalance_armed = true;
 	c->rebalance_at_ms = c->now_ms + c->cfg.failback_delay_ms;
 }

@@ -40,8 +40,20 @@
  * without a daemon; mode "command" has no watchdog, and the fence device
  * powers the node off (or fails, and the core retries).
  *
- * Usage: sim [-n schedules] [-s first_seed] [-v]   (prints the seed to
- * replay on failure: sim -s SEED -n 1 -v)
+ * Usage: sim [-n schedules] [-s first_seed] [-v] [-w FILE]   (prints the
+ * seed to replay on failure: sim -s SEED -n 1 -v)
+ *
+ * -w FILE writes the schedule of the first seed run (sim -s SEED -n 1 -w
+ * FILE) as a core scenario (tests/scenarios/core/README.md): every
+ * delivery, drop and carry-over, executor result, quorum notification,
+ * timer, deferred send, fault and settle step, in the order the simulator
+ * took it, with the clock.  tests/unit/scenario_run replays it on the same
+ * cores, checks after every step what the simulator checks after every step
+ * (no brick twice, no address in two kernels, members agree) and, at every
+ * settle point, its settle checks and that every daemon's assignment
+ * digest is the simulator's, so a failing seed becomes a readable test.
+ * Not written: the move-count check (check_moves) and the watchdog's own
+ * check; a watchdog reset is written as the crash it is.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -106,6 +118,110 @@ static void vlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- -w: the schedule as a core scenario ----
+ *
+ * Each step is held back until the next one is known, so that a deferred
+ * send found while carrying it out can be declared before it ("defer"
+ * names a send by its number, so the declaration may come early), so that
+ * a ring change can list the nodes that got quorum first or a split
+ * confchg, and so that runs of one step collapse ("deliver 2 7").  The
+ * clock is written as the wait before each step.  Nothing here draws a
+ * random number: a seed runs the same schedule with and without -w.
+ */
+static FILE *wfile;
+static char wpend[512];		/* the step held back, without its count */
+static unsigned wcount;
+static bool wring;		/* the held-back step is "ring": add the options */
+static uint32_t wqfirst, wsplit;	/* per node index */
+static uint64_t wnow;
+static uint64_t wsends[8];	/* SEND actions per node, as the runner counts them */
+
+static void wflush(void)
+{
+	if (wfile == NULL || wpend[0] == '\0')
+		return;
+	fputs(wpend, wfile);
+	if (wcount > 1)
+		fprintf(wfile, " %u", wcount);
+	if (wring) {
+		const char *k[2] = {" qfirst=", " split="};
+		uint32_t m[2] = {wqfirst, wsplit};
+
+		for (int j = 0; j < 2; j++)
+			for (unsigned i = 0, first = 1; i < 32; i++)
+				if ((m[j] >> i) & 1) {
+					fprintf(wfile, "%s%u", first ? k[j] : ",", i + 1);
+					first = 0;
+				}
+	}
+	fputc('\n', wfile);
+	wpend[0] = '\0';
+	wcount = 0;
+	wring = false;
+}
+
+static uint64_t now;		/* the simulated clock, ms */
+
+/* A step, at the current time. */
+static void wr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void wr(const char *fmt, ...)
+{
+	char b[sizeof(wpend)];
+	va_list ap;
+
+	if (wfile == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	/* runs of one delivery, executor result or flush are one line */
+	if (now == wnow && wcount > 0 && strcmp(b, wpend) == 0 &&
+	    (strncmp(b, "deliver ", 8) == 0 || strncmp(b, "exec ", 5) == 0 ||
+	     strncmp(b, "flush ", 6) == 0)) {
+		wcount++;
+		return;
+	}
+	wflush();
+	if (now != wnow) {
+		fprintf(wfile, "wait %" PRIu64 "\n", now - wnow);
+		wnow = now;
+	}
+	snprintf(wpend, sizeof(wpend), "%s", b);
+	wcount = 1;
+	wring = strcmp(b, "ring") == 0;
+	wqfirst = wsplit = 0;
+}
+
+/* A line that goes before the held-back step: a comment, a declaration. */
+static void wr_before(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void wr_before(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (wfile == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(wfile, fmt, ap);
+	va_end(ap);
+	fputc('\n', wfile);
+}
+
+/* A comment after everything so far. */
+static void wr_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void wr_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (wfile == NULL)
+		return;
+	wflush();
+	fputs("# ", wfile);
+	va_start(ap, fmt);
+	vfprintf(wfile, fmt, ap);
+	va_end(ap);
+	fputc('\n', wfile);
 }
 
 enum pev_type { PEV_MSG, PEV_JOIN, PEV_DOWN };
@@ -185,7 +301,6 @@ struct snode {
 static struct snode nodes[MAXN];
 static struct part parts[MAXN];
 static unsigned nn;
-static uint64_t now;
 static struct vip_def vips[NV];
 static unsigned nvips;
 static uint32_t next_pid = 1000;
@@ -379,6 +494,53 @@ static void check_moves(struct snode *s)
 	}
 }
 
+/* The runner names a ring by one of its nodes. */
+static unsigned wnode_of_part(int g)
+{
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].part == g)
+			return nodes[i].nodeid;
+	return 0;
+}
+
+static const char *wvip(unsigned v)
+{
+	static char b[4][CHORUS_ADDR_STRLEN];
+	static unsigned k;
+	char *o = b[k++ % 4];
+
+	res_addr_format_ip(&vips[v].addr, o, CHORUS_ADDR_STRLEN);
+	return o;
+}
+
+/* The network groups as the runner's "partition" (or "heal"). */
+static void wr_groups(void)
+{
+	char b[256] = "";
+	int top = 0;
+
+	for (unsigned i = 0; i < nn; i++)
+		top = nodes[i].grp > top ? nodes[i].grp : top;
+	if (top == 0) {
+		wr("heal");
+		return;
+	}
+	for (int g = 0; g <= top; g++) {
+		bool any = false;
+
+		if (g)
+			snprintf(b + strlen(b), sizeof(b) - strlen(b), " |");
+		for (unsigned i = 0; i < nn; i++)
+			if (nodes[i].grp == g) {
+				snprintf(b + strlen(b), sizeof(b) - strlen(b), " %u", nodes[i].nodeid);
+				any = true;
+			}
+		if (!any)
+			snprintf(b + strlen(b), sizeof(b) - strlen(b), " -");
+	}
+	wr("partition%s", b);
+}
+
 static struct part *part_of(struct snode *s)
 {
 	return s->part >= 0 ? &parts[s->part] : NULL;
@@ -416,10 +578,16 @@ static void run_actions(struct snode *s, struct core_actions *a)
 			uint8_t *b = x->u.send.buf;
 			size_t size = x->u.send.size;
 
+			uint64_t seq = ++wsends[s->nodeid - 1];
+			/* the draw only when nothing waits yet, as always */
+			bool defer = s->ndef > 0 || chance(10);
+
 			x->u.send.buf = NULL;
 			x->type = CORE_ACT_TIMER;	/* ownership moved; keep clear() off it */
+			if (defer && s->ndef == 0)
+				wr_before("defer %u %" PRIu64, s->nodeid, seq);
 			/* TRY_AGAIN: defer, FIFO per sender */
-			if ((s->ndef > 0 || chance(10)) && s->ndef < 64)
+			if (defer && s->ndef < 64)
 				s->def[s->ndef++] = (struct deferred){b, size, now + rn(200)};
 			else
 				send_now(s, b, size);
@@ -565,6 +733,7 @@ static void daemon_start(struct snode *s)
 		return;
 	}
 	sim_v1_seen |= cfg.proto_max == 1;
+	wr("start %u pid=%u%s", s->nodeid, cfg.pid, cfg.proto_max == 1 ? " proto=1" : "");
 	s->pid = cfg.pid;
 	s->d_up = true;
 	s->last_digest = 0;
@@ -645,6 +814,7 @@ static void recompute_partitions(void);
 /* Power loss: everything on the node is gone at once. */
 static void node_crash(struct snode *s)
 {
+	wr("crash %u", s->nodeid);
 	if (s->d_up)
 		daemon_stop(s);
 	memset(s->held, 0, sizeof(s->held));
@@ -751,6 +921,7 @@ static void thaw(struct snode *s)
 	size_t n = s->ninbox;
 
 	vlog("fault: node %u wakes up, %zu events waiting\n", s->nodeid, n);
+	wr("thaw %u", s->nodeid);
 	s->hung = false;
 	s->ninbox = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -816,6 +987,7 @@ static void part_deliver_one(struct part *p)
 {
 	struct pev ev = p->q[0];
 
+	wr("deliver %u", wnode_of_part((int)(p - parts)));
 	memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
 	p->qn--;
 	if (ev.type == PEV_MSG) {
@@ -929,11 +1101,13 @@ static void recompute_partitions(void)
 				if (before || chance(80)) {
 					part_deliver_one(p);
 				} else {
+					wr("drop %u", wnode_of_part((int)g));
 					free(e->buf);
 					memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
 					p->qn--;
 				}
 			} else {
+				wr("carry %u", wnode_of_part((int)g));
 				carry_to[nc] = sp;
 				carry[nc++] = *e;
 				memmove(&p->q[0], &p->q[1], (p->qn - 1) * sizeof(p->q[0]));
@@ -942,6 +1116,7 @@ static void recompute_partitions(void)
 		}
 	}
 
+	wr("ring");
 	for (unsigned g = 0; g < MAXN; g++) {
 		struct part *p = &parts[g];
 		unsigned cnt = 0;
@@ -997,6 +1172,7 @@ static void recompute_partitions(void)
 
 				qe.u.quorum.ring = p->ring;
 				qe.u.quorum.quorate = quorate;
+				wqfirst |= 1u << i;
 				step_core(s, &qe);	/* before the CPG events */
 			} else {
 				queue_quorum(s, p->ring, quorate, now + rn(300));
@@ -1018,8 +1194,10 @@ static void recompute_partitions(void)
 				if (has_member(s->seen, s->nseen, p->mem[k].nodeid, p->mem[k].pid))
 					tmp.mem[w++] = p->mem[k];
 			tmp.nmem = w;
-			if (w != s->nseen && w != p->nmem && has_member(tmp.mem, w, s->nodeid, s->pid))
+			if (w != s->nseen && w != p->nmem && has_member(tmp.mem, w, s->nodeid, s->pid)) {
+				wsplit |= 1u << i;
 				give_confchg(s, &tmp, CORE_REASON_NODEDOWN, CORE_REASON_NODEUP);
+			}
 		}
 		give_confchg(s, p, CORE_REASON_NODEDOWN, CORE_REASON_NODEUP);
 		give_totem(s, p);
@@ -1045,6 +1223,21 @@ static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigne
 		return;
 	if (vip < nvips)
 		req.vip = vips[vip].addr;
+	switch (op) {
+	case CORE_ADMIN_STANDBY:
+	case CORE_ADMIN_ACTIVE:
+		wr("cmd %u %s %u", s->nodeid, op == CORE_ADMIN_STANDBY ? "standby" : "active", node);
+		break;
+	case CORE_ADMIN_MOVE:
+		wr("cmd %u move %s %u", s->nodeid, wvip(vip), node);
+		break;
+	case CORE_ADMIN_UNPIN:
+		wr("cmd %u unpin %s", s->nodeid, wvip(vip));
+		break;
+	default:
+		wr("cmd %u maintenance %s", s->nodeid, op == CORE_ADMIN_MAINT_ON ? "on" : "off");
+		break;
+	}
 	core_actions_init(&a);
 	if (core_admin(s->core, &req, &a) == 0)
 		vlog("admin: node %u op %d node %u vip %u\n", s->nodeid, op, node, vip);
@@ -1063,6 +1256,14 @@ static void health(struct snode *s, const bool *unserv, bool urgent)
 		s->unserv[v] = unserv ? unserv[v] : false;
 		health_seen |= s->unserv[v];
 	}
+	if (wfile) {
+		char b[512] = "";
+
+		for (unsigned v = 0; v < nvips; v++)
+			if (s->unserv[v])
+				snprintf(b + strlen(b), sizeof(b) - strlen(b), " %s", wvip(v));
+		wr("health %u%s%s", s->nodeid, b[0] ? b : " ok", urgent ? " urgent" : "");
+	}
 	core_actions_init(&a);
 	if (core_set_health(s->core, now, 0, s->unserv, urgent, &a) < 0)
 		fail("core_set_health");
@@ -1077,6 +1278,7 @@ static void load_report(struct snode *s, unsigned v, uint32_t load, uint32_t con
 
 	if (!s->d_up || s->core == NULL || s->hung || v >= nvips)
 		return;
+	wr("load %u %s %u %u", s->nodeid, wvip(v), load, conns);
 	if (core_set_load(s->core, v, load, conns) < 0)
 		fail("core_set_load");
 	load_seen |= load != 0;
@@ -1153,19 +1355,27 @@ static void fault(void)
 		s->hung_until = now + 300 + rn(6000);
 		vlog("fault: daemon %u freezes for %" PRIu64 " ms\n", s->nodeid,
 		     s->hung_until - now);
+		wr("freeze %u", s->nodeid);
 		break;
 	case 0:	/* daemon crash, maybe leaving a ghost */
 		if (!s->d_up)
 			break;
 		vlog("fault: kill daemon %u\n", s->nodeid);
-		if (s->joined && s->cs_up) {
-			if (chance(15)) {
-				s->ghost = true;
-				s->ghost_pid = s->pid;
-			} else if (part_of(s)) {
-				part_push(part_of(s), (struct pev){PEV_DOWN, s->nodeid, s->pid,
-								   CORE_REASON_PROCDOWN, NULL, 0});
+		{
+			bool ghost = false;
+
+			if (s->joined && s->cs_up) {
+				if (chance(15)) {
+					ghost = true;
+					s->ghost = true;
+					s->ghost_pid = s->pid;
+				} else if (part_of(s)) {
+					part_push(part_of(s),
+						  (struct pev){PEV_DOWN, s->nodeid, s->pid,
+							       CORE_REASON_PROCDOWN, NULL, 0});
+				}
 			}
+			wr("kill %u%s", s->nodeid, ghost ? " ghost" : "");
 		}
 		daemon_stop(s);
 		break;
@@ -1186,6 +1396,7 @@ static void fault(void)
 		if (s->cs_up)
 			break;
 		vlog("fault: node %u boots\n", s->nodeid);
+		wr("boot %u", s->nodeid);
 		s->cs_up = true;
 		recompute_partitions();
 		if (!s->d_up)
@@ -1195,6 +1406,7 @@ static void fault(void)
 		vlog("fault: partition\n");
 		for (unsigned k = 0; k < nn; k++)
 			nodes[k].grp = (int)rn(2);
+		wr_groups();
 		recompute_partitions();
 		break;
 	case 6:	/* isolate one node */
@@ -1202,6 +1414,7 @@ static void fault(void)
 		for (unsigned k = 0; k < nn; k++)
 			nodes[k].grp = 0;
 		s->grp = 1;
+		wr_groups();
 		recompute_partitions();
 		break;
 	case 7:
@@ -1209,12 +1422,14 @@ static void fault(void)
 		vlog("fault: heal\n");
 		for (unsigned k = 0; k < nn; k++)
 			nodes[k].grp = 0;
+		wr_groups();
 		recompute_partitions();
 		break;
 	case 9:	/* corosync dies under a live daemon */
 		if (!s->cs_up || !s->d_up || s->hung)
 			break;
 		vlog("fault: corosync %u dies\n", s->nodeid);
+		wr("cs-kill %u", s->nodeid);
 		s->cs_up = false;
 		s->joined = false;
 		s->ghost = false;
@@ -1222,6 +1437,7 @@ static void fault(void)
 		{
 			struct core_event ev = {.type = CORE_EV_CLUSTER_LOST};
 
+			wr("cluster-lost %u", s->nodeid);
 			step_core(s, &ev);
 		}
 		break;
@@ -1231,6 +1447,7 @@ static void fault(void)
 		if (!s->cs_up)
 			break;
 		vlog("fault: node %u loses both daemons, kernel keeps addresses\n", s->nodeid);
+		wr("down %u", s->nodeid);
 		if (s->d_up)
 			daemon_stop(s);	/* sets the lifetime expiry */
 		s->cs_up = false;
@@ -1244,10 +1461,12 @@ static void fault(void)
 			struct core_event ev = {.type = CORE_EV_SHUTDOWN};
 
 			vlog("fault: shutdown %u\n", s->nodeid);
+			wr("stop %u", s->nodeid);
 			s->shutting = true;
 			step_core(s, &ev);
 		} else if (!s->cs_up && s->d_up) {
 			vlog("fault: corosync %u restarts\n", s->nodeid);
+			wr("cs-start %u", s->nodeid);
 			s->cs_up = true;
 			recompute_partitions();
 			s->rejoin_pending = true;
@@ -1282,15 +1501,22 @@ static bool local_work(struct snode *s)
 			/* ARP on the segment: every kernel that has the address
 			 * and can reach us answers; now and then a probe cannot
 			 * be sent, which reads as answered */
+			bool kernels = false;
+
 			ev.type = CORE_EV_PROBED;
 			ev.u.probe.idx = idx;
 			ev.u.probe.answered = chance(5);
 			for (unsigned k = 0; k < nn; k++)
 				if (&nodes[k] != s && nodes[k].held[idx] && nodes[k].grp == s->grp)
-					ev.u.probe.answered = true;
+					kernels = true;
+			/* the runner answers from the kernels too: only the
+			 * unsent probe needs saying */
+			wr("exec %u%s", s->nodeid, ev.u.probe.answered && !kernels ? " answered" : "");
+			ev.u.probe.answered |= kernels;
 			probes_sent++;
 			probes_free += !ev.u.probe.answered;
 		} else if (t == CORE_ACT_ACQUIRE) {
+			wr("exec %u", s->nodeid);
 			if (is_excl((unsigned)idx))
 				vlog("  node %u starts brick %zu\n", s->nodeid, idx);
 			s->held[idx] = true;
@@ -1298,6 +1524,7 @@ static bool local_work(struct snode *s)
 			kernel_renew(s, (unsigned)idx);
 			ev.type = CORE_EV_ACQUIRED;
 		} else {
+			wr("exec %u", s->nodeid);
 			s->held[idx] = false;
 			s->intended[idx] = false;
 			ev.type = CORE_EV_RELEASED;
@@ -1323,6 +1550,7 @@ static bool local_work(struct snode *s)
 		} else {
 			fe.u.fence.err = -EIO;
 		}
+		wr("fenced %u %s", s->nodeid, fe.u.fence.err ? "fail" : "ok");
 		step_core(s, &fe);
 		return true;
 	}
@@ -1333,10 +1561,12 @@ static bool local_work(struct snode *s)
 		qe.u.quorum.quorate = s->qev[0].quorate;
 		memmove(&s->qev[0], &s->qev[1], (s->nq - 1) * sizeof(s->qev[0]));
 		s->nq--;
+		wr("quorum %u", s->nodeid);
 		step_core(s, &qe);
 		did = true;
 	}
 	while (s->ndef > 0 && s->def[0].due <= now) {
+		wr("flush %u", s->nodeid);
 		send_now(s, s->def[0].buf, s->def[0].size);
 		memmove(&s->def[0], &s->def[1], (s->ndef - 1) * sizeof(s->def[0]));
 		s->ndef--;
@@ -1346,11 +1576,14 @@ static bool local_work(struct snode *s)
 		struct core_event te = {.type = CORE_EV_TICK};
 
 		s->timer_at = 0;
+		if (s->d_up)	/* it may have exited a moment ago */
+			wr("tick %u", s->nodeid);
 		step_core(s, &te);
 		did = true;
 	}
 	/* an earlier event in this call may have made the daemon exit */
 	if (s->d_up && s->rejoin_pending && s->rejoin_at <= now && s->cs_up && s->part >= 0) {
+		wr("rejoin %u", s->nodeid);
 		s->rejoin_pending = false;
 		s->nseen = 0;
 		if (s->ghost) {
@@ -1411,6 +1644,7 @@ static void watchdog(struct snode *s)
 		fail("node %u kept a brick %u ms after losing quorum with nothing pending",
 		     s->nodeid, WATCHDOG_MS);
 	vlog("watchdog: node %u resets\n", s->nodeid);
+	wr_note("the watchdog resets node %u", s->nodeid);
 	wd_resets++;
 	node_crash(s);
 }
@@ -1420,6 +1654,7 @@ static void kernel_expire(void)
 	for (unsigned i = 0; i < nn; i++)
 		for (unsigned v = 0; v < nvips; v++)
 			if (nodes[i].held[v] && nodes[i].expire[v] && nodes[i].expire[v] <= now) {
+				wr("expire %u %s", nodes[i].nodeid, wvip(v));
 				nodes[i].held[v] = false;
 				nodes[i].lapsed_at[v] = nodes[i].expire[v];
 				nodes[i].expire[v] = 0;
@@ -1620,6 +1855,11 @@ static void check_settled(bool expect_balance)
 {
 	int nfail0 = failures;
 
+	wr("check settled");
+	for (unsigned i = 0; i < nn; i++)
+		if (nodes[i].d_up && nodes[i].core && !nodes[i].hung)
+			wr("digest %u %016" PRIx64, nodes[i].nodeid, core_digest(nodes[i].core));
+
 	unsigned holders[NV] = {0};
 	int qpart = -1;
 	unsigned cnt[MAXN + 1] = {0};
@@ -1746,9 +1986,81 @@ static void cluster_teardown(void)
 	for (unsigned g = 0; g < MAXN; g++)
 		for (size_t k = 0; k < parts[g].qn; k++)
 			free(parts[g].q[k].buf);
+	/* the next cluster_build clears the nodes, inbox pointers too */
+	for (unsigned i = 0; i < nn; i++) {
+		free(nodes[i].inbox);
+		nodes[i].inbox = NULL;
+	}
 }
 
 static void cluster_build(void);
+
+/* -w: which seed to write, and where */
+static const char *wpath;
+static uint64_t wseed;
+static bool wdone;
+
+/* The scenario's header, once the cluster is built and before any daemon
+ * starts: the runner forms the first ring itself, as cluster_build did. */
+static void wr_open(void)
+{
+	if (wpath == NULL || wdone || cur_seed != wseed || cur_seed == 0)
+		return;
+	wdone = true;
+	wfile = fopen(wpath, "w");
+	if (wfile == NULL) {
+		fprintf(stderr, "sim: cannot write %s\n", wpath);
+		exit(1);
+	}
+	memset(wsends, 0, sizeof(wsends));
+	wpend[0] = '\0';
+	wcount = 0;
+	wnow = now;
+	fprintf(wfile, "# The simulator's schedule for seed %" PRIu64 " (sim -s %" PRIu64
+		" -n 1 -w FILE):\n# %u nodes, %u addresses%s, fence %s, failback %s%s.\n"
+		"# Each step is one the simulator took, in its order; \"digest\" lines\n"
+		"# check the replay against it.\n", cur_seed, cur_seed, nn, nvips,
+		sim_bricks ? " (every third a brick)" : "",
+		sim_fence == CORE_FENCE_GRACE ? "grace" : "command",
+		sim_failback == CORE_FAILBACK_AUTO ? "auto" : "manual",
+		sim_load ? ", load reports" : "");
+	fprintf(wfile, "nodes");
+	for (unsigned i = 0; i < nn; i++)
+		fprintf(wfile, " %u", nodes[i].nodeid);
+	fprintf(wfile, "\n");
+	for (unsigned v = 0; v < nvips; v++) {
+		char a[CHORUS_ADDR_STRLEN];
+
+		res_addr_format(&vips[v].addr, a, sizeof(a));
+		fprintf(wfile, "vip %s", a);
+		if (strcmp(vips[v].pool, "default") != 0)
+			fprintf(wfile, " pool=%s", vips[v].pool);
+		if (vips[v].flags & VIP_F_EXCLUSIVE)
+			fprintf(wfile, " brick");
+		if (vips[v].set)
+			fprintf(wfile, " set=%u", vips[v].set);
+		fprintf(wfile, "\n");
+	}
+	fprintf(wfile, "config failback=%s fence=%s fence_grace=%u round_timeout=%u "
+		"restart_grace=%u shutdown_timeout=5000\n",
+		sim_failback == CORE_FAILBACK_AUTO ? "auto" : "manual",
+		sim_fence == CORE_FENCE_GRACE ? "grace" : "command", FENCE_GRACE_MS,
+		ROUND_TIMEOUT_MS, GRACE_MS);
+	fprintf(wfile, "config heartbeat=%u liveness=%u unresponsive=%u quiet_limit=%u lifetime=%u "
+		"expiry_margin=%u\nconfig gap=%u load_interval=%u load_budget=%u expiry_probe=%d\n",
+		HEARTBEAT_MS, LIVENESS_MS, 3 * HEARTBEAT_MS, QUIET_MS, LIFETIME_MS, MARGIN_MS,
+		3 * HEARTBEAT_MS, sim_load ? 1000 : 0, sim_load ? 3 : 0, sim_probe);
+	fprintf(wfile, "auto off\n");
+}
+
+static void wr_close(void)
+{
+	if (wfile == NULL)
+		return;
+	wr_note("end of the schedule%s", failures ? ": the simulator found a violation" : "");
+	fclose(wfile);
+	wfile = NULL;
+}
 
 static void run_schedule(uint64_t seed, unsigned steps)
 {
@@ -1794,14 +2106,17 @@ static void run_schedule(uint64_t seed, unsigned steps)
 		steps_total++;
 		if (st % 60 == 59) {
 			/* settle: faults stop, everything runs out */
+			wr_note("settle: faults stop, everything runs out");
 			for (unsigned i = 0; i < nn; i++) {
 				nodes[i].grp = 0;
 				if (nodes[i].hung)
 					thaw(&nodes[i]);
 			}
+			wr_groups();
 			recompute_partitions();
 			for (unsigned i = 0; i < nn; i++) {
 				if (!nodes[i].cs_up) {
+					wr("%s %u", nodes[i].d_up ? "cs-start" : "boot", nodes[i].nodeid);
 					nodes[i].cs_up = true;
 					recompute_partitions();
 					if (nodes[i].d_up) {
@@ -1818,6 +2133,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			 * it): bring it back like its service manager would */
 			for (unsigned i = 0; i < nn; i++) {
 				if (!nodes[i].cs_up) {
+					wr("%s %u", nodes[i].d_up ? "cs-start" : "boot", nodes[i].nodeid);
 					nodes[i].cs_up = true;	/* a watchdog reset */
 					recompute_partitions();
 				}
@@ -1833,6 +2149,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 			check_settled(true);
 		}
 	}
+	wr_close();
 	cluster_teardown();
 }
 
@@ -1862,6 +2179,7 @@ static void cluster_build(void)
 		nodes[i].part = -1;
 	}
 	recompute_partitions();
+	wr_open();
 	for (unsigned i = 0; i < nn; i++)
 		daemon_start(&nodes[i]);
 }
@@ -2114,7 +2432,10 @@ int main(int argc, char **argv)
 			first = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = true;
+		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			wpath = argv[++i];
 	}
+	wseed = first;
 	qb_log_init("sim", LOG_USER, LOG_INFO);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
 	if (verbose) {
