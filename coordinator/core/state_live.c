@@ -174,7 +174,11 @@ static long holdoff_find(const struct core *c, const struct res_addr *addr)
 }
 
 /* 'probe' (0 = never): see struct holdoff.  Two reasons to wait for one
- * address: the later end, and a probe only once both would allow one. */
+ * address: the later end, and a probe only once both would allow one.
+ * PROBE_KEEP: what a peer's STATE says, which carries no probe time; our
+ * own reason, if we have one, stands (a probe's safety is our own view of
+ * when a cut-off node let go), else never. */
+#define PROBE_KEEP UINT64_MAX
 static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t nodeid,
 			uint64_t until, uint64_t probe)
 {
@@ -184,14 +188,17 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 
 	if (until <= c->now_ms)
 		return;
-	if (probe >= until)
+	if (probe == PROBE_KEEP && i < 0)
+		probe = 0;
+	if (probe >= until && probe != PROBE_KEEP)
 		probe = 0;	/* nothing left to shorten */
 	if (i >= 0) {
 		struct holdoff *h = &c->holdoffs[i];
 
-		h->probe_ms = h->probe_ms == 0 || probe == 0 ? 0
-			      : h->probe_ms > probe	      ? h->probe_ms
-							      : probe;
+		if (probe != PROBE_KEEP)
+			h->probe_ms = h->probe_ms == 0 || probe == 0 ? 0
+				      : h->probe_ms > probe	      ? h->probe_ms
+								      : probe;
 		if (until > h->until_ms) {
 			h->until_ms = until;
 			h->nodeid = nodeid;
@@ -310,7 +317,12 @@ void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring)
 		until = 0;
 	if (left_ring && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > until)
 		until = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
-	if (left_ring && probe && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > probe)
+	/* Once a node cut off has let go, nobody answering a probe means its
+	 * kernel is gone (power loss) or has dropped the address: the lifetime
+	 * is no longer worth waiting for, nominal or not.  (A node whose
+	 * daemon died with corosync still in the ring keeps answering until
+	 * the lifetime runs out, so it is probed from then on only.) */
+	if (left_ring && probe)
 		probe = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
 	n = holdoff_table(c, nodeid, until, probe);
 	if (n && until > c->now_ms)
@@ -388,7 +400,7 @@ void core_holdoff_merge(struct core *c)
 				    s->holdoffs[k].remaining_ms == UINT32_MAX
 					    ? UINT64_MAX
 					    : c->now_ms + s->holdoffs[k].remaining_ms,
-				    0);
+				    PROBE_KEEP);
 	}
 	for (size_t i = 0; i < c->n_holdoffs; i++) {
 		struct holdoff *h = &c->holdoffs[i];

@@ -321,6 +321,10 @@ static bool sim_bricks;
 static enum core_fence sim_fence = CORE_FENCE_GRACE;
 static unsigned long wd_resets, fences;
 static bool sim_probe;	/* owners probe the segment once only lateness is left */
+/* The addresses' lifetime: LIFETIME_MS, or in some probing schedules one
+ * longer than the quiet limit (as with a fast corosync token), where a lost
+ * node's addresses are probed for from its quiet limit on. */
+static unsigned sim_life_ms = LIFETIME_MS;
 static unsigned long probes_sent, probes_free;
 
 static bool is_excl(unsigned v)
@@ -332,7 +336,7 @@ static bool is_excl(unsigned v)
  * and removes it a little late; a brick runs until it is stopped. */
 static void kernel_renew(struct snode *s, unsigned v)
 {
-	s->expire[v] = is_excl(v) ? 0 : now + LIFETIME_MS + rn(MARGIN_MS + 1);
+	s->expire[v] = is_excl(v) ? 0 : now + sim_life_ms + rn(MARGIN_MS + 1);
 }
 
 static void fail(const char *fmt, ...)
@@ -721,7 +725,7 @@ static void daemon_start(struct snode *s)
 		 * a renewal, two heartbeats and two skews (none here), at least
 		 * three heartbeats: 600 */
 		.unresponsive_ms = 3 * HEARTBEAT_MS,
-		.lifetime_ms = LIFETIME_MS,
+		.lifetime_ms = sim_life_ms,
 		.expiry_margin_ms = MARGIN_MS,
 		.gap_ms = 3 * HEARTBEAT_MS,
 		.expiry_probe = sim_probe,
@@ -2048,7 +2052,7 @@ static void wr_open(void)
 		ROUND_TIMEOUT_MS, GRACE_MS);
 	fprintf(wfile, "config heartbeat=%u liveness=%u unresponsive=%u quiet_limit=%u lifetime=%u "
 		"expiry_margin=%u\nconfig gap=%u load_interval=%u load_budget=%u expiry_probe=%d\n",
-		HEARTBEAT_MS, LIVENESS_MS, 3 * HEARTBEAT_MS, QUIET_MS, LIFETIME_MS, MARGIN_MS,
+		HEARTBEAT_MS, LIVENESS_MS, 3 * HEARTBEAT_MS, QUIET_MS, sim_life_ms, MARGIN_MS,
 		3 * HEARTBEAT_MS, sim_load ? 1000 : 0, sim_load ? 3 : 0, sim_probe);
 	fprintf(wfile, "auto off\n");
 }
@@ -2077,6 +2081,7 @@ static void run_schedule(uint64_t seed, unsigned steps)
 	sim_v1_seen = false;
 	/* from the seed, not the PRNG: older seeds replay the same schedules */
 	sim_probe = seed % 3 == 1;
+	sim_life_ms = sim_probe && seed % 2 == 0 ? 3000 : LIFETIME_MS;
 	cluster_build();
 	quiesce(ROUND_TIMEOUT_MS * 3);
 	check_settled(true);
@@ -2194,6 +2199,7 @@ static void scenario_setup(uint64_t seed)
 	nn = 3;
 	nvips = 6;
 	sim_failback = CORE_FAILBACK_MANUAL;
+	sim_life_ms = LIFETIME_MS;
 	cluster_build();
 	quiesce(ROUND_TIMEOUT_MS);
 }
@@ -2336,6 +2342,67 @@ static void scenario_freeze(uint64_t seed, unsigned phase_ms, bool probe)
 }
 
 /*
+ * Scripted, with a lifetime longer than the quiet limit (as a fast corosync
+ * token gives) and expiry probes: a node lost to a power cut answers no
+ * probe, so its addresses are taken at its quiet limit, not after its
+ * lifetime; a node whose daemons die with its kernel alive answers until
+ * the addresses lapse there, and only then are they taken (the
+ * after-every-step check catches a double).
+ */
+static void scenario_lost_probe(void)
+{
+	uint64_t t0;
+	unsigned mine = 0;
+
+	for (int kernel_alive = 0; kernel_alive < 2 && failures == 0; kernel_alive++) {
+		sim_probe = true;
+		scenario_setup(77 + (uint64_t)kernel_alive);
+		sim_life_ms = 3000;	/* for the daemons started from now on */
+		for (unsigned i = 0; i < nn; i++) {
+			daemon_stop(&nodes[i]);
+			nodes[i].joined = false;
+		}
+		recompute_partitions();
+		for (unsigned i = 0; i < nn; i++)
+			daemon_start(&nodes[i]);
+		quiesce(ROUND_TIMEOUT_MS + 4000);
+		mine = 0;
+		for (unsigned v = 0; v < nvips; v++)
+			mine += nodes[1].held[v];
+		if (mine == 0)
+			fail("scenario lost-probe: node 2 held nothing to begin with");
+		memset(down_since, 0, sizeof(down_since));
+		down_max = 0;
+		track_down = true;
+		t0 = now;
+		if (kernel_alive) {
+			daemon_stop(&nodes[1]);
+			nodes[1].cs_up = false;
+			recompute_partitions();
+		} else {
+			node_crash(&nodes[1]);
+		}
+		quiesce(QUIET_MS + 3000 + MARGIN_MS + 1000);
+		track_down = false;
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[0].held[v] + nodes[2].held[v] != 1)
+				fail("scenario lost-probe: address %u not taken over from node 2", v);
+		vlog("scenario lost-probe (kernel %s): addresses on no node for %" PRIu64
+		     " ms at most\n", kernel_alive ? "alive" : "gone", down_max);
+		/* power cut: taken at the quiet limit (plus a probe), long before
+		 * the lifetime + margin it would otherwise wait out */
+		if (!kernel_alive && down_max > QUIET_MS + HEARTBEAT_MS + 200)
+			fail("scenario lost-probe: a dead node's address was down %" PRIu64 " ms, "
+			     "the probe did not take it at the quiet limit", down_max);
+		(void)t0;
+		cluster_teardown();
+		sim_probe = false;
+		sim_life_ms = LIFETIME_MS;
+		sim_failback = CORE_FAILBACK_AUTO;
+	}
+}
+
+/*
  * Scripted: node 2 cannot serve its addresses (say its client link is down):
  * they move, and only they.  Then every node fails the same address: it
  * stays where it is, because moving it would not help.
@@ -2447,6 +2514,7 @@ int main(int argc, char **argv)
 	/* each heartbeat phase, and the kernel's random lateness */
 	for (unsigned k = 0; k < 16 && failures == 0; k++)
 		scenario_freeze(5 + k, (k % 4) * 50, k % 8 >= 4);
+	scenario_lost_probe();
 	scenario_health();
 	scenario_brick(CORE_FENCE_GRACE);
 	scenario_brick(CORE_FENCE_COMMAND);
