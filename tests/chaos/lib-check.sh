@@ -175,7 +175,18 @@ chaos_check_settled() {
             IFS=$'\t' read -r -a f <<< "${ST[i]}"
             [ "${f[0]}" = true ] || { WHY="node $i: not quorate"; return 1; }
             [ "${f[1]}" = true ] || { WHY="node $i: round not complete"; return 1; }
-            [ "${f[5]}" = "$nm" ] || { WHY="node $i: ${f[5]} members, want $nm"; return 1; }
+            # a frozen daemon is still a member of the view (shown
+            # unresponsive), unless corosync dropped its connection
+            if [ -n "$F_SET" ] && [ "${f[5]}" = $(( nm + $(echo $F_SET | wc -w) )) ]; then
+                local j
+                for j in $F_SET; do
+                    [[ " ${f[7]} " == *" $j=unresponsive "* ]] ||
+                        { WHY="node $i: frozen node $j not shown unresponsive: ${f[7]}"; return 1; }
+                done
+            elif [ "${f[5]}" != "$nm" ]; then
+                WHY="node $i: ${f[5]} members, want $nm${F_SET:+ (or $nm + frozen [$F_SET])}"
+                return 1
+            fi
             if [ -z "$ref" ]; then ref=${f[4]} refgen=${f[3]} refown=${f[6]}
             elif [ "${f[4]}" != "$ref" ] || [ "${f[3]}" != "$refgen" ] || [ "${f[6]}" != "$refown" ]; then
                 WHY="node $i disagrees: gen ${f[3]} digest ${f[4]} vs gen $refgen digest $ref"

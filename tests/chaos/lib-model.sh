@@ -50,7 +50,9 @@ chaos_model_init() {
     PART="" STANDBY=" "
 }
 
-# chaos_model_sets : Q_SET, M_SET, E_SET (space separated, sorted) from the model
+# chaos_model_sets : Q_SET, M_SET, E_SET, F_SET (space separated, sorted) from
+# the model.  F_SET: frozen daemons in the quorate group; they stay in the CPG
+# view (their IPC connection is open) unless corosync gives up on them.
 chaos_model_sets() {
     local i g votes=() qg=""
     for (( i = 1; i <= CL_N; i++ )); do
@@ -58,16 +60,17 @@ chaos_model_sets() {
         g=${GRP[i]}; votes[g]=$(( ${votes[g]:-0} + 1 ))
     done
     for g in "${!votes[@]}"; do [ "${votes[g]}" -gt $(( CL_N / 2 )) ] && qg=$g; done
-    Q_SET="" M_SET="" E_SET=""
+    Q_SET="" M_SET="" E_SET="" F_SET=""
     [ -n "$qg" ] || return 0
     for (( i = 1; i <= CL_N; i++ )); do
         [ "${CS[i]}" = 1 ] && [ "${LK[i]}" = 1 ] && [ "${GRP[i]}" = "$qg" ] || continue
         Q_SET+="$i "
+        [ "${CD[i]}" = 1 ] && [ "${FRZ[i]}" = 1 ] && F_SET+="$i "
         [ "${CD[i]}" = 1 ] && [ "${FRZ[i]}" = 0 ] || continue
         M_SET+="$i "
         [[ $STANDBY == *" $i "* ]] || E_SET+="$i "
     done
-    Q_SET=${Q_SET% } M_SET=${M_SET% } E_SET=${E_SET% }
+    Q_SET=${Q_SET% } M_SET=${M_SET% } E_SET=${E_SET% } F_SET=${F_SET% }
 }
 
 chaos_in() { [[ " $2 " == *" $1 "* ]]; }    # chaos_in X "SET"
