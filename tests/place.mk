@@ -24,7 +24,8 @@ tests_unit_place_golden_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_place_golden_LDADD = $(CMOCKA_LIBS)
 
 noinst_PROGRAMS += tests/bench/placement
-tests_bench_placement_SOURCES = tests/bench/placement.c $(place_core_sources)
+tests_bench_placement_SOURCES = tests/bench/placement.c tests/unit/place_cert.c \
+	tests/unit/place_cert.h $(place_core_sources)
 tests_bench_placement_CFLAGS = $(AM_CFLAGS)
 
 # Golden scenarios: every NNN-what.in with its NNN-what.out.
