@@ -380,6 +380,8 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		.n_res = (uint32_t)c->n_res,
 		.res = pr,
 		.rebalance = rebalance && !c->admin.maintenance,
+		/* every member computes the same table: v1 until they all speak v2 */
+		.version = PLACE_V1,
 	};
 	core_load_fill(c, pr, &in.load_margin_pct, &in.load_budget);
 	rc = place_run(&in, owner, &st);
