@@ -8,10 +8,10 @@
  * Resources are given in a fixed caller-defined order (the core sorts them by
  * identity) and are referred to by index.
  *
- * Two versions.  PLACE_V1 is the placement of wire protocol 5 and below,
+ * Two versions.  PLACE_V1 is the placement of wire protocol 6 and below,
  * kept as it was (place_v1.c) so that every member of a cluster that still
  * has an older member computes the same table; the core uses it until every
- * member speaks 6.  What follows is version 2, the default.
+ * member speaks 7.  What follows is version 2, the default.
  *
  * Every resource is, from the input alone:
  *   FIXED    PLACE_F_FIXED with a prev (a holder inside its restart grace):
@@ -93,7 +93,7 @@
 
 /* place_in.version */
 #define PLACE_V2 0u	/* the default: the contract above */
-#define PLACE_V1 1u	/* protocol 5 and below: place_v1.c */
+#define PLACE_V1 1u	/* protocol 6 and below: place_v1.c */
 
 struct place_bits {
 	uint64_t w[PLACE_WORDS];

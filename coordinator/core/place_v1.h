@@ -1,11 +1,11 @@
 /*
- * Placement version 1 (PLACE_V1): the placement of wire protocol 5 and
+ * Placement version 1 (PLACE_V1): the placement of wire protocol 6 and
  * below, kept unchanged so that a cluster with a member older than
- * protocol 6 computes the same table on every member during a rolling
- * upgrade.  Its contract is the one place.h stated at protocol 5: balance
- * per (pool, class), load instead of counts once weights are known, an
- * extras flow with a budget and a greedy fallback.  Do not change what it
- * computes; it goes when protocol 5 does.
+ * protocol 7 computes the same table on every member during a rolling
+ * upgrade.  Its contract is the one place.h stated before: balance per
+ * (pool, class), load instead of counts once weights are known, an extras
+ * flow with a budget and a greedy fallback.  Do not change what it
+ * computes; it goes when protocol 6 does.
  */
 #ifndef CHORUS_CORE_PLACE_V1_H
 #define CHORUS_CORE_PLACE_V1_H

@@ -278,12 +278,13 @@ void core_map_local(struct core *c)
 int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
 		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves)
 {
+	bool v2 = c->proto >= 7;
 	struct place_in in;
 	struct place_res *pr = NULL;
-	struct place_bits *classes = NULL, *unserv = NULL, *conf = NULL;
+	struct place_bits *classes = NULL, *unserv = NULL, *conf = NULL, *bits = NULL;
 	bool *hold = NULL;
 	struct place_bits elig = {{0}};
-	uint32_t *owner = NULL;
+	uint32_t *owner = NULL, *cls = NULL;
 	struct place_stats st;
 	size_t ncls = 0;
 	int rc = -ENOMEM;
@@ -297,20 +298,16 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 	}
 	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
 	owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
+	cls = calloc(c->n_res + 1, sizeof(*cls));
 	classes = calloc(c->n_res + 1, sizeof(*classes));
 	hold = calloc(c->n_res + 1, sizeof(*hold));
-	if (pr == NULL || owner == NULL || classes == NULL || hold == NULL)
-		goto out;
-
-	/* Eligibility classes: identical bitmaps share a class.  Resources are
-	 * sorted by address and neighbours nearly always share declarations,
-	 * so comparing with the last few classes finds almost all matches;
-	 * a miss only costs a redundant class, never a wrong one. */
-	unserv = calloc(2 * (c->n_res + 1), sizeof(*unserv));
-	if (unserv == NULL)
+	unserv = calloc(3 * (c->n_res + 1), sizeof(*unserv));
+	if (pr == NULL || owner == NULL || cls == NULL || classes == NULL || hold == NULL ||
+	    unserv == NULL)
 		goto out;
 	/* unserv[r]: any report (pending or confirmed); conf[r]: confirmed */
 	conf = unserv + c->n_res + 1;
+	bits = conf + c->n_res + 1;
 	for (size_t i = 0; c->proto >= 2 && i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
 		long s = core_slot_of(c, m->nodeid);
@@ -331,33 +328,55 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		}
 	}
 	for (size_t r = 0; r < c->n_res; r++) {
-		struct place_bits b;
+		struct place_bits *b = &bits[r], notarget, loses;
 		bool any = false;
-		size_t k;
 
+		for (size_t w = 0; w < PLACE_WORDS; w++) {
+			notarget.w[w] = unserv[r].w[w];
+			loses.w[w] = conf[r].w[w];
+		}
 		/* Nodes that report they cannot serve it are not targets, unless
 		 * no declaring node can: then moving would not help, so health is
 		 * ignored and nothing moves for it.  A holder whose report is
-		 * still pending keeps it for now (fixed); a confirmed one loses it. */
+		 * not confirmed keeps it for now (fixed); a confirmed one loses it. */
 		for (size_t w = 0; w < PLACE_WORDS; w++) {
-			b.w[w] = c->res[r].decl.w[w] & elig.w[w] & ~unserv[r].w[w];
-			any |= b.w[w] != 0;
+			b->w[w] = c->res[r].decl.w[w] & elig.w[w] & ~notarget.w[w];
+			any |= b->w[w] != 0;
 		}
-		if (any && prev[r] != PLACE_NONE && place_bits_test(&unserv[r], prev[r]) &&
-		    !place_bits_test(&conf[r], prev[r]) && !fixed[r])
+		if (any && prev[r] != PLACE_NONE && place_bits_test(&notarget, prev[r]) &&
+		    !place_bits_test(&loses, prev[r]) && !fixed[r])
 			hold[r] = true;
 		if (!any)
 			for (size_t w = 0; w < PLACE_WORDS; w++)
-				b.w[w] = c->res[r].decl.w[w] & elig.w[w];
-		for (k = ncls; k > 0 && k + 8 > ncls; k--)
-			if (memcmp(&classes[k - 1], &b, sizeof(b)) == 0)
-				break;
-		if (k > 0 && k + 8 > ncls) {
-			pr[r].elig_class = (uint32_t)(k - 1);
-		} else {
-			classes[ncls] = b;
-			pr[r].elig_class = (uint32_t)ncls++;
+				b->w[w] = c->res[r].decl.w[w] & elig.w[w];
+	}
+	if (v2) {
+		/* exact classes: equal eligibility, one class, whatever the order */
+		long k = place_classes(bits, (uint32_t)c->n_res, cls, classes);
+
+		if (k < 0)
+			goto out;
+		ncls = (size_t)k;
+	} else {
+		/* Placement v1's classes, as every v1 member computes them: a
+		 * match among the last eight classes only (a miss costs a
+		 * redundant class, which v1 balances apart). */
+		for (size_t r = 0; r < c->n_res; r++) {
+			size_t k;
+
+			for (k = ncls; k > 0 && k + 8 > ncls; k--)
+				if (memcmp(&classes[k - 1], &bits[r], sizeof(bits[r])) == 0)
+					break;
+			if (k > 0 && k + 8 > ncls) {
+				cls[r] = (uint32_t)(k - 1);
+			} else {
+				classes[ncls] = bits[r];
+				cls[r] = (uint32_t)ncls++;
+			}
 		}
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		pr[r].elig_class = cls[r];
 		pr[r].pool = c->res[r].pool;
 		pr[r].set = c->res[r].set;
 		pr[r].prev = prev[r];
@@ -380,8 +399,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		.n_res = (uint32_t)c->n_res,
 		.res = pr,
 		.rebalance = rebalance && !c->admin.maintenance,
-		/* every member computes the same table: v1 until they all speak v2 */
-		.version = PLACE_V1,
+		.version = v2 ? PLACE_V2 : PLACE_V1,
 	};
 	core_load_fill(c, pr, &in.load_margin_pct, &in.load_budget);
 	rc = place_run(&in, owner, &st);
@@ -399,6 +417,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 out:
 	free(pr);
 	free(owner);
+	free(cls);
 	free(classes);
 	free(unserv);
 	free(hold);
