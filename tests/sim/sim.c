@@ -312,6 +312,7 @@ static bool health_seen;
 static bool sim_mixed;	/* random schedules mix protocol versions */
 static bool sim_v1_seen;	/* a version-1 daemon ran in this schedule */
 static bool sim_load;	/* this schedule reports load and rebalances by it */
+static uint32_t sim_load_interval = 1000;	/* 0: reports flow, no load rebalances */
 static bool load_seen;	/* a nonzero load was reported: counts may differ */
 static uint64_t load_moves_total;	/* made by load rebalances, summed over nodes */
 /* Bricks: every third address is exclusive.  Fence mode "grace" models a
@@ -716,7 +717,7 @@ static void daemon_start(struct snode *s)
 		.fence_grace_ms = FENCE_GRACE_MS,
 		.n_nodes = nn,
 		.nodes = all_ids,
-		.load_interval_ms = sim_load ? 1000 : 0,
+		.load_interval_ms = sim_load ? sim_load_interval : 0,
 		.load_budget = sim_load ? 3 : 0,
 		.quiet_limit_ms = QUIET_MS,
 		.heartbeat_ms = HEARTBEAT_MS,
@@ -2445,6 +2446,110 @@ static void scenario_health(void)
 }
 
 /*
+ * Scripted (issue 19, failure 1): three nodes hold twelve addresses, a
+ * fourth joins empty (failback manual, so it gets nothing), the holders
+ * report equal load (a load plugin runs; balancing by load is off).  An
+ * operator rebalance must still even the counts: three addresses move to
+ * the new node, load or no load.
+ */
+static void scenario_rebalance_with_load(void)
+{
+	struct core_actions a;
+	unsigned on4 = 0;
+	uint32_t l = 0, cn;
+
+	cur_seed = 0;
+	rng_state = 5;
+	now = 1000;
+	nn = 4;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	sim_load = true;
+	sim_load_interval = 0;
+	cluster_build();
+	daemon_stop(&nodes[3]);
+	nodes[3].cs_up = false;
+	recompute_partitions();
+	quiesce(ROUND_TIMEOUT_MS);
+	nodes[3].cs_up = true;
+	recompute_partitions();
+	daemon_start(&nodes[3]);
+	quiesce(ROUND_TIMEOUT_MS);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v])
+				load_report(&nodes[i], v, 100, 5);
+	quiesce(2500);	/* reports sent and delivered */
+	core_load_get(nodes[0].core, &vips[0].addr, &l, &cn);
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	if (l == 0 || on4 != 0)
+		fail("scenario rebalance with load: setup (load %u, %u on node 4)", l, on4);
+	core_actions_init(&a);
+	if (core_rebalance(nodes[0].core, &a) < 0)
+		fail("scenario rebalance with load: core_rebalance refused");
+	run_actions(&nodes[0], &a);
+	core_actions_release(&a);
+	quiesce(2500);
+	on4 = 0;
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	if (on4 != 3)
+		fail("scenario rebalance with load: node 4 holds %u addresses after the "
+		     "rebalance, want 3", on4);
+	sim_load = false;
+	sim_load_interval = 1000;
+	load_seen = false;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_teardown();
+}
+
+/*
+ * Scripted: a load rebalance is not a count rebalance.  With failback
+ * "manual" and balancing by load on, a fourth node joins empty and the
+ * holders report equal load: the load rebalances that follow, every
+ * second, must leave it empty (the operator has not asked), and nothing
+ * moves at all (the load is even).
+ */
+static void scenario_load_keeps_failback(void)
+{
+	unsigned on4 = 0;
+	uint64_t reb = 0, mv;
+
+	cur_seed = 0;
+	rng_state = 6;
+	now = 1000;
+	nn = 4;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	sim_load = true;
+	cluster_build();
+	daemon_stop(&nodes[3]);
+	nodes[3].cs_up = false;
+	recompute_partitions();
+	quiesce(ROUND_TIMEOUT_MS);
+	nodes[3].cs_up = true;
+	recompute_partitions();
+	daemon_start(&nodes[3]);
+	quiesce(ROUND_TIMEOUT_MS);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v])
+				load_report(&nodes[i], v, 100, 5);
+	quiesce(6000);	/* reports, then five load rebalances */
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	core_load_stats(nodes[0].core, &reb, &mv);
+	if (reb == 0 || on4 != 0)
+		fail("scenario load keeps failback: %u addresses on node 4 after %" PRIu64
+		     " load rebalances, want 0 (failback manual)", on4, reb);
+	sim_load = false;
+	load_seen = false;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_teardown();
+}
+
+/*
  * Scripted: the node running brick 0 is cut off alone.  With fence mode
  * "grace" it stops the brick (no quorum) and the survivors start it only
  * after the self-fence grace, never before.  With "command" they power it
@@ -2516,6 +2621,8 @@ int main(int argc, char **argv)
 		scenario_freeze(5 + k, (k % 4) * 50, k % 8 >= 4);
 	scenario_lost_probe();
 	scenario_health();
+	scenario_rebalance_with_load();
+	scenario_load_keeps_failback();
 	scenario_brick(CORE_FENCE_GRACE);
 	scenario_brick(CORE_FENCE_COMMAND);
 	sim_mixed = true;
