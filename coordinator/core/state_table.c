@@ -274,6 +274,16 @@ void core_map_local(struct core *c)
  * resource, PLACE_NONE) and 'fixed' (must stay with its absent holder)
  * describe the starting point.  In maintenance nothing moves: every held
  * resource stays, orphans stay unplaced.
+ *
+ * Health.  A member's last HEALTH lists the addresses it cannot serve
+ * ('unserv'), and its last confirmed one those it could not serve when it
+ * last confirmed ('conf'); a report is confirmed once it has held for
+ * health_settle_ms.  From protocol 7 an address in either list is no target
+ * on that node, and the node loses what it holds only when both list it: a
+ * failure and a recovery alike move nothing until they are confirmed, so a
+ * change that every node sees a little apart (a shared volume hanging, then
+ * coming back) moves nothing at all.  Below 7 (placement v1) a recovery
+ * takes effect when reported: the pending list alone says what is no target.
  */
 int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
 		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves)
@@ -332,8 +342,8 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		bool any = false;
 
 		for (size_t w = 0; w < PLACE_WORDS; w++) {
-			notarget.w[w] = unserv[r].w[w];
-			loses.w[w] = conf[r].w[w];
+			notarget.w[w] = v2 ? unserv[r].w[w] | conf[r].w[w] : unserv[r].w[w];
+			loses.w[w] = v2 ? unserv[r].w[w] & conf[r].w[w] : conf[r].w[w];
 		}
 		/* Nodes that report they cannot serve it are not targets, unless
 		 * no declaring node can: then moving would not help, so health is

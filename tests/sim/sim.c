@@ -2445,6 +2445,68 @@ static void scenario_health(void)
 	cluster_teardown();
 }
 
+/* Sample the physical holders: how many addresses changed holder since
+ * 'last' (a move, or a gap with no holder), and the most on one node. */
+static void sample_holders(uint32_t *last, unsigned *changes, unsigned *most)
+{
+	unsigned on[MAXN + 1] = {0};
+
+	for (unsigned v = 0; v < nvips; v++) {
+		uint32_t h = phys_holder(v);
+
+		if (h != last[v])
+			(*changes)++;
+		last[v] = h;
+		if (h && h <= MAXN && ++on[h] > *most)
+			*most = on[h];
+	}
+}
+
+/*
+ * Scripted (issue 19, failure 6): every address depends on a shared volume
+ * that hangs on every node, the nodes noticing 100 ms apart, and comes back
+ * the same way.  Nothing may move at any time: not while it hangs (no node
+ * can serve the addresses), and not when it recovers (the first node to
+ * recover must not collect every address only to give two thirds back).
+ * Holders are sampled at every step of the simulated clock (50 ms).
+ */
+static void scenario_shared_recovery(void)
+{
+	bool all[NV];
+	uint32_t last[NV];
+	unsigned changes = 0, most = 0;
+
+	cur_seed = 0;
+	rng_state = 3;
+	now = 1000;
+	nn = 3;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_build();
+	quiesce(ROUND_TIMEOUT_MS);
+	health_seen = false;
+	for (unsigned v = 0; v < nvips; v++) {
+		all[v] = true;
+		last[v] = phys_holder(v);
+	}
+	for (int phase = 0; phase < 2; phase++) {
+		for (unsigned i = 0; i < nn; i++) {
+			health(&nodes[i], phase == 0 ? all : NULL, false);
+			quiesce(100);
+			sample_holders(last, &changes, &most);
+		}
+		for (int k = 0; k < 100; k++) {
+			quiesce(10);	/* idle time passes 50 ms at a time */
+			sample_holders(last, &changes, &most);
+		}
+	}
+	if (changes != 0 || most != nvips / nn)
+		fail("scenario shared recovery: %u holder changes, up to %u addresses on one node "
+		     "(want 0 and %u)", changes, most, nvips / nn);
+	health_seen = false;
+	cluster_teardown();
+}
+
 /*
  * Scripted (issue 19, failure 1): three nodes hold twelve addresses, a
  * fourth joins empty (failback manual, so it gets nothing), the holders
@@ -2621,6 +2683,7 @@ int main(int argc, char **argv)
 		scenario_freeze(5 + k, (k % 4) * 50, k % 8 >= 4);
 	scenario_lost_probe();
 	scenario_health();
+	scenario_shared_recovery();
 	scenario_rebalance_with_load();
 	scenario_load_keeps_failback();
 	scenario_brick(CORE_FENCE_GRACE);
