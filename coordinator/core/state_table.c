@@ -450,6 +450,7 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		free(owner);
 		return rc;
 	}
+	c->place_rebalance = rebalance;
 	c->epoch++;
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct rent *e = &c->res[r];
@@ -491,6 +492,38 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		*moves_out = moves;
 	free(owner);
 	return 0;
+}
+
+long core_place_recheck(struct core *c)
+{
+	uint32_t *prev = malloc((c->n_res + 1) * sizeof(*prev));
+	uint32_t *owner = malloc((c->n_res + 1) * sizeof(*owner));
+	bool *fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	long rc = -ENOMEM;
+
+	if (!c->round_done)
+		rc = -EAGAIN;
+	if (!c->round_done || prev == NULL || owner == NULL || fixed == NULL)
+		goto out;
+	for (size_t r = 0; r < c->n_res; r++) {
+		long s = c->res[r].owner ? core_slot_of(c, c->res[r].owner) : -1;
+
+		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
+		fixed[r] = c->res[r].fixed != 0 && s >= 0;
+	}
+	rc = core_place_compute(c, prev, fixed, c->place_rebalance, 0, owner, NULL);
+	if (rc == 0) {
+		long moved = 0;
+
+		for (size_t r = 0; r < c->n_res; r++)
+			moved += owner[r] != c->res[r].owner;
+		rc = moved;
+	}
+out:
+	free(prev);
+	free(owner);
+	free(fixed);
+	return rc;
 }
 
 int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder)
