@@ -20,6 +20,15 @@
  * other placement (failover, health, joins) sees the weights with a budget
  * of zero, so the load table never delays nor adds a move to failover.
  *
+ * Count and load are two steps (protocol 7, placement v2).  A load
+ * rebalance is a placement like any other (counts rebalanced only as the
+ * failback policy says) plus the load step, whose moves keep the counts
+ * as even as they are; an explicit count rebalance (chorusctl rebalance,
+ * failback delay, failback auto) evens counts whatever the load: the load
+ * table only adds a step, it never replaces one.  Below protocol 7
+ * (placement v1) a rebalance with any load known balanced load instead of
+ * counts, and a load rebalance was a rebalance: kept for mixed clusters.
+ *
  * Everything here is versioned: LOAD and load rebalances are protocol 4,
  * sent only when every member speaks it.
  */
@@ -179,8 +188,9 @@ void core_load_apply(struct core *c, uint32_t nodeid, const struct wire_hdr *h, 
 	wire_load_clear(&ld);
 }
 
-/* Any nonzero load in the table?  Without one, placement would read the
- * rebalance as a count rebalance, which is the failback policy's call. */
+/* Any nonzero load in the table?  Without one a load rebalance has nothing
+ * to do (and placement v1 would read it as a count rebalance, which is the
+ * failback policy's call). */
 static bool any_load(const struct core_load *l)
 {
 	for (size_t i = 0; i < l->n_tab; i++)
@@ -204,7 +214,8 @@ void core_load_rebalance(struct core *c, struct core_actions *out)
 	for (size_t r = 0; r < c->n_res; r++)
 		before[r] = c->res[r].owner;
 	c->load->now = true;
-	core_replace(c, out, true);
+	/* v2: counts as the failback policy says (core_replace adds auto) */
+	core_replace(c, out, c->proto < 7);
 	c->load->now = false;
 	for (size_t r = 0; r < c->n_res; r++)
 		moved += before[r] != c->res[r].owner;
@@ -315,7 +326,8 @@ int core_load_plan(struct core *c, struct core_plan_move **moves, size_t *n)
 		goto out;
 	core_replace_input(c, prev, fixed, holder);
 	c->load->now = true;
-	rc = core_place_compute(c, prev, fixed, true, 0, owner, NULL);
+	rc = core_place_compute(c, prev, fixed,
+				c->proto < 7 || c->cfg.failback == CORE_FAILBACK_AUTO, 0, owner, NULL);
 	c->load->now = false;
 	for (size_t r = 0; rc == 0 && r < c->n_res; r++) {
 		if (owner[r] == c->res[r].owner)

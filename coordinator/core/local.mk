@@ -4,8 +4,11 @@ noinst_LTLIBRARIES += coordinator/core/libcore.la
 coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/res.c coordinator/core/res.h \
 	coordinator/core/place.c coordinator/core/place.h \
-	coordinator/core/place_load.c coordinator/core/place_load.h \
-	coordinator/core/place_spread.c coordinator/core/place_spread.h \
+	coordinator/core/place_private.h coordinator/core/place_count.c \
+	coordinator/core/place_flow.h coordinator/core/place_start.c \
+	coordinator/core/place_load.c coordinator/core/place_spread.c \
+	coordinator/core/place_v1.c coordinator/core/place_v1.h \
+	coordinator/core/place_v1_load.c coordinator/core/place_v1_spread.c \
 	coordinator/core/load.c coordinator/core/load.h \
 	coordinator/core/wire.c coordinator/core/wire.h \
 	coordinator/core/state.c coordinator/core/state.h \

@@ -1,106 +1,34 @@
 /*
- * Placement: who holds which resource.  The contract is in place.h; this is
- * how it is met.
+ * Placement version 2: the contract is in place.h; this file classifies,
+ * groups, and turns the count balance into concrete owners.
  *
- * Work is done per group, one group per distinct (pool, eligibility class)
- * pair, because the resources of a group are interchangeable: any of them
- * may sit on any node of the class, so only per-node counts matter.
+ *  1. Canonical classes: the distinct eligibility bitmaps, in bitmap order,
+ *     whatever the caller's numbering or duplicates.  Dense pools, in pool
+ *     order.
+ *  2. Kinds (place.h).  FIXED, PINNED, NONE, and STICKY without a
+ *     rebalance are settled here; the rest, ORPHAN and STICKY with a
+ *     rebalance, are the movable resources, grouped by (pool, class).
+ *  3. Count balance (place_count.c): how many of each group on each node.
+ *  4. Which ones: on each node a group keeps as many of the STICKY
+ *     resources that call it home as its count allows, and lets go first of
+ *     those that share the node with a member of their set, then of those
+ *     with the fewest connections, then of the highest index.  What was let
+ *     go and the orphans fill the nodes that gained, dealt round the nodes
+ *     in slot order, each skipping a node with a member of its set if it
+ *     can; orphans only where the count has room for orphans (a no_receive
+ *     node takes no STICKY newcomer).
+ *  5. Rule 7 (place_load.c) with a load budget, then rule 8
+ *     (place_spread.c): both keep sums 1 and 2 of place.h at their minimum.
  *
- *  1. Classify.  Every resource is FIXED (stays on 'prev', eligible or not:
- *     its holder is inside its restart grace), PINNED (goes to its eligible
- *     pin), STICKY (its prev is eligible), an ORPHAN (no eligible prev), or
- *     NONE (its class is empty).  The first three are counted in place.
- *
- *  2. Orphans go, group after group in (pool, class) order and by index
- *     within a group, to the node with the fewest of that pool, then the
- *     fewest overall, then the lowest slot: a heap per group, as placing one
- *     only changes the key of the node that took it.
- *
- *  3. With 'rebalance' only, every group gets a target count per node by
- *     water filling.  A node never drops below what cannot move from it
- *     (FIXED and PINNED: 'lo') and a no_receive node never rises above what
- *     it holds after step 2 ('hi').  The level L is the highest for which
- *     sum(clamp(L, lo, hi)) <= size of the group, and the r resources left
- *     over become "+1 extras" on nodes with lo <= L < hi.  Whichever nodes get
- *     the extras, every receiving node without immovables ends at L or L+1:
- *     these are exactly the per-pool +-1 distributions.
- *
- *  4. Which nodes get the extras decides the overall balance and the number
- *     of moves.  An extra on a node that held more than L of the group before
- *     step 2 saves one move; anywhere else it saves none.  With one group
- *     this is a sort.  With several the groups compete for nodes and a greedy
- *     pass is not enough: with 3 nodes and pools A, B, C of one address each,
- *     A and B on node 0 and C on node 1, giving B's extra to node 1 makes C
- *     move as well.  So the extras are a small min-cost flow,
- *     source -> group (capacity r) -> candidate node (1) -> sink, whose node
- *     to sink edges carry the marginal cost of the node's squared overall
- *     load.  Costs compare lexicographically: first the sum of squared
- *     loads (overall +-1 whenever eligibility allows it), then the moves.
- *     The graph has groups + nodes vertices whatever the number of
- *     resources; each Bellman-Ford pass is followed by a blocking flow over
- *     all the tied shortest paths, and a budget of edge visits bounds the
- *     whole: past it (over a hundred pools with remainders on over a hundred
- *     nodes) the greedy pass takes over, which still balances but may move
- *     a few more resources than needed.
- *
- *  5. Nodes above target give back first the orphans placed in step 2 (free,
- *     they move anyway), then sticky resources from the highest index down;
- *     nodes below target take them in resource order, lowest slot first.
- *
- * Grouping is a radix sort on (pool, class): the run is O(R + C*N log R +
- * R log N) plus the flow, which depends on C and N only.
+ * Everything is sorted on integers; nothing depends on memory layout or byte
+ * order, so every member computes the same owners.
  */
-#include "core/place.h"
-#include "core/place_load.h"
-#include "core/place_spread.h"
+#include "core/place_private.h"
+#include "core/place_v1.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-	KIND_NONE,   /* empty class: unplaced */
-	KIND_FIXED,  /* keeps prev */
-	KIND_PINNED, /* on its eligible pin */
-	KIND_STICKY, /* on its eligible prev */
-	KIND_ORPHAN, /* placed by step 2 */
-};
-
-/* Edge visits the extras flow may spend before the greedy pass takes over:
- * some ten milliseconds, only reached with over a hundred pools with
- * remainders on over a hundred nodes. */
-#define PLACE_FLOW_BUDGET (1ul << 20)
-
-struct group {
-	uint32_t pool;
-	uint32_t cls;
-	uint32_t ppool; /* dense index among the pools present */
-	uint32_t first; /* range in ctx.ord */
-	uint32_t len;
-	uint32_t level;
-	uint32_t extras;
-};
-
-struct ctx {
-	const struct place_in *in;
-	uint32_t n; /* nodes, the stride of every per-node array */
-	uint32_t *owner;
-	uint32_t *ord; /* resource indices sorted by (pool, class, index) */
-	uint8_t *kind;
-	uint8_t *evicted;
-	struct group *groups;
-	uint32_t n_groups;
-	uint32_t n_ppools;
-	uint32_t *pool_cnt; /* [ppool * n + slot]: that pool's resources on the node */
-	/* [group * n + slot], meaningful for the slots of the group's class: */
-	uint32_t *lo;  /* immovable: FIXED and PINNED */
-	uint32_t *cur; /* before step 2: lo + STICKY */
-	uint32_t *cnt; /* now */
-	uint32_t *tgt;
-	uint32_t total[CHORUS_MAX_NODES]; /* overall load */
-	uint64_t base[CHORUS_MAX_NODES];  /* overall load with every group at its level */
-};
 
 static bool bits_in_range(const struct place_bits *b, uint32_t n)
 {
@@ -121,6 +49,7 @@ static bool bits_in_range(const struct place_bits *b, uint32_t n)
 static int validate(const struct place_in *in, const uint32_t *owner)
 {
 	if (in == NULL || in->n_nodes > CHORUS_MAX_NODES ||
+	    (in->version != PLACE_V2 && in->version != PLACE_V1) ||
 	    (in->n_res > 0 && (in->res == NULL || owner == NULL)) ||
 	    (in->n_classes > 0 && in->classes == NULL))
 		return -EINVAL;
@@ -141,679 +70,743 @@ static int validate(const struct place_in *in, const uint32_t *owner)
 	return 0;
 }
 
-static uint32_t class_slots(const struct place_in *in, uint32_t cls, uint32_t *slots)
+/* A total order on bitmaps by value, the same on every architecture. */
+static int bits_cmp(const struct place_bits *x, const struct place_bits *y)
 {
-	uint32_t k = 0;
+	for (uint32_t w = PLACE_WORDS; w-- > 0;)
+		if (x->w[w] != y->w[w])
+			return x->w[w] < y->w[w] ? -1 : 1;
+	return 0;
+}
 
-	for (uint32_t w = 0; w < PLACE_WORDS; w++) {
-		uint64_t bits = in->classes[cls].w[w];
+/* run[i]: the rank of bits[i] among the distinct bitmaps, in bitmap order.
+ * A stable radix sort over the bytes that differ at all (with N nodes,
+ * N / 8 of them at most).  Returns how many there are, or -ENOMEM. */
+static long bitmap_ranks(const struct place_bits *bits, uint32_t n, uint32_t *run)
+{
+	uint32_t *idx = malloc((2 * (size_t)n + 1) * sizeof(*idx)), *src, *dst;
+	struct place_bits vary = {{0}};
+	long runs = 0;
 
-		while (bits) {
-			slots[k++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			bits &= bits - 1;
-		}
+	if (idx == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		idx[i] = i;
+		for (uint32_t w = 0; w < PLACE_WORDS; w++)
+			vary.w[w] |= bits[i].w[w] ^ bits[0].w[w];
 	}
-	return k;
-}
+	src = idx;
+	dst = idx + n;
+	/* a pass costs 257 buckets: below that, insertion (stable too) */
+	for (uint32_t j = 1; n < 64 && j < n; j++) {
+		uint32_t v = idx[j], k = j;
 
-static uint32_t digit(const struct place_res *r, bool by_pool, unsigned int shift)
-{
-	return ((by_pool ? r->pool : r->elig_class) >> shift) & 0xff;
-}
+		for (; k > 0 && bits_cmp(&bits[idx[k - 1]], &bits[v]) > 0; k--)
+			idx[k] = idx[k - 1];
+		idx[k] = v;
+	}
+	for (uint32_t w = 0; n >= 64 && w < PLACE_WORDS; w++) {
+		for (unsigned int shift = 0; shift < 64; shift += 8) {
+			uint32_t count[257] = {0}, *t;
 
-/* One stable counting-sort pass on a byte of the pool or the class.  Byte
- * digits keep the count table on the stack however large n_pools is. */
-static void radix_pass(const struct place_res *res, const uint32_t *src, uint32_t *dst, uint32_t n,
-		       bool by_pool, unsigned int shift)
-{
-	uint32_t count[257] = {0};
-
-	for (uint32_t i = 0; i < n; i++)
-		count[digit(&res[src[i]], by_pool, shift) + 1]++;
-	for (unsigned int b = 1; b < 257; b++)
-		count[b] += count[b - 1];
-	for (uint32_t i = 0; i < n; i++)
-		dst[count[digit(&res[src[i]], by_pool, shift)]++] = src[i];
-}
-
-/* Sort resource indices by (pool, class, index) and cut them into groups.
- * LSD order: class digits first, then pool digits; stability keeps the
- * index order inside a group. */
-static void make_groups(struct ctx *c, uint32_t *tmp)
-{
-	const struct place_in *in = c->in;
-	uint32_t *src = c->ord, *dst = tmp;
-
-	for (uint32_t i = 0; i < in->n_res; i++)
-		src[i] = i;
-	for (int by_pool = 0; by_pool < 2; by_pool++) {
-		uint32_t max = by_pool ? in->n_pools - 1 : in->n_classes - 1;
-
-		for (unsigned int shift = 0; shift < 32; shift += 8) {
-			uint32_t *t;
-
-			if (shift > 0 && (max >> shift) == 0)
-				break;
-			radix_pass(in->res, src, dst, in->n_res, by_pool, shift);
+			if (((vary.w[w] >> shift) & 0xff) == 0)
+				continue;
+			for (uint32_t j = 0; j < n; j++)
+				count[((bits[src[j]].w[w] >> shift) & 0xff) + 1]++;
+			for (unsigned int b = 1; b < 257; b++)
+				count[b] += count[b - 1];
+			for (uint32_t j = 0; j < n; j++)
+				dst[count[(bits[src[j]].w[w] >> shift) & 0xff]++] = src[j];
 			t = src;
 			src = dst;
 			dst = t;
 		}
 	}
-	if (src != c->ord)
-		memcpy(c->ord, src, in->n_res * sizeof(*src));
+	for (uint32_t j = 0; j < n; j++) {
+		if (j > 0 && bits_cmp(&bits[src[j - 1]], &bits[src[j]]) != 0)
+			runs++;
+		run[src[j]] = (uint32_t)runs;
+	}
+	free(idx);
+	return n ? runs + 1 : 0;
+}
 
+long place_classes(const struct place_bits *bits, uint32_t n, uint32_t *cls,
+		   struct place_bits *classes)
+{
+	uint32_t *map = malloc((n + 1) * sizeof(*map));
+	long runs = map ? bitmap_ranks(bits, n, cls) : -ENOMEM;
+	uint32_t next = 0;
+
+	if (runs < 0) {
+		free(map);
+		return -ENOMEM;
+	}
+	/* renumber the ranks in order of first appearance */
+	for (long r = 0; r < runs; r++)
+		map[r] = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		if (map[cls[i]] == UINT32_MAX) {
+			classes[next] = bits[i];
+			map[cls[i]] = next++;
+		}
+		cls[i] = map[cls[i]];
+	}
+	free(map);
+	return next;
+}
+
+/* ---- the context ---- */
+
+static bool bits_empty(const struct place_bits *b)
+{
+	for (uint32_t w = 0; w < PLACE_WORDS; w++)
+		if (b->w[w])
+			return false;
+	return true;
+}
+
+static void bits_clear(struct place_bits *b, uint32_t i)
+{
+	b->w[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+/* After a member of set 'sid' left 'slot': what is left there. */
+static void set_recount(struct place_ctx *c, uint32_t sid, uint32_t slot)
+{
+	struct place_set *st = &c->sets[sid];
+	uint32_t k = 0;
+
+	for (uint32_t j = st->first; j < st->first + st->len && k < 2; j++)
+		k += c->owner[c->smem[j]] == slot;
+	if (k < 2)
+		bits_clear(&st->multi, slot);
+	if (k < 1)
+		bits_clear(&st->occ, slot);
+}
+
+static void set_add(struct place_ctx *c, uint32_t sid, uint32_t slot)
+{
+	struct place_set *st = &c->sets[sid];
+
+	if (place_bits_test(&st->occ, slot))
+		place_bits_set(&st->multi, slot);
+	place_bits_set(&st->occ, slot);
+}
+
+void place_ctx_relocate(struct place_ctx *c, uint32_t i, uint32_t to)
+{
+	uint32_t from = c->owner[i];
+
+	if (from == to)
+		return;
+	c->owner[i] = to;
+	if (from != PLACE_NONE) {
+		c->P[(size_t)c->pp[i] * c->n + from]--;
+		c->T[from]--;
+		if (c->set[i])
+			set_recount(c, c->set[i] - 1, from);
+	}
+	if (to != PLACE_NONE) {
+		c->P[(size_t)c->pp[i] * c->n + to]++;
+		c->T[to]++;
+		if (c->set[i])
+			set_add(c, c->set[i] - 1, to);
+	}
+}
+
+/* Stable LSD radix sort of idx[0..n) by key[idx[j]] < 2^32, a byte at a
+ * time, skipping the bytes above 'max'; 'tmp' has room for n. */
+static void radix(const uint32_t *key, uint32_t *idx, uint32_t *tmp, uint32_t n, uint32_t max)
+{
+	uint32_t *src = idx, *dst = tmp;
+
+	/* a pass costs 257 buckets: below that, insertion (stable too) */
+	if (n < 64) {
+		for (uint32_t j = 1; j < n; j++) {
+			uint32_t v = idx[j], k = j;
+
+			for (; k > 0 && key[idx[k - 1]] > key[v]; k--)
+				idx[k] = idx[k - 1];
+			idx[k] = v;
+		}
+		return;
+	}
+
+	for (unsigned int shift = 0; shift < 32; shift += 8) {
+		uint32_t count[257] = {0}, *t;
+
+		if (shift > 0 && (max >> shift) == 0)
+			break;
+		for (uint32_t j = 0; j < n; j++)
+			count[((key[src[j]] >> shift) & 0xff) + 1]++;
+		for (unsigned int b = 1; b < 257; b++)
+			count[b] += count[b - 1];
+		for (uint32_t j = 0; j < n; j++)
+			dst[count[(key[src[j]] >> shift) & 0xff]++] = src[j];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != idx)
+		memcpy(idx, src, n * sizeof(*idx));
+}
+
+/* Dense pools, in pool order. */
+static int dense_pools(struct place_ctx *c)
+{
+	const struct place_in *in = c->in;
+	uint32_t n = in->n_res, *ids = malloc((2 * (size_t)n + 1) * sizeof(*ids)), k = 0;
+
+	if (ids == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		c->pp[i] = in->res[i].pool;
+		ids[i] = i;
+	}
+	radix(c->pp, ids, ids + n, n, in->n_pools - 1);
+	for (uint32_t j = 0; j < n; j++) {
+		if (j > 0 && in->res[ids[j]].pool != in->res[ids[j - 1]].pool)
+			k++;
+		c->pp[ids[j]] = k;
+	}
+	c->n_pp = n ? k + 1 : 0;
+	free(ids);
+	return 0;
+}
+
+/* Canonical classes of the input's classes, and the kinds. */
+static int classify(struct place_ctx *c)
+{
+	const struct place_in *in = c->in;
+	uint32_t *rank = malloc((in->n_classes + 1) * sizeof(*rank));
+	long n_cls = rank ? bitmap_ranks(in->classes, in->n_classes, rank) : -ENOMEM;
+
+	if (n_cls < 0) {
+		free(rank);
+		return -ENOMEM;
+	}
+	c->n_cls = (uint32_t)n_cls;
+	c->cbits = calloc((size_t)n_cls + 1, sizeof(*c->cbits));
+	if (c->cbits == NULL) {
+		free(rank);
+		return -ENOMEM;
+	}
+	for (uint32_t k = 0; k < in->n_classes; k++)
+		c->cbits[rank[k]] = in->classes[k];
+	for (uint32_t i = 0; i < in->n_res; i++) {
+		const struct place_res *r = &in->res[i];
+		const struct place_bits *cl;
+
+		c->cls[i] = rank[r->elig_class];
+		cl = &c->cbits[c->cls[i]];
+		c->owner[i] = PLACE_NONE;
+		if ((r->flags & PLACE_F_FIXED) && r->prev != PLACE_NONE) {
+			c->kind[i] = PK_FIXED;
+			c->owner[i] = r->prev;
+		} else if (bits_empty(cl)) {
+			c->kind[i] = PK_NONE;
+		} else if (r->pin != PLACE_NONE && place_bits_test(cl, r->pin)) {
+			c->kind[i] = PK_PINNED;
+			c->owner[i] = r->pin;
+		} else if (r->prev != PLACE_NONE && place_bits_test(cl, r->prev)) {
+			c->kind[i] = PK_STICKY;
+			if (!in->rebalance)
+				c->owner[i] = r->prev;
+		} else {
+			c->kind[i] = PK_ORPHAN;
+		}
+	}
+	free(rank);
+	return 0;
+}
+
+/* Sparse when a group's at most 2k touched nodes are few: a row is then
+ * searched, not indexed. */
+#define ROW_SPARSE_MAX 16
+
+int place_rows_new(struct place_rows *r, const struct place_ctx *c)
+{
+	size_t total = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->n = c->n;
+	r->at = malloc((c->n_groups + 1) * sizeof(*r->at));
+	r->len = calloc(c->n_groups + 1, sizeof(*r->len));
+	r->cap = malloc((c->n_groups + 1) * sizeof(*r->cap));
+	if (!r->at || !r->len || !r->cap)
+		goto fail;
+	for (uint32_t g = 0; g < c->n_groups; g++) {
+		uint64_t touch = 2 * (uint64_t)c->groups[g].len;
+
+		r->at[g] = (uint32_t)total;
+		r->cap[g] = touch < c->n && touch <= ROW_SPARSE_MAX ? (uint32_t)touch : c->n;
+		if (r->cap[g] == c->n)
+			r->len[g] = c->n;
+		total += r->cap[g];
+	}
+	r->cell = calloc(total + 1, sizeof(*r->cell));
+	if (r->cell == NULL)
+		goto fail;
+	for (uint32_t g = 0; g < c->n_groups; g++)
+		for (uint32_t s = 0; r->cap[g] == c->n && s < c->n; s++)
+			r->cell[r->at[g] + s].node = s;
+	return 0;
+fail:
+	place_rows_free(r);
+	return -ENOMEM;
+}
+
+void place_rows_free(struct place_rows *r)
+{
+	free(r->cell);
+	free(r->at);
+	free(r->len);
+	free(r->cap);
+	memset(r, 0, sizeof(*r));
+}
+
+struct place_cell *place_rows_get(struct place_rows *r, uint32_t g, uint32_t s)
+{
+	struct place_cell *row = &r->cell[r->at[g]], *x = place_rows_find(r, g, s);
+
+	if (x)
+		return x;
+	for (uint32_t k = 0; k < r->len[g]; k++)
+		if (row[k].xo == 0 && row[k].xs == 0 && row[k].cur == 0) {
+			row[k].node = s;
+			return &row[k];
+		}
+	/* never full: at most 2k nodes hold or are home to k resources */
+	x = &row[r->len[g]++];
+	x->node = s;
+	return x;
+}
+
+static const struct place_ctx *sort_ctx;
+
+/* Movable resources by (pool, class, index), cut into groups. */
+static int make_groups(struct place_ctx *c)
+{
+	uint32_t k = 0, *tmp = malloc((c->in->n_res + 1) * sizeof(*tmp));
+
+	if (tmp == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->in->n_res; i++)
+		if (place_ctx_movable(c, i))
+			c->ord[k++] = i;
+	radix(c->cls, c->ord, tmp, k, c->n_cls ? c->n_cls - 1 : 0);
+	radix(c->pp, c->ord, tmp, k, c->n_pp ? c->n_pp - 1 : 0);
+	free(tmp);
 	c->n_groups = 0;
-	c->n_ppools = 0;
-	for (uint32_t k = 0; k < in->n_res; k++) {
-		const struct place_res *r = &in->res[c->ord[k]];
-		struct group *g = c->n_groups ? &c->groups[c->n_groups - 1] : NULL;
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t i = c->ord[j];
+		struct place_group *g = c->n_groups ? &c->groups[c->n_groups - 1] : NULL;
 
-		if (g && g->pool == r->pool && g->cls == r->elig_class) {
+		if (g && g->pp == c->pp[i] && g->cls == c->cls[i]) {
 			g->len++;
 			continue;
 		}
-		if (g == NULL || g->pool != r->pool)
-			c->n_ppools++;
-		g = &c->groups[c->n_groups++];
-		g->pool = r->pool;
-		g->cls = r->elig_class;
-		g->ppool = c->n_ppools - 1;
-		g->first = k;
-		g->len = 1;
+		c->groups[c->n_groups++] = (struct place_group){c->pp[i], c->cls[i], j, 1};
 	}
+	return 0;
 }
 
-static void account(struct ctx *c, const struct group *g, uint32_t gi, uint32_t slot, bool eligible,
-		    bool immovable)
+static int set_value_cmp(const void *pa, const void *pb)
 {
-	c->total[slot]++;
-	c->pool_cnt[(size_t)g->ppool * c->n + slot]++;
-	if (!eligible)
-		return;
-	c->cnt[(size_t)gi * c->n + slot]++;
-	c->cur[(size_t)gi * c->n + slot]++;
-	if (immovable)
-		c->lo[(size_t)gi * c->n + slot]++;
+	const struct place_ctx *c = sort_ctx;
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	uint32_t x = c->in->res[a].set, y = c->in->res[b].set;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (a > b) - (a < b);
 }
 
-/* Step 1.  FIXED comes before the pin (rule 2 over rule 3); a FIXED resource
- * without a prev has no holder to wait for and is treated as unfixed. */
-static void classify(struct ctx *c)
+/* Sets of two or more members, with the nodes of their settled members. */
+static int make_sets(struct place_ctx *c)
 {
 	const struct place_in *in = c->in;
+	uint32_t k = 0;
 
+	for (uint32_t i = 0; i < in->n_res; i++)
+		if (in->res[i].set != 0)
+			c->smem[k++] = i;
+	sort_ctx = c;
+	qsort(c->smem, k, sizeof(*c->smem), set_value_cmp);
+	for (uint32_t j = 0, end; j < k; j = end) {
+		struct place_set *st;
+
+		for (end = j + 1; end < k && in->res[c->smem[end]].set == in->res[c->smem[j]].set;)
+			end++;
+		if (end - j < 2)
+			continue;
+		st = &c->sets[c->n_sets++];
+		memset(st, 0, sizeof(*st));
+		st->first = j;
+		st->len = end - j;
+		for (uint32_t m = j; m < end; m++) {
+			c->set[c->smem[m]] = c->n_sets;
+			if (c->owner[c->smem[m]] != PLACE_NONE)
+				set_add(c, c->n_sets - 1, c->owner[c->smem[m]]);
+		}
+	}
+	return 0;
+}
+
+/* Where 'j' stands before balancing: settled, or at home. */
+static uint32_t start_of(const struct place_ctx *c, uint32_t j)
+{
+	if (c->owner[j] != PLACE_NONE)
+		return c->owner[j];
+	return c->kind[j] == PK_STICKY ? c->in->res[j].prev : PLACE_NONE;
+}
+
+/* Does STICKY 'i' start on its home next to a member of its set? */
+static bool collides_at_home(const struct place_ctx *c, uint32_t i)
+{
+	const struct place_set *st;
+
+	if (!c->set[i])
+		return false;
+	st = &c->sets[c->set[i] - 1];
+	for (uint32_t m = st->first; m < st->first + st->len; m++)
+		if (c->smem[m] != i && start_of(c, c->smem[m]) == c->in->res[i].prev)
+			return true;
+	return false;
+}
+
+/* Order in which the STICKY resources of a group that share a home leave
+ * it: colliding first, then fewest connections, then highest index. */
+static const uint8_t *sort_coll;
+
+static int leave_cmp(const void *pa, const void *pb)
+{
+	const struct place_ctx *c = sort_ctx;
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	const struct place_res *x = &c->in->res[a], *y = &c->in->res[b];
+
+	if (x->prev != y->prev)
+		return x->prev < y->prev ? -1 : 1;
+	if (sort_coll[a] != sort_coll[b])
+		return sort_coll[a] ? -1 : 1;
+	if (x->conns != y->conns)
+		return x->conns < y->conns ? -1 : 1;
+	return (a < b) - (a > b);
+}
+
+/* The node with room in 'room' for 'i', dealt round from '*next' (so
+ * neighbouring addresses land on different nodes): with 'aware', one
+ * without a member of its set if any, else the first with room. */
+static uint32_t room_for(const struct place_ctx *c, const uint32_t *room, uint32_t i,
+			 uint32_t *next, bool aware)
+{
+	uint32_t any = PLACE_NONE;
+
+	for (uint32_t k = 0; k < c->n; k++) {
+		uint32_t s = (*next + k) % c->n;
+
+		if (room[s] == 0)
+			continue;
+		if (!aware || !place_ctx_set_on(c, i, s)) {
+			any = s;
+			break;
+		}
+		if (any == PLACE_NONE)
+			any = s;
+	}
+	if (any != PLACE_NONE)
+		*next = (any + 1) % c->n;
+	return any;
+}
+
+/* STICKY resources of group 'gi' per home, into 'cnt' (n entries). */
+static void homes(const struct place_ctx *c, uint32_t gi, uint32_t *cnt)
+{
+	const struct place_group *g = &c->groups[gi];
+
+	memset(cnt, 0, c->n * sizeof(*cnt));
+	for (uint32_t j = g->first; j < g->first + g->len; j++)
+		if (c->kind[c->ord[j]] == PK_STICKY)
+			cnt[c->in->res[c->ord[j]].prev]++;
+}
+
+/* Step 4: owners from the counts of every group; with 'aware', minding
+ * the sets. */
+static int pick(struct place_ctx *c, const struct place_rows *x, bool aware)
+{
+	uint32_t n = c->n, *tmp = malloc((c->in->n_res + 1) * sizeof(*tmp));
+	uint8_t *coll = calloc(c->in->n_res + 1, 1);
+	uint32_t home_cnt[CHORUS_MAX_NODES];
+
+	if (tmp == NULL || coll == NULL) {
+		free(tmp);
+		free(coll);
+		return -ENOMEM;
+	}
+	/* first every group keeps what stays, so the sets know where they
+	 * are; only the homes that give something up need an order */
 	for (uint32_t gi = 0; gi < c->n_groups; gi++) {
-		const struct group *g = &c->groups[gi];
-		const struct place_bits *cl = &in->classes[g->cls];
-		uint32_t slots[CHORUS_MAX_NODES];
-		bool empty = class_slots(in, g->cls, slots) == 0;
+		const struct place_group *g = &c->groups[gi];
+		uint32_t want[CHORUS_MAX_NODES], k = 0;
+		const struct place_cell *row = &x->cell[x->at[gi]];
 
-		for (uint32_t k = g->first; k < g->first + g->len; k++) {
-			uint32_t i = c->ord[k];
-			const struct place_res *r = &in->res[i];
+		homes(c, gi, home_cnt);
+		memset(want, 0, n * sizeof(*want));
+		for (uint32_t m = 0; m < x->len[gi]; m++)
+			want[row[m].node] = row[m].xs;
+		for (uint32_t j = g->first; j < g->first + g->len; j++) {
+			uint32_t i = c->ord[j], home = c->in->res[i].prev;
 
-			c->owner[i] = PLACE_NONE;
-			if ((r->flags & PLACE_F_FIXED) && r->prev != PLACE_NONE) {
-				c->kind[i] = KIND_FIXED;
-				c->owner[i] = r->prev;
-				account(c, g, gi, r->prev, place_bits_test(cl, r->prev), true);
-			} else if (r->pin != PLACE_NONE && place_bits_test(cl, r->pin)) {
-				c->kind[i] = KIND_PINNED;
-				c->owner[i] = r->pin;
-				account(c, g, gi, r->pin, true, true);
-			} else if (r->prev != PLACE_NONE && place_bits_test(cl, r->prev)) {
-				c->kind[i] = KIND_STICKY;
-				c->owner[i] = r->prev;
-				account(c, g, gi, r->prev, true, false);
+			if (c->kind[i] != PK_STICKY)
+				continue;
+			if (home_cnt[home] <= want[home]) {
+				place_ctx_relocate(c, i, home);
 			} else {
-				c->kind[i] = empty ? KIND_NONE : KIND_ORPHAN;
+				coll[i] = aware && collides_at_home(c, i);
+				tmp[k++] = i;
 			}
 		}
+		sort_ctx = c;
+		sort_coll = coll;
+		qsort(tmp, k, sizeof(*tmp), leave_cmp);
+		for (uint32_t j = 0, end; j < k; j = end) {
+			uint32_t home = c->in->res[tmp[j]].prev;
+
+			for (end = j + 1; end < k && c->in->res[tmp[end]].prev == home;)
+				end++;
+			for (uint32_t m = end - want[home]; m < end; m++)
+				place_ctx_relocate(c, tmp[m], home);
+		}
 	}
-}
-
-/* Rule 5's order: fewest of the pool, then fewest overall, then lowest slot. */
-static bool node_less(const struct ctx *c, const uint32_t *pc, uint32_t a, uint32_t b)
-{
-	if (pc[a] != pc[b])
-		return pc[a] < pc[b];
-	if (c->total[a] != c->total[b])
-		return c->total[a] < c->total[b];
-	return a < b;
-}
-
-static void heap_down(const struct ctx *c, const uint32_t *pc, uint32_t *heap, uint32_t len,
-		      uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = i, t;
-
-		if (l < len && node_less(c, pc, heap[l], heap[m]))
-			m = l;
-		if (l + 1 < len && node_less(c, pc, heap[l + 1], heap[m]))
-			m = l + 1;
-		if (m == i)
-			return;
-		t = heap[i];
-		heap[i] = heap[m];
-		heap[m] = t;
-		i = m;
-	}
-}
-
-/* Step 2. */
-static void place_orphans(struct ctx *c)
-{
+	/* then the newcomers, in index order, where a group has more than it
+	 * kept: STICKY ones where its STICKY count grew, orphans where it has
+	 * orphans */
 	for (uint32_t gi = 0; gi < c->n_groups; gi++) {
-		const struct group *g = &c->groups[gi];
-		const uint32_t *pc = &c->pool_cnt[(size_t)g->ppool * c->n];
-		uint32_t heap[CHORUS_MAX_NODES], len = class_slots(c->in, g->cls, heap);
+		const struct place_group *g = &c->groups[gi];
+		uint32_t room_s[CHORUS_MAX_NODES], room_o[CHORUS_MAX_NODES], next = 0;
+		bool any = false;
 
-		for (uint32_t h = len / 2; h-- > 0;)
-			heap_down(c, pc, heap, len, h);
-		for (uint32_t k = g->first; k < g->first + g->len; k++) {
-			uint32_t i = c->ord[k], s;
+		for (uint32_t j = g->first; j < g->first + g->len && !any; j++)
+			any = c->owner[c->ord[j]] == PLACE_NONE;
+		if (!any)
+			continue;
+		homes(c, gi, home_cnt);
+		memset(room_s, 0, n * sizeof(*room_s));
+		memset(room_o, 0, n * sizeof(*room_o));
+		for (uint32_t m = 0; m < x->len[gi]; m++) {
+			const struct place_cell *e = &x->cell[x->at[gi] + m];
 
-			if (c->kind[i] != KIND_ORPHAN)
+			room_s[e->node] = e->xs > home_cnt[e->node] ? e->xs - home_cnt[e->node] : 0;
+			room_o[e->node] = e->xo;
+		}
+		for (uint32_t j = g->first; j < g->first + g->len; j++) {
+			uint32_t i = c->ord[j], *room, s;
+
+			if (c->owner[i] != PLACE_NONE)
 				continue;
-			s = heap[0];
-			c->owner[i] = s;
-			c->total[s]++;
-			c->pool_cnt[(size_t)g->ppool * c->n + s]++;
-			c->cnt[(size_t)gi * c->n + s]++;
-			heap_down(c, pc, heap, len, 0);
+			room = c->kind[i] == PK_STICKY ? room_s : room_o;
+			s = room_for(c, room, i, &next, aware);
+			if (s == PLACE_NONE)
+				continue;	/* cannot happen: the counts add up */
+			room[s]--;
+			place_ctx_relocate(c, i, s);
 		}
 	}
+	free(tmp);
+	free(coll);
+	return 0;
 }
 
-static uint32_t hi_of(const struct ctx *c, uint32_t gi, uint32_t s)
+/* Pairs of members of one set on one node. */
+static uint64_t collision_pairs(const struct place_ctx *c)
 {
-	if (place_bits_test(&c->in->no_receive, s))
-		return c->cnt[(size_t)gi * c->n + s];
-	return UINT32_MAX;
-}
+	uint32_t cnt[CHORUS_MAX_NODES] = {0};
+	uint64_t pairs = 0;
 
-static uint32_t clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
-{
-	if (v < lo)
-		return lo;
-	return v > hi ? hi : (uint32_t)v;
-}
+	for (uint32_t m = 0; m < c->n_sets; m++) {
+		const struct place_set *st = &c->sets[m];
 
-/* Step 3 for one group: level, extras, and the clamped targets in 'tgt'
- * (step 4 adds the extras to them); 'base' follows the targets. */
-static void water_fill(struct ctx *c, uint32_t gi)
-{
-	struct group *g = &c->groups[gi];
-	uint32_t slots[CHORUS_MAX_NODES], ns = class_slots(c->in, g->cls, slots);
-	uint32_t lo[CHORUS_MAX_NODES], hi[CHORUS_MAX_NODES];
-	uint64_t size = 0, a = 0, b, fill = 0;
+		for (uint32_t j = st->first; j < st->first + st->len; j++) {
+			uint32_t o = c->owner[c->smem[j]];
 
-	for (uint32_t k = 0; k < ns; k++) {
-		lo[k] = c->lo[(size_t)gi * c->n + slots[k]];
-		hi[k] = hi_of(c, gi, slots[k]);
-		size += c->cnt[(size_t)gi * c->n + slots[k]];
+			if (o != PLACE_NONE)
+				pairs += cnt[o]++;
+		}
+		for (uint32_t j = st->first; j < st->first + st->len; j++)
+			if (c->owner[c->smem[j]] != PLACE_NONE)
+				cnt[c->owner[c->smem[j]]] = 0;
 	}
-	/* Highest L in [0, size] with fill(L) <= size; fill(0) = sum(lo) fits. */
-	b = size;
-	while (a < b) {
-		uint64_t mid = a + (b - a + 1) / 2, f = 0;
-
-		for (uint32_t k = 0; k < ns; k++)
-			f += clamp_u32(mid, lo[k], hi[k]);
-		if (f <= size)
-			a = mid;
-		else
-			b = mid - 1;
-	}
-	for (uint32_t k = 0; k < ns; k++) {
-		uint32_t t = clamp_u32(a, lo[k], hi[k]);
-
-		c->tgt[(size_t)gi * c->n + slots[k]] = t;
-		c->base[slots[k]] = c->base[slots[k]] + t - c->cnt[(size_t)gi * c->n + slots[k]];
-		fill += t;
-	}
-	g->level = (uint32_t)a;
-	g->extras = (uint32_t)(size - fill);
+	return pairs;
 }
 
-static bool is_candidate(const struct ctx *c, uint32_t gi, uint32_t s)
-{
-	uint32_t level = c->groups[gi].level;
-
-	return c->lo[(size_t)gi * c->n + s] <= level && hi_of(c, gi, s) > level;
-}
-
-static bool saves_move(const struct ctx *c, uint32_t gi, uint32_t s)
-{
-	return c->cur[(size_t)gi * c->n + s] > c->groups[gi].level;
-}
-
-struct cand {
-	uint64_t load;
-	uint32_t slot;
-	bool saves;
+/* What pick() and the steps after it change, to try two ways. */
+struct snap {
+	uint32_t *owner, *P;
+	uint32_t T[CHORUS_MAX_NODES];
+	struct place_set *sets;
 };
 
-static int cand_cmp(const void *pa, const void *pb)
+static void snap_take(const struct place_ctx *c, struct snap *sn)
 {
-	const struct cand *a = pa, *b = pb;
-
-	if (a->load != b->load)
-		return a->load < b->load ? -1 : 1;
-	if (a->saves != b->saves)
-		return a->saves ? -1 : 1;
-	return a->slot < b->slot ? -1 : a->slot > b->slot;
+	memcpy(sn->owner, c->owner, c->in->n_res * sizeof(*sn->owner));
+	memcpy(sn->P, c->P, (size_t)c->n_pp * c->n * sizeof(*sn->P));
+	memcpy(sn->T, c->T, sizeof(sn->T));
+	memcpy(sn->sets, c->sets, c->n_sets * sizeof(*sn->sets));
 }
 
-/* Extras group by group, each to the least loaded candidates, preferring
- * those where an extra saves a move.  Exact for a single group; the
- * fallback when the flow runs out of budget. */
-static void extras_greedy(struct ctx *c)
+static void snap_put(struct place_ctx *c, const struct snap *sn)
 {
-	uint64_t load[CHORUS_MAX_NODES];
-
-	memcpy(load, c->base, sizeof(load));
-	for (uint32_t gi = 0; gi < c->n_groups; gi++) {
-		const struct group *g = &c->groups[gi];
-		uint32_t slots[CHORUS_MAX_NODES], ns;
-		struct cand cand[CHORUS_MAX_NODES];
-		uint32_t nc = 0;
-
-		if (g->extras == 0)
-			continue;
-		ns = class_slots(c->in, g->cls, slots);
-		for (uint32_t k = 0; k < ns; k++) {
-			if (is_candidate(c, gi, slots[k]))
-				cand[nc++] = (struct cand){load[slots[k]], slots[k],
-							   saves_move(c, gi, slots[k])};
-		}
-		qsort(cand, nc, sizeof(cand[0]), cand_cmp);
-		for (uint32_t k = 0; k < g->extras && k < nc; k++) {
-			c->tgt[(size_t)gi * c->n + cand[k].slot]++;
-			load[cand[k].slot]++;
-		}
-	}
+	memcpy(c->owner, sn->owner, c->in->n_res * sizeof(*sn->owner));
+	memcpy(c->P, sn->P, (size_t)c->n_pp * c->n * sizeof(*sn->P));
+	memcpy(c->T, sn->T, sizeof(sn->T));
+	memcpy(c->sets, sn->sets, c->n_sets * sizeof(*sn->sets));
 }
 
-/* Lexicographic edge cost: the squared-load term, then the moves term. */
-struct cost {
-	int64_t a, b;
-};
-
-static struct cost cost_add(struct cost x, struct cost y)
+/*
+ * Step 4 with sets.  Dealing each newcomer to a node without a member of
+ * its set, then rule 8, nearly always leaves the fewest collisions, and
+ * fast; on odd inputs (sets larger than the nodes, spread over several
+ * pools) it can leave more than dealing blind would.  So both are dealt,
+ * and the blind one kept (rule 8 then runs on it) when it collides less:
+ * rule 8 never leaves more collisions than ignoring sets would.  Returns
+ * the fixes rule 8 made on the dealing kept, or -ENOMEM.
+ */
+static long pick_sets(struct place_ctx *c, const struct place_rows *x)
 {
-	return (struct cost){x.a + y.a, x.b + y.b};
-}
+	struct snap base = {0}, blind = {0};
+	uint64_t plain;
+	long rc = -ENOMEM, fixes;
 
-static bool cost_less(struct cost x, struct cost y) { return x.a != y.a ? x.a < y.a : x.b < y.b; }
-
-/* Vertices: 0 source, 1 sink, then the groups with extras, then the slots.
- * Edges come in pairs, e and e ^ 1, the second being the residual. */
-struct flow {
-	uint32_t nv, ne;
-	uint32_t *head, *next, *to, *cap, *par, *queue, *level, *it;
-	struct cost *cost, *dist;
-	uint8_t *inq, *seen;
-	unsigned long budget; /* edge visits left */
-};
-
-static void flow_edge(struct flow *f, uint32_t u, uint32_t v, uint32_t cap, struct cost w)
-{
-	uint32_t e = f->ne;
-
-	f->to[e] = v;
-	f->cap[e] = cap;
-	f->cost[e] = w;
-	f->next[e] = f->head[u];
-	f->head[u] = e;
-	f->to[e + 1] = u;
-	f->cap[e + 1] = 0;
-	f->cost[e + 1] = (struct cost){-w.a, -w.b};
-	f->next[e + 1] = f->head[v];
-	f->head[v] = e + 1;
-	f->ne += 2;
-}
-
-/* Distances from the source by Bellman-Ford with a queue: edges may be
- * negative, cycles never are (augmenting along shortest paths only keeps the
- * residual graph free of them).  False when the budget is spent or the sink
- * is out of reach. */
-static bool flow_dist(struct flow *f)
-{
-	uint32_t qh = 0, qt = 0, qn = f->nv + 1;
-
-	memset(f->seen, 0, f->nv);
-	memset(f->inq, 0, f->nv);
-	f->dist[0] = (struct cost){0, 0};
-	f->seen[0] = f->inq[0] = 1;
-	f->queue[qt++] = 0;
-	while (qh != qt) {
-		uint32_t u = f->queue[qh];
-
-		qh = (qh + 1) % qn;
-		f->inq[u] = 0;
-		for (uint32_t e = f->head[u]; e != UINT32_MAX; e = f->next[e]) {
-			uint32_t v = f->to[e];
-			struct cost d = cost_add(f->dist[u], f->cost[e]);
-
-			if (f->budget == 0)
-				return false;
-			f->budget--;
-			if (f->cap[e] == 0 || (f->seen[v] && !cost_less(d, f->dist[v])))
-				continue;
-			f->dist[v] = d;
-			f->seen[v] = 1;
-			if (!f->inq[v]) {
-				f->inq[v] = 1;
-				f->queue[qt] = v;
-				qt = (qt + 1) % qn;
-			}
-		}
-	}
-	return f->seen[1];
-}
-
-/* Is 'e' (from 'u') on a shortest path? */
-static bool flow_tight(const struct flow *f, uint32_t u, uint32_t e)
-{
-	uint32_t v = f->to[e];
-	struct cost d = cost_add(f->dist[u], f->cost[e]);
-
-	return f->cap[e] > 0 && f->seen[v] && !cost_less(d, f->dist[v]) &&
-	       !cost_less(f->dist[v], d);
-}
-
-#define LEVEL_UNSET UINT32_MAX
-
-/* Push up to 'want' units along shortest paths, as many as a blocking flow
- * of the tight edges leveled by BFS (so acyclic, as in Dinic) allows: one
- * distance pass then serves every tie, and ties are the rule since all the
- * nodes of a balanced class cost the same.  Returns the units pushed. */
-static uint32_t flow_push(struct flow *f, uint32_t want)
-{
-	uint32_t qh = 0, qt = 0, pushed = 0, v = 0;
-
-	for (uint32_t u = 0; u < f->nv; u++) {
-		f->level[u] = LEVEL_UNSET;
-		f->it[u] = f->head[u];
-	}
-	f->level[0] = 0;
-	f->queue[qt++] = 0;
-	while (qh < qt) {
-		uint32_t u = f->queue[qh++];
-
-		for (uint32_t e = f->head[u]; e != UINT32_MAX; e = f->next[e]) {
-			if (f->level[f->to[e]] != LEVEL_UNSET || !flow_tight(f, u, e))
-				continue;
-			f->level[f->to[e]] = f->level[u] + 1;
-			f->queue[qt++] = f->to[e];
-		}
-	}
-	while (pushed < want) {
-		uint32_t e = f->it[v];
-
-		while (e != UINT32_MAX &&
-		       !(flow_tight(f, v, e) && f->level[f->to[e]] == f->level[v] + 1)) {
-			if (f->budget == 0)
-				return pushed;
-			f->budget--;
-			e = f->next[e];
-		}
-		f->it[v] = e;
-		if (e == UINT32_MAX) {
-			if (v == 0)
-				break;
-			f->level[v] = LEVEL_UNSET; /* a dead end until the next pass */
-			v = f->to[f->par[v] ^ 1];
-			f->it[v] = f->next[f->it[v]];
-			continue;
-		}
-		f->par[f->to[e]] = e;
-		v = f->to[e];
-		if (v != 1)
-			continue;
-		for (; v != 0; v = f->to[f->par[v] ^ 1]) {
-			f->cap[f->par[v]]--;
-			f->cap[f->par[v] ^ 1]++;
-		}
-		pushed++;
-	}
-	return pushed;
-}
-
-/* Step 4 as a min-cost flow.  Returns 0, 1 when the greedy pass should be
- * used instead, or -ENOMEM. */
-static int extras_flow(struct ctx *c)
-{
-	struct flow f = {.budget = PLACE_FLOW_BUDGET};
-	uint32_t deg[CHORUS_MAX_NODES] = {0};
-	uint32_t need = 0, slot_v = 2, *u32;
-	size_t ne;
-	int rc = -ENOMEM;
-
-	for (uint32_t gi = 0; gi < c->n_groups; gi++)
-		slot_v += c->groups[gi].extras > 0;
-	/* At most source->group, and group->slot plus slot->sink per
-	 * candidate, each with its residual. */
-	ne = 2 * ((size_t)slot_v + 2 * (size_t)slot_v * c->n);
-	f.nv = slot_v + c->n;
-	u32 = malloc((6 * (size_t)f.nv + 1 + 3 * ne) * sizeof(*u32));
-	f.cost = malloc((ne + f.nv) * sizeof(*f.cost));
-	f.inq = calloc(2 * (size_t)f.nv, 1);
-	if (u32 == NULL || f.cost == NULL || f.inq == NULL)
+	base.owner = malloc((c->in->n_res + 1) * sizeof(*base.owner));
+	base.P = malloc(((size_t)c->n_pp * c->n + 1) * sizeof(*base.P));
+	base.sets = malloc((c->n_sets + 1) * sizeof(*base.sets));
+	blind.owner = malloc((c->in->n_res + 1) * sizeof(*blind.owner));
+	blind.P = malloc(((size_t)c->n_pp * c->n + 1) * sizeof(*blind.P));
+	blind.sets = malloc((c->n_sets + 1) * sizeof(*blind.sets));
+	if (!base.owner || !base.P || !base.sets || !blind.owner || !blind.P || !blind.sets)
 		goto out;
-	rc = 1;
-	f.head = u32;
-	f.par = f.head + f.nv;
-	f.level = f.par + f.nv;
-	f.it = f.level + f.nv;
-	f.queue = f.it + f.nv; /* nv + 1 */
-	f.next = f.queue + f.nv + 1;
-	f.to = f.next + ne;
-	f.cap = f.to + ne;
-	f.dist = f.cost + ne;
-	f.seen = f.inq + f.nv;
-	memset(f.head, 0xff, f.nv * sizeof(*f.head));
-
-	for (uint32_t gi = 0, v = 2; gi < c->n_groups; gi++) {
-		uint32_t slots[CHORUS_MAX_NODES], ns;
-
-		if (c->groups[gi].extras == 0)
-			continue;
-		need += c->groups[gi].extras;
-		flow_edge(&f, 0, v, c->groups[gi].extras, (struct cost){0, 0});
-		/* Descending, so the lists (last in, first out) try low slots first. */
-		ns = class_slots(c->in, c->groups[gi].cls, slots);
-		for (uint32_t k = ns; k-- > 0;) {
-			if (!is_candidate(c, gi, slots[k]))
-				continue;
-			flow_edge(&f, v, slot_v + slots[k], 1,
-				  (struct cost){0, saves_move(c, gi, slots[k]) ? -1 : 0});
-			deg[slots[k]]++;
-		}
-		v++;
+	snap_take(c, &base);
+	if (pick(c, x, false) < 0)
+		goto out;
+	plain = collision_pairs(c);
+	snap_take(c, &blind);
+	snap_put(c, &base);
+	if (pick(c, x, true) < 0 || (fixes = place_spread(c)) < 0)
+		goto out;
+	rc = fixes;
+	if (collision_pairs(c) > plain) {
+		snap_put(c, &blind);
+		rc = 0;
 	}
-	/* Slot to sink: the k-th extra on a slot costs (base + k + 1)^2 -
-	 * (base + k)^2, convex, so the parallel unit edges fill in order. */
-	for (uint32_t s = 0; s < c->n; s++)
-		for (uint32_t k = 0; k < deg[s]; k++)
-			flow_edge(&f, slot_v + s, 1, 1,
-				  (struct cost){(int64_t)(2 * (c->base[s] + k) + 1), 0});
-
-	for (uint32_t done = 0; done < need;) {
-		uint32_t got;
-
-		if (!flow_dist(&f))
-			goto out; /* rc == 1: greedy */
-		got = flow_push(&f, need - done);
-		if (got == 0)
-			goto out;
-		done += got;
-	}
-	for (uint32_t gi = 0, v = 2; gi < c->n_groups; gi++) {
-		if (c->groups[gi].extras == 0)
-			continue;
-		for (uint32_t e = f.head[v]; e != UINT32_MAX; e = f.next[e])
-			if ((e & 1) == 0 && f.to[e] >= slot_v && f.cap[e] == 0)
-				c->tgt[(size_t)gi * c->n + (f.to[e] - slot_v)]++;
-		v++;
-	}
-	rc = 0;
 out:
-	free(u32);
-	free(f.cost);
-	free(f.inq);
+	free(base.owner);
+	free(base.P);
+	free(base.sets);
+	free(blind.owner);
+	free(blind.P);
+	free(blind.sets);
 	return rc;
 }
 
-/* Step 5 for one group. */
-static void move_to_targets(struct ctx *c, uint32_t gi)
+static bool any_weight(const struct place_in *in)
 {
-	const struct group *g = &c->groups[gi];
-	uint32_t *cnt = &c->cnt[(size_t)gi * c->n];
-	const uint32_t *tgt = &c->tgt[(size_t)gi * c->n];
-	uint32_t slots[CHORUS_MAX_NODES], ns = class_slots(c->in, g->cls, slots), j = 0;
-	static const uint8_t order[2] = {KIND_ORPHAN, KIND_STICKY};
-
-	for (int p = 0; p < 2; p++) {
-		for (uint32_t k = g->first + g->len; k-- > g->first;) {
-			uint32_t i = c->ord[k];
-
-			if (c->kind[i] != order[p] || c->evicted[i])
-				continue;
-			if (cnt[c->owner[i]] > tgt[c->owner[i]]) {
-				cnt[c->owner[i]]--;
-				c->evicted[i] = 1;
-			}
-		}
-	}
-	for (uint32_t k = g->first; k < g->first + g->len; k++) {
-		uint32_t i = c->ord[k];
-
-		if (!c->evicted[i])
-			continue;
-		/* Targets sum to the group size, so a deficit is always left. */
-		while (j < ns && cnt[slots[j]] >= tgt[slots[j]])
-			j++;
-		assert(j < ns);
-		c->owner[i] = slots[j];
-		cnt[slots[j]]++;
-	}
-}
-
-static int rebalance(struct ctx *c)
-{
-	uint32_t with_extras = 0;
-
-	for (uint32_t s = 0; s < c->n; s++)
-		c->base[s] = c->total[s];
-	for (uint32_t gi = 0; gi < c->n_groups; gi++) {
-		water_fill(c, gi);
-		with_extras += c->groups[gi].extras > 0;
-	}
-	if (with_extras > 1) {
-		int rc = extras_flow(c);
-
-		if (rc < 0)
-			return rc;
-		if (rc > 0)
-			extras_greedy(c);
-	} else if (with_extras == 1) {
-		extras_greedy(c);
-	}
-	for (uint32_t gi = 0; gi < c->n_groups; gi++)
-		move_to_targets(c, gi);
-	return 0;
+	for (uint32_t i = 0; i < in->n_res; i++)
+		if (in->res[i].weight != 0)
+			return true;
+	return false;
 }
 
 int place_run(const struct place_in *in, uint32_t *owner, struct place_stats *st)
 {
-	struct ctx c = {0};
-	uint32_t lmoves = 0, sfixes;
-	size_t cells;
-	int rc;
+	struct place_ctx c = {0};
+	struct place_stats s = {0};
+	uint32_t nr;
+	long rc;
 
 	rc = validate(in, owner);
 	if (rc < 0)
-		return rc;
+		return (int)rc;
+	if (in->version == PLACE_V1)
+		return place_v1_run(in, owner, st);
 	if (st)
 		memset(st, 0, sizeof(*st));
-	if (in->n_res == 0)
+	nr = in->n_res;
+	if (nr == 0)
 		return 0;
-
 	c.in = in;
 	c.n = in->n_nodes;
 	c.owner = owner;
 	rc = -ENOMEM;
-	c.ord = calloc(2 * (size_t)in->n_res, sizeof(*c.ord)); /* and radix scratch */
-	c.kind = calloc(2 * (size_t)in->n_res, 1);
-	c.groups = calloc(in->n_res, sizeof(*c.groups));
-	if (!c.ord || !c.kind || !c.groups)
+	c.kind = calloc(nr, 1);
+	c.cls = calloc(nr, sizeof(*c.cls));
+	c.pp = calloc(nr, sizeof(*c.pp));
+	c.set = calloc(nr, sizeof(*c.set));
+	c.ord = calloc(nr, sizeof(*c.ord));
+	c.smem = calloc(nr, sizeof(*c.smem));
+	c.groups = calloc(nr, sizeof(*c.groups));
+	c.sets = calloc(nr / 2 + 1, sizeof(*c.sets));
+	if (!c.kind || !c.cls || !c.pp || !c.set || !c.ord || !c.smem || !c.groups || !c.sets)
 		goto out;
-	c.evicted = c.kind + in->n_res;
-	make_groups(&c, c.ord + in->n_res);
+	if (dense_pools(&c) < 0 || classify(&c) < 0)
+		goto out;
+	if (make_groups(&c) < 0)
+		goto out;
+	c.P = calloc((size_t)c.n_pp * c.n + 1, sizeof(*c.P));
+	if (c.P == NULL || make_sets(&c) < 0)
+		goto out;
+	{
+		struct place_rows rows, *x = &rows;
+		long cycles = place_rows_new(&rows, &c) < 0 ? -ENOMEM : place_count(&c, x);
 
-	/* +1: with no nodes every per-node array is empty, and calloc(0) may
-	 * legitimately return NULL. */
-	if (c.n > 0 && (size_t)c.n_groups > (SIZE_MAX / (4 * sizeof(uint32_t)) - 1) / c.n)
-		goto out;
-	cells = (size_t)c.n_groups * c.n + 1;
-	c.pool_cnt = calloc((size_t)c.n_ppools * c.n + 1, sizeof(*c.pool_cnt));
-	c.lo = calloc(4 * cells, sizeof(*c.lo));
-	if (!c.pool_cnt || !c.lo)
-		goto out;
-	c.cur = c.lo + cells;
-	c.cnt = c.cur + cells;
-	c.tgt = c.cnt + cells;
-
-	classify(&c);
-	place_orphans(&c);
-	if (in->rebalance && place_load_active(in)) {
-		for (uint32_t i = 0; i < in->n_res; i++)
-			c.evicted[i] = (c.kind[i] == KIND_STICKY || c.kind[i] == KIND_ORPHAN) &&
-				       !(in->res[i].flags & PLACE_F_NO_LOAD_MOVE);
-		lmoves = place_load_balance(in, owner, c.evicted);
-	} else if (in->rebalance) {
-		rc = rebalance(&c);
-		if (rc < 0)
+		/* place_count left P and T at its counts; pick() rebuilds them
+		 * resource by resource from the settled ones */
+		if (cycles >= 0) {
+			memset(c.P, 0, (size_t)c.n_pp * c.n * sizeof(*c.P));
+			memset(c.T, 0, sizeof(c.T));
+			for (uint32_t i = 0; i < nr; i++)
+				if (owner[i] != PLACE_NONE) {
+					c.P[(size_t)c.pp[i] * c.n + owner[i]]++;
+					c.T[owner[i]]++;
+				}
+			s.cycles = (uint32_t)cycles;
+			cycles = c.n_sets ? pick_sets(&c, x) : pick(&c, x, false);
+			if (cycles > 0)
+				s.spread_fixes = (uint32_t)cycles;
+		}
+		place_rows_free(&rows);
+		if (cycles < 0)
 			goto out;
 	}
+	if (in->load_budget > 0 && any_weight(in))
+		s.load_moves = place_load(&c);
+	rc = place_spread(&c);
+	if (rc < 0)
+		goto out;
+	s.spread_fixes += (uint32_t)rc;
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t prev = in->res[i].prev;
 
-	/* rule 8 on the finished assignment ('evicted' is free scratch now) */
-	for (uint32_t i = 0; i < in->n_res; i++) {
-		uint8_t k = c.kind[i];
-
-		if (k == KIND_ORPHAN || (k == KIND_STICKY && owner[i] != in->res[i].prev))
-			c.evicted[i] = 0;
-		else if (k == KIND_STICKY)
-			c.evicted[i] = 1;
-		else
-			c.evicted[i] = SPREAD_NEVER;
+		if (owner[i] == PLACE_NONE)
+			s.unplaced++;
+		if (prev != PLACE_NONE && owner[i] != prev)
+			s.moves++;
+		else if (prev == PLACE_NONE && owner[i] != PLACE_NONE)
+			s.placed++;
 	}
-	sfixes = place_spread(in, owner, c.evicted);
-
-	if (st) {
-		st->load_moves = lmoves;
-		st->spread_fixes = sfixes;
-		for (uint32_t i = 0; i < in->n_res; i++) {
-			uint32_t prev = in->res[i].prev;
-
-			if (owner[i] == PLACE_NONE)
-				st->unplaced++;
-			if (prev != PLACE_NONE && owner[i] != prev)
-				st->moves++;
-			else if (prev == PLACE_NONE && owner[i] != PLACE_NONE)
-				st->placed++;
-		}
-	}
+	if (st)
+		*st = s;
 	rc = 0;
 out:
-	free(c.ord);
 	free(c.kind);
+	free(c.cls);
+	free(c.pp);
+	free(c.set);
+	free(c.ord);
+	free(c.smem);
 	free(c.groups);
-	free(c.pool_cnt);
-	free(c.lo);
-	return rc;
+	free(c.sets);
+	free(c.cbits);
+	free(c.P);
+	return (int)rc;
 }

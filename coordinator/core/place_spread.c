@@ -1,70 +1,38 @@
 /*
- * Rule 8 of place.h: spread the members of a set (the bricks of one Gluster
- * replica or disperse set) over distinct nodes where possible.
+ * Rule 8 of place.h: the members of a set (the bricks of one Gluster
+ * replica or disperse set) on distinct nodes where possible.
  *
- * It runs last, on the finished assignment, and only ever
- *  - moves a colliding resource to a node of its class that holds none of
- *    its set and fewer of its (pool, class) group and fewer overall than its
- *    current node (so rule 6's balances stay within one), or
- *  - swaps it with a resource of the same pool and class on a node holding
- *    none of its set, where the partner does not collide in turn (per-node
- *    counts do not change at all).
- * Every fix lowers the number of colliding pairs and creates none, so the
- * loop ends after at most as many fixes as there are set members.
+ * The count balance already deals each group's newcomers to nodes without
+ * a member of their set, so what is left here is what that could not do: a
+ * set that already shared a node, a node that had to take a member back.
+ * A colliding member 'i' on node a is fixed by
+ *   - a move to a node t of its class, not no_receive, without a member of
+ *     its set, holding one fewer of its pool and one fewer overall than a
+ *     (the counts only trade places, so sums 1 and 2 stay at their minimum),
+ *   - or a swap with a resource q of its pool on such a node t, eligible on
+ *     a, that does not collide there in turn (the counts do not change).
+ * What may move for it: an orphan, or a resource the count balance moved,
+ * at no cost; one staying where it runs only with a rebalance (for a brick
+ * that is a takeover); FIXED, PINNED and unplaced ones never.  With load
+ * reported, no fix makes a node heavier than the busiest node already is
+ * (so a spread after a load step never undoes it).  A fix is
+ * scored by the moves it adds (one going back home -1, one leaving home
+ * +1): never more than one; the cheapest kind of fix is made wherever it
+ * applies before a dearer kind, then a move before a swap, the lowest slot,
+ * the lowest partner.  Every fix lowers the number of colliding pairs and
+ * makes no new one, so it ends; it stops when a whole pass over every kind
+ * finds nothing, which is also why placing the result again finds nothing.
  *
- * What a fix may move: an orphan, or a resource rule 6 or 7 moved, at no
- * cost; one staying where it runs only when the caller rebalances (for a
- * brick that is a takeover, never done on a mere membership change without
- * failback); FIXED, PINNED and unplaced resources never.  A fix is scored by
- * the moves it adds against its holders (a moved resource going back home
- * counts -1, a staying one leaving +1): a fix adding more than one is not
- * made, the cheapest wins, then a move over a swap, then the lowest slot,
- * then the lowest index: deterministic, like every other rule.
+ * Cost: a pass looks at the colliding members only, each against every node
+ * and the resources of its pool there (kept in one list per (pool, node),
+ * rebuilt per pass): O(R + C * (N + R / N)) per pass for C colliding
+ * members, instead of every resource against every resource.
  */
-#include "core/place_spread.h"
+#include "core/place_private.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Skip spreading rather than allocate more than this many counters (sets x
- * nodes); real clusters have a few hundred bricks at most. */
-#define SPREAD_CELLS_MAX (4u * 1024 * 1024)
-
-struct sp {
-	const struct place_in *in;
-	uint32_t *owner;
-	const uint8_t *cost;
-	uint32_t n;
-	uint32_t *dense;	/* per resource: 1 + dense set id, 0 = none */
-	uint32_t *scnt;		/* [set * n + slot] members on the node */
-	uint32_t gcnt[CHORUS_MAX_NODES];	/* scratch: one group's counts */
-	uint32_t total[CHORUS_MAX_NODES];
-};
-
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t *scnt(struct sp *p, uint32_t i, uint32_t slot)
-{
-	return &p->scnt[(size_t)(p->dense[i] - 1) * p->n + slot];
-}
-
-static void relocate(struct sp *p, uint32_t i, uint32_t to)
-{
-	uint32_t from = p->owner[i];
-
-	if (p->dense[i]) {
-		(*scnt(p, i, from))--;
-		(*scnt(p, i, to))++;
-	}
-	p->total[from]--;
-	p->total[to]++;
-	p->owner[i] = to;
-}
 
 struct fix {
 	uint32_t score;		/* 2 * (moves added + 2), + 1 for a swap */
@@ -81,148 +49,182 @@ static bool fix_better(const struct fix *a, const struct fix *b)
 	return a->partner < b->partner;
 }
 
-/* It has an eligible holder (it is not an orphan). */
-static bool runs_elsewhere(const struct place_in *in, uint32_t i)
-{
-	const struct place_res *r = &in->res[i];
+struct sp {
+	struct place_ctx *c;
+	uint32_t *lst;		/* resources that may move, by (pool, node, index) */
+	uint32_t *cell;		/* [pp * n + slot]: start in 'lst'; one past the end last */
+	uint64_t load[CHORUS_MAX_NODES], top;	/* weights per node, the heaviest */
+};
 
-	return r->prev != PLACE_NONE && place_bits_test(&in->classes[r->elig_class], r->prev);
+static uint64_t weight(const struct place_ctx *c, uint32_t i)
+{
+	return c->in->res[i].weight;
 }
 
-/* Moves added by taking 'i' from slot 'from' to 'to': -1 when it goes back
- * to its holder, +1 when it leaves it, 0 for an orphan. */
-static int delta(const struct place_in *in, uint32_t i, uint32_t from, uint32_t to)
+static bool may_move(const struct place_ctx *c, uint32_t i)
 {
-	if (!runs_elsewhere(in, i))
+	uint8_t k = c->kind[i];
+
+	if (c->owner[i] == PLACE_NONE || (k != PK_ORPHAN && k != PK_STICKY))
+		return false;
+	return k == PK_ORPHAN || c->owner[i] != c->in->res[i].prev || c->in->rebalance;
+}
+
+/* Moves added by taking 'i' from 'from' to 'to'. */
+static int delta(const struct place_ctx *c, uint32_t i, uint32_t from, uint32_t to)
+{
+	uint32_t prev = c->in->res[i].prev;
+
+	if (!place_ctx_runs(c, i))
 		return 0;
-	return (to != in->res[i].prev) - (from != in->res[i].prev);
+	return (to != prev) - (from != prev);
 }
 
-static bool may_move(const struct sp *p, uint32_t i)
+static int lists(struct sp *p)
 {
-	return p->cost[i] == 0 || (p->cost[i] == 1 && p->in->rebalance);
+	struct place_ctx *c = p->c;
+	size_t cells = (size_t)c->n_pp * c->n;
+
+	memset(p->cell, 0, (cells + 1) * sizeof(*p->cell));
+	for (uint32_t i = 0; i < c->in->n_res; i++)
+		if (may_move(c, i))
+			p->cell[(size_t)c->pp[i] * c->n + c->owner[i] + 1]++;
+	for (size_t k = 0; k < cells; k++)
+		p->cell[k + 1] += p->cell[k];
+	for (uint32_t i = 0; i < c->in->n_res; i++)
+		if (may_move(c, i))
+			p->lst[p->cell[(size_t)c->pp[i] * c->n + c->owner[i]]++] = i;
+	/* the fill moved every start to the next one's: shift back */
+	memmove(p->cell + 1, p->cell, cells * sizeof(*p->cell));
+	p->cell[0] = 0;
+	return 0;
 }
 
-/* The best fix for colliding resource 'i', or score UINT32_MAX.  A fix may
- * add at most one move. */
-static struct fix best_fix(struct sp *p, uint32_t i)
+static struct fix best_fix(const struct sp *p, uint32_t i)
 {
-	const struct place_in *in = p->in;
-	const struct place_res *r = &in->res[i];
-	const struct place_bits *cl = &in->classes[r->elig_class];
-	uint32_t s = p->owner[i];
+	const struct place_ctx *c = p->c;
+	const struct place_in *in = c->in;
+	const struct place_bits *cl = &c->cbits[c->cls[i]], *nr = &in->no_receive;
+	uint32_t a = c->owner[i], n = c->n;
+	const uint32_t *P = &c->P[(size_t)c->pp[i] * n];
 	struct fix best = {UINT32_MAX, 0, PLACE_NONE};
 
-	/* its (pool, class) group's count per node: the balance of rule 6 */
-	memset(p->gcnt, 0, p->n * sizeof(*p->gcnt));
-	for (uint32_t q = 0; q < in->n_res; q++)
-		if (p->owner[q] != PLACE_NONE && in->res[q].pool == r->pool &&
-		    in->res[q].elig_class == r->elig_class)
-			p->gcnt[p->owner[q]]++;
-	for (uint32_t t = 0; t < p->n; t++) {
-		int d = delta(in, i, s, t);
-		struct fix f = {2u * (uint32_t)(d + 2), t, PLACE_NONE};
+	for (uint32_t t = 0; t < n; t++) {
+		int di = delta(c, i, a, t);
 
-		if (t == s || !place_bits_test(cl, t) || place_bits_test(&in->no_receive, t) ||
-		    *scnt(p, i, t) != 0 || d > 1)
+		if (t == a || !place_bits_test(cl, t) || place_ctx_set_on(c, i, t))
 			continue;
-		if (p->gcnt[t] < p->gcnt[s] && p->total[t] < p->total[s] && fix_better(&f, &best))
-			best = f;
-	}
-	for (uint32_t q = 0; q < in->n_res; q++) {
-		const struct place_res *o = &in->res[q];
-		uint32_t t = p->owner[q];
-		struct fix f;
-		int d;
+		if (!place_bits_test(nr, t) && di <= 1 && P[t] + 1 == P[a] && c->T[t] + 1 == c->T[a] &&
+		    p->load[t] + weight(c, i) <= p->top) {
+			struct fix f = {2u * (uint32_t)(di + 2), t, PLACE_NONE};
 
-		if (t == PLACE_NONE || t == s || !may_move(p, q) || o->pool != r->pool ||
-		    o->elig_class != r->elig_class || *scnt(p, i, t) != 0)
+			if (fix_better(&f, &best))
+				best = f;
+		}
+		if (place_ctx_runs(c, i) && place_bits_test(nr, t))
 			continue;
-		if (p->dense[q] && *scnt(p, q, s) != 0)
-			continue;	/* it would collide on s in turn */
-		/* rule 6: what runs elsewhere never moves onto a no_receive node */
-		if ((runs_elsewhere(in, q) && place_bits_test(&in->no_receive, s)) ||
-		    (runs_elsewhere(in, i) && place_bits_test(&in->no_receive, t)))
-			continue;
-		d = delta(in, i, s, t) + delta(in, q, t, s);
-		if (d > 1)
-			continue;
-		f = (struct fix){2u * (uint32_t)(d + 2) + 1, t, q};
-		if (fix_better(&f, &best))
-			best = f;
+		for (uint32_t k = p->cell[(size_t)c->pp[i] * n + t];
+		     k < p->cell[(size_t)c->pp[i] * n + t + 1]; k++) {
+			uint32_t q = p->lst[k];
+			struct fix f;
+			int d;
+
+			if (c->owner[q] != t || !may_move(c, q) ||
+			    !place_bits_test(&c->cbits[c->cls[q]], a) ||
+			    (c->set[q] && place_ctx_set_on(c, q, a)) ||
+			    (place_ctx_runs(c, q) && place_bits_test(nr, a)))
+				continue;
+			d = di + delta(c, q, t, a);
+			if (d > 1 || p->load[t] + weight(c, i) - weight(c, q) > p->top ||
+			    p->load[a] + weight(c, q) - weight(c, i) > p->top)
+				continue;
+			f = (struct fix){2u * (uint32_t)(d + 2) + 1, t, q};
+			if (fix_better(&f, &best))
+				best = f;
+			if (d == di - 1)
+				break;	/* nothing of this node does better */
+		}
 	}
 	return best;
 }
 
-uint32_t place_spread(const struct place_in *in, uint32_t *owner, const uint8_t *cost)
+/* One pass: every colliding member with a fix of score <= 'limit' gets its
+ * best one.  Returns the fixes made. */
+static uint32_t pass(struct sp *p, uint32_t limit)
 {
-	struct sp p = {.in = in, .owner = owner, .cost = cost, .n = in->n_nodes};
-	uint32_t *vals = NULL, n_vals = 0, n_sets = 0, fixes = 0;
+	struct place_ctx *c = p->c;
+	uint32_t fixes = 0;
 
-	for (uint32_t i = 0; i < in->n_res; i++)
-		n_vals += in->res[i].set != 0;
-	if (n_vals < 2 || p.n < 2)
-		return 0;
-	vals = malloc(n_vals * sizeof(*vals));
-	p.dense = calloc(in->n_res, sizeof(*p.dense));
-	if (vals == NULL || p.dense == NULL)
-		goto out;
-	n_vals = 0;
-	for (uint32_t i = 0; i < in->n_res; i++)
-		if (in->res[i].set != 0)
-			vals[n_vals++] = in->res[i].set;
-	qsort(vals, n_vals, sizeof(*vals), u32_cmp);
-	for (uint32_t k = 0; k < n_vals; k++)
-		if (n_sets == 0 || vals[n_sets - 1] != vals[k])
-			vals[n_sets++] = vals[k];
-	if ((size_t)n_sets * p.n > SPREAD_CELLS_MAX)
-		goto out;
-	p.scnt = calloc((size_t)n_sets * p.n, sizeof(*p.scnt));
-	if (p.scnt == NULL)
-		goto out;
-	for (uint32_t i = 0; i < in->n_res; i++) {
-		uint32_t s = owner[i];
+	lists(p);
+	memset(p->load, 0, sizeof(p->load));
+	p->top = 0;
+	for (uint32_t i = 0; i < c->in->n_res; i++)
+		if (c->owner[i] != PLACE_NONE)
+			p->load[c->owner[i]] += weight(c, i);
+	for (uint32_t s = 0; s < c->n; s++)
+		if (p->load[s] > p->top)
+			p->top = p->load[s];
+	for (uint32_t m = 0; m < c->n_sets; m++) {
+		const struct place_set *st = &c->sets[m];
+		bool any = false;
 
-		if (in->res[i].set != 0) {
-			const uint32_t *hit = bsearch(&in->res[i].set, vals, n_sets, sizeof(*vals),
-						      u32_cmp);
-
-			p.dense[i] = (uint32_t)(hit - vals) + 1;
-		}
-		if (s == PLACE_NONE)
-			continue;
-		if (p.dense[i])
-			(*scnt(&p, i, s))++;
-		p.total[s]++;
-	}
-	/* the cheapest fix over every colliding resource first: fixing one
-	 * side of a collision can be free where fixing the other is not */
-	for (;;) {
-		struct fix best = {UINT32_MAX, 0, PLACE_NONE};
-		uint32_t bi = PLACE_NONE;
-
-		for (uint32_t i = 0; i < in->n_res; i++) {
+		for (uint32_t w = 0; w < PLACE_WORDS; w++)
+			any |= st->multi.w[w] != 0;
+		for (uint32_t j = st->first; any && j < st->first + st->len; j++) {
+			uint32_t i = c->smem[j], a = c->owner[i];
 			struct fix f;
 
-			if (!p.dense[i] || owner[i] == PLACE_NONE || !may_move(&p, i) ||
-			    *scnt(&p, i, owner[i]) < 2)
+			if (!place_ctx_collides(c, i) || !may_move(c, i))
 				continue;
-			f = best_fix(&p, i);
-			if (f.score < best.score) {
-				best = f;
-				bi = i;
+			f = best_fix(p, i);
+			if (f.score > limit)
+				continue;
+			if (f.partner != PLACE_NONE) {
+				p->load[a] += weight(c, f.partner);
+				p->load[f.slot] -= weight(c, f.partner);
+				place_ctx_relocate(c, f.partner, a);
 			}
+			p->load[a] -= weight(c, i);
+			p->load[f.slot] += weight(c, i);
+			place_ctx_relocate(c, i, f.slot);
+			fixes++;
 		}
-		if (bi == PLACE_NONE)
-			break;
-		if (best.partner != PLACE_NONE)
-			relocate(&p, best.partner, owner[bi]);
-		relocate(&p, bi, best.slot);
-		fixes++;
 	}
-out:
-	free(vals);
-	free(p.dense);
-	free(p.scnt);
+	return fixes;
+}
+
+long place_spread(struct place_ctx *c)
+{
+	struct sp p = {.c = c};
+	uint32_t fixes = 0, round;
+	bool any = false;
+
+	for (uint32_t m = 0; m < c->n_sets && !any; m++)
+		for (uint32_t w = 0; w < PLACE_WORDS; w++)
+			any |= c->sets[m].multi.w[w] != 0;
+	if (!any || c->n < 2)
+		return 0;	/* no two members of a set share a node */
+	p.lst = malloc((c->in->n_res + 1) * sizeof(*p.lst));
+	p.cell = malloc(((size_t)c->n_pp * c->n + 1) * sizeof(*p.cell));
+	if (p.lst == NULL || p.cell == NULL) {
+		free(p.lst);
+		free(p.cell);
+		return -ENOMEM;
+	}
+	/* scores: 2 = a move home, 3 a swap home ... 7 a swap adding one */
+	do {
+		round = 0;
+		for (uint32_t limit = 2; limit <= 7; limit++) {
+			uint32_t k;
+
+			do {
+				k = pass(&p, limit);
+				round += k;
+			} while (k > 0);
+		}
+		fixes += round;
+	} while (round > 0);
+	free(p.lst);
+	free(p.cell);
 	return fixes;
 }

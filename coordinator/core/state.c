@@ -1114,12 +1114,21 @@ void core_send_health(struct core *c, struct core_actions *out, bool confirmed)
  * check that fails everywhere fails on the nodes a little apart in time;
  * with the settle window every node's pending report is in before the first
  * confirmation, and placement sees that no node can serve the address and
- * leaves it where it is.  Recoveries are confirmed at once.
+ * leaves it where it is.
+ *
+ * From protocol 7 a recovery settles the same way: reported at once, it
+ * lets this node keep what it holds, but the node receives nothing more
+ * until it is confirmed (core_place_compute).  When a shared volume comes
+ * back, every node reports its recovery within the window, and by the
+ * first confirmation none of them stands to lose anything: the first node
+ * to recover does not collect every address only to hand half of them back
+ * a moment later.  Below 7 recoveries are confirmed at once, as members
+ * running placement v1 expect.
  */
 int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
 		    const bool *unservable, bool urgent, struct core_actions *out)
 {
-	bool changed = node_flags != c->health, worse = false;
+	bool changed = node_flags != c->health, worse = false, better = false;
 
 	/* called between steps: the settle deadline needs the time now, not
 	 * that of the last step */
@@ -1132,13 +1141,14 @@ int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
 
 		changed |= u != c->lunserv[i];
 		worse |= u && !c->lunserv_conf[i];
+		better |= !u && c->lunserv_conf[i];
 		c->lunserv[i] = u;
 	}
 	c->health = node_flags;
 	if (!changed)
 		return 0;
 	c->err = 0;
-	if (worse && !urgent) {
+	if ((worse || (better && c->proto >= 7)) && !urgent) {
 		core_send_health(c, out, false);
 		if (c->health_confirm_at == 0)
 			c->health_confirm_at = c->now_ms + c->cfg.health_settle_ms;

@@ -394,6 +394,11 @@ size_t core_member_count(const struct core *c);
  * resources now (not leaving, healthy, not in standby, not excluded). */
 uint32_t core_member_get(const struct core *c, size_t i, bool *eligible);
 uint16_t core_proto(const struct core *c);	/* negotiated version */
+/* Placement run again on the table, starting from its own owners, the way
+ * the last placement was run (rebalance or not, no load budget): how many
+ * resources it would move.  0 is what place.h promises (idempotent) from
+ * protocol 7.  -EAGAIN without a completed round; -ENOMEM. */
+long core_place_recheck(struct core *c);
 /* Counters for status and tests. */
 struct core_counters {
 	uint64_t rounds_completed;

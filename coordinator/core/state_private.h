@@ -235,6 +235,7 @@ struct core {
 	bool ready_sent;
 	bool cluster_lost;
 	bool rebalance_armed;
+	bool place_rebalance;		/* the last placement rebalanced counts */
 	uint64_t rebalance_at_ms;
 	uint64_t now_ms;
 

@@ -274,16 +274,27 @@ void core_map_local(struct core *c)
  * resource, PLACE_NONE) and 'fixed' (must stay with its absent holder)
  * describe the starting point.  In maintenance nothing moves: every held
  * resource stays, orphans stay unplaced.
+ *
+ * Health.  A member's last HEALTH lists the addresses it cannot serve
+ * ('unserv'), and its last confirmed one those it could not serve when it
+ * last confirmed ('conf'); a report is confirmed once it has held for
+ * health_settle_ms.  From protocol 7 an address in either list is no target
+ * on that node, and the node loses what it holds only when both list it: a
+ * failure and a recovery alike move nothing until they are confirmed, so a
+ * change that every node sees a little apart (a shared volume hanging, then
+ * coming back) moves nothing at all.  Below 7 (placement v1) a recovery
+ * takes effect when reported: the pending list alone says what is no target.
  */
 int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, bool rebalance,
 		       uint32_t exclude, uint32_t *owner_nodeid, uint32_t *moves)
 {
+	bool v2 = c->proto >= 7;
 	struct place_in in;
 	struct place_res *pr = NULL;
-	struct place_bits *classes = NULL, *unserv = NULL, *conf = NULL;
+	struct place_bits *classes = NULL, *unserv = NULL, *conf = NULL, *bits = NULL;
 	bool *hold = NULL;
 	struct place_bits elig = {{0}};
-	uint32_t *owner = NULL;
+	uint32_t *owner = NULL, *cls = NULL;
 	struct place_stats st;
 	size_t ncls = 0;
 	int rc = -ENOMEM;
@@ -297,20 +308,16 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 	}
 	pr = calloc(c->n_res ? c->n_res : 1, sizeof(*pr));
 	owner = calloc(c->n_res ? c->n_res : 1, sizeof(*owner));
+	cls = calloc(c->n_res + 1, sizeof(*cls));
 	classes = calloc(c->n_res + 1, sizeof(*classes));
 	hold = calloc(c->n_res + 1, sizeof(*hold));
-	if (pr == NULL || owner == NULL || classes == NULL || hold == NULL)
-		goto out;
-
-	/* Eligibility classes: identical bitmaps share a class.  Resources are
-	 * sorted by address and neighbours nearly always share declarations,
-	 * so comparing with the last few classes finds almost all matches;
-	 * a miss only costs a redundant class, never a wrong one. */
-	unserv = calloc(2 * (c->n_res + 1), sizeof(*unserv));
-	if (unserv == NULL)
+	unserv = calloc(3 * (c->n_res + 1), sizeof(*unserv));
+	if (pr == NULL || owner == NULL || cls == NULL || classes == NULL || hold == NULL ||
+	    unserv == NULL)
 		goto out;
 	/* unserv[r]: any report (pending or confirmed); conf[r]: confirmed */
 	conf = unserv + c->n_res + 1;
+	bits = conf + c->n_res + 1;
 	for (size_t i = 0; c->proto >= 2 && i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
 		long s = core_slot_of(c, m->nodeid);
@@ -331,33 +338,55 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		}
 	}
 	for (size_t r = 0; r < c->n_res; r++) {
-		struct place_bits b;
+		struct place_bits *b = &bits[r], notarget, loses;
 		bool any = false;
-		size_t k;
 
+		for (size_t w = 0; w < PLACE_WORDS; w++) {
+			notarget.w[w] = v2 ? unserv[r].w[w] | conf[r].w[w] : unserv[r].w[w];
+			loses.w[w] = v2 ? unserv[r].w[w] & conf[r].w[w] : conf[r].w[w];
+		}
 		/* Nodes that report they cannot serve it are not targets, unless
 		 * no declaring node can: then moving would not help, so health is
 		 * ignored and nothing moves for it.  A holder whose report is
-		 * still pending keeps it for now (fixed); a confirmed one loses it. */
+		 * not confirmed keeps it for now (fixed); a confirmed one loses it. */
 		for (size_t w = 0; w < PLACE_WORDS; w++) {
-			b.w[w] = c->res[r].decl.w[w] & elig.w[w] & ~unserv[r].w[w];
-			any |= b.w[w] != 0;
+			b->w[w] = c->res[r].decl.w[w] & elig.w[w] & ~notarget.w[w];
+			any |= b->w[w] != 0;
 		}
-		if (any && prev[r] != PLACE_NONE && place_bits_test(&unserv[r], prev[r]) &&
-		    !place_bits_test(&conf[r], prev[r]) && !fixed[r])
+		if (any && prev[r] != PLACE_NONE && place_bits_test(&notarget, prev[r]) &&
+		    !place_bits_test(&loses, prev[r]) && !fixed[r])
 			hold[r] = true;
 		if (!any)
 			for (size_t w = 0; w < PLACE_WORDS; w++)
-				b.w[w] = c->res[r].decl.w[w] & elig.w[w];
-		for (k = ncls; k > 0 && k + 8 > ncls; k--)
-			if (memcmp(&classes[k - 1], &b, sizeof(b)) == 0)
-				break;
-		if (k > 0 && k + 8 > ncls) {
-			pr[r].elig_class = (uint32_t)(k - 1);
-		} else {
-			classes[ncls] = b;
-			pr[r].elig_class = (uint32_t)ncls++;
+				b->w[w] = c->res[r].decl.w[w] & elig.w[w];
+	}
+	if (v2) {
+		/* exact classes: equal eligibility, one class, whatever the order */
+		long k = place_classes(bits, (uint32_t)c->n_res, cls, classes);
+
+		if (k < 0)
+			goto out;
+		ncls = (size_t)k;
+	} else {
+		/* Placement v1's classes, as every v1 member computes them: a
+		 * match among the last eight classes only (a miss costs a
+		 * redundant class, which v1 balances apart). */
+		for (size_t r = 0; r < c->n_res; r++) {
+			size_t k;
+
+			for (k = ncls; k > 0 && k + 8 > ncls; k--)
+				if (memcmp(&classes[k - 1], &bits[r], sizeof(bits[r])) == 0)
+					break;
+			if (k > 0 && k + 8 > ncls) {
+				cls[r] = (uint32_t)(k - 1);
+			} else {
+				classes[ncls] = bits[r];
+				cls[r] = (uint32_t)ncls++;
+			}
 		}
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		pr[r].elig_class = cls[r];
 		pr[r].pool = c->res[r].pool;
 		pr[r].set = c->res[r].set;
 		pr[r].prev = prev[r];
@@ -380,6 +409,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 		.n_res = (uint32_t)c->n_res,
 		.res = pr,
 		.rebalance = rebalance && !c->admin.maintenance,
+		.version = v2 ? PLACE_V2 : PLACE_V1,
 	};
 	core_load_fill(c, pr, &in.load_margin_pct, &in.load_budget);
 	rc = place_run(&in, owner, &st);
@@ -397,6 +427,7 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 out:
 	free(pr);
 	free(owner);
+	free(cls);
 	free(classes);
 	free(unserv);
 	free(hold);
@@ -419,6 +450,7 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		free(owner);
 		return rc;
 	}
+	c->place_rebalance = rebalance;
 	c->epoch++;
 	for (size_t r = 0; r < c->n_res; r++) {
 		struct rent *e = &c->res[r];
@@ -460,6 +492,38 @@ int core_run_placement(struct core *c, const uint32_t *prev, const bool *fixed,
 		*moves_out = moves;
 	free(owner);
 	return 0;
+}
+
+long core_place_recheck(struct core *c)
+{
+	uint32_t *prev = malloc((c->n_res + 1) * sizeof(*prev));
+	uint32_t *owner = malloc((c->n_res + 1) * sizeof(*owner));
+	bool *fixed = calloc(c->n_res + 1, sizeof(*fixed));
+	long rc = -ENOMEM;
+
+	if (!c->round_done)
+		rc = -EAGAIN;
+	if (!c->round_done || prev == NULL || owner == NULL || fixed == NULL)
+		goto out;
+	for (size_t r = 0; r < c->n_res; r++) {
+		long s = c->res[r].owner ? core_slot_of(c, c->res[r].owner) : -1;
+
+		prev[r] = s >= 0 ? (uint32_t)s : PLACE_NONE;
+		fixed[r] = c->res[r].fixed != 0 && s >= 0;
+	}
+	rc = core_place_compute(c, prev, fixed, c->place_rebalance, 0, owner, NULL);
+	if (rc == 0) {
+		long moved = 0;
+
+		for (size_t r = 0; r < c->n_res; r++)
+			moved += owner[r] != c->res[r].owner;
+		rc = moved;
+	}
+out:
+	free(prev);
+	free(owner);
+	free(fixed);
+	return rc;
 }
 
 int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder)

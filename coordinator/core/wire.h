@@ -62,9 +62,15 @@
  *      (addresses a lost or unresponsive node may still hold, and for how
  *      long), and SUSPECT (a member silent while the ring delivers is
  *      excluded); SUSPECT is sent only once every member advertises 6
+ *   7  placement version 2 (place.h): exact count balance, count and load
+ *      rebalances kept apart, exact eligibility classes, and a HEALTH
+ *      report that is not confirmed keeps what it lists and what was last
+ *      confirmed from receiving (a recovery settles like a failure).  No
+ *      new message: every member computes the table, so the new placement
+ *      starts only once every member advertises 7; below, placement v1.
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 6
+#define WIRE_VERSION_MAX 7
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */

@@ -22,9 +22,10 @@
  * dead node's at once.
  *
  * Invariants, after every step: members of a partition that completed the
- * round for the same token agree on the assignment digest, and (when every
- * daemon speaks the current protocol) no address is in two kernels at once,
- * whatever the faults.  At every settle
+ * round for the same token agree on the assignment digest, each finds its
+ * table a fixpoint of placement (placed again, nothing moves), and (when
+ * every daemon speaks the current protocol) no address is in two kernels at
+ * once, whatever the faults.  At every settle
  * point (faults stop, everything drains, timers run out): every live member
  * of a quorate partition agrees; no address is held by two nodes; every
  * address that a quorate partition can host is held exactly once; inquorate
@@ -292,6 +293,7 @@ struct snode {
 	uint64_t rejoin_at;
 	bool shutting;
 	uint64_t last_digest;
+	uint64_t idem_key;	/* what check_idempotent() last found a fixpoint */
 	bool unserv[NV];	/* what it told the cluster it cannot serve */
 	uint64_t unsafe_since;	/* holds a brick while cut off or daemonless */
 	uint32_t fq[MAXN];	/* fence requests its executor has not run yet */
@@ -312,6 +314,7 @@ static bool health_seen;
 static bool sim_mixed;	/* random schedules mix protocol versions */
 static bool sim_v1_seen;	/* a version-1 daemon ran in this schedule */
 static bool sim_load;	/* this schedule reports load and rebalances by it */
+static uint32_t sim_load_interval = 1000;	/* 0: reports flow, no load rebalances */
 static bool load_seen;	/* a nonzero load was reported: counts may differ */
 static uint64_t load_moves_total;	/* made by load rebalances, summed over nodes */
 /* Bricks: every third address is exclusive.  Fence mode "grace" models a
@@ -716,7 +719,7 @@ static void daemon_start(struct snode *s)
 		.fence_grace_ms = FENCE_GRACE_MS,
 		.n_nodes = nn,
 		.nodes = all_ids,
-		.load_interval_ms = sim_load ? 1000 : 0,
+		.load_interval_ms = sim_load ? sim_load_interval : 0,
 		.load_budget = sim_load ? 3 : 0,
 		.quiet_limit_ms = QUIET_MS,
 		.heartbeat_ms = HEARTBEAT_MS,
@@ -1779,11 +1782,14 @@ static void check_status_truth(void)
 	}
 }
 
+static void check_idempotent(void);
+
 static void check_agreement(void)
 {
 	check_exclusive();
 	check_no_double();
 	check_status_truth();
+	check_idempotent();
 	for (unsigned g = 0; g < MAXN; g++) {
 		uint64_t tok = 0, dig = 0, lh = 0;
 		uint32_t who = 0;
@@ -1818,6 +1824,41 @@ static void check_agreement(void)
 }
 
 static bool prev_valid;
+static unsigned long idem_checks;
+
+/*
+ * Placement is idempotent (place.h): every member whose round is complete
+ * must find its own table a fixpoint, placed again from its owners the way
+ * its last placement ran.  From protocol 7 (placement v2) only: v1 made no
+ * such promise, and mixed schedules still run it.  Placement is
+ * deterministic, so a member whose view, table, count of placements and
+ * load table are as they were at its last check would give the same answer:
+ * it is checked again only when one of them changed.
+ */
+static void check_idempotent(void)
+{
+	for (unsigned i = 0; i < nn; i++) {
+		struct snode *s = &nodes[i];
+		long moved;
+
+		struct core_counters cc;
+		uint64_t key;
+
+		if (!s->d_up || s->core == NULL || !core_round_complete(s->core) ||
+		    core_proto(s->core) < 7)
+			continue;
+		core_counters_get(s->core, &cc);
+		key = ((core_token(s->core) * 1099511628211ull ^ core_digest(s->core)) *
+		       1099511628211ull ^ cc.placements) * 1099511628211ull ^ load_hash(s);
+		if (key == s->idem_key)
+			continue;
+		moved = core_place_recheck(s->core);
+		idem_checks++;
+		if (moved != 0)
+			fail("node %u: placing its own table again moves %ld", s->nodeid, moved);
+		s->idem_key = key;
+	}
+}
 
 static void dump_nodes(void)
 {
@@ -2444,6 +2485,172 @@ static void scenario_health(void)
 	cluster_teardown();
 }
 
+/* Sample the physical holders: how many addresses changed holder since
+ * 'last' (a move, or a gap with no holder), and the most on one node. */
+static void sample_holders(uint32_t *last, unsigned *changes, unsigned *most)
+{
+	unsigned on[MAXN + 1] = {0};
+
+	for (unsigned v = 0; v < nvips; v++) {
+		uint32_t h = phys_holder(v);
+
+		if (h != last[v])
+			(*changes)++;
+		last[v] = h;
+		if (h && h <= MAXN && ++on[h] > *most)
+			*most = on[h];
+	}
+}
+
+/*
+ * Scripted (issue 19, failure 6): every address depends on a shared volume
+ * that hangs on every node, the nodes noticing 100 ms apart, and comes back
+ * the same way.  Nothing may move at any time: not while it hangs (no node
+ * can serve the addresses), and not when it recovers (the first node to
+ * recover must not collect every address only to give two thirds back).
+ * Holders are sampled at every step of the simulated clock (50 ms).
+ */
+static void scenario_shared_recovery(void)
+{
+	bool all[NV];
+	uint32_t last[NV];
+	unsigned changes = 0, most = 0;
+
+	cur_seed = 0;
+	rng_state = 3;
+	now = 1000;
+	nn = 3;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_build();
+	quiesce(ROUND_TIMEOUT_MS);
+	health_seen = false;
+	for (unsigned v = 0; v < nvips; v++) {
+		all[v] = true;
+		last[v] = phys_holder(v);
+	}
+	for (int phase = 0; phase < 2; phase++) {
+		for (unsigned i = 0; i < nn; i++) {
+			health(&nodes[i], phase == 0 ? all : NULL, false);
+			quiesce(100);
+			sample_holders(last, &changes, &most);
+		}
+		for (int k = 0; k < 100; k++) {
+			quiesce(10);	/* idle time passes 50 ms at a time */
+			sample_holders(last, &changes, &most);
+		}
+	}
+	if (changes != 0 || most != nvips / nn)
+		fail("scenario shared recovery: %u holder changes, up to %u addresses on one node "
+		     "(want 0 and %u)", changes, most, nvips / nn);
+	health_seen = false;
+	cluster_teardown();
+}
+
+/*
+ * Scripted (issue 19, failure 1): three nodes hold twelve addresses, a
+ * fourth joins empty (failback manual, so it gets nothing), the holders
+ * report equal load (a load plugin runs; balancing by load is off).  An
+ * operator rebalance must still even the counts: three addresses move to
+ * the new node, load or no load.
+ */
+static void scenario_rebalance_with_load(void)
+{
+	struct core_actions a;
+	unsigned on4 = 0;
+	uint32_t l = 0, cn;
+
+	cur_seed = 0;
+	rng_state = 5;
+	now = 1000;
+	nn = 4;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	sim_load = true;
+	sim_load_interval = 0;
+	cluster_build();
+	daemon_stop(&nodes[3]);
+	nodes[3].cs_up = false;
+	recompute_partitions();
+	quiesce(ROUND_TIMEOUT_MS);
+	nodes[3].cs_up = true;
+	recompute_partitions();
+	daemon_start(&nodes[3]);
+	quiesce(ROUND_TIMEOUT_MS);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v])
+				load_report(&nodes[i], v, 100, 5);
+	quiesce(2500);	/* reports sent and delivered */
+	core_load_get(nodes[0].core, &vips[0].addr, &l, &cn);
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	if (l == 0 || on4 != 0)
+		fail("scenario rebalance with load: setup (load %u, %u on node 4)", l, on4);
+	core_actions_init(&a);
+	if (core_rebalance(nodes[0].core, &a) < 0)
+		fail("scenario rebalance with load: core_rebalance refused");
+	run_actions(&nodes[0], &a);
+	core_actions_release(&a);
+	quiesce(2500);
+	on4 = 0;
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	if (on4 != 3)
+		fail("scenario rebalance with load: node 4 holds %u addresses after the "
+		     "rebalance, want 3", on4);
+	sim_load = false;
+	sim_load_interval = 1000;
+	load_seen = false;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_teardown();
+}
+
+/*
+ * Scripted: a load rebalance is not a count rebalance.  With failback
+ * "manual" and balancing by load on, a fourth node joins empty and the
+ * holders report equal load: the load rebalances that follow, every
+ * second, must leave it empty (the operator has not asked), and nothing
+ * moves at all (the load is even).
+ */
+static void scenario_load_keeps_failback(void)
+{
+	unsigned on4 = 0;
+	uint64_t reb = 0, mv;
+
+	cur_seed = 0;
+	rng_state = 6;
+	now = 1000;
+	nn = 4;
+	nvips = 12;
+	sim_failback = CORE_FAILBACK_MANUAL;
+	sim_load = true;
+	cluster_build();
+	daemon_stop(&nodes[3]);
+	nodes[3].cs_up = false;
+	recompute_partitions();
+	quiesce(ROUND_TIMEOUT_MS);
+	nodes[3].cs_up = true;
+	recompute_partitions();
+	daemon_start(&nodes[3]);
+	quiesce(ROUND_TIMEOUT_MS);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned v = 0; v < nvips; v++)
+			if (nodes[i].held[v])
+				load_report(&nodes[i], v, 100, 5);
+	quiesce(6000);	/* reports, then five load rebalances */
+	for (unsigned v = 0; v < nvips; v++)
+		on4 += nodes[3].held[v];
+	core_load_stats(nodes[0].core, &reb, &mv);
+	if (reb == 0 || on4 != 0)
+		fail("scenario load keeps failback: %u addresses on node 4 after %" PRIu64
+		     " load rebalances, want 0 (failback manual)", on4, reb);
+	sim_load = false;
+	load_seen = false;
+	sim_failback = CORE_FAILBACK_AUTO;
+	cluster_teardown();
+}
+
 /*
  * Scripted: the node running brick 0 is cut off alone.  With fence mode
  * "grace" it stops the brick (no quorum) and the survivors start it only
@@ -2516,6 +2723,9 @@ int main(int argc, char **argv)
 		scenario_freeze(5 + k, (k % 4) * 50, k % 8 >= 4);
 	scenario_lost_probe();
 	scenario_health();
+	scenario_shared_recovery();
+	scenario_rebalance_with_load();
+	scenario_load_keeps_failback();
 	scenario_brick(CORE_FENCE_GRACE);
 	scenario_brick(CORE_FENCE_COMMAND);
 	sim_mixed = true;
@@ -2525,14 +2735,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Schedules that once failed, replayed before the others (a seed's
-	 * schedule depends only on the seed and this file):
+	 * schedule depends only on the seed, this file and the core: when the
+	 * core decides differently, a seed may no longer take its old path):
 	 *   14436  a brick's handover cut by a partition, then its old holder
 	 *          lost: the brick ran twice (fixed in state_table.c)
+	 *   5271   the same fix since placement version 2 took 14436 elsewhere:
+	 *          a SIGTERM handover cut by the new owner's loss, then its
+	 *          fence (core scenario 043)
 	 *   19284  a lone restarted daemon took an address a killed daemon's
 	 *          kernel still had (start-up hold-off)
 	 *   8051   a frozen joiner missed its initial totem confchg (the
 	 *          simulator's inbox) */
-	static const uint64_t regress[] = {14436, 19284, 8051};
+	static const uint64_t regress[] = {14436, 5271, 19284, 8051};
 
 	for (size_t k = 0; first == 1 && k < sizeof(regress) / sizeof(regress[0]); k++) {
 		run_schedule(regress[k], 240);
@@ -2550,8 +2764,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("sim seeds=%lu steps=%lu watchdog_resets=%lu fences=%lu probes=%lu probes_free=%lu "
-	       "violations=0\n", n, steps_total, wd_resets, fences, probes_sent, probes_free);
+	printf("sim seeds=%lu steps=%lu idempotence_checks=%lu watchdog_resets=%lu fences=%lu "
+	       "probes=%lu probes_free=%lu violations=0\n", n, steps_total, idem_checks, wd_resets,
+	       fences, probes_sent, probes_free);
 	/* zero would mean the load schedules never exercised a load move */
 	fprintf(stderr, "sim: load rebalances moved %" PRIu64 " addresses (summed over nodes)\n",
 		load_moves_total);

@@ -3,11 +3,18 @@
  * input, and NNN-what.out the output place_run() must produce.  Every
  * balancing bug fixed adds one.
  *
+ * Each scenario runs twice: with placement version 2 against NNN-what.out,
+ * and with version 1 (place_v1.c, what mixed-version clusters still run)
+ * against NNN-what.v1.out, or NNN-what.out when there is none because both
+ * agree.  A scenario pinning a bug of version 1 thus shows the wrong answer
+ * it gave in its .v1.out, next to the right one.
+ *
  * Usage:  place_golden [DIR]        run every *.in of DIR (default:
  *                                   $srcdir/tests/scenarios/place, the test
  *                                   harness exports srcdir)
  *         place_golden -p FILE.in   print the output for one scenario, to
  *                                   write a new .out (check it by hand!)
+ *         place_golden -p1 FILE.in  the same with placement version 1
  *
  * Input format, one directive per line, '#' starts a comment:
  *
@@ -42,6 +49,8 @@
  *   load SLOT=L ...             per-node weight sums, only with weights
  *   spread fixes=F collisions=C with sets: rule 8's moves and swaps, and the
  *                               pairs of one set left on one node
+ *   again moves=M               the output placed again as prev (same input
+ *                               otherwise, no load budget): 0 is idempotent
  *   rounds moves=M oscillations=O   with 'rounds': total moves over all
  *                               rounds after the first, and how many of them
  *                               took a resource back to a node it had left
@@ -302,9 +311,32 @@ next:
 	return rc;
 }
 
-/* Run one scenario and render the result in the .out format. */
-static char *render(const struct scenario *sc)
+/* Place 'owner' again from itself: how many move (idempotence). */
+static uint32_t again(const struct place_in *in0, const uint32_t *owner)
 {
+	struct place_in in = *in0;
+	struct place_res *res = calloc(in.n_res + 1, sizeof(*res));
+	uint32_t *o2 = calloc(in.n_res + 1, sizeof(*o2));
+	struct place_stats st;
+
+	assert_non_null(res);
+	assert_non_null(o2);
+	memcpy(res, in.res, in.n_res * sizeof(*res));
+	for (uint32_t i = 0; i < in.n_res; i++)
+		res[i].prev = owner[i];
+	in.res = res;
+	in.load_budget = 0;
+	assert_int_equal(place_run(&in, o2, &st), 0);
+	free(res);
+	free(o2);
+	return st.moves;
+}
+
+/* Run one scenario with placement 'version' and render the result in the
+ * .out format. */
+static char *render(const struct scenario *sc0, uint32_t version)
+{
+	struct scenario copy = *sc0, *sc = &copy;
 	size_t len = 0, size = 4096;
 	char *out = malloc(size);
 	uint32_t *owner = calloc(sc->in.n_res + 1, sizeof(*owner));
@@ -315,6 +347,7 @@ static char *render(const struct scenario *sc)
 
 	assert_non_null(out);
 	assert_non_null(owner);
+	copy.in.version = version;
 	out[0] = '\0';
 	for (uint32_t i = 0; i < sc->in.n_res; i++) {
 		weighted |= sc->res[i].weight != 0;
@@ -371,6 +404,7 @@ static char *render(const struct scenario *sc)
 		}
 		if (sc->rounds)
 			append(&out, &len, &size, "rounds moves=%u oscillations=%u\n", rmoves, osc);
+		append(&out, &len, &size, "again moves=%u\n", again(&sc->in, owner));
 	}
 	free(owner);
 	return out;
@@ -416,27 +450,16 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-static void run_scenario(void **state)
+/* Compare 'got' with the expected output in 'path'. */
+static void compare(const char *path, char *got)
 {
-	const char *in_path = *state;
-	char out_path[4096];
-	struct scenario sc;
-	char *got, *want, *g, *w, *gl, *wl;
-	int lineno, n = 0;
+	char *want = read_all(path), *g = got, *w, *gl, *wl;
+	int n = 0;
 
-	if (load_scenario(in_path, &sc, &lineno) < 0) {
-		free(sc.res);
-		fail_msg("%s:%d: cannot parse", in_path, lineno);
-	}
-	snprintf(out_path, sizeof(out_path), "%.*s.out", (int)(strlen(in_path) - 3), in_path);
-	want = read_all(out_path);
 	if (want == NULL) {
-		free(sc.res);
-		fail_msg("%s: cannot read", out_path);
+		free(got);
+		fail_msg("%s: cannot read", path);
 	}
-	got = render(&sc);
-	free(sc.res);
-	g = got;
 	w = want;
 	do {
 		gl = next_line(&g);
@@ -445,7 +468,7 @@ static void run_scenario(void **state)
 		if ((gl == NULL) != (wl == NULL) || (gl && strcmp(gl, wl) != 0)) {
 			print_error("%s: line %d of the expected output differs\n"
 				    "  expected: %s\n  got:      %s\n",
-				    out_path, n, wl ? wl : "(end)", gl ? gl : "(end)");
+				    path, n, wl ? wl : "(end)", gl ? gl : "(end)");
 			free(got);
 			free(want);
 			fail();
@@ -455,7 +478,32 @@ static void run_scenario(void **state)
 	free(want);
 }
 
-static int print_one(const char *path)
+static void run_scenario(void **state)
+{
+	const char *in_path = *state;
+	char out_path[4096], v1_path[4096];
+	struct scenario sc;
+	char *got2, *got1;
+	int lineno, stem = (int)(strlen(in_path) - 3);
+	FILE *f;
+
+	if (load_scenario(in_path, &sc, &lineno) < 0) {
+		free(sc.res);
+		fail_msg("%s:%d: cannot parse", in_path, lineno);
+	}
+	snprintf(out_path, sizeof(out_path), "%.*s.out", stem, in_path);
+	snprintf(v1_path, sizeof(v1_path), "%.*s.v1.out", stem, in_path);
+	got2 = render(&sc, PLACE_V2);
+	got1 = render(&sc, PLACE_V1);
+	free(sc.res);
+	f = fopen(v1_path, "r");
+	if (f)
+		fclose(f);
+	compare(out_path, got2);
+	compare(f ? v1_path : out_path, got1);
+}
+
+static int print_one(const char *path, uint32_t version)
 {
 	struct scenario sc;
 	char *out;
@@ -466,7 +514,7 @@ static int print_one(const char *path)
 		free(sc.res);
 		return 1;
 	}
-	out = render(&sc);
+	out = render(&sc, version);
 	fputs(out, stdout);
 	free(out);
 	free(sc.res);
@@ -490,7 +538,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc == 3 && strcmp(argv[1], "-p") == 0)
-		return print_one(argv[2]);
+		return print_one(argv[2], PLACE_V2);
+	if (argc == 3 && strcmp(argv[1], "-p1") == 0)
+		return print_one(argv[2], PLACE_V1);
 	if (argc == 2)
 		snprintf(dir, sizeof(dir), "%s", argv[1]);
 	else

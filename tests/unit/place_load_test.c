@@ -1,15 +1,22 @@
 /*
- * Rule 7 of place.h (load-aware rebalancing), as properties over random
- * inputs (our own xorshift, fixed seeds, so a failure is reproducible):
+ * Rule 7 of place.h (load-aware rebalancing, placement version 2), as
+ * properties over random inputs (our own xorshift, fixed seeds, so a
+ * failure is reproducible):
  *
  *  - valid: every resource on a node of its class, FIXED on its prev,
  *    PINNED on its eligible pin, as without load;
- *  - bounded: against the same input without 'rebalance' (rules 1-5 only),
- *    at most 'load_budget' resources differ, each with a nonzero weight,
- *    none onto a no_receive node nor flagged PLACE_F_NO_LOAD_MOVE, and
- *    stats.load_moves counts them;
+ *  - apart: against the same input without a load budget (the count
+ *    balance alone), rule 7 moves at most 'load_budget' resources, and
+ *    every other difference is a rule 8 fix (a spread a load step's trade
+ *    made possible); nothing that runs elsewhere onto a no_receive node,
+ *    nothing flagged PLACE_F_NO_LOAD_MOVE, and every pool's counts and the
+ *    overall counts
+ *    are the same numbers (sorted, they are equal): load never undoes a
+ *    count balance;
  *  - useful: the heaviest eligible node never gets heavier, and nothing
  *    moves while it is inside the band;
+ *  - sets: a load step never puts two members of a set on one node that
+ *    the count balance had apart;
  *  - neutral: with every weight 0 the load knobs change nothing at all.
  */
 #include <setjmp.h>
@@ -74,6 +81,7 @@ static void make(struct inst *x)
 		/* skewed: a few hot ones, many light or idle */
 		r->weight = rn(5) == 0 ? 500 + rn(1000) : rn(3) ? rn(60) : 0;
 		r->conns = rn(50);
+		r->set = rn(4) ? 0 : 1 + rn(6);
 	}
 }
 
@@ -94,13 +102,44 @@ static uint64_t max_load(const struct inst *x, const uint32_t *owner)
 	return m;
 }
 
+static int u32_desc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Sorted counts per pool (pools < 2) and overall. */
+static void counts(const struct inst *x, const uint32_t *owner, uint32_t out[3][8])
+{
+	memset(out, 0, 3 * 8 * sizeof(uint32_t));
+	for (uint32_t i = 0; i < x->in.n_res; i++)
+		if (owner[i] != PLACE_NONE) {
+			out[x->res[i].pool][owner[i]]++;
+			out[2][owner[i]]++;
+		}
+	for (int k = 0; k < 3; k++)
+		qsort(out[k], 8, sizeof(uint32_t), u32_desc);
+}
+
+static uint32_t set_pairs(const struct inst *x, const uint32_t *owner)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < x->in.n_res; i++)
+		for (uint32_t j = i + 1; j < x->in.n_res; j++)
+			k += x->res[i].set && x->res[i].set == x->res[j].set &&
+			     owner[i] != PLACE_NONE && owner[i] == owner[j];
+	return k;
+}
+
 static void test_rule7_properties(void **unused)
 {
 	(void)unused;
 	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
 		struct inst x;
 		struct place_in base;
-		uint32_t got[MAXR], ref[MAXR], diff = 0;
+		uint32_t got[MAXR], ref[MAXR], diff = 0, cg[3][8], cr[3][8];
 		struct place_stats st, st0;
 
 		bool weighted = false;
@@ -112,7 +151,7 @@ static void test_rule7_properties(void **unused)
 		if (!weighted)
 			continue;	/* rule 6, tested in place_test */
 		base = x.in;
-		base.rebalance = false;
+		base.load_budget = 0;
 		assert_int_equal(place_run(&x.in, got, &st), 0);
 		assert_int_equal(place_run(&base, ref, &st0), 0);
 		for (uint32_t i = 0; i < x.in.n_res; i++) {
@@ -129,21 +168,36 @@ static void test_rule7_properties(void **unused)
 				assert_int_equal(got[i], r->pin);
 			if (got[i] != ref[i]) {
 				diff++;
-				if (r->flags & PLACE_F_NO_LOAD_MOVE)
+				/* rule 8 may move it for a spread, rule 7 never */
+				if ((r->flags & PLACE_F_NO_LOAD_MOVE) &&
+				    st.spread_fixes + st0.spread_fixes == 0)
 					fail_msg("seed %llu: resource %u (no load move) moved",
 						 (unsigned long long)seed, i);
-				if (r->weight == 0)
-					fail_msg("seed %llu: resource %u of weight 0 moved %u -> %u "
-						 "(prev %u pin %u flags %u)", (unsigned long long)seed, i,
-						 ref[i], got[i], r->prev, r->pin, r->flags);
-				assert_false(place_bits_test(&x.in.no_receive, got[i]));
+				/* what runs elsewhere never moves onto no_receive
+				 * (an orphan may land there, for a spread too) */
+				if (r->prev != PLACE_NONE && place_bits_test(cl, r->prev) &&
+				    got[i] != r->prev)
+					assert_false(place_bits_test(&x.in.no_receive, got[i]));
 			}
 		}
-		if (diff > x.in.load_budget || diff != st.load_moves)
-			fail_msg("seed %llu: %u moves, budget %u, load_moves %u",
-				 (unsigned long long)seed, diff, x.in.load_budget, st.load_moves);
+		/* a spread fix is a move or a swap (two), in either run */
+		if (st.load_moves > x.in.load_budget ||
+		    diff > st.load_moves + 2 * (st.spread_fixes + st0.spread_fixes) ||
+		    (diff != st.load_moves && st.spread_fixes + st0.spread_fixes == 0))
+			fail_msg("seed %llu: %u differ, budget %u, load_moves %u, spread fixes %u",
+				 (unsigned long long)seed, diff, x.in.load_budget, st.load_moves,
+				 st.spread_fixes);
+		counts(&x, got, cg);
+		counts(&x, ref, cr);
+		if (memcmp(cg, cr, sizeof(cg)) != 0)
+			fail_msg("seed %llu: the load step changed the counts", (unsigned long long)seed);
+		if (set_pairs(&x, got) > set_pairs(&x, ref))
+			fail_msg("seed %llu: the load step put a set together", (unsigned long long)seed);
 		if (max_load(&x, got) > max_load(&x, ref))
-			fail_msg("seed %llu: the heaviest node got heavier", (unsigned long long)seed);
+			fail_msg("seed %llu: the heaviest node got heavier (%llu > %llu; load moves %u, "
+				 "spread fixes %u and %u)", (unsigned long long)seed,
+				 (unsigned long long)max_load(&x, got), (unsigned long long)max_load(&x, ref),
+				 st.load_moves, st.spread_fixes, st0.spread_fixes);
 	}
 }
 
