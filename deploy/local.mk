@@ -1,4 +1,4 @@
-# Deployment (owned by the deploy work): the systemd unit and tmpfiles entry,
+# Deployment: the systemd unit and tmpfiles entry,
 # chorusd(8), example configurations, the Debian packaging and its checks,
 # and the dist rules for the scripts the tree needs but make does not build.
 
@@ -20,10 +20,35 @@ if HAVE_TMPFILESDIR
 tmpfiles_DATA = deploy/systemd/chorus.conf
 endif
 
-# chorus.json(5) comes with tests/conf.mk, chorusctl(8) with tests/control.mk.
-dist_man8_MANS = deploy/man/chorusd.8
-# chorus-plugin(7) comes with plugins/local.mk.
-dist_man7_MANS = deploy/man/chorus-brick.7 deploy/man/chorus-hooks.7
+# Every man page lives in deploy/man and is installed from here.
+dist_man5_MANS = deploy/man/chorus.json.5
+dist_man7_MANS = deploy/man/chorus-brick.7 deploy/man/chorus-hooks.7 \
+	deploy/man/chorus-plugin.7
+dist_man8_MANS = deploy/man/chorusd.8 deploy/man/chorusctl.8
+
+# The default brick script (chorus-brick(7)) and the glusterd hook.  The hook
+# names chorusctl's installed path, filled in at make time like the unit.
+dist_pkglibexec_SCRIPTS = deploy/brick/chorus-brick
+EXTRA_DIST += deploy/gluster-hooks/S29chorus-inventory.sh
+gluster_hook_events = create start stop add-brick remove-brick delete
+deploy/gluster-hooks/S29chorus-inventory: $(srcdir)/deploy/gluster-hooks/S29chorus-inventory.sh Makefile
+	$(AM_V_GEN)$(MKDIR_P) deploy/gluster-hooks && rm -f $@ $@.tmp && \
+	$(deploy_edit) $(srcdir)/deploy/gluster-hooks/S29chorus-inventory.sh >$@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+CLEANFILES += deploy/gluster-hooks/S29chorus-inventory
+all-local: deploy/gluster-hooks/S29chorus-inventory
+install-data-local: deploy/gluster-hooks/S29chorus-inventory
+	@for e in $(gluster_hook_events); do \
+	  d="$(DESTDIR)$(glusterdhooksdir)/$$e/post"; \
+	  echo " $(MKDIR_P) $$d"; $(MKDIR_P) "$$d" || exit 1; \
+	  echo " $(INSTALL_SCRIPT) S29chorus-inventory.sh $$d"; \
+	  $(INSTALL_SCRIPT) deploy/gluster-hooks/S29chorus-inventory "$$d/S29chorus-inventory.sh" || exit 1; \
+	done
+uninstall-local:
+	@for e in $(gluster_hook_events); do \
+	  rm -f "$(DESTDIR)$(glusterdhooksdir)/$$e/post/S29chorus-inventory.sh"; \
+	done
+
 
 # Examples into $(docdir)/examples.  Every chorus*.json here is loaded by
 # tests/unit/conf_test; the corosync ones are parsed by corosync -t below.

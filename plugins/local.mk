@@ -1,4 +1,4 @@
-# Plugins (owned by the plugin work): the public ABI header, its pkg-config
+# Plugins: the public ABI header, its pkg-config
 # file, and the shipped plugins as libtool modules in $(pkglibdir), where
 # chorusd looks by default.  Only chorus_plugin_entry is exported: the
 # sources are built with -fvisibility=hidden and libtool keeps that one
@@ -37,8 +37,6 @@ plugins/chorus-plugin.pc: $(srcdir)/plugins/chorus-plugin.pc.in Makefile
 	$(plugin_pc_edit) $(srcdir)/plugins/chorus-plugin.pc.in >$@.tmp && mv $@.tmp $@
 CLEANFILES += plugins/chorus-plugin.pc
 EXTRA_DIST += plugins/chorus-plugin.pc.in
-
-dist_man7_MANS += deploy/man/chorus-plugin.7
 
 include plugins/gfapi-health/local.mk
 include plugins/smallfile-balance/local.mk

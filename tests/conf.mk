@@ -1,4 +1,4 @@
-# Config loader tests (owned by the config work).
+# Config loader tests.
 #
 # conf_test links the loader and core/res.c directly rather than libcore.la:
 # it needs nothing else from the core, and so does not break while the rest
@@ -7,8 +7,7 @@ check_PROGRAMS += tests/unit/conf_test
 TESTS += tests/unit/conf_test
 tests_unit_conf_test_SOURCES = \
 	tests/unit/conf_test.c \
-	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
+	$(adapters_conf_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)
@@ -22,8 +21,7 @@ check_PROGRAMS += tests/unit/conf_examples_test
 TESTS += tests/unit/conf_examples_test
 tests_unit_conf_examples_test_SOURCES = \
 	tests/unit/conf_examples_test.c \
-	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
+	$(adapters_conf_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_examples_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONF_TEST_SRCDIR='"$(abs_top_srcdir)"'
@@ -32,14 +30,12 @@ tests_unit_conf_examples_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS)
 tests_unit_conf_examples_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += deploy/examples/chorus-vips.json
-dist_man5_MANS = deploy/man/chorus.json.5
 
 check_PROGRAMS += tests/unit/conf_bricks_test
 TESTS += tests/unit/conf_bricks_test
 tests_unit_conf_bricks_test_SOURCES = \
 	tests/unit/conf_bricks_test.c \
-	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
+	$(adapters_conf_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_bricks_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)
@@ -50,8 +46,7 @@ check_PROGRAMS += tests/unit/conf_control_test
 TESTS += tests/unit/conf_control_test
 tests_unit_conf_control_test_SOURCES = \
 	tests/unit/conf_control_test.c \
-	coordinator/conf.c coordinator/conf.h coordinator/conf_json.c coordinator/conf_private.h \
-	coordinator/conf_bricks.c coordinator/conf_balance.c coordinator/conf_hooks.c coordinator/conf_control.c \
+	$(adapters_conf_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_conf_control_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 	$(CMOCKA_CFLAGS)

@@ -1,29 +1,13 @@
-# Control socket and chorusctl (owned by the control work).
-#
-# control_test links the server sources directly rather than libcore.la: the
-# server needs nothing from the core, so it builds and is tested while the
-# core changes.  chorusd links the same $(control_server_sources).
-control_server_sources = \
-	coordinator/control.c coordinator/control.h \
-	coordinator/control_proto.c coordinator/control_proto.h \
-	coordinator/control_sock.c coordinator/control_sock.h \
-	coordinator/control_policy.c coordinator/control_policy.h
-
-bin_PROGRAMS += coordinator/chorusctl
-coordinator_chorusctl_SOURCES = coordinator/chorusctl.c \
-	coordinator/chorusctl_print.c coordinator/chorusctl_print.h
-coordinator_chorusctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-coordinator_chorusctl_LDADD = $(JSONC_LIBS)
-
+# Control socket server and chorusctl tests.  control_test links the server
+# alone (coordinator/adapters/local.mk): it needs nothing from the core.
 check_PROGRAMS += tests/unit/control_test
 TESTS += tests/unit/control_test tests/cli/chorusctl-test.sh
-tests_unit_control_test_SOURCES = tests/unit/control_test.c $(control_server_sources)
+tests_unit_control_test_SOURCES = tests/unit/control_test.c $(adapters_control_sources)
 tests_unit_control_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_control_test_LDADD = $(JSONC_LIBS) $(CMOCKA_LIBS) $(QB_LIBS)
 
 # The CLI test drives the chorusctl just built against a fake daemon (socat).
 EXTRA_DIST += tests/cli/chorusctl-test.sh
-dist_man_MANS = deploy/man/chorusctl.8
 
 # Fuzzing the request parser with libFuzzer: `make fuzz [FUZZ_SECONDS=N]`.
 # A plain rule, not an automake program, because it needs its own compiler
@@ -34,10 +18,10 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 control_fuzz_sources = \
-	$(srcdir)/tests/fuzz/control_fuzz.c $(srcdir)/coordinator/control_proto.c
+	$(srcdir)/tests/fuzz/control_fuzz.c $(srcdir)/coordinator/adapters/control_proto.c
 
-tests/fuzz/control_fuzz: $(control_fuzz_sources) $(srcdir)/coordinator/control_proto.h \
-		$(srcdir)/coordinator/control.h
+tests/fuzz/control_fuzz: $(control_fuzz_sources) $(srcdir)/coordinator/adapters/control_proto.h \
+		$(srcdir)/coordinator/adapters/control.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) \
 		-o $@ $(control_fuzz_sources) $(JSONC_LIBS)

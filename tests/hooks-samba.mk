@@ -1,4 +1,4 @@
-# Samba service hook (issue 9): the hook installed with the other chorus
+# Samba service hook: the hook installed with the other chorus
 # programs, the example configuration (its man page section is in
 # chorus-hooks(7)), and the real-smbd integration test (root; run by
 # tests/run.sh, not make check).

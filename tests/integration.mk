@@ -39,7 +39,7 @@ tests_integration_cpg_peer_SOURCES = tests/integration/cpg_peer.c
 tests_integration_cpg_peer_CFLAGS = $(AM_CFLAGS) $(CPG_CFLAGS) $(QB_CFLAGS)
 tests_integration_cpg_peer_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QB_LIBS)
 
-# The address sampler of the failure benchmarks and tests (issue 15): which
+# The address sampler of the failure benchmarks and tests: which
 # namespaces hold which addresses, every 10 ms, with double/down times.
 # Its accounting is checked from a written change log without root; the
 # sampling itself against namespaces the test makes (root, else skipped).

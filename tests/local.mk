@@ -20,10 +20,9 @@ tests_bench_control_load_SOURCES = tests/bench/control_load.c
 # Failure timing derived from corosync's (pure: no corosync needed).
 check_PROGRAMS += tests/unit/timing_test
 TESTS += tests/unit/timing_test
-tests_unit_timing_test_SOURCES = tests/unit/timing_test.c \
-	coordinator/timing.c coordinator/timing.h
+tests_unit_timing_test_SOURCES = tests/unit/timing_test.c
 tests_unit_timing_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_timing_test_LDADD = $(CMOCKA_LIBS)
+tests_unit_timing_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
 
 # Hostile CPG members against real cores behind an in-order bus: the
 # hold-back budget, and STATE that breaks the wire rules.

@@ -1,4 +1,4 @@
-# Placement: unit tests, golden scenarios, benchmark (owned by the placement work).
+# Placement: unit tests, golden scenarios, benchmark.
 #
 # These link the two core sources they need directly instead of libcore.la:
 # placement is pure, and the rest of the core must not be able to break its

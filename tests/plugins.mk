@@ -1,6 +1,6 @@
-# Plugin host tests (owned by the plugin work).
+# Plugin host tests.
 #
-# plugin_test links the host (coordinator/plugin*.c) directly and loads the
+# plugin_test links the host (coordinator/plugin/) directly and loads the
 # test plugins below and the shipped ones from the build tree.  The test
 # plugins are libtool modules that are never installed: -rpath makes
 # libtool build a shared object at all.
@@ -36,8 +36,7 @@ tests_plugins_chorus_test_nosym_la_LIBADD = $(JSONC_LIBS)
 check_PROGRAMS += tests/unit/plugin_test
 TESTS += tests/unit/plugin_test
 tests_unit_plugin_test_SOURCES = tests/unit/plugin_test.c \
-	coordinator/plugin.c coordinator/plugin.h coordinator/plugin_check.c \
-	coordinator/plugin_worker.c coordinator/plugin_private.h
+	$(plugin_host_sources)
 tests_unit_plugin_test_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPLUGIN_TEST_DIR='"$(abs_top_builddir)/tests/plugins/.libs"' \
 	-DPLUGIN_SHIPPED_DIR='"$(abs_top_builddir)/plugins"'

@@ -1,4 +1,4 @@
-# Small-file load balancing (owned by the smallfile work): the benchmark
+# Small-file load balancing: the benchmark
 # script and its load generator / stand-in service.  The golden placement
 # scenarios with weights live in tests/place.mk, the LOAD codec test in the
 # wire test, the replicated load in the simulator.

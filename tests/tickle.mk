@@ -3,7 +3,7 @@
 check_PROGRAMS += tests/unit/conns_test
 TESTS += tests/unit/conns_test
 tests_unit_conns_test_SOURCES = tests/unit/conns_test.c \
-	coordinator/connlist.c coordinator/connlist.h
+	$(exec_connlist_sources)
 tests_unit_conns_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_conns_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
 

@@ -1,4 +1,4 @@
-# VIP executor tests (owned by the executor work).
+# VIP executor tests.
 # vip_test runs against the real kernel inside a private network namespace it
 # creates itself; without root it exits 77 and counts as skipped.  It links
 # the executor and res.c directly rather than libcore.la, so it builds while
@@ -7,8 +7,7 @@ check_PROGRAMS += tests/unit/vip_test
 TESTS += tests/unit/vip_test
 tests_unit_vip_test_SOURCES = \
 	tests/unit/vip_test.c \
-	coordinator/vip.c coordinator/vip.h \
-	coordinator/vip_announce.c coordinator/vip_announce.h \
+	$(exec_vip_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_vip_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(MNL_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_vip_test_LDADD = $(MNL_LIBS) $(CMOCKA_LIBS) $(QB_LIBS)
@@ -19,8 +18,7 @@ check_PROGRAMS += tests/unit/vip_probe_test
 TESTS += tests/unit/vip_probe_test
 tests_unit_vip_probe_test_SOURCES = \
 	tests/unit/vip_probe_test.c \
-	coordinator/vip_probe.c coordinator/vip_probe.h \
-	coordinator/vip_announce.c coordinator/vip_announce.h \
+	$(exec_vip_probe_sources) \
 	coordinator/core/res.c coordinator/core/res.h
 tests_unit_vip_probe_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_vip_probe_test_LDADD = $(CMOCKA_LIBS) $(QB_LIBS)

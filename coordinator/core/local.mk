@@ -1,5 +1,7 @@
-# The pure core: no I/O, no clock, no corosync.  Linked by chorusd, the
-# simulator, the unit tests and the benchmarks.
+# The pure core: no I/O, no clock, no corosync: the state machine, placement,
+# the wire format and the failure timing derived from corosync's totem values.
+# It includes only its own headers (tests/cli/layers-test.sh).  Linked by
+# chorusd, the simulator, the unit tests and the benchmarks.
 noinst_LTLIBRARIES += coordinator/core/libcore.la
 coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/res.c coordinator/core/res.h \
@@ -16,6 +18,7 @@ coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/state_table.c coordinator/core/state_msg.c \
 	coordinator/core/state_absent.c coordinator/core/state_sets.c \
 	coordinator/core/state_live.c \
-	coordinator/core/admin.c
+	coordinator/core/admin.c \
+	coordinator/core/timing.c coordinator/core/timing.h
 coordinator_core_libcore_la_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 coordinator_core_libcore_la_LIBADD = $(QB_LIBS)

@@ -54,7 +54,7 @@ enum core_failback {
 	CORE_FAILBACK_DELAY,
 };
 
-/* How a lost node's exclusive resources become free (DESIGN.md section 5). */
+/* How a lost node's exclusive resources become free (fence.mode, chorus.json(5)). */
 enum core_fence {
 	CORE_FENCE_NONE,	/* never automatically: the operator confirms */
 	CORE_FENCE_GRACE,	/* after fence_grace_ms: the lost node self-fenced */

@@ -1,4 +1,4 @@
-# Service hooks (issue 9): example action scripts chorusd runs per VIP pool
+# Service hooks: example action scripts chorusd runs per VIP pool
 # after takeip and before releaseip (chorus-hooks(7)).  They go next to the
 # brick script, in their own directory, so a "hooks" entry in chorus.json
 # names them as $(pkglibexecdir)/hooks/NAME.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the config loader (coordinator/conf.c, conf_json.c):
+ * libFuzzer target for the config loader (coordinator/adapters/conf.c, conf_json.c):
  * operators' files are hostile input too.  The file is handed over through a
  * memfd, so the real loader path (open, fstat, read, parse) runs.  Every
  * refusal must be one line naming the file; every success must free cleanly.
@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the control request parser (coordinator/control_proto.c),
+ * libFuzzer target for the control request parser (coordinator/adapters/control_proto.c),
  * the code that sees every byte a client sends.
  *
  * Each input is one line as the server would cut it.  Beyond "no crash, no
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control_proto.h"
+#include "adapters/control_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the inventory parser (coordinator/inventory.c): the
+ * libFuzzer target for the inventory parser (coordinator/exec/inventory.c): the
  * bytes "gluster volume info --xml" prints, which end up, once accepted, in
  * brick scripts' environments.
  *
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "inventory.h"
+#include "exec/inventory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * brick_drive - the brick executor (coordinator/brick.c + script.c) without
+ * brick_drive - the brick executor (coordinator/exec/brick.c + script.c) without
  * chorusd, for tests/integration/brick-script.sh: one brick, operations run
  * in order on a real qb_loop, events printed as they come.
  *
@@ -23,7 +23,7 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "brick.h"
+#include "exec/brick.h"
 
 static qb_loop_t *loop;
 static unsigned n_events;

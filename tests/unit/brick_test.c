@@ -18,7 +18,7 @@
 #include <qb/qbdefs.h>
 #include <qb/qbloop.h>
 
-#include "brick.h"
+#include "exec/brick.h"
 
 static qb_loop_t *loop;
 static struct script_runner *runner;

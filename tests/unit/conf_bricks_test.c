@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 
 static char path[64];
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the "control" keys of the config loader
- * (coordinator/conf_control.c): groups by name or number, the socket
+ * (coordinator/adapters/conf_control.c): groups by name or number, the socket
  * group's default, limits and their ranges, and one-line errors that name
  * the key.  Each case writes a file into a private directory and loads it
  * through conf_load(), as chorusd does.
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 
 struct td {
 	char dir[64];

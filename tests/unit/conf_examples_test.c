@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 
 #ifndef CONF_TEST_SRCDIR
 #define CONF_TEST_SRCDIR "."

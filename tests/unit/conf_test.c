@@ -1,5 +1,5 @@
 /*
- * Unit tests for the config loader (coordinator/conf.c).
+ * Unit tests for the config loader (coordinator/adapters/conf.c).
  *
  * Every case writes a file into a private mkdtemp() directory and loads it
  * through the public API, so the tests see exactly what chorusd sees.  Error
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 
 struct test_dir {
 	char dir[64];

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "connlist.h"
+#include "exec/connlist.h"
 #include "core/wire.h"
 
 static struct res_addr vip4(uint8_t last)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the control socket server (coordinator/control.c).
+ * Unit tests for the control socket server (coordinator/adapters/control.c).
  *
  * Each case runs the real server on a real qb_loop, listening in a private
  * mkdtemp() directory, with a fake handler that records what it was given.
@@ -34,8 +34,8 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "control.h"
-#include "control_policy.h"
+#include "adapters/control.h"
+#include "adapters/control_policy.h"
 
 #define NOBODY 65534
 #define WAIT_MS 2000		/* for anything that should happen */

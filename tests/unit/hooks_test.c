@@ -22,7 +22,7 @@
 #include <qb/qbdefs.h>
 #include <qb/qbloop.h>
 
-#include "hooks.h"
+#include "exec/hooks.h"
 
 #define NV 20
 

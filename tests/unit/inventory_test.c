@@ -20,7 +20,7 @@
 #include <qb/qbdefs.h>
 #include <qb/qbloop.h>
 
-#include "inventory.h"
+#include "exec/inventory.h"
 
 #define P "/tmp/chorus-it.18665/"
 

@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "adapters/conf.h"
 #include "core/place.h"
 #include "core/wire.h"
 #include "place_cert.h"

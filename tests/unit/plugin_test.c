@@ -29,7 +29,7 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "plugin_private.h"
+#include "plugin/plugin_private.h"
 
 /* ---- harness ---- */
 

@@ -24,7 +24,7 @@
 #include <qb/qbdefs.h>
 #include <qb/qbloop.h>
 
-#include "script.h"
+#include "exec/script.h"
 
 static qb_loop_t *loop;
 static struct script_runner *runner;

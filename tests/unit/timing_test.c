@@ -1,5 +1,5 @@
 /*
- * Failure timing derived from corosync's (coordinator/timing.c).
+ * Failure timing derived from corosync's (coordinator/core/timing.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "timing.h"
+#include "core/timing.h"
 
 static int derive(const struct timing_in *in, struct timing *t, char *err, char *warn)
 {

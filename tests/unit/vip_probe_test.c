@@ -24,7 +24,7 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "vip_probe.h"
+#include "exec/vip_probe.h"
 
 static qb_loop_t *loop;
 

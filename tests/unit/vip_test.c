@@ -32,7 +32,7 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "vip.h"
+#include "exec/vip.h"
 
 static qb_loop_t *loop;
 

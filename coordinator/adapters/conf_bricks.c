@@ -1,0 +1,353 @@
+/*
+ * The brick part of the configuration: "bricks", "fence" and "watchdog"
+ * (chorus.json(5)).  Same rules as conf.c: unknown keys, wrong types and
+ * out-of-range values refuse the file with the key path.
+ *
+ * Timing is checked here because it is what makes the fence grace safe: a
+ * node cut off from quorum must have stopped its bricks (or been reset by
+ * its watchdog) before the survivors' grace runs out.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/conf_private.h"
+
+#ifndef CHORUS_BRICK_SCRIPT
+#define CHORUS_BRICK_SCRIPT "/usr/libexec/chorus/chorus-brick"
+#endif
+
+static const char *const bricks_keys[] = {
+	"script", "pool", "glusterd_workdir", "gluster", "acquire_timeout_ms",
+	"release_timeout_ms", "monitor_interval_ms", "monitor_timeout_ms", "restart_max",
+	"restart_window_ms", "inventory_interval_ms", "list", NULL
+};
+static const char *const brick_keys[] = {
+	"volume", "host", "address", "interface", "path", "device", "fstype",
+	"mount_options", "home_uuid", "set", NULL
+};
+static const char *const fence_keys[] = { "mode", "grace_ms", "command", "timeout_ms", NULL };
+static const char *const fence_names[] = { "none", "grace", "command", NULL };
+static const char *const watchdog_keys[] = { "device", "timeout_s", NULL };
+
+const char *conf_fence_name(enum conf_fence_mode m)
+{
+	return m <= CONF_FENCE_COMMAND ? fence_names[m] : "?";
+}
+
+/* Printable text without spaces' cousins: it goes into the environment of
+ * the brick script and into gluster's volfile ids. */
+static int plain(struct conf_ctx *cx, const char *kp, struct json_object *v, size_t max,
+		 bool empty_ok, const char *extra, char *out)
+{
+	char esc[CONF_ESC_SIZE];
+	const char *s;
+	size_t len;
+	int rc = conf_string(cx, kp, v, &s, &len, esc);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i]) ||
+		      (extra && strchr(extra, s[i]))))
+			return conf_err(cx, kp, "\"%s\": only A-Z a-z 0-9 . _ -%s allowed", esc,
+					extra ? extra : "");
+	if ((!empty_ok && len == 0) || len >= max)
+		return conf_err(cx, kp, "\"%s\": %s1 to %zu characters", esc,
+				empty_ok ? "0 or " : "", max - 1);
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+static int brick_one(struct conf_ctx *cx, size_t i, struct json_object *o, struct conf_brick *b)
+{
+	char base[48], kp[CONF_KP_SIZE];
+	struct json_object *v;
+	int rc;
+
+	snprintf(base, sizeof(base), "bricks.list[%zu]", i);
+	rc = conf_object(cx, base, o, brick_keys);
+	if (rc < 0)
+		return rc;
+	b->index = (uint32_t)i;
+#define REQUIRED(key, example)                                                                 \
+	do {                                                                                   \
+		conf_kp(kp, base, key);                                                        \
+		if (!json_object_object_get_ex(o, key, &v))                                    \
+			return conf_err(cx, kp, "missing (required, e.g. " example ")");       \
+	} while (0)
+	REQUIRED("volume", "\"gv0\"");
+	rc = plain(cx, kp, v, sizeof(b->volume), false, NULL, b->volume);
+	if (rc == 0) {
+		REQUIRED("host", "\"brick1.example.net\" or \"192.0.2.50\"");
+		rc = plain(cx, kp, v, sizeof(b->host), false, ":", b->host);
+	}
+	if (rc == 0) {
+		REQUIRED("address", "\"192.0.2.50/24\"");
+		rc = conf_address(cx, kp, v, &b->addr);
+	}
+	if (rc == 0) {
+		REQUIRED("interface", "\"eth0\"");
+		rc = conf_ifname(cx, kp, v, b->ifname);
+	}
+	if (rc == 0) {
+		REQUIRED("path", "\"/bricks/gv0-b1\"");
+		rc = conf_path(cx, kp, v, CONF_BRICK_PATH - 1, b->path);
+	}
+#undef REQUIRED
+	if (rc == 0 && json_object_object_get_ex(o, "device", &v))
+		rc = conf_path(cx, conf_kp(kp, base, "device"), v, CONF_BRICK_PATH - 1, b->device);
+	if (rc == 0 && json_object_object_get_ex(o, "fstype", &v))
+		rc = plain(cx, conf_kp(kp, base, "fstype"), v, sizeof(b->fstype), false, NULL,
+			   b->fstype);
+	if (rc == 0 && json_object_object_get_ex(o, "mount_options", &v))
+		rc = plain(cx, conf_kp(kp, base, "mount_options"), v, sizeof(b->mount_options), true,
+			   ",=", b->mount_options);
+	if (rc == 0 && json_object_object_get_ex(o, "home_uuid", &v)) {
+		rc = plain(cx, conf_kp(kp, base, "home_uuid"), v, sizeof(b->home_uuid), false, NULL,
+			   b->home_uuid);
+		if (rc == 0 && strlen(b->home_uuid) != 36)
+			rc = conf_err(cx, kp, "\"%s\" is not a UUID (glusterd's, 36 characters)",
+				      b->home_uuid);
+	}
+	/* the bricks of one replica/disperse set are kept on distinct nodes */
+	if (rc == 0 && json_object_object_get_ex(o, "set", &v))
+		rc = conf_name(cx, conf_kp(kp, base, "set"), v, b->set);
+	if (rc == 0 && (b->device[0] != '\0') != (b->fstype[0] != '\0'))
+		rc = conf_err(cx, base, "\"device\" and \"fstype\" go together (fstype \"bind\" "
+			      "bind-mounts a directory)");
+	return rc;
+}
+
+/* The bricks' addresses join the VIP list: one identity space, so a brick
+ * address that is also a client VIP is refused like any duplicate. */
+static int add_addresses(struct conf_ctx *cx, struct chorus_conf *c)
+{
+	size_t n = c->n_vips + c->n_bricks;
+	struct conf_vip *v = realloc(c->vips, n * sizeof(*v));
+	char a[CHORUS_ADDR_STRLEN], kp[64];
+
+	if (v == NULL)
+		return conf_syserr(cx, "allocate", -ENOMEM);
+	c->vips = v;
+	for (size_t i = 0; i < c->n_bricks; i++) {
+		struct conf_vip *x = &v[c->n_vips + i];
+
+		memset(x, 0, sizeof(*x));
+		x->addr = c->bricks[i].addr;
+		memcpy(x->ifname, c->bricks[i].ifname, sizeof(x->ifname));
+		memcpy(x->pool, c->brick_pool, sizeof(x->pool));
+		x->brick = (uint32_t)i + 1;
+		x->index = (uint32_t)(CONF_VIPS_MAX + i);	/* after every "vips" entry */
+	}
+	c->n_vips = n;
+	qsort(v, n, sizeof(*v), conf_vip_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct conf_vip *x = &v[i];
+
+		if (res_addr_cmp(&v[i - 1].addr, &x->addr) != 0)
+			continue;
+		res_addr_format(&x->addr, a, sizeof(a));
+		snprintf(kp, sizeof(kp), "bricks.list[%u].address", c->bricks[x->brick - 1].index);
+		return conf_err(cx, kp, "%s is already used by %s", a,
+				v[i - 1].brick ? "another brick" : "a client VIP (\"vips\")");
+	}
+	return 0;
+}
+
+static int conf_fence(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	struct json_object *v;
+	int mode = 0, rc = conf_object(cx, "fence", o, fence_keys);
+
+	if (rc < 0)
+		return rc;
+	if (!json_object_object_get_ex(o, "mode", &v))
+		return conf_err(cx, "fence.mode", "missing (required: \"grace\", \"command\" or "
+				"\"none\")");
+	rc = conf_enum(cx, "fence.mode", v, fence_names, &mode);
+	if (rc < 0)
+		return rc;
+	c->fence_mode = (enum conf_fence_mode)mode;
+	if (json_object_object_get_ex(o, "grace_ms", &v)) {
+		if (c->fence_mode != CONF_FENCE_GRACE)
+			return conf_err(cx, "fence.grace_ms", "only with mode \"grace\"");
+		rc = conf_u32(cx, "fence.grace_ms", v, 1000, 3600000, &c->fence_grace_ms);
+	} else if (c->fence_mode == CONF_FENCE_GRACE) {
+		return conf_err(cx, "fence.grace_ms", "missing (required with mode \"grace\")");
+	}
+	if (rc == 0 && json_object_object_get_ex(o, "timeout_ms", &v))
+		rc = conf_u32(cx, "fence.timeout_ms", v, 1000, 600000, &c->fence_timeout_ms);
+	if (rc < 0)
+		return rc;
+	if (!json_object_object_get_ex(o, "command", &v)) {
+		if (c->fence_mode == CONF_FENCE_COMMAND)
+			return conf_err(cx, "fence.command", "missing (required with mode "
+					"\"command\", e.g. [\"/usr/sbin/chorus-fence-ipmi\"])");
+		return 0;
+	}
+	if (c->fence_mode != CONF_FENCE_COMMAND)
+		return conf_err(cx, "fence.command", "only with mode \"command\"");
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
+	    json_object_array_length(v) > CONF_FENCE_ARGS)
+		return conf_err(cx, "fence.command", "expected an array of 1 to %d strings "
+				"(argv, run without a shell)", CONF_FENCE_ARGS);
+	c->n_fence_args = json_object_array_length(v);
+	for (size_t i = 0; i < c->n_fence_args; i++) {
+		char kp[CONF_KP_SIZE], esc[CONF_ESC_SIZE];
+		struct json_object *a = json_object_array_get_idx(v, i);
+		const char *s;
+		size_t len;
+
+		snprintf(kp, sizeof(kp), "fence.command[%zu]", i);
+		if (i == 0) {
+			rc = conf_path(cx, kp, a, PATH_MAX - 1, c->fence_args[0]);
+		} else {
+			rc = conf_string(cx, kp, a, &s, &len, esc);
+			if (rc == 0 && len >= PATH_MAX)
+				rc = conf_err(cx, kp, "longer than %d characters", PATH_MAX - 1);
+			if (rc == 0)
+				memcpy(c->fence_args[i], s, len + 1);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int conf_watchdog(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	struct json_object *v;
+	int rc = conf_object(cx, "watchdog", o, watchdog_keys);
+
+	if (rc < 0)
+		return rc;
+	if (!json_object_object_get_ex(o, "device", &v))
+		return conf_err(cx, "watchdog.device", "missing (e.g. \"/dev/watchdog\")");
+	rc = conf_path(cx, "watchdog.device", v, PATH_MAX - 1, c->watchdog_device);
+	if (rc == 0 && json_object_object_get_ex(o, "timeout_s", &v))
+		rc = conf_u32(cx, "watchdog.timeout_s", v, 2, 600, &c->watchdog_timeout_s);
+	return rc;
+}
+
+struct u32key {
+	const char *name;
+	uint32_t min, max;
+	size_t off;
+};
+
+#define K(key, field, min, max) { key, min, max, offsetof(struct chorus_conf, field) }
+static const struct u32key bricks_u32[] = {
+	K("acquire_timeout_ms", brick_acquire_timeout_ms, 1000, 3600000),
+	K("release_timeout_ms", brick_release_timeout_ms, 1000, 3600000),
+	K("monitor_interval_ms", brick_monitor_interval_ms, 500, 3600000),
+	K("monitor_timeout_ms", brick_monitor_timeout_ms, 500, 600000),
+	K("restart_max", brick_restart_max, 0, 100),
+	K("restart_window_ms", brick_restart_window_ms, 1000, 86400000),
+	K("inventory_interval_ms", inventory_interval_ms, 1000, 86400000),
+};
+#undef K
+
+static int conf_bricks_obj(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	struct json_object *v, *arr;
+	char kp[CONF_KP_SIZE];
+	int rc = conf_object(cx, "bricks", o, bricks_keys);
+
+	if (rc == 0 && json_object_object_get_ex(o, "script", &v))
+		rc = conf_path(cx, "bricks.script", v, PATH_MAX - 1, c->brick_script);
+	if (rc == 0 && json_object_object_get_ex(o, "pool", &v))
+		rc = conf_name(cx, "bricks.pool", v, c->brick_pool);
+	if (rc == 0 && json_object_object_get_ex(o, "glusterd_workdir", &v))
+		rc = conf_path(cx, "bricks.glusterd_workdir", v, PATH_MAX - 1, c->glusterd_workdir);
+	if (rc == 0 && json_object_object_get_ex(o, "gluster", &v))
+		rc = conf_path(cx, "bricks.gluster", v, PATH_MAX - 1, c->gluster_cli);
+	for (size_t k = 0; rc == 0 && k < CONF_ARRAY_SIZE(bricks_u32); k++)
+		if (json_object_object_get_ex(o, bricks_u32[k].name, &v))
+			rc = conf_u32(cx, conf_kp(kp, "bricks", bricks_u32[k].name), v,
+				      bricks_u32[k].min, bricks_u32[k].max,
+				      (uint32_t *)((char *)c + bricks_u32[k].off));
+	if (rc < 0 || !json_object_object_get_ex(o, "list", &arr))
+		return rc;
+	if (!json_object_is_type(arr, json_type_array))
+		return conf_err(cx, "bricks.list", "expected an array, got %s", conf_kind(arr));
+	c->n_bricks = json_object_array_length(arr);
+	if (c->n_bricks > CONF_BRICKS_MAX)
+		return conf_err(cx, "bricks.list", "%zu bricks, at most %d", c->n_bricks,
+				CONF_BRICKS_MAX);
+	if (c->n_bricks == 0)
+		return 0;
+	c->bricks = calloc(c->n_bricks, sizeof(*c->bricks));
+	if (c->bricks == NULL)
+		return conf_syserr(cx, "allocate", -ENOMEM);
+	for (size_t i = 0; rc == 0 && i < c->n_bricks; i++)
+		rc = brick_one(cx, i, json_object_array_get_idx(arr, i), &c->bricks[i]);
+	for (size_t i = 0; rc == 0 && i < c->n_bricks; i++)
+		for (size_t k = 0; rc == 0 && k < i; k++)
+			if (strcmp(c->bricks[i].host, c->bricks[k].host) == 0 &&
+			    strcmp(c->bricks[i].path, c->bricks[k].path) == 0) {
+				snprintf(kp, sizeof(kp), "bricks.list[%zu]", i);
+				rc = conf_err(cx, kp, "the same brick (host and path) as "
+					      "bricks.list[%zu]", k);
+			}
+	return rc;
+}
+
+static void defaults(struct chorus_conf *c)
+{
+	snprintf(c->brick_script, sizeof(c->brick_script), "%s", CHORUS_BRICK_SCRIPT);
+	strcpy(c->brick_pool, "bricks");
+	strcpy(c->glusterd_workdir, "/var/lib/glusterd");
+	strcpy(c->gluster_cli, "/usr/sbin/gluster");
+	c->brick_acquire_timeout_ms = 120000;
+	c->brick_release_timeout_ms = 120000;
+	c->brick_monitor_interval_ms = 10000;
+	c->brick_monitor_timeout_ms = 30000;
+	c->brick_restart_max = 3;
+	c->brick_restart_window_ms = 600000;
+	c->inventory_interval_ms = 60000;
+	c->fence_timeout_ms = 60000;
+	c->watchdog_timeout_s = 10;
+}
+
+int conf_bricks(struct conf_ctx *cx, struct json_object *root, struct chorus_conf *c)
+{
+	struct json_object *v;
+	bool fence = false;
+	int rc = 0;
+
+	defaults(c);
+	if (json_object_object_get_ex(root, "bricks", &v))
+		rc = conf_bricks_obj(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "fence", &v)) {
+		fence = true;
+		rc = conf_fence(cx, v, c);
+	}
+	if (rc == 0 && json_object_object_get_ex(root, "watchdog", &v))
+		rc = conf_watchdog(cx, v, c);
+	if (rc < 0 || c->n_bricks == 0)
+		return rc;
+	/* Which way a lost node's bricks come back is a safety decision the
+	 * operator makes, never a default. */
+	if (!fence)
+		return conf_err(cx, "fence", "missing: bricks need \"fence\": {\"mode\": \"grace\" | "
+				"\"command\" | \"none\"} (chorus.json(5))");
+	if (c->fence_mode == CONF_FENCE_GRACE) {
+		/* the cut-off node stops its bricks within the release timeout,
+		 * or its watchdog resets it once that has run out */
+		uint64_t need = (uint64_t)c->brick_release_timeout_ms + 2000 +
+				(c->watchdog_device[0] ? (uint64_t)c->watchdog_timeout_s * 1000 : 0);
+
+		if (c->fence_grace_ms < need)
+			return conf_err(cx, "fence.grace_ms", "%u ms is shorter than a cut-off node "
+					"needs to stop its bricks (bricks.release_timeout_ms + 2000%s "
+					"= %llu ms)", c->fence_grace_ms,
+					c->watchdog_device[0] ? " + watchdog.timeout_s" : "",
+					(unsigned long long)need);
+	}
+	return add_addresses(cx, c);
+}

@@ -1,0 +1,650 @@
+/*
+ * chorusd's brick side: the glue between the core's decisions on exclusive
+ * resources and the brick executor (brick.c), the Gluster inventory
+ * (inventory.c), the fence command and the watchdog.
+ *
+ * A brick is a resource whose identity is its floating address (conf.c puts
+ * that address in the VIP list), so the core, the wire and the VIP executor
+ * treat it like a VIP; what differs is here:
+ *   acquire = add the address (the VIP executor: lifetime, GARP, reconcile),
+ *             then the brick script's "acquire" (mount, glusterfsd);
+ *   release = the script's "release", then remove the address.  A failed
+ *             release keeps the address and tells the core, which retries
+ *             and never lets anyone else start the brick meanwhile.
+ * Before joining the group, every brick is probed ("monitor") so that a
+ * restarted chorusd claims what still runs: an upgrade moves nothing.
+ *
+ * Nothing here blocks the loop: scripts, the fence command and the gluster
+ * CLI all run through script.c with timeouts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/watchdog.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <json.h>
+#include <qb/qblog.h>
+
+#include "daemon/bricks.h"
+#include "exec/brick.h"
+#include "adapters/cluster.h"
+#include "adapters/conf.h"
+#include "daemon/daemon.h"
+#include "exec/inventory.h"
+#include "exec/script.h"
+#include "daemon/tickle.h"
+#include "exec/vip.h"
+
+#define PROBE_RETRY_MS 100
+#define FAILED_HOLD_MS 600000	/* a failed brick stays unservable here this long */
+
+struct bricks {
+	struct chorusd *d;
+	struct script_runner *runner;
+	struct brick_exec *bx;
+	size_t n;
+	size_t *vip;			/* brick -> index in conf->vips (= core local idx) */
+	int *probe;			/* 1 pending, 0 done not running, 2 running */
+	size_t probes_left;
+	uint64_t *failed_until;		/* mono ms; 0 = not failed */
+	/* inventory */
+	struct inventory *inv;
+	struct inventory_fetch *fetch;
+	uint64_t inv_at_ms;
+	char inv_err[256];
+	char inv_why[64];
+	uint64_t inv_refreshes;
+	qb_loop_timer_handle inv_timer;
+	bool inv_again;
+	/* fence */
+	struct script_run *fence_run;
+	uint32_t fence_node;
+	uint64_t fences_ok, fences_failed;
+	/* watchdog */
+	int wd_fd;
+	qb_loop_timer_handle wd_timer;
+	qb_loop_timer_handle house_timer;
+	uint64_t unsafe_since;
+	bool wd_starving;
+};
+
+static struct bricks *B(const struct chorusd *d)
+{
+	return d->bricks;
+}
+
+static void feed_res(struct chorusd *d, enum core_ev_type t, size_t vi, int err)
+{
+	struct core_event ev = {.type = t};
+
+	ev.u.res.idx = vi;
+	ev.u.res.err = err;
+	daemon_feed(d, &ev);
+}
+
+static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char *reason)
+{
+	struct chorusd *d = ud;
+	struct bricks *bs = B(d);
+	size_t vi = bs->vip[b];
+	const struct conf_brick *cb = &d->conf->bricks[b];
+
+	switch (e) {
+	case BRICK_EV_PROBED:
+		if (bs->probe[b] != 1)
+			return;
+		qb_log(LOG_INFO, "brick %s:%s %s at start-up", cb->host, cb->path,
+		       err == 0 ? "running" : err == -ENOENT ? "not running" : "inconsistent");
+		if (err == -ENOENT) {
+			bs->probe[b] = 0;
+			bs->probes_left--;
+		} else if (d->held[vi]) {
+			/* running (or half) with its address still here: an
+			 * in-place restart; claim it, the core keeps or moves it */
+			bs->probe[b] = 2;
+			bs->probes_left--;
+		} else {
+			/* Its address is gone (its lifetime ran out, or we are
+			 * back from a crash and someone else may run it now):
+			 * never add an address before the cluster agrees.  Stop
+			 * what runs here before joining; claim it only if that
+			 * fails, so nobody else starts it. */
+			qb_log(LOG_WARNING, "brick %s:%s runs here without its address: stopping it "
+			       "before joining", cb->host, cb->path);
+			bs->probe[b] = 3;
+			if (brick_exec_release(bs->bx, b) < 0) {
+				bs->probe[b] = 2;
+				bs->probes_left--;
+			}
+		}
+		return;
+	case BRICK_EV_ACQUIRED:
+		if (err < 0) {
+			qb_log(LOG_ERR, "brick %s:%s did not start: %s", cb->host, cb->path,
+			       reason ? reason : "failed");
+			vip_exec_release(d->vx, vi);
+		} else {
+			qb_log(LOG_NOTICE, "brick %s:%s started", cb->host, cb->path);
+			/* clients of the old owner learn at once (RST), rather
+			 * than at their next retransmission */
+			tickle_acquired(d->tk, vi);
+		}
+		feed_res(d, CORE_EV_ACQUIRED, vi, err);
+		return;
+	case BRICK_EV_RELEASED:
+		if (bs->probe[b] == 3) {
+			bs->probe[b] = err < 0 ? 2 : 0;
+			bs->probes_left--;
+			if (err < 0)
+				qb_log(LOG_CRIT, "brick %s:%s could not be stopped before joining: "
+				       "claiming it so nobody else starts it", cb->host, cb->path);
+			return;
+		}
+		if (err < 0) {
+			qb_log(LOG_CRIT, "brick %s:%s did not stop: %s; keeping its address, retrying",
+			       cb->host, cb->path, reason ? reason : "failed");
+		} else {
+			vip_exec_release(d->vx, vi);
+			qb_log(LOG_NOTICE, "brick %s:%s stopped", cb->host, cb->path);
+		}
+		feed_res(d, CORE_EV_RELEASED, vi, err);
+		return;
+	case BRICK_EV_FAILED:
+		qb_log(LOG_ERR, "brick %s:%s keeps dying (%s): moving it off this node", cb->host,
+		       cb->path, reason ? reason : "restart budget spent");
+		bs->failed_until[b] = daemon_mono_ms() + FAILED_HOLD_MS;
+		d->brick_failed[vi] = true;
+		health_apply(d);
+		return;
+	}
+}
+
+/* ---- inventory ---- */
+
+static void inv_arm(struct bricks *bs, uint32_t ms);
+
+static void inv_done(void *data, int rc, struct inventory *inv, const char *reason)
+{
+	struct bricks *bs = data;
+	struct chorusd *d = bs->d;
+
+	bs->fetch = NULL;
+	if (rc < 0) {
+		snprintf(bs->inv_err, sizeof(bs->inv_err), "%s", reason ? reason : "failed");
+		qb_log(LOG_WARNING, "gluster volume info failed: %s", bs->inv_err);
+	} else {
+		bs->inv_err[0] = '\0';
+		inventory_free(bs->inv);
+		bs->inv = inv;
+		bs->inv_at_ms = daemon_mono_ms();
+		for (size_t b = 0; b < bs->n; b++) {
+			const struct conf_brick *cb = &d->conf->bricks[b];
+			const struct inventory_brick *ib = inventory_find(inv, cb->host, cb->path);
+
+			if (ib == NULL) {
+				qb_log(LOG_WARNING, "brick %s:%s (volume %s) is not in gluster's "
+				       "volume list", cb->host, cb->path, cb->volume);
+				continue;
+			}
+			if (cb->home_uuid[0] == '\0')
+				brick_exec_set_home_uuid(bs->bx, b, ib->uuid);
+			else if (strcmp(cb->home_uuid, ib->uuid) != 0)
+				qb_log(LOG_WARNING, "brick %s:%s: home_uuid %s in the config, gluster "
+				       "says %s", cb->host, cb->path, cb->home_uuid, ib->uuid);
+		}
+		qb_log(LOG_INFO, "gluster inventory: %zu bricks in %zu volumes (%s)", inv->n,
+		       inv->n_volumes, bs->inv_why);
+	}
+	if (bs->inv_again) {
+		bs->inv_again = false;
+		inv_arm(bs, 0);
+	} else {
+		inv_arm(bs, d->conf->inventory_interval_ms);
+	}
+}
+
+static void inv_fetch(struct bricks *bs)
+{
+	struct inventory_fetch_cfg cfg = {.gluster = bs->d->conf->gluster_cli, .timeout_ms = 30000};
+
+	if (bs->fetch != NULL) {
+		bs->inv_again = true;	/* a hook fired during a fetch: read again */
+		return;
+	}
+	bs->inv_refreshes++;
+	if (inventory_fetch(bs->runner, &cfg, inv_done, bs, &bs->fetch) < 0) {
+		bs->fetch = NULL;
+		inv_arm(bs, bs->d->conf->inventory_interval_ms);
+	}
+}
+
+static void inv_timer_cb(void *data)
+{
+	struct bricks *bs = data;
+
+	snprintf(bs->inv_why, sizeof(bs->inv_why), "periodic");
+	inv_fetch(bs);
+}
+
+static void inv_arm(struct bricks *bs, uint32_t ms)
+{
+	qb_loop_timer_del(bs->d->loop, bs->inv_timer);
+	qb_loop_timer_add(bs->d->loop, QB_LOOP_LOW, (uint64_t)ms * QB_TIME_NS_IN_MSEC, bs,
+			  inv_timer_cb, &bs->inv_timer);
+}
+
+void bricks_inventory_refresh(struct chorusd *d, const char *why)
+{
+	struct bricks *bs = B(d);
+
+	if (bs == NULL)
+		return;
+	snprintf(bs->inv_why, sizeof(bs->inv_why), "%s", why);
+	qb_loop_timer_del(d->loop, bs->inv_timer);
+	inv_fetch(bs);
+}
+
+/* ---- fence ---- */
+
+static void fence_done(void *data, const struct script_result *r)
+{
+	struct bricks *bs = data;
+	struct core_event ev = {.type = CORE_EV_FENCED};
+	char why[128];
+
+	bs->fence_run = NULL;
+	ev.u.fence.node = bs->fence_node;
+	ev.u.fence.err = script_result_ok(r) ? 0 : -EIO;
+	if (ev.u.fence.err == 0) {
+		bs->fences_ok++;
+		qb_log(LOG_WARNING, "fence command: node %" PRIu32 " is down", bs->fence_node);
+	} else {
+		bs->fences_failed++;
+		qb_log(LOG_ERR, "fence command for node %" PRIu32 " failed: %s%s%s", bs->fence_node,
+		       script_result_str(r, why, sizeof(why)), r->output_size ? ": " : "",
+		       r->output_size ? r->output : "");
+	}
+	daemon_feed(bs->d, &ev);
+}
+
+void bricks_fence(struct chorusd *d, uint32_t node)
+{
+	struct bricks *bs = B(d);
+	const struct chorus_conf *c = d->conf;
+	const char *argv[CONF_FENCE_ARGS + 1];
+	char e_id[48], e_name[CHORUS_NAME_MAX + 32];
+	const char *envp[3] = {e_id, e_name, NULL};
+	const char *name = d->cl ? cluster_node_name(d->cl, node) : NULL;
+	struct script_spec spec = {.argv = argv, .envp = envp, .timeout_ms = c->fence_timeout_ms};
+	struct core_event ev = {.type = CORE_EV_FENCED};
+
+	ev.u.fence.node = node;
+	ev.u.fence.err = -ENOSYS;
+	if (bs == NULL || c->fence_mode != CONF_FENCE_COMMAND || bs->fence_run != NULL) {
+		if (bs && bs->fence_run)
+			ev.u.fence.err = -EBUSY;
+		daemon_feed(d, &ev);
+		return;
+	}
+	for (size_t i = 0; i < c->n_fence_args; i++)
+		argv[i] = c->fence_args[i];
+	argv[c->n_fence_args] = NULL;
+	snprintf(e_id, sizeof(e_id), "CHORUS_FENCE_NODEID=%" PRIu32, node);
+	snprintf(e_name, sizeof(e_name), "CHORUS_FENCE_NODE=%s", name ? name : "");
+	bs->fence_node = node;
+	if (script_run(bs->runner, &spec, fence_done, bs, &bs->fence_run) < 0) {
+		bs->fence_run = NULL;
+		ev.u.fence.err = -EIO;
+		daemon_feed(d, &ev);
+	}
+}
+
+/* ---- watchdog ---- */
+
+static bool any_held(const struct bricks *bs);
+static void house_tick(void *data);
+
+/*
+ * Fed from the main loop while this node may keep its bricks.  Once it must
+ * give one up (quorum or corosync lost, or the table moved it) and has not
+ * managed to for longer than a release may take, feeding stops and the
+ * hardware resets the node before the survivors' fence grace runs out.  A
+ * dead or stuck daemon stops feeding too.
+ */
+static void wd_tick(void *data)
+{
+	struct bricks *bs = data;
+	struct chorusd *d = bs->d;
+	uint64_t now = daemon_mono_ms();
+	/* without a core (no corosync yet) any brick running here is one
+	 * nobody agreed to */
+	bool must = d->core != NULL ? core_excl_must_release(d->core)
+				    : bs->bx != NULL && any_held(bs);
+	uint64_t limit = (uint64_t)d->conf->brick_release_timeout_ms + 2000;
+
+	if (!must) {
+		bs->unsafe_since = 0;
+	} else if (bs->unsafe_since == 0) {
+		bs->unsafe_since = now;
+	}
+	if (bs->unsafe_since && now - bs->unsafe_since > limit) {
+		if (!bs->wd_starving)
+			qb_log(LOG_CRIT, "a brick could not be stopped in %" PRIu64 " ms: no longer "
+			       "feeding the watchdog, this node will be reset", limit);
+		bs->wd_starving = true;
+	} else if (write(bs->wd_fd, "1", 1) < 0) {
+		qb_log(LOG_ERR, "cannot feed the watchdog " QB_XS " errno=%d", errno);
+	}
+	qb_loop_timer_add(d->loop, QB_LOOP_HIGH,
+			  (uint64_t)d->conf->watchdog_timeout_s * 1000 / 3 * QB_TIME_NS_IN_MSEC, bs,
+			  wd_tick, &bs->wd_timer);
+}
+
+static int wd_open(struct bricks *bs)
+{
+	const struct chorus_conf *c = bs->d->conf;
+	int t = (int)c->watchdog_timeout_s;
+
+	bs->wd_fd = open(c->watchdog_device, O_WRONLY | O_CLOEXEC);
+	if (bs->wd_fd < 0) {
+		qb_log(LOG_CRIT, "cannot open the watchdog %s " QB_XS " errno=%d",
+		       c->watchdog_device, errno);
+		return -errno;
+	}
+	/* a plain file stands in for the device in tests: no ioctl there */
+	if (ioctl(bs->wd_fd, WDIOC_SETTIMEOUT, &t) < 0 && errno != ENOTTY)
+		qb_log(LOG_WARNING, "watchdog %s: cannot set a %d s timeout " QB_XS " errno=%d",
+		       c->watchdog_device, t, errno);
+	qb_log(LOG_NOTICE, "feeding watchdog %s (%d s)", c->watchdog_device, t);
+	wd_tick(bs);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+int bricks_start(struct chorusd *d)
+{
+	const struct chorus_conf *c = d->conf;
+	struct bricks *bs;
+	struct brick_def *defs;
+	struct brick_exec_config bc = {
+		.script = c->brick_script,
+		.run_dir = c->run_dir,
+		.glusterd_workdir = c->glusterd_workdir,
+		.acquire_timeout_ms = c->brick_acquire_timeout_ms,
+		.release_timeout_ms = c->brick_release_timeout_ms,
+		.monitor_timeout_ms = c->brick_monitor_timeout_ms,
+		.monitor_interval_ms = c->brick_monitor_interval_ms,
+		.restart_max = c->brick_restart_max,
+		.restart_window_ms = c->brick_restart_window_ms,
+	};
+	int rc;
+
+	d->brick_failed = calloc(c->n_vips + 1, sizeof(*d->brick_failed));
+	if (d->brick_failed == NULL)
+		return -ENOMEM;
+	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0')
+		return 0;
+	bs = calloc(1, sizeof(*bs));
+	if (bs == NULL)
+		return -ENOMEM;
+	d->bricks = bs;
+	bs->d = d;
+	bs->wd_fd = -1;
+	bs->n = c->n_bricks;
+	rc = script_runner_new(d->loop, &bs->runner);
+	if (rc < 0)
+		return rc;
+	if (c->watchdog_device[0] && (rc = wd_open(bs)) < 0)
+		return rc;
+	if (bs->n == 0)
+		return 0;
+	bs->vip = calloc(bs->n, sizeof(*bs->vip));
+	bs->probe = calloc(bs->n, sizeof(*bs->probe));
+	bs->failed_until = calloc(bs->n, sizeof(*bs->failed_until));
+	defs = calloc(bs->n, sizeof(*defs));
+	if (bs->vip == NULL || bs->probe == NULL || bs->failed_until == NULL || defs == NULL) {
+		free(defs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_vips; i++)
+		if (c->vips[i].brick)
+			bs->vip[c->vips[i].brick - 1] = i;
+	for (size_t b = 0; b < bs->n; b++) {
+		const struct conf_brick *cb = &c->bricks[b];
+
+		snprintf(defs[b].volume, sizeof(defs[b].volume), "%s", cb->volume);
+		snprintf(defs[b].host, sizeof(defs[b].host), "%s", cb->host);
+		res_addr_format_ip(&cb->addr, defs[b].address, sizeof(defs[b].address));
+		snprintf(defs[b].path, sizeof(defs[b].path), "%s", cb->path);
+		snprintf(defs[b].device, sizeof(defs[b].device), "%s", cb->device);
+		snprintf(defs[b].fstype, sizeof(defs[b].fstype), "%s", cb->fstype);
+		snprintf(defs[b].mount_options, sizeof(defs[b].mount_options), "%s",
+			 cb->mount_options);
+		snprintf(defs[b].home_uuid, sizeof(defs[b].home_uuid), "%s", cb->home_uuid);
+	}
+	rc = brick_exec_new(d->loop, bs->runner, &bc, defs, bs->n, brick_cb, d, &bs->bx);
+	free(defs);
+	if (rc < 0)
+		return rc;
+	for (size_t b = 0; b < bs->n; b++) {
+		bs->probe[b] = 1;
+		bs->probes_left++;
+		if (brick_exec_probe(bs->bx, b) < 0) {
+			bs->probe[b] = 2;	/* cannot tell: claim it, the core sorts it out */
+			bs->probes_left--;
+		}
+	}
+	snprintf(bs->inv_why, sizeof(bs->inv_why), "start-up");
+	inv_fetch(bs);
+	house_tick(bs);
+	return 0;
+}
+
+bool bricks_probing(const struct chorusd *d)
+{
+	return B(d) != NULL && B(d)->probes_left > 0;
+}
+
+/* Before the core's first STATE: claim the bricks that still run here. */
+void bricks_adopt(struct chorusd *d)
+{
+	struct bricks *bs = B(d);
+
+	for (size_t b = 0; bs != NULL && b < bs->n; b++) {
+		size_t vi = bs->vip[b];
+		struct core_event ev = {.type = CORE_EV_ADOPT};
+		int rc;
+
+		if (bs->probe[b] != 2)
+			continue;
+		/* only an address still here is taken under care; a missing
+		 * one is not added before the cluster agrees */
+		rc = d->held[vi] ? vip_exec_adopt(d->vx, vi) : 0;
+		if (rc < 0)
+			qb_log(LOG_WARNING, "brick %s:%s runs but its address cannot be taken "
+			       QB_XS " rc=%d", d->conf->bricks[b].host, d->conf->bricks[b].path, rc);
+		brick_exec_adopt(bs->bx, b);
+		qb_log(LOG_NOTICE, "adopting brick %s:%s, still running here",
+		       d->conf->bricks[b].host, d->conf->bricks[b].path);
+		ev.u.res.idx = vi;
+		daemon_feed(d, &ev);
+	}
+}
+
+static long brick_of(const struct chorusd *d, size_t vi)
+{
+	return vi < d->conf->n_vips && d->conf->vips[vi].brick ? (long)d->conf->vips[vi].brick - 1
+							      : -1;
+}
+
+bool bricks_is_brick(const struct chorusd *d, size_t vi)
+{
+	return brick_of(d, vi) >= 0;
+}
+
+int bricks_acquire(struct chorusd *d, size_t vi)
+{
+	long b = brick_of(d, vi);
+	int rc;
+
+	if (b < 0 || B(d) == NULL)
+		return -EINVAL;
+	rc = vip_exec_acquire(d->vx, vi);
+	if (rc == 0)
+		rc = brick_exec_acquire(B(d)->bx, (size_t)b);
+	if (rc < 0)
+		feed_res(d, CORE_EV_ACQUIRED, vi, rc);
+	return 0;
+}
+
+int bricks_release(struct chorusd *d, size_t vi)
+{
+	long b = brick_of(d, vi);
+	int rc;
+
+	if (b < 0 || B(d) == NULL)
+		return -EINVAL;
+	rc = brick_exec_release(B(d)->bx, (size_t)b);
+	if (rc < 0)
+		feed_res(d, CORE_EV_RELEASED, vi, rc);
+	return 0;
+}
+
+/* A failed brick may come back here once its hold has passed. */
+static void house_tick(void *data)
+{
+	struct bricks *bs = data;
+	struct chorusd *d = bs->d;
+	bool changed = false;
+	uint64_t now = daemon_mono_ms();
+
+	for (size_t b = 0; b < bs->n; b++)
+		if (bs->failed_until[b] && now >= bs->failed_until[b]) {
+			bs->failed_until[b] = 0;
+			d->brick_failed[bs->vip[b]] = false;
+			changed = true;
+		}
+	if (changed)
+		health_apply(d);
+	qb_loop_timer_add(d->loop, QB_LOOP_LOW, 5000 * QB_TIME_NS_IN_MSEC, bs, house_tick,
+			  &bs->house_timer);
+}
+
+/* No corosync: nothing may run here.  Stop what a previous chorusd left. */
+void bricks_release_all(struct chorusd *d)
+{
+	struct bricks *bs = B(d);
+
+	for (size_t b = 0; bs != NULL && b < bs->n; b++) {
+		if (bs->probe[b] != 2 && !brick_exec_held(bs->bx, b))
+			continue;
+		qb_log(LOG_WARNING, "stopping brick %s:%s: no cluster to run it in",
+		       d->conf->bricks[b].host, d->conf->bricks[b].path);
+		bs->probe[b] = 0;
+		brick_exec_release(bs->bx, b);
+	}
+}
+
+static bool any_held(const struct bricks *bs)
+{
+	for (size_t b = 0; b < bs->n; b++)
+		if (bs->probe[b] == 2 || brick_exec_held(bs->bx, b) || brick_exec_busy(bs->bx, b))
+			return true;
+	return false;
+}
+
+void bricks_stop(struct chorusd *d)
+{
+	struct bricks *bs = B(d);
+	bool held = false;
+
+	if (bs == NULL)
+		return;
+	for (size_t b = 0; b < bs->n; b++)
+		held |= brick_exec_held(bs->bx, b);
+	if (bs->wd_fd >= 0) {
+		qb_loop_timer_del(d->loop, bs->wd_timer);
+		/* Disarm (magic close) only when no brick runs here; otherwise
+		 * the reset is what keeps the brick from running twice. */
+		if (!held && write(bs->wd_fd, "V", 1) < 0)
+			qb_log(LOG_WARNING, "cannot disarm the watchdog");
+		close(bs->wd_fd);
+	}
+	qb_loop_timer_del(d->loop, bs->inv_timer);
+	qb_loop_timer_del(d->loop, bs->house_timer);
+	if (bs->fetch)
+		inventory_fetch_cancel(bs->fetch);
+	if (bs->fence_run)
+		script_run_cancel(bs->fence_run);
+	brick_exec_free(bs->bx);
+	script_runner_free(bs->runner);
+	inventory_free(bs->inv);
+	free(bs->vip);
+	free(bs->probe);
+	free(bs->failed_until);
+	free(bs);
+	d->bricks = NULL;
+}
+
+/* ---- status ---- */
+
+struct json_object *bricks_status_json(const struct chorusd *d)
+{
+	const struct bricks *bs = B(d);
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+
+	json_object_object_add(o, "fence",
+			       json_object_new_string(conf_fence_name(d->conf->fence_mode)));
+	json_object_object_add(o, "bricks", list);
+	if (bs == NULL)
+		return o;
+	for (size_t b = 0; b < bs->n; b++) {
+		const struct conf_brick *cb = &d->conf->bricks[b];
+		struct json_object *x = json_object_new_object();
+		const struct inventory_brick *ib =
+			bs->inv ? inventory_find(bs->inv, cb->host, cb->path) : NULL;
+		char a[CHORUS_ADDR_STRLEN];
+
+		res_addr_format(&cb->addr, a, sizeof(a));
+		json_object_object_add(x, "volume", json_object_new_string(cb->volume));
+		json_object_object_add(x, "host", json_object_new_string(cb->host));
+		json_object_object_add(x, "path", json_object_new_string(cb->path));
+		json_object_object_add(x, "address", json_object_new_string(a));
+		json_object_object_add(x, "running_here",
+				       json_object_new_boolean(brick_exec_held(bs->bx, b)));
+		json_object_object_add(x, "busy", json_object_new_boolean(brick_exec_busy(bs->bx, b)));
+		json_object_object_add(x, "failed", json_object_new_boolean(bs->failed_until[b] != 0));
+		json_object_object_add(x, "in_gluster", json_object_new_boolean(ib != NULL));
+		if (ib != NULL) {
+			json_object_object_add(x, "home_uuid", json_object_new_string(ib->uuid));
+			json_object_object_add(x, "volume_started", json_object_new_boolean(ib->started));
+		}
+		json_object_array_add(list, x);
+	}
+	{
+		struct json_object *inv = json_object_new_object();
+
+		json_object_object_add(inv, "refreshes", json_object_new_int64((int64_t)bs->inv_refreshes));
+		json_object_object_add(inv, "bricks",
+				       json_object_new_int64(bs->inv ? (int64_t)bs->inv->n : -1));
+		json_object_object_add(inv, "age_ms",
+				       json_object_new_int64(bs->inv ? (int64_t)(daemon_mono_ms() -
+										 bs->inv_at_ms)
+								     : -1));
+		json_object_object_add(inv, "last_reason", json_object_new_string(bs->inv_why));
+		json_object_object_add(inv, "error", json_object_new_string(bs->inv_err));
+		json_object_object_add(o, "inventory", inv);
+	}
+	json_object_object_add(o, "fences_ok", json_object_new_int64((int64_t)bs->fences_ok));
+	json_object_object_add(o, "fences_failed", json_object_new_int64((int64_t)bs->fences_failed));
+	json_object_object_add(o, "watchdog", json_object_new_string(
+					      bs->wd_fd < 0 ? "none" : bs->wd_starving ? "starving"
+											: "fed"));
+	return o;
+}

@@ -1,0 +1,101 @@
+/*
+ * State of one chorusd process, shared by main.c (loop wiring, core and
+ * executor glue) and ctl.c (the control socket's commands, the event log,
+ * persistence of operator state).
+ */
+#ifndef CHORUS_DAEMON_H
+#define CHORUS_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qb/qbloop.h>
+
+#include "core/state.h"
+#include "core/timing.h"
+
+struct chorus_conf;
+struct cluster;
+struct vip_exec;
+struct vip_local;
+struct vip_probe;
+struct control;
+struct ctl_state;
+struct health_state;
+struct plugin_host;
+struct bricks;
+struct tickle;
+
+struct result {
+	enum core_ev_type type;
+	size_t idx;
+	int err;
+};
+
+struct chorusd {
+	qb_loop_t *loop;
+	struct chorus_conf *conf;
+	char conf_path[4096];
+	char **argv;
+	struct core *core;
+	struct cluster *cl;
+	struct vip_exec *vx;
+	struct vip_probe *vp;	/* expiry probes (vip_probe.h) */
+	struct vip_local *vl;
+	bool *held;
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+	qb_loop_timer_handle connect_timer;
+	struct result *res;	/* executor results waiting to go back in */
+	size_t n_res;
+	bool stepping;
+	bool exiting;
+	bool reexec;		/* reload: restart in place with the new config */
+	bool shutdown_requested;
+	int pid_fd;
+	uint64_t incarnation;
+	struct ctl_state *ctl;
+	struct health_state *health;
+	struct tickle *tk;	/* NULL: running without tickle ACKs */
+	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
+	bool log_stderr;
+	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */
+	bool *brick_failed;		/* per conf vip: a brick that keeps dying here */
+	bool released_at_start;		/* no corosync at start: local resources dropped */
+	struct hooks *hk;		/* service hooks (hooks.h) */
+	struct timing timing;		/* derived from corosync's at core start */
+	qb_loop_timer_handle sd_watchdog;
+	uint64_t sd_watchdog_ns;	/* 0: systemd asked for no watchdog */
+	int exit_code;
+};
+
+void daemon_feed(struct chorusd *d, struct core_event *ev);
+/* Carry out actions a core call outside core_step() produced. */
+void daemon_actions(struct chorusd *d, struct core_actions *a);
+void daemon_exit(struct chorusd *d);
+/* Derive the failure timing of config 'c' against corosync's (timing.h). */
+int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
+		  char *err, size_t n, char *warn, size_t wn);
+uint64_t daemon_mono_ms(void);
+/* Change the log level of every output now (LOG_* or LOG_DEBUG + 1). */
+void daemon_set_log_level(struct chorusd *d, int level);
+
+/* ctl.c */
+int ctl_start(struct chorusd *d);
+void ctl_stop(struct chorusd *d);
+/* After every core step: notice changes for events, status and timing. */
+void ctl_after_step(struct chorusd *d, const struct core_event *ev);
+void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t generation);
+void ctl_persist(struct chorusd *d);
+/* Before joining: load saved operator state into the core. */
+void ctl_load_admin(struct chorusd *d);
+
+/* health.c */
+int health_start(struct chorusd *d);
+void health_stop(struct chorusd *d);
+/* Push the latest plugin verdicts into the core (after it is created). */
+void health_apply(struct chorusd *d);
+struct plugin_host *health_host(const struct chorusd *d);
+
+#endif

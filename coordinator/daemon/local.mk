@@ -1,0 +1,16 @@
+# chorusd: the loop and the glue.  main.c owns the loop and hands every core
+# action to an executor; ctl.c answers the control socket, health.c feeds
+# plugin reports to the core, bricks.c and tickle.c connect their executors to
+# the cluster.  The only layer that may include every other one.
+sbin_PROGRAMS += coordinator/chorusd
+coordinator_chorusd_SOURCES = \
+	coordinator/daemon/main.c coordinator/daemon/daemon.h \
+	coordinator/daemon/ctl.c coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
+	coordinator/daemon/health.c \
+	coordinator/daemon/bricks.c coordinator/daemon/bricks.h \
+	coordinator/daemon/tickle.c coordinator/daemon/tickle.h \
+	$(adapters_sources) $(exec_sources) $(plugin_host_sources)
+coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
+	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS) $(XML_CFLAGS)
+coordinator_chorusd_LDADD = coordinator/core/libcore.la $(CPG_LIBS) $(QUORUM_LIBS) \
+	$(CMAP_LIBS) $(JSONC_LIBS) $(MNL_LIBS) $(XML_LIBS) $(QB_LIBS) -ldl -lpthread
