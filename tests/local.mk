@@ -35,3 +35,7 @@ tests_unit_hostile_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_
 # chorusd feeds systemd's watchdog from its loop (a real chorusd, no corosync).
 TESTS += tests/cli/sd-watchdog-test.sh
 EXTRA_DIST += tests/cli/sd-watchdog-test.sh
+
+# The include arrows between coordinator/'s layers (README, "How it works").
+TESTS += tests/cli/layers-test.sh
+EXTRA_DIST += tests/cli/layers-test.sh
