@@ -3,7 +3,7 @@
 # daemons (corosync + glusterd + chorusd on 3 nodes, one distribute volume):
 #   1. every node reports volume:gv ok ("chorusctl status --json" checks)
 #   2. SIGTERM node 2's brick: every node reports volume:gv failed within
-#      fail_after x interval + 1 s (+1 s for polling chorusctl; all nodes
+#      fail_after x interval + 1 s (+3 s for polling and load; all nodes
 #      fail alike, so nothing moves)
 #   3. "gluster volume start gv force": ok again on every node
 #   4. node 1 alone loses access to the bricks (an nftables rule in its
@@ -91,8 +91,10 @@ cl_wait_until "$(( bound + 5 ))" all_are failed ||
     cl_fail "volume:gv not failed everywhere: $(for i in 1 2 3; do health_of $i; done)"
 dt=$(ms "$t0")
 echo "TIMING brick 2 SIGTERM -> volume:gv failed on all nodes: $dt ms (bound ${bound}000 ms)"
-# + 1 s: polling "chorusctl status" on three nodes adds up to ~1 s
-[ "$dt" -le $(( bound * 1000 + 1000 )) ] || cl_fail "detection took $dt ms"
+# + 3 s: polling "chorusctl status" on three nodes adds up to ~1 s, and on a
+# loaded 2-core machine the probes' own timing slips by up to ~2 s (5.9 s
+# seen with a build running beside it); the bound is here to catch a hang
+[ "$dt" -le $(( bound * 1000 + 3000 )) ] || cl_fail "detection took $dt ms"
 ctl 1 status | sed -n '/^Health checks/,$p'
 sleep 1
 [ "$(layout)" = "$before" ] || cl_fail "every node failed volume:gv, yet VIPs moved: $before -> $(layout)"
