@@ -14,7 +14,7 @@ check_LTLIBRARIES = \
 	tests/plugins/chorus-test-nosym.la
 
 tests_plugins_chorus_test_good_la_SOURCES = tests/plugins/test_plugin.c
-tests_plugins_chorus_test_good_la_CFLAGS = $(test_plugin_CFLAGS)
+tests_plugins_chorus_test_good_la_CFLAGS = $(test_plugin_CFLAGS) -Wpedantic
 tests_plugins_chorus_test_good_la_LDFLAGS = $(test_plugin_LDFLAGS)
 tests_plugins_chorus_test_good_la_LIBADD = $(JSONC_LIBS)
 

@@ -172,17 +172,17 @@ struct chorus_host_api {
 	 (api)->member != NULL)
 
 /*
- * What the plugin exports.  Fill it with CHORUS_PLUGIN_V1 first:
+ * What the plugin exports.  CHORUS_PLUGIN_DEFINE (below) declares it and
+ * the entry point in one go:
  *
- *	static const struct chorus_plugin plugin = {
- *		CHORUS_PLUGIN_V1,
+ *	CHORUS_PLUGIN_DEFINE(foo_plugin,
  *		.name = "foo",
  *		.init = foo_init,
  *		.reconfigure = foo_reconfigure,
- *		.fini = foo_fini,
- *	};
- *	CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void)
- *	{ return &plugin; }
+ *		.fini = foo_fini);
+ *
+ * By hand: a static struct chorus_plugin starting with CHORUS_PLUGIN_V1, and
+ * an exported chorus_plugin_entry() returning it.
  */
 struct chorus_plugin {
 	uint32_t abi_version;		/* CHORUS_PLUGIN_ABI_VERSION */
@@ -214,6 +214,18 @@ struct chorus_plugin {
 
 #define CHORUS_PLUGIN_V1                                                                           \
 	.abi_version = CHORUS_PLUGIN_ABI_VERSION, .struct_size = sizeof(struct chorus_plugin)
+
+/* The descriptor 'var' (CHORUS_PLUGIN_V1 and the members given) and the
+ * exported entry point returning it.  It ends in a declaration, so the
+ * use takes a semicolon like any other (and -Wpedantic stays quiet). */
+#define CHORUS_PLUGIN_DEFINE(var, ...)                                                             \
+	static const struct chorus_plugin var = {CHORUS_PLUGIN_V1, __VA_ARGS__};                   \
+	CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);                \
+	const struct chorus_plugin *chorus_plugin_entry(void)                                      \
+	{                                                                                          \
+		return &var;                                                                       \
+	}                                                                                          \
+	CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void)
 
 typedef const struct chorus_plugin *(*chorus_plugin_entry_fn)(void);
 

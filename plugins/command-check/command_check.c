@@ -543,17 +543,8 @@ static void cc_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 	api->set_private(ctx, NULL);
 }
 
-static const struct chorus_plugin command_check_plugin = {
-	CHORUS_PLUGIN_V1,
+CHORUS_PLUGIN_DEFINE(command_check_plugin,
 	.name = "command-check",
 	.init = cc_init,
 	.reconfigure = cc_reconfigure,
-	.fini = cc_fini,
-};
-
-CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
-
-const struct chorus_plugin *chorus_plugin_entry(void)
-{
-	return &command_check_plugin;
-}
+	.fini = cc_fini);

@@ -783,17 +783,8 @@ static void gh_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 	api->set_private(ctx, NULL);
 }
 
-static const struct chorus_plugin plugin = {
-	CHORUS_PLUGIN_V1,
+CHORUS_PLUGIN_DEFINE(plugin,
 	.name = "gfapi-health",
 	.init = gh_init,
 	.reconfigure = gh_reconfigure,
-	.fini = gh_fini,
-};
-
-CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
-
-const struct chorus_plugin *chorus_plugin_entry(void)
-{
-	return &plugin;
-}
+	.fini = gh_fini);

@@ -571,17 +571,8 @@ static void lm_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 	api->set_private(ctx, NULL);
 }
 
-static const struct chorus_plugin link_monitor_plugin = {
-	CHORUS_PLUGIN_V1,
+CHORUS_PLUGIN_DEFINE(link_monitor_plugin,
 	.name = "link-monitor",
 	.init = lm_init,
 	.reconfigure = lm_reconfigure,
-	.fini = lm_fini,
-};
-
-CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
-
-const struct chorus_plugin *chorus_plugin_entry(void)
-{
-	return &link_monitor_plugin;
-}
+	.fini = lm_fini);

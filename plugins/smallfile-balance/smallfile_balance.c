@@ -689,16 +689,7 @@ static void sf_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx 
 	api->set_private(ctx, NULL);
 }
 
-static const struct chorus_plugin smallfile_balance_plugin = {
-	CHORUS_PLUGIN_V1,
+CHORUS_PLUGIN_DEFINE(smallfile_balance_plugin,
 	.name = "smallfile-balance",
 	.init = sf_init,
-	.fini = sf_fini,
-};
-
-CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
-
-const struct chorus_plugin *chorus_plugin_entry(void)
-{
-	return &smallfile_balance_plugin;
-}
+	.fini = sf_fini);

@@ -138,7 +138,7 @@ static void t_fini(const struct chorus_host_api *api, struct chorus_plugin_ctx *
 	}
 }
 
-#ifdef TEST_BAD_SIZE
+#if defined(TEST_BAD_SIZE)
 /* As if built against a header whose struct had grown. */
 struct bigger_plugin {
 	struct chorus_plugin p;
@@ -149,8 +149,12 @@ static const struct bigger_plugin big = {
 	       .struct_size = sizeof(struct bigger_plugin),
 	       .name = "test-badsize", .init = t_init, .fini = t_fini },
 };
-#define PLUGIN_DESC (&big.p)
-#else
+CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
+const struct chorus_plugin *chorus_plugin_entry(void)
+{
+	return &big.p;
+}
+#elif defined(TEST_BAD_ABI) || defined(TEST_NO_SYMBOL)
 static const struct chorus_plugin desc = {
 #ifdef TEST_BAD_ABI
 	.abi_version = CHORUS_PLUGIN_ABI_VERSION + 41,
@@ -162,9 +166,6 @@ static const struct chorus_plugin desc = {
 	.init = t_init,
 	.fini = t_fini,
 };
-#define PLUGIN_DESC (&desc)
-#endif
-
 #ifdef TEST_NO_SYMBOL
 CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry_misspelt(void);
 const struct chorus_plugin *chorus_plugin_entry_misspelt(void)
@@ -173,5 +174,9 @@ CHORUS_PLUGIN_EXPORT const struct chorus_plugin *chorus_plugin_entry(void);
 const struct chorus_plugin *chorus_plugin_entry(void)
 #endif
 {
-	return PLUGIN_DESC;
+	return &desc;
 }
+#else
+/* the good plugin is declared the way plugin.h tells plugins to */
+CHORUS_PLUGIN_DEFINE(desc, .name = "test-good", .init = t_init, .fini = t_fini);
+#endif
