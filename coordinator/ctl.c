@@ -804,21 +804,20 @@ static void admin_request(struct chorusd *d, const struct control_request *req,
 			  enum core_admin_op op, uint32_t node, const struct res_addr *vip)
 {
 	struct ctl_state *s = d->ctl;
-	struct core_admin_req ar = {.op = op, .node = node};
-	struct core_actions acts;
+	struct core_event ev = {.type = CORE_EV_ADMIN};
+	struct core_admin_req *ar = &ev.u.admin;
 	int rc;
 
 	if (s->n_pend >= PENDING_MAX) {
 		control_error(s->ctl, req->client, req->id, "busy", "too many changes in flight");
 		return;
 	}
+	ar->op = op;
+	ar->node = node;
 	if (vip)
-		ar.vip = *vip;
-	ar.cookie = ++s->cookie;
-	core_actions_init(&acts);
-	rc = core_admin(d->core, &ar, &acts);
-	daemon_actions(d, &acts);
-	core_actions_release(&acts);
+		ar->vip = *vip;
+	ar->cookie = ++s->cookie;
+	rc = daemon_step(d, &ev);
 	switch (rc) {
 	case 0:
 		break;
@@ -840,7 +839,7 @@ static void admin_request(struct chorusd *d, const struct control_request *req,
 		control_error(s->ctl, req->client, req->id, "internal", "rc=%d", rc);
 		return;
 	}
-	s->pend[s->n_pend].cookie = ar.cookie;
+	s->pend[s->n_pend].cookie = ar->cookie;
 	s->pend[s->n_pend].client = req->client;
 	snprintf(s->pend[s->n_pend].id, sizeof(s->pend[0].id), "%s", req->id);
 	s->pend[s->n_pend].deadline_ms = daemon_mono_ms() + ADMIN_TIMEOUT_MS;
@@ -1110,17 +1109,15 @@ static void handler(void *ud, const struct control_request *req)
 		control_reply(s->ctl, req->client, req->id, NULL);
 	} else if (strcmp(req->cmd, "fence-confirm") == 0) {
 		uint32_t n = node_lookup(d, arg_str(req->args, "node"));
-		struct core_actions acts;
+		struct core_event ev = {.type = CORE_EV_FENCE_CONFIRM};
 		int rc;
 
 		if (n == 0) {
 			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
 			return;
 		}
-		core_actions_init(&acts);
-		rc = core_fence_confirm(d->core, n, &acts);
-		daemon_actions(d, &acts);
-		core_actions_release(&acts);
+		ev.u.confirm.node = n;
+		rc = daemon_step(d, &ev);
 		if (rc == -ENOENT) {
 			control_error(s->ctl, req->client, req->id, "not_waiting",
 				      "nothing waits for node %" PRIu32 " to be fenced", n);
@@ -1135,14 +1132,9 @@ static void handler(void *ud, const struct control_request *req)
 			  n);
 		control_reply(s->ctl, req->client, req->id, NULL);
 	} else if (strcmp(req->cmd, "rebalance") == 0) {
-		struct core_actions acts;
-		int rc;
+		struct core_event ev = {.type = CORE_EV_REBALANCE};
 
-		core_actions_init(&acts);
-		rc = core_rebalance(d->core, &acts);
-		daemon_actions(d, &acts);
-		core_actions_release(&acts);
-		if (rc < 0) {
+		if (daemon_step(d, &ev) < 0) {
 			control_error(s->ctl, req->client, req->id, "not_quorate",
 				      "this node has no quorate view");
 			return;
