@@ -1,7 +1,8 @@
 /*
  * The daemon's side of the control socket: what each command does, the
- * event log behind `chorusctl events`, how long the last failover took, and
- * the saved operator state.
+ * event log behind `chorusctl events` (and the core's own, corelog.h, behind
+ * `events --core`), how long the last failover took, and the saved
+ * operator state.
  *
  * Reads are answered from the core's views at once.  Changes go through
  * the core as CPG messages; the reply waits until our own message has been
@@ -29,6 +30,7 @@
 #include "cluster.h"
 #include "conf.h"
 #include "control.h"
+#include "corelog.h"
 #include "daemon.h"
 #include "hooks.h"
 #include "plugin.h"
@@ -1031,12 +1033,27 @@ static void handler(void *ud, const struct control_request *req)
 	} else if (strcmp(req->cmd, "events") == 0) {
 		struct json_object *x;
 		int64_t limit = 0;
-		bool follow = false;
+		bool follow = false, core = false;
 
 		if (json_object_object_get_ex(req->args, "limit", &x))
 			limit = json_object_get_int64(x);
 		if (json_object_object_get_ex(req->args, "follow", &x))
 			follow = json_object_get_boolean(x);
+		if (json_object_object_get_ex(req->args, "core", &x))
+			core = json_object_get_boolean(x);
+		if (core && follow) {
+			/* a stream of every heartbeat and tick would drown the
+			 * operator events it would share a subscription with */
+			control_error(s->ctl, req->client, req->id, "bad_request",
+				      "core events cannot be followed");
+			return;
+		}
+		if (core) {
+			control_reply(s->ctl, req->client, req->id,
+				      corelog_json(d->corelog, limit > 0 ? (size_t)limit : 0,
+						   daemon_mono_ms()));
+			return;
+		}
 		control_reply(s->ctl, req->client, req->id, events_json(d, limit));
 		if (follow)
 			control_subscribe(s->ctl, req->client);

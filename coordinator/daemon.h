@@ -26,6 +26,7 @@ struct health_state;
 struct plugin_host;
 struct bricks;
 struct tickle;
+struct corelog;
 
 struct result {
 	enum core_ev_type type;
@@ -39,6 +40,7 @@ struct chorusd {
 	char conf_path[4096];
 	char **argv;
 	struct core *core;
+	struct corelog *corelog;	/* every event stepped (corelog.h) */
 	struct cluster *cl;
 	struct vip_exec *vx;
 	struct vip_probe *vp;	/* expiry probes (vip_probe.h) */

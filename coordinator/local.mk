@@ -1,6 +1,6 @@
 sbin_PROGRAMS += coordinator/chorusd
 coordinator_chorusd_SOURCES = \
-	coordinator/main.c coordinator/daemon.h coordinator/ctl.c coordinator/ctl_load.c coordinator/ctl_load.h coordinator/health.c \
+	coordinator/main.c coordinator/daemon.h coordinator/corelog.c coordinator/corelog.h coordinator/ctl.c coordinator/ctl_load.c coordinator/ctl_load.h coordinator/health.c \
 	coordinator/plugin.c coordinator/plugin.h coordinator/plugin_check.c \
 	coordinator/plugin_worker.c coordinator/plugin_private.h \
 	$(control_server_sources) \

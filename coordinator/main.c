@@ -39,6 +39,7 @@
 #include "cluster.h"
 #include "conf.h"
 #include "core/state.h"
+#include "corelog.h"
 #include "daemon.h"
 #include "hooks.h"
 #include "tickle.h"
@@ -300,7 +301,7 @@ int daemon_step(struct chorusd *d, struct core_event *ev)
 		return -EAGAIN;
 	core_actions_init(&a);
 	ev->now_ms = daemon_mono_ms();
-	rc = core_step(d->core, ev, &a);
+	rc = corelog_step(d->corelog, d->core, ev, &a);
 	if (rc < 0 && !is_request(ev)) {
 		qb_log(LOG_CRIT, "core ran out of memory");
 		exit(CHORUSD_ERR_INIT);
@@ -331,7 +332,7 @@ int daemon_step(struct chorusd *d, struct core_event *ev)
 			re.u.res.err = r[i].err;
 			re.u.res.more = i + 1 < n;
 			re.now_ms = daemon_mono_ms();
-			if (core_step(d->core, &re, &a) < 0)
+			if (corelog_step(d->corelog, d->core, &re, &a) < 0)
 				exit(CHORUSD_ERR_INIT);
 			daemon_actions(d, &a);
 			core_actions_clear(&a);
@@ -780,6 +781,10 @@ int main(int argc, char **argv)
 	rc = tickle_new(&d, &d.tk);
 	if (rc < 0)
 		qb_log(LOG_ERR, "running without tickle ACKs " QB_XS " rc=%d", rc);
+	if (corelog_new(d.conf->n_vips, &d.corelog) < 0) {
+		qb_log(LOG_CRIT, "out of memory");
+		return CHORUSD_ERR_INIT;
+	}
 	if (ctl_start(&d) < 0)
 		qb_log(LOG_ERR, "running without a control socket");
 	if (health_start(&d) < 0)
@@ -820,6 +825,7 @@ int main(int argc, char **argv)
 	tickle_free(d.tk);
 	cluster_free(d.cl);
 	core_free(d.core);
+	corelog_free(d.corelog);
 	vip_exec_free(d.vx);
 	vip_probe_free(d.vp);
 	qb_loop_destroy(d.loop);
