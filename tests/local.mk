@@ -24,6 +24,14 @@ tests_unit_timing_test_SOURCES = tests/unit/timing_test.c
 tests_unit_timing_test_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_timing_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_LIBS)
 
+# The core event log behind `chorusctl events --core`, in front of a real core.
+check_PROGRAMS += tests/unit/corelog_test
+TESTS += tests/unit/corelog_test
+tests_unit_corelog_test_SOURCES = tests/unit/corelog_test.c \
+	coordinator/daemon/corelog.c coordinator/daemon/corelog.h
+tests_unit_corelog_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_corelog_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(JSONC_LIBS) $(QB_LIBS)
+
 # Hostile CPG members against real cores behind an in-order bus: the
 # hold-back budget, and STATE that breaks the wire rules.
 check_PROGRAMS += tests/unit/hostile_test

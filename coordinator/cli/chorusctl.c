@@ -57,6 +57,7 @@ struct ctl_opts {
 	bool color;
 	int timeout_ms;
 	bool follow;
+	bool core;		/* events --core */
 	long limit;
 	const char *fail;
 	const char *standby;
@@ -78,6 +79,7 @@ static const char *const ctl_usage_text =
 	"  nodes                      nodes and their state\n"
 	"  vips                       addresses and where they are\n"
 	"  events [-f] [-n N]         recent events; -f/--follow keeps streaming\n"
+	"  events --core [-n N]       what this node's core was fed, step by step\n"
 	"  plan [--fail NODE | --standby NODE]\n"
 	"                             what would move, changing nothing\n"
 	"  move VIP NODE              move an address and pin it there\n"
@@ -261,7 +263,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"status", 0, K_STATUS, ""},
 	{"nodes", 0, K_NODES, ""},
 	{"vips", 0, K_VIPS, ""},
-	{"events", 0, K_EVENTS, " [-f] [-n N]"},
+	{"events", 0, K_EVENTS, " [-f] [-n N] | --core [-n N]"},
 	{"plan", 0, K_PLAN, " [--fail NODE | --standby NODE]"},
 	{"move", 2, K_CHANGE, " VIP NODE"},
 	{"unpin", 1, K_CHANGE, " VIP"},
@@ -384,6 +386,8 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 	if (cmd->kind == K_EVENTS) {
 		json_object_object_add(args, "follow", json_object_new_boolean(o->follow));
 		json_object_object_add(args, "limit", json_object_new_int64(o->limit));
+		if (o->core)
+			json_object_object_add(args, "core", json_object_new_boolean(true));
 	}
 	if (cmd->kind == K_PLAN && o->fail != NULL)
 		json_object_object_add(args, "fail", json_object_new_string(o->fail));
@@ -501,6 +505,10 @@ static int ctl_print_result(const struct ctl_cmd *cmd, char **argv, struct json_
 		chorusctl_print_vips(chorusctl_jarray(res, "vips"), NULL, "");
 		break;
 	case K_EVENTS:
+		if (o->core) {
+			chorusctl_print_core_events(res);
+			break;
+		}
 		events = chorusctl_jarray(res, "events");
 		n = events != NULL ? json_object_array_length(events) : 0;
 		for (i = 0; i < n; i++)
@@ -586,6 +594,7 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
 		{"follow", no_argument, NULL, 'f'},
+		{"core", no_argument, NULL, 'C'},
 		{"fail", required_argument, NULL, 'F'},
 		{"standby", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -616,6 +625,9 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 			break;
 		case 'f':
 			o->follow = true;
+			break;
+		case 'C':
+			o->core = true;
 			break;
 		case 'n':
 			errno = 0;
@@ -672,8 +684,10 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind - 1 != cmd->nargs)
 		return ctl_usage_error("usage: chorusctl %s%s", cmd->name, cmd->args);
-	if ((o.follow || o.limit != CTL_DEFAULT_LIMIT) && cmd->kind != K_EVENTS)
-		return ctl_usage_error("-f and -n go with 'events' only");
+	if ((o.follow || o.core || o.limit != CTL_DEFAULT_LIMIT) && cmd->kind != K_EVENTS)
+		return ctl_usage_error("-f, -n and --core go with 'events' only");
+	if (o.follow && o.core)
+		return ctl_usage_error("core events cannot be followed");
 	if ((o.fail != NULL || o.standby != NULL) && cmd->kind != K_PLAN)
 		return ctl_usage_error("--fail and --standby go with 'plan' only");
 	if (o.fail != NULL && o.standby != NULL)

@@ -6,6 +6,7 @@
  */
 #include "cli/chorusctl_print.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -489,6 +490,40 @@ void chorusctl_print_event(struct json_object *ev, bool json)
 	ctl_sanitize(type);
 	ctl_sanitize(text);
 	printf("%-24s  %-10s  %s\n", time, type, text);
+}
+
+void chorusctl_print_core_events(struct json_object *res)
+{
+	struct json_object *v = chorusctl_jarray(res, "core_events");
+	size_t n = v != NULL ? json_object_array_length(v) : 0;
+	int64_t now = 0;
+
+	if (n == 0) {
+		printf("No core events.\n");
+		return;
+	}
+	(void)chorusctl_jint(res, "now_ms", &now);
+	printf("%-14s  %9s  %-13s  %s\n", "MONOTONIC", "AGO", "EVENT", "DETAIL");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		int64_t t = 0, rc = 0;
+		char type[32], text[256], ans[32] = "";
+
+		(void)chorusctl_jint(e, "mono_ms", &t);
+		snprintf(type, sizeof(type), "%s", chorusctl_jstr(e, "type", "-"));
+		snprintf(text, sizeof(text), "%s", chorusctl_jstr(e, "text", ""));
+		ctl_sanitize(type);
+		ctl_sanitize(text);
+		/* a request's answer: a refusal is what an operator looks for */
+		if (chorusctl_jint(e, "rc", &rc)) {
+			if (rc == 0)
+				snprintf(ans, sizeof(ans), " -> ok");
+			else
+				snprintf(ans, sizeof(ans), " -> refused (%" PRId64 ")", rc);
+		}
+		printf("%10" PRId64 ".%03" PRId64 "  %8.1fs  %-13s  %s%s\n", t / 1000, t % 1000,
+		       now >= t ? (double)(now - t) / 1000.0 : 0.0, type, text, ans);
+	}
 }
 
 void chorusctl_print_plan(struct json_object *res, const char *fail, const char *standby)

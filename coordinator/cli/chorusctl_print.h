@@ -29,6 +29,9 @@ void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, c
 int chorusctl_print_status(struct json_object *res);
 /* One event: a line for people, or with 'json' one line of JSON. */
 void chorusctl_print_event(struct json_object *ev, bool json);
+/* The answer of `events --core`: one line per core event, oldest first,
+ * stamped with the daemon's monotonic clock and how long ago it was. */
+void chorusctl_print_core_events(struct json_object *res);
 /* A plan result, introduced by the scenario asked about. */
 void chorusctl_print_plan(struct json_object *res, const char *fail, const char *standby);
 

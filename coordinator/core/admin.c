@@ -51,7 +51,7 @@ static bool declared_by(const struct core *c, long r, uint32_t nodeid)
 	return false;
 }
 
-int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out)
+int core_admin_request(struct core *c, const struct core_admin_req *req, struct core_actions *out)
 {
 	struct res_addr addr = req->vip;
 	uint32_t node = req->node;
@@ -83,7 +83,7 @@ int core_admin(struct core *c, const struct core_admin_req *req, struct core_act
 	return c->err;
 }
 
-int core_rebalance(struct core *c, struct core_actions *out)
+int core_admin_rebalance(struct core *c, struct core_actions *out)
 {
 	if (!c->in_view || !c->round_done || !core_quorate(c))
 		return -EAGAIN;

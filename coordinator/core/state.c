@@ -1014,8 +1014,93 @@ static void on_probed(struct core *c, size_t idx, bool answered)
 	}
 }
 
+/*
+ * A new failure is reported at once but pending: it keeps this node from
+ * receiving the address, and moves nothing.  After health_settle_ms it is
+ * confirmed (if it still stands) and only then moves the address away.  A
+ * check that fails everywhere fails on the nodes a little apart in time;
+ * with the settle window every node's pending report is in before the first
+ * confirmation, and placement sees that no node can serve the address and
+ * leaves it where it is.
+ *
+ * From protocol 7 a recovery settles the same way: reported at once, it
+ * lets this node keep what it holds, but the node receives nothing more
+ * until it is confirmed (core_place_compute).  When a shared volume comes
+ * back, every node reports its recovery within the window, and by the
+ * first confirmation none of them stands to lose anything: the first node
+ * to recover does not collect every address only to hand half of them back
+ * a moment later.  Below 7 recoveries are confirmed at once, as members
+ * running placement v1 expect.
+ */
+static int on_health(struct core *c, const struct core_event *ev, struct core_actions *out)
+{
+	uint32_t node_flags = ev->u.health.node_flags;
+	const bool *unservable = ev->u.health.unservable;
+	bool urgent = ev->u.health.urgent;
+	bool changed = node_flags != c->health, worse = false, better = false;
+
+	/* the settle deadline counts from now, not from the last step */
+	if (ev->now_ms > c->now_ms)
+		c->now_ms = ev->now_ms;
+
+	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+		/* version 1 knows node-wide health only */
+		bool u = unservable && unservable[i] && c->cfg.proto_max >= 2;
+
+		changed |= u != c->lunserv[i];
+		worse |= u && !c->lunserv_conf[i];
+		better |= !u && c->lunserv_conf[i];
+		c->lunserv[i] = u;
+	}
+	c->health = node_flags;
+	if (!changed)
+		return 0;
+	c->err = 0;
+	if ((worse || (better && c->proto >= 7)) && !urgent) {
+		core_send_health(c, out, false);
+		if (c->health_confirm_at == 0)
+			c->health_confirm_at = c->now_ms + c->cfg.health_settle_ms;
+	} else {
+		c->health_confirm_at = 0;
+		core_send_health(c, out, true);
+	}
+	return c->err;
+}
+
+/*
+ * Requests only multicast: what they change happens when that message is
+ * delivered, in a DELIVER step on every member.  So they skip the step's
+ * own work (liveness, reconcile, timers), which TICKs and deliveries drive,
+ * and an operator's command costs no more than its message.  ADMIN,
+ * REBALANCE and FENCE_CONFIRM leave the clock alone: their checks read no
+ * time.
+ */
+static int on_request(struct core *c, const struct core_event *ev, struct core_actions *out)
+{
+	switch (ev->type) {
+	case CORE_EV_ADMIN:
+		return core_admin_request(c, &ev->u.admin, out);
+	case CORE_EV_HEALTH:
+		return on_health(c, ev, out);
+	case CORE_EV_REBALANCE:
+		return core_admin_rebalance(c, out);
+	case CORE_EV_FENCE_CONFIRM:
+		return core_absent_confirm(c, ev->u.confirm.node, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool is_request(enum core_ev_type t)
+{
+	return t == CORE_EV_ADMIN || t == CORE_EV_HEALTH || t == CORE_EV_REBALANCE ||
+	       t == CORE_EV_FENCE_CONFIRM;
+}
+
 int core_step(struct core *c, const struct core_event *ev, struct core_actions *out)
 {
+	if (is_request(ev->type))
+		return on_request(c, ev, out);
 	c->err = 0;
 	if (ev->now_ms > c->now_ms)
 		c->now_ms = ev->now_ms;
@@ -1068,6 +1153,11 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	case CORE_EV_SHUTDOWN:
 		on_shutdown(c, out);
 		break;
+	case CORE_EV_ADMIN:
+	case CORE_EV_HEALTH:
+	case CORE_EV_REBALANCE:
+	case CORE_EV_FENCE_CONFIRM:
+		break;	/* answered by on_request() */
 	}
 	if ((ev->type == CORE_EV_ACQUIRED || ev->type == CORE_EV_RELEASED ||
 	     ev->type == CORE_EV_LOST) && ev->u.res.more)
@@ -1105,58 +1195,6 @@ void core_send_health(struct core *c, struct core_actions *out, bool confirmed)
 	}
 	core_send_small(c, out, WIRE_HEALTH, 0, &sm);
 	free(sm.addrs);
-}
-
-/*
- * A new failure is reported at once but pending: it keeps this node from
- * receiving the address, and moves nothing.  After health_settle_ms it is
- * confirmed (if it still stands) and only then moves the address away.  A
- * check that fails everywhere fails on the nodes a little apart in time;
- * with the settle window every node's pending report is in before the first
- * confirmation, and placement sees that no node can serve the address and
- * leaves it where it is.
- *
- * From protocol 7 a recovery settles the same way: reported at once, it
- * lets this node keep what it holds, but the node receives nothing more
- * until it is confirmed (core_place_compute).  When a shared volume comes
- * back, every node reports its recovery within the window, and by the
- * first confirmation none of them stands to lose anything: the first node
- * to recover does not collect every address only to hand half of them back
- * a moment later.  Below 7 recoveries are confirmed at once, as members
- * running placement v1 expect.
- */
-int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
-		    const bool *unservable, bool urgent, struct core_actions *out)
-{
-	bool changed = node_flags != c->health, worse = false, better = false;
-
-	/* called between steps: the settle deadline needs the time now, not
-	 * that of the last step */
-	if (now_ms > c->now_ms)
-		c->now_ms = now_ms;
-
-	for (size_t i = 0; i < c->cfg.n_vips; i++) {
-		/* version 1 knows node-wide health only */
-		bool u = unservable && unservable[i] && c->cfg.proto_max >= 2;
-
-		changed |= u != c->lunserv[i];
-		worse |= u && !c->lunserv_conf[i];
-		better |= !u && c->lunserv_conf[i];
-		c->lunserv[i] = u;
-	}
-	c->health = node_flags;
-	if (!changed)
-		return 0;
-	c->err = 0;
-	if ((worse || (better && c->proto >= 7)) && !urgent) {
-		core_send_health(c, out, false);
-		if (c->health_confirm_at == 0)
-			c->health_confirm_at = c->now_ms + c->cfg.health_settle_ms;
-	} else {
-		c->health_confirm_at = 0;
-		core_send_health(c, out, true);
-	}
-	return c->err;
 }
 
 bool core_quorate(const struct core *c)

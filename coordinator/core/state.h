@@ -9,6 +9,12 @@
  * machine turns them into a multicast whose delivery does it, in order, on
  * every member.
  *
+ * Operator requests (standby, move, maintenance, rebalance, fence
+ * confirmation) and this node's health verdicts are local events too, and
+ * arrive the same way: core_step() is the only call that returns actions,
+ * so whatever the daemon hands it can be logged, replayed and simulated
+ * from one stream.
+ *
  * The machine does no I/O and reads no clock: time arrives as 'now_ms' in
  * events and is used only for local timeouts (when to send EXCLUDE,
  * GRACE_EXPIRED or REBALANCE, when to give up a graceful handover), never
@@ -126,6 +132,23 @@ struct core_config {
 	bool expiry_probe;
 };
 
+/* An operator change (CORE_EV_ADMIN). */
+enum core_admin_op {
+	CORE_ADMIN_STANDBY = 1,	/* node: drain, takes nothing */
+	CORE_ADMIN_ACTIVE = 2,	/* node: undo standby */
+	CORE_ADMIN_MOVE = 3,	/* vip -> node, pinned until unpin */
+	CORE_ADMIN_UNPIN = 4,	/* vip */
+	CORE_ADMIN_MAINT_ON = 5,	/* freeze: nothing moves */
+	CORE_ADMIN_MAINT_OFF = 6,
+};
+
+struct core_admin_req {
+	enum core_admin_op op;
+	uint32_t node;
+	struct res_addr vip;
+	uint64_t cookie;	/* echoed in CORE_ACT_ADMIN_DONE */
+};
+
 enum core_ev_type {
 	CORE_EV_CONFCHG,	/* classic CPG confchg */
 	CORE_EV_TOTEM,		/* totem confchg: ring id and corosync node list */
@@ -142,6 +165,13 @@ enum core_ev_type {
 	CORE_EV_FENCED,		/* our CORE_ACT_FENCE of 'node' finished (err) */
 	CORE_EV_PROBED,		/* our CORE_ACT_PROBE of local vip 'idx' finished:
 				 * whether anyone on its segment answered for it */
+	/* Requests: each only multicasts, and what it changes happens when
+	 * that message is delivered, in order, on every member.  They may be
+	 * refused; core_step() then says why. */
+	CORE_EV_ADMIN,		/* an operator change 'admin' */
+	CORE_EV_HEALTH,		/* this node's health verdicts, from its plugins */
+	CORE_EV_REBALANCE,	/* the operator asks for failback now */
+	CORE_EV_FENCE_CONFIRM,	/* the operator confirms lost node 'node' is down */
 };
 
 struct core_event {
@@ -184,6 +214,15 @@ struct core_event {
 			size_t idx;
 			bool answered;	/* or the probe could not be sent */
 		} probe;
+		struct core_admin_req admin;
+		struct {
+			uint32_t node_flags;
+			const bool *unservable;	/* n_vips entries, may be NULL */
+			bool urgent;
+		} health;
+		struct {
+			uint32_t node;
+		} confirm;
 	} u;
 };
 
@@ -243,57 +282,38 @@ struct core;
 int core_new(const struct core_config *cfg, struct core **out);
 void core_free(struct core *c);		/* accepts NULL */
 
-/* Feed one event; append resulting actions to 'out'.  Returns 0, or -ENOMEM
- * (the machine stays consistent; the caller should treat it as fatal). */
+/*
+ * Feed one event; append resulting actions to 'out'.  Returns 0, or -ENOMEM
+ * (the machine stays consistent; the caller should treat it as fatal).
+ *
+ * Requests may also be refused, and a refused one changes nothing:
+ *  CORE_EV_ADMIN          'u.admin' is checked against the current view and
+ *                         multicast.  It is applied on every member when
+ *                         delivered (only if still in the ring it was sent
+ *                         for, so a change cannot slip in from a view that
+ *                         lost quorum), the generation goes up, and
+ *                         CORE_ACT_ADMIN_DONE reports it here.  -EAGAIN when
+ *                         not quorate or no view; -ENOENT for an unknown
+ *                         node or vip; -EPERM when the node did not declare
+ *                         the vip; -EINVAL for a bad op.
+ *  CORE_EV_HEALTH         'node_flags' non-zero makes this node ineligible
+ *                         for everything; 'unservable' marks declared
+ *                         addresses it cannot serve now (a failed link or
+ *                         volume they depend on).  Multicast when it
+ *                         changes; every member then places those addresses
+ *                         elsewhere, unless no declaring node can serve
+ *                         them, in which case nothing moves (moving would
+ *                         not help).  A new failure (from protocol 7 a
+ *                         recovery too) settles for health_settle_ms first,
+ *                         unless 'urgent'.  Never refused.
+ *  CORE_EV_REBALANCE      apply failback now (manual / delay policies).
+ *                         -EAGAIN without a quorate view.
+ *  CORE_EV_FENCE_CONFIRM  lost node 'u.confirm.node' was powered off by
+ *                         hand: its exclusive resources may be taken over.
+ *                         -EAGAIN without a quorate view, -ENOENT when
+ *                         nothing waits for that node.
+ */
 int core_step(struct core *c, const struct core_event *ev, struct core_actions *out);
-
-/* ---- operator changes ---- */
-
-enum core_admin_op {
-	CORE_ADMIN_STANDBY = 1,	/* node: drain, takes nothing */
-	CORE_ADMIN_ACTIVE = 2,	/* node: undo standby */
-	CORE_ADMIN_MOVE = 3,	/* vip -> node, pinned until unpin */
-	CORE_ADMIN_UNPIN = 4,	/* vip */
-	CORE_ADMIN_MAINT_ON = 5,	/* freeze: nothing moves */
-	CORE_ADMIN_MAINT_OFF = 6,
-};
-
-struct core_admin_req {
-	enum core_admin_op op;
-	uint32_t node;
-	struct res_addr vip;
-	uint64_t cookie;	/* echoed in CORE_ACT_ADMIN_DONE */
-};
-
-/*
- * Check 'req' against the current view and multicast it.  It is applied on
- * every member when delivered (only if still in the ring it was sent for, so
- * a change cannot slip in from a view that lost quorum), the generation goes
- * up, and CORE_ACT_ADMIN_DONE reports it here.  Returns 0 when sent;
- * -EAGAIN when not quorate or no view; -ENOENT for an unknown node or vip;
- * -EPERM when the node did not declare the vip; -EINVAL for a bad op.
- */
-int core_admin(struct core *c, const struct core_admin_req *req, struct core_actions *out);
-
-/*
- * This node's health, from its plugins: 'node_flags' non-zero makes it
- * ineligible for everything; 'unservable' (n_vips entries, may be NULL)
- * marks declared addresses it cannot serve now (a failed link or volume
- * they depend on).  Multicast when it changes; every member then places
- * those addresses elsewhere, unless no declaring node can serve them, in
- * which case nothing moves (moving would not help).
- */
-int core_set_health(struct core *c, uint64_t now_ms, uint32_t node_flags,
-		    const bool *unservable, bool urgent, struct core_actions *out);
-
-/* Apply failback now (manual / delay policies).  -EAGAIN without a
- * quorate view. */
-int core_rebalance(struct core *c, struct core_actions *out);
-
-/* The operator confirms that lost node 'nodeid' is down (powered off by
- * hand): its exclusive resources may be taken over.  -EAGAIN without a
- * quorate view, -ENOENT when nothing waits for that node. */
-int core_fence_confirm(struct core *c, uint32_t nodeid, struct core_actions *out);
 
 /* True while this node holds (or is acquiring or releasing) an exclusive
  * resource that it must give up: it lost quorum or corosync, or the table
@@ -301,6 +321,8 @@ int core_fence_confirm(struct core *c, uint32_t nodeid, struct core_actions *out
  * longer than the release may take, so a node that cannot let go of a
  * brick is reset before the survivors' fence grace runs out. */
 bool core_excl_must_release(const struct core *c);
+
+/* ---- operator state: what the changes left, saved and loaded ---- */
 
 struct core_admin_view {
 	uint64_t generation;

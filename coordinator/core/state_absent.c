@@ -681,7 +681,7 @@ void core_absent_fence_done(struct core *c, struct core_actions *out, uint32_t n
 	}
 }
 
-int core_fence_confirm(struct core *c, uint32_t nodeid, struct core_actions *out)
+int core_absent_confirm(struct core *c, uint32_t nodeid, struct core_actions *out)
 {
 	c->err = 0;
 	if (!c->in_view || !c->round_done || !core_quorate(c) || c->proto < 3)

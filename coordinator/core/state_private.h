@@ -313,6 +313,9 @@ int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n,
 void core_send_health(struct core *c, struct core_actions *out, bool confirmed);
 
 /* admin.c */
+/* CORE_EV_ADMIN and CORE_EV_REBALANCE: check and multicast (state.h). */
+int core_admin_request(struct core *c, const struct core_admin_req *req, struct core_actions *out);
+int core_admin_rebalance(struct core *c, struct core_actions *out);
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 		      const struct wire_hdr *h, const struct wire_small *sm);
 uint64_t core_ring_token(const struct core *c);
@@ -338,6 +341,8 @@ void core_absent_apply_fenced(struct core *c, struct core_actions *out, uint32_t
 void core_absent_tick(struct core *c, struct core_actions *out, bool quorate);
 uint64_t core_absent_next(const struct core *c, bool quorate);
 void core_absent_fence_done(struct core *c, struct core_actions *out, uint32_t node, int err);
+/* CORE_EV_FENCE_CONFIRM: multicast that the operator powered 'nodeid' off. */
+int core_absent_confirm(struct core *c, uint32_t nodeid, struct core_actions *out);
 
 /* state_table.c */
 #define FNV_OFFSET 0xcbf29ce484222325ull

@@ -84,7 +84,7 @@ static void feed_res(struct chorusd *d, enum core_ev_type t, size_t vi, int err)
 
 	ev.u.res.idx = vi;
 	ev.u.res.err = err;
-	daemon_feed(d, &ev);
+	daemon_step(d, &ev);
 }
 
 static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char *reason)
@@ -269,7 +269,7 @@ static void fence_done(void *data, const struct script_result *r)
 		       script_result_str(r, why, sizeof(why)), r->output_size ? ": " : "",
 		       r->output_size ? r->output : "");
 	}
-	daemon_feed(bs->d, &ev);
+	daemon_step(bs->d, &ev);
 }
 
 void bricks_fence(struct chorusd *d, uint32_t node)
@@ -288,7 +288,7 @@ void bricks_fence(struct chorusd *d, uint32_t node)
 	if (bs == NULL || c->fence_mode != CONF_FENCE_COMMAND || bs->fence_run != NULL) {
 		if (bs && bs->fence_run)
 			ev.u.fence.err = -EBUSY;
-		daemon_feed(d, &ev);
+		daemon_step(d, &ev);
 		return;
 	}
 	for (size_t i = 0; i < c->n_fence_args; i++)
@@ -300,7 +300,7 @@ void bricks_fence(struct chorusd *d, uint32_t node)
 	if (script_run(bs->runner, &spec, fence_done, bs, &bs->fence_run) < 0) {
 		bs->fence_run = NULL;
 		ev.u.fence.err = -EIO;
-		daemon_feed(d, &ev);
+		daemon_step(d, &ev);
 	}
 }
 
@@ -473,7 +473,7 @@ void bricks_adopt(struct chorusd *d)
 		qb_log(LOG_NOTICE, "adopting brick %s:%s, still running here",
 		       d->conf->bricks[b].host, d->conf->bricks[b].path);
 		ev.u.res.idx = vi;
-		daemon_feed(d, &ev);
+		daemon_step(d, &ev);
 	}
 }
 

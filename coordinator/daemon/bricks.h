@@ -21,7 +21,7 @@ void bricks_adopt(struct chorusd *d);
 /* Local resource 'vi' (conf->vips index) is a brick. */
 bool bricks_is_brick(const struct chorusd *d, size_t vi);
 /* Carry out the core's ACQUIRE / RELEASE of brick resource 'vi'; the result
- * comes back as CORE_EV_ACQUIRED / CORE_EV_RELEASED through daemon_feed(). */
+ * comes back as CORE_EV_ACQUIRED / CORE_EV_RELEASED through daemon_step(). */
 int bricks_acquire(struct chorusd *d, size_t vi);
 int bricks_release(struct chorusd *d, size_t vi);
 /* CORE_ACT_FENCE: run the fence command; CORE_EV_FENCED reports back. */

@@ -1,7 +1,8 @@
 /*
  * The daemon's side of the control socket: what each command does, the
- * event log behind `chorusctl events`, how long the last failover took, and
- * the saved operator state.
+ * event log behind `chorusctl events` (and the core's own, corelog.h, behind
+ * `events --core`), how long the last failover took, and the saved
+ * operator state.
  *
  * Reads are answered from the core's views at once.  Changes go through
  * the core as CPG messages; the reply waits until our own message has been
@@ -29,6 +30,7 @@
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
 #include "adapters/control.h"
+#include "daemon/corelog.h"
 #include "daemon/daemon.h"
 #include "exec/hooks.h"
 #include "plugin/plugin.h"
@@ -804,21 +806,20 @@ static void admin_request(struct chorusd *d, const struct control_request *req,
 			  enum core_admin_op op, uint32_t node, const struct res_addr *vip)
 {
 	struct ctl_state *s = d->ctl;
-	struct core_admin_req ar = {.op = op, .node = node};
-	struct core_actions acts;
+	struct core_event ev = {.type = CORE_EV_ADMIN};
+	struct core_admin_req *ar = &ev.u.admin;
 	int rc;
 
 	if (s->n_pend >= PENDING_MAX) {
 		control_error(s->ctl, req->client, req->id, "busy", "too many changes in flight");
 		return;
 	}
+	ar->op = op;
+	ar->node = node;
 	if (vip)
-		ar.vip = *vip;
-	ar.cookie = ++s->cookie;
-	core_actions_init(&acts);
-	rc = core_admin(d->core, &ar, &acts);
-	daemon_actions(d, &acts);
-	core_actions_release(&acts);
+		ar->vip = *vip;
+	ar->cookie = ++s->cookie;
+	rc = daemon_step(d, &ev);
 	switch (rc) {
 	case 0:
 		break;
@@ -840,7 +841,7 @@ static void admin_request(struct chorusd *d, const struct control_request *req,
 		control_error(s->ctl, req->client, req->id, "internal", "rc=%d", rc);
 		return;
 	}
-	s->pend[s->n_pend].cookie = ar.cookie;
+	s->pend[s->n_pend].cookie = ar->cookie;
 	s->pend[s->n_pend].client = req->client;
 	snprintf(s->pend[s->n_pend].id, sizeof(s->pend[0].id), "%s", req->id);
 	s->pend[s->n_pend].deadline_ms = daemon_mono_ms() + ADMIN_TIMEOUT_MS;
@@ -1032,12 +1033,27 @@ static void handler(void *ud, const struct control_request *req)
 	} else if (strcmp(req->cmd, "events") == 0) {
 		struct json_object *x;
 		int64_t limit = 0;
-		bool follow = false;
+		bool follow = false, core = false;
 
 		if (json_object_object_get_ex(req->args, "limit", &x))
 			limit = json_object_get_int64(x);
 		if (json_object_object_get_ex(req->args, "follow", &x))
 			follow = json_object_get_boolean(x);
+		if (json_object_object_get_ex(req->args, "core", &x))
+			core = json_object_get_boolean(x);
+		if (core && follow) {
+			/* a stream of every heartbeat and tick would drown the
+			 * operator events it would share a subscription with */
+			control_error(s->ctl, req->client, req->id, "bad_request",
+				      "core events cannot be followed");
+			return;
+		}
+		if (core) {
+			control_reply(s->ctl, req->client, req->id,
+				      corelog_json(d->corelog, limit > 0 ? (size_t)limit : 0,
+						   daemon_mono_ms()));
+			return;
+		}
 		control_reply(s->ctl, req->client, req->id, events_json(d, limit));
 		if (follow)
 			control_subscribe(s->ctl, req->client);
@@ -1110,17 +1126,15 @@ static void handler(void *ud, const struct control_request *req)
 		control_reply(s->ctl, req->client, req->id, NULL);
 	} else if (strcmp(req->cmd, "fence-confirm") == 0) {
 		uint32_t n = node_lookup(d, arg_str(req->args, "node"));
-		struct core_actions acts;
+		struct core_event ev = {.type = CORE_EV_FENCE_CONFIRM};
 		int rc;
 
 		if (n == 0) {
 			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
 			return;
 		}
-		core_actions_init(&acts);
-		rc = core_fence_confirm(d->core, n, &acts);
-		daemon_actions(d, &acts);
-		core_actions_release(&acts);
+		ev.u.confirm.node = n;
+		rc = daemon_step(d, &ev);
 		if (rc == -ENOENT) {
 			control_error(s->ctl, req->client, req->id, "not_waiting",
 				      "nothing waits for node %" PRIu32 " to be fenced", n);
@@ -1135,14 +1149,9 @@ static void handler(void *ud, const struct control_request *req)
 			  n);
 		control_reply(s->ctl, req->client, req->id, NULL);
 	} else if (strcmp(req->cmd, "rebalance") == 0) {
-		struct core_actions acts;
-		int rc;
+		struct core_event ev = {.type = CORE_EV_REBALANCE};
 
-		core_actions_init(&acts);
-		rc = core_rebalance(d->core, &acts);
-		daemon_actions(d, &acts);
-		core_actions_release(&acts);
-		if (rc < 0) {
+		if (daemon_step(d, &ev) < 0) {
 			control_error(s->ctl, req->client, req->id, "not_quorate",
 				      "this node has no quorate view");
 			return;

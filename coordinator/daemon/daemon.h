@@ -26,6 +26,7 @@ struct health_state;
 struct plugin_host;
 struct bricks;
 struct tickle;
+struct corelog;
 
 struct result {
 	enum core_ev_type type;
@@ -39,6 +40,7 @@ struct chorusd {
 	char conf_path[4096];
 	char **argv;
 	struct core *core;
+	struct corelog *corelog;	/* every event stepped (corelog.h) */
 	struct cluster *cl;
 	struct vip_exec *vx;
 	struct vip_probe *vp;	/* expiry probes (vip_probe.h) */
@@ -70,9 +72,16 @@ struct chorusd {
 	int exit_code;
 };
 
-void daemon_feed(struct chorusd *d, struct core_event *ev);
-/* Carry out actions a core call outside core_step() produced. */
-void daemon_actions(struct chorusd *d, struct core_actions *a);
+/*
+ * The daemon's one way into the core, for every source: CPG, timers,
+ * executors, the control socket and health verdicts.  Steps the core with
+ * 'ev' (its now_ms is set here) and carries out the actions, and those of
+ * any executor results they raise.  Returns what core_step() returned for
+ * a request (CORE_EV_ADMIN, _HEALTH, _REBALANCE, _FENCE_CONFIRM), -EAGAIN
+ * without a core or while exiting, else 0: any other failure of the core
+ * ends the daemon.
+ */
+int daemon_step(struct chorusd *d, struct core_event *ev);
 void daemon_exit(struct chorusd *d);
 /* Derive the failure timing of config 'c' against corosync's (timing.h). */
 int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,

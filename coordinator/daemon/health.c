@@ -51,7 +51,7 @@ static bool scope_failed(const struct health_state *h, const char *scope)
 void health_apply(struct chorusd *d)
 {
 	struct health_state *h = d->health;
-	struct core_actions acts;
+	struct core_event ev = {.type = CORE_EV_HEALTH};
 	uint32_t flags = 0;
 	bool *unserv, urgent = false;
 
@@ -84,11 +84,11 @@ void health_apply(struct chorusd *d)
 			unserv[i] = true;
 			urgent = true;
 		}
-	core_actions_init(&acts);
-	if (core_set_health(d->core, daemon_mono_ms(), flags, unserv, urgent, &acts) < 0)
+	ev.u.health.node_flags = flags;
+	ev.u.health.unservable = unserv;
+	ev.u.health.urgent = urgent;
+	if (daemon_step(d, &ev) < 0)
 		qb_log(LOG_ERR, "cannot report health to the cluster");
-	daemon_actions(d, &acts);
-	core_actions_release(&acts);
 	free(unserv);
 }
 
@@ -131,7 +131,7 @@ static void load_job(void *data)
 	if (d->health == NULL)
 		return;
 	d->health->load_job = false;
-	daemon_feed(d, &ev);
+	daemon_step(d, &ev);
 }
 
 /*

@@ -5,6 +5,9 @@
  *   config -> logging -> pid lock -> VIP executor (netlink) -> scan of what
  *   this node still holds -> corosync adapter -> core (needs the nodeid) ->
  *   adopt what is held -> join.
+ * Every source (CPG, timers, executor results, control commands, health
+ * verdicts) hands its event to daemon_step(), so the core sees one stream
+ * and the daemon one place that steps it.
  * Each core_step() returns actions; this file carries them out: sends go to
  * the adapter's queue, acquisitions and releases to the executor (a netlink
  * round trip, microseconds), and the executor's results go back into the
@@ -36,6 +39,7 @@
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
 #include "core/state.h"
+#include "daemon/corelog.h"
 #include "daemon/daemon.h"
 #include "exec/hooks.h"
 #include "daemon/tickle.h"
@@ -124,7 +128,7 @@ static void timer_cb(void *data)
 	struct core_event ev = {.type = CORE_EV_TICK};
 
 	d->timer_armed = false;
-	daemon_feed(d, &ev);
+	daemon_step(d, &ev);
 }
 
 static void arm_timer(struct chorusd *d, uint64_t at_ms)
@@ -184,7 +188,7 @@ static void vip_release_now(void *ud, size_t idx)
 
 		ev.u.res.idx = idx;
 		ev.u.res.err = rc;
-		daemon_feed(d, &ev);
+		daemon_step(d, &ev);
 	}
 }
 
@@ -194,7 +198,7 @@ void daemon_exit(struct chorusd *d)
 	qb_loop_stop(d->loop);
 }
 
-void daemon_actions(struct chorusd *d, struct core_actions *a)
+static void daemon_actions(struct chorusd *d, struct core_actions *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct core_action *x = &a->v[i];
@@ -278,18 +282,27 @@ void daemon_actions(struct chorusd *d, struct core_actions *a)
 	}
 }
 
+static bool is_request(const struct core_event *ev)
+{
+	return ev->type == CORE_EV_ADMIN || ev->type == CORE_EV_HEALTH ||
+	       ev->type == CORE_EV_REBALANCE || ev->type == CORE_EV_FENCE_CONFIRM;
+}
+
 /* Step the core and carry out what it says, until nothing is left.  Events
  * raised while stepping (executor results) are fed right after, so the core
- * never re-enters itself. */
-void daemon_feed(struct chorusd *d, struct core_event *ev)
+ * never re-enters itself.  A request's refusal is its caller's to answer
+ * (a control error, a log line), and its actions still run. */
+int daemon_step(struct chorusd *d, struct core_event *ev)
 {
 	struct core_actions a;
+	int rc;
 
 	if (d->core == NULL || d->exiting)
-		return;
+		return -EAGAIN;
 	core_actions_init(&a);
 	ev->now_ms = daemon_mono_ms();
-	if (core_step(d->core, ev, &a) < 0) {
+	rc = corelog_step(d->corelog, d->core, ev, &a);
+	if (rc < 0 && !is_request(ev)) {
 		qb_log(LOG_CRIT, "core ran out of memory");
 		exit(CHORUSD_ERR_INIT);
 	}
@@ -299,7 +312,7 @@ void daemon_feed(struct chorusd *d, struct core_event *ev)
 		daemon_actions(d, &a);
 		core_actions_release(&a);
 		ctl_after_step(d, ev);
-		return;
+		return rc;
 	}
 	d->stepping = true;
 	daemon_actions(d, &a);
@@ -319,7 +332,7 @@ void daemon_feed(struct chorusd *d, struct core_event *ev)
 			re.u.res.err = r[i].err;
 			re.u.res.more = i + 1 < n;
 			re.now_ms = daemon_mono_ms();
-			if (core_step(d->core, &re, &a) < 0)
+			if (corelog_step(d->corelog, d->core, &re, &a) < 0)
 				exit(CHORUSD_ERR_INIT);
 			daemon_actions(d, &a);
 			core_actions_clear(&a);
@@ -329,6 +342,7 @@ void daemon_feed(struct chorusd *d, struct core_event *ev)
 	d->stepping = false;
 	core_actions_release(&a);
 	ctl_after_step(d, ev);
+	return rc;
 }
 
 /* Connection lists travel beside the replicated state, never through the
@@ -342,7 +356,7 @@ static void cluster_event(void *ud, struct core_event *ev)
 		return;
 	if (d->tk != NULL && ev->type == CORE_EV_CONFCHG)
 		tickle_confchg(d->tk, ev->u.confchg.n_joined);
-	daemon_feed(d, ev);
+	daemon_step(d, ev);
 }
 
 static void vip_event(void *ud, size_t idx, bool readded, int err)
@@ -360,7 +374,7 @@ static void probe_done(void *ud, size_t idx, bool answered)
 
 	ev.u.probe.idx = idx;
 	ev.u.probe.answered = answered;
-	daemon_feed(d, &ev);
+	daemon_step(d, &ev);
 }
 
 /* ---- start-up ---- */
@@ -499,13 +513,13 @@ static int core_start(struct chorusd *d)
 			}
 			qb_log(LOG_NOTICE, "adopting %s, still on %s", a, d->conf->vips[i].ifname);
 			ev.u.res.idx = i;
-			daemon_feed(d, &ev);
+			daemon_step(d, &ev);
 		}
 	}
 	if (d->shutdown_requested) {
 		struct core_event ev = {.type = CORE_EV_SHUTDOWN};
 
-		daemon_feed(d, &ev);
+		daemon_step(d, &ev);
 	}
 	return 0;
 }
@@ -564,7 +578,7 @@ static int32_t sig_term(int32_t sig, void *data)
 		daemon_exit(d);
 		return 0;
 	}
-	daemon_feed(d, &ev);
+	daemon_step(d, &ev);
 	return 0;
 }
 
@@ -767,6 +781,10 @@ int main(int argc, char **argv)
 	rc = tickle_new(&d, &d.tk);
 	if (rc < 0)
 		qb_log(LOG_ERR, "running without tickle ACKs " QB_XS " rc=%d", rc);
+	if (corelog_new(d.conf->n_vips, &d.corelog) < 0) {
+		qb_log(LOG_CRIT, "out of memory");
+		return CHORUSD_ERR_INIT;
+	}
 	if (ctl_start(&d) < 0)
 		qb_log(LOG_ERR, "running without a control socket");
 	if (health_start(&d) < 0)
@@ -807,6 +825,7 @@ int main(int argc, char **argv)
 	tickle_free(d.tk);
 	cluster_free(d.cl);
 	core_free(d.core);
+	corelog_free(d.corelog);
 	vip_exec_free(d.vx);
 	vip_probe_free(d.vp);
 	qb_loop_destroy(d.loop);

@@ -195,6 +195,31 @@ run 0 --json events -f
 [ "$(wc -l <"$dir/out")" -eq 4 ] || fail "events --follow --json: expected 4 lines"
 expect_out '{"time":"2026-11-23T22:01:00.000Z","type":"admin","text":"standby n2 by uid 0"}'
 
+# --- events --core: what the core was fed, with a request's answer ----------
+cp "$dir/resp/events" "$dir/resp/events.log"
+cat >"$dir/resp/events" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"core_events":[{"mono_ms":5000100,"type":"admin","text":"maintenance on cookie 1","rc":-11},{"mono_ms":5001250,"type":"deliver","text":"STATE from n2 (812 bytes)"},{"mono_ms":5002000,"type":"tick","text":""},{"mono_ms":5002500,"type":"admin","text":"standby n2 cookie 2","rc":0},{"mono_ms":5002501,"type":"deliver","text":"ADMIN from n1 (\u001b[31m bytes)"}],"now_ms":5004500}}
+EOF
+run 0 events --core -n 5
+expect_req '"cmd":"events","args":{"follow":false,"limit":5,"core":true}'
+expect_out "MONOTONIC"
+expect_out "   5000.100       4.4s  admin          maintenance on cookie 1 -> refused (-11)"
+expect_out "   5002.000       2.5s  tick           "
+expect_out "   5002.500       2.0s  admin          standby n2 cookie 2 -> ok"
+expect_out "deliver        ADMIN from n1 (?[31m bytes)"	# control characters neutralised
+run 0 --json events --core
+expect_req '"args":{"follow":false,"limit":20,"core":true}'
+expect_out '"text": "standby n2 cookie 2",'
+expect_out '"now_ms": 5004500'
+printf '%s\n' '{"v":1,"id":"@ID@","ok":true,"result":{"core_events":[],"now_ms":1}}' \
+	>"$dir/resp/events"
+run 0 events --core
+expect_out "No core events."
+run 2 events --core --follow
+expect_err "core events cannot be followed"
+run 2 status --core
+mv "$dir/resp/events.log" "$dir/resp/events"
+
 # --- changes -------------------------------------------------------------
 for c in move unpin standby active maintenance rebalance reload; do
 	cat >"$dir/resp/$c" <<'EOF'

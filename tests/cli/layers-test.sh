@@ -14,7 +14,7 @@
 # cannot fail proves nothing.
 set -u
 SRC=${srcdir:-.}/coordinator
-[ -d "$SRC/core" ] || { echo "FAIL: $SRC/core not found"; exit 1; }
+[ -f "$SRC/core/state.h" ] || { echo "FAIL: no sources in $SRC (set srcdir)"; exit 1; }
 
 declare -A ALLOW=(
     [cli]="cli" [plugin]="plugin" [core]="core"

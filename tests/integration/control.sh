@@ -4,7 +4,8 @@
 #   1. status / nodes / vips / events / metrics answer; status exits 0 when healthy
 #   2. plan --standby predicts exactly what `standby` then moves; `active` undoes it
 #   3. move pins a VIP on a node, unpin releases the pin
-#   4. maintenance on: a standby changes nothing until maintenance off
+#   4. maintenance on: a standby changes nothing until maintenance off; the
+#      core event log (events --core) holds those requests and deliveries
 #   5. operator state survives stopping and starting all three daemons
 #   6. a non-root user in neither control group is refused, even through an
 #      open socket file
@@ -96,6 +97,20 @@ sleep 2
 ctl 1 maintenance off >/dev/null || cl_fail "maintenance off refused"
 cl_wait_until 20 spread_is "6 6 0" || cl_fail "after maintenance off, standby 3 not applied"
 cl_log "4 ok: maintenance froze a standby; off applied it"
+
+# 4b. the core event log has the requests, with their answers, and every
+# member has the deliveries they caused
+core1=$(ctl 1 --json events --core -n 512) || cl_fail "events --core failed"
+[ "$(echo "$core1" | json 'len(d["core_events"])')" -gt 0 ] || cl_fail "core event log empty"
+for want in "maintenance on" "standby n3" "maintenance off"; do
+    [ "$(echo "$core1" | json "sum(1 for e in d['core_events'] if e['type'] == 'admin' and e['text'].startswith('$want') and e['rc'] == 0)")" -ge 1 ] ||
+        cl_fail "core event log of node 1 lacks the admin request '$want': $core1"
+done
+core2=$(ctl 2 --json events --core -n 512) || cl_fail "events --core on node 2 failed"
+[ "$(echo "$core2" | json "sum(1 for e in d['core_events'] if e['type'] == 'deliver' and e['text'].startswith('ADMIN from n1'))")" -ge 3 ] ||
+    cl_fail "core event log of node 2 lacks node 1's ADMIN deliveries: $core2"
+ctl 1 events --core -n 5 >/dev/null || cl_fail "events --core (text) failed"
+cl_log "4b ok: core event logs hold the admin requests and their deliveries"
 
 # 5. operator state survives a full restart (node 3 still in standby)
 gen=$(ctl 1 status --json | json 'd["cluster"]["generation"]')

@@ -1223,6 +1223,7 @@ static void recompute_partitions(void)
  * view, as chorusctl would be). */
 static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigned vip)
 {
+	struct core_event ev = {.type = CORE_EV_ADMIN, .now_ms = now};
 	struct core_admin_req req = {.op = op, .node = node, .cookie = rnd()};
 	struct core_actions a;
 
@@ -1246,7 +1247,8 @@ static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigne
 		break;
 	}
 	core_actions_init(&a);
-	if (core_admin(s->core, &req, &a) == 0)
+	ev.u.admin = req;
+	if (core_step(s->core, &ev, &a) == 0)
 		vlog("admin: node %u op %d node %u vip %u\n", s->nodeid, op, node, vip);
 	run_actions(s, &a);
 	core_actions_release(&a);
@@ -1255,6 +1257,7 @@ static void admin(struct snode *s, enum core_admin_op op, uint32_t node, unsigne
 /* Node 's' reports which addresses it cannot serve (a plugin verdict). */
 static void health(struct snode *s, const bool *unserv, bool urgent)
 {
+	struct core_event ev = {.type = CORE_EV_HEALTH, .now_ms = now};
 	struct core_actions a;
 
 	if (!s->d_up || s->core == NULL || s->hung)
@@ -1272,8 +1275,10 @@ static void health(struct snode *s, const bool *unserv, bool urgent)
 		wr("health %u%s%s", s->nodeid, b[0] ? b : " ok", urgent ? " urgent" : "");
 	}
 	core_actions_init(&a);
-	if (core_set_health(s->core, now, 0, s->unserv, urgent, &a) < 0)
-		fail("core_set_health");
+	ev.u.health.unservable = s->unserv;
+	ev.u.health.urgent = urgent;
+	if (core_step(s->core, &ev, &a) < 0)
+		fail("health refused on node %u", s->nodeid);
 	run_actions(s, &a);
 	core_actions_release(&a);
 }
@@ -2588,8 +2593,9 @@ static void scenario_rebalance_with_load(void)
 	if (l == 0 || on4 != 0)
 		fail("scenario rebalance with load: setup (load %u, %u on node 4)", l, on4);
 	core_actions_init(&a);
-	if (core_rebalance(nodes[0].core, &a) < 0)
-		fail("scenario rebalance with load: core_rebalance refused");
+	if (core_step(nodes[0].core, &(struct core_event){.type = CORE_EV_REBALANCE, .now_ms = now},
+		      &a) < 0)
+		fail("scenario rebalance with load: rebalance refused");
 	run_actions(&nodes[0], &a);
 	core_actions_release(&a);
 	quiesce(2500);

@@ -259,10 +259,11 @@ static int feed_event(struct core *c, const struct scn_in *in, struct core_actio
 }
 
 /*
- * Everything a daemon tells its core goes through here.  The operator,
- * health, rebalance, fence-confirm and load inputs are separate entry
- * points today; the daemon follows a report with a TICK where the core
- * needs one to act (load), and so does this.
+ * Everything a daemon tells its core goes through here, as core_step()
+ * events.  Requests (operator, health, rebalance, fence-confirm) answer
+ * with their own code in '*rc'.  Load reports are still stored apart
+ * (core_set_load, which returns no actions); the daemon follows one with
+ * a TICK so the core can act on it, and so does this.
  */
 int scn_core_feed(struct scn_core *sc, const struct scn_in *in, struct scn_acts *out, int *rc)
 {
@@ -276,29 +277,35 @@ int scn_core_feed(struct scn_core *sc, const struct scn_in *in, struct scn_acts 
 	};
 	struct core *c = sc->c;
 	struct core_actions ca;
+	struct core_event ev = {.now_ms = in->now_ms};
 	int r = 0, fatal = 0;
 
 	core_actions_init(&ca);
 	switch (in->type) {
-	case SCN_IN_ADMIN: {
-		struct core_admin_req req = {.op = ops[in->op], .node = in->node, .vip = in->addr,
-					     .cookie = in->cookie};
-
-		r = core_admin(c, &req, &ca);
+	case SCN_IN_ADMIN:
+		ev.type = CORE_EV_ADMIN;
+		ev.u.admin = (struct core_admin_req){.op = ops[in->op], .node = in->node,
+						     .vip = in->addr, .cookie = in->cookie};
+		r = core_step(c, &ev, &ca);
 		break;
-	}
 	case SCN_IN_HEALTH:
-		r = core_set_health(c, in->now_ms, in->node_flags, in->unservable, in->urgent, &ca);
+		ev.type = CORE_EV_HEALTH;
+		ev.u.health.node_flags = in->node_flags;
+		ev.u.health.unservable = in->unservable;
+		ev.u.health.urgent = in->urgent;
+		r = core_step(c, &ev, &ca);
 		break;
 	case SCN_IN_REBALANCE:
-		r = core_rebalance(c, &ca);
+		ev.type = CORE_EV_REBALANCE;
+		r = core_step(c, &ev, &ca);
 		break;
 	case SCN_IN_FENCE_CONFIRM:
-		r = core_fence_confirm(c, in->node, &ca);
+		ev.type = CORE_EV_FENCE_CONFIRM;
+		ev.u.confirm.node = in->node;
+		r = core_step(c, &ev, &ca);
 		break;
 	case SCN_IN_LOAD: {
-		struct core_event ev = {.type = CORE_EV_TICK, .now_ms = in->now_ms};
-
+		ev.type = CORE_EV_TICK;
 		r = core_set_load(c, in->idx, in->load, in->conns);
 		if (r == 0)
 			fatal = core_step(c, &ev, &ca);

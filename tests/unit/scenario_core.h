@@ -5,11 +5,11 @@
  * The rest of the runner (scenario_world.c, scenario_run.c) speaks in the
  * runner's own terms: one input type for everything a daemon tells its core
  * (CPG events, timers, executor results, operator commands, health and load
- * reports) and one action type for everything the core asks for.  Today some
- * of those inputs are separate entry points (core_admin, core_set_health,
- * core_rebalance, core_fence_confirm, core_set_load); when they become
- * events fed through core_step, scn_core_feed() is the one function that
- * changes.  Views for `show` are copied out here for the same reason.
+ * reports) and one action type for everything the core asks for: all of
+ * them become core_step() events here, except load reports, which the core
+ * stores apart (core_set_load) and acts on at the next TICK.  Views for
+ * `show` are copied out here too, so that the core's API can change in one
+ * place.
  *
  * Ownership: inputs are borrowed for the call.  Actions returned by
  * scn_core_feed() own their send buffers until scn_acts_clear().
@@ -186,8 +186,8 @@ void scn_core_free(struct scn_core *c);
 
 /*
  * Feed one input and append what the core asks for to 'out'.  '*rc' gets
- * the entry point's own return value (0 for events; core_admin's -EAGAIN,
- * -ENOENT, ... for commands).  Returns 0, or -ENOMEM (fatal).
+ * the input's own answer (0 for events; a request's -EAGAIN, -ENOENT, ...
+ * from core_step(), or core_set_load's).  Returns 0, or -ENOMEM (fatal).
  */
 int scn_core_feed(struct scn_core *c, const struct scn_in *in, struct scn_acts *out, int *rc);
 

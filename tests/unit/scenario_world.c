@@ -330,7 +330,7 @@ static bool auto_exec(const struct scn_world *w, const struct scn_node *s)
  * A step as chorusd's loop makes it: with an automatic executor, the
  * results of what the step asked for are fed right after it, as one batch
  * ('more' on all but the last, so RELEASED goes out once), and so on until
- * nothing is left (main.c daemon_feed).
+ * nothing is left (main.c daemon_step).
  */
 static int step(struct scn_world *w, struct scn_node *s, struct scn_in *in)
 {
