@@ -452,7 +452,7 @@ bool bricks_probing(const struct chorusd *d)
 }
 
 /* Before the core's first STATE: claim the bricks that still run here. */
-void bricks_adopt(struct chorusd *d)
+static void bricks_adopt(struct chorusd *d)
 {
 	struct bricks *bs = B(d);
 
@@ -483,37 +483,35 @@ static long brick_of(const struct chorusd *d, size_t vi)
 							      : -1;
 }
 
-bool bricks_is_brick(const struct chorusd *d, size_t vi)
-{
-	return brick_of(d, vi) >= 0;
-}
-
-int bricks_acquire(struct chorusd *d, size_t vi)
+static void bricks_acquire(struct chorusd *d, size_t vi)
 {
 	long b = brick_of(d, vi);
 	int rc;
 
-	if (b < 0 || B(d) == NULL)
-		return -EINVAL;
+	if (b < 0 || B(d) == NULL) {
+		feed_res(d, CORE_EV_ACQUIRED, vi, -EINVAL);
+		return;
+	}
 	rc = vip_exec_acquire(d->vx, vi);
 	if (rc == 0)
 		rc = brick_exec_acquire(B(d)->bx, (size_t)b);
 	if (rc < 0)
 		feed_res(d, CORE_EV_ACQUIRED, vi, rc);
-	return 0;
 }
 
-int bricks_release(struct chorusd *d, size_t vi)
+static void bricks_release(struct chorusd *d, size_t vi)
 {
 	long b = brick_of(d, vi);
 	int rc;
 
-	if (b < 0 || B(d) == NULL)
-		return -EINVAL;
+	if (b < 0 || B(d) == NULL) {
+		feed_res(d, CORE_EV_RELEASED, vi, -EINVAL);
+		return;
+	}
+	tickle_releasing(d->tk, vi);	/* while the address is up */
 	rc = brick_exec_release(B(d)->bx, (size_t)b);
 	if (rc < 0)
 		feed_res(d, CORE_EV_RELEASED, vi, rc);
-	return 0;
 }
 
 /* A failed brick may come back here once its hold has passed. */
@@ -537,7 +535,7 @@ static void house_tick(void *data)
 }
 
 /* No corosync: nothing may run here.  Stop what a previous chorusd left. */
-void bricks_release_all(struct chorusd *d)
+static void bricks_release_all(struct chorusd *d)
 {
 	struct bricks *bs = B(d);
 
@@ -648,3 +646,11 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 											: "fed"));
 	return o;
 }
+
+const struct res_kind bricks_kind = {
+	.name = "brick",
+	.acquire = bricks_acquire,
+	.release = bricks_release,
+	.adopt_all = bricks_adopt,
+	.free_all = bricks_release_all,
+};

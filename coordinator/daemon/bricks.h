@@ -16,20 +16,13 @@ int bricks_start(struct chorusd *d);
 void bricks_stop(struct chorusd *d);
 /* Start-up probes still running: do not join the group yet. */
 bool bricks_probing(const struct chorusd *d);
-/* Claim (CORE_EV_ADOPT) the bricks the probes found running. */
-void bricks_adopt(struct chorusd *d);
-/* Local resource 'vi' (conf->vips index) is a brick. */
-bool bricks_is_brick(const struct chorusd *d, size_t vi);
-/* Carry out the core's ACQUIRE / RELEASE of brick resource 'vi'; the result
- * comes back as CORE_EV_ACQUIRED / CORE_EV_RELEASED through daemon_step(). */
-int bricks_acquire(struct chorusd *d, size_t vi);
-int bricks_release(struct chorusd *d, size_t vi);
+/* The brick kind of local resource (daemon.h, bricks_kind): ACQUIRE and
+ * RELEASE of brick resources, adopting the bricks the start-up probes found
+ * running, stopping them all when there is no cluster. */
 /* CORE_ACT_FENCE: run the fence command; CORE_EV_FENCED reports back. */
 void bricks_fence(struct chorusd *d, uint32_t node);
 /* Re-read "gluster volume info" now (a glusterd hook fired). */
 void bricks_inventory_refresh(struct chorusd *d, const char *why);
-/* No corosync: stop every brick a previous instance left running. */
-void bricks_release_all(struct chorusd *d);
 struct json_object *bricks_status_json(const struct chorusd *d);
 
 #endif

@@ -46,6 +46,7 @@ struct chorusd {
 	struct vip_probe *vp;	/* expiry probes (vip_probe.h) */
 	struct vip_local *vl;
 	bool *held;
+	const struct res_kind **kinds;	/* per conf vip */
 	qb_loop_timer_handle timer;
 	bool timer_armed;
 	qb_loop_timer_handle connect_timer;
@@ -71,6 +72,32 @@ struct chorusd {
 	uint64_t sd_watchdog_ns;	/* 0: systemd asked for no watchdog */
 	int exit_code;
 };
+
+/*
+ * One kind of local resource the core names by index (conf->vips): an
+ * address or a brick.  daemon_actions() hands the core's ACQUIRE and
+ * RELEASE to the index's kind, and start-up and a missing corosync go
+ * through every kind, so main.c knows no kind by name.  Results come back
+ * as CORE_EV_ACQUIRED / _RELEASED / _ADOPT, now or later.
+ */
+struct res_kind {
+	const char *name;
+	void (*acquire)(struct chorusd *d, size_t idx);
+	void (*release)(struct chorusd *d, size_t idx);
+	/* before the first round: claim what a previous instance left */
+	void (*adopt_all)(struct chorusd *d);
+	/* no cluster at start: nothing of this kind may stay up here */
+	void (*free_all)(struct chorusd *d);
+};
+extern const struct res_kind addresses_kind;	/* addresses.c */
+extern const struct res_kind bricks_kind;	/* bricks.c */
+
+/* An executor's result for resource 'idx': queued while the core is being
+ * stepped (it is, when called from an action), else stepped at once. */
+void daemon_result(struct chorusd *d, enum core_ev_type t, size_t idx, int err);
+/* Release address 'idx' now and report it; also the hooks' callback once
+ * a service let go of it (addresses.c). */
+void addresses_release_now(void *ud, size_t idx);
 
 /*
  * The daemon's one way into the core, for every source: CPG, timers,

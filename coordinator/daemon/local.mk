@@ -6,7 +6,7 @@ sbin_PROGRAMS += coordinator/chorusd
 coordinator_chorusd_SOURCES = \
 	coordinator/daemon/main.c coordinator/daemon/daemon.h \
 	coordinator/daemon/ctl.c coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
-	coordinator/daemon/health.c \
+	coordinator/daemon/health.c coordinator/daemon/addresses.c \
 	coordinator/daemon/corelog.c coordinator/daemon/corelog.h \
 	coordinator/daemon/bricks.c coordinator/daemon/bricks.h \
 	coordinator/daemon/tickle.c coordinator/daemon/tickle.h \

@@ -143,10 +143,19 @@ static void arm_timer(struct chorusd *d, uint64_t at_ms)
 					   &d->timer) == 0;
 }
 
-static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int err)
+void daemon_result(struct chorusd *d, enum core_ev_type t, size_t idx, int err)
 {
-	struct result *v = realloc(d->res, (d->n_res + 1) * sizeof(*v));
+	struct result *v;
 
+	if (!d->stepping) {
+		struct core_event ev = {.type = t};
+
+		ev.u.res.idx = idx;
+		ev.u.res.err = err;
+		daemon_step(d, &ev);
+		return;
+	}
+	v = realloc(d->res, (d->n_res + 1) * sizeof(*v));
 	if (v == NULL) {
 		qb_log(LOG_CRIT, "out of memory");
 		exit(CHORUSD_ERR_INIT);
@@ -154,6 +163,10 @@ static void push_result(struct chorusd *d, enum core_ev_type t, size_t idx, int 
 	d->res = v;
 	d->res[d->n_res++] = (struct result){t, idx, err};
 }
+
+/* Table order: start-up adopts in this order, freeing goes in reverse
+ * (addresses, bricks' included, go before the bricks are stopped). */
+static const struct res_kind *const kinds[] = {&bricks_kind, &addresses_kind};
 
 /* The cluster-wide id of a brick's replica/disperse set: FNV-1a of
  * "volume/set", so set names are per volume and every node that declares
@@ -169,27 +182,6 @@ static uint32_t brick_set_id(const struct conf_brick *b)
 	for (const char *p = key; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	return h ? h : 1;
-}
-
-/* Release VIP 'idx' now: reset its connections while the address is still
- * up, remove it, report (queued while the core is stepping, which it is
- * when called from an action).  Also the hooks' callback after releaseip. */
-static void vip_release_now(void *ud, size_t idx)
-{
-	struct chorusd *d = ud;
-	int rc;
-
-	tickle_releasing(d->tk, idx);
-	rc = vip_exec_release(d->vx, idx);
-	if (d->stepping) {
-		push_result(d, CORE_EV_RELEASED, idx, rc);
-	} else {
-		struct core_event ev = {.type = CORE_EV_RELEASED};
-
-		ev.u.res.idx = idx;
-		ev.u.res.err = rc;
-		daemon_step(d, &ev);
-	}
 }
 
 void daemon_exit(struct chorusd *d)
@@ -214,32 +206,12 @@ static void daemon_actions(struct chorusd *d, struct core_actions *a)
 			bricks_fence(d, x->u.node);
 			break;
 		case CORE_ACT_ACQUIRE:
-			if (bricks_is_brick(d, x->u.idx)) {
-				bricks_acquire(d, x->u.idx);	/* answers later */
-				break;
-			}
-			rc = vip_exec_acquire(d->vx, x->u.idx);
-			if (rc == 0) {
-				tickle_acquired(d->tk, x->u.idx);	/* after the GARP */
-				hooks_takeip(d->hk, x->u.idx);
-			}
-			push_result(d, CORE_EV_ACQUIRED, x->u.idx, rc);
+			if (x->u.idx < d->conf->n_vips)
+				d->kinds[x->u.idx]->acquire(d, x->u.idx);
 			break;
 		case CORE_ACT_RELEASE:
-			if (bricks_is_brick(d, x->u.idx)) {
-				tickle_releasing(d->tk, x->u.idx);	/* while the address is up */
-				bricks_release(d, x->u.idx);
-				break;
-			}
-			if (core_dropping_all(d->core)) {
-				/* lost quorum or corosync: the address goes now,
-				 * the service hears of it after */
-				vip_release_now(d, x->u.idx);
-				hooks_lost(d->hk, x->u.idx);
-				break;
-			}
-			if (!hooks_releaseip(d->hk, x->u.idx))
-				vip_release_now(d, x->u.idx);	/* else once releaseip ran */
+			if (x->u.idx < d->conf->n_vips)
+				d->kinds[x->u.idx]->release(d, x->u.idx);
 			break;
 		case CORE_ACT_TIMER:
 			arm_timer(d, x->u.at_ms);
@@ -494,28 +466,10 @@ static int core_start(struct chorusd *d)
 	ctl_load_admin(d);
 	health_apply(d);	/* verdicts that came in before corosync did */
 	/* Adopt what a previous instance left, so an in-place restart moves
-	 * nothing; the peers kept it accounted to us for the restart grace. */
-	bricks_adopt(d);	/* by what their probe found, not by the address */
-	for (size_t i = 0; i < d->conf->n_vips; i++) {
-		if (d->held[i] && !bricks_is_brick(d, i)) {
-			struct core_event ev = {.type = CORE_EV_ADOPT};
-			char a[CHORUS_ADDR_STRLEN];
-
-			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
-			/* Take it under the executor's care (renewed lifetime,
-			 * reconcile) before the core counts it as held: an
-			 * adopted address nobody renews expires in the kernel.
-			 * No announcement: the cluster may give it to a survivor. */
-			rc = vip_exec_adopt(d->vx, i);
-			if (rc < 0) {
-				qb_log(LOG_WARNING, "cannot adopt %s " QB_XS " rc=%d", a, rc);
-				continue;
-			}
-			qb_log(LOG_NOTICE, "adopting %s, still on %s", a, d->conf->vips[i].ifname);
-			ev.u.res.idx = i;
-			daemon_step(d, &ev);
-		}
-	}
+	 * nothing; the peers kept it accounted to us for the restart grace.
+	 * Bricks first: by what their probe found, not by the address. */
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		kinds[k]->adopt_all(d);
 	if (d->shutdown_requested) {
 		struct core_event ev = {.type = CORE_EV_SHUTDOWN};
 
@@ -541,12 +495,8 @@ static void connect_cb(void *data)
 			qb_log(LOG_WARNING, "corosync is not running: releasing local addresses "
 			       "and bricks, retrying");
 			d->released_at_start = true;
-			vip_exec_release_all(d->vx);
-			for (size_t i = 0; i < d->conf->n_vips; i++)
-				if (d->held[i])
-					hooks_lost(d->hk, i);
-			memset(d->held, 0, d->conf->n_vips * sizeof(*d->held));
-			bricks_release_all(d);
+			for (size_t k = sizeof(kinds) / sizeof(kinds[0]); k-- > 0;)
+				kinds[k]->free_all(d);
 		}
 		qb_loop_timer_add(d->loop, QB_LOOP_MED, 1000 * QB_TIME_NS_IN_MSEC, d, connect_cb,
 				  &d->connect_timer);
@@ -726,8 +676,11 @@ int main(int argc, char **argv)
 	}
 	d.vl = calloc(d.conf->n_vips + 1, sizeof(*d.vl));
 	d.held = calloc(d.conf->n_vips + 1, sizeof(*d.held));
-	if (d.vl == NULL || d.held == NULL)
+	d.kinds = calloc(d.conf->n_vips + 1, sizeof(*d.kinds));
+	if (d.vl == NULL || d.held == NULL || d.kinds == NULL)
 		return CHORUSD_ERR_INIT;
+	for (size_t i = 0; i < d.conf->n_vips; i++)
+		d.kinds[i] = d.conf->vips[i].brick ? &bricks_kind : &addresses_kind;
 	for (size_t i = 0; i < d.conf->n_vips; i++) {
 		d.vl[i].addr = d.conf->vips[i].addr;
 		snprintf(d.vl[i].ifname, sizeof(d.vl[i].ifname), "%s", d.conf->vips[i].ifname);
@@ -800,7 +753,7 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
-	rc = hooks_new(d.loop, d.conf, vip_release_now, &d, &d.hk);
+	rc = hooks_new(d.loop, d.conf, addresses_release_now, &d, &d.hk);
 	if (rc < 0) {
 		qb_log(LOG_CRIT, "cannot start the service hooks " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
@@ -832,6 +785,7 @@ int main(int argc, char **argv)
 	conf_free(d.conf);
 	free(d.vl);
 	free(d.held);
+	free(d.kinds);
 	free(d.brick_failed);
 	free(d.res);
 	if (d.pid_fd >= 0)
