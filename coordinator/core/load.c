@@ -123,20 +123,7 @@ void core_load_round_reset(struct core *c)
 
 static long tab_find(const struct core_load *l, const struct res_addr *a)
 {
-	size_t lo = 0, hi = l->n_tab;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = res_addr_cmp(&l->tab[mid].addr, a);
-
-		if (k == 0)
-			return (long)mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -(long)lo - 1;
+	return RES_ADDR_SEARCH(l->tab, l->n_tab, addr, a);
 }
 
 static int tab_set(struct core_load *l, const struct wire_load_ent *e)

@@ -74,3 +74,23 @@ int res_addr_cmp(const struct res_addr *a, const struct res_addr *b)
 		return a->family < b->family ? -1 : 1;
 	return memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16);
 }
+
+long res_addr_search(const void *base, size_t n, size_t size, size_t off,
+		     const struct res_addr *key)
+{
+	const unsigned char *b = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = res_addr_cmp((const struct res_addr *)(const void *)(b + mid * size + off), key);
+
+		if (k == 0)
+			return (long)mid;
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}

@@ -52,4 +52,13 @@ void res_addr_format_ip(const struct res_addr *a, char *buf, size_t size);
  * identity.  Used for every sorted structure so iteration is deterministic. */
 int res_addr_cmp(const struct res_addr *a, const struct res_addr *b);
 
+/* Binary search of 'n' elements of 'size' bytes, sorted by res_addr_cmp on
+ * the res_addr at byte 'off' of each: the index of the one equal to 'key',
+ * or -(insertion point) - 1.  Every sorted table keyed by address uses it,
+ * through RES_ADDR_SEARCH(array, n, member, key). */
+long res_addr_search(const void *base, size_t n, size_t size, size_t off,
+		     const struct res_addr *key);
+#define RES_ADDR_SEARCH(arr, n, member, key)                                                       \
+	res_addr_search((arr), (n), sizeof(*(arr)), offsetof(__typeof__(*(arr)), member), (key))
+
 #endif

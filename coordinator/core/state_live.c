@@ -157,20 +157,7 @@ bool core_member_unresponsive(const struct core *c, const struct member *m)
 
 static long holdoff_find(const struct core *c, const struct res_addr *addr)
 {
-	size_t lo = 0, hi = c->n_holdoffs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = res_addr_cmp(&c->holdoffs[mid].addr, addr);
-
-		if (k == 0)
-			return (long)mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -(long)lo - 1;
+	return RES_ADDR_SEARCH(c->holdoffs, c->n_holdoffs, addr, addr);
 }
 
 /* 'probe' (0 = never): see struct holdoff.  Two reasons to wait for one

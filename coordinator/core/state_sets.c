@@ -124,18 +124,7 @@ int core_sets_build(const struct core *c, struct wire_state *st)
 
 uint32_t core_set_of(const struct core *c, const struct res_addr *addr)
 {
-	size_t lo = 0, hi = c->n_sets;
+	long k = RES_ADDR_SEARCH(c->sets, c->n_sets, addr, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = res_addr_cmp(&c->sets[mid].addr, addr);
-
-		if (d == 0)
-			return c->sets[mid].set;
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return k >= 0 ? c->sets[k].set : 0;
 }

@@ -56,20 +56,9 @@ void core_update_digest(struct core *c)
 
 long core_res_find(const struct core *c, const struct res_addr *addr)
 {
-	size_t lo = 0, hi = c->n_res;
+	long k = RES_ADDR_SEARCH(c->res, c->n_res, addr, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = res_addr_cmp(&c->res[mid].addr, addr);
-
-		if (k == 0)
-			return (long)mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return k >= 0 ? k : -1;
 }
 
 long core_slot_of(const struct core *c, uint32_t nodeid)

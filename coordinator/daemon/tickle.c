@@ -272,21 +272,10 @@ static void remote_drop_all(struct tickle *t, struct vip_conns *vc)
 
 static long vip_find(const struct tickle *t, const struct res_addr *a)
 {
-	const struct conf_vip *v = t->d->conf->vips;
-	size_t lo = 0, hi = t->n;
+	/* the config keeps them sorted by res_addr_cmp */
+	long k = RES_ADDR_SEARCH(t->d->conf->vips, t->n, addr, a);
 
-	while (lo < hi) {	/* the config keeps them sorted by res_addr_cmp */
-		size_t mid = lo + (hi - lo) / 2;
-		int r = res_addr_cmp(&v[mid].addr, a);
-
-		if (r == 0)
-			return (long)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return k >= 0 ? k : -1;
 }
 
 /* Replace what 'node' listed for local VIP 'idx'.  'b' is borrowed. */

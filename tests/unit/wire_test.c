@@ -610,6 +610,44 @@ static void test_repeated_extension(void **unused)
 }
 
 /* LOAD: "one entry per address": in any order, but each address once. */
+/* The search every address-keyed table of the core uses: found, every
+ * insertion point (before, between, after), IPv4 before IPv6, and the empty
+ * table, against a linear scan. */
+static void test_addr_search(void **state)
+{
+	struct ent {
+		uint32_t pad;
+		struct res_addr addr;
+	} v[5];
+	const char *in[] = {"10.0.0.2/24", "10.0.0.9/24", "10.1.0.0/16", "2001:db8::1/64",
+			    "2001:db8::9/64"};
+	const char *probe[] = {"10.0.0.1/32", "10.0.0.2/32", "10.0.0.5/32", "10.0.0.9/32",
+			       "10.1.0.0/32", "192.168.0.1/32", "::1/128", "2001:db8::1/128",
+			       "2001:db8::5/128", "2001:db8::9/128", "fe80::1/128"};
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(res_addr_parse(in[i], &v[i].addr), 0);
+	for (size_t p = 0; p < sizeof(probe) / sizeof(probe[0]); p++) {
+		struct res_addr k;
+		long want = -1, got;
+		size_t ins = 0;
+
+		assert_int_equal(res_addr_parse(probe[p], &k), 0);
+		for (size_t i = 0; i < 5; i++) {
+			if (res_addr_cmp(&v[i].addr, &k) == 0)
+				want = (long)i;
+			if (res_addr_cmp(&v[i].addr, &k) < 0)
+				ins = i + 1;
+		}
+		if (want < 0)
+			want = -(long)ins - 1;
+		got = RES_ADDR_SEARCH(v, 5, addr, &k);
+		assert_int_equal(got, want);
+		assert_int_equal(RES_ADDR_SEARCH(v, 0, addr, &k), -1);
+	}
+}
+
 static void test_load_unique(void **unused)
 {
 	struct wire_load_ent ents[3] = {{addr4(5), 1, 1}, {addr4(1), 2, 2}, {addr4(9), 3, 3}};
@@ -660,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_order_rules),
 		cmocka_unit_test(test_repeated_extension),
 		cmocka_unit_test(test_load_unique),
+		cmocka_unit_test(test_addr_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
