@@ -78,6 +78,8 @@ static struct bricks *B(const struct chorusd *d)
 	return d->bricks;
 }
 
+static long brick_of(const struct chorusd *d, size_t vi);
+
 static void feed_res(struct chorusd *d, enum core_ev_type t, size_t vi, int err)
 {
 	struct core_event ev = {.type = t};
@@ -158,7 +160,6 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 		qb_log(LOG_ERR, "brick %s:%s keeps dying (%s): moving it off this node", cb->host,
 		       cb->path, reason ? reason : "restart budget spent");
 		bs->failed_until[b] = daemon_mono_ms() + FAILED_HOLD_MS;
-		d->brick_failed[vi] = true;
 		health_apply(d);
 		return;
 	}
@@ -385,9 +386,6 @@ int bricks_start(struct chorusd *d)
 	};
 	int rc;
 
-	d->brick_failed = calloc(c->n_vips + 1, sizeof(*d->brick_failed));
-	if (d->brick_failed == NULL)
-		return -ENOMEM;
 	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0')
 		return 0;
 	bs = calloc(1, sizeof(*bs));
@@ -444,6 +442,14 @@ int bricks_start(struct chorusd *d)
 	inv_fetch(bs);
 	house_tick(bs);
 	return 0;
+}
+
+bool bricks_failed(const struct chorusd *d, size_t vi)
+{
+	const struct bricks *bs = B(d);
+	long b = brick_of(d, vi);
+
+	return bs != NULL && b >= 0 && bs->failed_until[b] != 0;
 }
 
 bool bricks_probing(const struct chorusd *d)
@@ -525,7 +531,6 @@ static void house_tick(void *data)
 	for (size_t b = 0; b < bs->n; b++)
 		if (bs->failed_until[b] && now >= bs->failed_until[b]) {
 			bs->failed_until[b] = 0;
-			d->brick_failed[bs->vip[b]] = false;
 			changed = true;
 		}
 	if (changed)

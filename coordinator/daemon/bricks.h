@@ -14,6 +14,9 @@ struct json_object;
 
 int bricks_start(struct chorusd *d);
 void bricks_stop(struct chorusd *d);
+/* Resource 'vi' is a brick that died here more often than it may restart
+ * in place: held unservable on this node for a while (health.c). */
+bool bricks_failed(const struct chorusd *d, size_t vi);
 /* Start-up probes still running: do not join the group yet. */
 bool bricks_probing(const struct chorusd *d);
 /* The brick kind of local resource (daemon.h, bricks_kind): ACQUIRE and

@@ -64,7 +64,6 @@ struct chorusd {
 	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
 	bool log_stderr;
 	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */
-	bool *brick_failed;		/* per conf vip: a brick that keeps dying here */
 	bool released_at_start;		/* no corosync at start: local resources dropped */
 	struct hooks *hk;		/* service hooks (hooks.h) */
 	struct timing timing;		/* derived from corosync's at core start */

@@ -19,6 +19,7 @@
 
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
+#include "daemon/bricks.h"
 #include "daemon/daemon.h"
 #include "plugin/plugin.h"
 #include "core/load.h"
@@ -79,8 +80,8 @@ void health_apply(struct chorusd *d)
 					urgent = true;
 			}
 	/* a brick that died more often than it may restart in place */
-	for (size_t i = 0; d->brick_failed != NULL && i < d->conf->n_vips; i++)
-		if (d->brick_failed[i]) {
+	for (size_t i = 0; i < d->conf->n_vips; i++)
+		if (bricks_failed(d, i)) {
 			unserv[i] = true;
 			urgent = true;
 		}

@@ -786,7 +786,6 @@ int main(int argc, char **argv)
 	free(d.vl);
 	free(d.held);
 	free(d.kinds);
-	free(d.brick_failed);
 	free(d.res);
 	if (d.pid_fd >= 0)
 		close(d.pid_fd);
