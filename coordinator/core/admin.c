@@ -12,6 +12,9 @@
  *    wins, and a restarted cluster resumes from the saved state.
  */
 #include "core/state_private.h"
+#include "core/state_live.h"
+#include "core/state_msg.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

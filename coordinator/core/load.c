@@ -34,6 +34,7 @@
  */
 #include "core/load.h"
 #include "core/state_private.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -15,6 +15,8 @@ coordinator_core_libcore_la_SOURCES = \
 	coordinator/core/wire.c coordinator/core/wire.h \
 	coordinator/core/state.c coordinator/core/state.h \
 	coordinator/core/state_private.h coordinator/core/state_round.c \
+	coordinator/core/state_live.h coordinator/core/state_msg.h \
+	coordinator/core/state_absent.h coordinator/core/state_table.h \
 	coordinator/core/state_table.c coordinator/core/state_msg.c \
 	coordinator/core/state_absent.c coordinator/core/state_sets.c \
 	coordinator/core/state_live.c \

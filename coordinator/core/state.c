@@ -27,6 +27,10 @@
  * ring, release everything as soon as any report says inquorate.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
+#include "core/state_live.h"
+#include "core/state_msg.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -25,6 +25,9 @@
  * same table.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
+#include "core/state_live.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

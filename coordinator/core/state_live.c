@@ -44,6 +44,9 @@
  * without a SUSPECT ordered before it.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
+#include "core/state_live.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

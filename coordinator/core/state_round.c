@@ -18,6 +18,10 @@
  * place, which adopts its addresses, keeps them.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
+#include "core/state_live.h"
+#include "core/state_msg.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -11,6 +11,7 @@
  * table.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
 
 #include <errno.h>
 #include <stdlib.h>

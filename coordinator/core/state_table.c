@@ -7,6 +7,8 @@
  * (core_place_compute), so plan runs exactly the same code.
  */
 #include "core/state_private.h"
+#include "core/state_absent.h"
+#include "core/state_table.h"
 
 #include <errno.h>
 #include <inttypes.h>

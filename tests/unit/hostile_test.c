@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "core/state_private.h"
+#include "core/state_msg.h"
 
 #define NVIPS 4
 #define ROUND_MS 1000u
