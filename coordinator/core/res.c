@@ -75,6 +75,50 @@ int res_addr_cmp(const struct res_addr *a, const struct res_addr *b)
 	return memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16);
 }
 
+struct ranked_ref {
+	const struct res_addr *addr;
+	size_t rank;
+};
+
+static int ranked_ref_cmp(const void *pa, const void *pb)
+{
+	const struct ranked_ref *a = pa, *b = pb;
+	int d = res_addr_cmp(a->addr, b->addr);
+
+	if (d != 0)
+		return d;
+	return a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+long res_addr_sort_unique(void *base, size_t n, size_t size, size_t off)
+{
+	unsigned char *b = base, *out;
+	struct ranked_ref *r;
+	size_t w = 0;
+
+	if (n < 2)
+		return (long)n;
+	r = malloc(n * sizeof(*r));
+	out = malloc(n * size);
+	if (r == NULL || out == NULL) {
+		free(r);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct ranked_ref){(const struct res_addr *)(const void *)(b + i * size + off),
+					   i};
+	/* qsort is not stable: the rank breaks ties, so the first one wins */
+	qsort(r, n, sizeof(*r), ranked_ref_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || res_addr_cmp(r[i - 1].addr, r[i].addr) != 0)
+			memcpy(out + w++ * size, b + r[i].rank * size, size);
+	memcpy(b, out, w * size);
+	free(out);
+	free(r);
+	return (long)w;
+}
+
 long res_addr_search(const void *base, size_t n, size_t size, size_t off,
 		     const struct res_addr *key)
 {

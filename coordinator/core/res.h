@@ -58,6 +58,12 @@ int res_addr_cmp(const struct res_addr *a, const struct res_addr *b);
  * through RES_ADDR_SEARCH(array, n, member, key). */
 long res_addr_search(const void *base, size_t n, size_t size, size_t off,
 		     const struct res_addr *key);
+/* Sort 'n' elements of 'size' bytes by the res_addr at byte 'off' of each,
+ * keeping only the first of each address in the given order (so whoever
+ * ranks first wins), in place.  Returns how many are left, or -ENOMEM.
+ * The merge of every address set that members replicate. */
+long res_addr_sort_unique(void *base, size_t n, size_t size, size_t off);
+
 #define RES_ADDR_SEARCH(arr, n, member, key)                                                       \
 	res_addr_search((arr), (n), sizeof(*(arr)), offsetof(__typeof__(*(arr)), member), (key))
 

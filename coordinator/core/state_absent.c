@@ -45,8 +45,7 @@ static int addr_cmp_void(const void *a, const void *b)
 
 bool core_is_excl(const struct core *c, const struct res_addr *addr)
 {
-	return c->n_excl > 0 &&
-	       bsearch(addr, c->excl, c->n_excl, sizeof(*c->excl), addr_cmp_void) != NULL;
+	return res_addr_search(c->excl, c->n_excl, sizeof(*c->excl), 0, addr) >= 0;
 }
 
 bool core_vip_excl(const struct core *c, size_t i)
@@ -58,7 +57,8 @@ bool core_vip_excl(const struct core *c, size_t i)
  * said, empty below protocol 3. */
 int core_excl_merge(struct core *c)
 {
-	size_t n = 0, w = 0;
+	size_t n = 0;
+	long w;
 	struct res_addr *v;
 
 	free(c->excl);
@@ -83,12 +83,13 @@ int core_excl_merge(struct core *c)
 		memcpy(&v[n], s->excl, s->n_excl * sizeof(*v));
 		n += s->n_excl;
 	}
-	qsort(v, n, sizeof(*v), addr_cmp_void);
-	for (size_t i = 0; i < n; i++)
-		if (w == 0 || res_addr_cmp(&v[w - 1], &v[i]) != 0)
-			v[w++] = v[i];
+	w = res_addr_sort_unique(v, n, sizeof(*v), 0);
+	if (w < 0) {
+		free(v);
+		return (int)w;
+	}
 	c->excl = v;
-	c->n_excl = w;
+	c->n_excl = (size_t)w;
 	return 0;
 }
 

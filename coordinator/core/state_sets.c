@@ -14,50 +14,25 @@
 #include "core/state_absent.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* An entry with the position it was gathered at, so that sorting by
- * address keeps the first (most authoritative) word for each. */
-struct ranked {
-	struct wire_set s;
-	size_t rank;
-};
-
-static int ranked_cmp(const void *pa, const void *pb)
+/* Sort by address, the first declarer of each address winning, and keep
+ * what is left ('n' to 'v''s new length). */
+static int sets_unique(struct wire_set *v, size_t *n)
 {
-	const struct ranked *a = pa, *b = pb;
-	int d = res_addr_cmp(&a->s.addr, &b->s.addr);
+	long w = res_addr_sort_unique(v, *n, sizeof(*v), offsetof(struct wire_set, addr));
 
-	if (d != 0)
-		return d;
-	return a->rank < b->rank ? -1 : a->rank > b->rank;
-}
-
-/* Sort 'v' by address, keep each address's first-ranked entry, and copy the
- * result into a new array in '*out' / '*n_out'. */
-static int dedupe(struct ranked *v, size_t n, struct wire_set **out, size_t *n_out)
-{
-	size_t w = 0;
-
-	*out = NULL;
-	*n_out = 0;
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), ranked_cmp);
-	*out = malloc(n * sizeof(**out));
-	if (*out == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (w == 0 || res_addr_cmp(&(*out)[w - 1].addr, &v[i].s.addr) != 0)
-			(*out)[w++] = v[i].s;
-	*n_out = w;
+	if (w < 0)
+		return (int)w;
+	*n = (size_t)w;
 	return 0;
 }
 
 int core_sets_merge(struct core *c)
 {
-	struct ranked *v;
+	struct wire_set *v;
 	size_t n = 0;
 	int rc;
 
@@ -79,19 +54,25 @@ int core_sets_merge(struct core *c)
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct wire_state *s = &c->members[i].snap;
 
-		for (size_t k = 0; c->members[i].have_state && k < s->n_sets; k++, n++)
-			v[n] = (struct ranked){s->sets[k], n};
+		if (!c->members[i].have_state || s->n_sets == 0)
+			continue;
+		memcpy(&v[n], s->sets, s->n_sets * sizeof(*v));
+		n += s->n_sets;
 	}
-	rc = dedupe(v, n, &c->sets, &c->n_sets);
-	free(v);
-	return rc;
+	rc = sets_unique(v, &n);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	c->sets = v;
+	c->n_sets = n;
+	return 0;
 }
 
 int core_sets_build(const struct core *c, struct wire_state *st)
 {
-	struct ranked *v;
-	struct wire_set *out;
-	size_t n = 0, n_out;
+	struct wire_set *v;
+	size_t n = 0;
 	int rc;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++)
@@ -105,22 +86,19 @@ int core_sets_build(const struct core *c, struct wire_state *st)
 		return -ENOMEM;
 	n = 0;
 	for (size_t i = 0; i < c->cfg.n_vips; i++)
-		if (c->vips[i].set != 0 && core_vip_excl(c, i)) {
-			v[n] = (struct ranked){{c->vips[i].addr, c->vips[i].set}, n};
-			n++;
-		}
+		if (c->vips[i].set != 0 && core_vip_excl(c, i))
+			v[n++] = (struct wire_set){c->vips[i].addr, c->vips[i].set};
 	for (size_t r = 0; r < c->n_res; r++)
-		if (c->res[r].set != 0) {
-			v[n] = (struct ranked){{c->res[r].addr, c->res[r].set}, n};
-			n++;
-		}
-	rc = dedupe(v, n, &out, &n_out);
-	free(v);
-	if (rc == 0) {
-		st->sets = out;
-		st->n_sets = (uint32_t)n_out;
+		if (c->res[r].set != 0)
+			v[n++] = (struct wire_set){c->res[r].addr, c->res[r].set};
+	rc = sets_unique(v, &n);
+	if (rc < 0) {
+		free(v);
+		return rc;
 	}
-	return rc;
+	st->sets = v;
+	st->n_sets = (uint32_t)n;
+	return 0;
 }
 
 uint32_t core_set_of(const struct core *c, const struct res_addr *addr)

@@ -648,6 +648,36 @@ static void test_addr_search(void **state)
 	}
 }
 
+/* The merge of replicated address sets: sorted, one per address, and the
+ * first in input order wins (a set's lowest declarer). */
+static void test_addr_sort_unique(void **state)
+{
+	struct ent {
+		uint32_t tag;
+		struct res_addr addr;
+	} v[6];
+	const char *in[] = {"10.0.0.9/24", "2001:db8::1/64", "10.0.0.2/24", "10.0.0.9/24",
+			    "10.0.0.2/24", "10.0.0.9/24"};
+	const char *want[] = {"10.0.0.2/24", "10.0.0.9/24", "2001:db8::1/64"};
+	const uint32_t want_tag[] = {2, 0, 1};
+
+	(void)state;
+	for (size_t i = 0; i < 6; i++) {
+		v[i].tag = (uint32_t)i;
+		assert_int_equal(res_addr_parse(in[i], &v[i].addr), 0);
+	}
+	assert_int_equal(res_addr_sort_unique(v, 6, sizeof(*v), offsetof(struct ent, addr)), 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct res_addr w;
+
+		assert_int_equal(res_addr_parse(want[i], &w), 0);
+		assert_int_equal(res_addr_cmp(&v[i].addr, &w), 0);
+		assert_int_equal(v[i].tag, want_tag[i]);
+	}
+	assert_int_equal(res_addr_sort_unique(v, 1, sizeof(*v), offsetof(struct ent, addr)), 1);
+	assert_int_equal(res_addr_sort_unique(v, 0, sizeof(*v), offsetof(struct ent, addr)), 0);
+}
+
 static void test_load_unique(void **unused)
 {
 	struct wire_load_ent ents[3] = {{addr4(5), 1, 1}, {addr4(1), 2, 2}, {addr4(9), 3, 3}};
@@ -699,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_extension),
 		cmocka_unit_test(test_load_unique),
 		cmocka_unit_test(test_addr_search),
+		cmocka_unit_test(test_addr_sort_unique),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
