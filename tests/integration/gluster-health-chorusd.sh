@@ -5,7 +5,8 @@
 #   2. SIGTERM node 2's brick: every node reports volume:gv failed within
 #      fail_after x interval + 1 s (+3 s for polling and load; all nodes
 #      fail alike, so nothing moves)
-#   3. "gluster volume start gv force": ok again on every node
+#   3. "gluster volume start gv force": ok again on every node, and nothing
+#      moves while the nodes recover one by one (holders sampled throughout)
 #   4. node 1 alone loses access to the bricks (an nftables rule in its
 #      namespace drops gfapi client traffic to brick ports): only node 1
 #      reports volume:gv failed, and only its VIP, which depends on the
@@ -100,10 +101,26 @@ sleep 1
 [ "$(layout)" = "$before" ] || cl_fail "every node failed volume:gv, yet VIPs moved: $before -> $(layout)"
 echo "every node failed volume:gv: nothing moved ($(layout))"
 
+# 3. the volume recovers on every node, each node's probe at its own time:
+#    a recovery settles like a failure, so nothing may move meanwhile (the
+#    first node to recover used to take every address and give them back).
+#    Holders sampled every ~50 ms from before the start until the last
+#    recovery has settled (health_settle_ms 1500 + 1 s).
+samples="$CL_DIR/recovery-layouts"
+( for (( n = 0; n < 600; n++ )); do layout; sleep 0.05; done ) > "$samples" 2>/dev/null &
+sampler=$!
 t0=$(cl_now_ms)
 gl_volume_start_force gv 3 || cl_fail "brick 2 not back"
 cl_wait_until 20 all_are ok || cl_fail "volume:gv not ok again: $(for i in 1 2 3; do health_of $i; done)"
 echo "TIMING volume start force -> volume:gv ok on all nodes: $(ms "$t0") ms"
+sleep 2.5
+kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+n_samples=$(wc -l < "$samples")
+[ "$n_samples" -ge 20 ] || cl_fail "only $n_samples holder samples during the recovery"
+if grep -qvxF "$before" "$samples"; then
+    cl_fail "volume:gv recovered on every node, yet VIPs moved: $(sort "$samples" | uniq -c | paste -sd';')"
+fi
+echo "volume:gv recovered on every node: nothing moved ($n_samples samples, $before)"
 grep -h 'volume:gv' "$(cl_ndir 1)/chorusd.log" | tail -n 4 | sed 's/^/  n1: /'
 
 # 4. node 1 alone cannot reach the bricks
