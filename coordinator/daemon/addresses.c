@@ -15,7 +15,7 @@
 
 #include "adapters/conf.h"
 #include "daemon/daemon.h"
-#include "daemon/tickle.h"
+#include "exec/tickle.h"
 #include "exec/hooks.h"
 #include "exec/vip.h"
 

@@ -37,7 +37,7 @@
 #include "daemon/daemon.h"
 #include "exec/inventory.h"
 #include "exec/script.h"
-#include "daemon/tickle.h"
+#include "exec/tickle.h"
 #include "exec/vip.h"
 
 #define PROBE_RETRY_MS 100

@@ -34,7 +34,7 @@
 #include "daemon/daemon.h"
 #include "exec/hooks.h"
 #include "plugin/plugin.h"
-#include "daemon/tickle.h"
+#include "exec/tickle.h"
 #include "core/load.h"
 #include "daemon/ctl_load.h"
 

@@ -9,7 +9,6 @@ coordinator_chorusd_SOURCES = \
 	coordinator/daemon/health.c coordinator/daemon/addresses.c \
 	coordinator/daemon/corelog.c coordinator/daemon/corelog.h \
 	coordinator/daemon/bricks.c coordinator/daemon/bricks.h \
-	coordinator/daemon/tickle.c coordinator/daemon/tickle.h \
 	$(adapters_sources) $(exec_sources) $(plugin_host_sources)
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS) $(XML_CFLAGS)

@@ -42,7 +42,7 @@
 #include "daemon/corelog.h"
 #include "daemon/daemon.h"
 #include "exec/hooks.h"
-#include "daemon/tickle.h"
+#include "exec/tickle.h"
 #include "core/timing.h"
 #include "exec/vip.h"
 #include "exec/vip_probe.h"
@@ -182,6 +182,31 @@ static uint32_t brick_set_id(const struct conf_brick *b)
 	for (const char *p = key; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	return h ? h : 1;
+}
+
+/* The tickle side's view of the cluster (exec/tickle.h). */
+static uint32_t tk_nodeid(void *ud)
+{
+	return cluster_nodeid(((struct chorusd *)ud)->cl);
+}
+
+static uint16_t tk_proto(void *ud)
+{
+	const struct chorusd *d = ud;
+
+	return d->core ? core_proto(d->core) : 0;
+}
+
+static bool tk_held(void *ud, size_t idx)
+{
+	const struct chorusd *d = ud;
+
+	return d->core && core_local_held(d->core, idx);
+}
+
+static int tk_send(void *ud, const void *buf, size_t size)
+{
+	return cluster_send(((struct chorusd *)ud)->cl, buf, size);
 }
 
 void daemon_exit(struct chorusd *d)
@@ -731,7 +756,8 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the expiry prober " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
-	rc = tickle_new(&d, &d.tk);
+	rc = tickle_new(d.loop, d.conf, d.incarnation,
+			&(const struct tickle_ops){&d, tk_nodeid, tk_proto, tk_held, tk_send}, &d.tk);
 	if (rc < 0)
 		qb_log(LOG_ERR, "running without tickle ACKs " QB_XS " rc=%d", rc);
 	if (corelog_new(d.conf->n_vips, &d.corelog) < 0) {

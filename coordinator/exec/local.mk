@@ -32,4 +32,5 @@ exec_sources = \
 	coordinator/exec/inventory.c coordinator/exec/inventory.h \
 	coordinator/exec/hooks.c coordinator/exec/hooks.h \
 	$(exec_connlist_sources) \
-	coordinator/exec/conntrack.c coordinator/exec/conntrack.h
+	coordinator/exec/conntrack.c coordinator/exec/conntrack.h \
+	coordinator/exec/tickle.c coordinator/exec/tickle.h

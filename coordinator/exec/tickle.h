@@ -23,22 +23,39 @@
  *   up.  A kernel without CONFIG_INET_DIAG_DESTROY falls back to the new
  *   owner's tickles, which it sends for any VIP another node listed.
  */
-#ifndef CHORUS_TICKLE_H
-#define CHORUS_TICKLE_H
+#ifndef CHORUS_EXEC_TICKLE_H
+#define CHORUS_EXEC_TICKLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct chorusd;
+#include <qb/qbloop.h>
+
+struct chorus_conf;
 struct tickle;
 
 #define TICKLE_ROUNDS 3
 #define TICKLE_INTERVAL_MS 100
 
-/* Start collecting on 'd->loop' for the addresses of 'd->conf'.  Returns 0
- * or -errno (the daemon then runs without tickles). */
-int tickle_new(struct chorusd *d, struct tickle **out);
+/* What the tickle side needs of the cluster, asked when needed. */
+struct tickle_ops {
+	void *ud;
+	/* this node's id, 0 while not in a cluster */
+	uint32_t (*nodeid)(void *ud);
+	/* the wire version every member speaks (0: no view yet) */
+	uint16_t (*proto)(void *ud);
+	/* this node holds local VIP 'idx' now */
+	bool (*held)(void *ud, size_t idx);
+	/* multicast a message; 0 or -errno */
+	int (*send)(void *ud, const void *buf, size_t size);
+};
+
+/* Start collecting on 'loop' for the addresses of 'conf' (borrowed until
+ * tickle_free), CONNS messages tagged with 'incarnation'.  Returns 0 or
+ * -errno (the daemon then runs without tickles). */
+int tickle_new(qb_loop_t *loop, const struct chorus_conf *conf, uint64_t incarnation,
+	       const struct tickle_ops *ops, struct tickle **out);
 void tickle_free(struct tickle *t);	/* accepts NULL */
 
 /* A delivered CPG message from 'nodeid': returns true when it was CONNS

@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "daemon/tickle.h"
+#include "exec/tickle.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,11 +27,10 @@
 #include <qb/qbloop.h>
 #include <qb/qbutil.h>
 
-#include "adapters/cluster.h"
 #include "adapters/conf.h"
+#include "core/wire.h"
 #include "exec/connlist.h"
 #include "exec/conntrack.h"
-#include "daemon/daemon.h"
 
 #define TICKLE_WINDOW 1234	/* any value: the client only checks sequence */
 /* What peers' lists may hold here in all, whatever they send: a node lists
@@ -40,6 +39,11 @@
  * hostile one) cannot crowd out the others' lists. */
 #define TICKLE_REMOTE_MAX 262144u
 #define TICKLE_REMOTE_SENDER_MAX (TICKLE_REMOTE_MAX / 2)
+
+static uint64_t mono_ms(void)
+{
+	return qb_util_nano_current_get() / QB_TIME_NS_IN_MSEC;
+}
 
 struct remote_list {
 	uint32_t node;
@@ -65,7 +69,10 @@ struct burst {
 };
 
 struct tickle {
-	struct chorusd *d;
+	qb_loop_t *loop;
+	const struct chorus_conf *conf;
+	uint64_t incarnation;
+	struct tickle_ops ops;
 	const struct conf_conns *cfg;
 	size_t n;
 	struct vip_conns *v;
@@ -223,7 +230,7 @@ static void burst_round(struct tickle *t)
 	}
 	t->n_bursts = k;
 	if (k && !t->burst_armed)
-		t->burst_armed = qb_loop_timer_add(t->d->loop, QB_LOOP_HIGH,
+		t->burst_armed = qb_loop_timer_add(t->loop, QB_LOOP_HIGH,
 						   TICKLE_INTERVAL_MS * QB_TIME_NS_IN_MSEC, t,
 						   burst_fire, &t->burst_timer) == 0;
 }
@@ -273,7 +280,7 @@ static void remote_drop_all(struct tickle *t, struct vip_conns *vc)
 static long vip_find(const struct tickle *t, const struct res_addr *a)
 {
 	/* the config keeps them sorted by res_addr_cmp */
-	long k = RES_ADDR_SEARCH(t->d->conf->vips, t->n, addr, a);
+	long k = RES_ADDR_SEARCH(t->conf->vips, t->n, addr, a);
 
 	return k >= 0 ? k : -1;
 }
@@ -343,7 +350,7 @@ bool tickle_deliver(struct tickle *t, uint32_t nodeid, const void *buf, size_t s
 
 	if (wire_decode_hdr(buf, size, &h) < 0 || h.type != WIRE_CONNS)
 		return false;
-	if (nodeid == cluster_nodeid(t->d->cl))
+	if (nodeid == t->ops.nodeid(t->ops.ud))
 		return true;	/* our own, back from CPG */
 	rc = wire_decode_conns(buf, size, &cs);
 	if (rc < 0) {
@@ -383,14 +390,14 @@ static void send_lists(struct tickle *t)
 	struct wire_conns_vip blocks[WIRE_CONNS_MAX_VIPS];
 	struct wire_conns cs = {0, blocks};
 	struct wire_conn *scratch = NULL;
-	uint64_t now = daemon_mono_ms();
+	uint64_t now = mono_ms();
 	uint32_t total = 0, sent_vips = 0, sent_conns = 0;
 	size_t first = 0, i;
 	bool any = false;
 
 	for (i = 0; i < t->n && !any; i++)
 		any = t->v[i].dirty && (t->v[i].mine.n || t->v[i].reported);
-	if (!any || t->d->core == NULL || core_proto(t->d->core) < 3)
+	if (!any || t->ops.proto(t->ops.ud) < 3)
 		return;
 	if (t->last_send_ms && now - t->last_send_ms < t->cfg->update_ms)
 		return;
@@ -406,10 +413,10 @@ static void send_lists(struct tickle *t)
 		/* flush before this block would overflow the message, and at the end */
 		if (cs.n_vips && (vc == NULL || cs.n_vips == WIRE_CONNS_MAX_VIPS ||
 				  total + n > WIRE_CONNS_MAX_MSG)) {
-			int rc = wire_encode_conns(&t->wb, 3, t->d->incarnation, &cs);
+			int rc = wire_encode_conns(&t->wb, 3, t->incarnation, &cs);
 
 			if (rc == 0)
-				rc = cluster_send(t->d->cl, t->wb.data, t->wb.size);
+				rc = t->ops.send(t->ops.ud, t->wb.data, t->wb.size);
 			if (rc < 0) {
 				qb_log(LOG_DEBUG, "conns: cannot send " QB_XS " rc=%d", rc);
 				goto out;
@@ -428,7 +435,7 @@ static void send_lists(struct tickle *t)
 		}
 		if (vc == NULL)
 			break;
-		blocks[cs.n_vips].vip = t->d->conf->vips[i].addr;
+		blocks[cs.n_vips].vip = t->conf->vips[i].addr;
 		blocks[cs.n_vips].n = n;
 		blocks[cs.n_vips].conns = scratch + total;
 		for (uint32_t k = 0; k < n; k++)
@@ -469,7 +476,7 @@ static void collect_done(void *ud, int err, const struct conntrack_sock *socks, 
 		size_t m = 0, dropped = 0;
 		int rc;
 
-		if (!t->d->core || !core_local_held(t->d->core, i)) {
+		if (!t->ops.held(t->ops.ud, i)) {
 			if (connlist_count(&vc->mine))
 				vc->dirty = true;
 			connlist_clear(&vc->mine);
@@ -501,7 +508,7 @@ static void collect_done(void *ud, int err, const struct conntrack_sock *socks, 
 			char a[CHORUS_ADDR_STRLEN];
 
 			vc->dirty = true;
-			res_addr_format_ip(&t->d->conf->vips[i].addr, a, sizeof(a));
+			res_addr_format_ip(&t->conf->vips[i].addr, a, sizeof(a));
 			qb_log(LOG_DEBUG, "conns: %s has %zu connection(s), listing %zu (%zu dropped, "
 			       "oldest first)", a, m, connlist_count(&vc->mine), dropped);
 		}
@@ -517,16 +524,16 @@ static void collect_start(void *data)
 	size_t n = 0;
 	int rc;
 
-	if (qb_loop_timer_add(t->d->loop, QB_LOOP_LOW,
+	if (qb_loop_timer_add(t->loop, QB_LOOP_LOW,
 			      (uint64_t)t->cfg->collect_ms * QB_TIME_NS_IN_MSEC, t, collect_start,
 			      &t->collect_timer) != 0)
 		qb_log(LOG_ERR, "conns: cannot schedule the next collection");
 	if (locals == NULL)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->d->core && core_local_held(t->d->core, i)) {
+		if (t->ops.held(t->ops.ud, i)) {
 			t->map[n] = i;
-			locals[n++] = t->d->conf->vips[i].addr;
+			locals[n++] = t->conf->vips[i].addr;
 		}
 	}
 	rc = conntrack_collect(t->ct, locals, n, t->cfg->collect_ms, collect_done, t);
@@ -554,7 +561,7 @@ void tickle_acquired(struct tickle *t, size_t idx)
 	if (t == NULL || idx >= t->n)
 		return;
 	vc = &t->v[idx];
-	self = cluster_nodeid(t->d->cl);
+	self = t->ops.nodeid(t->ops.ud);
 	for (size_t i = 0; t->cfg->tickle && i < vc->n_remote; i++) {
 		struct remote_list *r = &vc->remote[i];
 		struct burst *nb;
@@ -566,10 +573,10 @@ void tickle_acquired(struct tickle *t, size_t idx)
 		if (nb == NULL)
 			break;
 		t->bursts = nb;
-		t->bursts[t->n_bursts++] = (struct burst){t->d->conf->vips[idx].addr, r->n, r->v,
+		t->bursts[t->n_bursts++] = (struct burst){t->conf->vips[idx].addr, r->n, r->v,
 							  TICKLE_ROUNDS};
 		r->v = NULL;	/* the burst owns it now; r->n is uncounted below */
-		res_addr_format_ip(&t->d->conf->vips[idx].addr, a, sizeof(a));
+		res_addr_format_ip(&t->conf->vips[idx].addr, a, sizeof(a));
 		qb_log(LOG_NOTICE, "%s: tickling %" PRIu32 " client connection(s) node %" PRIu32
 		       " listed", a, r->n, r->node);
 	}
@@ -606,7 +613,7 @@ void tickle_releasing(struct tickle *t, size_t idx)
 	if (done || err) {
 		char a[CHORUS_ADDR_STRLEN];
 
-		res_addr_format_ip(&t->d->conf->vips[idx].addr, a, sizeof(a));
+		res_addr_format_ip(&t->conf->vips[idx].addr, a, sizeof(a));
 		qb_log(LOG_NOTICE, "%s: reset %zu client connection(s) before release (%zu already "
 		       "gone)" QB_XS " err=%d", a, done, gone, err);
 	}
@@ -620,7 +627,8 @@ void tickle_releasing(struct tickle *t, size_t idx)
 
 /* ---- life cycle ---- */
 
-int tickle_new(struct chorusd *d, struct tickle **out)
+int tickle_new(qb_loop_t *loop, const struct chorus_conf *conf, uint64_t incarnation,
+	       const struct tickle_ops *ops, struct tickle **out)
 {
 	struct tickle *t = calloc(1, sizeof(*t));
 	bool want4 = false, want6 = false;
@@ -628,9 +636,12 @@ int tickle_new(struct chorusd *d, struct tickle **out)
 
 	if (t == NULL)
 		return -ENOMEM;
-	t->d = d;
-	t->cfg = &d->conf->conns;
-	t->n = d->conf->n_vips;
+	t->loop = loop;
+	t->conf = conf;
+	t->incarnation = incarnation;
+	t->ops = *ops;
+	t->cfg = &conf->conns;
+	t->n = conf->n_vips;
 	t->raw4 = t->raw6 = -1;
 	wire_buf_init(&t->wb);
 	t->v = calloc(t->n + 1, sizeof(*t->v));
@@ -641,10 +652,10 @@ int tickle_new(struct chorusd *d, struct tickle **out)
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		connlist_init(&t->v[i].mine, t->cfg->max_per_vip);
-		want4 |= d->conf->vips[i].addr.family == 4;
-		want6 |= d->conf->vips[i].addr.family == 6;
+		want4 |= conf->vips[i].addr.family == 4;
+		want6 |= conf->vips[i].addr.family == 6;
 	}
-	rc = conntrack_new(d->loop, &t->ct);
+	rc = conntrack_new(loop, &t->ct);
 	if (rc < 0)
 		goto out_free;
 	/* IPPROTO_RAW: we write the IP header ourselves (the VIP as source) */
@@ -655,7 +666,7 @@ int tickle_new(struct chorusd *d, struct tickle **out)
 	if ((want4 && t->raw4 < 0) || (want6 && t->raw6 < 0))
 		qb_log(LOG_WARNING, "cannot open a raw socket for tickle ACKs " QB_XS " errno=%d",
 		       errno);
-	qb_loop_timer_add(d->loop, QB_LOOP_LOW, (uint64_t)t->cfg->collect_ms * QB_TIME_NS_IN_MSEC,
+	qb_loop_timer_add(loop, QB_LOOP_LOW, (uint64_t)t->cfg->collect_ms * QB_TIME_NS_IN_MSEC,
 			  t, collect_start, &t->collect_timer);
 	*out = t;
 	return 0;
@@ -671,9 +682,9 @@ void tickle_free(struct tickle *t)
 {
 	if (t == NULL)
 		return;
-	qb_loop_timer_del(t->d->loop, t->collect_timer);
+	qb_loop_timer_del(t->loop, t->collect_timer);
 	if (t->burst_armed)
-		qb_loop_timer_del(t->d->loop, t->burst_timer);
+		qb_loop_timer_del(t->loop, t->burst_timer);
 	conntrack_free(t->ct);
 	for (size_t i = 0; i < t->n; i++) {
 		connlist_clear(&t->v[i].mine);
