@@ -604,14 +604,15 @@ static struct json_object *events_json(struct chorusd *d, int64_t limit)
 	return r;
 }
 
-static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t standby)
+/* The plan as '*out', or core_plan()'s error with nothing allocated. */
+static int plan_json(struct chorusd *d, uint32_t fail, uint32_t standby, struct json_object **out)
 {
-	struct json_object *r = json_object_new_object(), *mv = json_object_new_array();
-	struct json_object *un = json_object_new_array();
+	struct json_object *r, *mv, *un;
 	struct core_plan_move *moves = NULL;
 	size_t n = 0;
 	char why[160], nb[32];
 	bool load;
+	int rc;
 
 	if (fail)
 		snprintf(why, sizeof(why), "%s fails", node_name(d, fail, nb, sizeof(nb)));
@@ -623,41 +624,44 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 	/* with load known, a rebalance is a load rebalance: say what it would
 	 * do to the loads of the two nodes of each move */
 	load = !fail && !standby && ctl_load_known(d->core);
-	if ((load ? core_load_plan(d->core, &moves, &n)
-		  : core_plan(d->core, fail, standby, &moves, &n)) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
+	rc = load ? core_load_plan(d->core, &moves, &n)
+		  : core_plan(d->core, fail, standby, &moves, &n);
+	if (rc < 0) {
+		free(moves);
+		return rc;
+	}
+	r = json_object_new_object();
+	mv = json_object_new_array();
+	un = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
+		struct json_object *o;
 
-			res_addr_format(&moves[i].addr, t, sizeof(t));
-			if (moves[i].to == 0) {
-				json_object_array_add(un, json_object_new_string(t));
-				continue;
-			}
-			{
-				struct json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "vip", json_object_new_string(t));
-				json_object_object_add(o, "from", json_object_new_int64(moves[i].from));
-				json_object_object_add(o, "from_name",
-						       moves[i].from
-							       ? json_object_new_string(node_name(
-									 d, moves[i].from, n1, sizeof(n1)))
-							       : NULL);
-				json_object_object_add(o, "to", json_object_new_int64(moves[i].to));
-				json_object_object_add(o, "to_name",
-						       json_object_new_string(node_name(
-							       d, moves[i].to, n2, sizeof(n2))));
-				if (load)
-					ctl_load_why(d->core, moves, n, i, why, sizeof(why));
-				json_object_object_add(o, "why", json_object_new_string(why));
-				json_object_array_add(mv, o);
-			}
+		res_addr_format(&moves[i].addr, t, sizeof(t));
+		if (moves[i].to == 0) {
+			json_object_array_add(un, json_object_new_string(t));
+			continue;
 		}
+		o = json_object_new_object();
+		json_object_object_add(o, "vip", json_object_new_string(t));
+		json_object_object_add(o, "from", json_object_new_int64(moves[i].from));
+		json_object_object_add(o, "from_name",
+				       moves[i].from ? json_object_new_string(node_name(
+							       d, moves[i].from, n1, sizeof(n1)))
+						     : NULL);
+		json_object_object_add(o, "to", json_object_new_int64(moves[i].to));
+		json_object_object_add(o, "to_name", json_object_new_string(node_name(
+							     d, moves[i].to, n2, sizeof(n2))));
+		if (load)
+			ctl_load_why(d->core, moves, n, i, why, sizeof(why));
+		json_object_object_add(o, "why", json_object_new_string(why));
+		json_object_array_add(mv, o);
 	}
 	free(moves);
 	json_object_object_add(r, "moves", mv);
 	json_object_object_add(r, "unplaced", un);
-	return r;
+	*out = r;
+	return 0;
 }
 
 /* Prometheus text exposition; names and help are documented in chorusctl(8). */
@@ -1055,13 +1059,25 @@ static void cmd_plan(struct chorusd *d, const struct control_request *req)
 	struct ctl_state *s = d->ctl;
 	const char *f = arg_str(req->args, "fail"), *sb = arg_str(req->args, "standby");
 	uint32_t fail = f ? node_lookup(d, f) : 0, stb = sb ? node_lookup(d, sb) : 0;
+	struct json_object *r = NULL;
+	int rc;
 
 	if ((f && !fail) || (sb && !stb)) {
 		control_error(s->ctl, req->client, req->id, "unknown_node", "no node %s",
 			      f ? f : sb);
 		return;
 	}
-	control_reply(s->ctl, req->client, req->id, plan_json(d, fail, stb));
+	rc = plan_json(d, fail, stb, &r);
+	if (rc == -ENOENT)
+		control_error(s->ctl, req->client, req->id, "unknown_node",
+			      "no node %s in the cluster", f ? f : sb);
+	else if (rc == -EAGAIN)
+		control_error(s->ctl, req->client, req->id, "not_quorate",
+			      "no placement round has completed on this node yet");
+	else if (rc < 0)
+		control_error(s->ctl, req->client, req->id, "internal", "rc=%d", rc);
+	else
+		control_reply(s->ctl, req->client, req->id, r);
 }
 
 static void cmd_metrics(struct chorusd *d, const struct control_request *req)
@@ -1207,6 +1223,11 @@ static const struct ctl_command {
 	{"inventory-refresh", true, true, cmd_inventory_refresh},
 	{"fence-confirm", true, true, cmd_fence_confirm},
 };
+
+const char *ctl_command_name(size_t i)
+{
+	return i < sizeof(ctl_commands) / sizeof(ctl_commands[0]) ? ctl_commands[i].name : NULL;
+}
 
 static void handler(void *ud, const struct control_request *req)
 {

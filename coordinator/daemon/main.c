@@ -678,11 +678,13 @@ static int pid_lock(const char *run_dir)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: chorusd [-c FILE] [-f] [--cleanup] [--version]\n"
+	fprintf(f, "usage: chorusd [-c FILE] [-f] [--cleanup] [--list-commands] [--version]\n"
 		   "  -c, --config FILE  configuration (default %s)\n"
 		   "  -f, --foreground   log to stderr as well\n"
 		   "      --cleanup      remove this node's configured addresses and exit\n"
 		   "                     (for the service manager after a final stop)\n"
+		   "      --list-commands\n"
+		   "                     print the control commands it answers and exit\n"
 		   "  -V, --version      print the version and exit\n",
 		CONF_DEFAULT_PATH);
 }
@@ -693,6 +695,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"cleanup", no_argument, NULL, 'C'},
+		{"list-commands", no_argument, NULL, 'L'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -709,6 +712,10 @@ int main(int argc, char **argv)
 		case 'f': foreground = true; break;
 		case 'C': cleanup = true; break;
 		case 'V': printf("chorusd %s\n", PACKAGE_VERSION); return CHORUSD_OK;
+		case 'L':
+			for (size_t i = 0; ctl_command_name(i) != NULL; i++)
+				puts(ctl_command_name(i));
+			return CHORUSD_OK;
 		case 'h': usage(stdout); return CHORUSD_OK;
 		default: usage(stderr); return CHORUSD_ERR_USAGE;
 		}

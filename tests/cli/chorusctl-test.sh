@@ -14,8 +14,12 @@
 set -u
 
 CHORUSCTL=${CHORUSCTL:-./coordinator/chorusctl}
+CHORUSD=${CHORUSD:-./coordinator/chorusd}
+MAN8=${srcdir:-.}/deploy/man/chorusctl.8
 command -v socat >/dev/null 2>&1 || { echo "socat not found: skipped"; exit 77; }
 [ -x "$CHORUSCTL" ] || { echo "no $CHORUSCTL"; exit 99; }
+[ -x "$CHORUSD" ] || { echo "no $CHORUSD"; exit 99; }
+[ -f "$MAN8" ] || { echo "no $MAN8"; exit 99; }
 CHORUSCTL=$(cd "$(dirname "$CHORUSCTL")" && pwd)/$(basename "$CHORUSCTL")
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/chorusctl-test.XXXXXX") || exit 99
@@ -267,6 +271,14 @@ expect_out "If n3 were put in standby:"
 expect_req '"args":{"standby":"n3"}}'
 run 0 plan
 expect_req '"cmd":"plan","args":{}}'
+cp "$dir/resp/plan" "$dir/resp/plan.ok"
+cat >"$dir/resp/plan" <<'EOF'
+{"v":1,"id":"@ID@","ok":false,"error":{"code":"unknown_node","message":"no node 9 in the cluster"}}
+EOF
+run 4 plan --fail 9
+expect_err "chorusctl: unknown_node: no node 9 in the cluster"
+expect_no "would move"
+mv "$dir/resp/plan.ok" "$dir/resp/plan"
 cat >"$dir/resp/metrics" <<'EOF'
 {"v":1,"id":"@ID@","ok":true,"result":{"text":"# HELP chorus_vips Addresses held.\n# TYPE chorus_vips gauge\nchorus_vips{node=\"n1\"} 2\n"}}
 EOF
@@ -381,6 +393,22 @@ run 2 events -n 0
 run 2 --bogus status
 run 0 --help
 expect_out "Usage: chorusctl"
+
+# --- every command the daemon answers is in chorusctl, its help and its man
+# page synopsis, and the help lists nothing the daemon does not answer ---------
+"$CHORUSD" --list-commands >"$dir/daemon-cmds" || fail "chorusd --list-commands failed"
+[ "$(wc -l <"$dir/daemon-cmds")" -ge 10 ] || fail "chorusd --list-commands: too few commands"
+sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' "$dir/out" | sort -u >"$dir/help-cmds"
+sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' "$MAN8" | sed 's/\\-/-/g' >"$dir/synopsis"
+while IFS= read -r c; do
+	grep -qx -- "$c" "$dir/help-cmds" || fail "chorusctl --help lacks '$c'"
+	grep -qw -- "$c" "$dir/synopsis" || fail "chorusctl(8) synopsis lacks '$c'"
+	run 2 "$c" x x x
+	expect_err "usage: chorusctl $c"
+done <"$dir/daemon-cmds"
+while IFS= read -r c; do
+	grep -qx -- "$c" "$dir/daemon-cmds" || fail "chorusctl --help lists '$c', chorusd lacks it"
+done <"$dir/help-cmds"
 
 echo "$count chorusctl runs, $fails failures"
 [ "$fails" -eq 0 ]
