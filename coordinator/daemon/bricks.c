@@ -65,6 +65,9 @@ struct bricks {
 	struct script_run *fence_run;
 	uint32_t fence_node;
 	uint64_t fences_ok, fences_failed;
+	uint32_t last_fence_node;	/* 0: no fence command has finished */
+	bool last_fence_ok;
+	uint64_t last_fence_ms;
 	/* watchdog */
 	int wd_fd;
 	qb_loop_timer_handle wd_timer;
@@ -260,6 +263,9 @@ static void fence_done(void *data, const struct script_result *r)
 	bs->fence_run = NULL;
 	ev.u.fence.node = bs->fence_node;
 	ev.u.fence.err = script_result_ok(r) ? 0 : -EIO;
+	bs->last_fence_node = bs->fence_node;
+	bs->last_fence_ok = ev.u.fence.err == 0;
+	bs->last_fence_ms = daemon_mono_ms();
 	if (ev.u.fence.err == 0) {
 		bs->fences_ok++;
 		qb_log(LOG_WARNING, "fence command: node %" PRIu32 " is down", bs->fence_node);
@@ -643,6 +649,17 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 	}
 	json_object_object_add(o, "fences_ok", json_object_new_int64((int64_t)bs->fences_ok));
 	json_object_object_add(o, "fences_failed", json_object_new_int64((int64_t)bs->fences_failed));
+	if (bs->fence_run != NULL)
+		json_object_object_add(o, "fencing", json_object_new_int64(bs->fence_node));
+	if (bs->last_fence_node != 0) {
+		struct json_object *lf = json_object_new_object();
+
+		json_object_object_add(lf, "node", json_object_new_int64(bs->last_fence_node));
+		json_object_object_add(lf, "ok", json_object_new_boolean(bs->last_fence_ok));
+		json_object_object_add(lf, "age_ms", json_object_new_int64(
+						     (int64_t)(daemon_mono_ms() - bs->last_fence_ms)));
+		json_object_object_add(o, "last_fence", lf);
+	}
 	json_object_object_add(o, "watchdog", json_object_new_string(
 					      bs->wd_fd < 0 ? "none" : bs->wd_starving ? "starving"
 											: "fed"));

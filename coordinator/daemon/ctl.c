@@ -439,6 +439,21 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 	struct json_object *a = json_object_new_array();
 
 	*unplaced = 0;
+	/* Without a core (no corosync yet) nobody owns anything; the
+	 * configured addresses still say what this node would serve. */
+	for (size_t i = 0; d->core == NULL && i < d->conf->n_vips; i++) {
+		struct json_object *o = json_object_new_object();
+		char t[CHORUS_ADDR_STRLEN];
+
+		res_addr_format(&d->conf->vips[i].addr, t, sizeof(t));
+		json_object_object_add(o, "address", json_object_new_string(t));
+		json_object_object_add(o, "pool", json_object_new_string(d->conf->vips[i].pool));
+		json_object_object_add(o, "owner", NULL);
+		json_object_object_add(o, "owner_name", NULL);
+		json_object_object_add(o, "state", json_object_new_string("unknown"));
+		json_object_object_add(o, "pinned", NULL);
+		json_object_array_add(a, o);
+	}
 	for (size_t i = 0; d->core && i < core_res_count(d->core); i++) {
 		struct core_res_view v;
 		struct json_object *o = json_object_new_object();
@@ -533,6 +548,9 @@ static struct json_object *status_json(struct chorusd *d)
 		core_admin_get(d->core, &av);
 	}
 	snprintf(rb, sizeof(rb), "%" PRIx32 ".%" PRIx64, ring.nodeid, ring.seq);
+	/* the core exists once corosync has answered; before, quorum is
+	 * not known, which "quorate":false alone would not say */
+	json_object_object_add(c, "connected", json_object_new_boolean(d->core != NULL));
 	json_object_object_add(c, "quorate", json_object_new_boolean(quorate));
 	json_object_object_add(c, "members",
 			       json_object_new_int64(d->core ? (int64_t)core_member_count(d->core) : 0));
