@@ -48,6 +48,10 @@ EXTRA_DIST += tests/cli/sd-watchdog-test.sh
 TESTS += tests/cli/chorusd-check-test.sh
 EXTRA_DIST += tests/cli/chorusd-check-test.sh
 
+# A real chorusd without corosync under the real chorusctl.
+TESTS += tests/cli/chorusd-alone-test.sh
+EXTRA_DIST += tests/cli/chorusd-alone-test.sh
+
 # The include arrows between coordinator/'s layers (README, "How it works").
 TESTS += tests/cli/layers-test.sh
 EXTRA_DIST += tests/cli/layers-test.sh

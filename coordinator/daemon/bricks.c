@@ -41,7 +41,6 @@
 #include "exec/vip.h"
 
 #define PROBE_RETRY_MS 100
-#define FAILED_HOLD_MS 600000	/* a failed brick stays unservable here this long */
 
 struct bricks {
 	struct chorusd *d;
@@ -160,7 +159,7 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 	case BRICK_EV_FAILED:
 		qb_log(LOG_ERR, "brick %s:%s keeps dying (%s): moving it off this node", cb->host,
 		       cb->path, reason ? reason : "restart budget spent");
-		bs->failed_until[b] = daemon_mono_ms() + FAILED_HOLD_MS;
+		bs->failed_until[b] = daemon_mono_ms() + d->conf->brick_failure_hold_ms;
 		d->brick_failed[vi] = true;
 		health_apply(d);
 		return;
@@ -522,6 +521,33 @@ int bricks_release(struct chorusd *d, size_t vi)
 	return 0;
 }
 
+/* Brick 'b' may be placed on this node again. */
+static void hold_end(struct chorusd *d, struct bricks *bs, size_t b)
+{
+	bs->failed_until[b] = 0;
+	d->brick_failed[bs->vip[b]] = false;
+}
+
+int bricks_cleanup(struct chorusd *d, const char *host, const char *path)
+{
+	struct bricks *bs = B(d);
+
+	for (size_t b = 0; bs != NULL && b < bs->n; b++) {
+		const struct conf_brick *cb = &d->conf->bricks[b];
+
+		if (strcmp(cb->host, host) != 0 || strcmp(cb->path, path) != 0)
+			continue;
+		if (bs->failed_until[b] == 0)
+			return 0;
+		hold_end(d, bs, b);
+		qb_log(LOG_NOTICE, "brick %s:%s: failure hold ended by an operator", cb->host,
+		       cb->path);
+		health_apply(d);
+		return 1;
+	}
+	return -ENOENT;
+}
+
 /* A failed brick may come back here once its hold has passed. */
 static void house_tick(void *data)
 {
@@ -532,8 +558,7 @@ static void house_tick(void *data)
 
 	for (size_t b = 0; b < bs->n; b++)
 		if (bs->failed_until[b] && now >= bs->failed_until[b]) {
-			bs->failed_until[b] = 0;
-			d->brick_failed[bs->vip[b]] = false;
+			hold_end(d, bs, b);
 			changed = true;
 		}
 	if (changed)

@@ -1212,6 +1212,38 @@ static void cmd_rebalance(struct chorusd *d, const struct control_request *req)
 	control_reply(d->ctl->ctl, req->client, req->id, NULL);
 }
 
+/* cleanup HOST:PATH.  Only this node's hold: each node holds off the
+ * bricks that failed on it, and tells the others through its health. */
+static void cmd_cleanup(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	const char *brick = arg_str(req->args, "brick");
+	const char *sep = brick ? strstr(brick, ":/") : NULL;
+	char host[CONF_BRICK_STR];
+	struct json_object *r;
+	int rc;
+
+	if (sep == NULL || sep == brick || (size_t)(sep - brick) >= sizeof(host)) {
+		control_error(s->ctl, req->client, req->id, "bad_request",
+			      "\"brick\" must be HOST:PATH, as status shows it");
+		return;
+	}
+	memcpy(host, brick, (size_t)(sep - brick));
+	host[sep - brick] = '\0';
+	rc = bricks_cleanup(d, host, sep + 1);
+	if (rc < 0) {
+		control_error(s->ctl, req->client, req->id, "unknown_brick",
+			      "no such brick in this node's configuration");
+		return;
+	}
+	if (rc > 0)	/* matched the configuration: safe to echo */
+		event_add(d, "admin", "uid %u ended the failure hold of brick %.64s:%.120s",
+			  (unsigned)req->uid, host, sep + 1);
+	r = json_object_new_object();
+	json_object_object_add(r, "applied", json_object_new_boolean(rc > 0));
+	control_reply(s->ctl, req->client, req->id, r);
+}
+
 /* Every command, in the order `chorusctl --help` lists them.  privileged:
  * it changes something, so only root or the admin group may send it.
  * needs_core: it is answered by the core, which exists only once corosync
@@ -1240,6 +1272,7 @@ static const struct ctl_command {
 	{"blackbox", true, false, cmd_blackbox},
 	{"inventory-refresh", true, true, cmd_inventory_refresh},
 	{"fence-confirm", true, true, cmd_fence_confirm},
+	{"cleanup", true, false, cmd_cleanup},
 };
 
 const char *ctl_command_name(size_t i)

@@ -315,6 +315,17 @@ run 0 reload
 expect_out "configuration reloaded (generation 43)"
 run 0 --json standby n2
 expect_out '"applied": true'
+cat >"$dir/resp/cleanup" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true}}
+EOF
+run 0 cleanup n2:/bricks/b1
+expect_out "n2:/bricks/b1 may run on this node again"
+expect_req '"cmd":"cleanup","args":{"brick":"n2:/bricks/b1"}}'
+run 0 cleanup fd00::2:/bricks/b1
+expect_req '"args":{"brick":"fd00::2:/bricks/b1"}}'
+run 2 cleanup /bricks/b1
+expect_err "HOST:PATH"
+run 2 cleanup :/bricks/b1
 
 # --- plan, metrics ---------------------------------------------------------
 cat >"$dir/resp/plan" <<'EOF'
