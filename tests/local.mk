@@ -44,6 +44,14 @@ tests_unit_hostile_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(QB_
 TESTS += tests/cli/sd-watchdog-test.sh
 EXTRA_DIST += tests/cli/sd-watchdog-test.sh
 
+# chorusd --check: the config loader alone, nothing started.
+TESTS += tests/cli/chorusd-check-test.sh
+EXTRA_DIST += tests/cli/chorusd-check-test.sh
+
+# A real chorusd without corosync under the real chorusctl.
+TESTS += tests/cli/chorusd-alone-test.sh
+EXTRA_DIST += tests/cli/chorusd-alone-test.sh
+
 # The include arrows between coordinator/'s layers (README, "How it works").
 TESTS += tests/cli/layers-test.sh
 EXTRA_DIST += tests/cli/layers-test.sh

@@ -188,6 +188,7 @@ struct chorus_conf {
 	uint32_t brick_monitor_timeout_ms;	/* default 30000 */
 	uint32_t brick_restart_max;		/* default 3 */
 	uint32_t brick_restart_window_ms;	/* default 600000 */
+	uint32_t brick_failure_hold_ms;		/* a failed brick unservable here; 600000 */
 	uint32_t inventory_interval_ms;		/* default 60000 */
 	/* how a lost node's bricks become free; required with bricks */
 	enum conf_fence_mode fence_mode;

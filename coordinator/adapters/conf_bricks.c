@@ -23,7 +23,7 @@
 static const char *const bricks_keys[] = {
 	"script", "pool", "glusterd_workdir", "gluster", "acquire_timeout_ms",
 	"release_timeout_ms", "monitor_interval_ms", "monitor_timeout_ms", "restart_max",
-	"restart_window_ms", "inventory_interval_ms", "list", NULL
+	"restart_window_ms", "failure_hold_ms", "inventory_interval_ms", "list", NULL
 };
 static const char *const brick_keys[] = {
 	"volume", "host", "address", "interface", "path", "device", "fstype",
@@ -248,6 +248,9 @@ static const struct u32key bricks_u32[] = {
 	K("monitor_timeout_ms", brick_monitor_timeout_ms, 500, 600000),
 	K("restart_max", brick_restart_max, 0, 100),
 	K("restart_window_ms", brick_restart_window_ms, 1000, 86400000),
+	/* at least a monitor round or two: shorter would only make a dying
+	 * brick bounce back to the node it keeps dying on */
+	K("failure_hold_ms", brick_failure_hold_ms, 10000, 86400000),
 	K("inventory_interval_ms", inventory_interval_ms, 1000, 86400000),
 };
 #undef K
@@ -309,6 +312,7 @@ static void defaults(struct chorus_conf *c)
 	c->brick_monitor_timeout_ms = 30000;
 	c->brick_restart_max = 3;
 	c->brick_restart_window_ms = 600000;
+	c->brick_failure_hold_ms = 600000;
 	c->inventory_interval_ms = 60000;
 	c->fence_timeout_ms = 60000;
 	c->watchdog_timeout_s = 10;

@@ -92,6 +92,10 @@ static const char *const ctl_usage_text =
 	"  metrics                    Prometheus metrics\n"
 	"  log-level LEVEL            error|warning|notice|info|debug|trace, now\n"
 	"  blackbox                   write the daemon's flight recorder to a file\n"
+	"  fence-confirm NODE         vouch that a lost node is powered off\n"
+	"  cleanup HOST:PATH          let a brick that failed here run here again\n"
+	"  inventory-refresh VOLUME EVENT\n"
+	"                             re-read the Gluster volumes (glusterd hooks)\n"
 	"\n"
 	"Options:\n"
 	"  -s, --socket PATH          control socket (default " CTL_DEFAULT_SOCKET ",\n"
@@ -277,6 +281,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"blackbox", 0, K_CHANGE, ""},
 	{"inventory-refresh", 2, K_CHANGE, " VOLUME EVENT"},
 	{"fence-confirm", 1, K_CHANGE, " NODE"},
+	{"cleanup", 1, K_CHANGE, " HOST:PATH"},
 };
 
 /* What a change did, in words, e.g. "10.0.0.5 pinned to n2". */
@@ -305,6 +310,8 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 	else if (strcmp(name, "fence-confirm") == 0)
 		snprintf(what, sizeof(what), "%s confirmed down: its bricks may be taken over",
 			 argv[0]);
+	else if (strcmp(name, "cleanup") == 0)
+		snprintf(what, sizeof(what), "%s may run on this node again", argv[0]);
 	else if (strcmp(name, "blackbox") == 0)
 		snprintf(what, sizeof(what), "flight recorder written to %s (read it with qb-blackbox)",
 			 chorusctl_jstr(res, "path", "?"));
@@ -358,6 +365,17 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 			goto out_put;
 		}
 		json_object_object_add(args, "vip", json_object_new_string(argv[0]));
+	}
+	if (strcmp(name, "cleanup") == 0) {
+		/* the host may be an IPv6 address: the path's slash ends it */
+		const char *sep = strstr(argv[0], ":/");
+
+		if (sep == NULL || sep == argv[0]) {
+			ctl_usage_error("a brick is HOST:PATH, as status shows it, not '%s'",
+					argv[0]);
+			goto out_put;
+		}
+		json_object_object_add(args, "brick", json_object_new_string(argv[0]));
 	}
 	if (strcmp(name, "inventory-refresh") == 0) {
 		/* from the glusterd hooks; the daemon only logs these */

@@ -427,24 +427,194 @@ static void ctl_print_checks(struct json_object *checks, const char *indent)
 	ctl_table_print(&t, indent);
 }
 
-int chorusctl_print_status(struct json_object *res)
+/* The vip entry of 'address' in a status's address list, or NULL. */
+static struct json_object *ctl_vip_find(struct json_object *vips, const char *address)
+{
+	size_t i, n = vips != NULL ? json_object_array_length(vips) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *vip = json_object_array_get_idx(vips, i);
+
+		if (strcmp(chorusctl_jstr(vip, "address", ""), address) == 0)
+			return vip;
+	}
+	return NULL;
+}
+
+/* A node id for people: its name from the status's node list, else "#id". */
+static void ctl_fmt_id(char *buf, size_t size, struct json_object *nodes, int64_t id)
+{
+	const char *name = ctl_node_name(nodes, id);
+
+	if (name != NULL && name[0] != '\0')
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "#%lld", (long long)id);
+}
+
+/* Why the cluster is unhealthy, first cause first: the one to fix. */
+static const char *ctl_unhealthy_cause(struct json_object *res, char *buf, size_t size)
 {
 	struct json_object *cl = chorusctl_jget(res, "cluster");
-	int healthy = chorusctl_jbool(cl, "healthy"), quorate = chorusctl_jbool(cl, "quorate");
+	struct json_object *nodes = chorusctl_jarray(res, "nodes");
+	struct json_object *vips = chorusctl_jarray(res, "vips");
+	size_t i, n, unplaced = 0, inactive = 0;
+
+	if (chorusctl_jbool(cl, "connected") == 0)
+		return "not connected to corosync";
+	if (chorusctl_jbool(cl, "quorate") != 1)
+		return "no quorum";
+	if (chorusctl_jbool(cl, "round_complete") == 0)
+		return "placement round in progress";
+	n = vips != NULL ? json_object_array_length(vips) : 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(chorusctl_jstr(json_object_array_get_idx(vips, i), "state", ""),
+			   "unplaced") == 0)
+			unplaced++;
+	if (unplaced > 0) {
+		snprintf(buf, size, "%zu address%s unplaced", unplaced, unplaced == 1 ? "" : "es");
+		return buf;
+	}
+	n = nodes != NULL ? json_object_array_length(nodes) : 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(chorusctl_jstr(json_object_array_get_idx(nodes, i), "state", ""),
+			   "active") != 0)
+			inactive++;
+	if (inactive > 0) {
+		snprintf(buf, size, "%zu node%s not active", inactive, inactive == 1 ? "" : "s");
+		return buf;
+	}
+	return NULL;
+}
+
+/* Bricks and what guards them: one line each, then fencing, the watchdog
+ * and the inventory, each only when configured or when it has something
+ * to say. */
+static void ctl_print_bricks(struct json_object *res)
+{
+	struct json_object *b = chorusctl_jget(res, "bricks");
+	struct json_object *list = chorusctl_jarray(b, "bricks");
+	struct json_object *nodes = chorusctl_jarray(res, "nodes");
+	struct json_object *vips = chorusctl_jarray(res, "vips");
+	struct json_object *inv = chorusctl_jget(b, "inventory"), *last;
+	struct ctl_table t = {.ncols = 4, .head = {"VOLUME", "BRICK", "OWNER", "STATE"}};
+	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
+	char who[CTL_CELL_SIZE], waiting[CTL_CELL_SIZE * 2] = "", buf[64];
+	const char *wd = chorusctl_jstr(b, "watchdog", NULL), *err;
+	int64_t v, ok = 0, failed = 0;
+
+	if (b == NULL)
+		return;
+	printf("\nBricks:\n");
+	if (n == 0)
+		printf("  No bricks.\n");
+	for (i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(list, i);
+		struct json_object *vip = ctl_vip_find(vips, chorusctl_jstr(x, "address", ""));
+		const char *state = vip != NULL ? chorusctl_jstr(vip, "state", "?") : "?";
+		struct ctl_cell *c = ctl_table_row(&t);
+
+		if (c == NULL)
+			break;
+		ctl_cell_set(&c[0], NULL, "%s", chorusctl_jstr(x, "volume", "-"));
+		ctl_cell_set(&c[1], NULL, "%s:%s", chorusctl_jstr(x, "host", "?"),
+			     chorusctl_jstr(x, "path", "?"));
+		ctl_fmt_node(who, sizeof(who), vip, "owner", "owner_name");
+		ctl_cell_set(&c[2], NULL, "%s", who);
+		/* this node's view of its own copy first: it is what an
+		 * operator on this node can act on */
+		if (chorusctl_jbool(x, "failed") == 1) {
+			ctl_cell_set(&c[3], CTL_RED, "failed here (held off)");
+		} else if (chorusctl_jbool(x, "busy") == 1) {
+			ctl_cell_set(&c[3], CTL_YELLOW, "starting or stopping here");
+		} else if (chorusctl_jint(vip, "waiting_for", &v)) {
+			ctl_fmt_id(who, sizeof(who), nodes, v);
+			ctl_cell_set(&c[3], CTL_YELLOW, "waiting for %s to be fenced", who);
+		} else {
+			ctl_cell_set(&c[3], ctl_state_color(state), "%s%s%s", state,
+				     chorusctl_jbool(x, "running_here") == 1 ? ", running here" : "",
+				     chorusctl_jbool(x, "in_gluster") == 0 ? ", not in gluster" : "");
+		}
+		if (chorusctl_jint(vip, "waiting_for", &v)) {
+			ctl_fmt_id(who, sizeof(who), nodes, v);
+			if (strstr(waiting, who) == NULL)
+				snprintf(waiting + strlen(waiting), sizeof(waiting) - strlen(waiting),
+					 "%s%s", waiting[0] != '\0' ? ", " : "", who);
+		}
+	}
+	if (n > 0)
+		ctl_table_print(&t, "  ");
+	(void)chorusctl_jint(b, "fences_ok", &ok);
+	(void)chorusctl_jint(b, "fences_failed", &failed);
+	printf("%-15s%s", "Fencing:", chorusctl_jstr(b, "fence", "?"));
+	if (chorusctl_jint(b, "fencing", &v)) {
+		ctl_fmt_id(who, sizeof(who), nodes, v);
+		printf("; fencing %s now", who);
+	}
+	if (waiting[0] != '\0') {
+		ctl_sanitize(waiting);
+		printf("; bricks wait for %s", waiting);
+	}
+	putchar('\n');
+	last = chorusctl_jget(b, "last_fence");
+	if (last != NULL && chorusctl_jint(last, "node", &v)) {
+		int64_t age = -1;
+		bool done = chorusctl_jbool(last, "ok") == 1;
+
+		ctl_fmt_id(who, sizeof(who), nodes, v);
+		(void)chorusctl_jint(last, "age_ms", &age);
+		ctl_fmt_ago(buf, sizeof(buf), age);
+		printf("%-15s%s%s %s%s, %s (%lld ok, %lld failed)\n", "Last fence:",
+		       chorusctl_color && !done ? CTL_RED : "", who,
+		       done ? "fenced" : "NOT fenced", chorusctl_color && !done ? CTL_RESET : "",
+		       buf, (long long)ok, (long long)failed);
+	}
+	if (wd != NULL && strcmp(wd, "none") != 0)
+		printf("%-15s%s%s%s\n", "Watchdog:",
+		       chorusctl_color && strcmp(wd, "fed") != 0 ? CTL_RED : "",
+		       strcmp(wd, "fed") == 0 ? "fed" : "STARVING (this node will be reset)",
+		       chorusctl_color && strcmp(wd, "fed") != 0 ? CTL_RESET : "");
+	err = chorusctl_jstr(inv, "error", "");
+	if (err[0] != '\0') {
+		char e[CTL_CELL_SIZE];
+
+		snprintf(e, sizeof(e), "%s", err);
+		ctl_sanitize(e);
+		printf("%-15s%s%s%s\n", "Inventory:", chorusctl_color ? CTL_RED : "", e,
+		       chorusctl_color ? CTL_RESET : "");
+	}
+}
+
+/* Service hooks, only once one has failed. */
+static void ctl_print_hooks(struct json_object *res)
+{
+	struct json_object *h = chorusctl_jget(res, "hooks");
+	int64_t failures = 0, runs = 0;
+	char last[CTL_CELL_SIZE];
+
+	if (!chorusctl_jint(h, "failures", &failures) || failures <= 0)
+		return;
+	(void)chorusctl_jint(h, "runs", &runs);
+	snprintf(last, sizeof(last), "%s", chorusctl_jstr(h, "last_failure", ""));
+	ctl_sanitize(last);
+	printf("\n%-15s%s%lld of %lld runs failed%s%s%s\n", "Hooks:",
+	       chorusctl_color ? CTL_RED : "", (long long)failures, (long long)runs,
+	       chorusctl_color ? CTL_RESET : "", last[0] != '\0' ? "; last: " : "", last);
+}
+
+/* The cluster summary once corosync has answered: this node, the ring,
+ * the replicated state and the last changes. */
+static void ctl_print_summary(struct json_object *cl)
+{
 	int maint = chorusctl_jbool(cl, "maintenance");
 	char buf[64];
-	int64_t v, members = 0;
+	int64_t v;
 
-	chorusctl_jint(cl, "members", &members);
-	printf("%-15s%s%s%s\n", "Cluster:", chorusctl_color ? (healthy == 1 ? CTL_GREEN : CTL_RED) : "",
-	       healthy == 1 ? "healthy" : "UNHEALTHY", chorusctl_color ? CTL_RESET : "");
-	printf("%-15s%s%s%s, %lld member%s\n", "Quorum:",
-	       chorusctl_color && quorate != 1 ? CTL_RED : "", quorate == 1 ? "quorate" : "NOT QUORATE",
-	       chorusctl_color && quorate != 1 ? CTL_RESET : "", (long long)members,
-	       members == 1 ? "" : "s");
-	if (chorusctl_jint(cl, "node_id", &v))
+	if (chorusctl_jint(cl, "node_id", &v) && v > 0)
 		printf("%-15s%lld\n", "This node:", (long long)v);
 	printf("%-15s%s\n", "Ring id:", chorusctl_jstr(cl, "ring", "-"));
+	if (chorusctl_jint(cl, "proto", &v) && v > 0)
+		printf("%-15s%lld\n", "Protocol:", (long long)v);
 	if (chorusctl_jint(cl, "generation", &v))
 		printf("%-15s%lld\n", "Generation:", (long long)v);
 	if (chorusctl_jint(cl, "since_change_ms", &v)) {
@@ -462,10 +632,45 @@ int chorusctl_print_status(struct json_object *res)
 		printf("%-15s%s%lld message%s from members over their round budget%s\n", "Dropped:",
 		       chorusctl_color ? CTL_YELLOW : "", (long long)v, v == 1 ? "" : "s",
 		       chorusctl_color ? CTL_RESET : "");
-	printf("\nNodes:\n");
-	chorusctl_print_nodes(chorusctl_jarray(res, "nodes"), "  ");
-	printf("\nAddresses:\n");
+}
+
+int chorusctl_print_status(struct json_object *res)
+{
+	struct json_object *cl = chorusctl_jget(res, "cluster");
+	int healthy = chorusctl_jbool(cl, "healthy"), quorate = chorusctl_jbool(cl, "quorate");
+	bool connected = chorusctl_jbool(cl, "connected") != 0;
+	const char *cause = NULL;
+	char why[64];
+	int64_t members = 0;
+
+	chorusctl_jint(cl, "members", &members);
+	if (healthy != 1)
+		cause = ctl_unhealthy_cause(res, why, sizeof(why));
+	printf("%-15s%s%s%s%s%s\n", "Cluster:",
+	       chorusctl_color ? (healthy == 1 ? CTL_GREEN : CTL_RED) : "",
+	       healthy == 1 ? "healthy" : "UNHEALTHY", cause != NULL ? ": " : "",
+	       cause != NULL ? cause : "", chorusctl_color ? CTL_RESET : "");
+	if (!connected)
+		printf("%-15s%sunknown (not connected to corosync)%s\n", "Quorum:",
+		       chorusctl_color ? CTL_RED : "", chorusctl_color ? CTL_RESET : "");
+	else
+		printf("%-15s%s%s%s, %lld member%s\n", "Quorum:",
+		       chorusctl_color && quorate != 1 ? CTL_RED : "",
+		       quorate == 1 ? "quorate" : "NOT QUORATE",
+		       chorusctl_color && quorate != 1 ? CTL_RESET : "", (long long)members,
+		       members == 1 ? "" : "s");
+	/* before corosync answers, none of these is known yet */
+	if (connected) {
+		ctl_print_summary(cl);
+		printf("\nNodes:\n");
+		chorusctl_print_nodes(chorusctl_jarray(res, "nodes"), "  ");
+	}
+	/* without corosync nobody owns anything: the configured addresses
+	 * still tell the operator what this node would serve */
+	printf("\n%s\n", connected ? "Addresses:" : "Addresses (configured; owners unknown):");
 	chorusctl_print_vips(chorusctl_jarray(res, "vips"), chorusctl_jarray(res, "nodes"), "  ");
+	ctl_print_bricks(res);
+	ctl_print_hooks(res);
 	if (chorusctl_jarray(res, "checks") != NULL &&
 	    json_object_array_length(chorusctl_jarray(res, "checks")) > 0) {
 		printf("\nHealth checks on this node:\n");

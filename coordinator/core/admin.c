@@ -275,6 +275,10 @@ int core_plan(struct core *c, uint32_t fail, uint32_t standby, struct core_plan_
 	*n = 0;
 	if (!c->round_done)
 		return -EAGAIN;
+	/* an unknown node would simply own nothing: "nothing moves" would
+	 * then hide a typo in the very node the operator asked about */
+	if ((fail && !node_known(c, fail)) || (standby && !node_known(c, standby)))
+		return -ENOENT;
 	prev = malloc((c->n_res + 1) * sizeof(*prev));
 	holder = calloc(c->n_res + 1, sizeof(*holder));
 	owner = calloc(c->n_res + 1, sizeof(*owner));

@@ -341,7 +341,9 @@ int core_admin_load(struct core *c, uint64_t generation, bool maintenance,
 
 /* What would move if node 'fail' left or node 'standby' went to standby
  * (0 = neither), computed by the same placement, changing nothing.
- * '*moves' is allocated (free it); entries with to == 0 are unplaced. */
+ * '*moves' is allocated (free it); entries with to == 0 are unplaced.
+ * -EAGAIN before a completed round, -ENOENT when 'fail' or 'standby' is
+ * neither a member nor a node the cluster remembers. */
 struct core_plan_move {
 	struct res_addr addr;
 	uint32_t from;

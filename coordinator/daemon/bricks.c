@@ -41,7 +41,6 @@
 #include "exec/vip.h"
 
 #define PROBE_RETRY_MS 100
-#define FAILED_HOLD_MS 600000	/* a failed brick stays unservable here this long */
 
 struct bricks {
 	struct chorusd *d;
@@ -65,6 +64,9 @@ struct bricks {
 	struct script_run *fence_run;
 	uint32_t fence_node;
 	uint64_t fences_ok, fences_failed;
+	uint32_t last_fence_node;	/* 0: no fence command has finished */
+	bool last_fence_ok;
+	uint64_t last_fence_ms;
 	/* watchdog */
 	int wd_fd;
 	qb_loop_timer_handle wd_timer;
@@ -159,7 +161,7 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 	case BRICK_EV_FAILED:
 		qb_log(LOG_ERR, "brick %s:%s keeps dying (%s): moving it off this node", cb->host,
 		       cb->path, reason ? reason : "restart budget spent");
-		bs->failed_until[b] = daemon_mono_ms() + FAILED_HOLD_MS;
+		bs->failed_until[b] = daemon_mono_ms() + d->conf->brick_failure_hold_ms;
 		health_apply(d);
 		return;
 	}
@@ -261,6 +263,9 @@ static void fence_done(void *data, const struct script_result *r)
 	bs->fence_run = NULL;
 	ev.u.fence.node = bs->fence_node;
 	ev.u.fence.err = script_result_ok(r) ? 0 : -EIO;
+	bs->last_fence_node = bs->fence_node;
+	bs->last_fence_ok = ev.u.fence.err == 0;
+	bs->last_fence_ms = daemon_mono_ms();
 	if (ev.u.fence.err == 0) {
 		bs->fences_ok++;
 		qb_log(LOG_WARNING, "fence command: node %" PRIu32 " is down", bs->fence_node);
@@ -520,6 +525,32 @@ static void bricks_release(struct chorusd *d, size_t vi)
 		feed_res(d, CORE_EV_RELEASED, vi, rc);
 }
 
+/* Brick 'b' may be placed on this node again. */
+static void hold_end(struct bricks *bs, size_t b)
+{
+	bs->failed_until[b] = 0;
+}
+
+int bricks_cleanup(struct chorusd *d, const char *host, const char *path)
+{
+	struct bricks *bs = B(d);
+
+	for (size_t b = 0; bs != NULL && b < bs->n; b++) {
+		const struct conf_brick *cb = &d->conf->bricks[b];
+
+		if (strcmp(cb->host, host) != 0 || strcmp(cb->path, path) != 0)
+			continue;
+		if (bs->failed_until[b] == 0)
+			return 0;
+		hold_end(bs, b);
+		qb_log(LOG_NOTICE, "brick %s:%s: failure hold ended by an operator", cb->host,
+		       cb->path);
+		health_apply(d);
+		return 1;
+	}
+	return -ENOENT;
+}
+
 /* A failed brick may come back here once its hold has passed. */
 static void house_tick(void *data)
 {
@@ -530,7 +561,7 @@ static void house_tick(void *data)
 
 	for (size_t b = 0; b < bs->n; b++)
 		if (bs->failed_until[b] && now >= bs->failed_until[b]) {
-			bs->failed_until[b] = 0;
+			hold_end(bs, b);
 			changed = true;
 		}
 	if (changed)
@@ -646,6 +677,17 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 	}
 	json_object_object_add(o, "fences_ok", json_object_new_int64((int64_t)bs->fences_ok));
 	json_object_object_add(o, "fences_failed", json_object_new_int64((int64_t)bs->fences_failed));
+	if (bs->fence_run != NULL)
+		json_object_object_add(o, "fencing", json_object_new_int64(bs->fence_node));
+	if (bs->last_fence_node != 0) {
+		struct json_object *lf = json_object_new_object();
+
+		json_object_object_add(lf, "node", json_object_new_int64(bs->last_fence_node));
+		json_object_object_add(lf, "ok", json_object_new_boolean(bs->last_fence_ok));
+		json_object_object_add(lf, "age_ms", json_object_new_int64(
+						     (int64_t)(daemon_mono_ms() - bs->last_fence_ms)));
+		json_object_object_add(o, "last_fence", lf);
+	}
 	json_object_object_add(o, "watchdog", json_object_new_string(
 					      bs->wd_fd < 0 ? "none" : bs->wd_starving ? "starving"
 											: "fed"));

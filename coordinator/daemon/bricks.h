@@ -26,6 +26,10 @@ bool bricks_probing(const struct chorusd *d);
 void bricks_fence(struct chorusd *d, uint32_t node);
 /* Re-read "gluster volume info" now (a glusterd hook fired). */
 void bricks_inventory_refresh(struct chorusd *d, const char *why);
+/* End this node's failure hold (bricks.failure_hold_ms) of the brick
+ * 'host':'path' now: the operator fixed what made it fail here.  Returns 1
+ * if it was held, 0 if not, -ENOENT if no such brick is configured. */
+int bricks_cleanup(struct chorusd *d, const char *host, const char *path);
 struct json_object *bricks_status_json(const struct chorusd *d);
 
 #endif

@@ -439,6 +439,21 @@ static struct json_object *vips_json(struct chorusd *d, size_t *unplaced)
 	struct json_object *a = json_object_new_array();
 
 	*unplaced = 0;
+	/* Without a core (no corosync yet) nobody owns anything; the
+	 * configured addresses still say what this node would serve. */
+	for (size_t i = 0; d->core == NULL && i < d->conf->n_vips; i++) {
+		struct json_object *o = json_object_new_object();
+		char t[CHORUS_ADDR_STRLEN];
+
+		res_addr_format(&d->conf->vips[i].addr, t, sizeof(t));
+		json_object_object_add(o, "address", json_object_new_string(t));
+		json_object_object_add(o, "pool", json_object_new_string(d->conf->vips[i].pool));
+		json_object_object_add(o, "owner", NULL);
+		json_object_object_add(o, "owner_name", NULL);
+		json_object_object_add(o, "state", json_object_new_string("unknown"));
+		json_object_object_add(o, "pinned", NULL);
+		json_object_array_add(a, o);
+	}
 	for (size_t i = 0; d->core && i < core_res_count(d->core); i++) {
 		struct core_res_view v;
 		struct json_object *o = json_object_new_object();
@@ -533,6 +548,9 @@ static struct json_object *status_json(struct chorusd *d)
 		core_admin_get(d->core, &av);
 	}
 	snprintf(rb, sizeof(rb), "%" PRIx32 ".%" PRIx64, ring.nodeid, ring.seq);
+	/* the core exists once corosync has answered; before, quorum is
+	 * not known, which "quorate":false alone would not say */
+	json_object_object_add(c, "connected", json_object_new_boolean(d->core != NULL));
 	json_object_object_add(c, "quorate", json_object_new_boolean(quorate));
 	json_object_object_add(c, "members",
 			       json_object_new_int64(d->core ? (int64_t)core_member_count(d->core) : 0));
@@ -604,14 +622,15 @@ static struct json_object *events_json(struct chorusd *d, int64_t limit)
 	return r;
 }
 
-static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t standby)
+/* The plan as '*out', or core_plan()'s error with nothing allocated. */
+static int plan_json(struct chorusd *d, uint32_t fail, uint32_t standby, struct json_object **out)
 {
-	struct json_object *r = json_object_new_object(), *mv = json_object_new_array();
-	struct json_object *un = json_object_new_array();
+	struct json_object *r, *mv, *un;
 	struct core_plan_move *moves = NULL;
 	size_t n = 0;
 	char why[160], nb[32];
 	bool load;
+	int rc;
 
 	if (fail)
 		snprintf(why, sizeof(why), "%s fails", node_name(d, fail, nb, sizeof(nb)));
@@ -623,41 +642,44 @@ static struct json_object *plan_json(struct chorusd *d, uint32_t fail, uint32_t 
 	/* with load known, a rebalance is a load rebalance: say what it would
 	 * do to the loads of the two nodes of each move */
 	load = !fail && !standby && ctl_load_known(d->core);
-	if ((load ? core_load_plan(d->core, &moves, &n)
-		  : core_plan(d->core, fail, standby, &moves, &n)) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
+	rc = load ? core_load_plan(d->core, &moves, &n)
+		  : core_plan(d->core, fail, standby, &moves, &n);
+	if (rc < 0) {
+		free(moves);
+		return rc;
+	}
+	r = json_object_new_object();
+	mv = json_object_new_array();
+	un = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		char t[CHORUS_ADDR_STRLEN], n1[32], n2[32];
+		struct json_object *o;
 
-			res_addr_format(&moves[i].addr, t, sizeof(t));
-			if (moves[i].to == 0) {
-				json_object_array_add(un, json_object_new_string(t));
-				continue;
-			}
-			{
-				struct json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "vip", json_object_new_string(t));
-				json_object_object_add(o, "from", json_object_new_int64(moves[i].from));
-				json_object_object_add(o, "from_name",
-						       moves[i].from
-							       ? json_object_new_string(node_name(
-									 d, moves[i].from, n1, sizeof(n1)))
-							       : NULL);
-				json_object_object_add(o, "to", json_object_new_int64(moves[i].to));
-				json_object_object_add(o, "to_name",
-						       json_object_new_string(node_name(
-							       d, moves[i].to, n2, sizeof(n2))));
-				if (load)
-					ctl_load_why(d->core, moves, n, i, why, sizeof(why));
-				json_object_object_add(o, "why", json_object_new_string(why));
-				json_object_array_add(mv, o);
-			}
+		res_addr_format(&moves[i].addr, t, sizeof(t));
+		if (moves[i].to == 0) {
+			json_object_array_add(un, json_object_new_string(t));
+			continue;
 		}
+		o = json_object_new_object();
+		json_object_object_add(o, "vip", json_object_new_string(t));
+		json_object_object_add(o, "from", json_object_new_int64(moves[i].from));
+		json_object_object_add(o, "from_name",
+				       moves[i].from ? json_object_new_string(node_name(
+							       d, moves[i].from, n1, sizeof(n1)))
+						     : NULL);
+		json_object_object_add(o, "to", json_object_new_int64(moves[i].to));
+		json_object_object_add(o, "to_name", json_object_new_string(node_name(
+							     d, moves[i].to, n2, sizeof(n2))));
+		if (load)
+			ctl_load_why(d->core, moves, n, i, why, sizeof(why));
+		json_object_object_add(o, "why", json_object_new_string(why));
+		json_object_array_add(mv, o);
 	}
 	free(moves);
 	json_object_object_add(r, "moves", mv);
 	json_object_object_add(r, "unplaced", un);
-	return r;
+	*out = r;
+	return 0;
 }
 
 /* Prometheus text exposition; names and help are documented in chorusctl(8). */
@@ -949,218 +971,340 @@ static void do_reload(struct chorusd *d, const struct control_request *req)
 	qb_loop_timer_add(d->loop, QB_LOOP_LOW, 200 * QB_TIME_NS_IN_MSEC, d, reexec_cb, &t);
 }
 
+static void cmd_reload(struct chorusd *d, const struct control_request *req)
+{
+	do_reload(d, req);
+}
+
+static void cmd_log_level(struct chorusd *d, const struct control_request *req)
+{
+	static const char *const names[] = {"error", "warning", "notice", "info",
+					    "debug", "trace"};
+	static const int levels[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+				     LOG_DEBUG, LOG_DEBUG + 1};
+	struct ctl_state *s = d->ctl;
+	const char *want = arg_str(req->args, "level");
+
+	for (size_t i = 0; want && i < 6; i++)
+		if (strcmp(want, names[i]) == 0) {
+			daemon_set_log_level(d, levels[i]);
+			event_add(d, "admin", "log level %s by uid %u", want, (unsigned)req->uid);
+			control_reply(s->ctl, req->client, req->id, NULL);
+			return;
+		}
+	control_error(s->ctl, req->client, req->id, "bad_request",
+		      "\"level\" must be error, warning, notice, info, debug or trace");
+}
+
+static void cmd_blackbox(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	char path[PATH_MAX + 64];
+	struct json_object *r;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/chorusd-blackbox-%" PRIu64, d->conf->state_dir,
+		 wall_ms() / 1000);
+	mkdir(d->conf->state_dir, 0755);
+	n = qb_log_blackbox_write_to_file(path);
+	if (n < 0) {
+		control_error(s->ctl, req->client, req->id, "internal", "cannot write %s: %s",
+			      path, strerror((int)-n));
+		return;
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "path", json_object_new_string(path));
+	json_object_object_add(r, "bytes", json_object_new_int64(n));
+	control_reply(s->ctl, req->client, req->id, r);
+}
+
+static void cmd_status(struct chorusd *d, const struct control_request *req)
+{
+	control_reply(d->ctl->ctl, req->client, req->id, status_json(d));
+}
+
+static void cmd_nodes(struct chorusd *d, const struct control_request *req)
+{
+	struct json_object *r = json_object_new_object();
+	bool all;
+
+	json_object_object_add(r, "nodes", nodes_json(d, &all));
+	control_reply(d->ctl->ctl, req->client, req->id, r);
+}
+
+static void cmd_vips(struct chorusd *d, const struct control_request *req)
+{
+	struct json_object *r = json_object_new_object();
+	size_t un;
+
+	json_object_object_add(r, "vips", vips_json(d, &un));
+	control_reply(d->ctl->ctl, req->client, req->id, r);
+}
+
+static void cmd_events(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	struct json_object *x;
+	int64_t limit = 0;
+	bool follow = false, core = false;
+
+	if (json_object_object_get_ex(req->args, "limit", &x))
+		limit = json_object_get_int64(x);
+	if (json_object_object_get_ex(req->args, "follow", &x))
+		follow = json_object_get_boolean(x);
+	if (json_object_object_get_ex(req->args, "core", &x))
+		core = json_object_get_boolean(x);
+	if (core && follow) {
+		/* a stream of every heartbeat and tick would drown the
+		 * operator events it would share a subscription with */
+		control_error(s->ctl, req->client, req->id, "bad_request",
+			      "core events cannot be followed");
+		return;
+	}
+	if (core) {
+		control_reply(s->ctl, req->client, req->id,
+			      corelog_json(d->corelog, limit > 0 ? (size_t)limit : 0,
+					   daemon_mono_ms()));
+		return;
+	}
+	control_reply(s->ctl, req->client, req->id, events_json(d, limit));
+	if (follow)
+		control_subscribe(s->ctl, req->client);
+}
+
+static void cmd_plan(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	const char *f = arg_str(req->args, "fail"), *sb = arg_str(req->args, "standby");
+	uint32_t fail = f ? node_lookup(d, f) : 0, stb = sb ? node_lookup(d, sb) : 0;
+	struct json_object *r = NULL;
+	int rc;
+
+	if ((f && !fail) || (sb && !stb)) {
+		control_error(s->ctl, req->client, req->id, "unknown_node", "no node %s",
+			      f ? f : sb);
+		return;
+	}
+	rc = plan_json(d, fail, stb, &r);
+	if (rc == -ENOENT)
+		control_error(s->ctl, req->client, req->id, "unknown_node",
+			      "no node %s in the cluster", f ? f : sb);
+	else if (rc == -EAGAIN)
+		control_error(s->ctl, req->client, req->id, "not_quorate",
+			      "no placement round has completed on this node yet");
+	else if (rc < 0)
+		control_error(s->ctl, req->client, req->id, "internal", "rc=%d", rc);
+	else
+		control_reply(s->ctl, req->client, req->id, r);
+}
+
+static void cmd_metrics(struct chorusd *d, const struct control_request *req)
+{
+	control_reply(d->ctl->ctl, req->client, req->id, metrics_json(d));
+}
+
+/* standby and active */
+static void cmd_standby(struct chorusd *d, const struct control_request *req)
+{
+	uint32_t n = node_lookup(d, arg_str(req->args, "node"));
+
+	if (n == 0) {
+		control_error(d->ctl->ctl, req->client, req->id, "unknown_node", "no such node");
+		return;
+	}
+	admin_request(d, req, req->cmd[0] == 's' ? CORE_ADMIN_STANDBY : CORE_ADMIN_ACTIVE, n,
+		      NULL);
+}
+
+/* move and unpin */
+static void cmd_move(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	const char *v = arg_str(req->args, "vip");
+	struct res_addr a;
+	char full[CHORUS_ADDR_STRLEN + 8];
+	uint32_t n = 0;
+
+	/* the prefix is not part of a VIP's identity */
+	snprintf(full, sizeof(full), "%s%s", v ? v : "", v && strchr(v, '/') ? "" : "/32");
+	if (v == NULL || res_addr_parse(full, &a) < 0) {
+		if (v && strchr(v, ':') && !strchr(v, '/'))
+			snprintf(full, sizeof(full), "%s/128", v);
+		if (v == NULL || res_addr_parse(full, &a) < 0) {
+			control_error(s->ctl, req->client, req->id, "bad_request",
+				      "\"vip\" must be an address");
+			return;
+		}
+	}
+	if (req->cmd[0] == 'm') {
+		n = node_lookup(d, arg_str(req->args, "node"));
+		if (n == 0) {
+			control_error(s->ctl, req->client, req->id, "unknown_node",
+				      "no such node");
+			return;
+		}
+	}
+	admin_request(d, req, req->cmd[0] == 'm' ? CORE_ADMIN_MOVE : CORE_ADMIN_UNPIN, n, &a);
+}
+
+static void cmd_maintenance(struct chorusd *d, const struct control_request *req)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(req->args, "on", &x) ||
+	    !json_object_is_type(x, json_type_boolean)) {
+		control_error(d->ctl->ctl, req->client, req->id, "bad_request",
+			      "\"on\" must be true or false");
+		return;
+	}
+	admin_request(d, req, json_object_get_boolean(x) ? CORE_ADMIN_MAINT_ON
+							 : CORE_ADMIN_MAINT_OFF,
+		      0, NULL);
+}
+
+static void cmd_inventory_refresh(struct chorusd *d, const struct control_request *req)
+{
+	/* from the glusterd hooks: volume and event are for the log */
+	const char *vol = arg_str(req->args, "volume"), *evn = arg_str(req->args, "event");
+	char why[64];
+
+	snprintf(why, sizeof(why), "%.24s %.24s", evn ? evn : "request", vol ? vol : "-");
+	bricks_inventory_refresh(d, why);
+	control_reply(d->ctl->ctl, req->client, req->id, NULL);
+}
+
+static void cmd_fence_confirm(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	uint32_t n = node_lookup(d, arg_str(req->args, "node"));
+	struct core_event ev = {.type = CORE_EV_FENCE_CONFIRM};
+	int rc;
+
+	if (n == 0) {
+		control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
+		return;
+	}
+	ev.u.confirm.node = n;
+	rc = daemon_step(d, &ev);
+	if (rc == -ENOENT) {
+		control_error(s->ctl, req->client, req->id, "not_waiting",
+			      "nothing waits for node %" PRIu32 " to be fenced", n);
+		return;
+	}
+	if (rc < 0) {
+		control_error(s->ctl, req->client, req->id, "not_quorate",
+			      "this node has no quorate view");
+		return;
+	}
+	event_add(d, "admin", "uid %u confirmed node %" PRIu32 " is down", (unsigned)req->uid, n);
+	control_reply(s->ctl, req->client, req->id, NULL);
+}
+
+static void cmd_rebalance(struct chorusd *d, const struct control_request *req)
+{
+	struct core_event ev = {.type = CORE_EV_REBALANCE};
+
+	if (daemon_step(d, &ev) < 0) {
+		control_error(d->ctl->ctl, req->client, req->id, "not_quorate",
+			      "this node has no quorate view");
+		return;
+	}
+	control_reply(d->ctl->ctl, req->client, req->id, NULL);
+}
+
+/* cleanup HOST:PATH.  Only this node's hold: each node holds off the
+ * bricks that failed on it, and tells the others through its health. */
+static void cmd_cleanup(struct chorusd *d, const struct control_request *req)
+{
+	struct ctl_state *s = d->ctl;
+	const char *brick = arg_str(req->args, "brick");
+	const char *sep = brick ? strstr(brick, ":/") : NULL;
+	char host[CONF_BRICK_STR];
+	struct json_object *r;
+	int rc;
+
+	if (sep == NULL || sep == brick || (size_t)(sep - brick) >= sizeof(host)) {
+		control_error(s->ctl, req->client, req->id, "bad_request",
+			      "\"brick\" must be HOST:PATH, as status shows it");
+		return;
+	}
+	memcpy(host, brick, (size_t)(sep - brick));
+	host[sep - brick] = '\0';
+	rc = bricks_cleanup(d, host, sep + 1);
+	if (rc < 0) {
+		control_error(s->ctl, req->client, req->id, "unknown_brick",
+			      "no such brick in this node's configuration");
+		return;
+	}
+	if (rc > 0)	/* matched the configuration: safe to echo */
+		event_add(d, "admin", "uid %u ended the failure hold of brick %.64s:%.120s",
+			  (unsigned)req->uid, host, sep + 1);
+	r = json_object_new_object();
+	json_object_object_add(r, "applied", json_object_new_boolean(rc > 0));
+	control_reply(s->ctl, req->client, req->id, r);
+}
+
+/* Every command, in the order `chorusctl --help` lists them.  privileged:
+ * it changes something, so only root or the admin group may send it.
+ * needs_core: it is answered by the core, which exists only once corosync
+ * has answered; the others work from the first second, so an operator can
+ * see why a daemon is stuck, raise its log level or dump its recorder. */
+static const struct ctl_command {
+	const char *name;
+	bool privileged;
+	bool needs_core;
+	void (*handle)(struct chorusd *d, const struct control_request *req);
+} ctl_commands[] = {
+	{"status", false, false, cmd_status},
+	{"nodes", false, true, cmd_nodes},
+	{"vips", false, true, cmd_vips},
+	{"events", false, false, cmd_events},
+	{"plan", false, true, cmd_plan},
+	{"move", true, true, cmd_move},
+	{"unpin", true, true, cmd_move},
+	{"standby", true, true, cmd_standby},
+	{"active", true, true, cmd_standby},
+	{"maintenance", true, true, cmd_maintenance},
+	{"rebalance", true, true, cmd_rebalance},
+	{"reload", true, false, cmd_reload},
+	{"metrics", false, false, cmd_metrics},
+	{"log-level", true, false, cmd_log_level},
+	{"blackbox", true, false, cmd_blackbox},
+	{"inventory-refresh", true, true, cmd_inventory_refresh},
+	{"fence-confirm", true, true, cmd_fence_confirm},
+	{"cleanup", true, false, cmd_cleanup},
+};
+
+const char *ctl_command_name(size_t i)
+{
+	return i < sizeof(ctl_commands) / sizeof(ctl_commands[0]) ? ctl_commands[i].name : NULL;
+}
+
 static void handler(void *ud, const struct control_request *req)
 {
 	struct chorusd *d = ud;
 	struct ctl_state *s = d->ctl;
-	static const char *const changes[] = {"move", "unpin", "standby", "active",
-					      "maintenance", "rebalance", "reload", "log-level",
-					      "blackbox", "inventory-refresh", "fence-confirm",
-					      NULL};
-	bool change = false;
+	const struct ctl_command *c = NULL;
 
-	for (size_t i = 0; changes[i]; i++)
-		if (strcmp(req->cmd, changes[i]) == 0)
-			change = true;
-	if (change && !req->privileged) {
+	for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		if (strcmp(req->cmd, ctl_commands[i].name) == 0)
+			c = &ctl_commands[i];
+	if (c == NULL) {
+		control_error(s->ctl, req->client, req->id, "unknown_command", "no command '%s'",
+			      req->cmd);
+		return;
+	}
+	if (c->privileged && !req->privileged) {
 		control_error(s->ctl, req->client, req->id, "permission_denied",
 			      "%s needs root or the admin group", req->cmd);
 		return;
 	}
-	if (strcmp(req->cmd, "reload") == 0) {
-		do_reload(d, req);
-		return;
-	}
-	if (strcmp(req->cmd, "log-level") == 0) {
-		static const char *const names[] = {"error", "warning", "notice", "info",
-						    "debug", "trace"};
-		static const int levels[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
-					     LOG_DEBUG, LOG_DEBUG + 1};
-		const char *want = arg_str(req->args, "level");
-
-		for (size_t i = 0; want && i < 6; i++)
-			if (strcmp(want, names[i]) == 0) {
-				daemon_set_log_level(d, levels[i]);
-				event_add(d, "admin", "log level %s by uid %u", want,
-					  (unsigned)req->uid);
-				control_reply(s->ctl, req->client, req->id, NULL);
-				return;
-			}
-		control_error(s->ctl, req->client, req->id, "bad_request",
-			      "\"level\" must be error, warning, notice, info, debug or trace");
-		return;
-	}
-	if (strcmp(req->cmd, "blackbox") == 0) {
-		char path[PATH_MAX + 64];
-		struct json_object *r;
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "%s/chorusd-blackbox-%" PRIu64, d->conf->state_dir,
-			 wall_ms() / 1000);
-		mkdir(d->conf->state_dir, 0755);
-		n = qb_log_blackbox_write_to_file(path);
-		if (n < 0) {
-			control_error(s->ctl, req->client, req->id, "internal",
-				      "cannot write %s: %s", path, strerror((int)-n));
-			return;
-		}
-		r = json_object_new_object();
-		json_object_object_add(r, "path", json_object_new_string(path));
-		json_object_object_add(r, "bytes", json_object_new_int64(n));
-		control_reply(s->ctl, req->client, req->id, r);
-		return;
-	}
-	if (d->core == NULL && strcmp(req->cmd, "status") != 0 &&
-	    strcmp(req->cmd, "events") != 0 && strcmp(req->cmd, "metrics") != 0) {
+	if (c->needs_core && d->core == NULL) {
 		control_error(s->ctl, req->client, req->id, "not_quorate",
 			      "not connected to corosync yet");
 		return;
 	}
-	if (strcmp(req->cmd, "status") == 0) {
-		control_reply(s->ctl, req->client, req->id, status_json(d));
-	} else if (strcmp(req->cmd, "nodes") == 0) {
-		bool all;
-		struct json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "nodes", nodes_json(d, &all));
-		control_reply(s->ctl, req->client, req->id, r);
-	} else if (strcmp(req->cmd, "vips") == 0) {
-		size_t un;
-		struct json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "vips", vips_json(d, &un));
-		control_reply(s->ctl, req->client, req->id, r);
-	} else if (strcmp(req->cmd, "events") == 0) {
-		struct json_object *x;
-		int64_t limit = 0;
-		bool follow = false, core = false;
-
-		if (json_object_object_get_ex(req->args, "limit", &x))
-			limit = json_object_get_int64(x);
-		if (json_object_object_get_ex(req->args, "follow", &x))
-			follow = json_object_get_boolean(x);
-		if (json_object_object_get_ex(req->args, "core", &x))
-			core = json_object_get_boolean(x);
-		if (core && follow) {
-			/* a stream of every heartbeat and tick would drown the
-			 * operator events it would share a subscription with */
-			control_error(s->ctl, req->client, req->id, "bad_request",
-				      "core events cannot be followed");
-			return;
-		}
-		if (core) {
-			control_reply(s->ctl, req->client, req->id,
-				      corelog_json(d->corelog, limit > 0 ? (size_t)limit : 0,
-						   daemon_mono_ms()));
-			return;
-		}
-		control_reply(s->ctl, req->client, req->id, events_json(d, limit));
-		if (follow)
-			control_subscribe(s->ctl, req->client);
-	} else if (strcmp(req->cmd, "plan") == 0) {
-		const char *f = arg_str(req->args, "fail"), *sb = arg_str(req->args, "standby");
-		uint32_t fail = f ? node_lookup(d, f) : 0, stb = sb ? node_lookup(d, sb) : 0;
-
-		if ((f && !fail) || (sb && !stb)) {
-			control_error(s->ctl, req->client, req->id, "unknown_node", "no node %s",
-				      f ? f : sb);
-			return;
-		}
-		control_reply(s->ctl, req->client, req->id, plan_json(d, fail, stb));
-	} else if (strcmp(req->cmd, "metrics") == 0) {
-		control_reply(s->ctl, req->client, req->id, metrics_json(d));
-	} else if (strcmp(req->cmd, "standby") == 0 || strcmp(req->cmd, "active") == 0) {
-		uint32_t n = node_lookup(d, arg_str(req->args, "node"));
-
-		if (n == 0) {
-			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
-			return;
-		}
-		admin_request(d, req, req->cmd[0] == 's' ? CORE_ADMIN_STANDBY : CORE_ADMIN_ACTIVE, n,
-			      NULL);
-	} else if (strcmp(req->cmd, "move") == 0 || strcmp(req->cmd, "unpin") == 0) {
-		const char *v = arg_str(req->args, "vip");
-		struct res_addr a;
-		char full[CHORUS_ADDR_STRLEN + 8];
-		uint32_t n = 0;
-
-		/* the prefix is not part of a VIP's identity */
-		snprintf(full, sizeof(full), "%s%s", v ? v : "", v && strchr(v, '/') ? "" : "/32");
-		if (v == NULL || res_addr_parse(full, &a) < 0) {
-			if (v && strchr(v, ':') && !strchr(v, '/'))
-				snprintf(full, sizeof(full), "%s/128", v);
-			if (v == NULL || res_addr_parse(full, &a) < 0) {
-				control_error(s->ctl, req->client, req->id, "bad_request",
-					      "\"vip\" must be an address");
-				return;
-			}
-		}
-		if (req->cmd[0] == 'm') {
-			n = node_lookup(d, arg_str(req->args, "node"));
-			if (n == 0) {
-				control_error(s->ctl, req->client, req->id, "unknown_node",
-					      "no such node");
-				return;
-			}
-		}
-		admin_request(d, req, req->cmd[0] == 'm' ? CORE_ADMIN_MOVE : CORE_ADMIN_UNPIN, n, &a);
-	} else if (strcmp(req->cmd, "maintenance") == 0) {
-		struct json_object *x;
-
-		if (!json_object_object_get_ex(req->args, "on", &x) ||
-		    !json_object_is_type(x, json_type_boolean)) {
-			control_error(s->ctl, req->client, req->id, "bad_request",
-				      "\"on\" must be true or false");
-			return;
-		}
-		admin_request(d, req, json_object_get_boolean(x) ? CORE_ADMIN_MAINT_ON
-								 : CORE_ADMIN_MAINT_OFF,
-			      0, NULL);
-	} else if (strcmp(req->cmd, "inventory-refresh") == 0) {
-		/* from the glusterd hooks: volume and event are for the log */
-		const char *vol = arg_str(req->args, "volume"), *evn = arg_str(req->args, "event");
-		char why[64];
-
-		snprintf(why, sizeof(why), "%.24s %.24s", evn ? evn : "request", vol ? vol : "-");
-		bricks_inventory_refresh(d, why);
-		control_reply(s->ctl, req->client, req->id, NULL);
-	} else if (strcmp(req->cmd, "fence-confirm") == 0) {
-		uint32_t n = node_lookup(d, arg_str(req->args, "node"));
-		struct core_event ev = {.type = CORE_EV_FENCE_CONFIRM};
-		int rc;
-
-		if (n == 0) {
-			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
-			return;
-		}
-		ev.u.confirm.node = n;
-		rc = daemon_step(d, &ev);
-		if (rc == -ENOENT) {
-			control_error(s->ctl, req->client, req->id, "not_waiting",
-				      "nothing waits for node %" PRIu32 " to be fenced", n);
-			return;
-		}
-		if (rc < 0) {
-			control_error(s->ctl, req->client, req->id, "not_quorate",
-				      "this node has no quorate view");
-			return;
-		}
-		event_add(d, "admin", "uid %u confirmed node %" PRIu32 " is down", (unsigned)req->uid,
-			  n);
-		control_reply(s->ctl, req->client, req->id, NULL);
-	} else if (strcmp(req->cmd, "rebalance") == 0) {
-		struct core_event ev = {.type = CORE_EV_REBALANCE};
-
-		if (daemon_step(d, &ev) < 0) {
-			control_error(s->ctl, req->client, req->id, "not_quorate",
-				      "this node has no quorate view");
-			return;
-		}
-		control_reply(s->ctl, req->client, req->id, NULL);
-	} else {
-		control_error(s->ctl, req->client, req->id, "unknown_command", "no command '%s'",
-			      req->cmd);
-	}
+	c->handle(d, req);
 }
 
 int ctl_start(struct chorusd *d)

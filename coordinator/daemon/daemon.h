@@ -125,6 +125,9 @@ void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t genera
 void ctl_persist(struct chorusd *d);
 /* Before joining: load saved operator state into the core. */
 void ctl_load_admin(struct chorusd *d);
+/* The name of control command 'i', or NULL past the last (for
+ * `chorusd --list-commands`, which tests hold chorusctl's help against). */
+const char *ctl_command_name(size_t i);
 
 /* health.c */
 int health_start(struct chorusd *d);

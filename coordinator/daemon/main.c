@@ -653,11 +653,14 @@ static int pid_lock(const char *run_dir)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: chorusd [-c FILE] [-f] [--cleanup] [--version]\n"
+	fprintf(f, "usage: chorusd [-c FILE] [-f] [--check | --cleanup] [--list-commands] [--version]\n"
 		   "  -c, --config FILE  configuration (default %s)\n"
 		   "  -f, --foreground   log to stderr as well\n"
 		   "      --cleanup      remove this node's configured addresses and exit\n"
 		   "                     (for the service manager after a final stop)\n"
+		   "      --check        load the configuration, report, and exit (0 or 78)\n"
+		   "      --list-commands\n"
+		   "                     print the control commands it answers and exit\n"
 		   "  -V, --version      print the version and exit\n",
 		CONF_DEFAULT_PATH);
 }
@@ -668,13 +671,15 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"cleanup", no_argument, NULL, 'C'},
+		{"list-commands", no_argument, NULL, 'L'},
+		{"check", no_argument, NULL, 'k'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
 	static struct chorusd d = {.pid_fd = -1};
-	bool foreground = false, cleanup = false;
+	bool foreground = false, cleanup = false, check = false;
 	char err[1024];
 	int opt, rc;
 
@@ -683,12 +688,17 @@ int main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'f': foreground = true; break;
 		case 'C': cleanup = true; break;
+		case 'k': check = true; break;
 		case 'V': printf("chorusd %s\n", PACKAGE_VERSION); return CHORUSD_OK;
+		case 'L':
+			for (size_t i = 0; ctl_command_name(i) != NULL; i++)
+				puts(ctl_command_name(i));
+			return CHORUSD_OK;
 		case 'h': usage(stdout); return CHORUSD_OK;
 		default: usage(stderr); return CHORUSD_ERR_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (check && cleanup)) {
 		usage(stderr);
 		return CHORUSD_ERR_USAGE;
 	}
@@ -698,6 +708,13 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "chorusd: %s\n", err);
 		return CHORUSD_ERR_CONFIG;
+	}
+	if (check) {
+		/* for a package's post-install or an operator before a
+		 * reload: the same loader, and nothing started */
+		printf("chorusd: %s: configuration ok\n", path);
+		conf_free(d.conf);
+		return CHORUSD_OK;
 	}
 	d.vl = calloc(d.conf->n_vips + 1, sizeof(*d.vl));
 	d.held = calloc(d.conf->n_vips + 1, sizeof(*d.held));

@@ -14,8 +14,12 @@
 set -u
 
 CHORUSCTL=${CHORUSCTL:-./coordinator/chorusctl}
+CHORUSD=${CHORUSD:-./coordinator/chorusd}
+MAN8=${srcdir:-.}/deploy/man/chorusctl.8
 command -v socat >/dev/null 2>&1 || { echo "socat not found: skipped"; exit 77; }
 [ -x "$CHORUSCTL" ] || { echo "no $CHORUSCTL"; exit 99; }
+[ -x "$CHORUSD" ] || { echo "no $CHORUSD"; exit 99; }
+[ -f "$MAN8" ] || { echo "no $MAN8"; exit 99; }
 CHORUSCTL=$(cd "$(dirname "$CHORUSCTL")" && pwd)/$(basename "$CHORUSCTL")
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/chorusctl-test.XXXXXX") || exit 99
@@ -136,6 +140,9 @@ expect_no "$(printf '\033')"	# not a tty: no colour
 fit_80
 expect_req '"v":1,"id":"'
 expect_req '"cmd":"status","args":{}}'
+# nothing to say about bricks, hooks or the watchdog: no such sections
+expect_out "Protocol:      1"
+for w in Bricks: Fencing: Watchdog: Inventory: Hooks:; do expect_no "$w"; done
 
 # --json prints the raw result, still with the health exit status.
 run 0 --json status
@@ -159,6 +166,62 @@ expect_out "Maintenance:   ON"
 expect_out "left       0  left the membership"
 expect_out "No addresses."
 run 1 --json status
+
+# --- status before corosync answers: the cause, and the configured addresses
+cat >"$dir/resp/status" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"connected":false,"quorate":false,"members":0,"ring":"0.0","generation":0,"since_change_ms":0,"last_failover_ms":null,"maintenance":false,"healthy":false,"node_id":0,"proto":0,"round_complete":false},"nodes":[],"vips":[{"address":"10.0.0.1/24","pool":"default","owner":null,"owner_name":null,"state":"unknown","pinned":null},{"address":"10.0.0.2/24","pool":"nfs","owner":null,"owner_name":null,"state":"unknown","pinned":null}],"checks":[]}}
+EOF
+run 1 status
+expect_out "Cluster:       UNHEALTHY: not connected to corosync"
+expect_out "Quorum:        unknown (not connected to corosync)"
+expect_out "Addresses (configured; owners unknown):"
+expect_out "10.0.0.2/24  nfs      -      unknown"
+for w in "This node:" "Ring id:" Generation: Protocol: Nodes: Maintenance:; do expect_no "$w"; done
+
+# --- status with bricks, a failed hook, fencing, a starving watchdog and an
+# inventory error: all on one screen, compared whole -------------------------
+cat >"$dir/resp/status" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"connected":true,"quorate":true,"members":2,"ring":"1.30","generation":9,"since_change_ms":65000,"last_failover_ms":900,"maintenance":false,"healthy":false,"node_id":1,"proto":2,"round_complete":true},"nodes":[{"id":1,"name":"n1","state":"active","reason":"","vips":2},{"id":2,"name":"n2","state":"active","reason":"","vips":0},{"id":3,"name":"n3","state":"unfenced","reason":"lost, not fenced","vips":0}],"vips":[{"address":"10.0.0.1/32","pool":"default","owner":1,"owner_name":"n1","state":"up","pinned":null},{"address":"10.0.1.1/32","pool":"bricks","owner":1,"owner_name":"n1","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.2/32","pool":"bricks","owner":2,"owner_name":"n2","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.3/32","pool":"bricks","owner":1,"owner_name":"n1","state":"pending","pinned":null,"exclusive":true,"waiting_for":3}],"checks":[],"bricks":{"fence":"command","bricks":[{"volume":"gv0","host":"n1","path":"/b/1","address":"10.0.1.1/32","running_here":true,"busy":false,"failed":false,"in_gluster":true},{"volume":"gv0","host":"n2","path":"/b/2","address":"10.0.1.2/32","running_here":false,"busy":false,"failed":true,"in_gluster":true},{"volume":"gv0","host":"n3","path":"/b/3","address":"10.0.1.3/32","running_here":false,"busy":false,"failed":false,"in_gluster":true}],"inventory":{"refreshes":4,"bricks":3,"age_ms":1000,"last_reason":"timer","error":"gluster volume info: exit 1"},"fences_ok":1,"fences_failed":1,"fencing":3,"last_fence":{"node":3,"ok":false,"age_ms":4000},"watchdog":"starving"},"hooks":{"configured":2,"runs":12,"failures":2,"running":0,"queued":0,"last_failure":"nfs-ganesha: exit 3"}}}
+EOF
+run 1 status
+cat >"$dir/want" <<'EOF'
+Cluster:       UNHEALTHY: 1 node not active
+Quorum:        quorate, 2 members
+This node:     1
+Ring id:       1.30
+Protocol:      2
+Generation:    9
+Last change:   1m 5s ago
+Last failover: 900 ms
+Maintenance:   off
+
+Nodes:
+  ID  NAME  STATE     VIPS  REASON
+   1  n1    active       2
+   2  n2    active       0
+   3  n3    unfenced     0  lost, not fenced
+
+Addresses:
+  ADDRESS      POOL     OWNER  STATE
+  10.0.0.1/32  default  n1     up
+  10.0.1.1/32  bricks   n1     up
+  10.0.1.2/32  bricks   n2     up
+  10.0.1.3/32  bricks   n1     pending
+
+Bricks:
+  VOLUME  BRICK    OWNER  STATE
+  gv0     n1:/b/1  n1     up, running here
+  gv0     n2:/b/2  n2     failed here (held off)
+  gv0     n3:/b/3  n1     waiting for n3 to be fenced
+Fencing:       command; fencing n3 now; bricks wait for n3
+Last fence:    n3 NOT fenced, 4s ago (1 ok, 1 failed)
+Watchdog:      STARVING (this node will be reset)
+Inventory:     gluster volume info: exit 1
+
+Hooks:         2 of 12 runs failed; last: nfs-ganesha: exit 3
+EOF
+diff -u "$dir/want" "$dir/out" >"$dir/diff" || { fail "status with bricks differs from the golden text"; cat "$dir/diff"; }
+fit_80
 
 # --- nodes, vips ---------------------------------------------------------
 cat >"$dir/resp/nodes" <<'EOF'
@@ -252,6 +315,17 @@ run 0 reload
 expect_out "configuration reloaded (generation 43)"
 run 0 --json standby n2
 expect_out '"applied": true'
+cat >"$dir/resp/cleanup" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true}}
+EOF
+run 0 cleanup n2:/bricks/b1
+expect_out "n2:/bricks/b1 may run on this node again"
+expect_req '"cmd":"cleanup","args":{"brick":"n2:/bricks/b1"}}'
+run 0 cleanup fd00::2:/bricks/b1
+expect_req '"args":{"brick":"fd00::2:/bricks/b1"}}'
+run 2 cleanup /bricks/b1
+expect_err "HOST:PATH"
+run 2 cleanup :/bricks/b1
 
 # --- plan, metrics ---------------------------------------------------------
 cat >"$dir/resp/plan" <<'EOF'
@@ -267,6 +341,14 @@ expect_out "If n3 were put in standby:"
 expect_req '"args":{"standby":"n3"}}'
 run 0 plan
 expect_req '"cmd":"plan","args":{}}'
+cp "$dir/resp/plan" "$dir/resp/plan.ok"
+cat >"$dir/resp/plan" <<'EOF'
+{"v":1,"id":"@ID@","ok":false,"error":{"code":"unknown_node","message":"no node 9 in the cluster"}}
+EOF
+run 4 plan --fail 9
+expect_err "chorusctl: unknown_node: no node 9 in the cluster"
+expect_no "would move"
+mv "$dir/resp/plan.ok" "$dir/resp/plan"
 cat >"$dir/resp/metrics" <<'EOF'
 {"v":1,"id":"@ID@","ok":true,"result":{"text":"# HELP chorus_vips Addresses held.\n# TYPE chorus_vips gauge\nchorus_vips{node=\"n1\"} 2\n"}}
 EOF
@@ -381,6 +463,22 @@ run 2 events -n 0
 run 2 --bogus status
 run 0 --help
 expect_out "Usage: chorusctl"
+
+# --- every command the daemon answers is in chorusctl, its help and its man
+# page synopsis, and the help lists nothing the daemon does not answer ---------
+"$CHORUSD" --list-commands >"$dir/daemon-cmds" || fail "chorusd --list-commands failed"
+[ "$(wc -l <"$dir/daemon-cmds")" -ge 10 ] || fail "chorusd --list-commands: too few commands"
+sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' "$dir/out" | sort -u >"$dir/help-cmds"
+sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' "$MAN8" | sed 's/\\-/-/g' >"$dir/synopsis"
+while IFS= read -r c; do
+	grep -qx -- "$c" "$dir/help-cmds" || fail "chorusctl --help lacks '$c'"
+	grep -qw -- "$c" "$dir/synopsis" || fail "chorusctl(8) synopsis lacks '$c'"
+	run 2 "$c" x x x
+	expect_err "usage: chorusctl $c"
+done <"$dir/daemon-cmds"
+while IFS= read -r c; do
+	grep -qx -- "$c" "$dir/daemon-cmds" || fail "chorusctl --help lists '$c', chorusd lacks it"
+done <"$dir/help-cmds"
 
 echo "$count chorusctl runs, $fails failures"
 [ "$fails" -eq 0 ]

@@ -2,7 +2,8 @@
 # chorusctl against real daemons on a 3-node corosync cluster (issue: control).
 #
 #   1. status / nodes / vips / events / metrics answer; status exits 0 when healthy
-#   2. plan --standby predicts exactly what `standby` then moves; `active` undoes it
+#   2. plan --standby predicts exactly what `standby` then moves; `active` undoes it;
+#      plan refuses a node that does not exist, as standby does
 #   3. move pins a VIP on a node, unpin releases the pin
 #   4. maintenance on: a standby changes nothing until maintenance off; the
 #      core event log (events --core) holds those requests and deliveries
@@ -75,6 +76,17 @@ actual=$(echo $actual | tr ' ' '\n' | sort | paste -sd' ')
 ctl 3 active 2 >/dev/null || cl_fail "active 2 refused"
 cl_wait_until 20 spread_is "4 4 4" || cl_fail "active 2 did not rebalance"
 cl_log "2 ok: plan predicted [$pred], standby moved exactly that; active undid it"
+# a node that does not exist is refused as standby refuses it, not planned
+# as a node that owns nothing
+for opt in --fail --standby; do
+    out=$(ctl 1 plan $opt 9 2>&1)
+    rc=$?
+    [ "$rc" = 4 ] && [[ $out == *unknown_node* ]] ||
+        cl_fail "plan $opt 9 (no such node) not refused (rc=$rc: $out)"
+done
+out=$(ctl 1 standby 9 2>&1)
+[ $? = 4 ] && [[ $out == *unknown_node* ]] || cl_fail "standby 9 not refused: $out"
+cl_log "2b ok: plan refuses an unknown node: $out"
 
 # 3. move / unpin
 v=$(cl_vips_on 1 | head -1)

@@ -70,7 +70,7 @@ static void test_valid(void **unused)
 	static const char json[] =
 		"{\"vips\": [{\"address\": \"192.0.2.10/24\", \"interface\": \"eth0\"}],\n"
 		" \"bricks\": {\"script\": \"/opt/chorus-brick\", \"pool\": \"gl\",\n"
-		"   \"release_timeout_ms\": 20000, \"restart_max\": 2,\n"
+		"   \"release_timeout_ms\": 20000, \"restart_max\": 2, \"failure_hold_ms\": 60000,\n"
 		"   \"list\": [" BRICK ", \"device\": \"/dev/mapper/lun1\", \"fstype\": \"xfs\",\n"
 		"     \"mount_options\": \"noatime,inode64\",\n"
 		"     \"home_uuid\": \"5fbddbce-07c5-4189-92d4-2fbebbd06c9a\", \"set\": \"r0\"}]},\n"
@@ -91,6 +91,7 @@ static void test_valid(void **unused)
 	assert_string_equal(c->brick_script, "/opt/chorus-brick");
 	assert_int_equal(c->brick_release_timeout_ms, 20000);
 	assert_int_equal(c->brick_restart_max, 2);
+	assert_int_equal(c->brick_failure_hold_ms, 60000);
 	assert_int_equal(c->fence_mode, CONF_FENCE_GRACE);
 	assert_int_equal(c->fence_grace_ms, 40000);
 	assert_string_equal(c->watchdog_device, "/dev/watchdog");
@@ -115,6 +116,7 @@ static void test_valid(void **unused)
 	assert_int_equal(c->n_fence_args, 2);
 	assert_string_equal(c->fence_args[1], "--off");
 	assert_int_equal(c->fence_timeout_ms, 30000);
+	assert_int_equal(c->brick_failure_hold_ms, 600000);	/* the default */
 	conf_free(c);
 }
 
@@ -163,6 +165,10 @@ static void test_errors(void **unused)
 	       "\"192.0.2.50\", \"address\": \"192.0.2.51/24\", \"interface\": \"eth0\", "
 	       "\"path\": \"/bricks/b1\"}]}, \"fence\": {\"mode\": \"none\"}}",
 	       "bricks.list[1]: the same brick");
+	expect("{\"bricks\": {\"failure_hold_ms\": 5000, \"list\": [" BRICK "}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "bricks.failure_hold_ms");
+	expect("{\"bricks\": {\"failure_hold_ms\": \"10m\", \"list\": [" BRICK "}]}, \"fence\": "
+	       "{\"mode\": \"none\"}}", "bricks.failure_hold_ms");
 	expect("{\"watchdog\": {\"timeout_s\": 5}}", "watchdog.device: missing");
 	expect("{\"watchdog\": {\"device\": \"/dev/watchdog\", \"timeout_s\": 1}}",
 	       "watchdog.timeout_s");

@@ -1,0 +1,89 @@
+#!/bin/sh
+# chorusd --check: the full config loader and nothing else.  Every shipped
+# example passes; a file with an unknown key, a bad value or no file at all
+# fails with status 78 and a message naming the key or the file; and
+# nothing is started: no pid file, no socket, no state written, no wait for
+# corosync (there is none here).
+#
+# Run by `make check` from the build directory; CHORUSD overrides the binary.
+
+set -u
+
+CHORUSD=${CHORUSD:-./coordinator/chorusd}
+[ -x "$CHORUSD" ] || { echo "no $CHORUSD"; exit 99; }
+root=$(cd "${srcdir:-.}" && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/chorusd-check-test.XXXXXX") || exit 99
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 99' INT TERM HUP
+fails=0
+count=0
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# check EXPECTED_RC FILE: chorusd --check's output in $dir/out and $dir/err.
+check() {
+	count=$((count + 1))
+	timeout 10 "$CHORUSD" --check -c "$2" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ "$rc" -ne "$1" ]; then
+		fail "chorusd --check -c $2: exit $rc, expected $1"
+		sed 's/^/  out: /' "$dir/out"
+		sed 's/^/  err: /' "$dir/err"
+	fi
+}
+
+expect_err() {
+	grep -qF -- "$1" "$dir/err" || { fail "stderr lacks '$1'"; sed 's/^/  err: /' "$dir/err"; }
+}
+
+# The examples name hooks by their installed path; the tree's deploy/hooks/
+# stands in for it, and run and state directories point here so that
+# anything --check created would show.
+n=0
+for ex in "$root"/deploy/examples/chorus*.json; do
+	f=$dir/$(basename "$ex")
+	sed -e "s#/usr/libexec/chorus/hooks/#$root/deploy/hooks/#g" \
+	    -e "s#\"/run/chorus\"#\"$dir/run\"#" -e "s#\"/var/lib/chorus\"#\"$dir/state\"#" \
+	    "$ex" >"$f"
+	check 0 "$f"
+	grep -qF "$f: configuration ok" "$dir/out" || fail "$f: no 'configuration ok'"
+	n=$((n + 1))
+done
+[ "$n" -ge 2 ] || fail "found only $n example configurations under $root/deploy/examples"
+grep -qF "\"$dir/run\"" "$dir/chorus-vips.json" || fail "run_dir not redirected in the copy"
+[ -e "$dir/run" ] && fail "--check created the run directory (pid file or socket)"
+[ -e "$dir/state" ] && fail "--check created the state directory"
+
+good=$dir/chorus-vips.json
+
+# an unknown key, named with its path
+sed 's/"failback_delay_ms":/"failback_delay":/' "$good" >"$dir/bad-key.json"
+check 78 "$dir/bad-key.json"
+expect_err "failback_delay"
+expect_err "unknown key"
+
+# a known key with a bad value
+sed 's/"failback": "delay"/"failback": "sometimes"/' "$good" >"$dir/bad-value.json"
+check 78 "$dir/bad-value.json"
+expect_err "failback"
+grep -qF "sometimes" "$dir/bad-value.json" || fail "bad-value.json not made"
+
+# no file at all
+check 78 "$dir/nothing.json"
+expect_err "$dir/nothing.json"
+
+# not JSON
+printf '{"group": "chorus",\n' >"$dir/truncated.json"
+check 78 "$dir/truncated.json"
+expect_err "$dir/truncated.json"
+
+# --check does one thing
+count=$((count + 1))
+timeout 10 "$CHORUSD" --check --cleanup -c "$good" >/dev/null 2>&1
+[ $? -eq 64 ] || fail "--check --cleanup: expected usage error 64"
+
+echo "$count chorusd --check runs, $fails failures"
+[ "$fails" -eq 0 ]
