@@ -825,6 +825,15 @@ int main(int argc, char **argv)
 	vip_exec_free(d.vx);
 	vip_probe_free(d.vp);
 	qb_loop_destroy(d.loop);
+	if (d.pid_fd >= 0 && !d.reexec) {
+		/* a clean stop leaves no pid file; a reload keeps it for
+		 * the new image, which locks it again */
+		char pidf[4096];
+
+		if ((size_t)snprintf(pidf, sizeof(pidf), "%s/chorusd.pid", d.conf->run_dir) <
+		    sizeof(pidf))
+			(void)unlink(pidf);
+	}
 	conf_free(d.conf);
 	free(d.vl);
 	free(d.held);

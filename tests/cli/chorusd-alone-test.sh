@@ -103,6 +103,7 @@ kill -TERM "$daemon_pid"
 i=0
 while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -0 "$daemon_pid" 2>/dev/null && fail "chorusd did not stop on SIGTERM"
+[ ! -e "$dir/chorusd.pid" ] || fail "a clean stop left $dir/chorusd.pid behind"
 daemon_pid=
 
 echo "$count chorusctl runs against a chorusd without corosync, $fails failures"
