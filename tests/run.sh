@@ -10,7 +10,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
+case "${1:-}" in
+    "") ;;
+    --quick) quick=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "tests/run.sh: unknown argument '$1'" >&2; usage >&2; exit 64 ;;
+esac
+[ "$#" -le 1 ] || { echo "tests/run.sh: one argument at most" >&2; usage >&2; exit 64; }
 passed=0
 failed=0
 failures=()
