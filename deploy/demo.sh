@@ -5,12 +5,14 @@
 #     sudo deploy/demo.sh --no-wait  # tour, then tear down at once (also when stdin
 #                                    # is not a terminal)
 #
-# It installs what is missing (deploy/deps.sh), builds into build-demo/, starts
+# It installs what is missing (deploy/deps.sh: the build tools and libraries,
+# corosync, and what the tests run: GlusterFS, Samba, NFS-Ganesha; it names
+# what it installed), builds into build-demo/, starts
 # three nodes of real corosync + chorusd, each in its own network namespace on a
 # private bridge (tests/integration/lib.sh), with 12 floating IPs; kills node 3
 # (SIGKILL of its corosync and chorusd), shows the IPs move and how long it took
 # (seen from outside chorusd, by `ip monitor`), brings node 3 back and shows the
-# rebalance.  Nothing touches the host's own network: every address lives inside
+# rebalance, with chorusctl's status and a what-if plan on the way.  Nothing touches the host's own network: every address lives inside
 # namespaces named c<PID>..., files under /tmp/chorus-it.<PID>/, and a trap
 # removes all of it on exit, error or Ctrl-C.  CL_KEEP_LOGS=DIR keeps the logs.
 # shellcheck disable=SC2317,SC2119  # helpers run through cl_wait_until
@@ -56,7 +58,13 @@ echo "${BOLD}chorus demo${OFF}: 3 nodes of corosync + chorusd in network namespa
 # --- 1. dependencies and build -------------------------------------------------
 mkdir -p "$B"
 step "dependencies (deploy/deps.sh) ..."
-quietly "$B/deps.log" "$ROOT/deploy/deps.sh"; ok
+quietly "$B/deps.log" "$ROOT/deploy/deps.sh"
+# say what was installed on the host (the tests' GlusterFS, Samba, NFS-Ganesha too)
+if inst=$(sed -n 's/^deps: installing //p' "$B/deps.log") && [ -n "$inst" ]; then
+    ok "installed: $inst"
+else
+    ok "all present"
+fi
 step "build into build-demo/ ..."
 if [ ! -x "$ROOT/configure" ]; then
     quietly "$B/autoreconf.log" sh -c "cd '$ROOT' && autoreconf -fi"
@@ -147,6 +155,11 @@ printf '      %5d ms  corosync notices n3 is gone (token %d ms + consensus; coro
 printf '      %5d ms  chorus agrees on a new placement and brings the VIPs up\n' $(( t_vips - t_mem ))
 table 3
 echo
+CTL=$B/coordinator/chorusctl
+ctl() { local i=$1; shift; timeout 10 "$CTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
+step "what an operator sees: chorusctl status on n1"; echo
+ctl 1 status 2>&1 | sed 's/^/    /'
+echo
 
 # --- 4. node 3 comes back ------------------------------------------------------
 step "restarting n3 (corosync, then chorusd) ..."
@@ -167,11 +180,15 @@ ms_observer_stop
 ok "rebalanced 4/4/4 with $moves moves${t_back:+, $(( t_back - t_start )) ms after chorusd started}"
 table
 echo
+step "what if n2 failed now? chorusctl plan --fail 2 (same placement code, nothing moves)"; echo
+ctl 1 plan --fail 2 2>&1 | sed 's/^/    /'
+echo
 
 # --- 5. poke at it -------------------------------------------------------------
 n1=$(cl_ns 1) n2=$(cl_ns 2)
 cmd() { printf '    %-58s %s# %s%s\n' "$1" "$DIM" "$2" "$OFF"; }
 echo "${BOLD}Poke at it${OFF} (as root, from another terminal):"
+cmd "$CTL -s $(cl_ndir 1)/chorus-run/chorusd.sock status" "the cluster as n1 sees it (also events, plan, move)"
 cmd "ip -n $n1 addr show dev eth0" "n1's addresses (n2, n3 alike)"
 cmd "ip netns exec $n1 corosync-quorumtool -s" "membership and quorum as n1 sees it"
 cmd "tail -f $CL_DIR/n1/chorusd.log" "chorusd log; corosync.log next to it"
