@@ -12,9 +12,10 @@
 # private bridge (tests/integration/lib.sh), with 12 floating IPs; kills node 3
 # (SIGKILL of its corosync and chorusd), shows the IPs move and how long it took
 # (seen from outside chorusd, by `ip monitor`), brings node 3 back and shows the
-# rebalance, with chorusctl's status and a what-if plan on the way.  Nothing touches the host's own network: every address lives inside
-# namespaces named c<PID>..., files under /tmp/chorus-it.<PID>/, and a trap
-# removes all of it on exit, error or Ctrl-C.  CL_KEEP_LOGS=DIR keeps the logs.
+# rebalance, with chorusctl's status and a what-if plan on the way.  Nothing
+# touches the host's own network: every address lives inside namespaces named
+# c<PID>..., files under /tmp/chorus-it.<PID>/, and a trap removes all of it on
+# exit, error or Ctrl-C.  CL_KEEP_LOGS=DIR keeps the logs.
 # shellcheck disable=SC2317,SC2119  # helpers run through cl_wait_until
 set -uo pipefail
 
