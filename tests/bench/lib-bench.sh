@@ -161,7 +161,10 @@ bench_vip_list() { local IFS=,; echo "${VIPS[*]}"; }   # "a,b,c" for addrwatch -
 #   RUN_DOUBLE_MS RUN_DOWN_MS  longest time a VIP was on two nodes / on none
 #                            (sampler, same span)
 # A survivor is every other node 1..N (nodes above N run no chorusd).
-: "${CRASH_HOLD_S:=2}"
+# CRASH_POWER=1 makes it a power loss: D's link goes down first and its VIPs
+# vanish with its kernel, so nobody answers for them (the survivors' expiry
+# probes go unanswered and they need not wait for the addresses' lifetime).
+: "${CRASH_HOLD_S:=2}" "${CRASH_POWER:=0}"
 bench_crash() {
     local r=$1 d=$2 i s surv=() ns_surv=() before dead_vips n_dead cpid dpid t_kill mons
     local bad a o p moved t_mem t_sync t_first t_vips aw="crash$1"
@@ -180,10 +183,15 @@ bench_crash() {
     cpid=$(cl_corosync_pid "$d") || cl_fail "run $r: corosync $d not running"
     dpid=$(cl_chorusd_pid "$d") || cl_fail "run $r: chorusd $d not running"
     t_kill=$(cl_now_ms)
+    [ "$CRASH_POWER" = 1 ] && cl_link_down "$d"
     kill -KILL "$cpid" "$dpid"
     cl_wait_until 5 all_gone "$cpid" "$dpid" ||
         cl_fail "run $r: node $d's corosync/chorusd survived SIGKILL"
     cl__shm_cleanup "$cpid"; cl__shm_cleanup "$dpid"
+    if [ "$CRASH_POWER" = 1 ]; then
+        p=$(cl_vip_addr 0 "$NV")
+        for a in $dead_vips; do ip -n "$(cl_ns "$d")" addr del "$a/${p#*/}" dev eth0 2>/dev/null; done
+    fi
     cl_log "run $r: killed node $d (corosync $cpid, chorusd $dpid), $n_dead VIPs to move"
 
     mons=""; for s in "${surv[@]}"; do mons+=" $(ms_monitor_log "$s")"; done
@@ -222,6 +230,7 @@ bench_crash() {
     cl_log "run $r: node $d: membership +$RUN_K2M sync +${t_sync:+$(( t_sync - t_kill ))} first VIP +$(( t_first - t_kill )) last VIP +$RUN_K2V ms ($n_dead VIPs)"
 
     # bring the node back: corosync, then chorusd; wait until it has its share
+    [ "$CRASH_POWER" = 1 ] && cl_link_up "$d"
     cl_corosync_start "$d"
     wait_ring "run $r (rejoin of node $d)"
     start_chorusd "$d"
