@@ -120,12 +120,13 @@ wait_ring() {       # every corosync node sees them all
         cl_wait_members "$i" "$CL_N" "$T_FORM" || cl_fail "$1: node $i does not see $CL_N members"
     done
 }
-min_of_survivors() {   # min_of_survivors FUNC AFTER S... : earliest FUNC time over survivors' logs
+min_of_survivors() {   # min_of_survivors "FUNC [ARG]" AFTER S... : earliest FUNC [ARG] LOG AFTER over survivors' logs
     local fn=$1 after=$2 s t out=(); shift 2
-    for s in "$@"; do t=$("$fn" "$(cl_ndir "$s")/corosync.log" "$after") && out+=("$t"); done
+    for s in "$@"; do t=$($fn "$(cl_ndir "$s")/corosync.log" "$after") && out+=("$t"); done
     [ ${#out[@]} -gt 0 ] || return 1
     ms_min "${out[@]}"
 }
+ms_left_time_ms_of() { ms_left_time_ms "$2" "$3" "$1"; }   # NODEID LOG AFTER
 all_gone() { local p; for p in "$@"; do ! cl__alive "$p" || return 1; done; }
 start_chorusd() { cl_chorusd_start "$1" "$(cl_ndir "$1")/chorusd.conf"; }
 
@@ -195,8 +196,8 @@ bench_crash() {
     cl_log "run $r: killed node $d (corosync $cpid, chorusd $dpid), $n_dead VIPs to move"
 
     mons=""; for s in "${surv[@]}"; do mons+=" $(ms_monitor_log "$s")"; done
-    cl_wait_until "$T_MEMBERSHIP" min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}" \
-        >/dev/null || cl_fail "run $r: no new membership in the survivors' (${surv[*]}) corosync logs within ${T_MEMBERSHIP}s of killing node $d"
+    cl_wait_until "$T_MEMBERSHIP" min_of_survivors "ms_left_time_ms_of $d" "$t_kill" "${surv[@]}" \
+        >/dev/null || cl_fail "run $r: no new membership without node $d in the survivors' (${surv[*]}) corosync logs within ${T_MEMBERSHIP}s of killing node $d"
     if ! cl_wait_until "$T_TAKEOVER" taken_over "${surv[@]}"; then
         snapshot
         bad=""
@@ -222,7 +223,7 @@ bench_crash() {
         [ "$o" = "$d" ] || [ "${SNAP_OWN[$a]:-}" = "$o" ] || moved=$(( moved + 1 ))
     done
     [ "$moved" = 0 ] || cl_log "run $r: WARNING: $moved of the survivors' own VIPs moved too"
-    t_mem=$(min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}")
+    t_mem=$(min_of_survivors "ms_left_time_ms_of $d" "$t_kill" "${surv[@]}")
     t_sync=$(min_of_survivors ms_sync_time_ms "$t_kill" "${surv[@]}") || t_sync=""
     t_first=$(ms_first_vip_time_ms "$mons" "$dead_vips" "$t_kill")
     t_vips=$(ms_last_vip_time_ms "$mons" "$dead_vips" "$t_kill")
