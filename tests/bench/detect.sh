@@ -4,22 +4,26 @@
 #
 # Run as root from a built tree, one at a time under the shared lock:
 #     flock /tmp/chorus-cluster.lock env BUILDDIR=$PWD/build tests/bench/detect.sh
-#     ... env BUILDDIR=$PWD/build CL_TOKEN_MS=300 RUNS=5 SOAK_S=60 tests/bench/detect.sh
+#     ... env BUILDDIR=$PWD/build CL_TOKEN_MS=500 CL_KNET_PING=50,1000 CL_KNET_PMTUD_S=30 \
+#             SOAK_S=180 tests/bench/detect.sh     # deploy/examples/corosync-fast.conf
 #
 # Two phases on the same cluster:
 #   1. power loss, RUNS times (node 1, 2, 3, 1, ...): the node's link goes down,
 #      its corosync and chorusd are SIGKILLed and its VIPs vanish with its
 #      kernel; measured on the survivors (lib-bench.sh bench_crash with
 #      CRASH_POWER=1, address observers outside chorusd):
-#        kill_to_membership_ms  the cut -> "A new membership" in a survivor's
-#                               corosync log: corosync's detection, about
-#                               token + consensus
+#        kill_to_membership_ms  the cut -> the first membership without the
+#                               node in a survivor's corosync log:
+#                               corosync's detection, about token + consensus
 #        membership_to_vips_ms  -> the last of the node's VIPs up on a survivor:
 #                               chorus's part, mostly its hold-off for a node
 #                               that might be cut off and still hold them
 #                               (heartbeat + formation + skew, README "Failure
 #                               timing")
 #        kill_to_vips_ms        the sum: the outage a client sees
+#        survivor_vips_lost     survivors' own VIPs that left their kernel
+#                               (the survivors split instead of forming one
+#                               ring, lost quorum and released): must be 0
 #      then the node comes back and the cluster settles.
 #   2. a soak of SOAK_S seconds with nothing killed: both cores saturated (a
 #      CPU burner per core) and every node's cluster link lossy (LOSS_PCT of
@@ -31,14 +35,17 @@
 #      quiet limit (corosync silent that long).
 #
 # Output: one line per run, the soak's line, then the summary as the last line:
-#   detect token_ms=T kill_to_vips_ms_p50=.. kill_to_vips_ms_max=.. false_changes=F consensus_ms=C kill_to_membership_ms_p50=.. membership_to_vips_ms_p50=.. runs=R soak_s=S
-# token_ms and consensus_ms are corosync's effective values (cmap runtime.config).
+#   detect token_ms=T kill_to_vips_ms_p50=.. kill_to_vips_ms_max=.. false_changes=F consensus_ms=C kill_to_membership_ms_p50=.. membership_to_vips_ms_p50=.. survivor_vips_lost=V runs=R soak_s=S loss_pct=L knet_ping=I,T knet_pmtud_s=P
+# token_ms, consensus_ms and knet_ping (interval,timeout of link 0) are
+# corosync's effective values (cmap runtime.config).
 # Exit 0 when every run converged (false changes are measured, not failed), 1
 # naming what did not, 77 when it cannot run here.
 #
 # Environment: RUNS (default 5), SOAK_S (default 60), LOSS_PCT (default 5),
 # BURNERS (default: one per core), CL_TOKEN_MS (default 1000), CL_CONSENSUS_MS
-# (default: corosync's 1.2 x token), CL_TOKEN_COEFF (default 0),
+# (default: corosync's 1.2 x token), CL_TOKEN_COEFF (default 0), CL_KNET_PING
+# ("INTERVAL,TIMEOUT"; default corosync's token / 4, token / 2), CL_KNET_PMTUD_S
+# (default 2, the harness's; corosync's own is 30),
 # CL_CHORUS_TIMING (default "default": chorusd derives its timing from
 # corosync's, as a deployment of the profile would), CL_KEEP_LOGS=DIR.
 # Namespaces, burners and the temp dir are named after this script's PID;
@@ -62,18 +69,22 @@ cl_init detect "$N"
 bench_cluster_up
 token=$(cl_exec 1 corosync-cmapctl -g runtime.config.totem.token | sed 's/.*= //')
 consensus=$(cl_exec 1 corosync-cmapctl -g runtime.config.totem.consensus | sed 's/.*= //')
-cl_log "corosync: token $token ms, consensus $consensus ms"
+# what corosync made of CL_KNET_PING: it ignores the pair outside interface {}
+ping=$(for k in interval timeout; do
+           cl_exec 1 corosync-cmapctl -g "runtime.config.totem.interface.0.knet_ping_$k" | sed 's/.*= //'
+       done | paste -sd,)
+cl_log "corosync: token $token ms, consensus $consensus ms, knet ping interval,timeout $ping ms"
 # what chorusd made of them, and whatever it warned about
 for (( i = 1; i <= N; i++ )); do
     grep -iE 'timing|warn' "$(cl_ndir "$i")/chorusd.log" 2>/dev/null | head -n 3 |
         while read -r l; do cl_log "chorusd $i: $l"; done
 done
 
-K2M=() M2V=() K2V=()
+K2M=() M2V=() K2V=() LOST=0
 for (( r = 1; r <= RUNS; r++ )); do
     bench_crash "$r" $(( (r - 1) % N + 1 ))
-    K2M+=("$RUN_K2M"); M2V+=("$RUN_M2V"); K2V+=("$RUN_K2V")
-    echo "run $r: kill_to_membership_ms=$RUN_K2M membership_to_vips_ms=$RUN_M2V kill_to_vips_ms=$RUN_K2V double_ms_max=$RUN_DOUBLE_MS"
+    K2M+=("$RUN_K2M"); M2V+=("$RUN_M2V"); K2V+=("$RUN_K2V"); LOST=$(( LOST + RUN_LOST ))
+    echo "run $r: kill_to_membership_ms=$RUN_K2M membership_to_vips_ms=$RUN_M2V kill_to_vips_ms=$RUN_K2V survivor_vips_lost=$RUN_LOST double_ms_max=$RUN_DOUBLE_MS"
 done
 
 # --- soak ---------------------------------------------------------------
@@ -140,5 +151,6 @@ wait_settled "after the soak"
 echo "detect token_ms=$token kill_to_vips_ms_p50=$(ms_median "${K2V[@]}")" \
     "kill_to_vips_ms_max=$(ms_max "${K2V[@]}") false_changes=$FALSE consensus_ms=$consensus" \
     "kill_to_membership_ms_p50=$(ms_median "${K2M[@]}")" \
-    "membership_to_vips_ms_p50=$(ms_median "${M2V[@]}") runs=$RUNS soak_s=$SOAK_S"
+    "membership_to_vips_ms_p50=$(ms_median "${M2V[@]}") survivor_vips_lost=$LOST runs=$RUNS soak_s=$SOAK_S" \
+    "loss_pct=$LOSS_PCT knet_ping=$ping knet_pmtud_s=$CL_KNET_PMTUD_S"
 exit 0
