@@ -1,5 +1,6 @@
 #!/bin/sh
-# make check: every deploy/examples/corosync-*.conf parses with `corosync -t`.
+# make check: every deploy/examples/corosync-*.conf parses with `corosync -t`
+# and has a token chorusd accepts.
 # corosync needs an authkey (crypto is on) and a node that is this host, so
 # each example is checked on a copy that points keyfile at a fresh key and
 # gives node 1 loopback addresses; nothing else is changed.  Skipped (77)
@@ -19,6 +20,12 @@ for f in "$dir"/corosync-*.conf; do
     if ! grep -q '^[[:space:]]*crypto_cipher:[[:space:]]*aes256' "$f" ||
        ! grep -q '^[[:space:]]*crypto_hash:[[:space:]]*sha256' "$f"; then
         echo "FAIL $(basename "$f"): crypto is not on"; rc=1; continue
+    fi
+    # chorusd refuses a token it cannot fit three heartbeats of at least
+    # 50 ms into (coordinator/core/timing.c); corosync would take it
+    tok=$(sed -n 's/^[[:space:]]*token:[[:space:]]*\([0-9]*\).*/\1/p' "$f" | head -n 1)
+    if [ -n "$tok" ] && [ "$tok" -le 150 ]; then
+        echo "FAIL $(basename "$f"): token $tok ms is below chorusd's 151"; rc=1; continue
     fi
     sed -e "s|^\([[:space:]]*\)transport: knet|&\n\1keyfile: $t/authkey|" \
         -e 's/^\([[:space:]]*ring0_addr:\) 198\.51\.100\.1$/\1 127.0.0.1/' \

@@ -57,7 +57,8 @@ dist_deployexamples_DATA = \
 	deploy/examples/chorus-vips.json \
 	deploy/examples/chorus-bricks.json \
 	deploy/examples/corosync-3node.conf \
-	deploy/examples/corosync-2node.conf
+	deploy/examples/corosync-2node.conf \
+	deploy/examples/corosync-fast.conf
 dist_doc_DATA = README.md
 
 TESTS += deploy/corosync-examples-test.sh tests/cli/metrics-check-test.sh

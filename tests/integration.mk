@@ -26,6 +26,7 @@ dist_noinst_SCRIPTS += \
 	tests/bench/freeze.sh \
 	tests/bench/flap.sh \
 	tests/bench/rogue.sh \
+	tests/bench/detect.sh \
 	tests/integration/crash-slow-token.sh \
 	tests/integration/daemon-freeze.sh \
 	tests/integration/link-flap.sh \

@@ -120,12 +120,13 @@ wait_ring() {       # every corosync node sees them all
         cl_wait_members "$i" "$CL_N" "$T_FORM" || cl_fail "$1: node $i does not see $CL_N members"
     done
 }
-min_of_survivors() {   # min_of_survivors FUNC AFTER S... : earliest FUNC time over survivors' logs
+min_of_survivors() {   # min_of_survivors "FUNC [ARG]" AFTER S... : earliest FUNC [ARG] LOG AFTER over survivors' logs
     local fn=$1 after=$2 s t out=(); shift 2
-    for s in "$@"; do t=$("$fn" "$(cl_ndir "$s")/corosync.log" "$after") && out+=("$t"); done
+    for s in "$@"; do t=$($fn "$(cl_ndir "$s")/corosync.log" "$after") && out+=("$t"); done
     [ ${#out[@]} -gt 0 ] || return 1
     ms_min "${out[@]}"
 }
+ms_left_time_ms_of() { ms_left_time_ms "$2" "$3" "$1"; }   # NODEID LOG AFTER
 all_gone() { local p; for p in "$@"; do ! cl__alive "$p" || return 1; done; }
 start_chorusd() { cl_chorusd_start "$1" "$(cl_ndir "$1")/chorusd.conf"; }
 
@@ -161,7 +162,10 @@ bench_vip_list() { local IFS=,; echo "${VIPS[*]}"; }   # "a,b,c" for addrwatch -
 #   RUN_DOUBLE_MS RUN_DOWN_MS  longest time a VIP was on two nodes / on none
 #                            (sampler, same span)
 # A survivor is every other node 1..N (nodes above N run no chorusd).
-: "${CRASH_HOLD_S:=2}"
+# CRASH_POWER=1 makes it a power loss: D's link goes down first and its VIPs
+# vanish with its kernel, so nobody answers for them (the survivors' expiry
+# probes go unanswered and they need not wait for the addresses' lifetime).
+: "${CRASH_HOLD_S:=2}" "${CRASH_POWER:=0}"
 bench_crash() {
     local r=$1 d=$2 i s surv=() ns_surv=() before dead_vips n_dead cpid dpid t_kill mons
     local bad a o p moved t_mem t_sync t_first t_vips aw="crash$1"
@@ -180,15 +184,20 @@ bench_crash() {
     cpid=$(cl_corosync_pid "$d") || cl_fail "run $r: corosync $d not running"
     dpid=$(cl_chorusd_pid "$d") || cl_fail "run $r: chorusd $d not running"
     t_kill=$(cl_now_ms)
+    [ "$CRASH_POWER" = 1 ] && cl_link_down "$d"
     kill -KILL "$cpid" "$dpid"
     cl_wait_until 5 all_gone "$cpid" "$dpid" ||
         cl_fail "run $r: node $d's corosync/chorusd survived SIGKILL"
     cl__shm_cleanup "$cpid"; cl__shm_cleanup "$dpid"
+    if [ "$CRASH_POWER" = 1 ]; then
+        p=$(cl_vip_addr 0 "$NV")
+        for a in $dead_vips; do ip -n "$(cl_ns "$d")" addr del "$a/${p#*/}" dev eth0 2>/dev/null; done
+    fi
     cl_log "run $r: killed node $d (corosync $cpid, chorusd $dpid), $n_dead VIPs to move"
 
     mons=""; for s in "${surv[@]}"; do mons+=" $(ms_monitor_log "$s")"; done
-    cl_wait_until "$T_MEMBERSHIP" min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}" \
-        >/dev/null || cl_fail "run $r: no new membership in the survivors' (${surv[*]}) corosync logs within ${T_MEMBERSHIP}s of killing node $d"
+    cl_wait_until "$T_MEMBERSHIP" min_of_survivors "ms_left_time_ms_of $d" "$t_kill" "${surv[@]}" \
+        >/dev/null || cl_fail "run $r: no new membership without node $d in the survivors' (${surv[*]}) corosync logs within ${T_MEMBERSHIP}s of killing node $d"
     if ! cl_wait_until "$T_TAKEOVER" taken_over "${surv[@]}"; then
         snapshot
         bad=""
@@ -214,7 +223,7 @@ bench_crash() {
         [ "$o" = "$d" ] || [ "${SNAP_OWN[$a]:-}" = "$o" ] || moved=$(( moved + 1 ))
     done
     [ "$moved" = 0 ] || cl_log "run $r: WARNING: $moved of the survivors' own VIPs moved too"
-    t_mem=$(min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}")
+    t_mem=$(min_of_survivors "ms_left_time_ms_of $d" "$t_kill" "${surv[@]}")
     t_sync=$(min_of_survivors ms_sync_time_ms "$t_kill" "${surv[@]}") || t_sync=""
     t_first=$(ms_first_vip_time_ms "$mons" "$dead_vips" "$t_kill")
     t_vips=$(ms_last_vip_time_ms "$mons" "$dead_vips" "$t_kill")
@@ -222,6 +231,7 @@ bench_crash() {
     cl_log "run $r: node $d: membership +$RUN_K2M sync +${t_sync:+$(( t_sync - t_kill ))} first VIP +$(( t_first - t_kill )) last VIP +$RUN_K2V ms ($n_dead VIPs)"
 
     # bring the node back: corosync, then chorusd; wait until it has its share
+    [ "$CRASH_POWER" = 1 ] && cl_link_up "$d"
     cl_corosync_start "$d"
     wait_ring "run $r (rejoin of node $d)"
     start_chorusd "$d"

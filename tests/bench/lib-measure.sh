@@ -104,6 +104,13 @@ ms_corosync_event_ms() {
 ms_membership_time_ms() {
     ms_corosync_event_ms "$1" "$2" '\[TOTEM \] A new membership \('
 }
+# ms_left_time_ms NODE_LOGFILE AFTER_EPOCH_MS NODEID : first membership line
+# after the time with NODEID among the members that left.  With a short token a
+# change of another cause (a rejoin still re-forming, a knet link flap) can
+# come first, and it would pass for the detection of a kill.
+ms_left_time_ms() {
+    ms_corosync_event_ms "$1" "$2" "\\[TOTEM \\] A new membership \\(.*Members left:( [0-9]+)* $3( |\$)"
+}
 # ms_sync_time_ms NODE_LOGFILE AFTER_EPOCH_MS : first "[MAIN  ] Completed service
 # synchronization" after the time: services synced, i.e. about when CPG delivers
 # the configuration change to clients (chorusd).
