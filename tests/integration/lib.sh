@@ -236,6 +236,28 @@ cl__spawn() {
 }
 
 # --- cluster setup / teardown -------------------------------------------
+# cl__reap_dead_runs : a run killed outright (SIGKILL, the machine's session
+# ended) never ran its trap.  Remove the namespaces and temp dir of runs
+# whose test shell is gone, and only those with no process and no mount
+# left in them; a live run (its PID exists) is never touched.
+cl__reap_dead_runs() {
+    local ns pid d
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+        [[ $ns =~ ^c([0-9]+)(sw|cl|n[0-9]+)$ ]] || continue
+        pid=${BASH_REMATCH[1]}
+        [ "$pid" != "$$" ] && [ ! -d "/proc/$pid" ] || continue
+        [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
+        ip netns del "$ns" 2>/dev/null && echo "cl_init: removed $ns, left by dead run $pid" >&2
+    done
+    for d in /tmp/chorus-it.[0-9]*; do
+        [ -d "$d" ] || continue
+        pid=${d##*.}
+        [ "$pid" != "$$" ] && [ ! -d "/proc/$pid" ] || continue
+        grep -qF " $d/" /proc/mounts && continue
+        rm -rf -- "$d"
+    done
+}
+
 # cl_init NAME N : build the namespaces and temp dir for an N-node cluster.
 cl_init() {
     CL_NAME=$1; CL_N=$2
@@ -256,6 +278,7 @@ cl_init() {
     trap 'cl_log "caught SIGHUP"; cl_teardown; trap - EXIT; exit 129' HUP
 
     if ! { [ "$CL_N" -ge 1 ] && [ "$CL_N" -le 99 ]; } 2>/dev/null; then cl_fail "cl_init: N must be 1..99"; fi
+    cl__reap_dead_runs
     if [ -e "$CL_DIR" ]; then rm -rf -- "$CL_DIR"; fi
     mkdir -p "$CL_DIR/pids" || cl_fail "cannot create $CL_DIR"
     CL_NSLIST="$(cl_ns_sw) $(cl_ns_cl)"
