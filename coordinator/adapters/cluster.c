@@ -1,17 +1,18 @@
 /*
  * Corosync adapter.  See cluster.h.
  *
- * Rules from research/cpg-notes.md that shape this file:
+ * What corosync guarantees and what it does not (docs/corosync.md) shapes
+ * this file:
  *  - drive everything from the dispatch stream; the member list of each
- *    confchg is authoritative, left/joined lists are hints (§1.2);
+ *    confchg is authoritative, left/joined lists are hints (§2);
  *  - CS_OK from cpg_mcast_joined only means queued; TRY_AGAIN is normal
  *    during every sync: keep a FIFO and retry from a timer, never sleep
- *    (§1.6);
- *  - never cpg_finalize inside a callback: defer with a loop job (§1.4);
+ *    (§4);
+ *  - never cpg_finalize inside a callback: defer with a loop job (§3);
  *  - synchronous calls block forever if corosync hangs, so they are only
- *    made when connecting (§1.4);
+ *    made when connecting (§3);
  *  - libqb IPC sockets are abstract and squattable: require the peer of the
- *    IPC fd to be root, as Pacemaker does (§1.1).
+ *    IPC fd to be root, as Pacemaker does (§1).
  */
 #include "adapters/cluster.h"
 
@@ -633,7 +634,7 @@ int cluster_new(qb_loop_t *loop, const char *group, cluster_event_fn fn, void *u
 	cl->cpg_fd = -1;
 	cl->quorum_fd = -1;
 	/* Fixed convention: the length excludes the NUL (groups differ by
-	 * length, cpg-notes §1.1). */
+	 * length, docs/corosync.md §1). */
 	memcpy(cl->name.value, group, len);
 	cl->name.length = (uint32_t)len;
 	*out = cl;

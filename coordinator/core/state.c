@@ -678,7 +678,7 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 		}
 	}
 	/* Departed processes; the member list is authoritative, left lists
-	 * differ between nodes (cpg-notes §1.2) and are only logged. */
+	 * differ between nodes (docs/corosync.md §2) and are only logged. */
 	for (size_t i = 0; i < c->n_members; i++) {
 		bool still = false;
 

@@ -389,7 +389,7 @@ void core_round_timeout(struct core *c, struct core_actions *out)
 			continue;
 		if (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid) {
 			/* Our own STATE never came back (dropped at a sync
-			 * boundary, cpg-notes §1.6): send it again. */
+			 * boundary, docs/corosync.md §4): send it again. */
 			send_state(c, out);
 			continue;
 		}

@@ -10,10 +10,10 @@
 #                                node, the pool, the volume with NB floating
 #                                bricks, stopped and handed over (no chorusd yet)
 #
-# Layout (research/gluster-takeover.md, "LUN model"): brick k lives on the
-# "LUN" directory $CL_DIR/lunk, which only its owner bind-mounts onto the
-# (otherwise empty) brick path $CL_DIR/shared/bk, so a node that does not
-# own it cannot see it.  Brick k's gluster host is its floating address
+# Layout, the "LUN model": brick k lives on the "LUN" directory $CL_DIR/lunk,
+# which only its owner bind-mounts onto the (otherwise empty) brick path
+# $CL_DIR/shared/bk inside its own mount namespace, as a SAN LUN is mounted
+# only on its owner, so a node that does not own it cannot see it.  Brick k's gluster host is its floating address
 # BK_VIP[k] (.200+k of the node subnet); the volume is created with brick k
 # on its home node (bk_home), then all are stopped by hand and handed to
 # chorusd.

@@ -13,8 +13,8 @@
 #     gl_client gv write 50 > acks      # gfapi client in the client namespace
 #
 # Node i's glusterd runs in node i's netns and in a private mount namespace
-# where three per-node directories are bind-mounted (as in
-# ../shared/research/gluster-takeover.md):
+# where three per-node directories are bind-mounted, so that each node's
+# glusterd keeps its state, logs and sockets to itself:
 #     $(cl_ndir i)/run          -> /run    (shared with corosync/chorusd of node i,
 #                                           so /run/gluster/... pidfiles and
 #                                           /run/glusterd.socket are visible to them)

@@ -8,7 +8,7 @@
  *    confchg; left/joined lists are computed per receiver from what it saw;
  *  - in-flight messages at a ring change are delivered before it to the old
  *    members, or carried over and delivered after it, or dropped when their
- *    sender is gone (extended virtual synchrony, cpg-notes §1.8);
+ *    sender is gone (extended virtual synchrony, docs/corosync.md §5);
  *  - quorum notifications come on their own stream, before or after the CPG
  *    events of the same change, per node;
  *  - sends may be deferred (TRY_AGAIN) but stay FIFO per sender;
