@@ -100,45 +100,6 @@ struct ctx {
 	uint64_t base[CHORUS_MAX_NODES];  /* overall load with every group at its level */
 };
 
-static bool bits_in_range(const struct place_bits *b, uint32_t n)
-{
-	for (uint32_t w = 0; w < PLACE_WORDS; w++) {
-		uint64_t allowed;
-
-		if (n >= (w + 1) * 64)
-			continue;
-		allowed = n <= w * 64 ? 0 : ((uint64_t)1 << (n - w * 64)) - 1;
-		if (b->w[w] & ~allowed)
-			return false;
-	}
-	return true;
-}
-
-/* Reject everything that could index out of bounds before touching 'owner',
- * so a caller's bug never leaves half an assignment behind. */
-static int validate(const struct place_in *in, const uint32_t *owner)
-{
-	if (in == NULL || in->n_nodes > CHORUS_MAX_NODES ||
-	    (in->n_res > 0 && (in->res == NULL || owner == NULL)) ||
-	    (in->n_classes > 0 && in->classes == NULL))
-		return -EINVAL;
-	for (uint32_t c = 0; c < in->n_classes; c++)
-		if (!bits_in_range(&in->classes[c], in->n_nodes))
-			return -EINVAL;
-	if (!bits_in_range(&in->no_receive, in->n_nodes))
-		return -EINVAL;
-	for (uint32_t i = 0; i < in->n_res; i++) {
-		const struct place_res *r = &in->res[i];
-
-		if (r->pool >= in->n_pools || r->elig_class >= in->n_classes)
-			return -EINVAL;
-		if ((r->prev != PLACE_NONE && r->prev >= in->n_nodes) ||
-		    (r->pin != PLACE_NONE && r->pin >= in->n_nodes))
-			return -EINVAL;
-	}
-	return 0;
-}
-
 static uint32_t class_slots(const struct place_in *in, uint32_t cls, uint32_t *slots)
 {
 	uint32_t k = 0;
@@ -733,9 +694,6 @@ int place_v1_run(const struct place_in *in, uint32_t *owner, struct place_stats 
 	size_t cells;
 	int rc;
 
-	rc = validate(in, owner);
-	if (rc < 0)
-		return rc;
 	if (st)
 		memset(st, 0, sizeof(*st));
 	if (in->n_res == 0)

@@ -15,7 +15,8 @@
 
 #include "core/place.h"
 
-/* place_run() for in->version == PLACE_V1. */
+/* place_run() for in->version == PLACE_V1, on input place_run() has
+ * already validated (it is its only caller). */
 int place_v1_run(const struct place_in *in, uint32_t *owner, struct place_stats *st);
 
 /* Rule 7, version 1 (place_v1_load.c): true when any weight is nonzero;
