@@ -17,6 +17,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/mixed-version.sh \
 	tests/integration/valgrind.sh \
 	tests/integration/corosync-faults.sh \
+	tests/integration/corosync-hang.sh \
 	tests/integration/hostile-flood.sh \
 	tests/integration/hostile-conns.sh \
 	tests/bench/measure-dryrun.sh \

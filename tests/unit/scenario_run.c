@@ -295,6 +295,9 @@ NODE_CMD(c_cs_start, w_cs_start)
 NODE_CMD(c_cluster_lost, w_cluster_lost)
 NODE_CMD(c_cs_hang, w_cs_hang)
 NODE_CMD(c_cs_resume, w_cs_resume)
+NODE_CMD(c_cs_stale, w_cs_stale)
+NODE_CMD(c_cs_pause, w_cs_pause)
+NODE_CMD(c_cs_unpause, w_cs_unpause)
 NODE_CMD(c_drop, w_drop)
 NODE_CMD(c_carry, w_carry)
 NODE_CMD(c_tick, w_tick)
@@ -691,6 +694,9 @@ static const struct command commands[] = {
 	{"cluster-lost", c_cluster_lost, false},
 	{"cs-hang", c_cs_hang, false},
 	{"cs-resume", c_cs_resume, false},
+	{"cs-stale", c_cs_stale, false},
+	{"cs-pause", c_cs_pause, false},
+	{"cs-unpause", c_cs_unpause, false},
 	{"partition", c_partition, false},
 	{"heal", c_heal, false},
 	{"ring", c_ring, false},

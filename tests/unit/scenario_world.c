@@ -356,10 +356,23 @@ static int step(struct scn_world *w, struct scn_node *s, struct scn_in *in)
 
 /* ---- sending and delivering ---- */
 
+static void hq_clear(struct scn_node *s)
+{
+	for (size_t k = 0; k < s->nhq; k++)
+		free(s->hq[k].buf);
+	s->nhq = 0;
+}
+
 static void send_now(struct scn_world *w, struct scn_node *s, uint8_t *buf, size_t size)
 {
 	struct part *p = part_of(w, s);
 
+	/* a hung corosync leaves what the daemon sends in its IPC queue */
+	if (s->cs_hung && s->joined && s->nhq < SCN_HQMAX) {
+		s->hq[s->nhq].buf = buf;
+		s->hq[s->nhq++].size = size;
+		return;
+	}
 	if (p == NULL || !s->cs_up || !s->joined) {
 		free(buf);
 		return;
@@ -556,6 +569,7 @@ static void daemon_stop(struct scn_world *w, struct scn_node *s)
 	for (size_t k = 0; k < s->ninbox; k++)
 		free(s->inbox[k].buf);
 	s->ninbox = 0;
+	hq_clear(s);
 	for (size_t k = 0; k < s->ndef; k++)
 		free(s->def[k].buf);
 	s->ndef = 0;
@@ -820,6 +834,7 @@ int w_cs_hang(struct scn_world *w, struct scn_node *s)
 	if (!s->cs_up)
 		return refuse(w, "n%" PRIu32 "'s corosync is down", s->nodeid);
 	s->cs_up = false;
+	s->cs_hung = true;
 	topo_changed(w);
 	return 0;
 }
@@ -830,7 +845,80 @@ int w_cs_resume(struct scn_world *w, struct scn_node *s)
 		return refuse(w, "n%" PRIu32 "'s corosync is up", s->nodeid);
 	s->cs_up = true;
 	s->resumed = true;
+	s->cs_hung = false;
+	/* what was queued goes out after the merge: the world drops it,
+	 * as it drops every send of a node outside a ring */
+	hq_clear(s);
 	topo_changed(w);
+	return 0;
+}
+
+/*
+ * Every corosync of a ring stops alike (a paused hypervisor, a storage
+ * stall under all of them): nobody can notice a lost token, so the ring
+ * survives.  Each daemon hears nothing; what it sends waits.  Pause every
+ * node of the ring, or the world is not corosync.
+ */
+int w_cs_pause(struct scn_world *w, struct scn_node *s)
+{
+	if (!s->cs_up || s->part < 0)
+		return refuse(w, "n%" PRIu32 "'s corosync is not in a ring", s->nodeid);
+	s->cs_up = false;
+	s->cs_hung = true;
+	return 0;
+}
+
+/* It runs again in the ring it had: what its daemon queued goes out in
+ * order, after what the ring carries already. */
+int w_cs_unpause(struct scn_world *w, struct scn_node *s)
+{
+	struct part *p;
+
+	if (!s->cs_hung || s->part < 0 || !w->parts[s->part].used)
+		return refuse(w, "n%" PRIu32 "'s corosync is not paused in a ring", s->nodeid);
+	p = &w->parts[s->part];
+	s->cs_up = true;
+	s->cs_hung = false;
+	for (size_t k = 0; k < s->nhq; k++)
+		part_push(p, (struct pev){PEV_MSG, s->nodeid, s->pid, 0, s->hq[k].buf,
+					  s->hq[k].size});
+	s->nhq = 0;
+	return 0;
+}
+
+/*
+ * A hung corosync runs again holding its old ring's token (it stopped
+ * with the token in hand or in its socket buffer).  Before it notices
+ * that the others have formed a ring without it, it stamps what its
+ * daemon queued during the hang with old-ring sequence numbers and, the
+ * ring delivering in agreed order, hands it straight back to its own
+ * daemon: messages in the old view, with no confchg before them.  The
+ * ring change follows with "cs-resume".
+ */
+int w_cs_stale(struct scn_world *w, struct scn_node *s)
+{
+	size_t n = s->nhq;
+
+	if (!s->cs_hung)
+		return refuse(w, "n%" PRIu32 "'s corosync is not hung", s->nodeid);
+	if (n == 0)
+		return refuse(w, "n%" PRIu32 "'s daemon sent nothing while its corosync hung",
+			      s->nodeid);
+	/* what the daemon sends in answer stays queued: the token is gone */
+	for (size_t k = 0; k < n; k++) {
+		struct scn_in in = {.type = SCN_IN_DELIVER};
+		uint8_t *buf = s->hq[k].buf;
+
+		s->hq[k].buf = NULL;
+		in.from_nodeid = s->nodeid;
+		in.from_pid = s->pid;
+		in.buf = buf;
+		in.size = s->hq[k].size;
+		step(w, s, &in);
+		free(buf);
+	}
+	memmove(s->hq, s->hq + n, (s->nhq - n) * sizeof(s->hq[0]));
+	s->nhq -= n;
 	return 0;
 }
 
@@ -1380,8 +1468,10 @@ void w_free(struct scn_world *w)
 	for (unsigned i = 0; i < w->nn; i++)
 		if (w->nodes[i].d_up)
 			daemon_stop(w, &w->nodes[i]);
-	for (unsigned i = 0; i < w->nn; i++)
+	for (unsigned i = 0; i < w->nn; i++) {
 		free(w->nodes[i].inbox);
+		hq_clear(&w->nodes[i]);
+	}
 	for (unsigned g = 0; g < SCN_MAXN; g++) {
 		for (size_t k = 0; k < w->parts[g].qn; k++)
 			free(w->parts[g].q[k].buf);

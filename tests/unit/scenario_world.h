@@ -29,6 +29,7 @@
 #define SCN_MAXV 64		/* addresses in the cluster */
 #define SCN_QMAX 8		/* quorum notifications queued per node */
 #define SCN_DEFMAX 64		/* sends deferred per node (TRY_AGAIN) */
+#define SCN_HQMAX 64		/* sends a hung corosync holds per node */
 #define SCN_T0 1000		/* the clock at t=0: the simulator's start */
 
 /* A growable text buffer: the runner's whole output. */
@@ -89,6 +90,9 @@ struct scn_node {
 	/* the daemon */
 	bool d_up, joined, ghost, frozen, shutting;
 	bool resumed;		/* its corosync ran again after a hang */
+	bool cs_hung;		/* its corosync is stopped under the daemon */
+	struct { uint8_t *buf; size_t size; } hq[SCN_HQMAX];	/* sent while hung */
+	size_t nhq;
 	uint32_t pid, ghost_pid;
 	uint16_t proto;
 	struct scn_core *core;
@@ -189,6 +193,9 @@ int w_cs_start(struct scn_world *w, struct scn_node *s);
 int w_cluster_lost(struct scn_world *w, struct scn_node *s);
 int w_cs_hang(struct scn_world *w, struct scn_node *s);
 int w_cs_resume(struct scn_world *w, struct scn_node *s);
+int w_cs_stale(struct scn_world *w, struct scn_node *s);
+int w_cs_pause(struct scn_world *w, struct scn_node *s);
+int w_cs_unpause(struct scn_world *w, struct scn_node *s);
 /* 'grp' per node index */
 int w_groups(struct scn_world *w, const int *grp);
 int w_ring(struct scn_world *w, uint32_t qfirst_mask, uint32_t split_mask);
