@@ -289,7 +289,7 @@ static void released_add(struct core *c, const struct res_addr *addr)
 
 static bool drop_all_now(const struct core *c)
 {
-	return c->cluster_lost || known_inquorate(c) || c->leave_done || c->hung ||
+	return c->cluster_lost || known_inquorate(c) || c->leave_done || core_live_cut_off(c) ||
 	       c->suspected_self;
 }
 
@@ -733,6 +733,7 @@ static void on_totem(struct core *c, struct core_actions *out, const struct core
 	c->n_totem = n;
 	c->ring = ev->u.totem.ring;
 	c->have_ring = true;
+	core_live_new_ring(c);
 	c->totem_cc = c->cc_count;
 	qb_log(LOG_INFO, "ring %" PRIx32 ".%" PRIx64 " with %zu corosync nodes", c->ring.nodeid,
 	       c->ring.seq, n);
@@ -791,7 +792,7 @@ static void on_tick(struct core *c, struct core_actions *out)
 
 	if (c->in_view && c->round_active && !c->exclude_sent && now >= c->round_deadline_ms)
 		core_round_timeout(c, out);
-	core_absent_tick(c, out, quorate_for_view(c) && !c->hung);
+	core_absent_tick(c, out, quorate_for_view(c) && !core_live_cut_off(c));
 	core_live_tick(c, out);
 	if (c->health_confirm_at && now >= c->health_confirm_at) {
 		c->health_confirm_at = 0;
@@ -823,7 +824,7 @@ static void arm_timer(struct core *c, struct core_actions *out)
 	if (c->in_view && c->round_active && !c->exclude_sent)
 		next = c->round_deadline_ms;
 	{
-		uint64_t t = core_absent_next(c, quorate_for_view(c) && !c->hung);
+		uint64_t t = core_absent_next(c, quorate_for_view(c) && !core_live_cut_off(c));
 
 		if (t < next)
 			next = t;

@@ -132,9 +132,12 @@ static uint64_t member_silence_ms(const struct core *c, const struct member *m)
 
 	if (m->nodeid == c->cfg.nodeid && m->pid == c->cfg.pid)
 		return 0;
-	/* nobody speaks during a membership change: a view starts afresh */
+	/* nobody speaks during a membership change: a view starts afresh;
+	 * nor is anyone heard while our corosync hangs */
 	if (last < c->view_start_ms)
 		last = c->view_start_ms;
+	if (last < c->hang_end_ms)
+		last = c->hang_end_ms;
 	return c->last_self_ms > last ? c->last_self_ms - last : 0;
 }
 
@@ -450,6 +453,32 @@ void core_timing_build(const struct core *c, struct wire_state *st)
 
 /* ---- deliveries ---- */
 
+/* PING values of the hang check, apart from the stall check's */
+#define HANG_NONCE_BIT 0x80000000u
+
+static bool self_member(const struct core *c, const struct member *m);
+
+static void hang_resolved(struct core *c)
+{
+	c->ctr.self_releases_total_ms += c->now_ms - c->hang_end_ms;
+	c->hang_unsure = false;
+}
+
+bool core_live_cut_off(const struct core *c)
+{
+	return c->hung || c->hang_unsure;
+}
+
+void core_live_new_ring(struct core *c)
+{
+	if (!c->hang_unsure ||
+	    (c->ring.nodeid == c->hang_ring.nodeid && c->ring.seq == c->hang_ring.seq))
+		return;
+	qb_log(LOG_NOTICE, "corosync formed ring %" PRIx32 ".%" PRIx64 " after its hang: "
+	       "back through that ring's round", c->ring.nodeid, c->ring.seq);
+	hang_resolved(c);
+}
+
 void core_live_delivered(struct core *c, struct member *m, bool is_msg)
 {
 	uint64_t now = c->now_ms;
@@ -468,12 +497,31 @@ void core_live_delivered(struct core *c, struct member *m, bool is_msg)
 		uint64_t gap = now - c->last_any_ms;
 		uint64_t out_ms = gap > c->cfg.quiet_limit_ms ? gap - c->cfg.quiet_limit_ms : 0;
 
-		qb_log(LOG_NOTICE, "corosync delivers again after %" PRIu64 " ms: everything was "
-		       "released for the last %" PRIu64 " ms of it", gap, out_ms);
+		/* What comes first may be our own messages, stamped with the
+		 * token our corosync held when it stopped and delivered at
+		 * once (agreed order) in a ring the others left long ago. */
+		qb_log(LOG_NOTICE, "corosync delivers again after %" PRIu64 " ms, first %s "
+		       "(everything was released for the last %" PRIu64 " ms of it): taking "
+		       "nothing back until corosync shows a new ring or a peer answers in this one",
+		       gap, is_msg ? "a message" : "a membership change", out_ms);
 		c->ctr.self_releases_total_ms += out_ms;
 		c->hung = false;
+		c->hang_unsure = true;
+		c->hang_ping_back = false;
+		c->hang_end_ms = now;
+		c->hang_nonce = HANG_NONCE_BIT | (c->hang_nonce + 1);
+		c->hb_next_ms = now;	/* that PING goes out at once */
 	}
 	c->last_any_ms = now;
+	if (m != NULL && is_msg && c->hang_unsure && c->hang_ping_back && !self_member(c, m) &&
+	    !m->excluded) {
+		/* total order: this was sent in our ring after our fresh PING
+		 * went round it, so the ring outlived the hang */
+		qb_log(LOG_NOTICE, "node %" PRIu32 " speaks after our PING in ring %" PRIx32
+		       ".%" PRIx64 ": the ring outlived corosync's hang, serving again",
+		       m->nodeid, c->ring.nodeid, c->ring.seq);
+		hang_resolved(c);
+	}
 	if (m != NULL && is_msg) {
 		struct peer *p = core_peer(c, m->nodeid);
 
@@ -484,8 +532,28 @@ void core_live_delivered(struct core *c, struct member *m, bool is_msg)
 	}
 }
 
+static bool others_in_view(const struct core *c)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!self_member(c, &c->members[i]) && !c->members[i].excluded)
+			return true;
+	return false;
+}
+
 void core_live_self_ping(struct core *c, uint32_t nonce)
 {
+	if (c->hang_unsure && nonce == c->hang_nonce && !c->hang_ping_back) {
+		c->hang_ping_back = true;
+		c->hang_ping_ms = c->now_ms;
+		/* alone in the view: nobody else can answer, and nobody
+		 * else's table can hold what ours gives us */
+		if (!others_in_view(c)) {
+			qb_log(LOG_NOTICE, "our PING came back and we are alone in the view: "
+			       "serving again after corosync's hang");
+			hang_resolved(c);
+		}
+		return;
+	}
 	if (!c->revalidating || nonce != c->reval_nonce)
 		return;
 	c->revalidating = false;
@@ -692,6 +760,7 @@ void core_live_tick(struct core *c, struct core_actions *out)
 		       "releasing everything until it delivers again", now - c->last_any_ms,
 		       c->cfg.quiet_limit_ms);
 		c->hung = true;
+		c->hang_ring = c->ring;
 		c->ctr.self_releases++;
 	}
 	if (now >= c->hb_next_ms) {
@@ -700,14 +769,29 @@ void core_live_tick(struct core *c, struct core_actions *out)
 		 * PING (version 2) is still sent, so peers do not take a joiner
 		 * whose round waits for someone else for a silent one. */
 		if (c->in_view && !c->cluster_lost && c->cfg.proto_max >= 2)
-			send_ping(c, out, c->revalidating ? c->reval_nonce : 0);
+			send_ping(c, out, c->hang_unsure && !c->hang_ping_back ? c->hang_nonce
+				  : c->revalidating ? c->reval_nonce : 0);
 		if (renew_ok(c)) {
 			struct core_action a = {.type = CORE_ACT_RENEW};
 
 			core_act(c, out, &a);
 		}
 	}
-	if (!c->in_view || c->wait_totem || c->cfg.liveness_ms == 0 || c->proto < 6)
+	/* Our PING came back but no peer speaks (their daemons may be frozen
+	 * too).  Had it gone round a ring the others left, corosync would
+	 * have formed a new one within the quiet limit of it, delivering
+	 * nothing meanwhile; ours keeps delivering, so the ring is the one
+	 * we had, and silent peers are the liveness check's business. */
+	if (c->hang_unsure && c->hang_ping_back && now - c->hang_ping_ms >= c->cfg.quiet_limit_ms &&
+	    now - c->last_any_ms <= c->cfg.gap_ms) {
+		qb_log(LOG_NOTICE, "no new ring %" PRIu64 " ms after our PING came back, and the "
+		       "ring delivers: it outlived corosync's hang, serving again",
+		       now - c->hang_ping_ms);
+		hang_resolved(c);
+	}
+	/* cut off, every peer looks silent: that is our silence, not theirs */
+	if (!c->in_view || c->wait_totem || c->cfg.liveness_ms == 0 || c->proto < 6 ||
+	    core_live_cut_off(c))
 		return;
 	for (size_t i = 0; i < c->n_members; i++) {
 		struct member *m = &c->members[i];
@@ -725,6 +809,8 @@ uint64_t core_live_next(const struct core *c, uint64_t next)
 		next = c->hb_next_ms;
 	if (quiet_watch(c) && c->last_any_ms + c->cfg.quiet_limit_ms + 1 < next)
 		next = c->last_any_ms + c->cfg.quiet_limit_ms + 1;
+	if (c->hang_unsure && c->hang_ping_back && c->hang_ping_ms + c->cfg.quiet_limit_ms < next)
+		next = c->hang_ping_ms + c->cfg.quiet_limit_ms;
 	for (size_t i = 0; i < c->n_holdoffs; i++) {
 		const struct holdoff *h = &c->holdoffs[i];
 

@@ -23,6 +23,10 @@ uint64_t core_live_next(const struct core *c, uint64_t next);
 void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring);
 void core_live_apply_suspect(struct core *c, struct core_actions *out, struct member *sender,
 			     const struct wire_hdr *h, const struct wire_small *sm);
+/* Corosync hung or may still show a ring the others left: release all. */
+bool core_live_cut_off(const struct core *c);
+/* The totem confchg set c->ring: a new ring ends the doubt after a hang. */
+void core_live_new_ring(struct core *c);
 /* Our PING with 'nonce' came back: the stall is behind us. */
 void core_live_self_ping(struct core *c, uint32_t nonce);
 /* An excluded member says it released these: nothing to wait for. */

@@ -209,6 +209,15 @@ struct core {
 	uint64_t health_confirm_at;	/* local: when to confirm new failures, 0 = none */
 	uint64_t last_self_ms;		/* local: last delivery of one of our messages */
 	bool hung;			/* corosync delivered nothing past the limit: release all */
+	/* After a hang corosync may first deliver in the ring it had, which
+	 * the others may have left long ago: still released until corosync
+	 * shows a new ring, or a peer speaks after our own fresh PING. */
+	bool hang_unsure;
+	bool hang_ping_back;		/* that PING (hang_nonce) came back */
+	uint64_t hang_ping_ms;		/* local: when */
+	uint32_t hang_nonce;
+	uint64_t hang_end_ms;		/* local: corosync delivered again */
+	struct core_ring hang_ring;	/* the ring we had when it hung */
 	uint64_t last_any_ms;		/* local: last CPG delivery of any kind */
 	uint64_t pre_gap_ms;		/* local: last delivery before the latest gap */
 	bool gap_since_cc;		/* local: a gap ended since the last confchg */
