@@ -651,6 +651,11 @@ static int pid_lock(const char *run_dir)
 	return fd;
 }
 
+/* Legal (a node may only count in the group), but seldom meant: an empty
+ * or misnamed "vips" array would otherwise pass unnoticed. */
+#define NOTHING_MANAGED "no \"vips\" and no \"bricks\": this node manages nothing and " \
+	"only takes part in the group"
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: chorusd [-c FILE] [-f] [--check | --cleanup] [--list-commands] [--version]\n"
@@ -712,6 +717,8 @@ int main(int argc, char **argv)
 	if (check) {
 		/* for a package's post-install or an operator before a
 		 * reload: the same loader, and nothing started */
+		if (d.conf->n_vips == 0)
+			fprintf(stderr, "chorusd: %s: warning: %s\n", path, NOTHING_MANAGED);
 		printf("chorusd: %s: configuration ok\n", path);
 		conf_free(d.conf);
 		return CHORUSD_OK;
@@ -750,6 +757,8 @@ int main(int argc, char **argv)
 	d.incarnation |= 1;
 	qb_log(LOG_NOTICE, "chorusd %s starting: %zu addresses, group %s", PACKAGE_VERSION,
 	       d.conf->n_vips, d.conf->group);
+	if (d.conf->n_vips == 0)
+		qb_log(LOG_WARNING, "%s: %s", path, NOTHING_MANAGED);
 
 	d.loop = qb_loop_create();
 	if (d.loop == NULL)

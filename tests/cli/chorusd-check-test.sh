@@ -1,7 +1,8 @@
 #!/bin/sh
 # chorusd --check: the full config loader and nothing else.  Every shipped
 # example passes; a file with an unknown key, a bad value or no file at all
-# fails with status 78 and a message naming the key or the file; and
+# fails with status 78 and a message naming the key or the file; a file
+# that manages nothing passes with a warning; and
 # nothing is started: no pid file, no socket, no state written, no wait for
 # corosync (there is none here).
 #
@@ -79,6 +80,19 @@ expect_err "$dir/nothing.json"
 printf '{"group": "chorus",\n' >"$dir/truncated.json"
 check 78 "$dir/truncated.json"
 expect_err "$dir/truncated.json"
+
+# nothing to manage: legal, said out loud
+count=$((count + 1))
+printf '{"log": {"stderr": true, "syslog": false}, "run_dir": "%s/run", "state_dir": "%s/state"}\n' \
+	"$dir" "$dir" >"$dir/empty.json"
+check 0 "$dir/empty.json"
+expect_err "manages nothing"
+printf '{"vips": [], "log": {"stderr": true, "syslog": false}, "run_dir": "%s/run", "state_dir": "%s/state"}\n' \
+	"$dir" "$dir" >"$dir/empty-vips.json"
+check 0 "$dir/empty-vips.json"
+expect_err "manages nothing"
+check 0 "$good"
+grep -qF "manages nothing" "$dir/err" && fail "$good: warned of nothing managed"
 
 # --check does one thing
 count=$((count + 1))
