@@ -1206,3 +1206,8 @@ bool core_quorate(const struct core *c)
 {
 	return quorate_for_view(c);
 }
+
+int core_quorum_verdict(const struct core *c)
+{
+	return c->q_known ? c->q_quorate : -1;
+}

@@ -410,6 +410,11 @@ bool core_local_assigned(const struct core *c, size_t idx, bool *waiting);
 /* Whether this node currently holds / is acquiring local vip 'idx'. */
 bool core_local_held(const struct core *c, size_t idx);
 bool core_quorate(const struct core *c);
+/* Corosync's latest quorum verdict, whatever ring it is for: 1 quorate,
+ * 0 not, -1 unknown (none yet, or corosync gone).  During a membership
+ * change core_quorate() is false until the verdict for the new ring
+ * comes; this is not, so it tells a loss of quorum from a ring change. */
+int core_quorum_verdict(const struct core *c);
 /* This node is dropping everything it holds now (lost quorum or corosync,
  * left the group, hung): releases must not wait for anything slow. */
 bool core_dropping_all(const struct core *c);

@@ -73,7 +73,7 @@ struct ctl_state {
 	uint64_t digest;
 	struct snap *snap;
 	size_t n_snap;
-	bool quorate;
+	int quorum;		/* core_quorum_verdict() last reported */
 	size_t members;
 	uint64_t change_ms;	/* monotonic, last membership change */
 	uint64_t change_wall_ms;
@@ -219,7 +219,7 @@ static void diff_moves(struct chorusd *d)
 void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 {
 	struct ctl_state *s = d->ctl;
-	bool q;
+	int q;
 	size_t m;
 
 	if (s == NULL || d->core == NULL)
@@ -237,10 +237,14 @@ void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 				  s->members);
 		s->members = m;
 	}
-	q = core_quorate(d->core);
-	if (q != s->quorate) {
-		event_add(d, "quorum", "%s", q ? "quorate" : "quorum lost");
-		s->quorate = q;
+	/* corosync's verdict, not whether it matches the newest ring: every
+	 * membership change would otherwise read "quorum lost", "quorate" */
+	q = core_quorum_verdict(d->core);
+	if (q != s->quorum) {
+		if (q >= 0 || s->quorum == 1)
+			event_add(d, "quorum", "%s", q == 1 ? "quorate" : q == 0 ? "quorum lost"
+						: "quorum unknown: no corosync");
+		s->quorum = q;
 	}
 	if (core_digest(d->core) != s->digest) {
 		s->digest = core_digest(d->core);
@@ -1327,6 +1331,7 @@ int ctl_start(struct chorusd *d)
 	if (d->ctl == NULL)
 		return -ENOMEM;
 	d->ctl->last_failover_ms = -1;
+	d->ctl->quorum = -1;
 	if ((size_t)snprintf(cfg.path, sizeof(cfg.path), "%s/chorusd.sock", d->conf->run_dir) >=
 	    sizeof(cfg.path))
 		return -ENAMETOOLONG;

@@ -9,9 +9,10 @@
 #      survivors take them after the grace, never two holders at once; back
 #      again, it gets exactly its share (4 moves)
 #   5. SIGKILL of a node's corosync + chorusd: exactly its VIPs move; rejoin
-#      rebalances with the minimum number of moves
-#   6. a node cut off alone drops its VIPs once inquorate, the other two keep
-#      all 12; healed, it gets its share back
+#      rebalances with the minimum number of moves; a survivor's events show
+#      the membership changes and no quorum loss
+#   6. a node cut off alone drops its VIPs once inquorate (its events say
+#      quorum lost), the other two keep all 12; healed, it gets its share back
 #   7. graceful stop: each VIP of the stopping node is absent everywhere for
 #      less than 100 ms (ip monitor timestamps on every node)
 set -uo pipefail
@@ -126,11 +127,20 @@ cl_wait_until 30 spread_is "4 4 4" || cl_fail "no rebalance after node 3 rejoine
 m=$(moved "$before" "$(owners)")
 [ "$m" -eq 4 ] || cl_fail "rejoin moved $m VIPs, minimum is 4"
 cl_log "5b ok: node 3 rejoined, $m moves"
+# node 1 kept quorum through node 3's loss and return: its history must not
+# say otherwise (a ring change is not a quorum loss)
+events1() { timeout 20 "$CHORUSCTL" -s "$(cl_ndir 1)/chorus-run/chorusd.sock" events -n 256; }
+ev=$(events1) || cl_fail "events on node 1 failed"
+echo "$ev" | grep -q "membership" || cl_fail "node 1's events have no membership change: $ev"
+echo "$ev" | grep -q "quorum lost" && cl_fail "node 1's events say quorum lost at a membership change: $(echo "$ev" | grep -B1 -A1 'quorum lost')"
+cl_log "5c ok: node 1's events show membership changes and no quorum loss"
 
 # 6. node 1 cut off alone
 cl_link_down 1
 cl_wait_until 30 spread_is "0 6 6" || cl_fail "partition: expected 0/6/6, got $(owners)"
-cl_log "6a ok: isolated node 1 released, nodes 2+3 hold all 12"
+ev=$(events1) || cl_fail "events on node 1 failed"
+echo "$ev" | grep -q "quorum lost" || cl_fail "isolated node 1's events do not say quorum lost: $ev"
+cl_log "6a ok: isolated node 1 released (its events say quorum lost), nodes 2+3 hold all 12"
 cl_link_up 1
 cl_wait_members 1 3 30 || cl_fail "node 1 did not rejoin after heal"
 cl_wait_until 30 spread_is "4 4 4" || cl_fail "no rebalance after heal: $(owners)"
