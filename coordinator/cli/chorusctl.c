@@ -324,6 +324,7 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 	if (chorusctl_jint(res, "generation", &gen))
 		printf(" (generation %lld)", (long long)gen);
 	fputc('\n', stdout);
+	chorusctl_print_change_moves(res, strcmp(name, "move") == 0 ? argv[0] : NULL);
 }
 
 /* "A.B.C.D" or an IPv6 address, optionally with a prefix length (the

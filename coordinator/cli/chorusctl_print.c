@@ -779,3 +779,24 @@ void chorusctl_print_plan(struct json_object *res, const char *fail, const char 
 	}
 }
 
+
+void chorusctl_print_change_moves(struct json_object *res, const char *asked)
+{
+	struct json_object *moves = chorusctl_jarray(res, "moves");
+	size_t n = moves != NULL ? json_object_array_length(moves) : 0;
+	size_t alen = asked != NULL ? strcspn(asked, "/") : 0;
+	char from[CTL_CELL_SIZE], to[CTL_CELL_SIZE], addr[CTL_CELL_SIZE];
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *mv = json_object_array_get_idx(moves, i);
+		bool side;
+
+		ctl_fmt_node(from, sizeof(from), mv, "from", "from_name");
+		ctl_fmt_node(to, sizeof(to), mv, "to", "to_name");
+		snprintf(addr, sizeof(addr), "%s", chorusctl_jstr(mv, "vip", "?"));
+		ctl_sanitize(addr);
+		side = asked != NULL && !(strlen(addr) == alen && strncmp(addr, asked, alen) == 0);
+		printf("  moved %s: %s -> %s%s\n", addr, from, to,
+		       side ? " (side move: placement keeps the spread)" : "");
+	}
+}

@@ -34,5 +34,8 @@ void chorusctl_print_event(struct json_object *ev, bool json);
 void chorusctl_print_core_events(struct json_object *res);
 /* A plan result, introduced by the scenario asked about. */
 void chorusctl_print_plan(struct json_object *res, const char *fail, const char *standby);
+/* The moves a change made ("moves" in its answer); 'asked' (or NULL) is
+ * the address the operator named, any other is marked a side move. */
+void chorusctl_print_change_moves(struct json_object *res, const char *asked);
 
 #endif

@@ -49,16 +49,18 @@ struct event {
 	char text[200];
 };
 
+struct snap {
+	struct res_addr addr;
+	uint32_t owner;
+};
+
 struct pending {
 	uint64_t cookie;
 	uint64_t client;
 	char id[130];
 	uint64_t deadline_ms;
-};
-
-struct snap {
-	struct res_addr addr;
-	uint32_t owner;
+	struct snap *before;	/* the table when asked: the answer lists every move */
+	size_t n_before;
 };
 
 struct ctl_state {
@@ -867,12 +869,52 @@ static void admin_request(struct chorusd *d, const struct control_request *req,
 		control_error(s->ctl, req->client, req->id, "internal", "rc=%d", rc);
 		return;
 	}
+	/* the table as the daemon last saw it (ctl_after_step keeps it);
+	 * without memory the answer just lists no moves */
+	s->pend[s->n_pend].before = s->n_snap ? malloc(s->n_snap * sizeof(*s->snap)) : NULL;
+	s->pend[s->n_pend].n_before = s->pend[s->n_pend].before ? s->n_snap : 0;
+	if (s->pend[s->n_pend].before)
+		memcpy(s->pend[s->n_pend].before, s->snap, s->n_snap * sizeof(*s->snap));
 	s->pend[s->n_pend].cookie = ar->cookie;
 	s->pend[s->n_pend].client = req->client;
 	snprintf(s->pend[s->n_pend].id, sizeof(s->pend[0].id), "%s", req->id);
 	s->pend[s->n_pend].deadline_ms = daemon_mono_ms() + ADMIN_TIMEOUT_MS;
 	s->n_pend++;
 	event_add(d, "admin", "%s requested by uid %u", req->cmd, (unsigned)req->uid);
+}
+
+/* Every owner change since 'p' was asked: the change itself and what
+ * placement moved besides it (a pin can push another address off its
+ * node to keep the counts even), so that nothing moves unannounced. */
+static struct json_object *moves_since(struct chorusd *d, const struct pending *p)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t n = core_res_count(d->core), j = 0;
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		struct core_res_view v;
+		struct json_object *mv;
+		char a[CHORUS_ADDR_STRLEN], nb[32];
+
+		core_res_get(d->core, i, &v);
+		while (j < p->n_before && res_addr_cmp(&p->before[j].addr, &v.addr) < 0)
+			j++;
+		if (j >= p->n_before || res_addr_cmp(&p->before[j].addr, &v.addr) != 0 ||
+		    p->before[j].owner == v.owner || (mv = json_object_new_object()) == NULL)
+			continue;
+		res_addr_format_ip(&v.addr, a, sizeof(a));
+		json_object_object_add(mv, "vip", json_object_new_string(a));
+		json_object_object_add(mv, "from", json_object_new_int64(p->before[j].owner));
+		if (p->before[j].owner)
+			json_object_object_add(mv, "from_name", json_object_new_string(
+				node_name(d, p->before[j].owner, nb, sizeof(nb))));
+		json_object_object_add(mv, "to", json_object_new_int64(v.owner));
+		if (v.owner)
+			json_object_object_add(mv, "to_name", json_object_new_string(
+				node_name(d, v.owner, nb, sizeof(nb))));
+		json_object_array_add(arr, mv);
+	}
+	return arr;
 }
 
 void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t generation)
@@ -891,6 +933,7 @@ void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t genera
 			json_object_object_add(r, "applied", json_object_new_boolean(1));
 			json_object_object_add(r, "generation",
 					       json_object_new_int64((int64_t)generation));
+			json_object_object_add(r, "moves", moves_since(d, &p));
 			control_reply(s->ctl, p.client, p.id, r);
 		} else if (err == -ESTALE) {
 			control_error(s->ctl, p.client, p.id, "retry",
@@ -898,6 +941,7 @@ void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t genera
 		} else {
 			control_error(s->ctl, p.client, p.id, "internal", "rc=%d", err);
 		}
+		free(p.before);
 		return;
 	}
 }
@@ -915,6 +959,7 @@ static void pending_tick(void *data)
 		}
 		control_error(s->ctl, s->pend[i].client, s->pend[i].id, "timeout",
 			      "not applied within %d ms", ADMIN_TIMEOUT_MS);
+		free(s->pend[i].before);
 		s->pend[i] = s->pend[--s->n_pend];
 	}
 	qb_loop_timer_add(d->loop, QB_LOOP_LOW, QB_TIME_NS_IN_SEC, d, pending_tick, &s->timer);
@@ -1356,6 +1401,8 @@ void ctl_stop(struct chorusd *d)
 	if (d->ctl == NULL)
 		return;
 	control_free(d->ctl->ctl);
+	for (size_t i = 0; i < d->ctl->n_pend; i++)
+		free(d->ctl->pend[i].before);
 	free(d->ctl->snap);
 	free(d->ctl);
 	d->ctl = NULL;

@@ -356,6 +356,22 @@ run 0 metrics
 expect_out 'chorus_vips{node="n1"} 2'
 [ "$(wc -l <"$dir/out")" -eq 3 ] || fail "metrics: expected the text verbatim"
 
+# what placement moved besides the address asked for is said
+cat >"$dir/resp/move" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true,"generation":44,"moves":[{"vip":"10.0.0.5","from":1,"from_name":"n1","to":2,"to_name":"n2"},{"vip":"10.0.0.9","from":2,"from_name":"n2","to":1,"to_name":"n1"}]}}
+EOF
+run 0 move 10.0.0.5/24 n2
+expect_out "10.0.0.5/24 pinned to n2 (generation 44)"
+expect_out "  moved 10.0.0.5: n1 -> n2"
+expect_out "  moved 10.0.0.9: n2 -> n1 (side move: placement keeps the spread)"
+grep -F "moved 10.0.0.5:" "$dir/out" | grep -qF "side move" && fail "the address asked for is called a side move"
+cat >"$dir/resp/standby" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true,"generation":45,"moves":[{"vip":"10.0.0.9","from":1,"from_name":"n1","to":3}]}}
+EOF
+run 0 standby n1
+expect_out "  moved 10.0.0.9: n1 -> #3"
+grep -qF "side move" "$dir/out" && fail "standby's moves called side moves"
+
 # --- error answers -> 4 ------------------------------------------------------
 cat >"$dir/resp/move" <<'EOF'
 {"v":1,"id":"@ID@","ok":false,"error":{"code":"not_quorate","message":"this partition has no quorum"}}

@@ -4,7 +4,8 @@
 #   1. status / nodes / vips / events / metrics answer; status exits 0 when healthy
 #   2. plan --standby predicts exactly what `standby` then moves; `active` undoes it;
 #      plan refuses a node that does not exist, as standby does
-#   3. move pins a VIP on a node, unpin releases the pin
+#   3. move pins a VIP on a node and its answer lists every move it made,
+#      the side move too; unpin releases the pin
 #   4. maintenance on: a standby changes nothing until maintenance off; the
 #      core event log (events --core) holds those requests and deliveries
 #   5. operator state survives stopping and starting all three daemons
@@ -90,14 +91,17 @@ cl_log "2b ok: plan refuses an unknown node: $out"
 
 # 3. move / unpin
 v=$(cl_vips_on 1 | head -1)
-ctl 2 move "$v" 3 >/dev/null || cl_fail "move refused"
+mout=$(ctl 2 move "$v" 3) || cl_fail "move refused: $mout"
+# the answer names every move: the pin, and the side move that keeps 4/4/4
+[[ $mout == *"moved $v: "*" -> "* ]] || cl_fail "move's answer does not list $v's move: $mout"
+[[ $mout == *"(side move: placement keeps the spread)"* ]] || cl_fail "move's answer hides the side move: $mout"
 on3() { cl_vips_on 3 | grep -qxF "$v"; }
 cl_wait_until 10 on3 || cl_fail "move: $v not on node 3"
 [ "$(ctl 1 vips --json | json "[x['pinned'] for x in d['vips'] if x['address'].startswith('$v/')][0]")" = 3 ] ||
     cl_fail "move: $v not shown pinned to 3"
 ctl 1 unpin "$v" >/dev/null || cl_fail "unpin refused"
 cl_wait_until 20 spread_is "4 4 4" || cl_fail "unpin: not back to 4/4/4"
-cl_log "3 ok: move pinned $v on node 3, unpin released it"
+cl_log "3 ok: move pinned $v on node 3 (answer: $(echo "$mout" | paste -sd'|')), unpin released it"
 
 # 4. maintenance freezes
 ctl 1 maintenance on >/dev/null || cl_fail "maintenance on refused"
