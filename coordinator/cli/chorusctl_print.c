@@ -97,6 +97,7 @@ static const char *ctl_state_color(const char *state)
 		{"standby", CTL_YELLOW},  {"moving", CTL_YELLOW},    {"leaving", CTL_YELLOW},
 		{"unhealthy", CTL_RED},	  {"left", CTL_RED},	     {"unplaced", CTL_RED},
 		{"unresponsive", CTL_RED}, {"absent", CTL_RED}, {"pending", CTL_YELLOW},  {"lost", CTL_RED},
+		{"offline", CTL_RED},
 	};
 	size_t i;
 

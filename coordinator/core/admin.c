@@ -404,6 +404,14 @@ bool core_ring_get(const struct core *c, struct core_ring *ring)
 	return c->have_ring;
 }
 
+bool core_ring_has(const struct core *c, uint32_t nodeid)
+{
+	for (size_t i = 0; c->have_ring && i < c->n_totem; i++)
+		if (c->totem[i] == nodeid)
+			return true;
+	return false;
+}
+
 /* ---- views used by status, tests and the simulator ---- */
 
 bool core_round_complete(const struct core *c)

@@ -415,6 +415,41 @@ static const char *state_reason(enum core_node_state st)
 	}
 }
 
+/* Configured corosync nodes the core does not list (no daemon in the
+ * group, no grace or fencing pending): crm_mon's OFFLINE.  Left out of
+ * the health verdict, as before: a node that is gone and whose addresses
+ * moved is a degraded cluster, not an unhealthy one. */
+static void nodes_offline_json(struct chorusd *d, struct json_object *a)
+{
+	uint32_t ids[CHORUS_MAX_NODES];
+	size_t n = d->cl && d->core ? cluster_node_ids(d->cl, ids, CHORUS_MAX_NODES) : 0;
+
+	for (size_t k = 0; k < n; k++) {
+		struct json_object *o;
+		bool listed = false;
+		char nb[32];
+
+		for (size_t i = 0; i < core_node_count(d->core) && !listed; i++) {
+			struct core_node_view v;
+
+			core_node_get(d->core, i, &v);
+			listed = v.nodeid == ids[k];
+		}
+		if (listed || (o = json_object_new_object()) == NULL)
+			continue;
+		json_object_object_add(o, "id", json_object_new_int64(ids[k]));
+		json_object_object_add(o, "name",
+				       json_object_new_string(node_name(d, ids[k], nb, sizeof(nb))));
+		json_object_object_add(o, "state", json_object_new_string("offline"));
+		json_object_object_add(o, "reason", json_object_new_string(
+			core_ring_has(d->core, ids[k]) ? "corosync runs there, chorusd does not"
+						       : "not in the corosync ring"));
+		json_object_object_add(o, "vips", json_object_new_int64(0));
+		json_object_object_add(o, "load", json_object_new_int64(0));
+		json_object_array_add(a, o);
+	}
+}
+
 static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 {
 	struct json_object *a = json_object_new_array();
@@ -437,6 +472,7 @@ static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 		json_object_object_add(o, "load", json_object_new_int64(ctl_node_load(d->core, v.nodeid)));
 		json_object_array_add(a, o);
 	}
+	nodes_offline_json(d, a);
 	return a;
 }
 

@@ -118,7 +118,15 @@ after=$(owners)
 m=$(moved "$before" "$after")
 [ "$m" -eq 4 ] || cl_fail "node crash moved $m VIPs, expected exactly node 3's 4"
 for a in $mine3; do [[ " $after " == *" $a:3 "* ]] && cl_fail "$a still on node 3"; done
-cl_log "5a ok: node 3 crash moved exactly its 4 VIPs"
+# node 1 still lists the lost node, as offline, once nothing is pending
+n3_offline() {
+    timeout 20 "$CHORUSCTL" -s "$(cl_ndir 1)/chorus-run/chorusd.sock" --json nodes |
+        python3 -c 'import json, sys; d = json.load(sys.stdin)
+sys.exit(0 if any(n["id"] == 3 and n["state"] == "offline" and n["reason"] == "not in the corosync ring"
+                  for n in d["nodes"]) else 1)'
+}
+cl_wait_until 30 n3_offline || cl_fail "node 1 does not list node 3 offline: $(timeout 20 "$CHORUSCTL" -s "$(cl_ndir 1)/chorus-run/chorusd.sock" --json nodes)"
+cl_log "5a ok: node 3 crash moved exactly its 4 VIPs; node 1 lists it offline"
 cl_corosync_start 3
 cl_wait_members 1 3 30 || cl_fail "node 3 corosync did not rejoin"
 before=$(owners)
