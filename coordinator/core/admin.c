@@ -210,7 +210,7 @@ void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 		c->admin.generation++;
 		qb_log(LOG_NOTICE, "operator change %" PRIu32 " from node %" PRIu32 " applied, "
 		       "generation %" PRIu64, sm->value, nodeid, c->admin.generation);
-		core_replace(c, out, false);
+		core_replace(c, out, false, CORE_WHY_OPERATOR);
 		core_act(c, out, &p);
 	}
 	if (mine)
@@ -402,6 +402,22 @@ bool core_ring_get(const struct core *c, struct core_ring *ring)
 {
 	*ring = c->ring;
 	return c->have_ring;
+}
+
+const char *core_table_why(const struct core *c)
+{
+	switch (c->table_why) {
+	case CORE_WHY_MEMBERSHIP: return "membership change";
+	case CORE_WHY_OPERATOR: return "operator";
+	case CORE_WHY_HEALTH: return "health check";
+	case CORE_WHY_REBALANCE: return "rebalance";
+	case CORE_WHY_LOAD: return "load";
+	case CORE_WHY_LEAVING: return "node shutting down";
+	case CORE_WHY_LOST: return "node lost";
+	case CORE_WHY_UNRESPONSIVE: return "node unresponsive";
+	case CORE_WHY_NONE: break;
+	}
+	return "";
 }
 
 bool core_ring_has(const struct core *c, uint32_t nodeid)

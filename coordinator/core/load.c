@@ -203,7 +203,7 @@ void core_load_rebalance(struct core *c, struct core_actions *out)
 		before[r] = c->res[r].owner;
 	c->load->now = true;
 	/* v2: counts as the failback policy says (core_replace adds auto) */
-	core_replace(c, out, c->proto < 7);
+	core_replace(c, out, c->proto < 7, CORE_WHY_LOAD);
 	c->load->now = false;
 	for (size_t r = 0; r < c->n_res; r++)
 		moved += before[r] != c->res[r].owner;

@@ -377,6 +377,10 @@ struct core_node_view {
 size_t core_node_count(const struct core *c);
 void core_node_get(const struct core *c, size_t i, struct core_node_view *v);
 bool core_ring_get(const struct core *c, struct core_ring *ring);
+/* Why the table last changed, for the moves it made: "membership change",
+ * "operator", "health check", "rebalance", "load", "node shutting down",
+ * "node lost", "node unresponsive" ("" before the first round). */
+const char *core_table_why(const struct core *c);
 /* Whether corosync node 'nodeid' is in the latest ring (totem confchg). */
 bool core_ring_has(const struct core *c, uint32_t nodeid);
 uint32_t core_pin_of(const struct core *c, const struct res_addr *vip);

@@ -558,7 +558,7 @@ void core_absent_apply_grace(struct core *c, struct core_actions *out,
 		changed = true;
 	}
 	if (changed)
-		core_replace(c, out, false);
+		core_replace(c, out, false, CORE_WHY_LOST);
 }
 
 void core_absent_apply_fenced(struct core *c, struct core_actions *out, uint32_t sender,
@@ -579,7 +579,7 @@ void core_absent_apply_fenced(struct core *c, struct core_actions *out, uint32_t
 		changed = true;
 	}
 	if (changed)
-		core_replace(c, out, false);
+		core_replace(c, out, false, CORE_WHY_LOST);
 }
 
 static void send_node_msg(struct core *c, struct core_actions *out, enum wire_type type,

@@ -696,7 +696,7 @@ void core_live_apply_suspect(struct core *c, struct core_actions *out, struct me
 	}
 	if (c->round_done) {
 		core_live_suspect_records(c);
-		core_replace(c, out, false);
+		core_replace(c, out, false, CORE_WHY_UNRESPONSIVE);
 	} else {
 		core_round_check(c, out);
 	}

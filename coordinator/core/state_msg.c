@@ -211,7 +211,7 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 			qb_log(LOG_NOTICE, "node %" PRIu32 " is shutting down, taking over its "
 			       "resources", nodeid);
 			m->leaving = true;
-			core_replace(c, out, false);
+			core_replace(c, out, false, CORE_WHY_LEAVING);
 		}
 		break;
 	case WIRE_HEALTH:
@@ -224,7 +224,7 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 			qb_log(LOG_NOTICE, "node %" PRIu32 ": health %s, %" PRIu32 " address%s it "
 			       "cannot serve%s", nodeid, m->health ? "FAILED" : "ok", sm.n_addrs,
 			       sm.n_addrs == 1 ? "" : "es", confirmed ? "" : " (pending)");
-			core_replace(c, out, false);
+			core_replace(c, out, false, CORE_WHY_HEALTH);
 		}
 		break;
 	case WIRE_GRACE_EXPIRED:
@@ -241,7 +241,7 @@ void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t node
 			core_load_rebalance(c, out);
 		} else if (h.token == c->token) {
 			c->rebalance_armed = false;
-			core_replace(c, out, true);
+			core_replace(c, out, true, CORE_WHY_REBALANCE);
 		}
 		break;
 	default:

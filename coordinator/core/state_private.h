@@ -140,6 +140,19 @@ struct admin {
 	struct wire_pin *pins;
 };
 
+/* What re-ran placement (core_table_why() names it). */
+enum core_why {
+	CORE_WHY_NONE,
+	CORE_WHY_MEMBERSHIP,
+	CORE_WHY_OPERATOR,
+	CORE_WHY_HEALTH,
+	CORE_WHY_REBALANCE,
+	CORE_WHY_LOAD,
+	CORE_WHY_LEAVING,
+	CORE_WHY_LOST,
+	CORE_WHY_UNRESPONSIVE,
+};
+
 struct core {
 	struct core_config cfg;
 	struct vip_def *vips;		/* cfg.vips copy */
@@ -209,6 +222,7 @@ struct core {
 	uint64_t health_confirm_at;	/* local: when to confirm new failures, 0 = none */
 	uint64_t last_self_ms;		/* local: last delivery of one of our messages */
 	bool hung;			/* corosync delivered nothing past the limit: release all */
+	enum core_why table_why;	/* what made the table change last */
 	/* After a hang corosync may first deliver in the ring it had, which
 	 * the others may have left long ago: still released until corosync
 	 * shows a new ring, or a peer speaks after our own fresh PING. */

@@ -588,6 +588,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 			holder[r] = releasing[r];
 		c->res[r].from = 0;
 	}
+	c->table_why = CORE_WHY_MEMBERSHIP;
 	core_run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
 	core_map_local(c);
 	core_holdoff_unseen(c);

@@ -556,7 +556,7 @@ int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *ho
 }
 
 /* Re-place outside a round after an ordered event changed eligibility. */
-void core_replace(struct core *c, struct core_actions *out, bool rebalance)
+void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why)
 {
 	uint32_t *prev, *holder;
 	bool *fixed;
@@ -564,6 +564,7 @@ void core_replace(struct core *c, struct core_actions *out, bool rebalance)
 	(void)out;
 	if (!c->round_done)
 		return;
+	c->table_why = why;
 	prev = malloc((c->n_res + 1) * sizeof(*prev));
 	holder = calloc(c->n_res + 1, sizeof(*holder));
 	fixed = calloc(c->n_res + 1, sizeof(*fixed));

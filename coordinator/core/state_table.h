@@ -35,7 +35,7 @@ void core_round_timeout(struct core *c, struct core_actions *out);
 uint64_t core_view_token(const struct core *c);
 void core_leave_view(struct core *c);
 /* Re-run placement on the current table ('rebalance' forces failback). */
-void core_replace(struct core *c, struct core_actions *out, bool rebalance);
+void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why);
 long core_res_find(const struct core *c, const struct res_addr *addr);
 uint32_t core_pool_intern(struct core *c, const char *name);
 void core_table_clear(struct core *c);
