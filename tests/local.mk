@@ -32,6 +32,14 @@ tests_unit_corelog_test_SOURCES = tests/unit/corelog_test.c \
 tests_unit_corelog_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_corelog_test_LDADD = coordinator/core/libcore.la $(CMOCKA_LIBS) $(JSONC_LIBS) $(QB_LIBS)
 
+# The operator's event history on disk: restart, damage, rotation, --since.
+check_PROGRAMS += tests/unit/history_test
+TESTS += tests/unit/history_test
+tests_unit_history_test_SOURCES = tests/unit/history_test.c \
+	coordinator/daemon/history.c coordinator/daemon/history.h
+tests_unit_history_test_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_history_test_LDADD = $(CMOCKA_LIBS) $(JSONC_LIBS) $(QB_LIBS)
+
 # Hostile CPG members against real cores behind an in-order bus: the
 # hold-back budget, and STATE that breaks the wire rules.
 check_PROGRAMS += tests/unit/hostile_test

@@ -59,6 +59,8 @@ struct ctl_opts {
 	bool follow;
 	bool core;		/* events --core */
 	long limit;
+	bool limit_set;		/* -n given: else --since shows all since */
+	uint64_t since_ms;	/* events --since, wall clock; 0 = none */
 	const char *fail;
 	const char *standby;
 };
@@ -78,7 +80,9 @@ static const char *const ctl_usage_text =
 	"  status                     cluster summary, nodes and addresses\n"
 	"  nodes                      nodes and their state\n"
 	"  vips                       addresses and where they are\n"
-	"  events [-f] [-n N]         recent events; -f/--follow keeps streaming\n"
+	"  events [-f] [-n N] [--since WHEN]\n"
+	"                             recent events (kept across restarts); -f/--follow\n"
+	"                             keeps streaming; WHEN: 10m, 2h, 1d, a UTC date\n"
 	"  events --core [-n N]       what this node's core was fed, step by step\n"
 	"  plan [--fail NODE | --standby NODE]\n"
 	"                             what would move, changing nothing\n"
@@ -267,7 +271,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"status", 0, K_STATUS, ""},
 	{"nodes", 0, K_NODES, ""},
 	{"vips", 0, K_VIPS, ""},
-	{"events", 0, K_EVENTS, " [-f] [-n N] | --core [-n N]"},
+	{"events", 0, K_EVENTS, " [-f] [-n N] [--since WHEN] | --core [-n N]"},
 	{"plan", 0, K_PLAN, " [--fail NODE | --standby NODE]"},
 	{"move", 2, K_CHANGE, " VIP NODE"},
 	{"unpin", 1, K_CHANGE, " VIP"},
@@ -404,7 +408,11 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 		json_object_object_add(args, "level", json_object_new_string(argv[0]));
 	if (cmd->kind == K_EVENTS) {
 		json_object_object_add(args, "follow", json_object_new_boolean(o->follow));
-		json_object_object_add(args, "limit", json_object_new_int64(o->limit));
+		json_object_object_add(args, "limit", json_object_new_int64(
+			o->since_ms && !o->limit_set ? 0 : o->limit));
+		if (o->since_ms)
+			json_object_object_add(args, "since",
+					       json_object_new_int64((int64_t)o->since_ms));
 		if (o->core)
 			json_object_object_add(args, "core", json_object_new_boolean(true));
 	}
@@ -606,6 +614,55 @@ out:
 	return ret;
 }
 
+/* "30s", "10m", "2h", "1d" ago; "YYYY-MM-DDTHH:MM[:SS][Z]" in UTC; or
+ * "@SECONDS" since the epoch.  The daemon compares wall-clock times. */
+static int ctl_parse_since(const char *s, uint64_t *out)
+{
+	struct timespec now;
+	struct tm tm;
+	char *end;
+	unsigned long long v;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (s[0] == '@') {
+		errno = 0;
+		v = strtoull(s + 1, &end, 10);
+		if (errno != 0 || end == s + 1 || *end != '\0' || v > 100000000000ull)
+			return -1;
+		*out = v * 1000;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (end != NULL) {
+		if (*end == ':')
+			end = strptime(end + 1, "%S", &tm);
+		if (end == NULL || (*end != '\0' && strcmp(end, "Z") != 0))
+			return -1;
+		*out = (uint64_t)timegm(&tm) * 1000;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || end[0] == '\0' || end[1] != '\0' || v > 100000000ull)
+		return -1;
+	switch (*end) {
+	case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -1;
+	}
+	if (v * 1000 > (uint64_t)now.tv_sec * 1000)
+		return -1;
+	*out = ((uint64_t)now.tv_sec - v) * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	if (*out == 0)
+		*out = 1;
+	return 0;
+}
+
 static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 {
 	static const struct option longopts[] = {
@@ -614,6 +671,7 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 		{"timeout", required_argument, NULL, 't'},
 		{"follow", no_argument, NULL, 'f'},
 		{"core", no_argument, NULL, 'C'},
+		{"since", required_argument, NULL, 'A'},
 		{"fail", required_argument, NULL, 'F'},
 		{"standby", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -654,6 +712,13 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 			if (errno != 0 || end == optarg || *end != '\0' || o->limit < 1 ||
 			    o->limit > 100000)
 				return ctl_usage_error("bad -n '%s' (1 to 100000)", optarg);
+			o->limit_set = true;
+			break;
+		case 'A':
+			if (ctl_parse_since(optarg, &o->since_ms) < 0)
+				return ctl_usage_error("bad --since '%s' (30s, 10m, 2h, 1d, "
+						       "YYYY-MM-DDTHH:MM[:SS] in UTC, or @SECONDS)",
+						       optarg);
 			break;
 		case 'F':
 			o->fail = optarg;
@@ -703,8 +768,10 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind - 1 != cmd->nargs)
 		return ctl_usage_error("usage: chorusctl %s%s", cmd->name, cmd->args);
-	if ((o.follow || o.core || o.limit != CTL_DEFAULT_LIMIT) && cmd->kind != K_EVENTS)
-		return ctl_usage_error("-f, -n and --core go with 'events' only");
+	if ((o.follow || o.core || o.limit_set || o.since_ms) && cmd->kind != K_EVENTS)
+		return ctl_usage_error("-f, -n, --since and --core go with 'events' only");
+	if (o.since_ms && o.core)
+		return ctl_usage_error("--since goes with operator events, not --core");
 	if (o.follow && o.core)
 		return ctl_usage_error("core events cannot be followed");
 	if ((o.fail != NULL || o.standby != NULL) && cmd->kind != K_PLAN)

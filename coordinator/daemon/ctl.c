@@ -26,6 +26,7 @@
 #include <qb/qblog.h>
 #include <qb/qbutil.h>
 
+#include "daemon/history.h"
 #include "daemon/bricks.h"
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
@@ -38,16 +39,10 @@
 #include "core/load.h"
 #include "daemon/ctl_load.h"
 
-#define EVENTS_MAX 256
 #define PENDING_MAX 64
 #define ADMIN_TIMEOUT_MS 10000
 #define ADMIN_FILE_MAX (1024 * 1024)
 
-struct event {
-	uint64_t wall_ms;
-	char type[16];
-	char text[200];
-};
 
 struct snap {
 	struct res_addr addr;
@@ -65,8 +60,7 @@ struct pending {
 
 struct ctl_state {
 	struct control *ctl;
-	struct event ev[EVENTS_MAX];
-	size_t ev_head, ev_n;
+	struct history *hist;
 	struct pending pend[PENDING_MAX];
 	size_t n_pend;
 	uint64_t cookie;
@@ -122,43 +116,24 @@ static uint32_t node_lookup(struct chorusd *d, const char *s)
 
 /* ---- events ---- */
 
-static struct json_object *event_json(const struct event *e)
-{
-	struct json_object *o = json_object_new_object();
-	char ts[40];
-	time_t secs = (time_t)(e->wall_ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03uZ", (unsigned)(e->wall_ms % 1000));
-	json_object_object_add(o, "time", json_object_new_string(ts));
-	json_object_object_add(o, "type", json_object_new_string(e->type));
-	json_object_object_add(o, "text", json_object_new_string(e->text));
-	return o;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 event_add(struct chorusd *d, const char *type, const char *fmt, ...)
 {
 	struct ctl_state *s = d->ctl;
-	struct event *e;
+	struct json_object *o;
+	char text[200];
 	va_list ap;
 
-	if (s == NULL)
+	if (s == NULL || s->hist == NULL)
 		return;
-	e = &s->ev[(s->ev_head + s->ev_n) % EVENTS_MAX];
-	if (s->ev_n == EVENTS_MAX)
-		s->ev_head = (s->ev_head + 1) % EVENTS_MAX;
-	else
-		s->ev_n++;
-	e->wall_ms = wall_ms();
-	snprintf(e->type, sizeof(e->type), "%s", type);
 	va_start(ap, fmt);
-	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (s->ctl)
-		control_publish(s->ctl, event_json(e));
+	o = history_add(s->hist, wall_ms(), type, text);
+	if (o != NULL && s->ctl)
+		control_publish(s->ctl, o);
+	else
+		json_object_put(o);
 }
 
 /* ---- change tracking ---- */
@@ -186,6 +161,7 @@ static void diff_moves(struct chorusd *d)
 	size_t n = core_res_count(d->core);
 	struct snap *nv = calloc(n + 1, sizeof(*nv));
 	size_t j = 0;
+	const char *why = core_table_why(d->core);
 
 	if (nv == NULL)
 		return;
@@ -202,15 +178,15 @@ static void diff_moves(struct chorusd *d)
 		    s->snap[j].owner != v.owner && s->n_snap > 0) {
 			res_addr_format(&v.addr, a, sizeof(a));
 			if (s->snap[j].owner == 0)
-				event_add(d, "move", "%s placed on %s", a,
-					  node_name(d, v.owner, n2, sizeof(n2)));
+				event_add(d, "move", "%s placed on %s (%s)", a,
+					  node_name(d, v.owner, n2, sizeof(n2)), why);
 			else if (v.owner == 0)
-				event_add(d, "move", "%s unplaced (was on %s): no eligible node", a,
-					  node_name(d, s->snap[j].owner, n1, sizeof(n1)));
+				event_add(d, "move", "%s unplaced (was on %s): no eligible node (%s)",
+					  a, node_name(d, s->snap[j].owner, n1, sizeof(n1)), why);
 			else
-				event_add(d, "move", "%s %s -> %s", a,
+				event_add(d, "move", "%s %s -> %s (%s)", a,
 					  node_name(d, s->snap[j].owner, n1, sizeof(n1)),
-					  node_name(d, v.owner, n2, sizeof(n2)));
+					  node_name(d, v.owner, n2, sizeof(n2)), why);
 		}
 	}
 	free(s->snap);
@@ -647,20 +623,6 @@ static struct json_object *status_json(struct chorusd *d)
 		json_object_object_add(r, "bricks", bricks_status_json(d));
 	if (d->conf->n_hooks)
 		json_object_object_add(r, "hooks", hooks_status_json(d->hk));
-	return r;
-}
-
-static struct json_object *events_json(struct chorusd *d, int64_t limit)
-{
-	struct ctl_state *s = d->ctl;
-	struct json_object *r = json_object_new_object(), *a = json_object_new_array();
-	size_t start = 0;
-
-	if (limit > 0 && (size_t)limit < s->ev_n)
-		start = s->ev_n - (size_t)limit;
-	for (size_t i = start; i < s->ev_n; i++)
-		json_object_array_add(a, event_json(&s->ev[(s->ev_head + i) % EVENTS_MAX]));
-	json_object_object_add(r, "events", a);
 	return r;
 }
 
@@ -1131,10 +1093,20 @@ static void cmd_events(struct chorusd *d, const struct control_request *req)
 	struct ctl_state *s = d->ctl;
 	struct json_object *x;
 	int64_t limit = 0;
+	uint64_t since = 0;
 	bool follow = false, core = false;
 
 	if (json_object_object_get_ex(req->args, "limit", &x))
 		limit = json_object_get_int64(x);
+	if (json_object_object_get_ex(req->args, "since", &x)) {
+		/* wall-clock ms; the client turns "10m" or a date into it */
+		if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < 0) {
+			control_error(s->ctl, req->client, req->id, "bad_request",
+				      "since: expected milliseconds since the epoch");
+			return;
+		}
+		since = (uint64_t)json_object_get_int64(x);
+	}
 	if (json_object_object_get_ex(req->args, "follow", &x))
 		follow = json_object_get_boolean(x);
 	if (json_object_object_get_ex(req->args, "core", &x))
@@ -1152,7 +1124,8 @@ static void cmd_events(struct chorusd *d, const struct control_request *req)
 					   daemon_mono_ms()));
 		return;
 	}
-	control_reply(s->ctl, req->client, req->id, events_json(d, limit));
+	control_reply(s->ctl, req->client, req->id,
+		      history_json(s->hist, limit > 0 ? (size_t)limit : 0, since));
 	if (follow)
 		control_subscribe(s->ctl, req->client);
 }
@@ -1412,6 +1385,11 @@ int ctl_start(struct chorusd *d)
 	if (d->ctl == NULL)
 		return -ENOMEM;
 	d->ctl->last_failover_ms = -1;
+	/* before anything can be recorded: the start itself is history */
+	d->ctl->hist = history_open(d->conf->state_dir);
+	if (d->ctl->hist == NULL)
+		return -ENOMEM;
+	event_add(d, "daemon", "chorusd %s started (pid %ld)", PACKAGE_VERSION, (long)getpid());
 	d->ctl->quorum = -1;
 	if ((size_t)snprintf(cfg.path, sizeof(cfg.path), "%s/chorusd.sock", d->conf->run_dir) >=
 	    sizeof(cfg.path))
@@ -1439,6 +1417,7 @@ void ctl_stop(struct chorusd *d)
 	control_free(d->ctl->ctl);
 	for (size_t i = 0; i < d->ctl->n_pend; i++)
 		free(d->ctl->pend[i].before);
+	history_free(d->ctl->hist);
 	free(d->ctl->snap);
 	free(d->ctl);
 	d->ctl = NULL;

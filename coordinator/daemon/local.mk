@@ -8,6 +8,7 @@ coordinator_chorusd_SOURCES = \
 	coordinator/daemon/ctl.c coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
 	coordinator/daemon/health.c coordinator/daemon/addresses.c \
 	coordinator/daemon/corelog.c coordinator/daemon/corelog.h \
+	coordinator/daemon/history.c coordinator/daemon/history.h \
 	coordinator/daemon/bricks.c coordinator/daemon/bricks.h \
 	$(adapters_sources) $(exec_sources) $(plugin_host_sources)
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \

@@ -254,6 +254,23 @@ run 0 events --follow
 expect_out "2026-11-23T22:01:00.000Z  admin       standby n2 by uid 0"
 expect_out "health      n2 ?[31mhealthy"	# control characters neutralised
 expect_req '"args":{"follow":true,"limit":20}'
+# --since: the client turns it into wall-clock ms; all since, unless -n
+run 0 events --since 2026-11-23T22:00
+expect_req '"args":{"follow":false,"limit":0,"since":1795471200000}'
+run 0 events --since 2026-11-23T22:00:30Z -n 5
+expect_req '"args":{"follow":false,"limit":5,"since":1795471230000}'
+run 0 events --since @1000
+expect_req '"since":1000000}'
+run 0 events --since 10m
+now_s=$(date +%s)
+since_ms=$(tail -n 1 "$dir/requests" | sed -n 's/.*"since":\([0-9]*\).*/\1/p')
+[ -n "$since_ms" ] && [ $(( now_s - 600 - since_ms / 1000 )) -ge -2 ] && [ $(( now_s - 600 - since_ms / 1000 )) -le 2 ] ||
+	fail "--since 10m sent $since_ms, not about $(( (now_s - 600) * 1000 ))"
+run 2 events --since yesterday
+expect_err "bad --since 'yesterday'"
+run 2 events --since 10x
+run 2 events --core --since 1h
+run 2 status --since 1h
 run 0 --json events -f
 [ "$(wc -l <"$dir/out")" -eq 4 ] || fail "events --follow --json: expected 4 lines"
 expect_out '{"time":"2026-11-23T22:01:00.000Z","type":"admin","text":"standby n2 by uid 0"}'

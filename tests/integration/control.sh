@@ -8,7 +8,8 @@
 #      the side move too; unpin releases the pin
 #   4. maintenance on: a standby changes nothing until maintenance off; the
 #      core event log (events --core) holds those requests and deliveries
-#   5. operator state survives stopping and starting all three daemons
+#   5. operator state survives stopping and starting all three daemons, and
+#      so does the event history (requests, moves with their reason; --since)
 #   6. a non-root user in neither control group is refused, even through an
 #      open socket file
 #   7. a flood of status requests from 4 clients does not delay a failover
@@ -130,10 +131,25 @@ cl_log "4b ok: core event logs hold the admin requests and their deliveries"
 
 # 5. operator state survives a full restart (node 3 still in standby)
 gen=$(ctl 1 status --json | json 'd["cluster"]["generation"]')
+t_restart=$(( $(date +%s) + 1 ))	# every event so far is before it
+sleep 1.2
 for i in 1 2 3; do cl_chorusd_kill "$i" TERM; done
 cl_wait_until 20 spread_is "0 0 0" || cl_fail "addresses left after stopping all daemons"
 for i in 1 2 3; do start_chorusd "$i"; done
 cl_wait_until 30 spread_is "6 6 0" || cl_fail "standby of node 3 lost across restart"
+# ... and so does node 1's history: both starts, the standby asked for
+# before the restart, its moves with their reason; --since splits them
+ev=$(ctl 1 --json events -n 4096) || cl_fail "events failed after the restart"
+[ "$(echo "$ev" | json 'sum(1 for e in d["events"] if e["type"] == "daemon" and "started" in e["text"])')" -ge 2 ] ||
+    cl_fail "node 1's history does not hold both starts: $ev"
+[ "$(echo "$ev" | json 'sum(1 for e in d["events"] if e["type"] == "admin" and e["text"].startswith("standby"))')" -ge 2 ] ||
+    cl_fail "node 1's history lost the standby requests of before the restart: $ev"
+[ "$(echo "$ev" | json 'sum(1 for e in d["events"] if e["type"] == "move" and e["text"].endswith("(operator)"))')" -ge 4 ] ||
+    cl_fail "node 1's history has no moves for the operator's reason: $ev"
+ev=$(ctl 1 --json events --since "@$t_restart") || cl_fail "events --since failed"
+[ "$(echo "$ev" | json 'sum(1 for e in d["events"] if e["type"] == "admin")')" = 0 ] &&
+    [ "$(echo "$ev" | json 'sum(1 for e in d["events"] if e["type"] == "daemon")')" = 1 ] ||
+    cl_fail "events --since @$t_restart: expected the restart and no request of before it: $ev"
 g2=$(ctl 2 status --json | json 'd["cluster"]["generation"]')
 [ "$g2" -ge "$gen" ] || cl_fail "generation went back from $gen to $g2"
 ctl 1 active 3 >/dev/null || cl_fail "active 3 refused"
