@@ -56,8 +56,10 @@ deployexamplesdir = $(docdir)/examples
 dist_deployexamples_DATA = \
 	deploy/examples/chorus-vips.json \
 	deploy/examples/chorus-bricks.json \
+	deploy/examples/chorus-health.json \
 	deploy/examples/corosync-3node.conf \
 	deploy/examples/corosync-2node.conf \
+	deploy/examples/corosync-6node-qdevice.conf \
 	deploy/examples/corosync-fast.conf
 dist_doc_DATA = README.md
 
