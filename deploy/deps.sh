@@ -27,6 +27,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# promtool (Debian's "prometheus" package) checks the metrics and the alert
+# rules in the tests.  The package starts a Prometheus server wherever an
+# init system runs services: a policy-rc.d keeps it from starting one here.
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "deps: installing prometheus (for promtool; its server is not started)"
+    export DEBIAN_FRONTEND=noninteractive
+    pol=/usr/sbin/policy-rc.d
+    if [ ! -e "$pol" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$pol"
+        chmod +x "$pol"
+        trap 'rm -f "$pol"' EXIT
+    fi
+    [ "${#missing[@]}" -gt 0 ] || apt-get update -qq
+    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 # Debian's corosync package would start a default corosync under systemd;
 # there is none here, but make sure nothing we did not start holds the ports.
 exit 0

@@ -62,12 +62,17 @@ dist_deployexamples_DATA = \
 	deploy/examples/corosync-6node-qdevice.conf \
 	deploy/examples/corosync-fast.conf
 dist_doc_DATA = README.md
+# Alert rules for Prometheus, with the promtool test that makes them fire.
+promrulesdir = $(docdir)/prometheus
+dist_promrules_DATA = deploy/prometheus/chorus-rules.yml deploy/prometheus/chorus-rules-test.yml
 
-TESTS += deploy/corosync-examples-test.sh tests/cli/metrics-check-test.sh
+TESTS += deploy/corosync-examples-test.sh tests/cli/metrics-check-test.sh \
+	tests/cli/prometheus-rules-test.sh
 EXTRA_DIST += \
 	deploy/corosync-examples-test.sh \
 	tests/cli/metrics-check.sh \
 	tests/cli/metrics-check-test.sh \
+	tests/cli/prometheus-rules-test.sh \
 	tests/cli/metrics-sample.txt \
 	tests/cli/metrics-sample-bad.txt
 

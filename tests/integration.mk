@@ -18,6 +18,8 @@ dist_noinst_SCRIPTS += \
 	tests/integration/valgrind.sh \
 	tests/integration/corosync-faults.sh \
 	tests/integration/corosync-hang.sh \
+	tests/integration/config-drift.sh \
+	tests/integration/metrics-http.sh \
 	tests/integration/hostile-flood.sh \
 	tests/integration/hostile-conns.sh \
 	tests/bench/measure-dryrun.sh \

@@ -623,7 +623,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
 	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
-	"balance", "hooks", "control", NULL
+	"balance", "hooks", "control", "metrics", NULL
 };
 
 static const char *const conf_conns_keys[] = {
@@ -746,6 +746,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_hooks(cx, v, c);
 	if (rc == 0 && json_object_object_get_ex(root, "control", &v))
 		rc = conf_control(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "metrics", &v))
+		rc = conf_metrics(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')
@@ -815,6 +817,8 @@ int conf_load(const char *path, struct chorus_conf **out, char *err,
 		rc = conf_convert(&cx, root, c);
 	if (rc == 0)
 		rc = conf_dupkeys(&cx, text, len);
+	if (rc == 0 && conf_digest(root, c->digest) < 0)
+		rc = conf_syserr(&cx, "digest", -ENOMEM);
 	json_object_put(root);
 	free(text);
 	if (rc < 0) {

@@ -123,11 +123,18 @@ struct conf_control {
 	uint32_t request_timeout_ms;	/* first byte to newline, default 10000 */
 };
 
+/* Cluster-wide keys digested for the drift check, in a fixed order that
+ * only ever grows at the end (the digests travel in STATE by index). */
+#define CONF_DIGEST_N 13
+extern const char *const conf_digest_keys[CONF_DIGEST_N + 1];
+
 struct chorus_conf {
 	char path[PATH_MAX];		/* the file this was loaded from */
 	char group[CHORUS_NAME_MAX];	/* CPG group name, default "chorus" */
 	char state_dir[PATH_MAX];	/* default /var/lib/chorus */
 	char run_dir[PATH_MAX];		/* default /run/chorus (pidfile, socket) */
+	uint64_t digest[CONF_DIGEST_N];	/* per conf_digest_keys[]; 0 = key absent */
+	char metrics_listen[64];	/* "metrics.listen": "" = no scrape endpoint */
 	size_t n_vips;
 	struct conf_vip *vips;		/* sorted by res_addr_cmp, no duplicates */
 	enum conf_failback failback;	/* default auto */

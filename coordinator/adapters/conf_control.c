@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include "adapters/conf_private.h"
+#include "adapters/metrics_http.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -181,4 +182,30 @@ int conf_control(struct conf_ctx *cx, struct json_object *o, struct chorus_conf 
 		memcpy(cc->socket_group_name, cc->admin_group_name, CONF_GROUP_NAME_MAX);
 	}
 	return 0;
+}
+
+/* "metrics": {"listen": "ADDR:PORT"}: the Prometheus scrape endpoint, off
+ * unless given, and then only on the address named (no wildcard default:
+ * metrics tell a stranger the cluster's layout). */
+int conf_metrics(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	static const char *const keys[] = {"listen", NULL};
+	struct json_object *v;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *s;
+	size_t n;
+	char esc[CONF_ESC_SIZE];
+	int rc = conf_object(cx, "metrics", o, keys);
+
+	if (rc == 0 && json_object_object_get_ex(o, "listen", &v)) {
+		rc = conf_string(cx, "metrics.listen", v, &s, &n, esc);
+		if (rc == 0 && (n >= sizeof(c->metrics_listen) ||
+				metrics_http_parse(s, &ss, &len) < 0))
+			rc = conf_err(cx, "metrics.listen", "expected ADDR:PORT or [IPV6]:PORT with "
+				      "an address of this node, e.g. \"127.0.0.1:9787\"");
+		if (rc == 0)
+			snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", s);
+	}
+	return rc;
 }

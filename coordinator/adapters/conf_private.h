@@ -75,5 +75,10 @@ int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf 
 
 /* conf_control.c: the "control" object (the control socket's access). */
 int conf_control(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
+/* conf_control.c: "metrics" (the scrape endpoint) */
+int conf_metrics(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
+
+/* conf_digest.c: the drift check's digests of 'root' (0 on success). */
+int conf_digest(struct json_object *root, uint64_t out[CONF_DIGEST_N]);
 
 #endif

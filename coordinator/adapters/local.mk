@@ -10,7 +10,9 @@ adapters_conf_sources = \
 	coordinator/adapters/conf.c coordinator/adapters/conf.h \
 	coordinator/adapters/conf_json.c coordinator/adapters/conf_private.h \
 	coordinator/adapters/conf_bricks.c coordinator/adapters/conf_balance.c \
-	coordinator/adapters/conf_hooks.c coordinator/adapters/conf_control.c
+	coordinator/adapters/conf_hooks.c coordinator/adapters/conf_control.c \
+	coordinator/adapters/conf_digest.c \
+	coordinator/adapters/metrics_http.c coordinator/adapters/metrics_http.h
 
 # The control socket server needs nothing from the core, so control_test
 # links these alone.

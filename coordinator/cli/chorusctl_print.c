@@ -278,6 +278,36 @@ static void ctl_cell_int(struct ctl_cell *c, struct json_object *o, const char *
 		ctl_cell_set(c, NULL, "-");
 }
 
+/* Members whose chorus.json differs from this node's, with the keys. */
+static void ctl_print_drift(struct json_object *nodes)
+{
+	size_t n = nodes != NULL ? json_object_array_length(nodes) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *node = json_object_array_get_idx(nodes, i);
+		struct json_object *keys = chorusctl_jarray(node, "config_differs");
+		size_t k = keys != NULL ? json_object_array_length(keys) : 0;
+		char name[CTL_CELL_SIZE], key[CTL_CELL_SIZE];
+
+		if (k == 0)
+			continue;
+		snprintf(name, sizeof(name), "%s", chorusctl_jstr(node, "name", "?"));
+		ctl_sanitize(name);
+		printf("  %sConfiguration of %s differs from this node's in:%s", chorusctl_color ?
+		       CTL_YELLOW : "", name, chorusctl_color ? CTL_RESET : "");
+		for (size_t j = 0; j < k; j++) {
+			struct json_object *x = json_object_array_get_idx(keys, j);
+
+			snprintf(key, sizeof(key), "%s",
+				 json_object_is_type(x, json_type_string) ? json_object_get_string(x)
+									  : "?");
+			ctl_sanitize(key);
+			printf("%s %s", j ? "," : "", key);
+		}
+		printf("\n");
+	}
+}
+
 void chorusctl_print_nodes(struct json_object *nodes, const char *indent)
 {
 	bool load = ctl_has_load(nodes);
@@ -665,6 +695,7 @@ int chorusctl_print_status(struct json_object *res)
 		ctl_print_summary(cl);
 		printf("\nNodes:\n");
 		chorusctl_print_nodes(chorusctl_jarray(res, "nodes"), "  ");
+		ctl_print_drift(chorusctl_jarray(res, "nodes"));
 	}
 	/* without corosync nobody owns anything: the configured addresses
 	 * still tell the operator what this node would serve */

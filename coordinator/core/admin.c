@@ -420,6 +420,27 @@ const char *core_table_why(const struct core *c)
 	return "";
 }
 
+uint32_t core_conf_diff(const struct core *c, uint32_t nodeid, bool *known)
+{
+	uint32_t mask = 0;
+
+	*known = false;
+	for (size_t m = 0; m < c->n_members; m++) {
+		const struct wire_state *st = &c->members[m].snap;
+
+		if (c->members[m].nodeid != nodeid || !c->members[m].have_state ||
+		    c->members[m].excluded || st->n_conf == 0)
+			continue;
+		*known = true;
+		/* a newer daemon may add keys at the end: compare what both have */
+		for (uint32_t i = 0; i < st->n_conf && i < c->cfg.n_conf && i < 32; i++)
+			if (st->conf[i] != c->cfg.conf[i])
+				mask |= 1u << i;
+		break;
+	}
+	return mask;
+}
+
 bool core_ring_has(const struct core *c, uint32_t nodeid)
 {
 	for (size_t i = 0; c->have_ring && i < c->n_totem; i++)

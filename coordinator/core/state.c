@@ -962,6 +962,13 @@ int core_new(const struct core_config *cfg, struct core **out)
 		memcpy(c->cfg_nodes, cfg->nodes, cfg->n_nodes * sizeof(*c->cfg_nodes));
 	}
 	c->cfg.nodes = c->cfg_nodes;
+	if (cfg->n_conf > WIRE_MAX_CONF) {
+		core_free(c);
+		return -EINVAL;
+	}
+	if (cfg->n_conf)
+		memcpy(c->conf_dig, cfg->conf, cfg->n_conf * sizeof(*c->conf_dig));
+	c->cfg.conf = c->conf_dig;
 	if (core_load_new(c) < 0) {
 		core_free(c);
 		return -ENOMEM;

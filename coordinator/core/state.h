@@ -130,6 +130,11 @@ struct core_config {
 	 *                  segment whether the address is still answered: if
 	 *                  nobody answers, it takes the address at once */
 	bool expiry_probe;
+	/* Digests of the daemon's configuration, one per key in an order the
+	 * daemon fixes (at most 32; copied): carried in STATE for the drift
+	 * check of core_conf_diff(), read by nothing else. */
+	size_t n_conf;
+	const uint64_t *conf;
 };
 
 /* An operator change (CORE_EV_ADMIN). */
@@ -383,6 +388,11 @@ bool core_ring_get(const struct core *c, struct core_ring *ring);
 const char *core_table_why(const struct core *c);
 /* Whether corosync node 'nodeid' is in the latest ring (totem confchg). */
 bool core_ring_has(const struct core *c, uint32_t nodeid);
+/* Which of our configuration digests node 'nodeid' has differently, as a
+ * bit mask by index (bit i = conf[i]), from its latest STATE.  0 when they
+ * agree, and when it sent none ('*known' false: not a member, no STATE
+ * yet, or a daemon that predates the check). */
+uint32_t core_conf_diff(const struct core *c, uint32_t nodeid, bool *known);
 uint32_t core_pin_of(const struct core *c, const struct res_addr *vip);
 
 struct core_res_view {

@@ -442,6 +442,8 @@ void core_holdoff_unseen(struct core *c)
 
 void core_timing_build(const struct core *c, struct wire_state *st)
 {
+	st->n_conf = (uint32_t)c->cfg.n_conf;
+	memcpy(st->conf, c->cfg.conf, c->cfg.n_conf * sizeof(*st->conf));
 	st->has_timing = true;
 	st->timing = (struct wire_timing){
 		.quiet_ms = c->cfg.quiet_limit_ms,

@@ -223,6 +223,7 @@ struct core {
 	uint64_t last_self_ms;		/* local: last delivery of one of our messages */
 	bool hung;			/* corosync delivered nothing past the limit: release all */
 	enum core_why table_why;	/* what made the table change last */
+	uint64_t conf_dig[WIRE_MAX_CONF];	/* cfg.conf points here */
 	/* After a hang corosync may first deliver in the ring it had, which
 	 * the others may have left long ago: still released until corosync
 	 * shows a new ring, or a peer speaks after our own fresh PING. */

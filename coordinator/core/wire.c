@@ -338,11 +338,11 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 	 * skips the types it does not know. */
 	if (st->n_unserv > WIRE_MAX_RES || st->n_excl > WIRE_MAX_RES ||
 	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES ||
-	    st->n_sets > WIRE_MAX_RES || st->n_holdoffs > WIRE_MAX_RES)
+	    st->n_sets > WIRE_MAX_RES || st->n_holdoffs > WIRE_MAX_RES || st->n_conf > WIRE_MAX_CONF)
 		return -EMSGSIZE;
 	put_u32(b, (st->n_unserv ? 1u : 0u) + (st->n_excl ? 1u : 0u) + (st->n_fence ? 1u : 0u) +
 		       (st->n_nodes ? 1u : 0u) + (st->n_sets ? 1u : 0u) + (st->has_timing ? 1u : 0u) +
-		       (st->n_holdoffs ? 1u : 0u));
+		       (st->n_holdoffs ? 1u : 0u) + (st->n_conf ? 1u : 0u));
 	if (st->n_unserv)
 		put_addr_ext(b, WIRE_EXT_UNSERV, st->n_unserv, st->unserv);
 	if (st->n_excl)
@@ -401,6 +401,13 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 			put_u32(b, st->holdoffs[i].nodeid);
 			put_u32(b, st->holdoffs[i].remaining_ms);
 		}
+	}
+	if (st->n_conf) {
+		put_u16(b, WIRE_EXT_CONFIG);
+		put_u32(b, 4 + st->n_conf * 8);
+		put_u32(b, st->n_conf);
+		for (uint32_t i = 0; i < st->n_conf; i++)
+			put_u64(b, st->conf[i]);
 	}
 	return finish_hdr(b);
 }
@@ -628,7 +635,7 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 			sub = (struct rd){body, len, false};
 			/* a type we know, at most once (an empty list decodes
 			 * to NULL, so the pointers cannot tell) */
-			if (type >= WIRE_EXT_UNSERV && type <= WIRE_EXT_HOLDOFF) {
+			if (type >= WIRE_EXT_UNSERV && type <= WIRE_EXT_CONFIG) {
 				if (seen & (1u << type))
 					r.bad = true;
 				seen |= 1u << type;
@@ -660,6 +667,11 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 				break;
 			case WIRE_EXT_HOLDOFF:
 				st->holdoffs = get_holdoff_list(&sub, &st->n_holdoffs, &oom);
+				break;
+			case WIRE_EXT_CONFIG:
+				st->n_conf = get_count(&sub, WIRE_MAX_CONF, 8);
+				for (uint32_t i = 0; i < st->n_conf && !sub.bad; i++)
+					st->conf[i] = get_u64(&sub);
 				break;
 			default:
 				sub.left = 0;	/* unknown (newer): skip */

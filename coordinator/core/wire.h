@@ -68,6 +68,9 @@
  *      confirmed from receiving (a recovery settles like a failure).  No
  *      new message: every member computes the table, so the new placement
  *      starts only once every member advertises 7; below, placement v1.
+ * STATE extension 8 (configuration digests, per configuration key, in the
+ * order the daemon's table gives them) is informational: no version needed,
+ * older readers skip it, and nothing but status and events reads it.
  */
 #define WIRE_VERSION_MIN 1
 #define WIRE_VERSION_MAX 7
@@ -78,6 +81,7 @@
 #define WIRE_EXT_SETS 5		/* STATE extension: set id of addresses (rule 8) */
 #define WIRE_EXT_TIMING 6	/* STATE extension: the sender's failure timing */
 #define WIRE_EXT_HOLDOFF 7	/* STATE extension: addresses a lost node may still hold */
+#define WIRE_EXT_CONFIG 8	/* STATE extension: digests of the sender's configuration */
 /* Each STATE extension type appears at most once in a message; a reader
  * skips types it does not know (newer), and refuses a known one twice. */
 #define WIRE_HDR_SIZE 32
@@ -89,6 +93,7 @@
 #define WIRE_MAX_POOLS 256u
 #define WIRE_MAX_NODES CHORUS_MAX_NODES
 #define WIRE_MAX_PINS 4096u
+#define WIRE_MAX_CONF 32u
 
 enum wire_type {
 	WIRE_STATE = 1,		/* round: a member's snapshot for the current view */
@@ -240,6 +245,8 @@ struct wire_state {
 	struct wire_timing timing;	/* extension 6 */
 	uint32_t n_holdoffs;
 	struct wire_holdoff *holdoffs;	/* extension 7: strictly ascending address */
+	uint32_t n_conf;
+	uint64_t conf[WIRE_MAX_CONF];	/* extension 8: configuration digests */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING, REBALANCE and SUSPECT

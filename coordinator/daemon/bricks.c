@@ -269,11 +269,14 @@ static void fence_done(void *data, const struct script_result *r)
 	if (ev.u.fence.err == 0) {
 		bs->fences_ok++;
 		qb_log(LOG_WARNING, "fence command: node %" PRIu32 " is down", bs->fence_node);
+		ctl_event(bs->d, "fence", "node %" PRIu32 " fenced: it is down", bs->fence_node);
 	} else {
 		bs->fences_failed++;
 		qb_log(LOG_ERR, "fence command for node %" PRIu32 " failed: %s%s%s", bs->fence_node,
 		       script_result_str(r, why, sizeof(why)), r->output_size ? ": " : "",
 		       r->output_size ? r->output : "");
+		ctl_event(bs->d, "fence", "fencing node %" PRIu32 " failed: %s", bs->fence_node,
+			  script_result_str(r, why, sizeof(why)));
 	}
 	daemon_step(bs->d, &ev);
 }
@@ -300,6 +303,8 @@ void bricks_fence(struct chorusd *d, uint32_t node)
 	for (size_t i = 0; i < c->n_fence_args; i++)
 		argv[i] = c->fence_args[i];
 	argv[c->n_fence_args] = NULL;
+	ctl_event(d, "fence", "fencing node %" PRIu32 " (%s): its bricks wait until it is down",
+		  node, name ? name : "?");
 	snprintf(e_id, sizeof(e_id), "CHORUS_FENCE_NODEID=%" PRIu32, node);
 	snprintf(e_name, sizeof(e_name), "CHORUS_FENCE_NODE=%s", name ? name : "");
 	bs->fence_node = node;
@@ -701,3 +706,11 @@ const struct res_kind bricks_kind = {
 	.adopt_all = bricks_adopt,
 	.free_all = bricks_release_all,
 };
+
+void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed)
+{
+	const struct bricks *bs = d->bricks;
+
+	*ok = bs ? bs->fences_ok : 0;
+	*failed = bs ? bs->fences_failed : 0;
+}

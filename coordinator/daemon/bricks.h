@@ -31,5 +31,7 @@ void bricks_inventory_refresh(struct chorusd *d, const char *why);
  * if it was held, 0 if not, -ENOENT if no such brick is configured. */
 int bricks_cleanup(struct chorusd *d, const char *host, const char *path);
 struct json_object *bricks_status_json(const struct chorusd *d);
+/* Fence commands this node ran that succeeded / failed (metrics). */
+void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed);
 
 #endif

@@ -27,6 +27,8 @@
 #include <qb/qbutil.h>
 
 #include "daemon/history.h"
+#include "daemon/ctl_drift.h"
+#include "adapters/metrics_http.h"
 #include "daemon/bricks.h"
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
@@ -61,6 +63,7 @@ struct pending {
 struct ctl_state {
 	struct control *ctl;
 	struct history *hist;
+	struct metrics_http *mh;	/* the scrape endpoint, if configured */
 	struct pending pend[PENDING_MAX];
 	size_t n_pend;
 	uint64_t cookie;
@@ -70,6 +73,9 @@ struct ctl_state {
 	struct snap *snap;
 	size_t n_snap;
 	int quorum;		/* core_quorum_verdict() last reported */
+	uint32_t drift_ids[CHORUS_MAX_NODES];	/* members whose config differs, */
+	uint32_t drift_masks[CHORUS_MAX_NODES];	/* as last reported */
+	size_t n_drift;
 	size_t members;
 	uint64_t change_ms;	/* monotonic, last membership change */
 	uint64_t change_wall_ms;
@@ -136,6 +142,17 @@ event_add(struct chorusd *d, const char *type, const char *fmt, ...)
 		json_object_put(o);
 }
 
+void ctl_event(struct chorusd *d, const char *type, const char *fmt, ...)
+{
+	char text[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	event_add(d, type, "%s", text);
+}
+
 /* ---- change tracking ---- */
 
 /* Runs after every step while a failover is pending: O(local vips), through
@@ -194,6 +211,45 @@ static void diff_moves(struct chorusd *d)
 	s->n_snap = n;
 }
 
+/* An event when a member's configuration starts or stops differing from
+ * ours (cheap: members x 13 compares, after steps that delivered a STATE
+ * or changed the view; the rest cannot change it). */
+static void drift_track(struct chorusd *d)
+{
+	struct ctl_state *s = d->ctl;
+	uint32_t ids[CHORUS_MAX_NODES], masks[CHORUS_MAX_NODES];
+	size_t n = drift_scan(d->core, ids, masks, CHORUS_MAX_NODES), i = 0, j = 0;
+	char keys[256], nb[32];
+
+	if (n == s->n_drift && memcmp(ids, s->drift_ids, n * sizeof(*ids)) == 0 &&
+	    memcmp(masks, s->drift_masks, n * sizeof(*masks)) == 0)
+		return;
+	/* merge the two ascending lists: new or changed, then gone */
+	while (i < n || j < s->n_drift) {
+		if (j >= s->n_drift || (i < n && ids[i] < s->drift_ids[j])) {
+			drift_keys_text(masks[i], keys, sizeof(keys));
+			event_add(d, "config", "%s's configuration differs from this node's in %s",
+				  node_name(d, ids[i], nb, sizeof(nb)), keys);
+			i++;
+		} else if (i >= n || s->drift_ids[j] < ids[i]) {
+			event_add(d, "config", "%s's configuration no longer differs from this "
+				  "node's (or it left)", node_name(d, s->drift_ids[j], nb, sizeof(nb)));
+			j++;
+		} else {
+			if (masks[i] != s->drift_masks[j]) {
+				drift_keys_text(masks[i], keys, sizeof(keys));
+				event_add(d, "config", "%s's configuration differs from this node's "
+					  "in %s", node_name(d, ids[i], nb, sizeof(nb)), keys);
+			}
+			i++;
+			j++;
+		}
+	}
+	memcpy(s->drift_ids, ids, n * sizeof(*ids));
+	memcpy(s->drift_masks, masks, n * sizeof(*masks));
+	s->n_drift = n;
+}
+
 void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 {
 	struct ctl_state *s = d->ctl;
@@ -228,6 +284,7 @@ void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 		s->digest = core_digest(d->core);
 		diff_moves(d);
 	}
+	drift_track(d);
 	if (s->failover_pending && core_round_complete(d->core) && local_settled(d)) {
 		s->failover_pending = false;
 		s->last_failover_ms = (int64_t)(daemon_mono_ms() - s->change_ms);
@@ -446,6 +503,13 @@ static struct json_object *nodes_json(struct chorusd *d, bool *all_active)
 		json_object_object_add(o, "reason", json_object_new_string(state_reason(v.state)));
 		json_object_object_add(o, "vips", json_object_new_int64((int64_t)v.owned));
 		json_object_object_add(o, "load", json_object_new_int64(ctl_node_load(d->core, v.nodeid)));
+		{
+			bool known;
+			uint32_t mask = core_conf_diff(d->core, v.nodeid, &known);
+
+			if (known && mask)
+				json_object_object_add(o, "config_differs", drift_keys_json(mask));
+		}
 		json_object_array_add(a, o);
 	}
 	nodes_offline_json(d, a);
@@ -582,6 +646,9 @@ static struct json_object *status_json(struct chorusd *d)
 			       s->last_failover_ms >= 0 ? json_object_new_int64(s->last_failover_ms)
 							: NULL);
 	json_object_object_add(c, "maintenance", json_object_new_boolean(av.maintenance));
+	json_object_object_add(c, "config_drift", json_object_new_int64((int64_t)s->n_drift));
+	json_object_object_add(c, "metrics_endpoint",
+			       s->mh ? json_object_new_string(d->conf->metrics_listen) : NULL);
 	json_object_object_add(c, "healthy",
 			       json_object_new_boolean(quorate && d->core &&
 						       core_round_complete(d->core) && all_active &&
@@ -718,13 +785,68 @@ static void ctl_metrics_control(FILE *f, const struct control *ctl)
 		st.closed_bad_requests, st.closed_oversized);
 }
 
-static struct json_object *metrics_json(struct chorusd *d)
+/* A label value in the text format: backslash, quote and newline escaped
+ * (node names come from corosync.conf, scopes from plugins). */
+static void label_put(FILE *f, const char *v)
+{
+	for (; v != NULL && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void metrics_more(struct chorusd *d, FILE *f)
+{
+	struct plugin_host *h = health_host(d);
+	uint64_t ok = 0, failed = 0;
+	char nb[32];
+
+	fprintf(f, "# HELP chorus_build_info The running chorusd.\n# TYPE chorus_build_info gauge\n"
+		   "chorus_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	fprintf(f, "# HELP chorus_check_state A health check on this node: 0 ok, 1 degraded, "
+		   "2 failed.\n# TYPE chorus_check_state gauge\n");
+	for (size_t i = 0; h && i < plugin_host_scope_count(h); i++) {
+		struct plugin_scope_view v;
+
+		plugin_host_scope_get(h, i, &v);
+		fputs("chorus_check_state{scope=\"", f);
+		label_put(f, v.scope);
+		fputs("\",plugin=\"", f);
+		label_put(f, v.plugin);
+		fprintf(f, "\"} %d\n", v.health <= 2 ? (int)v.health : 2);
+	}
+	if (d->conf->n_bricks) {
+		bricks_fence_counts(d, &ok, &failed);
+		fprintf(f, "# HELP chorus_fences_total Fence commands this node ran, by result.\n"
+			   "# TYPE chorus_fences_total counter\n"
+			   "chorus_fences_total{result=\"ok\"} %" PRIu64 "\n"
+			   "chorus_fences_total{result=\"failed\"} %" PRIu64 "\n", ok, failed);
+	}
+	fprintf(f, "# HELP chorus_node_state A node as this node sees it, 1 for its state.\n"
+		   "# TYPE chorus_node_state gauge\n");
+	for (size_t i = 0; d->core && i < core_node_count(d->core); i++) {
+		struct core_node_view v;
+
+		core_node_get(d->core, i, &v);
+		fprintf(f, "chorus_node_state{node=\"%" PRIu32 "\",name=\"", v.nodeid);
+		label_put(f, node_name(d, v.nodeid, nb, sizeof(nb)));
+		fprintf(f, "\",state=\"%s\"} 1\n", state_name(v.state));
+	}
+}
+
+/* The metrics in Prometheus's text format, malloc'd (chorusctl metrics and
+ * the scrape endpoint). */
+static char *metrics_text(struct chorusd *d, size_t *len)
 {
 	struct ctl_state *s = d->ctl;
 	struct core_counters k = {0};
 	struct core_admin_view av = {0};
 	size_t unplaced;
-	struct json_object *vips = vips_json(d, &unplaced), *r = json_object_new_object();
+	struct json_object *vips = vips_json(d, &unplaced);
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
@@ -742,6 +864,9 @@ static struct json_object *metrics_json(struct chorusd *d)
 		M("quorate", "gauge", "1 if this node is quorate for its view.", "%d",
 		  d->core && core_quorate(d->core) ? 1 : 0);
 		M("generation", "gauge", "Operator state generation.", "%" PRIu64, av.generation);
+		M("config_drift_nodes", "gauge",
+		  "Members whose chorus.json differs from this node's in a cluster-wide key.",
+		  "%zu", s->n_drift);
 		M("resources", "gauge", "Resources in the replicated table.", "%zu",
 		  d->core ? core_res_count(d->core) : (size_t)0);
 		M("resources_unplaced", "gauge", "Resources no eligible node can host.", "%zu",
@@ -814,15 +939,37 @@ static struct json_object *metrics_json(struct chorusd *d)
 			   "# TYPE chorus_node_vips gauge\n");
 		for (size_t i = 0; d->core && i < core_node_count(d->core); i++) {
 			struct core_node_view v;
+			char nb[32];
 
 			core_node_get(d->core, i, &v);
-			fprintf(f, "chorus_node_vips{node=\"%" PRIu32 "\"} %zu\n", v.nodeid, v.owned);
+			fprintf(f, "chorus_node_vips{node=\"%" PRIu32 "\",name=\"", v.nodeid);
+			label_put(f, node_name(d, v.nodeid, nb, sizeof(nb)));
+			fprintf(f, "\"} %zu\n", v.owned);
 		}
-		fclose(f);
+		metrics_more(d, f);
+		if (fclose(f) != 0) {
+			free(buf);
+			buf = NULL;
+		}
 	}
+	json_object_put(vips);
+	*len = buf ? size : 0;
+	return buf;
+}
+
+static char *metrics_text_cb(void *ud, size_t *len)
+{
+	return metrics_text(ud, len);
+}
+
+static struct json_object *metrics_json(struct chorusd *d)
+{
+	struct json_object *r = json_object_new_object();
+	size_t len;
+	char *buf = metrics_text(d, &len);
+
 	json_object_object_add(r, "text", json_object_new_string(buf ? buf : ""));
 	free(buf);
-	json_object_put(vips);
 	return r;
 }
 
@@ -1407,6 +1554,22 @@ int ctl_start(struct chorusd *d)
 	       cc->read_group != (gid_t)-1 ? "group " : "no one else",
 	       cc->read_group != (gid_t)-1 ? cc->read_group_name : "");
 	qb_loop_timer_add(d->loop, QB_LOOP_LOW, QB_TIME_NS_IN_SEC, d, pending_tick, &d->ctl->timer);
+	if (d->conf->metrics_listen[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		/* metrics are not worth a failover: a port in use is logged,
+		 * and the daemon runs without the endpoint */
+		rc = metrics_http_parse(d->conf->metrics_listen, &ss, &len);
+		if (rc == 0)
+			rc = metrics_http_new(d->loop, &ss, len, metrics_text_cb, d, &d->ctl->mh);
+		if (rc < 0)
+			qb_log(LOG_ERR, "metrics endpoint %s: cannot listen: %s", d->conf->metrics_listen,
+			       strerror(-rc));
+		else
+			qb_log(LOG_NOTICE, "metrics endpoint: http://%s/metrics",
+			       d->conf->metrics_listen);
+	}
 	return 0;
 }
 
@@ -1415,6 +1578,7 @@ void ctl_stop(struct chorusd *d)
 	if (d->ctl == NULL)
 		return;
 	control_free(d->ctl->ctl);
+	metrics_http_free(d->ctl->mh);
 	for (size_t i = 0; i < d->ctl->n_pend; i++)
 		free(d->ctl->pend[i].before);
 	history_free(d->ctl->hist);

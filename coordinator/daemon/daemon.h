@@ -121,6 +121,9 @@ int ctl_start(struct chorusd *d);
 void ctl_stop(struct chorusd *d);
 /* After every core step: notice changes for events, status and timing. */
 void ctl_after_step(struct chorusd *d, const struct core_event *ev);
+/* Record an operator event (chorusctl events): health, fencing, ... */
+void ctl_event(struct chorusd *d, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t generation);
 void ctl_persist(struct chorusd *d);
 /* Before joining: load saved operator state into the core. */

@@ -115,6 +115,10 @@ static void on_verdict(void *ud, const char *scope, enum plugin_health health, c
 	       health == PLUGIN_HEALTH_OK ? "ok" : health == PLUGIN_HEALTH_DEGRADED ? "degraded"
 										: "FAILED",
 	       reason && *reason ? ": " : "", reason ? reason : "");
+	ctl_event(d, "health", "%s on this node: %s%s%s", scope,
+		  health == PLUGIN_HEALTH_OK ? "ok" : health == PLUGIN_HEALTH_DEGRADED ? "degraded"
+										: "FAILED",
+		  reason && *reason ? ": " : "", reason ? reason : "");
 	health_apply(d);
 }
 

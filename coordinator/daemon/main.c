@@ -458,6 +458,8 @@ static int core_start(struct chorusd *d)
 	cc.incarnation = d->incarnation;
 	cc.n_vips = d->conf->n_vips;
 	cc.vips = defs;
+	cc.n_conf = CONF_DIGEST_N;
+	cc.conf = d->conf->digest;
 	cc.failback = d->conf->failback == CONF_FAILBACK_MANUAL ? CORE_FAILBACK_MANUAL
 		      : d->conf->failback == CONF_FAILBACK_DELAY ? CORE_FAILBACK_DELAY
 								 : CORE_FAILBACK_AUTO;

@@ -93,6 +93,14 @@ cl_log "1 ok: only node 2's VIPs moved"
 ip -n "$(cl_ns 2)" link set eth1 up
 cl_wait_until 20 spread_is "4 4 4" || cl_fail "no failback after link up: $(on 1) $(on 2) $(on 3)"
 cl_log "2 ok: link up, node 2 back to 4"
+# node 2's history names both verdicts of its link check
+if [ -x "${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}" ]; then
+    ev2=$("${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}" -s "$(cl_ndir 2)/chorus-run/chorusd.sock" events -n 200)
+    echo "$ev2" | grep -q "health .*link:eth1 on this node: FAILED" &&
+        echo "$ev2" | grep -q "health .*link:eth1 on this node: ok" ||
+        cl_fail "node 2's events lack the link check's verdicts: $ev2"
+    cl_log "2b ok: node 2's events show link:eth1 FAILED, then ok"
+fi
 
 # 3. the hung check on node 1 is failed after its timeout; a failover is not delayed
 sock1="$(cl_ndir 1)/chorus-run/chorusd.sock"

@@ -19,6 +19,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cl_require_root_corosync
 [ -x "$CHORUSD" ] || { echo "chorusd not built at $CHORUSD"; exit 77; }
+CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
 
 N=3
 NV=12

@@ -543,6 +543,72 @@ static void test_sorted_vips(void **state)
 	conf_free(c);
 }
 
+/* The drift check's digests: what loads the same digests the same (key
+ * order, the order of vips and depends, local-only keys), a changed
+ * cluster-wide key changes its digest only, an absent key is 0. */
+static size_t digest_index(const char *key)
+{
+	for (size_t i = 0; i < CONF_DIGEST_N; i++)
+		if (strcmp(conf_digest_keys[i], key) == 0)
+			return i;
+	fail_msg("no digest key %s", key);
+	return 0;
+}
+
+static void test_digests(void **state)
+{
+	struct chorus_conf *a, *b;
+	size_t iv = digest_index("vips"), it = digest_index("timing"), ib = digest_index("balance");
+
+	a = load_ok(*state, "{\"vips\": [{\"address\": \"192.0.2.1/24\", \"interface\": \"e\"},"
+			    "{\"address\": \"192.0.2.2/24\", \"interface\": \"e\", \"pool\": \"p\"}],"
+			    " \"timing\": {\"round_timeout_ms\": 4000, \"restart_grace_ms\": 9000},"
+			    " \"log\": {\"level\": \"info\"}}");
+	b = load_ok(*state, "{\"log\": {\"level\": \"debug\", \"stderr\": true},"
+			    " \"timing\": {\"restart_grace_ms\": 9000, \"round_timeout_ms\": 4000},"
+			    " \"vips\": [{\"pool\": \"p\", \"interface\": \"e\", \"address\": \"192.0.2.2/24\"},"
+			    "{\"interface\": \"e\", \"address\": \"192.0.2.1/24\"}]}");
+	assert_memory_equal(a->digest, b->digest, sizeof(a->digest));
+	assert_true(a->digest[iv] != 0 && a->digest[it] != 0);
+	assert_true(a->digest[ib] == 0);
+	conf_free(b);
+
+	b = load_ok(*state, "{\"vips\": [{\"address\": \"192.0.2.1/24\", \"interface\": \"e\"},"
+			    "{\"address\": \"192.0.2.2/24\", \"interface\": \"e\", \"pool\": \"p\"}],"
+			    " \"timing\": {\"round_timeout_ms\": 5000, \"restart_grace_ms\": 9000},"
+			    " \"balance\": {\"interval_ms\": 30000}}");
+	for (size_t i = 0; i < CONF_DIGEST_N; i++)
+		if (i == it || i == ib)
+			assert_true(a->digest[i] != b->digest[i]);
+		else
+			assert_true(a->digest[i] == b->digest[i]);
+	conf_free(a);
+	conf_free(b);
+}
+
+/* "metrics": an explicit ADDR:PORT or nothing; errors name the key. */
+static void test_metrics_listen(void **state)
+{
+	struct chorus_conf *c;
+
+	c = load_ok(*state, "{\"metrics\": {\"listen\": \"127.0.0.1:9787\"}}");
+	assert_string_equal(c->metrics_listen, "127.0.0.1:9787");
+	conf_free(c);
+	c = load_ok(*state, "{\"metrics\": {\"listen\": \"[2001:db8::1]:9787\"}}");
+	assert_string_equal(c->metrics_listen, "[2001:db8::1]:9787");
+	conf_free(c);
+	c = load_ok(*state, "{}");
+	assert_string_equal(c->metrics_listen, "");
+	conf_free(c);
+	expect_error(*state, "{\"metrics\": {\"listen\": \"127.0.0.1\"}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"listen\": \"localhost:9787\"}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"listen\": \"127.0.0.1:0\"}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"listen\": \"127.0.0.1:65536\"}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"listen\": \"2001:db8::1:9787\"}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"listen\": 9787}}", "metrics.listen");
+	expect_error(*state, "{\"metrics\": {\"port\": 9787}}", "metrics", "port");
+}
+
 static void test_failback(void **state)
 {
 	struct test_dir *td = *state;
@@ -906,6 +972,8 @@ int main(void)
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_plugins_and_depends),
 		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_utf8_strict),
 	};
 
