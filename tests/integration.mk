@@ -20,6 +20,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/corosync-hang.sh \
 	tests/integration/config-drift.sh \
 	tests/integration/metrics-http.sh \
+	tests/integration/notify.sh \
 	tests/integration/hostile-flood.sh \
 	tests/integration/hostile-conns.sh \
 	tests/bench/measure-dryrun.sh \

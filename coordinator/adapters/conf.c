@@ -623,7 +623,7 @@ static int conf_failback(struct conf_ctx *cx, struct json_object *root,
 static const char *const conf_top_keys[] = {
 	"group", "state_dir", "run_dir", "vips", "failback", "failback_delay_ms",
 	"timing", "log", "plugins", "depends", "connections", "bricks", "fence", "watchdog",
-	"balance", "hooks", "control", "metrics", NULL
+	"balance", "hooks", "control", "metrics", "notify", NULL
 };
 
 static const char *const conf_conns_keys[] = {
@@ -748,6 +748,8 @@ static int conf_convert(struct conf_ctx *cx, struct json_object *root,
 		rc = conf_control(cx, v, c);
 	if (rc == 0 && json_object_object_get_ex(root, "metrics", &v))
 		rc = conf_metrics(cx, v, c);
+	if (rc == 0 && json_object_object_get_ex(root, "notify", &v))
+		rc = conf_notify(cx, v, c);
 	/* A daemon that logs nowhere cannot be debugged after a failover. */
 	if (rc == 0 && !c->log.to_syslog && !c->log.to_stderr &&
 	    c->log.file[0] == '\0')

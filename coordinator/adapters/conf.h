@@ -135,6 +135,11 @@ struct chorus_conf {
 	char run_dir[PATH_MAX];		/* default /run/chorus (pidfile, socket) */
 	uint64_t digest[CONF_DIGEST_N];	/* per conf_digest_keys[]; 0 = key absent */
 	char metrics_listen[64];	/* "metrics.listen": "" = no scrape endpoint */
+	size_t n_notify_args;		/* "notify.command": 0 = no notification hook */
+	char notify_args[CONF_FENCE_ARGS][PATH_MAX];
+	uint32_t notify_timeout_ms;	/* default 10000 */
+	size_t n_notify_types;		/* 0 = every event type */
+	char notify_types[16][16];
 	size_t n_vips;
 	struct conf_vip *vips;		/* sorted by res_addr_cmp, no duplicates */
 	enum conf_failback failback;	/* default auto */

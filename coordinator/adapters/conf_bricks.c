@@ -192,26 +192,34 @@ static int conf_fence(struct conf_ctx *cx, struct json_object *o, struct chorus_
 	}
 	if (c->fence_mode != CONF_FENCE_COMMAND)
 		return conf_err(cx, "fence.command", "only with mode \"command\"");
+	return conf_argv(cx, "fence.command", v, c->fence_args, CONF_FENCE_ARGS, &c->n_fence_args);
+}
+
+int conf_argv(struct conf_ctx *cx, const char *key, struct json_object *v, char (*out)[PATH_MAX],
+	      size_t max, size_t *n)
+{
+	int rc = 0;
+
 	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
-	    json_object_array_length(v) > CONF_FENCE_ARGS)
-		return conf_err(cx, "fence.command", "expected an array of 1 to %d strings "
-				"(argv, run without a shell)", CONF_FENCE_ARGS);
-	c->n_fence_args = json_object_array_length(v);
-	for (size_t i = 0; i < c->n_fence_args; i++) {
+	    json_object_array_length(v) > max)
+		return conf_err(cx, key, "expected an array of 1 to %zu strings "
+				"(argv, run without a shell)", max);
+	*n = json_object_array_length(v);
+	for (size_t i = 0; i < *n; i++) {
 		char kp[CONF_KP_SIZE], esc[CONF_ESC_SIZE];
 		struct json_object *a = json_object_array_get_idx(v, i);
 		const char *s;
 		size_t len;
 
-		snprintf(kp, sizeof(kp), "fence.command[%zu]", i);
+		snprintf(kp, sizeof(kp), "%s[%zu]", key, i);
 		if (i == 0) {
-			rc = conf_path(cx, kp, a, PATH_MAX - 1, c->fence_args[0]);
+			rc = conf_path(cx, kp, a, PATH_MAX - 1, out[0]);
 		} else {
 			rc = conf_string(cx, kp, a, &s, &len, esc);
 			if (rc == 0 && len >= PATH_MAX)
 				rc = conf_err(cx, kp, "longer than %d characters", PATH_MAX - 1);
 			if (rc == 0)
-				memcpy(c->fence_args[i], s, len + 1);
+				memcpy(out[i], s, len + 1);
 		}
 		if (rc < 0)
 			return rc;

@@ -126,3 +126,43 @@ int conf_hooks(struct conf_ctx *cx, struct json_object *v, struct chorus_conf *c
 	}
 	return 0;
 }
+
+/* "notify": {"command": [ARGV], "timeout_ms": N, "types": [TYPE...]}: a
+ * command run for every event (or those of 'types'), see chorus.json(5). */
+int conf_notify(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	static const char *const keys[] = {"command", "timeout_ms", "types", NULL};
+	static const char *const types[] = {"daemon", "membership", "move", "quorum", "admin",
+					    "health", "fence", "config", NULL};
+	struct json_object *v;
+	int rc = conf_object(cx, "notify", o, keys);
+
+	c->notify_timeout_ms = 10000;
+	if (rc == 0 && !json_object_object_get_ex(o, "command", &v))
+		return conf_err(cx, "notify.command", "missing (the command to run, e.g. "
+				"[\"/usr/local/bin/chorus-notify\"])");
+	if (rc == 0)
+		rc = conf_argv(cx, "notify.command", v, c->notify_args, CONF_FENCE_ARGS,
+			       &c->n_notify_args);
+	if (rc == 0 && json_object_object_get_ex(o, "timeout_ms", &v))
+		rc = conf_u32(cx, "notify.timeout_ms", v, 100, 600000, &c->notify_timeout_ms);
+	if (rc == 0 && json_object_object_get_ex(o, "types", &v)) {
+		size_t n;
+
+		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
+		    json_object_array_length(v) > 8)
+			return conf_err(cx, "notify.types", "expected an array of 1 to 8 event types");
+		n = json_object_array_length(v);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			char kp[CONF_KP_SIZE];
+			int t;
+
+			snprintf(kp, sizeof(kp), "notify.types[%zu]", i);
+			rc = conf_enum(cx, kp, json_object_array_get_idx(v, i), types, &t);
+			if (rc == 0)
+				snprintf(c->notify_types[c->n_notify_types++], sizeof(c->notify_types[0]),
+					 "%s", types[t]);
+		}
+	}
+	return rc;
+}

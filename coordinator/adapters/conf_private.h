@@ -75,6 +75,11 @@ int conf_balance(struct conf_ctx *cx, struct json_object *o, struct chorus_conf 
 
 /* conf_control.c: the "control" object (the control socket's access). */
 int conf_control(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
+/* conf_bricks.c: an argv array at 'key' (argv[0] an absolute path). */
+int conf_argv(struct conf_ctx *cx, const char *key, struct json_object *v, char (*out)[PATH_MAX],
+	      size_t max, size_t *n);
+/* conf_hooks.c: "notify" (the event notification hook) */
+int conf_notify(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
 /* conf_control.c: "metrics" (the scrape endpoint) */
 int conf_metrics(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c);
 

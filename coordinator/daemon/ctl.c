@@ -29,6 +29,7 @@
 #include "daemon/history.h"
 #include "daemon/ctl_drift.h"
 #include "adapters/metrics_http.h"
+#include "exec/notify.h"
 #include "daemon/bricks.h"
 #include "adapters/cluster.h"
 #include "adapters/conf.h"
@@ -64,6 +65,7 @@ struct ctl_state {
 	struct control *ctl;
 	struct history *hist;
 	struct metrics_http *mh;	/* the scrape endpoint, if configured */
+	struct notify *notify;		/* the notification hook, if configured */
 	struct pending pend[PENDING_MAX];
 	size_t n_pend;
 	uint64_t cookie;
@@ -136,6 +138,13 @@ event_add(struct chorusd *d, const char *type, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	o = history_add(s->hist, wall_ms(), type, text);
+	if (o != NULL && s->notify != NULL) {
+		struct json_object *t;
+
+		notify_set_nodeid(s->notify, d->cl ? cluster_nodeid(d->cl) : 0);
+		notify_event(s->notify, type, json_object_object_get_ex(o, "time", &t)
+					? json_object_get_string(t) : "", text);
+	}
 	if (o != NULL && s->ctl)
 		control_publish(s->ctl, o);
 	else
@@ -818,6 +827,18 @@ static void metrics_more(struct chorusd *d, FILE *f)
 		fputs("\",plugin=\"", f);
 		label_put(f, v.plugin);
 		fprintf(f, "\"} %d\n", v.health <= 2 ? (int)v.health : 2);
+	}
+	if (d->ctl->notify != NULL) {
+		struct notify_counts nc;
+
+		notify_counts_get(d->ctl->notify, &nc);
+		fprintf(f, "# HELP chorus_notify_runs_total Runs of the notification command.\n"
+			   "# TYPE chorus_notify_runs_total counter\nchorus_notify_runs_total %" PRIu64
+			   "\n# HELP chorus_notify_failed_total Runs that did not exit 0.\n"
+			   "# TYPE chorus_notify_failed_total counter\nchorus_notify_failed_total %"
+			   PRIu64 "\n# HELP chorus_notify_dropped_total Events dropped: the command "
+			   "could not keep up.\n# TYPE chorus_notify_dropped_total counter\n"
+			   "chorus_notify_dropped_total %" PRIu64 "\n", nc.run, nc.failed, nc.dropped);
 	}
 	if (d->conf->n_bricks) {
 		bricks_fence_counts(d, &ok, &failed);
@@ -1536,6 +1557,17 @@ int ctl_start(struct chorusd *d)
 	d->ctl->hist = history_open(d->conf->state_dir);
 	if (d->ctl->hist == NULL)
 		return -ENOMEM;
+	if (d->conf->n_notify_args) {
+		struct notify_config nc = {
+			.argc = d->conf->n_notify_args, .argv = d->conf->notify_args,
+			.timeout_ms = d->conf->notify_timeout_ms,
+			.n_types = d->conf->n_notify_types, .types = d->conf->notify_types,
+		};
+
+		rc = notify_new(d->loop, &nc, &d->ctl->notify);
+		if (rc < 0)
+			return rc;
+	}
 	event_add(d, "daemon", "chorusd %s started (pid %ld)", PACKAGE_VERSION, (long)getpid());
 	d->ctl->quorum = -1;
 	if ((size_t)snprintf(cfg.path, sizeof(cfg.path), "%s/chorusd.sock", d->conf->run_dir) >=
@@ -1579,6 +1611,7 @@ void ctl_stop(struct chorusd *d)
 		return;
 	control_free(d->ctl->ctl);
 	metrics_http_free(d->ctl->mh);
+	notify_free(d->ctl->notify);
 	for (size_t i = 0; i < d->ctl->n_pend; i++)
 		free(d->ctl->pend[i].before);
 	history_free(d->ctl->hist);

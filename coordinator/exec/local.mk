@@ -19,6 +19,8 @@ exec_inventory_sources = \
 	coordinator/exec/inventory.c coordinator/exec/inventory.h $(exec_script_sources)
 exec_hooks_sources = \
 	coordinator/exec/hooks.c coordinator/exec/hooks.h $(exec_script_sources)
+exec_notify_sources = \
+	coordinator/exec/notify.c coordinator/exec/notify.h $(exec_script_sources)
 exec_connlist_sources = \
 	coordinator/exec/connlist.c coordinator/exec/connlist.h
 
@@ -31,6 +33,7 @@ exec_sources = \
 	coordinator/exec/brick.c coordinator/exec/brick.h \
 	coordinator/exec/inventory.c coordinator/exec/inventory.h \
 	coordinator/exec/hooks.c coordinator/exec/hooks.h \
+	coordinator/exec/notify.c coordinator/exec/notify.h \
 	$(exec_connlist_sources) \
 	coordinator/exec/conntrack.c coordinator/exec/conntrack.h \
 	coordinator/exec/tickle.c coordinator/exec/tickle.h

@@ -609,6 +609,32 @@ static void test_metrics_listen(void **state)
 	expect_error(*state, "{\"metrics\": {\"port\": 9787}}", "metrics", "port");
 }
 
+/* "notify": argv with an absolute command, a timeout, a type filter. */
+static void test_notify(void **state)
+{
+	struct chorus_conf *c;
+
+	c = load_ok(*state, "{\"notify\": {\"command\": [\"/usr/local/bin/page\", \"-q\"],"
+			    " \"timeout_ms\": 2000, \"types\": [\"move\", \"quorum\"]}}");
+	assert_int_equal(c->n_notify_args, 2);
+	assert_string_equal(c->notify_args[1], "-q");
+	assert_int_equal(c->notify_timeout_ms, 2000);
+	assert_int_equal(c->n_notify_types, 2);
+	assert_string_equal(c->notify_types[1], "quorum");
+	conf_free(c);
+	c = load_ok(*state, "{\"notify\": {\"command\": [\"/bin/true\"]}}");
+	assert_int_equal(c->notify_timeout_ms, 10000);
+	assert_int_equal(c->n_notify_types, 0);
+	conf_free(c);
+	expect_error(*state, "{\"notify\": {}}", "notify.command", "missing");
+	expect_error(*state, "{\"notify\": {\"command\": [\"page\"]}}", "notify.command[0]");
+	expect_error(*state, "{\"notify\": {\"command\": \"/bin/true x\"}}", "notify.command");
+	expect_error(*state, "{\"notify\": {\"command\": [\"/bin/true\"], \"types\": [\"moves\"]}}",
+		     "notify.types[0]", "moves");
+	expect_error(*state, "{\"notify\": {\"command\": [\"/bin/true\"], \"timeout_ms\": 10}}",
+		     "notify.timeout_ms");
+}
+
 static void test_failback(void **state)
 {
 	struct test_dir *td = *state;
@@ -974,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_utf8_strict),
 	};
 
