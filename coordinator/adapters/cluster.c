@@ -480,6 +480,22 @@ bool cluster_two_node(const struct cluster *cl)
 	return cl->two_node;
 }
 
+int cluster_probe(struct cluster_probe *p)
+{
+	struct cluster *cl = calloc(1, sizeof(*cl));
+
+	memset(p, 0, sizeof(*p));
+	if (cl == NULL)
+		return -ENOMEM;
+	read_names(cl);
+	p->token_ms = cl->token_ms;
+	p->consensus_ms = cl->consensus_ms;
+	for (size_t i = 0; i < cl->n_names && p->n_ids < CHORUS_MAX_NODES; i++)
+		p->ids[p->n_ids++] = cl->names[i].nodeid;
+	free(cl);
+	return p->token_ms ? 0 : -ENOTCONN;
+}
+
 void cluster_totem_timing(const struct cluster *cl, uint32_t *token_ms, uint32_t *consensus_ms)
 {
 	*token_ms = cl->token_ms;

@@ -67,4 +67,15 @@ uint32_t cluster_node_by_name(const struct cluster *cl, const char *name);
 
 void cluster_free(struct cluster *cl);	/* accepts NULL */
 
+/* What `chorusd --check` compares a file with: the running corosync's
+ * effective token and consensus and its nodelist, read through cmap.
+ * Blocking IPC (a stopped corosync blocks it): the caller bounds it.
+ * 0, or -ENOTCONN when corosync does not answer. */
+struct cluster_probe {
+	uint32_t token_ms, consensus_ms;
+	size_t n_ids;
+	uint32_t ids[CHORUS_MAX_NODES];
+};
+int cluster_probe(struct cluster_probe *p);
+
 #endif

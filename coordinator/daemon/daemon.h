@@ -121,6 +121,9 @@ int ctl_start(struct chorusd *d);
 void ctl_stop(struct chorusd *d);
 /* After every core step: notice changes for events, status and timing. */
 void ctl_after_step(struct chorusd *d, const struct core_event *ev);
+/* check.c: chorusd --check against the running corosync, when it answers:
+ * 0, or 78 with the reason on stderr. */
+int daemon_check_corosync(const char *path, const struct chorus_conf *c);
 /* Record an operator event (chorusctl events): health, fencing, ... */
 void ctl_event(struct chorusd *d, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

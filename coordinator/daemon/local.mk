@@ -7,6 +7,7 @@ coordinator_chorusd_SOURCES = \
 	coordinator/daemon/main.c coordinator/daemon/daemon.h \
 	coordinator/daemon/ctl.c coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
 	coordinator/daemon/ctl_drift.c coordinator/daemon/ctl_drift.h \
+	coordinator/daemon/check.c \
 	coordinator/daemon/health.c coordinator/daemon/addresses.c \
 	coordinator/daemon/corelog.c coordinator/daemon/corelog.h \
 	coordinator/daemon/history.c coordinator/daemon/history.h \

@@ -722,8 +722,9 @@ int main(int argc, char **argv)
 		if (d.conf->n_vips == 0)
 			fprintf(stderr, "chorusd: %s: warning: %s\n", path, NOTHING_MANAGED);
 		printf("chorusd: %s: configuration ok\n", path);
+		rc = daemon_check_corosync(path, d.conf);
 		conf_free(d.conf);
-		return CHORUSD_OK;
+		return rc == 0 ? CHORUSD_OK : CHORUSD_ERR_CONFIG;
 	}
 	d.vl = calloc(d.conf->n_vips + 1, sizeof(*d.vl));
 	d.held = calloc(d.conf->n_vips + 1, sizeof(*d.held));

@@ -9,6 +9,9 @@
 #   2. a key that differs only locally (log level) is no drift
 #   3. node 3's file made like the others' and reloaded: the drift is gone
 #      everywhere, and node 1's events say so
+#   4. chorusd --check against the running corosync: a good file fits, a
+#      heartbeat too slow for corosync's token is refused (78), and without
+#      corosync --check says the timing was not checked
 # Root, corosync; BUILDDIR.  About 1 minute.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -72,4 +75,28 @@ ctl 1 metrics | grep -qx 'chorus_config_drift_nodes 0' || cl_fail "node 1: choru
 ctl 1 events -n 100 | grep -q "configuration no longer differs" ||
     cl_fail "node 1's events do not say the drift ended: $(ctl 1 events -n 100)"
 cl_log "3 ok: node 3 fixed and reloaded, no drift anywhere"
+
+# 4. chorusd --check against the running corosync (in node 1's namespace,
+# with its /run, as chorusd runs): a heartbeat that does not fit corosync's
+# token of $CL_TOKEN_MS ms is refused naming the key and the token; a good
+# file is checked against it
+check_in_node1() {
+    TZ=UTC ip netns exec "$(cl_ns 1)" unshare -m sh -c \
+        "mount --bind $(printf '%q' "$(cl_ndir 1)/run") /run && exec $(printf '%q' "$CHORUSD") --check -c $(printf '%q' "$1")"
+}
+out=$(check_in_node1 "$(conf 1)" 2>&1); rc=$?
+[ "$rc" = 0 ] && [[ $out == *"fits the running corosync: token $CL_TOKEN_MS ms"* ]] ||
+    cl_fail "--check of node 1's file against corosync: rc=$rc: $out"
+python3 - "$(conf 1)" "$CL_DIR/slow-heartbeat.json" "$CL_TOKEN_MS" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c.setdefault("timing", {})["heartbeat_ms"] = int(sys.argv[3]) // 2
+json.dump(c, open(sys.argv[2], "w"))
+PY
+out=$(check_in_node1 "$CL_DIR/slow-heartbeat.json" 2>&1); rc=$?
+[ "$rc" = 78 ] && [[ $out == *"timing.heartbeat_ms"* && $out == *"token is $CL_TOKEN_MS ms"* ]] ||
+    cl_fail "--check accepted a heartbeat that does not fit corosync's token: rc=$rc: $out"
+out_root=$("$CHORUSD" --check -c "$CL_DIR/slow-heartbeat.json" 2>&1); rc=$?
+[ "$rc" = 0 ] && [[ $out_root == *"corosync not running here"* ]] ||
+    cl_fail "--check without corosync: rc=$rc: $out_root"
+cl_log "4 ok: --check against corosync: a good file fits, a heartbeat of $(( CL_TOKEN_MS / 2 )) ms is refused (78); without corosync it says so"
 echo "config-drift: all scenarios passed"
