@@ -11,7 +11,7 @@
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
 pkgs=(autoconf automake libtool pkg-config make gcc
-      corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
+      corosync libcpg-dev libquorum-dev libcmap-dev libcorosync-common-dev
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables

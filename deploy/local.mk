@@ -62,17 +62,21 @@ dist_deployexamples_DATA = \
 	deploy/examples/corosync-6node-qdevice.conf \
 	deploy/examples/corosync-fast.conf
 dist_doc_DATA = README.md
+# bash completion for chorusctl (commands from chorusctl --help itself).
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = deploy/bash-completion/chorusctl
 # Alert rules for Prometheus, with the promtool test that makes them fire.
 promrulesdir = $(docdir)/prometheus
 dist_promrules_DATA = deploy/prometheus/chorus-rules.yml deploy/prometheus/chorus-rules-test.yml
 
 TESTS += deploy/corosync-examples-test.sh tests/cli/metrics-check-test.sh \
-	tests/cli/prometheus-rules-test.sh
+	tests/cli/prometheus-rules-test.sh tests/cli/completion-test.sh
 EXTRA_DIST += \
 	deploy/corosync-examples-test.sh \
 	tests/cli/metrics-check.sh \
 	tests/cli/metrics-check-test.sh \
 	tests/cli/prometheus-rules-test.sh \
+	tests/cli/completion-test.sh \
 	tests/cli/metrics-sample.txt \
 	tests/cli/metrics-sample-bad.txt
 
