@@ -6,6 +6,7 @@ wire_fuzz_sources = $(srcdir)/tests/fuzz/wire_fuzz.c \
 	$(srcdir)/coordinator/core/wire.c $(srcdir)/coordinator/core/res.c
 conf_fuzz_sources = $(srcdir)/tests/fuzz/conf_fuzz.c \
 	$(srcdir)/coordinator/adapters/conf.c $(srcdir)/coordinator/adapters/conf_json.c $(srcdir)/coordinator/adapters/conf_bricks.c $(srcdir)/coordinator/adapters/conf_balance.c $(srcdir)/coordinator/adapters/conf_hooks.c $(srcdir)/coordinator/adapters/conf_control.c \
+	$(srcdir)/coordinator/adapters/conf_digest.c $(srcdir)/coordinator/adapters/metrics_http.c \
 	$(srcdir)/coordinator/core/res.c
 
 tests/fuzz/wire_fuzz: $(wire_fuzz_sources) $(srcdir)/coordinator/core/wire.h
@@ -16,7 +17,7 @@ tests/fuzz/wire_fuzz: $(wire_fuzz_sources) $(srcdir)/coordinator/core/wire.h
 tests/fuzz/conf_fuzz: $(conf_fuzz_sources) $(srcdir)/coordinator/adapters/conf.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(srcdir)/coordinator \
-		-I. $(JSONC_CFLAGS) -o $@ $(conf_fuzz_sources) $(JSONC_LIBS)
+		-I. $(JSONC_CFLAGS) $(QB_CFLAGS) -o $@ $(conf_fuzz_sources) $(JSONC_LIBS) $(QB_LIBS)
 
 fuzz-wire: tests/fuzz/wire_fuzz
 	@$(MKDIR_P) tests/fuzz/corpus-wire
