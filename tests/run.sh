@@ -93,6 +93,7 @@ if [ "$quick" -eq 0 ]; then
     step "package (deploy/build-deb.sh; lintian --pedantic: no error, no warning)" sh -c \
         "DEB_BUILD_OPTIONS=nocheck LINTIAN=1 '$top/deploy/build-deb.sh' '$top/build-deb-ci' >'$top/build-deb-ci.log' 2>&1 &&
          dpkg -c '$top'/build-deb-ci/chorus_*.deb | grep -q 'chorus-gfapi-health.so' &&
+         dpkg -c '$top'/build-deb-ci/chorus-dev_*.deb | grep -q 'include/chorus/plugin.h' &&
          ! grep -E '^(E|W):' '$top/build-deb-ci/lintian.txt' || { tail -30 '$top/build-deb-ci.log'; exit 1; }"
     step "fuzz (control, wire, config, inventory; 30 s each)" norand sh -c "cd '$top/build-test' && make fuzz FUZZ_SECONDS=30 >fuzz.out 2>&1 || { tail -30 fuzz.out; exit 1; }"
     step "build (asan, ubsan)" build "$top/build-asan" --with-sanitizers=asan,ubsan
