@@ -315,9 +315,10 @@ for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
     if [[ $OP == "nowait "* ]]; then nowait=1; OP=${OP#nowait }; fi
     # an in-place restart (inside the grace) must move nothing: compare with
     # the assignment the previous operation settled on
-    before=""
+    before="" ring_before=""
     [ "${OP%% *}" = restart-chorusd ] && [ "$nowait" = 0 ] &&
-        [ "$LAST_SETTLED_K" = $(( CHAOS_K - 1 )) ] && before=$LAST_OWNERS
+        [ "$LAST_SETTLED_K" = $(( CHAOS_K - 1 )) ] && before=$LAST_OWNERS &&
+        ring_before=$(chaos_rings)
     chaos_apply "$OP"
     if [ "$nowait" = 1 ]; then
         chaos_observe; chaos_check_always
@@ -325,7 +326,13 @@ for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
     fi
     chaos_settle || continue
     LAST_SETTLED_K=$CHAOS_K
-    if [ -n "$before" ] && [ "$before" != "$LAST_OWNERS" ]; then
+    # ... unless corosync itself changed the membership meanwhile (a chorusd
+    # restart never changes the ring): a knet link left asymmetric by an
+    # earlier flap can split the ring seconds later, and then addresses move
+    # for that partition, as they must
+    if [ -n "$before" ] && [ "$before" != "$LAST_OWNERS" ] && [ "$(chaos_rings)" != "$ring_before" ]; then
+        cl_log "addresses moved during the restart, but corosync's ring changed meanwhile ($ring_before -> $(chaos_rings)): not the restart's doing"
+    elif [ -n "$before" ] && [ "$before" != "$LAST_OWNERS" ]; then
         chaos_violation "restart of chorusd inside the grace moved addresses: [$before] -> [$LAST_OWNERS]"
         continue
     fi

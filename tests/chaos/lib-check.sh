@@ -62,6 +62,15 @@ chaos_observe() {
     return 0
 }
 
+# chaos_rings : the distinct corosync ring ids the nodes' status showed at
+# the last observation ("1.70 1.74"), whichever nodes answered
+chaos_rings() {
+    local i
+    for (( i = 1; i <= CL_N; i++ )); do
+        [ -n "${ST[i]:-}" ] && chaos_st_field "$i" 3
+    done | sort -u | paste -sd' '
+}
+
 chaos_st_field() {                  # chaos_st_field I N : field N (1-based) of ST[i]
     local f; IFS=$'\t' read -r -a f <<< "${ST[$1]}"
     echo "${f[$(( $2 - 1 ))]:-}"
