@@ -132,6 +132,8 @@ ctl 3 reload >/dev/null || cl_fail "reload on node 3 refused"
 cl_wait_until 20 ctl 3 status >/dev/null || cl_fail "node 3 unhealthy after the reload"
 [ "$(ctl 3 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cluster"]["metrics_endpoint"])')" = None ] ||
     cl_fail "node 3 claims an endpoint it could not open"
-grep -q "metrics endpoint $A3:$PORT: cannot listen" "$(cl_ndir 3)/chorusd.log" || cl_fail "node 3 did not log the failed listen"
+# (the log file is written by libqb's logging thread: wait for the line)
+logged() { grep -q "metrics endpoint $A3:$PORT: cannot listen" "$(cl_ndir 3)/chorusd.log" "$(cl_ndir 3)/chorusd.out"; }
+cl_wait_until 10 logged || cl_fail "node 3 did not log the failed listen"
 cl_log "4 ok: port in use: node 3 runs on without the endpoint and says so"
 echo "metrics-http: all scenarios passed"
