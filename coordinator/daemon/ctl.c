@@ -78,6 +78,7 @@ struct ctl_state {
 	uint32_t drift_ids[CHORUS_MAX_NODES];	/* members whose config differs, */
 	uint32_t drift_masks[CHORUS_MAX_NODES];	/* as last reported */
 	size_t n_drift;
+	uint64_t drift_token;		/* the round the drift was last computed for */
 	size_t members;
 	uint64_t change_ms;	/* monotonic, last membership change */
 	uint64_t change_wall_ms;
@@ -221,15 +222,21 @@ static void diff_moves(struct chorusd *d)
 }
 
 /* An event when a member's configuration starts or stops differing from
- * ours (cheap: members x 13 compares, after steps that delivered a STATE
- * or changed the view; the rest cannot change it). */
+ * ours.  The digests come with STATE, so only a round that completed since
+ * the last look can change the answer: the scan (nodes x resources, through
+ * core_node_get) is not repeated on every heartbeat, and a round in progress
+ * (STATEs cleared) does not read as "no longer differs". */
 static void drift_track(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
 	uint32_t ids[CHORUS_MAX_NODES], masks[CHORUS_MAX_NODES];
-	size_t n = drift_scan(d->core, ids, masks, CHORUS_MAX_NODES), i = 0, j = 0;
+	size_t n, i = 0, j = 0;
 	char keys[256], nb[32];
 
+	if (!core_round_complete(d->core) || core_token(d->core) == s->drift_token)
+		return;
+	s->drift_token = core_token(d->core);
+	n = drift_scan(d->core, ids, masks, CHORUS_MAX_NODES);
 	if (n == s->n_drift && memcmp(ids, s->drift_ids, n * sizeof(*ids)) == 0 &&
 	    memcmp(masks, s->drift_masks, n * sizeof(*masks)) == 0)
 		return;
