@@ -94,16 +94,6 @@ int daemon_check_corosync(const char *path, const struct chorus_conf *c)
 {
 	struct cluster_probe p;
 	struct timing t;
-	struct timing_in in = {
-		.heartbeat_ms = c->heartbeat_ms,
-		.liveness_ms = c->liveness_ms,
-		.formation_ms = c->formation_ms,
-		.expiry_margin_ms = c->expiry_margin_ms,
-		.expiry_margin_set = c->expiry_margin_set,
-		.address_lifetime_s = c->address_lifetime_s,
-		.address_lifetime_set = c->address_lifetime_set,
-		.restart_grace_ms = c->restart_grace_ms,
-	};
 	char err[512], warn[512];
 	int rc = probe_bounded(&p);
 
@@ -117,9 +107,8 @@ int daemon_check_corosync(const char *path, const struct chorus_conf *c)
 		       path);
 		return CHECK_OK;
 	}
-	in.token_ms = p.token_ms;
-	in.consensus_ms = p.consensus_ms;
-	if (timing_derive(&in, &t, err, sizeof(err), warn, sizeof(warn)) < 0) {
+	if (daemon_timing_for(c, p.token_ms, p.consensus_ms, &t, err, sizeof(err), warn,
+			      sizeof(warn)) < 0) {
 		fprintf(stderr, "chorusd: %s: %s (corosync's token is %u ms, consensus %u ms)\n",
 			path, err, p.token_ms, p.consensus_ms);
 		return CHECK_BAD_CONFIG;

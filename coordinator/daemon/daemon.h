@@ -112,6 +112,9 @@ void daemon_exit(struct chorusd *d);
 /* Derive the failure timing of config 'c' against corosync's (timing.h). */
 int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
 		  char *err, size_t n, char *warn, size_t wn);
+/* The same from a given token and consensus (chorusd --check's probe). */
+int daemon_timing_for(const struct chorus_conf *c, uint32_t token_ms, uint32_t consensus_ms,
+		      struct timing *t, char *err, size_t n, char *warn, size_t wn);
 uint64_t daemon_mono_ms(void);
 /* Change the log level of every output now (LOG_* or LOG_DEBUG + 1). */
 void daemon_set_log_level(struct chorusd *d, int level);

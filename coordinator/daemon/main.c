@@ -379,7 +379,18 @@ static void probe_done(void *ud, size_t idx, bool answered)
 int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
 		  char *err, size_t n, char *warn, size_t wn)
 {
+	uint32_t token, consensus;
+
+	cluster_totem_timing(d->cl, &token, &consensus);
+	return daemon_timing_for(c, token, consensus, t, err, n, warn, wn);
+}
+
+int daemon_timing_for(const struct chorus_conf *c, uint32_t token_ms, uint32_t consensus_ms,
+		      struct timing *t, char *err, size_t n, char *warn, size_t wn)
+{
 	struct timing_in in = {
+		.token_ms = token_ms,
+		.consensus_ms = consensus_ms,
 		.heartbeat_ms = c->heartbeat_ms,
 		.liveness_ms = c->liveness_ms,
 		.formation_ms = c->formation_ms,
@@ -390,7 +401,6 @@ int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct t
 		.restart_grace_ms = c->restart_grace_ms,
 	};
 
-	cluster_totem_timing(d->cl, &in.token_ms, &in.consensus_ms);
 	return timing_derive(&in, t, err, n, warn, wn);
 }
 
