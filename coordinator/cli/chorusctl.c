@@ -63,6 +63,7 @@ struct ctl_opts {
 	uint64_t since_ms;	/* events --since, wall clock; 0 = none */
 	const char *fail;
 	const char *standby;
+	const char *node;	/* cleanup --node */
 };
 
 struct ctl_conn {
@@ -97,7 +98,9 @@ static const char *const ctl_usage_text =
 	"  log-level LEVEL            error|warning|notice|info|debug|trace, now\n"
 	"  blackbox                   write the daemon's flight recorder to a file\n"
 	"  fence-confirm NODE         vouch that a lost node is powered off\n"
-	"  cleanup HOST:PATH          let a brick that failed here run here again\n"
+	"  cleanup [HOST:PATH] [--node NODE]\n"
+	"                             let bricks that failed run again: this one or\n"
+	"                             all, on every node or on NODE\n"
 	"  inventory-refresh VOLUME EVENT\n"
 	"                             re-read the Gluster volumes (glusterd hooks)\n"
 	"\n"
@@ -265,31 +268,33 @@ struct ctl_cmd {
 	int nargs;		/* positional arguments after the command */
 	enum ctl_kind kind;
 	const char *args;	/* for the usage message */
+	int nopt;		/* of which the last ones may be left out */
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{"status", 0, K_STATUS, ""},
-	{"nodes", 0, K_NODES, ""},
-	{"vips", 0, K_VIPS, ""},
-	{"events", 0, K_EVENTS, " [-f] [-n N] [--since WHEN] | --core [-n N]"},
-	{"plan", 0, K_PLAN, " [--fail NODE | --standby NODE]"},
-	{"move", 2, K_CHANGE, " VIP NODE"},
-	{"unpin", 1, K_CHANGE, " VIP"},
-	{"standby", 1, K_CHANGE, " NODE"},
-	{"active", 1, K_CHANGE, " NODE"},
-	{"maintenance", 1, K_CHANGE, " on|off"},
-	{"rebalance", 0, K_CHANGE, ""},
-	{"reload", 0, K_CHANGE, ""},
-	{"metrics", 0, K_METRICS, ""},
-	{"log-level", 1, K_CHANGE, " error|warning|notice|info|debug|trace"},
-	{"blackbox", 0, K_CHANGE, ""},
-	{"inventory-refresh", 2, K_CHANGE, " VOLUME EVENT"},
-	{"fence-confirm", 1, K_CHANGE, " NODE"},
-	{"cleanup", 1, K_CHANGE, " HOST:PATH"},
+	{"status", 0, K_STATUS, "", 0},
+	{"nodes", 0, K_NODES, "", 0},
+	{"vips", 0, K_VIPS, "", 0},
+	{"events", 0, K_EVENTS, " [-f] [-n N] [--since WHEN] | --core [-n N]", 0},
+	{"plan", 0, K_PLAN, " [--fail NODE | --standby NODE]", 0},
+	{"move", 2, K_CHANGE, " VIP NODE", 0},
+	{"unpin", 1, K_CHANGE, " VIP", 0},
+	{"standby", 1, K_CHANGE, " NODE", 0},
+	{"active", 1, K_CHANGE, " NODE", 0},
+	{"maintenance", 1, K_CHANGE, " on|off", 0},
+	{"rebalance", 0, K_CHANGE, "", 0},
+	{"reload", 0, K_CHANGE, "", 0},
+	{"metrics", 0, K_METRICS, "", 0},
+	{"log-level", 1, K_CHANGE, " error|warning|notice|info|debug|trace", 0},
+	{"blackbox", 0, K_CHANGE, "", 0},
+	{"inventory-refresh", 2, K_CHANGE, " VOLUME EVENT", 0},
+	{"fence-confirm", 1, K_CHANGE, " NODE", 0},
+	{"cleanup", 1, K_CHANGE, " [HOST:PATH] [--node NODE]", 1},
 };
 
 /* What a change did, in words, e.g. "10.0.0.5 pinned to n2". */
-static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json_object *res)
+static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, const char *o_node,
+			     struct json_object *res)
 {
 	const char *name = cmd->name;
 	int64_t gen;
@@ -315,7 +320,10 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 		snprintf(what, sizeof(what), "%s confirmed down: its bricks may be taken over",
 			 argv[0]);
 	else if (strcmp(name, "cleanup") == 0)
-		snprintf(what, sizeof(what), "%s may run on this node again", argv[0]);
+		snprintf(what, sizeof(what), "failure holds of %s ended on %s",
+			 argv[0] != NULL ? argv[0] : "every brick",
+			 chorusctl_jbool(res, "local") == 1 ? "this node (no quorate cluster)"
+			 : o_node != NULL ? o_node : "every node");
 	else if (strcmp(name, "blackbox") == 0)
 		snprintf(what, sizeof(what), "flight recorder written to %s (read it with qb-blackbox)",
 			 chorusctl_jstr(res, "path", "?"));
@@ -325,7 +333,8 @@ static void ctl_print_change(const struct ctl_cmd *cmd, char **argv, struct json
 		printf("%s: nothing to change", name);
 	else
 		fputs(what, stdout);
-	if (chorusctl_jint(res, "generation", &gen))
+	/* a cleanup changes no replicated state: its generation says nothing */
+	if (chorusctl_jint(res, "generation", &gen) && strcmp(name, "cleanup") != 0)
 		printf(" (generation %lld)", (long long)gen);
 	fputc('\n', stdout);
 	chorusctl_print_change_moves(res, strcmp(name, "move") == 0 ? argv[0] : NULL);
@@ -371,7 +380,14 @@ static struct json_object *ctl_build_args(const struct ctl_cmd *cmd, char **argv
 		}
 		json_object_object_add(args, "vip", json_object_new_string(argv[0]));
 	}
-	if (strcmp(name, "cleanup") == 0) {
+	if (strcmp(name, "cleanup") == 0 && o->node != NULL) {
+		if (o->node[0] == '\0') {
+			ctl_usage_error("empty node name");
+			goto out_put;
+		}
+		json_object_object_add(args, "node", json_object_new_string(o->node));
+	}
+	if (strcmp(name, "cleanup") == 0 && argv[0] != NULL) {
 		/* the host may be an IPv6 address: the path's slash ends it */
 		const char *sep = strstr(argv[0], ":/");
 
@@ -547,7 +563,7 @@ static int ctl_print_result(const struct ctl_cmd *cmd, char **argv, struct json_
 		chorusctl_print_plan(res, o->fail, o->standby);
 		break;
 	case K_CHANGE:
-		ctl_print_change(cmd, argv, res);
+		ctl_print_change(cmd, argv, o->node, res);
 		break;
 	case K_METRICS:
 		fputs(chorusctl_jstr(res, "text", ""), stdout);
@@ -674,6 +690,7 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 		{"since", required_argument, NULL, 'A'},
 		{"fail", required_argument, NULL, 'F'},
 		{"standby", required_argument, NULL, 'S'},
+		{"node", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -726,6 +743,9 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 		case 'S':
 			o->standby = optarg;
 			break;
+		case 'N':
+			o->node = optarg;
+			break;
 		case 'h':
 			fputs(ctl_usage_text, stdout);
 			exit(CTL_EXIT_OK);
@@ -766,7 +786,7 @@ int main(int argc, char **argv)
 		}
 		return ctl_usage_error("unknown command '%s'", argv[optind]);
 	}
-	if (argc - optind - 1 != cmd->nargs)
+	if (argc - optind - 1 > cmd->nargs || argc - optind - 1 < cmd->nargs - cmd->nopt)
 		return ctl_usage_error("usage: chorusctl %s%s", cmd->name, cmd->args);
 	if ((o.follow || o.core || o.limit_set || o.since_ms) && cmd->kind != K_EVENTS)
 		return ctl_usage_error("-f, -n, --since and --core go with 'events' only");
@@ -776,6 +796,8 @@ int main(int argc, char **argv)
 		return ctl_usage_error("core events cannot be followed");
 	if ((o.fail != NULL || o.standby != NULL) && cmd->kind != K_PLAN)
 		return ctl_usage_error("--fail and --standby go with 'plan' only");
+	if (o.node != NULL && strcmp(cmd->name, "cleanup") != 0)
+		return ctl_usage_error("--node goes with 'cleanup' only");
 	if (o.fail != NULL && o.standby != NULL)
 		return ctl_usage_error("give --fail or --standby, not both");
 	chorusctl_color = !o.json && isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,16 +63,17 @@ int core_admin_request(struct core *c, const struct core_admin_req *req, struct 
 	struct wire_small sm = {.value = (uint32_t)req->op, .n_nodes = 1, .nodes = &node,
 				.incarnations = &cookie};
 
-	if (req->op < CORE_ADMIN_STANDBY || req->op > CORE_ADMIN_MAINT_OFF)
+	if (req->op < CORE_ADMIN_STANDBY || req->op > CORE_ADMIN_CLEANUP)
 		return -EINVAL;
 	if (!c->in_view || !c->round_done || !core_quorate(c))
 		return -EAGAIN;
 	if (req->op == CORE_ADMIN_STANDBY || req->op == CORE_ADMIN_ACTIVE ||
-	    req->op == CORE_ADMIN_MOVE) {
+	    req->op == CORE_ADMIN_MOVE || (req->op == CORE_ADMIN_CLEANUP && node != 0)) {
 		if (!node_known(c, node))
 			return -ENOENT;
 	}
-	if (req->op == CORE_ADMIN_MOVE || req->op == CORE_ADMIN_UNPIN) {
+	if (req->op == CORE_ADMIN_MOVE || req->op == CORE_ADMIN_UNPIN ||
+	    (req->op == CORE_ADMIN_CLEANUP && addr.family != 0)) {
 		long r = core_res_find(c, &addr);
 
 		if (r < 0)
@@ -167,6 +169,30 @@ static void admin_done(struct core *c, struct core_actions *out, uint64_t cookie
 	core_act(c, out, &a);
 }
 
+/* A cleanup changes nothing replicated: a failure hold is the holding
+ * node's own memory, and what it made unservable travels in its health.
+ * Ordering it through CPG still matters: every named node ends its hold
+ * for the same request, and only in the ring whose quorum was checked. */
+static int cleanup_apply(struct core *c, struct core_actions *out, uint32_t target,
+			 const struct wire_small *sm)
+{
+	struct core_action a = {.type = CORE_ACT_CLEANUP, .u.idx = SIZE_MAX};
+
+	if (sm->n_addrs > 1)
+		return -EINVAL;
+	if (target != 0 && target != c->cfg.nodeid)
+		return 0;
+	if (sm->n_addrs == 1) {
+		long r = core_res_find(c, &sm->addrs[0]);
+
+		if (r < 0 || c->res[r].local == UINT32_MAX)
+			return 0;	/* not declared here: no hold to end */
+		a.u.idx = c->res[r].local;
+	}
+	core_act(c, out, &a);
+	return 0;
+}
+
 void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 		      const struct wire_hdr *h, const struct wire_small *sm)
 {
@@ -199,6 +225,11 @@ void core_admin_apply(struct core *c, struct core_actions *out, uint32_t nodeid,
 	case CORE_ADMIN_MAINT_OFF:
 		c->admin.maintenance = sm->value == CORE_ADMIN_MAINT_ON;
 		break;
+	case CORE_ADMIN_CLEANUP:
+		rc = cleanup_apply(c, out, target, sm);
+		if (mine)
+			admin_done(c, out, cookie, rc);
+		return;
 	default:
 		rc = -EINVAL;
 	}

@@ -145,6 +145,8 @@ enum core_admin_op {
 	CORE_ADMIN_UNPIN = 4,	/* vip */
 	CORE_ADMIN_MAINT_ON = 5,	/* freeze: nothing moves */
 	CORE_ADMIN_MAINT_OFF = 6,
+	CORE_ADMIN_CLEANUP = 7,	/* end failure holds: of 'vip' (zero family = all) on
+				 * 'node' (0 = every node); changes no replicated state */
 };
 
 struct core_admin_req {
@@ -251,6 +253,8 @@ enum core_act_type {
 	CORE_ACT_PROBE,		/* ask local vip 'idx''s segment whether anyone still
 				 * answers for it (ARP / neighbour solicitation),
 				 * then report CORE_EV_PROBED */
+	CORE_ACT_CLEANUP,	/* an operator ended the failure hold of local vip
+				 * 'idx' (SIZE_MAX: of every one) on this node */
 };
 
 struct core_action {

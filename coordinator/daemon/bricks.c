@@ -536,24 +536,36 @@ static void hold_end(struct bricks *bs, size_t b)
 	bs->failed_until[b] = 0;
 }
 
-int bricks_cleanup(struct chorusd *d, const char *host, const char *path)
+long bricks_find(const struct chorusd *d, const char *host, const char *path)
 {
-	struct bricks *bs = B(d);
+	for (size_t vi = 0; vi < d->conf->n_vips; vi++) {
+		long b = brick_of(d, vi);
 
-	for (size_t b = 0; bs != NULL && b < bs->n; b++) {
-		const struct conf_brick *cb = &d->conf->bricks[b];
-
-		if (strcmp(cb->host, host) != 0 || strcmp(cb->path, path) != 0)
-			continue;
-		if (bs->failed_until[b] == 0)
-			return 0;
-		hold_end(bs, b);
-		qb_log(LOG_NOTICE, "brick %s:%s: failure hold ended by an operator", cb->host,
-		       cb->path);
-		health_apply(d);
-		return 1;
+		if (b >= 0 && strcmp(d->conf->bricks[b].host, host) == 0 &&
+		    strcmp(d->conf->bricks[b].path, path) == 0)
+			return (long)vi;
 	}
 	return -ENOENT;
+}
+
+size_t bricks_cleanup(struct chorusd *d, size_t vi)
+{
+	struct bricks *bs = B(d);
+	size_t ended = 0;
+
+	for (size_t v = 0; bs != NULL && v < d->conf->n_vips; v++) {
+		long b = brick_of(d, v);
+
+		if (b < 0 || (vi != SIZE_MAX && v != vi) || bs->failed_until[b] == 0)
+			continue;
+		hold_end(bs, (size_t)b);
+		ctl_event(d, "health", "brick %s:%s: failure hold ended by an operator",
+			  d->conf->bricks[b].host, d->conf->bricks[b].path);
+		ended++;
+	}
+	if (ended)
+		health_apply(d);
+	return ended;
 }
 
 /* A failed brick may come back here once its hold has passed. */

@@ -26,10 +26,13 @@ bool bricks_probing(const struct chorusd *d);
 void bricks_fence(struct chorusd *d, uint32_t node);
 /* Re-read "gluster volume info" now (a glusterd hook fired). */
 void bricks_inventory_refresh(struct chorusd *d, const char *why);
-/* End this node's failure hold (bricks.failure_hold_ms) of the brick
- * 'host':'path' now: the operator fixed what made it fail here.  Returns 1
- * if it was held, 0 if not, -ENOENT if no such brick is configured. */
-int bricks_cleanup(struct chorusd *d, const char *host, const char *path);
+/* The local resource index of the brick 'host':'path', or -ENOENT. */
+long bricks_find(const struct chorusd *d, const char *host, const char *path);
+/* CORE_ACT_CLEANUP: end this node's failure hold (bricks.failure_hold_ms)
+ * of the brick behind local resource 'vi' (SIZE_MAX: of every brick) now,
+ * as the operator asked every node (or this one) through the cluster.
+ * Returns how many holds ended. */
+size_t bricks_cleanup(struct chorusd *d, size_t vi);
 struct json_object *bricks_status_json(const struct chorusd *d);
 /* Fence commands this node ran that succeeded / failed (metrics). */
 void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed);

@@ -138,6 +138,9 @@ static void put_admin(struct corelog_entry *e, const struct core_admin_req *r)
 	case CORE_ADMIN_MAINT_OFF:
 		put(e, "maintenance off");
 		break;
+	case CORE_ADMIN_CLEANUP:
+		put(e, "cleanup %s on n%" PRIu32, r->vip.family ? a : "all", r->node);
+		break;
 	default:
 		put(e, "op %d", (int)r->op);
 		break;

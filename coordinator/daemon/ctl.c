@@ -1445,36 +1445,62 @@ static void cmd_rebalance(struct chorusd *d, const struct control_request *req)
 	control_reply(d->ctl->ctl, req->client, req->id, NULL);
 }
 
-/* cleanup HOST:PATH.  Only this node's hold: each node holds off the
- * bricks that failed on it, and tells the others through its health. */
+/* cleanup [HOST:PATH] [node].  Ends failure holds through the ordered
+ * stream, so one command clears a brick on every node that held it off
+ * (or on the node named), as Pacemaker's resource cleanup does.  Without
+ * a quorate cluster, only this node's. */
 static void cmd_cleanup(struct chorusd *d, const struct control_request *req)
 {
 	struct ctl_state *s = d->ctl;
 	const char *brick = arg_str(req->args, "brick");
+	const char *node = arg_str(req->args, "node");
 	const char *sep = brick ? strstr(brick, ":/") : NULL;
 	char host[CONF_BRICK_STR];
-	struct json_object *r;
-	int rc;
+	uint32_t n = 0;
+	long vi = -1;
 
-	if (sep == NULL || sep == brick || (size_t)(sep - brick) >= sizeof(host)) {
-		control_error(s->ctl, req->client, req->id, "bad_request",
-			      "\"brick\" must be HOST:PATH, as status shows it");
+	if (brick != NULL) {
+		if (sep == NULL || sep == brick || (size_t)(sep - brick) >= sizeof(host)) {
+			control_error(s->ctl, req->client, req->id, "bad_request",
+				      "\"brick\" must be HOST:PATH, as status shows it");
+			return;
+		}
+		memcpy(host, brick, (size_t)(sep - brick));
+		host[sep - brick] = '\0';
+		vi = bricks_find(d, host, sep + 1);
+		if (vi < 0) {
+			control_error(s->ctl, req->client, req->id, "unknown_brick",
+				      "no such brick in this node's configuration");
+			return;
+		}
+	}
+	if (node != NULL) {
+		n = node_lookup(d, node);
+		if (n == 0) {
+			control_error(s->ctl, req->client, req->id, "unknown_node", "no such node");
+			return;
+		}
+	}
+	if (d->core == NULL || !core_quorate(d->core)) {
+		/* A hold is this node's own memory and only matters to a quorate
+		 * cluster's placement, so ending it here alone is safe; other
+		 * nodes cannot be reached. */
+		struct json_object *r;
+		size_t ended;
+
+		if (n != 0 && (d->cl == NULL || n != cluster_nodeid(d->cl))) {
+			control_error(s->ctl, req->client, req->id, "not_quorate",
+				      "no quorate cluster: only this node's holds can end");
+			return;
+		}
+		ended = bricks_cleanup(d, vi >= 0 ? (size_t)vi : SIZE_MAX);
+		r = json_object_new_object();
+		json_object_object_add(r, "applied", json_object_new_boolean(ended > 0));
+		json_object_object_add(r, "local", json_object_new_boolean(true));
+		control_reply(s->ctl, req->client, req->id, r);
 		return;
 	}
-	memcpy(host, brick, (size_t)(sep - brick));
-	host[sep - brick] = '\0';
-	rc = bricks_cleanup(d, host, sep + 1);
-	if (rc < 0) {
-		control_error(s->ctl, req->client, req->id, "unknown_brick",
-			      "no such brick in this node's configuration");
-		return;
-	}
-	if (rc > 0)	/* matched the configuration: safe to echo */
-		event_add(d, "admin", "uid %u ended the failure hold of brick %.64s:%.120s",
-			  (unsigned)req->uid, host, sep + 1);
-	r = json_object_new_object();
-	json_object_object_add(r, "applied", json_object_new_boolean(rc > 0));
-	control_reply(s->ctl, req->client, req->id, r);
+	admin_request(d, req, CORE_ADMIN_CLEANUP, n, vi >= 0 ? &d->conf->vips[vi].addr : NULL);
 }
 
 /* Every command, in the order `chorusctl --help` lists them.  privileged:

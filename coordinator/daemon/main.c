@@ -270,6 +270,9 @@ static void daemon_actions(struct chorusd *d, struct core_actions *a)
 		case CORE_ACT_PERSIST:
 			ctl_persist(d);
 			break;
+		case CORE_ACT_CLEANUP:
+			(void)bricks_cleanup(d, x->u.idx);
+			break;
 		case CORE_ACT_PROBE:
 			if (x->u.idx < d->conf->n_vips)
 				(void)vip_probe_start(d->vp, &d->vl[x->u.idx].addr,

@@ -333,16 +333,26 @@ expect_out "configuration reloaded (generation 43)"
 run 0 --json standby n2
 expect_out '"applied": true'
 cat >"$dir/resp/cleanup" <<'EOF'
-{"v":1,"id":"@ID@","ok":true,"result":{"applied":true}}
+{"v":1,"id":"@ID@","ok":true,"result":{"applied":true,"generation":7,"moves":[]}}
 EOF
 run 0 cleanup n2:/bricks/b1
-expect_out "n2:/bricks/b1 may run on this node again"
+expect_out "failure holds of n2:/bricks/b1 ended on every node"
 expect_req '"cmd":"cleanup","args":{"brick":"n2:/bricks/b1"}}'
 run 0 cleanup fd00::2:/bricks/b1
 expect_req '"args":{"brick":"fd00::2:/bricks/b1"}}'
+run 0 cleanup --node n3
+expect_out "failure holds of every brick ended on n3"
+expect_req '"cmd":"cleanup","args":{"node":"n3"}}'
+run 0 cleanup
+expect_req '"cmd":"cleanup","args":{}}'
 run 2 cleanup /bricks/b1
 expect_err "HOST:PATH"
 run 2 cleanup :/bricks/b1
+run 2 cleanup n2:/bricks/b1 n3
+run 2 cleanup --node ""
+expect_err "empty node name"
+run 2 status --node n3
+expect_err "--node goes with 'cleanup' only"
 
 # --- plan, metrics ---------------------------------------------------------
 cat >"$dir/resp/plan" <<'EOF'

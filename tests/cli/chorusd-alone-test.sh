@@ -92,6 +92,10 @@ run 0 cleanup h1:/bricks/b1
 expect_out "cleanup: nothing to change"
 run 0 --json cleanup h1:/bricks/b1
 expect_out '"applied": false'
+run 0 --json cleanup
+expect_out '"local": true'
+run 4 cleanup --node 7
+expect_err "only this node's holds"
 run 4 cleanup h2:/bricks/b1
 expect_err "unknown_brick"
 run 4 cleanup h1:/bricks/b

@@ -32,6 +32,7 @@ comp "chorusctl " status events plan move unpin metrics cleanup fence-confirm he
 comp "chorusctl events --s" --since
 comp "chorusctl events -" --follow --core --json
 comp "chorusctl plan --" --fail --standby
+comp "chorusctl cleanup --" --node
 comp "chorusctl maintenance " on off
 comp "chorusctl log-level d" debug
 comp "chorusctl -s /tmp/x ev" events

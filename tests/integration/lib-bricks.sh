@@ -90,6 +90,8 @@ bk_conf_bricks() {
     printf '"bricks": {"script": "%s", "gluster": "%s",\n' "$BK_SCRIPT" "$GL_GLUSTER"
     printf '  "acquire_timeout_ms": 60000, "release_timeout_ms": %s,\n' "${BK_RELEASE_MS:-15000}"
     printf '  "monitor_interval_ms": 2000, "monitor_timeout_ms": 15000, "inventory_interval_ms": 600000,\n'
+    # BK_BRICKS_EXTRA: more "bricks" members, e.g. '"restart_max": 0,'
+    [ -n "${BK_BRICKS_EXTRA:-}" ] && printf '  %s\n' "$BK_BRICKS_EXTRA"
     printf '  "list": ['
     for (( k = 1; k <= BK_NB; k++ )); do
         printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \

@@ -615,6 +615,7 @@ static void run_actions(struct snode *s, struct core_actions *a)
 		case CORE_ACT_READY:
 		case CORE_ACT_ADMIN_DONE:
 		case CORE_ACT_PERSIST:
+		case CORE_ACT_CLEANUP:
 			break;
 		case CORE_ACT_RENEW:
 			/* the adapter renews only once corosync has every message

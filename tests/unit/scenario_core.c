@@ -129,6 +129,7 @@ static enum scn_act_type act_type(enum core_act_type t)
 	case CORE_ACT_FENCE: return SCN_ACT_FENCE;
 	case CORE_ACT_RENEW: return SCN_ACT_RENEW;
 	case CORE_ACT_PROBE: return SCN_ACT_PROBE;
+	case CORE_ACT_CLEANUP: return SCN_ACT_CLEANUP;
 	}
 	abort();
 }
@@ -151,6 +152,7 @@ static int acts_take(struct core_actions *ca, struct scn_acts *out)
 		case CORE_ACT_ACQUIRE:
 		case CORE_ACT_RELEASE:
 		case CORE_ACT_PROBE:
+		case CORE_ACT_CLEANUP:
 			a.idx = x->u.idx;
 			break;
 		case CORE_ACT_TIMER:
@@ -274,6 +276,7 @@ int scn_core_feed(struct scn_core *sc, const struct scn_in *in, struct scn_acts 
 		[SCN_ADMIN_UNPIN] = CORE_ADMIN_UNPIN,
 		[SCN_ADMIN_MAINT_ON] = CORE_ADMIN_MAINT_ON,
 		[SCN_ADMIN_MAINT_OFF] = CORE_ADMIN_MAINT_OFF,
+		[SCN_ADMIN_CLEANUP] = CORE_ADMIN_CLEANUP,
 	};
 	struct core *c = sc->c;
 	struct core_actions ca;
@@ -353,6 +356,7 @@ static const char *admin_name(uint32_t op)
 	case CORE_ADMIN_UNPIN: return "unpin";
 	case CORE_ADMIN_MAINT_ON: return "maintenance-on";
 	case CORE_ADMIN_MAINT_OFF: return "maintenance-off";
+	case CORE_ADMIN_CLEANUP: return "cleanup";
 	default: return "?";
 	}
 }

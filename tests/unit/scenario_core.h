@@ -109,6 +109,7 @@ enum scn_admin_op {
 	SCN_ADMIN_UNPIN,
 	SCN_ADMIN_MAINT_ON,
 	SCN_ADMIN_MAINT_OFF,
+	SCN_ADMIN_CLEANUP,
 };
 
 struct scn_in {
@@ -159,6 +160,7 @@ enum scn_act_type {
 	SCN_ACT_FENCE,
 	SCN_ACT_RENEW,
 	SCN_ACT_PROBE,
+	SCN_ACT_CLEANUP,
 };
 
 struct scn_act {

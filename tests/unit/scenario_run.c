@@ -555,6 +555,20 @@ static int c_cmd(struct run *r, char **av, int ac)
 		return w_admin(&r->w, s,
 			       strcmp(av[3], "on") == 0 ? SCN_ADMIN_MAINT_ON : SCN_ADMIN_MAINT_OFF, 0,
 			       -1);
+	if (strcmp(av[2], "cleanup") == 0) {
+		/* cmd NODE cleanup [ADDRESS] [NODE]: what chorusctl cleanup sends */
+		int i = 3;
+
+		v = -1;
+		t = NULL;
+		if (i < ac && strchr(av[i], '.') != NULL && (v = vip_arg(r, av[i++])) < 0)
+			return -1;
+		if (i < ac && (t = node_arg(r, av[i++])) == NULL)
+			return -1;
+		if (i != ac)
+			return bad(r, "cmd NODE cleanup [ADDRESS] [NODE]");
+		return w_admin(&r->w, s, SCN_ADMIN_CLEANUP, t ? t->nodeid : 0, v);
+	}
 	if (strcmp(av[2], "rebalance") == 0 && ac == 3)
 		return w_rebalance(&r->w, s);
 	if (strcmp(av[2], "fence-confirm") == 0 && ac == 4) {

@@ -175,6 +175,7 @@ static const char *admin_op_name(enum scn_admin_op op)
 	case SCN_ADMIN_UNPIN: return "unpin";
 	case SCN_ADMIN_MAINT_ON: return "maintenance on";
 	case SCN_ADMIN_MAINT_OFF: return "maintenance off";
+	case SCN_ADMIN_CLEANUP: return "cleanup";
 	}
 	return "?";
 }
@@ -254,12 +255,13 @@ bool scn_describe_input(struct scn_world *w, struct scn_node *s, const struct sc
 		return true;
 	case SCN_IN_ADMIN:
 		cat(buf, n, "cmd %s", admin_op_name(in->op));
-		if (in->op == SCN_ADMIN_MOVE || in->op == SCN_ADMIN_UNPIN) {
+		if (in->op == SCN_ADMIN_MOVE || in->op == SCN_ADMIN_UNPIN ||
+		    (in->op == SCN_ADMIN_CLEANUP && in->addr.family != 0)) {
 			res_addr_format_ip(&in->addr, a, sizeof(a));
 			cat(buf, n, " %s", a);
 		}
 		if (in->op == SCN_ADMIN_STANDBY || in->op == SCN_ADMIN_ACTIVE ||
-		    in->op == SCN_ADMIN_MOVE)
+		    in->op == SCN_ADMIN_MOVE || (in->op == SCN_ADMIN_CLEANUP && in->node))
 			cat(buf, n, " n%" PRIu32, in->node);
 		break;
 	case SCN_IN_HEALTH: {
@@ -325,6 +327,10 @@ bool scn_describe_acts(struct scn_world *w, struct scn_node *s, const struct scn
 			    : x->type == SCN_ACT_RELEASE ? "release"
 							 : "probe",
 			    scn_local_ip(w, s, x->idx, ad, sizeof(ad)));
+			break;
+		case SCN_ACT_CLEANUP:
+			cat(buf, n, "%scleanup %s", any ? ", " : "",
+			    x->idx == SIZE_MAX ? "all" : scn_local_ip(w, s, x->idx, ad, sizeof(ad)));
 			break;
 		case SCN_ACT_TIMER:
 			if (!all)

@@ -202,6 +202,9 @@ static void run_actions(struct scn_world *w, struct scn_node *s, struct scn_acts
 					kernel_renew(w, s, v);
 				}
 			break;
+		case SCN_ACT_CLEANUP:
+			/* failure holds live in the daemon: the trace shows it */
+			break;
 		case SCN_ACT_FENCE:
 			if (s->nfq < SCN_MAXN)
 				s->fq[s->nfq++] = x->node;
