@@ -514,6 +514,7 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->continuing = e->continuing;
 	v->exclusive = e->excl;
 	v->fixed = e->fixed;
+	v->local = e->local;
 	v->holdoff_ms = 0;
 	v->held_by = core_holdoff_get(c, &e->addr, &v->holdoff_ms);
 	/* silent: every process of the owner's node that is in the view;
@@ -548,6 +549,11 @@ bool core_local_assigned(const struct core *c, size_t idx, bool *waiting)
 	if (waiting)
 		*waiting = e->from != 0 && e->from != c->cfg.nodeid;
 	return true;
+}
+
+bool core_local_up(const struct core *c, size_t idx)
+{
+	return idx < c->cfg.n_vips && c->lstate[idx] == L_HELD;
 }
 
 bool core_local_held(const struct core *c, size_t idx)

@@ -414,6 +414,7 @@ struct core_res_view {
 	bool owner_silent;	/* its owner is an unresponsive member */
 	bool owner_absent;	/* its owner is no member: its daemon is gone (restart
 				 * grace, fencing), its addresses lapse on their own */
+	uint32_t local;		/* this node's index of it (cfg vips), UINT32_MAX = none */
 };
 
 /* True once a round has completed in the current view and none is running. */
@@ -429,6 +430,8 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v);
 bool core_local_assigned(const struct core *c, size_t idx, bool *waiting);
 /* Whether this node currently holds / is acquiring local vip 'idx'. */
 bool core_local_held(const struct core *c, size_t idx);
+/* Whether local vip 'idx' is up here: acquired, not being released. */
+bool core_local_up(const struct core *c, size_t idx);
 bool core_quorate(const struct core *c);
 /* Corosync's latest quorum verdict, whatever ring it is for: 1 quorate,
  * 0 not, -1 unknown (none yet, or corosync gone).  During a membership

@@ -74,6 +74,12 @@ struct ctl_state {
 	uint64_t digest;
 	struct snap *snap;
 	size_t n_snap;
+	/* per local vip: when the table placed it here (monotonic ms, 0 =
+	 * not moving here), why, and from where; for the move's duration */
+	uint64_t *move_at;
+	const char **move_why;
+	uint32_t *move_from;
+	size_t n_moving;
 	int quorum;		/* core_quorum_verdict() last reported */
 	uint32_t drift_ids[CHORUS_MAX_NODES];	/* members whose config differs, */
 	uint32_t drift_masks[CHORUS_MAX_NODES];	/* as last reported */
@@ -182,6 +188,51 @@ static bool local_settled(struct chorusd *d)
 	return true;
 }
 
+/* A move onto this node: its duration runs until the address (or brick)
+ * is up here, which includes waiting for the old holder's release. */
+static void move_start(struct chorusd *d, const struct core_res_view *v, uint32_t from,
+		       const char *why)
+{
+	struct ctl_state *s = d->ctl;
+	uint32_t li = v->local;
+
+	if (s->move_at == NULL || li >= d->conf->n_vips || d->cl == NULL ||
+	    v->owner != cluster_nodeid(d->cl))
+		return;
+	if (s->move_at[li] == 0)
+		s->n_moving++;
+	s->move_at[li] = daemon_mono_ms() | 1;	/* never 0 */
+	s->move_why[li] = why;
+	s->move_from[li] = from;
+}
+
+/* After every step while moves onto this node are under way: O(local vips). */
+static void move_track(struct chorusd *d)
+{
+	struct ctl_state *s = d->ctl;
+	uint64_t now = daemon_mono_ms();
+
+	for (size_t i = 0; s->n_moving > 0 && i < d->conf->n_vips; i++) {
+		char a[CHORUS_ADDR_STRLEN], nb[32];
+
+		if (s->move_at[i] == 0)
+			continue;
+		if (core_local_up(d->core, i)) {
+			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
+			event_add(d, "move", "%s up here %" PRIu64 " ms after it was placed here "
+				  "(from %s; %s)", a, now - s->move_at[i],
+				  s->move_from[i] ? node_name(d, s->move_from[i], nb, sizeof(nb))
+						  : "nowhere",
+				  s->move_why[i]);
+		} else if (core_local_assigned(d->core, i, NULL)) {
+			continue;	/* still waiting or starting */
+		}
+		/* up, or moved on before it was: the next move has its own event */
+		s->move_at[i] = 0;
+		s->n_moving--;
+	}
+}
+
 static void diff_moves(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
@@ -203,6 +254,7 @@ static void diff_moves(struct chorusd *d)
 			j++;
 		if (j < s->n_snap && res_addr_cmp(&s->snap[j].addr, &v.addr) == 0 &&
 		    s->snap[j].owner != v.owner && s->n_snap > 0) {
+			move_start(d, &v, s->snap[j].owner, why);
 			res_addr_format(&v.addr, a, sizeof(a));
 			if (s->snap[j].owner == 0)
 				event_add(d, "move", "%s placed on %s (%s)", a,
@@ -300,6 +352,8 @@ void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 		s->digest = core_digest(d->core);
 		diff_moves(d);
 	}
+	if (s->n_moving > 0)
+		move_track(d);
 	drift_track(d);
 	if (s->failover_pending && core_round_complete(d->core) && local_settled(d)) {
 		s->failover_pending = false;
@@ -1586,6 +1640,14 @@ int ctl_start(struct chorusd *d)
 	if (d->ctl == NULL)
 		return -ENOMEM;
 	d->ctl->last_failover_ms = -1;
+	/* without memory, moves are still recorded, without their duration */
+	d->ctl->move_at = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_at));
+	d->ctl->move_why = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_why));
+	d->ctl->move_from = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_from));
+	if (!d->ctl->move_at || !d->ctl->move_why || !d->ctl->move_from) {
+		free(d->ctl->move_at);
+		d->ctl->move_at = NULL;
+	}
 	/* before anything can be recorded: the start itself is history */
 	d->ctl->hist = history_open(d->conf->state_dir);
 	if (d->ctl->hist == NULL)
@@ -1649,6 +1711,9 @@ void ctl_stop(struct chorusd *d)
 		free(d->ctl->pend[i].before);
 	history_free(d->ctl->hist);
 	free(d->ctl->snap);
+	free(d->ctl->move_at);
+	free(d->ctl->move_why);
+	free(d->ctl->move_from);
 	free(d->ctl);
 	d->ctl = NULL;
 }

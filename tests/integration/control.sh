@@ -154,6 +154,12 @@ g2=$(ctl 2 status --json | json 'd["cluster"]["generation"]')
 [ "$g2" -ge "$gen" ] || cl_fail "generation went back from $gen to $g2"
 ctl 1 active 3 >/dev/null || cl_fail "active 3 refused"
 cl_wait_until 20 spread_is "4 4 4" || cl_fail "active 3 did not rebalance"
+# the node that took them says how long each took to come up there
+up3() {
+    ctl 3 --json events -n 4096 | json 'sum(1 for e in d["events"] if e["type"] == "move" and " up here " in e["text"] and e["text"].endswith("; operator)"))'
+}
+cl_wait_until 10 eval '[ "$(up3)" -ge 4 ]' || cl_fail "node 3's history lacks the durations of its 4 moves: $(ctl 3 events -n 20)"
+ctl 3 events -n 40 | grep -m1 ' up here '
 cl_log "5 ok: standby survived a full restart (generation $gen -> $g2)"
 
 # 6. unprivileged users: with no control groups configured, nothing at all
