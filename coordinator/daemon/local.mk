@@ -5,7 +5,9 @@
 sbin_PROGRAMS += coordinator/chorusd
 coordinator_chorusd_SOURCES = \
 	coordinator/daemon/main.c coordinator/daemon/daemon.h \
-	coordinator/daemon/ctl.c coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
+	coordinator/daemon/ctl.c coordinator/daemon/ctl_private.h \
+	coordinator/daemon/ctl_track.c coordinator/daemon/ctl_status.c coordinator/daemon/ctl_metrics.c \
+	coordinator/daemon/ctl_load.c coordinator/daemon/ctl_load.h \
 	coordinator/daemon/ctl_drift.c coordinator/daemon/ctl_drift.h \
 	coordinator/daemon/check.c \
 	coordinator/daemon/health.c coordinator/daemon/addresses.c \
