@@ -84,7 +84,7 @@ K2M=() M2V=() K2V=() LOST=0
 for (( r = 1; r <= RUNS; r++ )); do
     bench_crash "$r" $(( (r - 1) % N + 1 ))
     K2M+=("$RUN_K2M"); M2V+=("$RUN_M2V"); K2V+=("$RUN_K2V"); LOST=$(( LOST + RUN_LOST ))
-    echo "run $r: kill_to_membership_ms=$RUN_K2M membership_to_vips_ms=$RUN_M2V kill_to_vips_ms=$RUN_K2V survivor_vips_lost=$RUN_LOST double_ms_max=$RUN_DOUBLE_MS"
+    echo "run $r: kill_to_membership_ms=$RUN_K2M membership_to_vips_ms=$RUN_M2V kill_to_vips_ms=$RUN_K2V survivor_vips_lost=$RUN_LOST double_ms_max=$RUN_DOUBLE_MS phases: $RUN_PHASES"
 done
 
 # --- soak ---------------------------------------------------------------
