@@ -89,6 +89,8 @@ static void act_simple(struct core *c, struct core_actions *out, enum core_act_t
 	core_act(c, out, &a);
 }
 
+_Static_assert(WIRE_TYPE_MAX < CORE_MSG_TYPES, "core_counters.sent has a slot per type");
+
 /* Hand the encoded buffer in c->wb to the caller as a SEND action. */
 void core_emit_send(struct core *c, struct core_actions *out)
 {
@@ -101,6 +103,14 @@ void core_emit_send(struct core *c, struct core_actions *out)
 	}
 	memcpy(a.u.send.buf, c->wb.data, c->wb.size);
 	a.u.send.size = c->wb.size;
+	{
+		struct wire_hdr h;
+
+		if (wire_decode_hdr(c->wb.data, c->wb.size, &h) == 0 && h.type < CORE_MSG_TYPES) {
+			c->ctr.sent[h.type]++;
+			c->ctr.sent_bytes[h.type] += c->wb.size;
+		}
+	}
 	core_act(c, out, &a);
 }
 

@@ -452,6 +452,8 @@ uint16_t core_proto(const struct core *c);	/* negotiated version */
  * protocol 7.  -EAGAIN without a completed round; -ENOMEM. */
 long core_place_recheck(struct core *c);
 /* Counters for status and tests. */
+#define CORE_MSG_TYPES 16	/* > WIRE_TYPE_MAX (core/wire.h) */
+
 struct core_counters {
 	uint64_t rounds_completed;
 	uint64_t placements;
@@ -468,6 +470,10 @@ struct core_counters {
 	uint64_t hold_cuts;	/* senders cut that way, once per hold period each */
 	uint64_t probes;	/* expiry probes sent (CORE_ACT_PROBE) */
 	uint64_t probe_takes;	/* hold-offs ended early because nobody answered */
+	/* CPG messages this node multicast, and their bytes, by wire type
+	 * (index = enum wire_type; 0 unused): what a change costs */
+	uint64_t sent[CORE_MSG_TYPES];
+	uint64_t sent_bytes[CORE_MSG_TYPES];
 };
 void core_counters_get(const struct core *c, struct core_counters *out);
 

@@ -196,6 +196,16 @@ char *ctl_metrics_text(struct chorusd *d, size_t *len)
 		  "Membership change to this node's addresses settled.", "%.3f",
 		  s->last_failover_ms >= 0 ? (double)s->last_failover_ms / 1000.0 : 0.0);
 #undef M
+		fprintf(f, "# HELP chorus_messages_sent_total CPG messages this node multicast, "
+			   "by type.\n# TYPE chorus_messages_sent_total counter\n");
+		for (unsigned t = 1; t <= WIRE_TYPE_MAX && t < CORE_MSG_TYPES; t++)
+			fprintf(f, "chorus_messages_sent_total{type=\"%s\"} %" PRIu64 "\n",
+				wire_type_name(t), k.sent[t]);
+		fprintf(f, "# HELP chorus_message_bytes_sent_total Bytes of those messages, by "
+			   "type.\n# TYPE chorus_message_bytes_sent_total counter\n");
+		for (unsigned t = 1; t <= WIRE_TYPE_MAX && t < CORE_MSG_TYPES; t++)
+			fprintf(f, "chorus_message_bytes_sent_total{type=\"%s\"} %" PRIu64 "\n",
+				wire_type_name(t), k.sent_bytes[t]);
 		ctl_metrics_control(f, s->ctl);
 		fprintf(f, "# HELP chorus_node_vips Addresses the table gives each node.\n"
 			   "# TYPE chorus_node_vips gauge\n");
