@@ -127,16 +127,6 @@ min_of_survivors() {   # min_of_survivors "FUNC [ARG]" AFTER S... : earliest FUN
     ms_min "${out[@]}"
 }
 ms_left_time_ms_of() { ms_left_time_ms "$2" "$3" "$1"; }   # NODEID LOG AFTER
-# min_of_chorusd REGEX AFTER S... : earliest line matching REGEX in the
-# survivors' chorusd logs (same "Mon DD HH:MM:SS.mmm" UTC stamps as corosync's)
-min_of_chorusd() {
-    local re=$1 after=$2 s t out=(); shift 2
-    for s in "$@"; do t=$(ms_corosync_event_ms "$(cl_ndir "$s")/chorusd.log" "$after" "$re") && out+=("$t"); done
-    [ ${#out[@]} -gt 0 ] || return 1
-    ms_min "${out[@]}"
-}
-# bench_phase A B : B - A, or "-" when either is missing
-bench_phase() { if [ -n "$1" ] && [ -n "$2" ]; then echo $(( $2 - $1 )); else echo -; fi; }
 all_gone() { local p; for p in "$@"; do ! cl__alive "$p" || return 1; done; }
 start_chorusd() { cl_chorusd_start "$1" "$(cl_ndir "$1")/chorusd.conf"; }
 

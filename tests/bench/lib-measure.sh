@@ -308,3 +308,13 @@ ms_status_judge() {
                  last == "" ? "-" : last, lastrc == "" ? "-" : lastrc }
     ' "$2" "$(aw_dir)/$1.status"
 }
+# min_of_chorusd REGEX AFTER S... : earliest line matching REGEX in the
+# survivors' chorusd logs (same "Mon DD HH:MM:SS.mmm" UTC stamps as corosync's; cl_ndir: lib.sh)
+min_of_chorusd() {
+    local re=$1 after=$2 s t out=(); shift 2
+    for s in "$@"; do t=$(ms_corosync_event_ms "$(cl_ndir "$s")/chorusd.log" "$after" "$re") && out+=("$t"); done
+    [ ${#out[@]} -gt 0 ] || return 1
+    ms_min "${out[@]}"
+}
+# bench_phase A B : B - A, or "-" when either is missing
+bench_phase() { if [ -n "$1" ] && [ -n "$2" ]; then echo $(( $2 - $1 )); else echo -; fi; }

@@ -41,8 +41,13 @@
 # until the cluster is settled again; the same counters are reported for the rejoin.
 #
 # Output: one line per run, then the summary as the very last line:
-#   scale nodes=N vips=NV membership_to_vips_ms_p50=X rss_kb=Y msgs_per_change=Z
-# (msgs_per_change = median over the runs of msgs for the node-loss change).
+#   phases (membership -> last VIP, p50 of each): sync_ms_p50=.. deliver_ms_p50=.. round_ms_p50=.. holdoff_ms_p50=.. spread_ms_p50=..
+#   scale nodes=N vips=NV power=0|1 membership_to_vips_ms_p50=X rss_kb=Y msgs_per_change=Z bytes_per_change=B
+# (msgs_per_change / bytes_per_change = median over the runs of what the
+# survivors multicast for the node-loss change by chorusd's own count, without
+# heartbeats (PING) and the periodic CONNS/LOAD reports; "msgs" in the run lines
+# is corosync's IPC count, which includes them; phases as in
+# tests/bench/lib-bench.sh bench_crash).
 # Harness progress goes to stderr (CL_QUIET=1 silences it).  Exit 0 when every run
 # converged, 1 (naming the step) when one did not within its bound, 77 when it cannot
 # run here.
@@ -99,6 +104,12 @@ IDLE_S=${IDLE_S:-10}
 POLL_S=${POLL_S:-0.5}           # extra pause between cluster-wide address snapshots
 # chorusd address lifetime / refresh (the lib writes 2 s / 500 ms; see the header)
 LIFETIME_S=${LIFETIME_S:-6}
+# POWER=1 (default): a power loss, as in detect.sh: the node's link goes down
+# and its addresses vanish with its kernel, so the survivors' expiry probes
+# find nobody and need not wait out the 6 s lifetime.  POWER=0: only the
+# processes die, the kernel keeps answering for the addresses until they
+# expire, and the takeover waits for that (a double otherwise).
+POWER=${POWER:-1}
 
 
 cl_init scale "$N"
@@ -244,6 +255,27 @@ stats_delta() {
     done
     echo "$msgs $disp1 $tx $rtx"
 }
+# chorusd's own count of what it multicast (chorus_messages_sent_total and
+# _bytes_, by type): the change's messages without the heartbeats (PING) and
+# the periodic advisory reports (CONNS, LOAD) that corosync's IPC counts mix in
+declare -A SENT
+sent_all() {        # sent_all TAG NODES... : SENT[TAG,i] = "msgs bytes state_bytes"
+    local tag=$1 i; shift
+    for i in "$@"; do
+        SENT[$tag,$i]=$(timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" metrics 2>/dev/null |
+            awk -F'[{}" ]+' '/^chorus_message(s|_bytes)_sent_total\{/ && $3 != "PING" && $3 != "CONNS" && $3 != "LOAD" {
+                if ($1 ~ /bytes/) { b += $NF; if ($3 == "STATE") sb += $NF } else m += $NF }
+                END { printf "%d %d %d\n", m, b, sb }')
+    done
+}
+sent_delta() {      # sent_delta A B NODES... : "msgs bytes state_bytes" summed
+    local A=$1 B=$2 i m=0 b=0 sb=0 x y; shift 2
+    for i in "$@"; do
+        read -r -a x <<< "${SENT[$A,$i]:-0 0 0}"; read -r -a y <<< "${SENT[$B,$i]:-0 0 0}"
+        m=$(( m + y[0] - x[0] )); b=$(( b + y[1] - x[1] )); sb=$(( sb + y[2] - x[2] ))
+    done
+    echo "$m $b $sb"
+}
 cpu_deltas() {      # cpu_deltas A B NODES... : per-node cpu ms, one per line
     local A=$1 B=$2 i; shift 2
     for i in "$@"; do echo $(( ${CPU0[$B,$i]:-0} - ${CPU0[$A,$i]:-0} )); done
@@ -279,7 +311,8 @@ read -r idle_msgs _ idle_tx _ <<< "$(stats_delta idle0 idle1 "${ALL[@]}")"
 echo "idle: rss_kb median=$(ms_median "${RSS[@]}") max=$(ms_max "${RSS[@]}") min=$(ms_min "${RSS[@]}");" \
     "cpu per node median=${idle_cpu} ms over $(( ti1 - ti0 )) ms; chorusd msgs=$idle_msgs totem mcast_tx=$idle_tx (all nodes)"
 
-M2V=() K2M=() MSGS=() CPUMED=() CPUNET=() JMSGS=()
+M2V=() K2M=() MSGS=() CPUMED=() CPUNET=() JMSGS=() CMSGS=() CBYTES=()
+declare -A PH=()
 for (( r = 1; r <= RUNS; r++ )); do
     d=$(( ((r - 1) * 7) % N + 1 ))
     surv=(); for (( i = 1; i <= N; i++ )); do [ "$i" = "$d" ] || surv+=("$i"); done
@@ -290,14 +323,19 @@ for (( r = 1; r <= RUNS; r++ )); do
     [ "$n_dead" -gt 0 ] || cl_fail "run $r: node $d holds no VIP"
     ms_observer_start
 
-    stats_all "k$r" "${surv[@]}"
+    stats_all "k$r" "${surv[@]}"; sent_all "k$r" "${surv[@]}"
     cpid=$(cl_corosync_pid "$d") || cl_fail "run $r: corosync $d not running"
     dpid=$(cl_chorusd_pid "$d") || cl_fail "run $r: chorusd $d not running"
     t_kill=$(cl_now_ms)
+    [ "$POWER" = 1 ] && cl_link_down "$d"
     kill -KILL "$cpid" "$dpid"
     cl_wait_until 10 all_gone "$cpid" "$dpid" ||
         cl_fail "run $r: node $d's corosync/chorusd survived SIGKILL"
     cl__shm_cleanup "$cpid"; cl__shm_cleanup "$dpid"
+    if [ "$POWER" = 1 ]; then
+        p=$(cl_vip_addr 0 "$NV")
+        for a in $dead_vips; do ip -n "$(cl_ns "$d")" addr del "$a/${p#*/}" dev eth0 2>/dev/null; done
+    fi
     cl_log "run $r: killed node $d (corosync $cpid, chorusd $dpid), $n_dead VIPs to move"
 
     mons=""; for s in "${surv[@]}"; do mons+=" $(ms_monitor_log "$s")"; done
@@ -309,13 +347,24 @@ for (( r = 1; r <= RUNS; r++ )); do
         cl_fail "run $r: the observers did not see all of node $d's VIPs appear"
     t_mem=$(min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}")
     t_vips=$(ms_last_vip_time_ms "$mons" "$dead_vips" "$t_kill")
+    t_sync=$(min_of_survivors ms_sync_time_ms "$t_kill" "${surv[@]}") || t_sync=""
+    t_cc=$(min_of_chorusd "notice membership: .* \\([1-9][0-9]* left" "$t_mem" "${surv[@]}") || t_cc=""
+    t_round=$(min_of_chorusd "notice round [0-9a-f]+ complete" "${t_cc:-$t_mem}" "${surv[@]}") || t_round=""
+    t_first=$(ms_first_vip_time_ms "$mons" "$dead_vips" "$t_kill")
+    phases="sync=$(bench_phase "$t_mem" "$t_sync") deliver=$(bench_phase "$t_sync" "$t_cc")"
+    phases+=" round=$(bench_phase "$t_cc" "$t_round") holdoff=$(bench_phase "$t_round" "$t_first")"
+    phases+=" spread=$(bench_phase "$t_first" "$t_vips")"
+    for kv in $phases; do [ "${kv#*=}" = - ] || PH[${kv%%=*}]+=" ${kv#*=}"; done
     ms_observer_stop
+    [ "$POWER" = 1 ] && cl_link_up "$d"
     # the change is over once the survivors are settled (map stable for STABLE_MS)
     # and chorusd's send queues are empty
     settle_reset
     cl_wait_until "$T_SETTLE" settled_surv "${surv[@]}" ||
         cl_fail "run $r: survivors not settled"
-    stats_all "s$r" "${surv[@]}"; t_s=$(cl_now_ms)
+    stats_all "s$r" "${surv[@]}"; sent_all "s$r" "${surv[@]}"; t_s=$(cl_now_ms)
+    read -r cmsgs cbytes csbytes <<< "$(sent_delta "k$r" "s$r" "${surv[@]}")"
+    CMSGS+=("$cmsgs"); CBYTES+=("$cbytes")
     read -r msgs disp1 tx rtx <<< "$(stats_delta "k$r" "s$r" "${surv[@]}")"
     cpu_med=$(cpu_deltas "k$r" "s$r" "${surv[@]}" | ms_median)
     cpu_max=$(cpu_deltas "k$r" "s$r" "${surv[@]}" | ms_max)
@@ -323,8 +372,10 @@ for (( r = 1; r <= RUNS; r++ )); do
     M2V+=($(( t_vips - t_mem ))); K2M+=($(( t_mem - t_kill ))); MSGS+=("$msgs")
     CPUMED+=("$cpu_med"); CPUNET+=($(( cpu_med - idle_part )))
     echo "run $r: node $d killed ($n_dead VIPs): kill_to_membership_ms=${K2M[-1]} membership_to_vips_ms=${M2V[-1]}" \
-        "msgs=$msgs delivered_on_one=$disp1 totem_mcast_tx=$tx totem_retx=$rtx" \
-        "cpu_ms_per_survivor median=$cpu_med max=$cpu_max net_of_idle=${CPUNET[-1]} (window $(( t_s - t_kill )) ms)"
+        "msgs=$msgs change_msgs=$cmsgs change_bytes=$cbytes state_bytes=$csbytes" \
+        "delivered_on_one=$disp1 totem_mcast_tx=$tx totem_retx=$rtx" \
+        "cpu_ms_per_survivor median=$cpu_med max=$cpu_max net_of_idle=${CPUNET[-1]} (window $(( t_s - t_kill )) ms)" \
+        "phases: $phases"
 
     # bring the node back: corosync, then chorusd; wait until the cluster has settled
     stats_all "j$r" "${surv[@]}"; t_j=$(cl_now_ms)
@@ -349,6 +400,13 @@ echo "summary: runs=$RUNS token_ms=$CL_TOKEN_MS kill_to_membership_ms_p50=$(ms_m
     "membership_to_vips_ms_p50=$(ms_median "${M2V[@]}") max=$(ms_max "${M2V[@]}")" \
     "cpu_ms_per_change_p50=$(ms_median "${CPUMED[@]}") net_of_idle_p50=$(ms_median "${CPUNET[@]}")" \
     "rejoin_msgs_p50=$(ms_median "${JMSGS[@]}") rss_kb_max=$(ms_max "${RSS[@]}")"
-echo "scale nodes=$N vips=$NV membership_to_vips_ms_p50=$(ms_median "${M2V[@]}")" \
-    "rss_kb=$(ms_median "${RSS[@]}") msgs_per_change=$(ms_median "${MSGS[@]}")"
+phases=""
+for ph in sync deliver round holdoff spread; do
+    # shellcheck disable=SC2086  # a list of numbers
+    phases+=" ${ph}_ms_p50=$( [ -n "${PH[$ph]:-}" ] && ms_median ${PH[$ph]} || echo -)"
+done
+echo "phases (membership -> last VIP, p50 of each):$phases"
+echo "scale nodes=$N vips=$NV power=$POWER membership_to_vips_ms_p50=$(ms_median "${M2V[@]}")" \
+    "rss_kb=$(ms_median "${RSS[@]}") msgs_per_change=$(ms_median "${CMSGS[@]}")" \
+    "bytes_per_change=$(ms_median "${CBYTES[@]}")"
 exit 0
