@@ -280,7 +280,11 @@ if [ "$GLUSTER" = 1 ]; then
     cl_wait_until $(( GRACE_MS / 1000 + 60 )) bk__on_one_other "$B3" 3 ||
         die "brick b$B3 not taken over from n3: $(tail -n 5 "$(cl_ndir 1)/chorusd.log")"
     t_brick=$(cl_now_ms)
-    printf '    %s%d ms%s to brick b%d running on n%s (%s mounted there, glusterfsd started):\n' \
+    # the LUN is mounted where the brick runs and nowhere else (n3 has no
+    # process left to hold a mount)
+    m=$(bk_lun_mounted_on "$B3")
+    [ "$m" = "$(bk_where "$B3")" ] || die "b$B3's LUN mounted on '$m', brick running on '$(bk_where "$B3")'"
+    printf '    %s%d ms%s to brick b%d running on n%s (%s mounted there only, glusterfsd started):\n' \
         "$BOLD" $(( t_brick - t_kill )) "$OFF" "$B3" "$(bk_where "$B3")" "${BK_LUN[$B3]}"
     printf '      %5d ms  fence grace from the membership change: had n3 been alive and cut off,\n' "$GRACE_MS"
     printf '                 it would have lost quorum and stopped its brick by then\n'
@@ -322,7 +326,9 @@ if [ "$GLUSTER" = 1 ]; then
     # failback "auto": n3 gets a brick again; the move releases before it takes
     cl_wait_until 60 bk__on "$B3" 3 || die "brick b$B3 not back on n3: on '$(bk_where "$B3")'"
     t_fb=$(cl_now_ms)
-    printf '    brick b%d back on n3 %d ms after its chorusd started (released on the survivor first)\n' \
+    m=$(bk_lun_mounted_on "$B3")
+    [ "$m" = 3 ] || die "b$B3 runs on n3 but its LUN is mounted on '$m'"
+    printf '    brick b%d back on n3 %d ms after its chorusd started (released and unmounted on the survivor first)\n' \
         "$B3" $(( t_fb - t_start ))
     a=$(acks); cl_wait_until 60 acks_past $(( a + 5 )) || die "client stopped writing after the failback"
 fi
