@@ -7,16 +7,25 @@
 # (nfs-cp) shows the grace as NFS4ERR_GRACE, there is no kernel NFS client.
 # samba, smbclient: tests/integration/hooks-samba.sh runs a real smbd per node
 # and smbclient against it to test deploy/hooks/samba.
+# xfsprogs: deploy/demo.sh puts each brick on an XFS loop device (mkfs.xfs)
+# and checks them afterwards (xfs_repair -n).
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
+#
+#   deploy/deps.sh          install what is missing
+#   deploy/deps.sh --list   name what it would make sure of, install nothing
 set -euo pipefail
 pkgs=(autoconf automake libtool pkg-config make gcc
       corosync libcpg-dev libquorum-dev libcmap-dev libcorosync-common-dev
       libqb-dev libjson-c-dev libcmocka-dev libmnl-dev
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
-      libxml2-dev attr
+      libxml2-dev attr xfsprogs
       nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient)
+if [ "${1:-}" = --list ]; then
+    echo "${pkgs[*]} prometheus"
+    exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/metrics-http.sh \
 	tests/integration/notify.sh \
 	tests/integration/brick-cleanup.sh \
+	tests/integration/demo.sh \
 	tests/integration/hostile-flood.sh \
 	tests/integration/hostile-conns.sh \
 	tests/bench/measure-dryrun.sh \

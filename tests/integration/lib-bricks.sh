@@ -10,10 +10,16 @@
 #                                node, the pool, the volume with NB floating
 #                                bricks, stopped and handed over (no chorusd yet)
 #
-# Layout, the "LUN model": brick k lives on the "LUN" directory $CL_DIR/lunk,
-# which only its owner bind-mounts onto the (otherwise empty) brick path
-# $CL_DIR/shared/bk inside its own mount namespace, as a SAN LUN is mounted
-# only on its owner, so a node that does not own it cannot see it.  Brick k's gluster host is its floating address
+# Layout, the "LUN model": brick k lives on a "LUN" which only its owner
+# mounts onto the (otherwise empty) brick path $CL_DIR/shared/bk inside its
+# own mount namespace, as a SAN LUN is mounted only on its owner, so a node
+# that does not own it cannot see it.  BK_FSTYPE picks the LUN:
+#   bind (default)  the directory $CL_DIR/lunk, bind-mounted
+#   xfs             a loop device over the sparse file $CL_DIR/lunk.img
+#                   carrying XFS: a block device every node sees, as a SAN
+#                   LUN is, mounted by the brick script like a real one.
+#                   Teardown detaches exactly the loop devices backed by
+#                   this run's files, once nothing can hold a mount of them.  Brick k's gluster host is its floating address
 # BK_VIP[k] (.200+k of the node subnet); the volume is created with brick k
 # on its home node (bk_home), then all are stopped by hand and handed to
 # chorusd.
@@ -30,6 +36,10 @@ BK_HOOK=$BK_SRC/deploy/gluster-hooks/S29chorus-inventory.sh
 V=gv
 declare -a BK_VIP BK_LUN BK_PATH BK_PIDF
 BK_NB=${BK_NB:-2}
+: "${BK_FSTYPE:=bind}"
+# XFS refuses file systems under 300 MiB; the file is sparse (about 65 MiB
+# written: mostly the log)
+: "${BK_LUN_SIZE:=512M}"
 
 bk_home() { echo $(( ($1 - 1) % CL_N + 1 )); }   # node brick K is created on
 
@@ -45,6 +55,104 @@ bk_require() {
     for t in getfattr findmnt ss; do
         command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found" >&2; exit 77; }
     done
+    case $BK_FSTYPE in
+        bind) ;;
+        xfs) for t in losetup mkfs.xfs xfs_repair truncate; do
+                 command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found (xfsprogs)" >&2; exit 77; }
+             done ;;
+        *) echo "BK_FSTYPE must be bind or xfs, not '$BK_FSTYPE'" >&2; exit 2 ;;
+    esac
+}
+
+# bk__lun_make K : brick K's LUN, empty and unmounted; sets BK_LUN[K]
+bk__lun_make() {
+    local k=$1 img dev
+    if [ "$BK_FSTYPE" = bind ]; then
+        BK_LUN[$k]=$CL_DIR/lun$k
+        mkdir -p "${BK_LUN[$k]}" || cl_fail "mkdir LUN $k"
+        return 0
+    fi
+    img=$CL_DIR/lun$k.img
+    bk__install_teardown
+    truncate -s "$BK_LUN_SIZE" "$img" || cl_fail "LUN $k: truncate $img"
+    dev=$(losetup -f --show "$img") || cl_fail "LUN $k: losetup -f --show $img"
+    mkfs.xfs -q "$dev" || cl_fail "LUN $k: mkfs.xfs $dev"
+    BK_LUN[$k]=$dev
+}
+
+# bk_lun_loops : "DEVICE FILE" of every loop device backed by this run's LUN
+# files (found by their backing file, so a device attached just before a
+# signal is not missed)
+bk_lun_loops() {
+    local img dev
+    for img in "$CL_DIR"/lun*.img; do
+        [ -f "$img" ] || continue
+        for dev in $(losetup -n -O NAME -j "$img" 2>/dev/null); do echo "$dev $img"; done
+    done
+}
+
+# bk_lun_mounted_on K : the nodes whose glusterd's mount namespace has brick
+# K's LUN mounted (a node without a live glusterd shows nothing)
+bk_lun_mounted_on() {
+    local k=$1 i pid out="" want
+    if [ "$BK_FSTYPE" = bind ]; then want=${BK_LUN[$k]}; else want=$(stat -L -c '%Hr:%Lr' "${BK_LUN[$k]}") || return 1; fi
+    for (( i = 1; i <= CL_N; i++ )); do
+        pid=$(gl_pid "$i") || continue
+        if [ "$BK_FSTYPE" = bind ]; then
+            awk -v p="${BK_PATH[$k]}" '$5 == p { f = 1 } END { exit !f }' "/proc/$pid/mountinfo" 2>/dev/null
+        else
+            awk -v d="$want" '$3 == d { f = 1 } END { exit !f }' "/proc/$pid/mountinfo" 2>/dev/null
+        fi && out+="$i "
+    done
+    echo "${out% }"
+}
+
+# Teardown: with XFS LUNs, once every process of the run is gone (so no
+# mount namespace holds a LUN any more), bk_on_luns_idle runs if the
+# sourcing script defines it (e.g. to check the file systems), then the loop
+# devices are detached and their files removed.
+bk__install_teardown() { cl_before_teardown bk__luns_teardown; }
+bk__luns_teardown() {
+    # a mount lives as long as a process of its namespace: every one of
+    # them, not just glusterd's (already done when lib-gluster's ran first)
+    if declare -F gl__teardown >/dev/null; then gl__teardown; fi
+    if declare -F bk_on_luns_idle >/dev/null; then bk_on_luns_idle || true; fi
+    bk__luns_detach
+}
+
+bk__luns_detach() {
+    local dev img n left
+    while read -r dev img; do
+        [ -n "$dev" ] || continue
+        # a device still mounted somewhere is marked autoclear and goes
+        # with its last unmount
+        losetup -d "$dev" 2>/dev/null || cl_log "teardown: losetup -d $dev failed"
+    done < <(bk_lun_loops)
+    for (( n = 0; n < 50; n++ )); do
+        left=$(bk_lun_loops)
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    [ -z "$left" ] || cl_log "teardown: loop devices still attached after 5 s: $(echo "$left" | tr '\n' ' ')"
+    # now, not with the rest of the run's files: CL_KEEP_LOGS would copy them
+    rm -f -- "$CL_DIR"/lun*.img
+}
+
+# bk_luns_check : xfs_repair -n on every LUN (unmounted: teardown's
+# bk_on_luns_idle is the place); prints "LUN K DEVICE clean|NOT CLEAN",
+# fails if any is not clean
+bk_luns_check() {
+    local k rc=0 out
+    [ "$BK_FSTYPE" = xfs ] || return 0
+    for (( k = 1; k <= BK_NB; k++ )); do
+        if out=$(timeout 60 xfs_repair -n "${BK_LUN[$k]}" 2>&1); then
+            echo "LUN $k ${BK_LUN[$k]} clean"
+        else
+            echo "LUN $k ${BK_LUN[$k]} NOT CLEAN: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+            rc=1
+        fi
+    done
+    return "$rc"
 }
 
 bk_ctl() { local i=$1; shift; timeout 20 "$CHORUSCTL" -s "$(cl_ndir "$i")/chorus-run/chorusd.sock" "$@"; }
@@ -77,7 +185,7 @@ bk_script() {
     gl_exec "$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="${BK_VIP[$k]}" \
         CHORUS_BRICK_ADDRESS="${BK_VIP[$k]}" CHORUS_BRICK_PATH="${BK_PATH[$k]}" \
-        CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE=bind CHORUS_BRICK_MOUNT_OPTIONS= \
+        CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE="$BK_FSTYPE" CHORUS_BRICK_MOUNT_OPTIONS= \
         CHORUS_BRICK_HOME_UUID="$(sed -n 's/^UUID=//p' "$(gl_dir "$(bk_home "$k")")/varlib/glusterd.info")" \
         CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" \
         timeout 90 "$BK_SCRIPT" "$op" >> "$CL_DIR/script-by-hand.log" 2>&1
@@ -97,7 +205,7 @@ bk_conf_bricks() {
         printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
             "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
         # BK_SET: every brick in that one replica set (placement spreads them)
-        printf ' "path": "%s", "device": "%s", "fstype": "bind"%s}' "${BK_PATH[$k]}" "${BK_LUN[$k]}" \
+        printf ' "path": "%s", "device": "%s", "fstype": "%s"%s}' "${BK_PATH[$k]}" "${BK_LUN[$k]}" "$BK_FSTYPE" \
             "$([ -n "${BK_SET:-}" ] && printf ', "set": "%s"' "$BK_SET")"
         sep=,
     done
@@ -171,11 +279,11 @@ bk_gluster_setup() {
     for (( k = 1; k <= BK_NB; k++ )); do
         h=$(bk_home "$k")
         BK_VIP[$k]=$CL_NET.$(( 200 + k ))
-        BK_LUN[$k]=$CL_DIR/lun$k
+        bk__lun_make "$k"
         BK_PATH[$k]=$CL_DIR/shared/b$k
         # where glusterd writes brick k's pidfile, below a node's directory
         BK_PIDF[$k]="/run/gluster/vols/$V/${BK_VIP[$k]}${BK_PATH[$k]//\//-}.pid"
-        mkdir -p "${BK_LUN[$k]}" "${BK_PATH[$k]}"
+        mkdir -p "${BK_PATH[$k]}"
         # the home node holds the address while gluster learns the alias
         ip -n "$(cl_ns "$h")" addr add "${BK_VIP[$k]}/$CL_PREFIXLEN" dev eth0 ||
             cl_fail "add ${BK_VIP[$k]} on node $h"
@@ -184,7 +292,11 @@ bk_gluster_setup() {
             gl_cli "$i" peer probe "${BK_VIP[$k]}" >/dev/null 2>&1 ||
                 cl_fail "node $i: peer probe ${BK_VIP[$k]} (alias of node $h) failed"
         done
-        gl_exec "$h" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}" || cl_fail "mount LUN $k on node $h"
+        if [ "$BK_FSTYPE" = bind ]; then
+            gl_exec "$h" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}"
+        else
+            gl_exec "$h" mount -t "$BK_FSTYPE" "${BK_LUN[$k]}" "${BK_PATH[$k]}"
+        fi || cl_fail "mount LUN $k on node $h"
         bricks+=("${BK_VIP[$k]}:${BK_PATH[$k]}")
     done
     gl_cli 1 volume create "$V" "${bricks[@]}" force >/dev/null || cl_fail "volume create"

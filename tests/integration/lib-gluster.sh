@@ -297,19 +297,10 @@ gl_client() {
 }
 
 # --- teardown --------------------------------------------------------------
-# Wrap lib.sh's cl_teardown (the traps call it by name) so that ours runs first.
+# lib.sh's teardown runs gl__teardown before it kills anything itself.
 gl__install_teardown() {
     [ "${GL_TEARDOWN_HOOK:-1}" = 1 ] || return 0     # 0: lib.sh's teardown alone (to test it)
-    declare -F cl__lib_teardown >/dev/null && return 0
-    eval "$(declare -f cl_teardown | sed '1s/^cl_teardown/cl__lib_teardown/')"
-    cl_teardown() {
-        local rc=$?
-        if [ -n "${CL_P:-}" ] && [ "${CL_TORN_DOWN:-0}" != 1 ]; then
-            trap '' INT TERM HUP
-            gl__teardown
-        fi
-        (exit "$rc"); cl__lib_teardown
-    }
+    cl_before_teardown gl__teardown
 }
 
 # gl__kill_wait SIG WAIT_S PID... : signal, wait (bounded) until all are gone

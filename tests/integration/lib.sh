@@ -249,6 +249,15 @@ cl__reap_dead_runs() {
         [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
         ip netns del "$ns" 2>/dev/null && echo "cl_init: removed $ns, left by dead run $pid" >&2
     done
+    # loop devices over a dead run's files (lib-bricks.sh's XFS LUNs),
+    # whether or not its directory is still there
+    local dev back
+    while read -r dev back; do
+        [[ $back =~ ^/tmp/chorus-it\.([0-9]+)/ ]] || continue
+        pid=${BASH_REMATCH[1]}
+        [ "$pid" != "$$" ] && [ ! -d "/proc/$pid" ] || continue
+        losetup -d "$dev" 2>/dev/null && echo "cl_init: detached $dev, left by dead run $pid" >&2
+    done < <(losetup -n -l -O NAME,BACK-FILE 2>/dev/null)
     for d in /tmp/chorus-it.[0-9]*; do
         [ -d "$d" ] || continue
         pid=${d##*.}
@@ -324,6 +333,17 @@ cl__our_netns() {                   # namespaces of this run that currently exis
         grep -E "^${CL_P}(sw|cl|n[0-9]+)\$" || true
 }
 
+# cl_before_teardown FUNC : teardown runs FUNC (once, in the order they were
+# registered, after cl_on_teardown) before it kills anything itself: for
+# libraries whose processes must stop in an order of their own, or that
+# hold what only goes once their processes are gone
+CL_BEFORE_TEARDOWN=()
+cl_before_teardown() {
+    local f
+    for f in "${CL_BEFORE_TEARDOWN[@]}"; do [ "$f" = "$1" ] && return 0; done
+    CL_BEFORE_TEARDOWN+=("$1")
+}
+
 cl_teardown() {
     local rc=$?
     [ -n "${CL_P:-}" ] || return "$rc"
@@ -335,6 +355,7 @@ cl_teardown() {
     # hook for tests (e.g. to collect logs); must not fail the teardown
     if declare -F cl_on_teardown >/dev/null; then cl_on_teardown || true; fi
     local f name pid pids="" ns
+    for f in "${CL_BEFORE_TEARDOWN[@]}"; do "$f" || true; done
     # 1. recorded processes: TERM (+CONT in case they are stopped)
     if [ -d "${CL_DIR:-/nonexistent}/pids" ]; then
         for f in "$CL_DIR"/pids/*; do
