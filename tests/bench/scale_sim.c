@@ -639,6 +639,31 @@ static struct result report(unsigned n, unsigned r, const char *kind, const stru
 	return res;
 }
 
+/* The measured changes, each a function of its own so that a profiler can
+ * keep what runs inside them apart from the settling in between:
+ * perf record -g, then the samples with change_loss or change_rejoin on
+ * their stack (build with -fno-omit-frame-pointer), or valgrind
+ * --tool=callgrind --collect-atstart=no --toggle-collect=change_loss
+ * --toggle-collect=change_rejoin. */
+static __attribute__((noinline)) struct sample change_loss(struct bnode *victim)
+{
+	measure_begin();
+	power_off(victim);
+	drain();
+	return measure_end();
+}
+
+static __attribute__((noinline)) struct sample change_rejoin(struct bnode *victim)
+{
+	measure_begin();
+	victim->cs_up = true;
+	ring_change();
+	drain();
+	daemon_start(victim);
+	drain();
+	return measure_end();
+}
+
 /* Build an N x R cluster, settle it, run 'repeats' loss/rejoin cycles, and
  * return the kind of change whose round_cpu_ms median is the larger. */
 static struct result run_size(unsigned n, unsigned r, unsigned repeats)
@@ -697,19 +722,9 @@ static struct result run_size(unsigned n, unsigned r, unsigned repeats)
 	for (unsigned k = 0; k < repeats; k++) {
 		struct bnode *victim = &nodes[k % nn];
 
-		measure_begin();
-		power_off(victim);
-		drain();
-		loss[k] = measure_end();
+		loss[k] = change_loss(victim);
 		settle();
-
-		measure_begin();
-		victim->cs_up = true;
-		ring_change();
-		drain();
-		daemon_start(victim);
-		drain();
-		rejoin[k] = measure_end();
+		rejoin[k] = change_rejoin(victim);
 		settle();
 	}
 	a = report(n, r, "loss", loss, repeats);
