@@ -3,9 +3,16 @@
 # the code chorusd runs.
 check_PROGRAMS += tests/sim/sim
 TESTS += tests/sim/sim
-tests_sim_sim_SOURCES = tests/sim/sim.c
+tests_sim_sim_SOURCES = tests/sim/sim.c tests/sim/fakecpg.c tests/sim/fakecpg.h
 tests_sim_sim_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 tests_sim_sim_LDADD = coordinator/core/libcore.la $(QB_LIBS)
+
+# Rounds at scale: N real cores behind the simulator's fake CPG, timed
+# (README, "Tests and benchmarks").  Not in make check: it measures.
+noinst_PROGRAMS += tests/bench/scale_sim
+tests_bench_scale_sim_SOURCES = tests/bench/scale_sim.c tests/sim/fakecpg.c tests/sim/fakecpg.h
+tests_bench_scale_sim_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
+tests_bench_scale_sim_LDADD = coordinator/core/libcore.la $(QB_LIBS)
 
 check_PROGRAMS += tests/unit/wire_test
 TESTS += tests/unit/wire_test

@@ -528,11 +528,12 @@ static void complete_round(struct core *c, struct core_actions *out)
 		for (size_t i = 0; i < c->n_members; i++) {
 			const struct member *m = &c->members[i];
 			long s = core_slot_of(c, m->nodeid);
+			size_t hint = 0;
 
 			if (!m->have_state || s < 0)
 				continue;
 			for (uint32_t k = 0; pass == 0 && k < m->snap.n_decl; k++) {
-				long r = core_res_find(c, &m->snap.decl[k].addr);
+				long r = core_res_find_next(c, &m->snap.decl[k].addr, &hint);
 
 				if (r >= 0)
 					place_bits_set(&c->res[r].decl, (uint32_t)s);

@@ -63,6 +63,23 @@ long core_res_find(const struct core *c, const struct res_addr *addr)
 	return k >= 0 ? k : -1;
 }
 
+/* A round looks up every declaration of every member: 320,000 binary
+ * searches at 32 nodes x 10,000 addresses, most of a round's CPU.  Those
+ * lists come in the sender's config order, which is usually the table's,
+ * so the entry after the previous hit is tried first. */
+long core_res_find_next(const struct core *c, const struct res_addr *addr, size_t *hint)
+{
+	long k;
+
+	if (*hint < c->n_res && res_addr_cmp(&c->res[*hint].addr, addr) == 0)
+		k = (long)*hint;
+	else
+		k = core_res_find(c, addr);
+	if (k >= 0)
+		*hint = (size_t)k + 1;
+	return k;
+}
+
 long core_slot_of(const struct core *c, uint32_t nodeid)
 {
 	size_t lo = 0, hi = c->n_slots;
@@ -114,6 +131,68 @@ static int tentry_cmp(const void *a, const void *b)
 	return x->nodeid < y->nodeid ? -1 : x->nodeid > y->nodeid;
 }
 
+/*
+ * The entries of every declaring source (a member's STATE, an absent
+ * record), reduced to one per address, ascending, the lowest declarer's
+ * (an earlier source's among equals): what sorting them all by tentry_cmp,
+ * stably, and keeping the first of each address gives.  A merge pass per
+ * source instead: the sort was of nodes x addresses entries, 320,000 at
+ * 32 x 10,000 (13 MB, most of it page faults), on every member in every
+ * round.  A source's entries are sorted first unless they are in order
+ * already (senders list their config's order).
+ */
+struct tmerge {
+	struct tentry *acc, *tmp;	/* merged so far; the next merge's output */
+	size_t n, cap;
+};
+
+static int tmerge_add(struct tmerge *m, struct tentry *s, size_t ns)
+{
+	size_t i = 0, j = 0, nb = 0;
+	struct tentry *w;
+
+	if (m->n + ns > m->cap) {
+		size_t cap = m->n + ns;
+
+		w = realloc(m->acc, cap * sizeof(*w));
+		if (w == NULL)
+			return -ENOMEM;
+		m->acc = w;
+		w = realloc(m->tmp, cap * sizeof(*w));
+		if (w == NULL)
+			return -ENOMEM;
+		m->tmp = w;
+		m->cap = cap;
+	}
+	for (size_t k = 1; k < ns; k++)
+		if (res_addr_cmp(&s[k - 1].addr, &s[k].addr) > 0) {
+			qsort(s, ns, sizeof(*s), tentry_cmp);
+			break;
+		}
+	while (i < m->n || j < ns) {
+		int k = i == m->n ? 1 : j == ns ? -1 : res_addr_cmp(&m->acc[i].addr, &s[j].addr);
+
+		if (k < 0) {
+			w = &m->acc[i++];
+		} else if (k > 0) {
+			w = &s[j++];
+		} else {
+			w = s[j].nodeid < m->acc[i].nodeid ? &s[j] : &m->acc[i];
+			i++;
+			j++;
+		}
+		m->tmp[nb++] = *w;
+		/* a source naming an address twice: its first stands */
+		while (j < ns && res_addr_cmp(&s[j].addr, &m->tmp[nb - 1].addr) == 0)
+			j++;
+	}
+	w = m->acc;
+	m->acc = m->tmp;
+	m->tmp = w;
+	m->n = nb;
+	return 0;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp((const char *)a, (const char *)b);
@@ -151,7 +230,8 @@ bool core_member_eligible(const struct core *c, const struct member *m)
 int core_build_table(struct core *c)
 {
 	struct tentry *t = NULL;
-	size_t nt = 0, cap = 0;
+	struct tmerge m = {0};
+	size_t cap = 0, ncap = 0;
 	char (*names)[CHORUS_NAME_MAX] = NULL;
 	size_t nn = 0;
 	int err = 0;
@@ -161,35 +241,44 @@ int core_build_table(struct core *c)
 
 		if (!c->members[i].have_state)
 			continue;
-		cap += s->n_decl + s->n_pools;
+		if (s->n_decl > cap)
+			cap = s->n_decl;
+		ncap += s->n_pools;
 	}
-	for (size_t i = 0; i < c->n_absent; i++)
-		cap += 2 * c->absent[i].n_res;
-	if (cap) {
-		t = calloc(cap, sizeof(*t));
-		names = calloc(cap, sizeof(*names));
-		if (t == NULL || names == NULL) {
-			err = -ENOMEM;
-			goto out;
-		}
+	for (size_t i = 0; i < c->n_absent; i++) {
+		if (c->absent[i].n_res > cap)
+			cap = c->absent[i].n_res;
+		ncap += c->absent[i].n_res;
 	}
-	for (size_t i = 0; i < c->n_members; i++) {
+	/* 't' holds one source at a time, 'names' the pool names only */
+	t = calloc(cap ? cap : 1, sizeof(*t));
+	names = calloc(ncap ? ncap : 1, sizeof(*names));
+	if (t == NULL || names == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_members && err == 0; i++) {
 		const struct wire_state *s = &c->members[i].snap;
 
 		if (!c->members[i].have_state)
 			continue;
 		for (uint32_t k = 0; k < s->n_decl; k++)
-			t[nt++] = (struct tentry){s->decl[k].addr, s->pools[s->decl[k].pool],
-						  c->members[i].nodeid};
+			t[k] = (struct tentry){s->decl[k].addr, s->pools[s->decl[k].pool],
+					       c->members[i].nodeid};
 		for (uint32_t k = 0; k < s->n_pools; k++)
 			memcpy(names[nn++], s->pools[k], CHORUS_NAME_MAX);
+		err = tmerge_add(&m, t, s->n_decl);
 	}
-	for (size_t i = 0; i < c->n_absent; i++)
+	for (size_t i = 0; i < c->n_absent && err == 0; i++) {
 		for (size_t k = 0; k < c->absent[i].n_res; k++) {
-			t[nt++] = (struct tentry){c->absent[i].res[k].addr, c->absent[i].res[k].pool,
-						  c->absent[i].nodeid};
+			t[k] = (struct tentry){c->absent[i].res[k].addr, c->absent[i].res[k].pool,
+					       c->absent[i].nodeid};
 			memcpy(names[nn++], c->absent[i].res[k].pool, CHORUS_NAME_MAX);
 		}
+		err = tmerge_add(&m, t, c->absent[i].n_res);
+	}
+	if (err)
+		goto out;
 
 	core_table_clear(c);
 	qsort(names, nn, sizeof(*names), str_cmp);
@@ -225,34 +314,34 @@ int core_build_table(struct core *c)
 
 	/* Resources: sorted, deduplicated; the pool of the lowest declarer
 	 * wins when declarations disagree. */
-	qsort(t, nt, sizeof(*t), tentry_cmp);
-	c->res = calloc(nt ? nt : 1, sizeof(*c->res));
+	c->res = calloc(m.n ? m.n : 1, sizeof(*c->res));
 	if (c->res == NULL) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < nt; i++) {
-		struct rent *e;
+	for (size_t i = 0; i < m.n; i++) {
+		struct rent *e = &c->res[c->n_res++];
 
-		if (c->n_res > 0 && res_addr_cmp(&c->res[c->n_res - 1].addr, &t[i].addr) == 0)
-			continue;
-		e = &c->res[c->n_res++];
-		e->addr = t[i].addr;
-		e->pool = core_pool_intern(c, t[i].pool);
+		e->addr = m.acc[i].addr;
+		e->pool = core_pool_intern(c, m.acc[i].pool);
 		e->local = UINT32_MAX;
 		e->excl = core_is_excl(c, &e->addr);
 		e->set = e->excl ? core_set_of(c, &e->addr) : 0;
 	}
 out:
 	free(t);
+	free(m.acc);
+	free(m.tmp);
 	free(names);
 	return err;
 }
 
 void core_map_local(struct core *c)
 {
+	size_t hint = 0;
+
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
-		long r = core_res_find(c, &c->vips[i].addr);
+		long r = core_res_find_next(c, &c->vips[i].addr, &hint);
 
 		c->lres[i] = r >= 0 ? (uint32_t)r : UINT32_MAX;
 		if (r >= 0)

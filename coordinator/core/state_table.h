@@ -37,6 +37,9 @@ void core_leave_view(struct core *c);
 /* Re-run placement on the current table ('rebalance' forces failback). */
 void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why);
 long core_res_find(const struct core *c, const struct res_addr *addr);
+/* The same, trying the entry after the previous hit ('*hint', start at 0)
+ * first: for lists in (mostly) the table's order. */
+long core_res_find_next(const struct core *c, const struct res_addr *addr, size_t *hint);
 uint32_t core_pool_intern(struct core *c, const char *name);
 void core_table_clear(struct core *c);
 void core_update_digest(struct core *c);

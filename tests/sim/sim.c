@@ -70,6 +70,8 @@
 #include "core/state.h"
 #include "core/wire.h"
 
+#include "fakecpg.h"
+
 #define MAXN 7
 #define NV 16
 #define QMAX 4096
@@ -837,23 +839,6 @@ static void node_crash(struct snode *s)
 
 /* ---- CPG delivery ---- */
 
-static int memcmp_member(const void *a, const void *b)
-{
-	const struct core_member *x = a, *y = b;
-
-	if (x->nodeid != y->nodeid)
-		return x->nodeid < y->nodeid ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static bool has_member(const struct core_member *v, size_t n, uint32_t nodeid, uint32_t pid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i].nodeid == nodeid && v[i].pid == pid)
-			return true;
-	return false;
-}
-
 static struct inbox_ev *inbox_push(struct snode *s);
 
 /* Deliver a confchg with p->mem to daemon s, computing its left/joined. */
@@ -861,8 +846,7 @@ static void give_confchg(struct snode *s, struct part *p, uint32_t reason_left,
 			 uint32_t reason_joined)
 {
 	struct core_member left[MAXN * 2], joined[MAXN * 2];
-	size_t nl = 0, nj = 0;
-	struct core_event ev = {.type = CORE_EV_CONFCHG};
+	struct core_event ev;
 
 	if (s->hung) {
 		struct inbox_ev *ie = inbox_push(s);
@@ -876,24 +860,8 @@ static void give_confchg(struct snode *s, struct part *p, uint32_t reason_left,
 		}
 		return;
 	}
-	for (size_t i = 0; i < s->nseen; i++)
-		if (!has_member(p->mem, p->nmem, s->seen[i].nodeid, s->seen[i].pid)) {
-			left[nl] = s->seen[i];
-			left[nl++].reason = reason_left;
-		}
-	for (size_t i = 0; i < p->nmem; i++)
-		if (!has_member(s->seen, s->nseen, p->mem[i].nodeid, p->mem[i].pid)) {
-			joined[nj] = p->mem[i];
-			joined[nj++].reason = reason_joined;
-		}
-	memcpy(s->seen, p->mem, p->nmem * sizeof(p->mem[0]));
-	s->nseen = p->nmem;
-	ev.u.confchg.members = p->mem;
-	ev.u.confchg.n_members = p->nmem;
-	ev.u.confchg.left = left;
-	ev.u.confchg.n_left = nl;
-	ev.u.confchg.joined = joined;
-	ev.u.confchg.n_joined = nj;
+	fcpg_confchg(&ev, s->seen, &s->nseen, p->mem, p->nmem, reason_left, reason_joined, left,
+		     joined);
 	step_core(s, &ev);
 }
 
@@ -1001,7 +969,7 @@ static void part_deliver_one(struct part *p)
 	if (ev.type == PEV_MSG) {
 		struct core_event ce = {.type = CORE_EV_DELIVER};
 
-		if (!has_member(p->mem, p->nmem, ev.nodeid, ev.pid)) {
+		if (!fcpg_has_member(p->mem, p->nmem, ev.nodeid, ev.pid)) {
 			free(ev.buf);	/* corosync drops non-members' messages */
 			return;
 		}
@@ -1028,19 +996,10 @@ static void part_deliver_one(struct part *p)
 		return;
 	}
 	if (ev.type == PEV_JOIN) {
-		if (has_member(p->mem, p->nmem, ev.nodeid, ev.pid))
+		if (!fcpg_group_join(p->mem, &p->nmem, ev.nodeid, ev.pid))
 			return;
-		p->mem[p->nmem++] = (struct core_member){ev.nodeid, ev.pid, 0};
-		qsort(p->mem, p->nmem, sizeof(p->mem[0]), memcmp_member);
-	} else {
-		size_t w = 0;
-
-		for (size_t i = 0; i < p->nmem; i++)
-			if (!(p->mem[i].nodeid == ev.nodeid && p->mem[i].pid == ev.pid))
-				p->mem[w++] = p->mem[i];
-		if (w == p->nmem)
-			return;
-		p->nmem = w;
+	} else if (!fcpg_group_leave(p->mem, &p->nmem, ev.nodeid, ev.pid)) {
+		return;
 	}
 	for (unsigned i = 0; i < nn; i++) {
 		struct snode *s = &nodes[i];
@@ -1153,7 +1112,7 @@ static void recompute_partitions(void)
 					s->nodeid, s->ghost && !(s->d_up && s->joined) ? s->ghost_pid
 										    : s->pid, 0};
 		}
-		qsort(p->mem, p->nmem, sizeof(p->mem[0]), memcmp_member);
+		qsort(p->mem, p->nmem, sizeof(p->mem[0]), fcpg_member_cmp);
 	}
 	/* carried messages come after the new confchgs, in their old order;
 	 * the sender must be a member there for corosync to deliver them */
@@ -1199,10 +1158,12 @@ static void recompute_partitions(void)
 			size_t w = 0;
 
 			for (size_t k = 0; k < p->nmem; k++)
-				if (has_member(s->seen, s->nseen, p->mem[k].nodeid, p->mem[k].pid))
+				if (fcpg_has_member(s->seen, s->nseen, p->mem[k].nodeid,
+						    p->mem[k].pid))
 					tmp.mem[w++] = p->mem[k];
 			tmp.nmem = w;
-			if (w != s->nseen && w != p->nmem && has_member(tmp.mem, w, s->nodeid, s->pid)) {
+			if (w != s->nseen && w != p->nmem &&
+			    fcpg_has_member(tmp.mem, w, s->nodeid, s->pid)) {
 				wsplit |= 1u << i;
 				give_confchg(s, &tmp, CORE_REASON_NODEDOWN, CORE_REASON_NODEUP);
 			}
