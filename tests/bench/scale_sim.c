@@ -203,6 +203,7 @@ static void run_actions(struct bnode *s, struct core_actions *a)
 		case CORE_ACT_READY:
 		case CORE_ACT_ADMIN_DONE:
 		case CORE_ACT_PERSIST:
+		case CORE_ACT_CLEANUP:
 		case CORE_ACT_RENEW:
 			break;
 		case CORE_ACT_PROBE:
