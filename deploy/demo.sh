@@ -181,13 +181,12 @@ start_chorusd() {
     bk_chorusd_start "$1" "$f"
 }
 bricks_once() { local k; for (( k = 1; k <= BK_NB; k++ )); do bk__running_once "$k" || return 1; done; }
-# status I : chorusctl status, at a moment no brick script runs: the CLI
-# shows a routine monitor run as "starting or stopping here"
+# status I : chorusctl status, once no brick is being started or stopped
 status() {
     local out n
     for (( n = 0; n < 20; n++ )); do
         out=$(ctl "$1" status 2>&1)
-        [[ $out == *"starting or stopping here"* ]] || break
+        [[ $out == *"starting here"* || $out == *"stopping here"* ]] || break
         sleep 0.2
     done
     echo "$out"

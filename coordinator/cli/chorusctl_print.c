@@ -556,8 +556,10 @@ static void ctl_print_bricks(struct json_object *res)
 		 * operator on this node can act on */
 		if (chorusctl_jbool(x, "failed") == 1) {
 			ctl_cell_set(&c[3], CTL_RED, "failed here (held off)");
-		} else if (chorusctl_jbool(x, "busy") == 1) {
-			ctl_cell_set(&c[3], CTL_YELLOW, "starting or stopping here");
+		} else if (strcmp(chorusctl_jstr(x, "doing", ""), "starting") == 0 ||
+			   strcmp(chorusctl_jstr(x, "doing", ""), "stopping") == 0) {
+			/* a routine check is no change: only a start or stop is */
+			ctl_cell_set(&c[3], CTL_YELLOW, "%s here", chorusctl_jstr(x, "doing", ""));
 		} else if (chorusctl_jint(vip, "waiting_for", &v)) {
 			ctl_fmt_id(who, sizeof(who), nodes, v);
 			ctl_cell_set(&c[3], CTL_YELLOW, "waiting for %s to be fenced", who);

@@ -670,6 +670,11 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 		json_object_object_add(x, "running_here",
 				       json_object_new_boolean(brick_exec_held(bs->bx, b)));
 		json_object_object_add(x, "busy", json_object_new_boolean(brick_exec_busy(bs->bx, b)));
+		{
+			const char *doing = brick_exec_doing(bs->bx, b);
+
+			json_object_object_add(x, "doing", doing ? json_object_new_string(doing) : NULL);
+		}
 		json_object_object_add(x, "failed", json_object_new_boolean(bs->failed_until[b] != 0));
 		json_object_object_add(x, "in_gluster", json_object_new_boolean(ib != NULL));
 		if (ib != NULL) {

@@ -400,6 +400,25 @@ bool brick_exec_busy(const struct brick_exec *bx, size_t idx)
 	return idx < bx->n && bx->bricks[idx].run != NULL;
 }
 
+const char *brick_exec_doing(const struct brick_exec *bx, size_t idx)
+{
+	if (idx >= bx->n || bx->bricks[idx].run == NULL)
+		return NULL;
+	switch (bx->bricks[idx].op) {
+	case OP_ACQUIRE:
+	case OP_RESTART:
+		return "starting";
+	case OP_RELEASE:
+		return "stopping";
+	case OP_MONITOR:
+	case OP_PROBE:
+		return "checking";
+	case OP_NONE:
+		break;
+	}
+	return NULL;
+}
+
 static int copy_path(char *dst, const char *src, const char *dflt)
 {
 	if (src == NULL)

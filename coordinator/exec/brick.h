@@ -110,5 +110,8 @@ bool brick_exec_held(const struct brick_exec *bx, size_t idx);
 
 /* A script is running for the brick. */
 bool brick_exec_busy(const struct brick_exec *bx, size_t idx);
+/* What that script run is: "starting" (acquire, restart in place),
+ * "stopping" (release), "checking" (monitor, start-up probe), or NULL. */
+const char *brick_exec_doing(const struct brick_exec *bx, size_t idx);
 
 #endif

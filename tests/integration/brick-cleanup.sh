@@ -34,7 +34,7 @@ started() {
     bk_ctl "$1" status --json | python3 -c '
 import json, sys
 b = json.load(sys.stdin)["bricks"]["bricks"][int(sys.argv[1]) - 1]
-sys.exit(0 if b["running_here"] and not b["busy"] else 1)' "$2"
+sys.exit(0 if b["running_here"] and b.get("doing") != "starting" else 1)' "$2"
 }
 # kill_brick K : brick K's glusterfsd dies where it runs; prints that node
 kill_brick() {
