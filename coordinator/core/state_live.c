@@ -415,18 +415,28 @@ void core_holdoff_merge(struct core *c)
  * until just before we joined the group (had it run since, it would have
  * joined too), so what nobody claims may still be up in its kernel until one
  * lifetime after we joined.  A cluster that starts whole has no such node.
+ * Such a node had let go by our first view + a quiet limit at the latest
+ * (had it heard the ring after we joined, we would have seen it; cut off
+ * or hung, it releases at its quiet limit), so from then on only its
+ * kernel's lateness is left and a probe nobody answers ends the wait, as
+ * for a node that left the ring (core_live_departed).  Without the probe
+ * time, this hold-off also took the probe away from a lost member's
+ * addresses it merged with: a survivor that joined shortly before a power
+ * loss waited out the whole lifetime bound.
  */
 void core_holdoff_unseen(struct core *c)
 {
 	uint32_t absent = 0;
-	uint64_t until;
+	uint64_t until, probe;
 	bool *claimed;
 
 	if (c->cfg.lifetime_ms == 0 || c->first_view_ms == 0)
 		return;
-	until = lifetime_bound(c, c->cfg.nodeid, c->first_view_ms, NULL);
+	until = lifetime_bound(c, c->cfg.nodeid, c->first_view_ms, &probe);
 	if (until <= c->now_ms)
 		return;
+	if (probe && c->first_view_ms + c->cfg.quiet_limit_ms + c->cfg.skew_ms > probe)
+		probe = c->first_view_ms + c->cfg.quiet_limit_ms + c->cfg.skew_ms;
 	for (size_t i = 0; i < c->cfg.n_nodes && absent == 0; i++)
 		if (!core_has_nodeid(c, c->cfg.nodes[i]))
 			absent = c->cfg.nodes[i];
@@ -456,7 +466,7 @@ void core_holdoff_unseen(struct core *c)
 	}
 	for (size_t r = 0; r < c->n_res; r++)
 		if (!claimed[r] && !c->res[r].excl)
-			holdoff_add(c, &c->res[r].addr, absent, until, 0);
+			holdoff_add(c, &c->res[r].addr, absent, until, probe);
 	free(claimed);
 }
 
