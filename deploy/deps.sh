@@ -7,6 +7,9 @@
 # (nfs-cp) shows the grace as NFS4ERR_GRACE, there is no kernel NFS client.
 # samba, smbclient: tests/integration/hooks-samba.sh runs a real smbd per node
 # and smbclient against it to test deploy/hooks/samba.
+# openipmi, fence-agents, ipmitool: tests/integration/fence-ipmi.sh fences
+# nodes with Pacemaker's fence_ipmilan (which runs ipmitool) against an
+# OpenIPMI ipmi_sim BMC per node.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 set -euo pipefail
@@ -16,7 +19,8 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
       libxml2-dev attr
-      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient)
+      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient
+      openipmi fence-agents ipmitool)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
