@@ -125,8 +125,7 @@ print(eval(sys.argv[1]))' "$2"
 # failed_twice NODES BASE : the nodes count 2 more failed fences than BASE,
 # and the fencer's last one failed (the startup fences failed too)
 failed_twice() {
-    [ "$(status_sum "$1" "sum(s['fences_failed'] for s in ss) >= $2 + 2 and
-         any(s.get('last_fence', {}).get('ok') is False for s in ss)")" = True ]
+    [ "$(status_sum "$1" "sum(s['fences_failed'] for s in ss) >= $2 + 2 and any(s.get('last_fence', {}).get('ok') is False for s in ss)")" = True ]
 }
 
 # --- setup: 3 nodes, 2 bricks, a BMC each, fence mode "agent" ---------------
