@@ -267,6 +267,10 @@ const char *conf_fence_name(enum conf_fence_mode m);
 int conf_fence_stdin(const struct chorus_conf *c, const char *node, const char *action,
 		     char *buf, size_t size);
 
+/* Overwrite with '*' every occurrence in 'text' of a value from the secrets
+ * file: what an agent printed may be logged and shown in status. */
+void conf_fence_redact(const struct chorus_conf *c, char *text);
+
 /* The config-file spelling of 'fb' ("auto", "manual", "delay"), for logs. */
 const char *conf_failback_name(enum conf_failback fb);
 

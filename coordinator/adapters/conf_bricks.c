@@ -390,6 +390,19 @@ int conf_fence_stdin(const struct chorus_conf *c, const char *node, const char *
 	return (int)len;
 }
 
+void conf_fence_redact(const struct chorus_conf *c, char *text)
+{
+	for (size_t i = 0; i < c->n_fence_opts; i++) {
+		const struct conf_fence_opt *o = &c->fence_opts[i];
+		size_t n = strlen(o->value);
+
+		if (!o->secret || n == 0)
+			continue;
+		for (char *p = strstr(text, o->value); p != NULL; p = strstr(p + n, o->value))
+			memset(p, '*', n);
+	}
+}
+
 static int conf_fence_agent(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
 {
 	char kp[CONF_KP_SIZE], buf[CONF_FENCE_STDIN_MAX];

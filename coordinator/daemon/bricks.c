@@ -266,14 +266,7 @@ static void fence_reason(const struct chorus_conf *c, const struct script_result
 	out[0] = '\0';
 	if (text == NULL)
 		return;
-	for (size_t i = 0; i < c->n_fence_opts; i++) {
-		const struct conf_fence_opt *o = &c->fence_opts[i];
-		size_t n = strlen(o->value);
-
-		for (char *p = n ? strstr(text, o->value) : NULL; o->secret && p != NULL;
-		     p = strstr(p + n, o->value))
-			memset(p, '*', n);
-	}
+	conf_fence_redact(c, text);
 	for (char *save = NULL, *t = strtok_r(text, "\r\n", &save); t != NULL;
 	     t = strtok_r(NULL, "\r\n", &save))
 		if (t[strspn(t, " \t")] != '\0')

@@ -227,6 +227,13 @@ static void test_agent(void **unused)
 		assert_int_equal(conf_fence_stdin(c, "n3", "off", in, sizeof(in)), -ENOENT);
 		assert_int_equal(conf_fence_stdin(c, "", "off", in, sizeof(in)), -ENOENT);
 		assert_int_equal(conf_fence_stdin(c, "n1", "off", in, 20), -ENOSPC);
+		{
+			char out[] = "ipmitool -P s3cret=x -U admin: s3cret=xs3cret=x 192.0.2.101";
+
+			conf_fence_redact(c, out);
+			assert_string_equal(out, "ipmitool -P ******** -U *****: ****************"
+					    " 192.0.2.101");
+		}
 		conf_free(c);
 		c = NULL;
 		/* a bad line is refused without showing it: it may be the password */
