@@ -12,6 +12,7 @@
 # bmcI/off.ms and "get power" answers 0.  The brick script is wrapped to log
 # every acquire with its time and node.
 #
+#   0. A reload with the secrets file readable by its group is refused.
 #   1. The node running brick 1 is cut off (its link goes down: alive but
 #      unreachable, the case a grace would have to guess about).  A survivor
 #      runs fence_ipmilan against its BMC; brick 1 is started on a survivor,
@@ -169,6 +170,20 @@ for i in 1 2 3; do bmc_start "$i" "$PASSWORD"; done
 # the password is in neither the configuration nor any argv
 grep -q -- "$PASSWORD" "$(cl_ndir 1)/chorusd.conf" && cl_fail "password in chorusd.conf"
 cl_log "bricks running: b1 on $(bk_where 1), b2 on $(bk_where 2); BMCs on $CL_NET.100:6231-6233"
+# A secrets file others may read is refused by a reload, which keeps the
+# running configuration (its password fences in step 1).
+chmod 640 "$CL_DIR/fence.secrets"
+for i in 1 2 3; do
+    pid=$(cl_chorusd_pid "$i")
+    out=$(bk_ctl "$i" reload 2>&1); rc=$?
+    [ "$rc" = 4 ] && [[ $out == *bad_config* && $out == *fence.secrets* && $out == *mode\ 0640* ]] ||
+        cl_fail "node $i: reload with a group-readable secrets file (rc=$rc: $out)"
+    [[ $out == *"$PASSWORD"* ]] && cl_fail "the refusal shows the password"
+    sleep 0.5
+    [ "$(cl_chorusd_pid "$i")" = "$pid" ] || cl_fail "chorusd $i restarted on a bad reload"
+done
+chmod 600 "$CL_DIR/fence.secrets"
+cl_log "reload refused: $out"
 
 # One gfapi client (client namespace) writes and re-reads small files
 # throughout, retrying through outages, as in brick-failover.sh.
