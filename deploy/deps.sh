@@ -9,6 +9,9 @@
 # and smbclient against it to test deploy/hooks/samba.
 # xfsprogs: deploy/demo.sh puts each brick on an XFS loop device (mkfs.xfs)
 # and checks them afterwards (xfs_repair -n).
+# openipmi, fence-agents, ipmitool: tests/integration/fence-ipmi.sh fences
+# nodes with Pacemaker's fence_ipmilan (which runs ipmitool) against an
+# OpenIPMI ipmi_sim BMC per node.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 #
@@ -21,7 +24,8 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       iproute2 iputils-arping socat procps util-linux python3 clang jq
       glusterfs-server libglusterfs-dev nftables
       libxml2-dev attr xfsprogs
-      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient)
+      nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient
+      openipmi fence-agents ipmitool)
 if [ "${1:-}" = --list ]; then
     echo "${pkgs[*]} prometheus"
     exit 0

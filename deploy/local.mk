@@ -56,6 +56,7 @@ deployexamplesdir = $(docdir)/examples
 dist_deployexamples_DATA = \
 	deploy/examples/chorus-vips.json \
 	deploy/examples/chorus-bricks.json \
+	deploy/examples/chorus-fence-ipmi.json \
 	deploy/examples/chorus-health.json \
 	deploy/examples/corosync-3node.conf \
 	deploy/examples/corosync-2node.conf \

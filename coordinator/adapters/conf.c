@@ -841,5 +841,8 @@ void conf_free(struct chorus_conf *c)
 	free(c->vips);
 	free(c->bricks);
 	free(c->hooks);
+	if (c->fence_opts != NULL)
+		explicit_bzero(c->fence_opts, CONF_FENCE_OPTS_MAX * sizeof(*c->fence_opts));
+	free(c->fence_opts);
 	free(c);
 }

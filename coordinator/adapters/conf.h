@@ -55,7 +55,23 @@ struct conf_vip {
 #define CONF_BRICKS_MAX 1024
 #define CONF_BRICK_STR 256		/* volume, host, fstype, mount options (incl. NUL) */
 #define CONF_FENCE_ARGS 16
+#define CONF_FENCE_KEY 64		/* fence agent option name (incl. NUL) */
+#define CONF_FENCE_VALUE 256		/* fence agent option value (incl. NUL) */
+#define CONF_FENCE_OPTS_MAX 256		/* option lines in all: common, per node, secrets */
+#define CONF_FENCE_SECRETS_SIZE 4096	/* the secrets file */
+/* One agent run's stdin.  No more than a page, so the whole of it fits into
+ * an empty pipe of any size the kernel hands out and writing it can never
+ * block the daemon's loop. */
+#define CONF_FENCE_STDIN_MAX 4096
 #define CONF_BRICK_PATH 1024		/* brick path and device (incl. NUL) */
+
+/* One key=value line for a fence agent's stdin. */
+struct conf_fence_opt {
+	char node[CHORUS_NAME_MAX];	/* corosync node name; "" = every node */
+	bool secret;			/* from fence.secrets: never logged */
+	char key[CONF_FENCE_KEY];
+	char value[CONF_FENCE_VALUE];
+};
 
 /* A brick this node can serve: its LUN is visible here (chorus-brick(7)). */
 struct conf_brick {
@@ -91,6 +107,7 @@ enum conf_fence_mode {
 	CONF_FENCE_NONE,
 	CONF_FENCE_GRACE,
 	CONF_FENCE_COMMAND,
+	CONF_FENCE_AGENT,		/* a Pacemaker fence agent, options on stdin */
 };
 
 struct conf_plugin {
@@ -208,6 +225,10 @@ struct chorus_conf {
 	size_t n_fence_args;
 	char fence_args[CONF_FENCE_ARGS][PATH_MAX];	/* command argv; [0] absolute */
 	uint32_t fence_timeout_ms;		/* default 60000 */
+	char fence_agent[PATH_MAX];		/* mode "agent": absolute path */
+	char fence_secrets[PATH_MAX];		/* "" = none */
+	size_t n_fence_opts;
+	struct conf_fence_opt *fence_opts;	/* common, per node, secrets */
 	char watchdog_device[PATH_MAX];		/* "" = none */
 	uint32_t watchdog_timeout_s;		/* default 10 */
 
@@ -236,6 +257,19 @@ int conf_load(const char *path, struct chorus_conf **out, char *err,
 void conf_free(struct chorus_conf *c);
 
 const char *conf_fence_name(enum conf_fence_mode m);
+
+/* The stdin of fence agent run 'action' against 'node' (its corosync name),
+ * the way Pacemaker's fencer hands options over: "action=ACTION", the
+ * common options, the node's own (which may override a common one: agents
+ * keep the last), then the secrets, one "key=value" a line.  Returns the
+ * length (NUL-terminated in 'buf'), -ENOENT when fence.nodes has no entry
+ * for 'node', -ENOSPC when it does not fit 'size'. */
+int conf_fence_stdin(const struct chorus_conf *c, const char *node, const char *action,
+		     char *buf, size_t size);
+
+/* Overwrite with '*' every occurrence in 'text' of a value from the secrets
+ * file: what an agent printed may be logged and shown in status. */
+void conf_fence_redact(const struct chorus_conf *c, char *text);
 
 /* The config-file spelling of 'fb' ("auto", "manual", "delay"), for logs. */
 const char *conf_failback_name(enum conf_failback fb);

@@ -8,11 +8,14 @@
  * its watchdog) before the survivors' grace runs out.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapters/conf_private.h"
 
@@ -29,13 +32,15 @@ static const char *const brick_keys[] = {
 	"volume", "host", "address", "interface", "path", "device", "fstype",
 	"mount_options", "home_uuid", "set", NULL
 };
-static const char *const fence_keys[] = { "mode", "grace_ms", "command", "timeout_ms", NULL };
-static const char *const fence_names[] = { "none", "grace", "command", NULL };
+static const char *const fence_keys[] = {
+	"mode", "grace_ms", "command", "timeout_ms", "agent", "options", "nodes", "secrets", NULL
+};
+static const char *const fence_names[] = { "none", "grace", "command", "agent", NULL };
 static const char *const watchdog_keys[] = { "device", "timeout_s", NULL };
 
 const char *conf_fence_name(enum conf_fence_mode m)
 {
-	return m <= CONF_FENCE_COMMAND ? fence_names[m] : "?";
+	return m <= CONF_FENCE_AGENT ? fence_names[m] : "?";
 }
 
 /* Printable text without spaces' cousins: it goes into the environment of
@@ -159,16 +164,310 @@ static int add_addresses(struct conf_ctx *cx, struct chorus_conf *c)
 	return 0;
 }
 
+/* ---- fence agent options ---- */
+
+/* Option names as fence agents spell them; nothing that would start a
+ * comment or a second line. */
+static bool opt_key_ok(const char *s, size_t len)
+{
+	if (len == 0 || len >= CONF_FENCE_KEY)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A value must reach the agent unchanged as the rest of one line: agents
+ * strip the line, so no control characters (a newline would inject an
+ * option) and no space at either end. */
+static const char *opt_value_bad(const char *s, size_t len)
+{
+	if (len >= CONF_FENCE_VALUE)
+		return "too long";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "has a control character (a newline would start another option)";
+	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
+		return "starts or ends with a space (the agent would strip it)";
+	return NULL;
+}
+
+static int opt_add(struct conf_ctx *cx, const char *kp, struct chorus_conf *c, const char *node,
+		   bool secret, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct conf_fence_opt *o;
+
+	if (c->n_fence_opts == CONF_FENCE_OPTS_MAX)
+		return conf_err(cx, kp, "more than %d fence agent options in all",
+				CONF_FENCE_OPTS_MAX);
+	if (c->fence_opts == NULL) {
+		c->fence_opts = calloc(CONF_FENCE_OPTS_MAX, sizeof(*c->fence_opts));
+		if (c->fence_opts == NULL)
+			return conf_syserr(cx, "allocate", -ENOMEM);
+	}
+	o = &c->fence_opts[c->n_fence_opts++];
+	snprintf(o->node, sizeof(o->node), "%s", node);
+	o->secret = secret;
+	memcpy(o->key, key, klen);
+	o->key[klen] = '\0';
+	memcpy(o->value, val, vlen);
+	o->value[vlen] = '\0';
+	return 0;
+}
+
+/* {"name": "value" | integer, ...}: the common options or one node's. */
+static int opt_object(struct conf_ctx *cx, const char *base, struct json_object *o,
+		      struct chorus_conf *c, const char *node)
+{
+	char kp[CONF_KP_SIZE], esc[CONF_ESC_SIZE], num[24];
+
+	if (!json_object_is_type(o, json_type_object))
+		return conf_err(cx, base, "must be an object of agent options, not %s",
+				conf_kind(o));
+	json_object_object_foreach(o, key, v) {
+		size_t klen = strlen(key), vlen;
+		const char *val, *why;
+		int rc;
+
+		conf_kp(kp, base, key);
+		if (!opt_key_ok(key, klen))
+			return conf_err(cx, kp, "not an agent option name (1 to %d characters of "
+					"A-Z a-z 0-9 _ -)", CONF_FENCE_KEY - 1);
+		if (strcmp(key, "action") == 0)
+			return conf_err(cx, kp, "chorus sets the action itself (\"off\")");
+		/* anything holding a password stays out of a world-readable file */
+		if (strstr(key, "passw") != NULL)
+			return conf_err(cx, kp, "a password goes into the fence.secrets file, "
+					"never into chorus.json");
+		if (json_object_is_type(v, json_type_int)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
+			val = num;
+			vlen = strlen(num);
+		} else {
+			rc = conf_string(cx, kp, v, &val, &vlen, esc);
+			if (rc < 0)
+				return rc;
+		}
+		why = opt_value_bad(val, vlen);
+		if (why != NULL)
+			return conf_err(cx, kp, "value %s", why);
+		rc = opt_add(cx, kp, c, node, false, key, klen, val, vlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* "key=value" lines, '#' comments and blank lines.  Nothing of a line's
+ * content goes into an error message: it may be the password. */
+static int secrets_parse(struct conf_ctx *cx, struct chorus_conf *c, char *text, size_t len)
+{
+	size_t line = 0;
+	char *p = text, *end = text + len;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *eq;
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *why;
+		int rc;
+
+		line++;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0 || p[0] == '#')
+			goto next;
+		eq = memchr(p, '=', n);
+		if (eq == NULL || !opt_key_ok(p, (size_t)(eq - p)))
+			return conf_err(cx, "fence.secrets", "%s line %zu: not \"name=value\" with a "
+					"name of A-Z a-z 0-9 _ -", c->fence_secrets, line);
+		if (strncmp(p, "action=", 7) == 0)
+			return conf_err(cx, "fence.secrets", "%s line %zu: chorus sets the action "
+					"itself", c->fence_secrets, line);
+		why = opt_value_bad(eq + 1, n - (size_t)(eq + 1 - p));
+		if (why != NULL)
+			return conf_err(cx, "fence.secrets", "%s line %zu: value %s",
+					c->fence_secrets, line, why);
+		rc = opt_add(cx, "fence.secrets", c, "", true, p, (size_t)(eq - p), eq + 1,
+			     n - (size_t)(eq + 1 - p));
+		if (rc < 0)
+			return rc;
+next:
+		p += n + (nl ? 1 : 0) + (n < (size_t)(end - p) && p[n] == '\r' ? 1 : 0);
+	}
+	return 0;
+}
+
+/* The file holds the BMC password: it must be root's alone, as sshd wants
+ * of a host key, or a local user could read (or swap) it. */
+static int secrets_load(struct conf_ctx *cx, struct chorus_conf *c)
+{
+	char buf[CONF_FENCE_SECRETS_SIZE + 1];
+	const char *path = c->fence_secrets;
+	struct stat st;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return conf_err(cx, "fence.secrets", "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = conf_err(cx, "fence.secrets", "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = -EINVAL;
+	if (!S_ISREG(st.st_mode)) {
+		rc = conf_err(cx, "fence.secrets", "%s is not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0) {
+		rc = conf_err(cx, "fence.secrets", "%s is owned by uid %u: it must be root's "
+			      "(chown root %s)", path, (unsigned)st.st_uid, path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = conf_err(cx, "fence.secrets", "%s has mode %04o: group or others may access "
+			      "it (chmod 600 %s)", path, (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	while (len < sizeof(buf)) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = conf_err(cx, "fence.secrets", "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_FENCE_SECRETS_SIZE) {
+		rc = conf_err(cx, "fence.secrets", "%s is larger than %d bytes", path,
+			      CONF_FENCE_SECRETS_SIZE);
+		goto out;
+	}
+	rc = secrets_parse(cx, c, buf, len);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+int conf_fence_stdin(const struct chorus_conf *c, const char *node, const char *action,
+		     char *buf, size_t size)
+{
+	bool found = false;
+	size_t len;
+	int n;
+
+	for (size_t i = 0; i < c->n_fence_opts && !found; i++)
+		found = strcmp(c->fence_opts[i].node, node) == 0 && node[0] != '\0';
+	if (!found)
+		return -ENOENT;
+	n = snprintf(buf, size, "action=%s\n", action);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	len = (size_t)n;
+	/* common, the node's, secrets: the order opt_add kept from the file */
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < c->n_fence_opts; i++) {
+			const struct conf_fence_opt *o = &c->fence_opts[i];
+
+			if ((pass == 0 && (o->secret || o->node[0] != '\0')) ||
+			    (pass == 1 && strcmp(o->node, node) != 0) || (pass == 2 && !o->secret))
+				continue;
+			n = snprintf(buf + len, size - len, "%s=%s\n", o->key, o->value);
+			if (n < 0 || (size_t)n >= size - len) {
+				explicit_bzero(buf, size);
+				return -ENOSPC;
+			}
+			len += (size_t)n;
+		}
+	}
+	return (int)len;
+}
+
+void conf_fence_redact(const struct chorus_conf *c, char *text)
+{
+	for (size_t i = 0; i < c->n_fence_opts; i++) {
+		const struct conf_fence_opt *o = &c->fence_opts[i];
+		size_t n = strlen(o->value);
+
+		if (!o->secret || n == 0)
+			continue;
+		for (char *p = strstr(text, o->value); p != NULL; p = strstr(p + n, o->value))
+			memset(p, '*', n);
+	}
+}
+
+static int conf_fence_agent(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
+{
+	char kp[CONF_KP_SIZE], buf[CONF_FENCE_STDIN_MAX];
+	struct json_object *v, *nodes;
+	int rc;
+
+	if (!json_object_object_get_ex(o, "agent", &v))
+		return conf_err(cx, "fence.agent", "missing (required with mode \"agent\", e.g. "
+				"\"/usr/sbin/fence_ipmilan\")");
+	rc = conf_path(cx, "fence.agent", v, sizeof(c->fence_agent) - 1, c->fence_agent);
+	if (rc < 0)
+		return rc;
+	if (json_object_object_get_ex(o, "options", &v)) {
+		rc = opt_object(cx, "fence.options", v, c, "");
+		if (rc < 0)
+			return rc;
+	}
+	if (!json_object_object_get_ex(o, "nodes", &nodes))
+		return conf_err(cx, "fence.nodes", "missing (required with mode \"agent\": each "
+				"node's options by corosync node name, e.g. {\"node1\": {\"ip\": "
+				"\"192.0.2.101\"}})");
+	if (!json_object_is_type(nodes, json_type_object) || json_object_object_length(nodes) == 0)
+		return conf_err(cx, "fence.nodes", "must be an object with an entry per node");
+	json_object_object_foreach(nodes, name, nv) {
+		conf_kp(kp, "fence.nodes", name);
+		if (name[0] == '\0' || strlen(name) >= CHORUS_NAME_MAX ||
+		    strspn(name, CONF_NAME_CHARS) != strlen(name))
+			return conf_err(cx, kp, "not a corosync node name (1 to %d characters of "
+					"A-Z a-z 0-9 . _ -)", CHORUS_NAME_MAX - 1);
+		if (json_object_is_type(nv, json_type_object) && json_object_object_length(nv) == 0)
+			return conf_err(cx, kp, "no options: how would the agent find this node?");
+		rc = opt_object(cx, kp, nv, c, name);
+		if (rc < 0)
+			return rc;
+	}
+	if (json_object_object_get_ex(o, "secrets", &v)) {
+		rc = conf_path(cx, "fence.secrets", v, sizeof(c->fence_secrets) - 1,
+			       c->fence_secrets);
+		if (rc == 0)
+			rc = secrets_load(cx, c);
+		if (rc < 0)
+			return rc;
+	}
+	json_object_object_foreach(nodes, name2, nv2) {
+		(void)nv2;
+		rc = conf_fence_stdin(c, name2, "status", buf, sizeof(buf));
+		explicit_bzero(buf, sizeof(buf));
+		if (rc == -ENOSPC)
+			return conf_err(cx, conf_kp(kp, "fence.nodes", name2), "the options for this "
+					"node come to more than %d bytes", CONF_FENCE_STDIN_MAX - 1);
+	}
+	return 0;
+}
+
 static int conf_fence(struct conf_ctx *cx, struct json_object *o, struct chorus_conf *c)
 {
+	static const char *const agent_only[] = { "agent", "options", "nodes", "secrets", NULL };
 	struct json_object *v;
 	int mode = 0, rc = conf_object(cx, "fence", o, fence_keys);
 
 	if (rc < 0)
 		return rc;
 	if (!json_object_object_get_ex(o, "mode", &v))
-		return conf_err(cx, "fence.mode", "missing (required: \"grace\", \"command\" or "
-				"\"none\")");
+		return conf_err(cx, "fence.mode", "missing (required: \"grace\", \"command\", "
+				"\"agent\" or \"none\")");
 	rc = conf_enum(cx, "fence.mode", v, fence_names, &mode);
 	if (rc < 0)
 		return rc;
@@ -184,6 +483,18 @@ static int conf_fence(struct conf_ctx *cx, struct json_object *o, struct chorus_
 		rc = conf_u32(cx, "fence.timeout_ms", v, 1000, 600000, &c->fence_timeout_ms);
 	if (rc < 0)
 		return rc;
+	for (size_t i = 0; agent_only[i] != NULL; i++) {
+		char kp[32];
+
+		if (c->fence_mode != CONF_FENCE_AGENT && json_object_object_get_ex(o, agent_only[i], &v))
+			return conf_err(cx, conf_kp(kp, "fence", agent_only[i]),
+					"only with mode \"agent\"");
+	}
+	if (c->fence_mode == CONF_FENCE_AGENT) {
+		if (json_object_object_get_ex(o, "command", &v))
+			return conf_err(cx, "fence.command", "only with mode \"command\"");
+		return conf_fence_agent(cx, o, c);
+	}
 	if (!json_object_object_get_ex(o, "command", &v)) {
 		if (c->fence_mode == CONF_FENCE_COMMAND)
 			return conf_err(cx, "fence.command", "missing (required with mode "
@@ -347,7 +658,7 @@ int conf_bricks(struct conf_ctx *cx, struct json_object *root, struct chorus_con
 	 * operator makes, never a default. */
 	if (!fence)
 		return conf_err(cx, "fence", "missing: bricks need \"fence\": {\"mode\": \"grace\" | "
-				"\"command\" | \"none\"} (chorus.json(5))");
+				"\"command\" | \"agent\" | \"none\"} (chorus.json(5))");
 	if (c->fence_mode == CONF_FENCE_GRACE) {
 		/* the cut-off node stops its bricks within the release timeout,
 		 * or its watchdog resets it once that has run out */

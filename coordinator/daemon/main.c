@@ -445,7 +445,10 @@ static int core_start(struct chorusd *d)
 		if (d->conf->vips[i].brick)
 			defs[i].set = brick_set_id(&d->conf->bricks[d->conf->vips[i].brick - 1]);
 	}
-	cc.fence = d->conf->fence_mode == CONF_FENCE_COMMAND ? CORE_FENCE_COMMAND
+	/* to the core an agent is a fence command: it either says "off" or fails */
+	cc.fence = d->conf->fence_mode == CONF_FENCE_COMMAND ||
+				   d->conf->fence_mode == CONF_FENCE_AGENT
+			   ? CORE_FENCE_COMMAND
 		   : d->conf->fence_mode == CONF_FENCE_GRACE ? CORE_FENCE_GRACE
 							      : CORE_FENCE_NONE;
 	cc.fence_grace_ms = d->conf->fence_grace_ms;
@@ -455,7 +458,8 @@ static int core_start(struct chorusd *d)
 		/* both halves of a two_node split stay quorate: only a fence
 		 * device can tell which one may run the bricks */
 		qb_log(LOG_CRIT, "corosync two_node is set but fence mode is \"%s\": bricks of a "
-		       "lost node will NOT be taken over (fence mode \"command\" is required)",
+		       "lost node will NOT be taken over (fence mode \"command\" or \"agent\" is "
+		       "required)",
 		       conf_fence_name(d->conf->fence_mode));
 		cc.fence = CORE_FENCE_NONE;
 	}

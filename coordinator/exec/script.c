@@ -417,8 +417,9 @@ static char **strv_pack(const struct script_spec *spec, char ***envp_out)
 
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * daemon has threads).  An exec failure is reported through 'errfd'. */
-static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int nullfd, int outfd,
-						  int errfd, bool discard_stderr, int maxfd)
+static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int nullfd, int infd,
+						  int outfd, int errfd, bool discard_stderr,
+						  int maxfd)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
@@ -430,7 +431,7 @@ static void __attribute__((noreturn)) child_exec(char **argv, char **envp, int n
 	/* now unblock (the parent blocked everything around the fork) */
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 ||
+	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 ||
 	    dup2(discard_stderr ? nullfd : outfd, 2) < 0) {
 		err = errno;
 		goto fail;
@@ -455,14 +456,14 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 {
 	struct script_run *run = NULL;
 	char **argv = NULL, **envp = NULL;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, nullfd = -1;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, nullfd = -1;
 	int rc, maxfd;
 	sigset_t all, old;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || spec->argv[0][0] != '/' || done == NULL)
 		return -EINVAL;
-	if (spec->output_max > SCRIPT_OUTPUT_MAX)
+	if (spec->output_max > SCRIPT_OUTPUT_MAX || spec->stdin_size > SCRIPT_STDIN_MAX)
 		return -EINVAL;
 	argv = strv_pack(spec, &envp);
 	if (argv == NULL)
@@ -484,6 +485,25 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 		rc = -errno;
 		goto fail;
 	}
+	if (spec->stdin_data != NULL) {
+		ssize_t n;
+
+		/* Non-blocking all the same: a short write fails the run
+		 * rather than hanging the loop. */
+		if (pipe2(inp, O_CLOEXEC | O_NONBLOCK) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		n = spec->stdin_size ? write(inp[1], spec->stdin_data, spec->stdin_size) : 0;
+		if (n != (ssize_t)spec->stdin_size) {
+			rc = n < 0 ? -errno : -EIO;
+			goto fail;
+		}
+		close(inp[1]);
+		inp[1] = -1;
+		/* the child's stdin blocks as a file's would */
+		(void)fcntl(inp[0], F_SETFL, 0);
+	}
 	maxfd = (int)sysconf(_SC_OPEN_MAX);	/* not async-signal-safe: before the fork */
 	if (maxfd < 0 || maxfd > 65536)
 		maxfd = 65536;
@@ -494,7 +514,8 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_exec(argv, envp, nullfd, outp[1], errp[1], spec->discard_stderr, maxfd);
+		child_exec(argv, envp, nullfd, inp[0] >= 0 ? inp[0] : nullfd, outp[1], errp[1],
+			   spec->discard_stderr, maxfd);
 	rc = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
@@ -505,6 +526,8 @@ int script_run(struct script_runner *r, const struct script_spec *spec, script_d
 	close(outp[1]);
 	close(errp[1]);
 	close(nullfd);
+	if (inp[0] >= 0)
+		close(inp[0]);
 	free(argv);
 	run->runner = r;
 	run->pid = pid;
@@ -562,6 +585,8 @@ fail:
 			close(outp[i]);
 		if (errp[i] >= 0)
 			close(errp[i]);
+		if (inp[i] >= 0)
+			close(inp[i]);
 	}
 	if (nullfd >= 0)
 		close(nullfd);

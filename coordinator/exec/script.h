@@ -4,7 +4,8 @@
  * per-pool service hooks (NFS-Ganesha grace, Samba).
  *
  * A run is fork + execve of an argv (never a shell string) with an explicit
- * environment, stdin from /dev/null, stdout and stderr into one pipe of which
+ * environment, stdin from /dev/null or from a few bytes the caller gives
+ * (a fence agent's options and password, kept out of argv and environment), stdout and stderr into one pipe of which
  * only the last 'output_max' bytes are kept, in a new process group.  When
  * the timeout passes the group gets SIGTERM, and SIGKILL after the kill
  * grace.  The end of a run is seen through a pidfd in the loop, so nothing
@@ -28,6 +29,9 @@
 #define SCRIPT_OUTPUT_DEFAULT 4096
 #define SCRIPT_OUTPUT_MAX (4 * 1024 * 1024)
 #define SCRIPT_KILL_GRACE_DEFAULT_MS 5000
+/* At most a page: written whole into the empty pipe before the fork, where
+ * it always fits, so the loop never waits for the child to read it. */
+#define SCRIPT_STDIN_MAX 4096
 
 /* The PATH a script gets when its environment names none: the daemon's own
  * PATH is not passed on. */
@@ -70,6 +74,9 @@ struct script_spec {
 	size_t output_max;		/* 0 = SCRIPT_OUTPUT_DEFAULT */
 	bool discard_stderr;		/* stderr to /dev/null: the output is data
 					 * to parse, not a log */
+	const char *stdin_data;		/* NULL: stdin is /dev/null; else these
+					 * bytes, then EOF */
+	size_t stdin_size;		/* at most SCRIPT_STDIN_MAX */
 };
 
 struct script_runner;
@@ -87,7 +94,7 @@ void script_runner_free(struct script_runner *r);
  * cancelled first; the run is freed after 'done' returns, and 'done' may
  * start new runs.  '*out' (may be NULL) is the run's handle for
  * script_run_cancel(), valid until 'done' is called.  Returns 0, -EINVAL for
- * a bad spec (relative argv[0], limits), or -errno of the fork. */
+ * a bad spec (relative argv[0], limits, stdin_size), or -errno of the fork. */
 int script_run(struct script_runner *r, const struct script_spec *spec, script_done_fn done,
 	       void *data, struct script_run **out);
 

@@ -42,17 +42,40 @@ expect_err() {
 
 # The examples name hooks by their installed path; the tree's deploy/hooks/
 # stands in for it, and run and state directories point here so that
-# anything --check created would show.
+# anything --check created would show.  A fence secrets file is a copy here,
+# mode 0600; it must be root's, so run as another user that refusal is the
+# expected outcome.
 n=0
+printf 'password=example\n' >"$dir/fence.secrets"
+chmod 600 "$dir/fence.secrets"
 for ex in "$root"/deploy/examples/chorus*.json; do
 	f=$dir/$(basename "$ex")
 	sed -e "s#/usr/libexec/chorus/hooks/#$root/deploy/hooks/#g" \
 	    -e "s#\"/run/chorus\"#\"$dir/run\"#" -e "s#\"/var/lib/chorus\"#\"$dir/state\"#" \
+	    -e "s#\"/etc/chorus/fence.secrets\"#\"$dir/fence.secrets\"#" \
 	    "$ex" >"$f"
+	if grep -qF "\"$dir/fence.secrets\"" "$f"; then
+		secrets_ex=$f
+		if [ "$(id -u)" != 0 ]; then
+			check 78 "$f"
+			expect_err "fence.secrets: $dir/fence.secrets is owned by uid"
+			n=$((n + 1))
+			continue
+		fi
+	fi
 	check 0 "$f"
 	grep -qF "$f: configuration ok" "$dir/out" || fail "$f: no 'configuration ok'"
 	n=$((n + 1))
 done
+# a secrets file others may read is refused, naming the key
+if [ -n "${secrets_ex:-}" ]; then
+	chmod 640 "$dir/fence.secrets"
+	check 78 "$secrets_ex"
+	expect_err "fence.secrets: $dir/fence.secrets"
+	grep -qF "example" "$dir/err" && fail "the secret is in the error message"
+else
+	fail "no example with a fence secrets file"
+fi
 [ "$n" -ge 2 ] || fail "found only $n example configurations under $root/deploy/examples"
 grep -qF "\"$dir/run\"" "$dir/chorus-vips.json" || fail "run_dir not redirected in the copy"
 [ -e "$dir/run" ] && fail "--check created the run directory (pid file or socket)"

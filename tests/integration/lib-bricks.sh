@@ -193,6 +193,7 @@ bk_script() {
 
 # bk_conf_bricks GRACE_MS : the "bricks" and "fence" members of a chorusd
 # config (JSON, no braces around), every brick listed, fence mode grace
+# unless BK_FENCE_JSON says otherwise
 bk_conf_bricks() {
     local grace=$1 k sep=""
     printf '"bricks": {"script": "%s", "gluster": "%s",\n' "$BK_SCRIPT" "$GL_GLUSTER"
@@ -209,7 +210,13 @@ bk_conf_bricks() {
             "$([ -n "${BK_SET:-}" ] && printf ', "set": "%s"' "$BK_SET")"
         sep=,
     done
-    printf ']},\n"fence": {"mode": "grace", "grace_ms": %s}' "$grace"
+    # BK_FENCE_JSON: the whole "fence" object instead of mode grace (e.g. a
+    # fence agent, tests/integration/fence-ipmi.sh)
+    if [ -n "${BK_FENCE_JSON:-}" ]; then
+        printf ']},\n"fence": %s' "$BK_FENCE_JSON"
+    else
+        printf ']},\n"fence": {"mode": "grace", "grace_ms": %s}' "$grace"
+    fi
 }
 
 # bk_write_conf I FILE GRACE_MS : chorusd config with the bricks, fence grace;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -179,6 +180,117 @@ static void test_errors(void **unused)
 
 /* "hooks": per-pool service scripts (chorus-hooks(7)), checked when loaded:
  * a typo in a path or a pool must not wait for the next failover. */
+/* Mode "agent": options on the agent's stdin, the password from a file only
+ * root can read, never from chorus.json. */
+#define AGENT_HEAD "{\"bricks\": {\"list\": [" BRICK "}]},\n \"fence\": {\"mode\": \"agent\", " \
+		   "\"agent\": \"/usr/sbin/fence_ipmilan\", "
+
+static void write_secrets(const char *p, const char *text, mode_t mode)
+{
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void test_agent(void **unused)
+{
+	char sp[64], json[1024], err[1024] = "", in[CONF_FENCE_STDIN_MAX];
+	struct chorus_conf *c = NULL;
+	int fd, n;
+
+	(void)unused;
+	snprintf(sp, sizeof(sp), "/tmp/chorus-fence-secrets-XXXXXX");
+	fd = mkstemp(sp);
+	assert_true(fd >= 0);
+	close(fd);
+	write_secrets(sp, "# BMC\npassword=s3cret=x\r\n\nusername=admin\n", 0600);
+	snprintf(json, sizeof(json), AGENT_HEAD "\"options\": {\"lanplus\": \"1\", \"power_wait\": 2},"
+		 " \"nodes\": {\"n1\": {\"ip\": \"192.0.2.101\", \"ipport\": 6231},"
+		 " \"n2\": {\"ip\": \"192.0.2.102\", \"lanplus\": \"0\"}},"
+		 " \"secrets\": \"%s\", \"timeout_ms\": 20000}}", sp);
+	if (geteuid() == 0) {
+		if (load(json, &c, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_int_equal(c->fence_mode, CONF_FENCE_AGENT);
+		assert_string_equal(c->fence_agent, "/usr/sbin/fence_ipmilan");
+		assert_int_equal(c->fence_timeout_ms, 20000);
+		n = conf_fence_stdin(c, "n1", "off", in, sizeof(in));
+		assert_true(n > 0);
+		assert_string_equal(in, "action=off\nlanplus=1\npower_wait=2\nip=192.0.2.101\n"
+				    "ipport=6231\npassword=s3cret=x\nusername=admin\n");
+		/* a node's own option comes after the common one: agents keep the last */
+		n = conf_fence_stdin(c, "n2", "off", in, sizeof(in));
+		assert_non_null(strstr(in, "lanplus=1\npower_wait=2\nip=192.0.2.102\nlanplus=0\n"));
+		assert_int_equal(conf_fence_stdin(c, "n3", "off", in, sizeof(in)), -ENOENT);
+		assert_int_equal(conf_fence_stdin(c, "", "off", in, sizeof(in)), -ENOENT);
+		assert_int_equal(conf_fence_stdin(c, "n1", "off", in, 20), -ENOSPC);
+		{
+			char out[] = "ipmitool -P s3cret=x -U admin: s3cret=xs3cret=x 192.0.2.101";
+
+			conf_fence_redact(c, out);
+			assert_string_equal(out, "ipmitool -P ******** -U *****: ****************"
+					    " 192.0.2.101");
+		}
+		conf_free(c);
+		c = NULL;
+		/* a bad line is refused without showing it: it may be the password */
+		write_secrets(sp, "password hunter2\n", 0600);
+		expect(json, "fence.secrets: ");
+		if (load(json, &c, err, sizeof(err)) != -EINVAL || strstr(err, "line 1") == NULL ||
+		    strstr(err, "hunter2") != NULL)
+			fail_msg("bad secrets line: %s", err);
+		write_secrets(sp, "password=a\nb\n", 0600);
+		expect(json, "line 2: not \"name=value\"");
+		write_secrets(sp, "action=reboot\n", 0600);
+		expect(json, "chorus sets the action");
+	}
+	/* group or others may read it: refused whoever we are */
+	write_secrets(sp, "password=x\n", 0640);
+	expect(json, "fence.secrets: ");
+	if (load(json, &c, err, sizeof(err)) != -EINVAL ||
+	    (strstr(err, "mode 0640") == NULL && strstr(err, "must be root's") == NULL))
+		fail_msg("group-readable secrets: %s", err);
+	if (geteuid() != 0) {
+		write_secrets(sp, "password=x\n", 0600);
+		expect(json, "must be root's");
+	}
+	unlink(sp);
+	expect(json, "fence.secrets: ");
+
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {\"ip\": \"x\"}}, \"command\": [\"/bin/true\"]}}",
+	       "fence.command: only with mode \"command\"");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"command\", "
+	       "\"command\": [\"/bin/true\"], \"agent\": \"/usr/sbin/fence_ipmilan\"}}",
+	       "fence.agent: only with mode \"agent\"");
+	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"agent\", "
+	       "\"nodes\": {\"n1\": {\"ip\": \"x\"}}}}", "fence.agent: missing");
+	expect(AGENT_HEAD "\"options\": {}}}", "fence.nodes: missing");
+	expect(AGENT_HEAD "\"nodes\": {}}}", "fence.nodes: must be an object");
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {}}}}", "fence.nodes.n1: no options");
+	expect(AGENT_HEAD "\"nodes\": {\"n 1\": {\"ip\": \"x\"}}}}", "not a corosync node name");
+	expect(AGENT_HEAD "\"agent\": \"fence_ipmilan\"}}", "fence.agent");
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {\"ip\": \"x\\ny\"}}}}",
+	       "fence.nodes.n1.ip: value has a control character");
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {\"ip\": \" x\"}}}}", "fence.nodes.n1.ip: value starts");
+	expect(AGENT_HEAD "\"options\": {\"password\": \"x\"}, \"nodes\": {\"n1\": {\"ip\": \"x\"}}}}",
+	       "fence.options.password: a password goes into the fence.secrets file");
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {\"ip\": \"x\", \"passwd\": \"x\"}}}}",
+	       "fence.nodes.n1.passwd: a password");
+	expect(AGENT_HEAD "\"options\": {\"action\": \"reboot\"}, \"nodes\": {\"n1\": {\"ip\": \"x\"}}}}",
+	       "fence.options.action: chorus sets the action");
+	expect(AGENT_HEAD "\"options\": {\"a=b\": \"1\"}, \"nodes\": {\"n1\": {\"ip\": \"x\"}}}}",
+	       "not an agent option name");
+	expect(AGENT_HEAD "\"options\": {\"lanplus\": true}, \"nodes\": {\"n1\": {\"ip\": \"x\"}}}}",
+	       "fence.options.lanplus");
+	expect(AGENT_HEAD "\"options\": [], \"nodes\": {\"n1\": {\"ip\": \"x\"}}}}",
+	       "fence.options: must be an object");
+	expect(AGENT_HEAD "\"nodes\": {\"n1\": {\"ip\": \"x\"}}, \"secrets\": \"rel\"}}",
+	       "fence.secrets");
+}
+
 static void test_hooks(void **unused)
 {
 	struct chorus_conf *c = NULL;
@@ -241,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_agent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

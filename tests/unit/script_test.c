@@ -320,6 +320,43 @@ static void test_output_bound(void **state)
 
 /* The end of a run is its exit, not the EOF of its output: a daemon it
  * started (as the brick script starts glusterfsd) may keep the pipe. */
+/* Bytes handed to stdin arrive whole, then EOF; without them stdin is
+ * /dev/null; more than a page is refused rather than risking a write that
+ * would wait for the child.  No descriptor is left behind. */
+static void test_stdin(void **state)
+{
+	static char big[SCRIPT_STDIN_MAX + 1];
+	const char *argv[] = {"/bin/sh", "-c", "cat; echo EOF", NULL};
+	struct script_spec s = {.argv = argv, .timeout_ms = 10000,
+				.stdin_data = "action=off\npassword=x\n", .stdin_size = 22};
+	int fds = count_fds();
+	struct got g = {0};
+
+	assert_int_equal(script_run(runner, &s, on_done, &g, NULL), 0);
+	wait_for(&g, 1, 10000);
+	assert_true(script_result_ok(&g.r));
+	assert_string_equal(g.out, "action=off\npassword=x\nEOF\n");
+
+	memset(&g, 0, sizeof(g));
+	s.stdin_data = NULL;
+	assert_int_equal(script_run(runner, &s, on_done, &g, NULL), 0);
+	wait_for(&g, 1, 10000);
+	assert_string_equal(g.out, "EOF\n");
+
+	/* a full page, read by "wc -c" long after script_run returned */
+	memset(big, 'x', sizeof(big));
+	argv[2] = "sleep 0.2; wc -c";
+	memset(&g, 0, sizeof(g));
+	s.stdin_data = big;
+	s.stdin_size = SCRIPT_STDIN_MAX;
+	assert_int_equal(script_run(runner, &s, on_done, &g, NULL), 0);
+	wait_for(&g, 1, 10000);
+	assert_int_equal(atoi(g.out), SCRIPT_STDIN_MAX);
+	s.stdin_size = SCRIPT_STDIN_MAX + 1;
+	assert_int_equal(script_run(runner, &s, on_done, &g, NULL), -EINVAL);
+	assert_int_equal(count_fds(), fds);
+}
+
 static void test_background_holder(void **state)
 {
 	struct got g = {0};
@@ -452,6 +489,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_failed_and_bad_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_background_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_no_leak, setup, teardown),
@@ -462,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_failed_and_bad_spec, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_kill, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_output_bound, setup_poll, teardown),
+		cmocka_unit_test_setup_teardown(test_stdin, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_background_holder, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup_poll, teardown),
 		cmocka_unit_test_setup_teardown(test_many_no_leak, setup_poll, teardown),
