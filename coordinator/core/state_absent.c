@@ -455,7 +455,11 @@ static const char *decl_pool(const struct core *c, const struct res_addr *addr)
  * Startup fencing: a configured node that nobody in this view has ever
  * seen (the cluster came up without it) may be running any brick that no
  * member claims.  Record it as lost with all of those, so they wait for
- * its fencing or grace exactly like a node that left the ring.
+ * its fencing or grace exactly like a node that left the ring.  A fence
+ * device is not used on it before the restart grace has passed: nodes of
+ * a cluster booting together come up seconds apart, and a real BMC would
+ * power off a node whose daemon was merely late (Pacemaker waits its
+ * dc-deadtime for the same reason).  Joining in time ends the record.
  */
 void core_absent_unseen(struct core *c)
 {
@@ -492,14 +496,16 @@ void core_absent_unseen(struct core *c)
 			continue;
 		}
 		a.deadline_ms = deadline_for(c, a.kind);
+		a.fence_retry_ms = c->now_ms + c->cfg.restart_grace_ms;
 		if (absent_insert(c, &a) < 0) {
 			free(a.res);
 			c->err = -ENOMEM;
 			return;
 		}
 		qb_log(LOG_WARNING, "node %" PRIu32 " has not been seen since start-up: %zu "
-		       "unclaimed exclusive resource%s wait until it is known down", k->nodeid,
-		       a.n_res, a.n_res == 1 ? "" : "s");
+		       "unclaimed exclusive resource%s wait until it is known down (a fence "
+		       "device is used on it after %u ms unless it joins)", k->nodeid,
+		       a.n_res, a.n_res == 1 ? "" : "s", c->cfg.restart_grace_ms);
 	}
 }
 
