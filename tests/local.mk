@@ -6,6 +6,8 @@ TESTS += tests/sim/sim
 tests_sim_sim_SOURCES = tests/sim/sim.c tests/sim/fakecpg.c tests/sim/fakecpg.h
 tests_sim_sim_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS)
 tests_sim_sim_LDADD = coordinator/core/libcore.la $(QB_LIBS)
+TESTS += tests/sim/seeds-test.sh
+EXTRA_DIST += tests/sim/seeds-test.sh
 
 # Rounds at scale: N real cores behind the simulator's fake CPG, timed
 # (README, "Tests and benchmarks").  Not in make check: it measures.

@@ -188,6 +188,8 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 	if (i >= 0) {
 		struct holdoff *h = &c->holdoffs[i];
 
+		if (h->nodeid != nodeid)
+			h->mixed = true;
 		if (probe != PROBE_KEEP)
 			h->probe_ms = h->probe_ms == 0 || probe == 0 ? 0
 				      : h->probe_ms > probe	      ? h->probe_ms
@@ -208,7 +210,7 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 	c->holdoffs = v;
 	pos = (size_t)(-i - 1);
 	memmove(&v[pos + 1], &v[pos], (c->n_holdoffs - pos) * sizeof(*v));
-	v[pos] = (struct holdoff){*addr, nodeid, until, probe};
+	v[pos] = (struct holdoff){*addr, nodeid, until, probe, false};
 	c->n_holdoffs++;
 }
 
@@ -329,7 +331,7 @@ void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *
 	for (size_t k = 0; k < n; k++) {
 		long i = holdoff_find(c, &v[k]);
 
-		if (i >= 0 && c->holdoffs[i].nodeid == nodeid)
+		if (i >= 0 && c->holdoffs[i].nodeid == nodeid && !c->holdoffs[i].mixed)
 			c->holdoffs[i].until_ms = 0;
 	}
 	holdoff_expire(c);
@@ -341,7 +343,7 @@ void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *
 void core_live_fenced(struct core *c, uint32_t nodeid)
 {
 	for (size_t i = 0; i < c->n_holdoffs; i++)
-		if (c->holdoffs[i].nodeid == nodeid)
+		if (c->holdoffs[i].nodeid == nodeid && !c->holdoffs[i].mixed)
 			c->holdoffs[i].until_ms = 0;
 	holdoff_expire(c);
 }
@@ -401,8 +403,8 @@ void core_holdoff_merge(struct core *c)
 		for (size_t m = 0; m < c->n_members; m++) {
 			const struct member *mm = &c->members[m];
 
-			if (mm->nodeid == h->nodeid && mm->have_state && !mm->excluded &&
-			    !snap_claims(mm, &h->addr))
+			if (mm->nodeid == h->nodeid && !h->mixed && mm->have_state &&
+			    !mm->excluded && !snap_claims(mm, &h->addr))
 				h->until_ms = 0;
 		}
 	}

@@ -115,6 +115,10 @@ struct holdoff {
 	/* From then on only the kernel's lateness is waited for: a probe that
 	 * nobody answers ends the hold-off (0 = never, e.g. learnt from STATE) */
 	uint64_t probe_ms;
+	/* Held off for more than one node (a second lost while the first's
+	 * wait ran): 'nodeid' is only the one with the later end, so neither
+	 * node's return, RELEASED or fencing may end it early; it runs out. */
+	bool mixed;
 };
 
 /* The hold-back budget (state_msg.c says why and how): what one sender may
