@@ -81,6 +81,7 @@ static const char *const ctl_usage_text =
 	"  status                     cluster summary, nodes and addresses\n"
 	"  nodes                      nodes and their state\n"
 	"  vips                       addresses and where they are\n"
+	"  bricks                     bricks, their owners and what guards them\n"
 	"  events [-f] [-n N] [--since WHEN]\n"
 	"                             recent events (kept across restarts); -f/--follow\n"
 	"                             keeps streaming; WHEN: 10m, 2h, 1d, a UTC date\n"
@@ -261,7 +262,7 @@ static int ctl_read_line(struct ctl_conn *c, int64_t deadline, char **line, size
 	}
 }
 
-enum ctl_kind { K_STATUS, K_NODES, K_VIPS, K_EVENTS, K_PLAN, K_CHANGE, K_METRICS };
+enum ctl_kind { K_STATUS, K_NODES, K_VIPS, K_BRICKS, K_EVENTS, K_PLAN, K_CHANGE, K_METRICS };
 
 struct ctl_cmd {
 	const char *name;
@@ -275,6 +276,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"status", 0, K_STATUS, "", 0},
 	{"nodes", 0, K_NODES, "", 0},
 	{"vips", 0, K_VIPS, "", 0},
+	{"bricks", 0, K_BRICKS, "", 0},
 	{"events", 0, K_EVENTS, " [-f] [-n N] [--since WHEN] | --core [-n N]", 0},
 	{"plan", 0, K_PLAN, " [--fail NODE | --standby NODE]", 0},
 	{"move", 2, K_CHANGE, " VIP NODE", 0},
@@ -546,6 +548,10 @@ static int ctl_print_result(const struct ctl_cmd *cmd, char **argv, struct json_
 		break;
 	case K_VIPS:
 		chorusctl_print_vips(chorusctl_jarray(res, "vips"), NULL, "");
+		break;
+	case K_BRICKS:
+		if (!chorusctl_print_bricks(res, true))
+			printf("No bricks configured.\n");
 		break;
 	case K_EVENTS:
 		if (o->core) {

@@ -520,8 +520,8 @@ static const char *ctl_unhealthy_cause(struct json_object *res, char *buf, size_
 
 /* Bricks and what guards them: one line each, then fencing, the watchdog
  * and the inventory, each only when configured or when it has something
- * to say. */
-static void ctl_print_bricks(struct json_object *res)
+ * to say.  False (nothing printed) when no brick is configured. */
+bool chorusctl_print_bricks(struct json_object *res, bool alone)
 {
 	struct json_object *b = chorusctl_jget(res, "bricks");
 	struct json_object *list = chorusctl_jarray(b, "bricks");
@@ -535,8 +535,8 @@ static void ctl_print_bricks(struct json_object *res)
 	int64_t v, ok = 0, failed = 0;
 
 	if (b == NULL)
-		return;
-	printf("\nBricks:\n");
+		return false;
+	printf("%sBricks:\n", alone ? "" : "\n");
 	if (n == 0)
 		printf("  No bricks.\n");
 	for (i = 0; i < n; i++) {
@@ -616,6 +616,7 @@ static void ctl_print_bricks(struct json_object *res)
 		printf("%-15s%s%s%s\n", "Inventory:", chorusctl_color ? CTL_RED : "", e,
 		       chorusctl_color ? CTL_RESET : "");
 	}
+	return true;
 }
 
 /* Service hooks, only once one has failed. */
@@ -703,7 +704,7 @@ int chorusctl_print_status(struct json_object *res)
 	 * still tell the operator what this node would serve */
 	printf("\n%s\n", connected ? "Addresses:" : "Addresses (configured; owners unknown):");
 	chorusctl_print_vips(chorusctl_jarray(res, "vips"), chorusctl_jarray(res, "nodes"), "  ");
-	ctl_print_bricks(res);
+	(void)chorusctl_print_bricks(res, false);
 	ctl_print_hooks(res);
 	if (chorusctl_jarray(res, "checks") != NULL &&
 	    json_object_array_length(chorusctl_jarray(res, "checks")) > 0) {

@@ -27,6 +27,9 @@ void chorusctl_print_nodes(struct json_object *nodes, const char *indent);
 void chorusctl_print_vips(struct json_object *vips, struct json_object *nodes, const char *indent);
 /* The status result; returns 0 if the cluster is healthy, else 1. */
 int chorusctl_print_status(struct json_object *res);
+/* The bricks section of status (or of `chorusctl bricks`); false when the
+ * answer has none. */
+bool chorusctl_print_bricks(struct json_object *res, bool alone);
 /* One event: a line for people, or with 'json' one line of JSON. */
 void chorusctl_print_event(struct json_object *ev, bool json);
 /* The answer of `events --core`: one line per core event, oldest first,

@@ -342,6 +342,19 @@ static void cmd_nodes(struct chorusd *d, const struct control_request *req)
 	control_reply(d->ctl->ctl, req->client, req->id, r);
 }
 
+/* The bricks part of status, with the nodes and addresses its table names. */
+static void cmd_bricks(struct chorusd *d, const struct control_request *req)
+{
+	struct json_object *r = json_object_new_object();
+	bool all_active;
+	size_t un;
+
+	json_object_object_add(r, "bricks", d->conf->n_bricks ? bricks_status_json(d) : NULL);
+	json_object_object_add(r, "nodes", ctl_nodes_json(d, &all_active));
+	json_object_object_add(r, "vips", ctl_vips_json(d, &un));
+	control_reply(d->ctl->ctl, req->client, req->id, r);
+}
+
 static void cmd_vips(struct chorusd *d, const struct control_request *req)
 {
 	struct json_object *r = json_object_new_object();
@@ -605,6 +618,7 @@ static const struct ctl_command {
 	{"status", false, false, cmd_status},
 	{"nodes", false, true, cmd_nodes},
 	{"vips", false, true, cmd_vips},
+	{"bricks", false, false, cmd_bricks},
 	{"events", false, false, cmd_events},
 	{"plan", false, true, cmd_plan},
 	{"move", true, true, cmd_move},

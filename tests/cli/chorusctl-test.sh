@@ -222,6 +222,17 @@ Hooks:         2 of 12 runs failed; last: nfs-ganesha: exit 3
 EOF
 diff -u "$dir/want" "$dir/out" >"$dir/diff" || { fail "status with bricks differs from the golden text"; cat "$dir/diff"; }
 fit_80
+# bricks: the same section alone (the daemon's answer carries what it names)
+cp "$dir/resp/status" "$dir/resp/bricks"
+run 0 bricks
+sed -n '/^Bricks:/,/^Inventory:/p' "$dir/want" >"$dir/want-bricks"
+diff -u "$dir/want-bricks" "$dir/out" >"$dir/diff" || { fail "bricks differs from status's section"; cat "$dir/diff"; }
+expect_req '"cmd":"bricks","args":{}}'
+cat >"$dir/resp/bricks" <<'EOF'
+{"v":1,"id":"@ID@","ok":true,"result":{"bricks":null,"nodes":[],"vips":[]}}
+EOF
+run 0 bricks
+expect_out "No bricks configured."
 
 # --- nodes, vips ---------------------------------------------------------
 cat >"$dir/resp/nodes" <<'EOF'
