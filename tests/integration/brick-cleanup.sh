@@ -61,6 +61,10 @@ Z=$(bk_where 1)
 [ "$Z" != "$X" ] && [ "$Z" != "$Y" ] || cl_fail "brick 1 went back to a node that holds it off: $Z"
 cl_wait_until 30 held "$Y" 1 || cl_fail "node $Y does not report its failure hold"
 echo "brick 1 died on node $X and on node $Y, runs on node $Z; both hold it off"
+# what an operator on X sees
+bk_ctl "$X" bricks > "$D/bricks-x" || cl_fail "chorusctl bricks failed"
+grep -q "${BK_PATH[1]} .*failed here (held off)" "$D/bricks-x" ||
+    cl_fail "chorusctl bricks on node $X does not show the hold: $(cat "$D/bricks-x")"
 
 # --- 2. cleanup of one brick on one node, asked on another ------------------
 out=$(bk_ctl "$Z" cleanup "$B1" --node "n$X") || cl_fail "cleanup --node refused: $out"
