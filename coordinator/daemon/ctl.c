@@ -689,12 +689,11 @@ int ctl_start(struct chorusd *d)
 		return -ENOMEM;
 	d->ctl->last_failover_ms = -1;
 	/* without memory, moves are still recorded, without their duration */
-	d->ctl->move_at = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_at));
-	d->ctl->move_why = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_why));
-	d->ctl->move_from = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->move_from));
-	if (!d->ctl->move_at || !d->ctl->move_why || !d->ctl->move_from) {
-		free(d->ctl->move_at);
-		d->ctl->move_at = NULL;
+	d->ctl->moves = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->moves));
+	d->ctl->moving = calloc(d->conf->n_vips + 1, sizeof(*d->ctl->moving));
+	if (d->ctl->moves == NULL || d->ctl->moving == NULL) {
+		free(d->ctl->moves);
+		d->ctl->moves = NULL;
 	}
 	/* before anything can be recorded: the start itself is history */
 	d->ctl->hist = history_open(d->conf->state_dir);
@@ -759,9 +758,8 @@ void ctl_stop(struct chorusd *d)
 		free(d->ctl->pend[i].before);
 	history_free(d->ctl->hist);
 	free(d->ctl->snap);
-	free(d->ctl->move_at);
-	free(d->ctl->move_why);
-	free(d->ctl->move_from);
+	free(d->ctl->moves);
+	free(d->ctl->moving);
 	free(d->ctl);
 	d->ctl = NULL;
 }

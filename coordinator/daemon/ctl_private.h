@@ -42,6 +42,12 @@
 #define ADMIN_TIMEOUT_MS 10000
 #define ADMIN_FILE_MAX (1024 * 1024)
 
+struct ctl_move {
+	uint64_t at;		/* monotonic ms the table placed it here; 0 = none */
+	const char *why;	/* core_table_why(): a static string */
+	uint32_t from;		/* its holder before, 0 = none */
+};
+
 struct snap {
 	struct res_addr addr;
 	uint32_t owner;
@@ -69,11 +75,11 @@ struct ctl_state {
 	uint64_t digest;
 	struct snap *snap;
 	size_t n_snap;
-	/* per local vip: when the table placed it here (monotonic ms, 0 =
-	 * not moving here), why, and from where; for the move's duration */
-	uint64_t *move_at;
-	const char **move_why;
-	uint32_t *move_from;
+	/* per local vip: a move onto this node still coming up, for its
+	 * duration; 'moving' lists the local vips that have one, so each step
+	 * looks at those only */
+	struct ctl_move *moves;
+	uint32_t *moving;
 	size_t n_moving;
 	int quorum;		/* core_quorum_verdict() last reported */
 	uint32_t drift_ids[CHORUS_MAX_NODES];	/* members whose config differs, */

@@ -34,41 +34,41 @@ static void move_start(struct chorusd *d, const struct core_res_view *v, uint32_
 	struct ctl_state *s = d->ctl;
 	uint32_t li = v->local;
 
-	if (s->move_at == NULL || li >= d->conf->n_vips || d->cl == NULL ||
+	if (s->moves == NULL || li >= d->conf->n_vips || d->cl == NULL ||
 	    v->owner != cluster_nodeid(d->cl))
 		return;
-	if (s->move_at[li] == 0)
-		s->n_moving++;
-	s->move_at[li] = daemon_mono_ms() | 1;	/* never 0 */
-	s->move_why[li] = why;
-	s->move_from[li] = from;
+	if (s->moves[li].at == 0)
+		s->moving[s->n_moving++] = li;
+	s->moves[li] = (struct ctl_move){.at = daemon_mono_ms() | 1, .why = why, .from = from};
 }
 
-/* After every step while moves onto this node are under way: O(local vips). */
+/* After every step while moves onto this node are under way: O(moves under
+ * way), so a mass failover does not scan every address at every step. */
 static void move_track(struct chorusd *d)
 {
 	struct ctl_state *s = d->ctl;
 	uint64_t now = daemon_mono_ms();
+	size_t w = 0;
 
-	for (size_t i = 0; s->n_moving > 0 && i < d->conf->n_vips; i++) {
+	for (size_t k = 0; k < s->n_moving; k++) {
+		uint32_t i = s->moving[k];
+		struct ctl_move *m = &s->moves[i];
 		char a[CHORUS_ADDR_STRLEN], nb[32];
 
-		if (s->move_at[i] == 0)
-			continue;
 		if (core_local_up(d->core, i)) {
 			res_addr_format(&d->conf->vips[i].addr, a, sizeof(a));
 			ctl_event_add(d, "move", "%s up here %" PRIu64 " ms after it was placed here "
-				  "(from %s; %s)", a, now - s->move_at[i],
-				  s->move_from[i] ? ctl_node_name(d, s->move_from[i], nb, sizeof(nb))
-						  : "nowhere",
-				  s->move_why[i]);
+				  "(from %s; %s)", a, now - m->at,
+				  m->from ? ctl_node_name(d, m->from, nb, sizeof(nb)) : "nowhere",
+				  m->why);
 		} else if (core_local_assigned(d->core, i, NULL)) {
-			continue;	/* still waiting or starting */
+			s->moving[w++] = i;	/* still waiting or starting */
+			continue;
 		}
 		/* up, or moved on before it was: the next move has its own event */
-		s->move_at[i] = 0;
-		s->n_moving--;
+		m->at = 0;
 	}
+	s->n_moving = w;
 }
 
 static void diff_moves(struct chorusd *d)
