@@ -277,6 +277,18 @@ static void fence_reason(const struct chorus_conf *c, const struct script_result
 	free(text);
 }
 
+/* Every fence that ended, or could not start, counts the same way. */
+static void fence_record(struct bricks *bs, uint32_t node, bool ok)
+{
+	bs->last_fence_node = node;
+	bs->last_fence_ok = ok;
+	bs->last_fence_ms = daemon_mono_ms();
+	if (ok)
+		bs->fences_ok++;
+	else
+		bs->fences_failed++;
+}
+
 static void fence_done(void *data, const struct script_result *r)
 {
 	struct bricks *bs = data;
@@ -288,18 +300,14 @@ static void fence_done(void *data, const struct script_result *r)
 	bs->fence_run = NULL;
 	ev.u.fence.node = bs->fence_node;
 	ev.u.fence.err = script_result_ok(r) ? 0 : -EIO;
-	bs->last_fence_node = bs->fence_node;
-	bs->last_fence_ok = ev.u.fence.err == 0;
-	bs->last_fence_ms = daemon_mono_ms();
+	fence_record(bs, bs->fence_node, ev.u.fence.err == 0);
 	fence_reason(c, r, line, sizeof(line));
 	if (ev.u.fence.err == 0) {
-		bs->fences_ok++;
 		bs->last_fence_error[0] = '\0';
 		qb_log(LOG_WARNING, "%s: node %" PRIu32 " is down after %" PRIu64 " ms%s%s", what,
 		       bs->fence_node, r->elapsed_ms, line[0] ? ": " : "", line);
 		ctl_event(bs->d, "fence", "node %" PRIu32 " fenced: it is down", bs->fence_node);
 	} else {
-		bs->fences_failed++;
 		script_result_str(r, why, sizeof(why));
 		snprintf(bs->last_fence_error, sizeof(bs->last_fence_error), "%s%s%s", why,
 			 line[0] ? ": " : "", line);
@@ -381,10 +389,7 @@ void bricks_fence(struct chorusd *d, uint32_t node)
 	if (rc < 0) {
 		/* a failure like any other: counted, shown, retried by the core */
 		bs->fence_run = NULL;
-		bs->fences_failed++;
-		bs->last_fence_node = node;
-		bs->last_fence_ok = false;
-		bs->last_fence_ms = daemon_mono_ms();
+		fence_record(bs, node, false);
 		ev.u.fence.err = -EIO;
 		daemon_step(d, &ev);
 	}
