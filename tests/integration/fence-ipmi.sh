@@ -150,14 +150,7 @@ export BK_FENCE_JSON="{\"mode\": \"agent\", \"agent\": \"$AGENT\", \"timeout_ms\
   \"options\": {\"lanplus\": 1, \"cipher\": 3, \"power_wait\": 1, \"power_timeout\": 10,
     \"shell_timeout\": 5, \"login_timeout\": 3, \"retry_on\": 1},
   \"nodes\": {$nodes}, \"secrets\": \"$CL_DIR/fence.secrets\"}"
-for i in 1 2 3; do
-    bk_write_conf "$i" "$(cl_ndir "$i")/chorusd.conf" 0
-    bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
-done
-for k in 1 2; do
-    cl_wait_until 120 bk__running_once "$k" ||
-        cl_fail "brick $k not started by chorusd: $(tail -n 5 "$(cl_ndir 1)/chorusd.log")"
-done
+bk_chorusd_all 0
 bk_ctl 1 status --json | grep -q '"fence": *"agent"' || cl_fail "status does not say fence mode agent"
 # The BMCs come up only now.  The chorusd started first saw the others in
 # corosync but not yet in chorus, and fences such a node at once (startup

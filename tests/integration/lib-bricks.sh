@@ -319,11 +319,18 @@ bk_gluster_setup() {
 
 # bk_setup NAME GRACE_MS : 3 nodes, 2 bricks, chorusd running them
 bk_setup() {
-    local name=$1 grace=$2 i k
+    local name=$1 grace=$2 i
     cl_init "$name" 3
     for i in 1 2 3; do cl_corosync_start "$i"; done
     cl_wait_members 1 3 30 || cl_fail "corosync did not form a 3-node ring"
     bk_gluster_setup 2
+    bk_chorusd_all "$grace"
+}
+
+# bk_chorusd_all GRACE_MS : a config and chorusd on nodes 1-3, then wait
+# until chorusd runs both bricks, each once
+bk_chorusd_all() {
+    local grace=$1 i k
     for i in 1 2 3; do
         bk_write_conf "$i" "$(cl_ndir "$i")/chorusd.conf" "$grace"
         bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
