@@ -346,13 +346,22 @@ bool core_excl_must_release(const struct core *c)
  */
 static void send_clean(struct core *c, struct core_actions *out);
 
+/* Before the round of a leave-only change only the lost nodes' resources
+ * are taken (core_round_start). */
+static bool fast_ok(const struct core *c, const struct rent *e)
+{
+	return c->round_done || core_fast_owner(c, &e->addr) == c->cfg.nodeid;
+}
+
 static void local_reconcile(struct core *c, struct core_actions *out)
 {
 	bool drop_all = drop_all_now(c);
 	/* After a stall of our own, peers may be excluding us: nothing new
 	 * until they have heard us again (state_live.c). */
-	bool may_acquire = c->in_view && c->round_done && quorate_for_view(c) && !drop_all &&
-			   !c->revalidating;
+	/* Before the round (a leave-only change) a daemon shutting down takes
+	 * nothing: the others learn that it leaves only from its STATE. */
+	bool may_acquire = c->in_view && (c->round_done || (c->fast_placed && !c->leaving)) &&
+			   quorate_for_view(c) && !drop_all && !c->revalidating;
 
 	for (size_t i = 0; i < c->cfg.n_vips; i++) {
 		uint32_t r = c->lres[i];
@@ -375,13 +384,13 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 			 * below protocol 3 nobody guards its takeover. */
 			/* ... and not while a lost or silent node may still
 			 * have it up (its hold-off; the timer wakes us). */
-			if (mine && may_acquire && (!excl || e->excl) &&
+			if (mine && may_acquire && (!excl || e->excl) && fast_ok(c, e) &&
 			    (e->from == 0 || e->from == c->cfg.nodeid) &&
 			    c->now_ms >= c->lretry_ms[i] &&
 			    !core_holdoff_blocks(c, &e->addr, NULL)) {
 				c->lstate[i] = L_ACQUIRING;
 				act_simple(c, out, CORE_ACT_ACQUIRE, i);
-			} else if (mine && may_acquire && !excl && c->cfg.expiry_probe &&
+			} else if (mine && may_acquire && !excl && c->cfg.expiry_probe && fast_ok(c, e) &&
 				   (e->from == 0 || e->from == c->cfg.nodeid) &&
 				   c->now_ms >= c->lretry_ms[i] && !c->lprobing[i] &&
 				   c->now_ms >= c->lprobe_ms[i] &&
@@ -559,6 +568,7 @@ static void departed_add(struct core *c, uint32_t nodeid)
 
 void core_leave_view(struct core *c)
 {
+	core_fast_clear(c);
 	c->in_view = false;
 	c->round_active = false;
 	c->round_done = false;
@@ -662,6 +672,16 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 				nm[i].n_susp_addrs = old->n_susp_addrs;
 				old->susp_addrs = NULL;
 				old->n_susp_addrs = 0;
+				/* replicated like its health: a leave-only change
+				 * places from them before any STATE arrives */
+				nm[i].unserv = old->unserv;
+				nm[i].n_unserv = old->n_unserv;
+				nm[i].unserv_conf = old->unserv_conf;
+				nm[i].n_unserv_conf = old->n_unserv_conf;
+				old->unserv = NULL;
+				old->n_unserv = 0;
+				old->unserv_conf = NULL;
+				old->n_unserv_conf = 0;
 			} else {
 				struct peer *p = core_peer(c, nm[i].nodeid);
 
@@ -674,11 +694,18 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 		}
 		free(sorted);
 	}
+	/* Only members left a view whose round had completed: the survivors
+	 * may place at once (core_round_start).  Any other change first
+	 * forgets an earlier such placement: its takes stop, and the next
+	 * STATE says what was taken. */
+	core_fast_clear(c);
 	{
 		bool joined = false;
 
 		for (size_t i = 0; i < n; i++)
 			joined |= core_member_find(c, nm[i].nodeid, nm[i].pid) == NULL;
+		c->fast_ok = !joined && n < c->n_members && c->round_done && c->had_round &&
+			     c->proto >= 8 && !c->suspected_self;
 		for (size_t i = 0; joined && i < n; i++) {
 			nm[i].excluded = false;
 			nm[i].suspected = false;
@@ -993,6 +1020,7 @@ void core_free(struct core *c)
 		return;
 	core_leave_view(c);
 	free(c->totem);
+	core_fast_clear(c);
 	free(c->departed);
 	free(c->clean);
 	free(c->cfg_nodes);

@@ -470,6 +470,9 @@ struct core_counters {
 	uint64_t hold_cuts;	/* senders cut that way, once per hold period each */
 	uint64_t probes;	/* expiry probes sent (CORE_ACT_PROBE) */
 	uint64_t probe_takes;	/* hold-offs ended early because nobody answered */
+	uint64_t fast_changes;	/* leave-only changes placed before their round */
+	uint64_t fast_disagree;	/* resources the confirming round gave elsewhere */
+	uint64_t fast_undone;	/* of those, ones this node had already taken */
 	/* CPG messages this node multicast, and their bytes, by wire type
 	 * (index = enum wire_type; 0 unused): what a change costs */
 	uint64_t sent[CORE_MSG_TYPES];

@@ -181,6 +181,11 @@ struct core {
 	bool round_active;
 	bool round_done;
 	bool had_round;			/* a round completed since we joined */
+	bool fast_ok;			/* this change only took members from a settled view */
+	bool fast_placed;		/* placed from the table at the change; a round confirms */
+	struct res_addr *fast_addr;	/* what that placement gave whom, sorted by address, */
+	uint32_t *fast_owner;		/* for the round to account it as held */
+	size_t n_fast;
 	uint64_t round_deadline_ms;
 	bool exclude_sent;
 	bool timeout_extended;

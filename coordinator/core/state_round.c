@@ -212,6 +212,91 @@ static void send_state(struct core *c, struct core_actions *out)
 	core_emit_send(c, out);
 }
 
+void core_fast_clear(struct core *c)
+{
+	free(c->fast_addr);
+	free(c->fast_owner);
+	c->fast_addr = NULL;
+	c->fast_owner = NULL;
+	c->n_fast = 0;
+	c->fast_placed = false;
+	c->fast_ok = false;
+}
+
+/*
+ * Members only left a view whose round had completed.  CPG delivered the
+ * same messages to every survivor before the change, so all hold the same
+ * table: each places the lost members' resources from it now, the same
+ * way, and takes what it gets as soon as quorum and the hold-offs allow
+ * (local_reconcile), without waiting for the round.  The round still runs
+ * and confirms; what this placement gave is accounted as held there (the
+ * STATE went out before the takes), so a round that decides otherwise
+ * hands over instead of putting an address on two nodes.  The departures
+ * were recorded just before (hold-offs, absent records): the same inputs
+ * as the round's.
+ */
+static void round_fast(struct core *c)
+{
+	size_t n = 0;
+
+	uint32_t *was = NULL;
+
+	core_fast_clear(c);
+	if (c->n_res) {
+		was = malloc(c->n_res * sizeof(*was));
+		c->fast_addr = malloc(c->n_res * sizeof(*c->fast_addr));
+		c->fast_owner = malloc(c->n_res * sizeof(*c->fast_owner));
+		if (was == NULL || c->fast_addr == NULL || c->fast_owner == NULL) {
+			/* without the record the round could not account the
+			 * takes: take nothing before it */
+			free(was);
+			core_fast_clear(c);
+			c->err = -ENOMEM;
+			return;
+		}
+	}
+	for (size_t r = 0; r < c->n_res; r++)
+		was[r] = c->res[r].from ? c->res[r].from : c->res[r].owner;
+	c->fast_placed = true;
+	c->ctr.fast_changes++;
+	core_replace_table(c, false, CORE_WHY_MEMBERSHIP);
+	/* Only the lost nodes' addresses.  Whatever else this placement moved
+	 * waits for the round, which may see what only a STATE tells (a health
+	 * report still pending, a daemon shutting down, an address a member
+	 * still releases) and decide otherwise; and so do bricks, which wait
+	 * for fencing and take seconds to start anyway. */
+	for (size_t r = 0; r < c->n_res; r++) {
+		if (c->res[r].owner == 0 || !core_is_member_nodeid(c, c->res[r].owner) ||
+		    was[r] == 0 || core_is_member_nodeid(c, was[r]) || c->res[r].excl)
+			continue;
+		c->fast_addr[n] = c->res[r].addr;
+		c->fast_owner[n] = c->res[r].owner;
+		n++;
+	}
+	c->n_fast = n;
+	free(was);
+	qb_log(LOG_NOTICE, "members only left: %zu resource%s placed from the table at once, "
+	       "round %016" PRIx64 " confirms", n, n == 1 ? "" : "s", c->token);
+}
+
+uint32_t core_fast_owner(const struct core *c, const struct res_addr *addr)
+{
+	size_t lo = 0, hi = c->n_fast;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = res_addr_cmp(&c->fast_addr[mid], addr);
+
+		if (d == 0)
+			return c->fast_owner[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 void core_round_start(struct core *c, struct core_actions *out)
 {
 	struct queued *q = c->queue;
@@ -250,6 +335,10 @@ void core_round_start(struct core *c, struct core_actions *out)
 	core_absent_prune(c);
 	qb_log(LOG_INFO, "round %016" PRIx64 " started with %zu members", c->token,
 	       c->n_members);
+	if (c->fast_ok) {
+		c->fast_ok = false;
+		round_fast(c);
+	}
 	send_state(c, out);
 
 	/* Messages that arrived while the token was unknown: round messages are
@@ -589,8 +678,43 @@ static void complete_round(struct core *c, struct core_actions *out)
 			holder[r] = releasing[r];
 		c->res[r].from = 0;
 	}
+	/* What the leave-only placement gave may have been taken after its
+	 * taker's STATE went out: count it as held there.  Every member ran
+	 * that placement at the same point, so all count the same. */
+	for (size_t r = 0; c->fast_placed && r < c->n_res; r++) {
+		uint32_t f = core_fast_owner(c, &c->res[r].addr);
+		long s = f ? core_slot_of(c, f) : -1;
+
+		if (f == 0 || holder[r] != 0 || !core_is_member_nodeid(c, f))
+			continue;
+		holder[r] = f;
+		if (prev[r] == PLACE_NONE && s >= 0)
+			prev[r] = (uint32_t)s;
+	}
 	c->table_why = CORE_WHY_MEMBERSHIP;
 	core_run_placement(c, prev, fixed, holder, c->cfg.failback == CORE_FAILBACK_AUTO, NULL);
+	if (c->fast_placed) {
+		uint64_t differ = 0;
+
+		for (size_t r = 0; r < c->n_res; r++) {
+			uint32_t f = core_fast_owner(c, &c->res[r].addr);
+
+			bool moved = f != 0 && core_is_member_nodeid(c, f) && c->res[r].owner != f;
+
+			differ += moved;
+			/* taken early, and now to be handed on */
+			for (size_t i = 0; moved && f == c->cfg.nodeid && i < c->cfg.n_vips; i++)
+				if (c->lstate[i] != L_NONE &&
+				    res_addr_cmp(&c->vips[i].addr, &c->res[r].addr) == 0)
+					c->ctr.fast_undone++;
+		}
+		c->ctr.fast_disagree += differ;
+		if (differ)
+			qb_log(LOG_NOTICE, "round %016" PRIx64 " moved %" PRIu64 " resource%s the "
+			       "leave-only placement had given", c->token, differ,
+			       differ == 1 ? "" : "s");
+		core_fast_clear(c);
+	}
 	core_map_local(c);
 	core_holdoff_unseen(c);
 	core_update_digest(c);

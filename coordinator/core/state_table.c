@@ -644,15 +644,13 @@ int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *ho
 	return 0;
 }
 
-/* Re-place outside a round after an ordered event changed eligibility. */
-void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why)
+/* Re-place from the table as it stands (the caller knows every member holds
+ * the same one). */
+void core_replace_table(struct core *c, bool rebalance, enum core_why why)
 {
 	uint32_t *prev, *holder;
 	bool *fixed;
 
-	(void)out;
-	if (!c->round_done)
-		return;
 	c->table_why = why;
 	prev = malloc((c->n_res + 1) * sizeof(*prev));
 	holder = calloc(c->n_res + 1, sizeof(*holder));
@@ -674,3 +672,10 @@ out:
 	free(fixed);
 }
 
+/* Re-place outside a round after an ordered event changed eligibility. */
+void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why)
+{
+	(void)out;
+	if (c->round_done)
+		core_replace_table(c, rebalance, why);
+}

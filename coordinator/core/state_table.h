@@ -28,6 +28,10 @@ int core_place_compute(struct core *c, const uint32_t *prev, const bool *fixed, 
 /* Starting point for a re-placement outside a round, from the table. */
 int core_replace_input(struct core *c, uint32_t *prev, bool *fixed, uint32_t *holder);
 void core_round_start(struct core *c, struct core_actions *out);
+/* Forget a leave-only placement (a new change, the view left). */
+void core_fast_clear(struct core *c);
+/* Who a leave-only placement gave a lost node's 'addr' to (0: nobody). */
+uint32_t core_fast_owner(const struct core *c, const struct res_addr *addr);
 void core_round_check(struct core *c, struct core_actions *out);
 void core_round_deliver(struct core *c, struct core_actions *out, struct member *m,
 			const struct wire_hdr *h, const void *buf, size_t size);
@@ -36,6 +40,9 @@ uint64_t core_view_token(const struct core *c);
 void core_leave_view(struct core *c);
 /* Re-run placement on the current table ('rebalance' forces failback). */
 void core_replace(struct core *c, struct core_actions *out, bool rebalance, enum core_why why);
+/* The same without the completed-round check: for a leave-only change, whose
+ * survivors all hold the table of the view they come from. */
+void core_replace_table(struct core *c, bool rebalance, enum core_why why);
 long core_res_find(const struct core *c, const struct res_addr *addr);
 /* The same, trying the entry after the previous hit ('*hint', start at 0)
  * first: for lists in (mostly) the table's order. */

@@ -68,12 +68,20 @@
  *      confirmed from receiving (a recovery settles like a failure).  No
  *      new message: every member computes the table, so the new placement
  *      starts only once every member advertises 7; below, placement v1.
+ *   8  leave-only changes are placed at once: when members only left a view
+ *      whose round had completed, every survivor places from the table it
+ *      already holds, at the change, and takes as quorum and hold-offs
+ *      allow; the round confirms, counting those placements as held.  No
+ *      new message: a survivor below 8 would only take after the round, and
+ *      a round that counts a take nobody made merely waits for a RELEASED,
+ *      but the survivors must agree on whether the round counts them, so
+ *      only once every member advertises 8.
  * STATE extension 8 (configuration digests, per configuration key, in the
  * order the daemon's table gives them) is informational: no version needed,
  * older readers skip it, and nothing but status and events reads it.
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 7
+#define WIRE_VERSION_MAX 8
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */

@@ -161,6 +161,12 @@ char *ctl_metrics_text(struct chorusd *d, size_t *len)
 		M("expiry_probe_takes_total", "counter",
 		  "Addresses taken early because nobody answered such a probe.", "%" PRIu64,
 		  k.probe_takes);
+		M("leave_only_placements_total", "counter",
+		  "Membership changes in which members only left, placed before their round.",
+		  "%" PRIu64, k.fast_changes);
+		M("leave_only_overruled_total", "counter",
+		  "Resources such a placement gave that the confirming round gave elsewhere.",
+		  "%" PRIu64, k.fast_disagree);
 		M("corosync_silence_max_seconds", "gauge",
 		  "Longest time corosync delivered nothing while in a view (compare quiet_limit).",
 		  "%.3f", k.silence_max_ms / 1000.0);

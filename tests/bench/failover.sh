@@ -35,9 +35,11 @@
 # (bounded) until it holds its share again and the cluster is settled.
 #
 # Output: one line per run, then the summary as the very last line:
-#   run K: kill_to_membership_ms=.. membership_to_vips_ms=.. kill_to_vips_ms=.. survivor_vips_lost=.. double_ms_max=.. phases: sync=.. deliver=.. round=.. holdoff=.. spread=..
-#   phases (membership -> last VIP, p50 of each): sync_ms_p50=.. deliver_ms_p50=.. round_ms_p50=.. holdoff_ms_p50=.. spread_ms_p50=..
-#   failover nodes=3 vips=64 runs=R token_ms=T survivor_vips_lost=L membership_to_vips_ms_p50=X membership_to_vips_ms_max=Y kill_to_vips_ms_p50=Z double_ms_max=D token_coeff=C chorus_timing=test|default
+#   run K: kill_to_membership_ms=.. membership_to_vips_ms=.. kill_to_vips_ms=.. survivor_vips_lost=.. double_ms_max=.. phases: sync=.. deliver=.. place=.. holdoff=.. spread=.. confirm=..
+#   phases (membership -> last VIP, p50 of each): sync_ms_p50=.. deliver_ms_p50=.. place_ms_p50=.. holdoff_ms_p50=.. spread_ms_p50=.. confirm_ms_p50=..
+#   (place: to the placement of the lost node's VIPs, at once when members
+#   only left; confirm: to the round's completion, off the path then)
+#   failover nodes=3 vips=64 runs=R token_ms=T survivor_vips_lost=L membership_to_vips_ms_p50=X membership_to_vips_ms_max=Y kill_to_vips_ms_p50=Z double_ms_max=D rounds_before_action=0|1 token_coeff=C chorus_timing=test|default
 # (harness progress goes to stderr; CL_QUIET=1 silences it).  Exit 0 when every
 # run converged, 1 (with the failing run named) when one did not within its
 # bound, 77 when it cannot run here (not root, no corosync, chorusd not built).
@@ -72,18 +74,18 @@ NV=64
 cl_init failover "$N"
 bench_cluster_up
 
-K2M=() M2V=() K2V=() LOST=0 DBL=()
+K2M=() M2V=() K2V=() LOST=0 DBL=() ROUNDS=()
 declare -A PH=()
 for (( r = 1; r <= RUNS; r++ )); do
     bench_crash "$r" $(( (r - 1) % N + 1 ))
-    K2M+=("$RUN_K2M"); M2V+=("$RUN_M2V"); K2V+=("$RUN_K2V"); DBL+=("$RUN_DOUBLE_MS")
+    K2M+=("$RUN_K2M"); M2V+=("$RUN_M2V"); K2V+=("$RUN_K2V"); DBL+=("$RUN_DOUBLE_MS"); ROUNDS+=("$RUN_ROUNDS")
     LOST=$(( LOST + RUN_LOST ))
     for kv in $RUN_PHASES; do [ "${kv#*=}" = - ] || PH[${kv%%=*}]+=" ${kv#*=}"; done
     echo "run $r: kill_to_membership_ms=$RUN_K2M membership_to_vips_ms=$RUN_M2V kill_to_vips_ms=$RUN_K2V survivor_vips_lost=$RUN_LOST double_ms_max=$RUN_DOUBLE_MS phases: $RUN_PHASES"
 done
 
 phases=""
-for ph in sync deliver round holdoff spread; do
+for ph in sync deliver place holdoff spread confirm; do
     # shellcheck disable=SC2086  # a list of numbers
     phases+=" ${ph}_ms_p50=$( [ -n "${PH[$ph]:-}" ] && ms_median ${PH[$ph]} || echo -)"
 done
@@ -92,5 +94,6 @@ echo "failover nodes=$N vips=$NV runs=$RUNS token_ms=$CL_TOKEN_MS survivor_vips_
     "membership_to_vips_ms_p50=$(ms_median "${M2V[@]}")" \
     "membership_to_vips_ms_max=$(ms_max "${M2V[@]}")" \
     "kill_to_vips_ms_p50=$(ms_median "${K2V[@]}")" \
-    "double_ms_max=$(ms_max "${DBL[@]}")" "token_coeff=$CL_TOKEN_COEFF chorus_timing=$CL_CHORUS_TIMING"
+    "double_ms_max=$(ms_max "${DBL[@]}")" "rounds_before_action=$(ms_max "${ROUNDS[@]}")" \
+    "token_coeff=$CL_TOKEN_COEFF chorus_timing=$CL_CHORUS_TIMING"
 exit 0

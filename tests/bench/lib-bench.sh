@@ -162,14 +162,11 @@ bench_vip_list() { local IFS=,; echo "${VIPS[*]}"; }   # "a,b,c" for addrwatch -
 #   RUN_DOUBLE_MS RUN_DOWN_MS  longest time a VIP was on two nodes / on none
 #                            (sampler, same span)
 #   RUN_PHASES               where membership -> last VIP went, in ms, each
-#                            phase from the earliest survivor's stamp:
-#                            sync (corosync's service sync after the membership
-#                            line), deliver (-> chorusd logs the membership),
-#                            round (-> its round completes), holdoff (-> the
-#                            first of the dead node's VIPs is up: the wait for a
-#                            node that may be cut off, and expiry probes),
-#                            spread (-> the last is up); "-" where a stamp is
-#                            missing
+#                            phase from the earliest survivor's stamp
+#                            (bench_phases, lib-measure.sh); "-" where a
+#                            stamp is missing
+#   RUN_ROUNDS               rounds the placement waited for: 0 when members
+#                            only left and it placed at once
 # A survivor is every other node 1..N (nodes above N run no chorusd).
 # CRASH_POWER=1 makes it a power loss: D's link goes down first and its VIPs
 # vanish with its kernel, so nobody answers for them (the survivors' expiry
@@ -177,7 +174,7 @@ bench_vip_list() { local IFS=,; echo "${VIPS[*]}"; }   # "a,b,c" for addrwatch -
 : "${CRASH_HOLD_S:=2}" "${CRASH_POWER:=0}"
 bench_crash() {
     local r=$1 d=$2 i s surv=() ns_surv=() before dead_vips n_dead cpid dpid t_kill mons
-    local bad a o p moved t_mem t_sync t_first t_vips t_cc t_round aw="crash$1"
+    local bad a o p moved t_mem t_sync t_first t_vips aw="crash$1"
     for (( i = 1; i <= N; i++ )); do [ "$i" = "$d" ] || surv+=("$i"); done
     for s in "${surv[@]}"; do ns_surv+=("$(cl_ns "$s")"); done
     snapshot
@@ -239,11 +236,8 @@ bench_crash() {
     RUN_K2M=$(( t_mem - t_kill )) RUN_M2V=$(( t_vips - t_mem )) RUN_K2V=$(( t_vips - t_kill ))
     # chorusd's log stamps have ms resolution but may trail the corosync
     # line by a few ms: each phase starts where the previous one ended
-    t_cc=$(min_of_chorusd "notice membership: .* \\([1-9][0-9]* left" "$t_mem" "${surv[@]}") || t_cc=""
-    t_round=$(min_of_chorusd "notice round [0-9a-f]+ complete" "${t_cc:-$t_mem}" "${surv[@]}") || t_round=""
-    RUN_PHASES="sync=$(bench_phase "$t_mem" "$t_sync") deliver=$(bench_phase "$t_sync" "$t_cc")"
-    RUN_PHASES+=" round=$(bench_phase "$t_cc" "$t_round") holdoff=$(bench_phase "$t_round" "$t_first")"
-    RUN_PHASES+=" spread=$(bench_phase "$t_first" "$t_vips")"
+    bench_phases "$t_mem" "$t_sync" "$t_first" "$t_vips" "${surv[@]}"
+    RUN_PHASES=$BENCH_PHASES RUN_ROUNDS=$BENCH_ROUNDS
     cl_log "run $r: node $d: membership +$RUN_K2M sync +${t_sync:+$(( t_sync - t_kill ))} first VIP +$(( t_first - t_kill )) last VIP +$RUN_K2V ms ($n_dead VIPs)"
 
     # bring the node back: corosync, then chorusd; wait until it has its share

@@ -318,3 +318,25 @@ min_of_chorusd() {
 }
 # bench_phase A B : B - A, or "-" when either is missing
 bench_phase() { if [ -n "$1" ] && [ -n "$2" ]; then echo $(( $2 - $1 )); else echo -; fi; }
+# bench_phases T_MEM T_SYNC T_FIRST T_VIPS S... : where membership -> last VIP
+# went, from the survivors' (S...) earliest stamps.  Sets BENCH_PHASES to
+#   sync (corosync's service sync) deliver (-> chorusd logs the membership)
+#   place (-> the lost node's resources are placed: at once for a leave-only
+#   change, else when the round completes) holdoff (-> the first VIP is up:
+#   the wait for a node that may be cut off, and expiry probes) spread (-> the
+#   last is up) confirm (membership in chorusd -> its round completes; off
+#   the path when the placement did not wait for it)
+# and BENCH_ROUNDS to the rounds the placement waited for (0 or 1).
+bench_phases() {
+    local t_mem=$1 t_sync=$2 t_first=$3 t_vips=$4 t_cc t_round t_place; shift 4
+    t_cc=$(min_of_chorusd "notice membership: .* \\([1-9][0-9]* left" "$t_mem" "$@") || t_cc=""
+    t_round=$(min_of_chorusd "notice round [0-9a-f]+ complete" "${t_cc:-$t_mem}" "$@") || t_round=""
+    if t_place=$(min_of_chorusd "notice members only left: [0-9]+ resources? placed" "${t_cc:-$t_mem}" "$@"); then
+        BENCH_ROUNDS=0
+    else
+        t_place=$t_round BENCH_ROUNDS=1
+    fi
+    BENCH_PHASES="sync=$(bench_phase "$t_mem" "$t_sync") deliver=$(bench_phase "$t_sync" "$t_cc")"
+    BENCH_PHASES+=" place=$(bench_phase "$t_cc" "$t_place") holdoff=$(bench_phase "$t_place" "$t_first")"
+    BENCH_PHASES+=" spread=$(bench_phase "$t_first" "$t_vips") confirm=$(bench_phase "$t_cc" "$t_round")"
+}

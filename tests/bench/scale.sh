@@ -41,7 +41,7 @@
 # until the cluster is settled again; the same counters are reported for the rejoin.
 #
 # Output: one line per run, then the summary as the very last line:
-#   phases (membership -> last VIP, p50 of each): sync_ms_p50=.. deliver_ms_p50=.. round_ms_p50=.. holdoff_ms_p50=.. spread_ms_p50=..
+#   phases (membership -> last VIP, p50 of each): sync_ms_p50=.. deliver_ms_p50=.. place_ms_p50=.. holdoff_ms_p50=.. spread_ms_p50=.. confirm_ms_p50=..
 #   scale nodes=N vips=NV power=0|1 membership_to_vips_ms_p50=X rss_kb=Y msgs_per_change=Z bytes_per_change=B
 # (msgs_per_change / bytes_per_change = median over the runs of what the
 # survivors multicast for the node-loss change by chorusd's own count, without
@@ -311,7 +311,7 @@ read -r idle_msgs _ idle_tx _ <<< "$(stats_delta idle0 idle1 "${ALL[@]}")"
 echo "idle: rss_kb median=$(ms_median "${RSS[@]}") max=$(ms_max "${RSS[@]}") min=$(ms_min "${RSS[@]}");" \
     "cpu per node median=${idle_cpu} ms over $(( ti1 - ti0 )) ms; chorusd msgs=$idle_msgs totem mcast_tx=$idle_tx (all nodes)"
 
-M2V=() K2M=() MSGS=() CPUMED=() CPUNET=() JMSGS=() CMSGS=() CBYTES=()
+M2V=() K2M=() MSGS=() CPUMED=() CPUNET=() JMSGS=() CMSGS=() CBYTES=() ROUNDS=()
 declare -A PH=()
 for (( r = 1; r <= RUNS; r++ )); do
     d=$(( ((r - 1) * 7) % N + 1 ))
@@ -348,12 +348,9 @@ for (( r = 1; r <= RUNS; r++ )); do
     t_mem=$(min_of_survivors ms_membership_time_ms "$t_kill" "${surv[@]}")
     t_vips=$(ms_last_vip_time_ms "$mons" "$dead_vips" "$t_kill")
     t_sync=$(min_of_survivors ms_sync_time_ms "$t_kill" "${surv[@]}") || t_sync=""
-    t_cc=$(min_of_chorusd "notice membership: .* \\([1-9][0-9]* left" "$t_mem" "${surv[@]}") || t_cc=""
-    t_round=$(min_of_chorusd "notice round [0-9a-f]+ complete" "${t_cc:-$t_mem}" "${surv[@]}") || t_round=""
     t_first=$(ms_first_vip_time_ms "$mons" "$dead_vips" "$t_kill")
-    phases="sync=$(bench_phase "$t_mem" "$t_sync") deliver=$(bench_phase "$t_sync" "$t_cc")"
-    phases+=" round=$(bench_phase "$t_cc" "$t_round") holdoff=$(bench_phase "$t_round" "$t_first")"
-    phases+=" spread=$(bench_phase "$t_first" "$t_vips")"
+    bench_phases "$t_mem" "$t_sync" "$t_first" "$t_vips" "${surv[@]}"
+    phases=$BENCH_PHASES; ROUNDS+=("$BENCH_ROUNDS")
     for kv in $phases; do [ "${kv#*=}" = - ] || PH[${kv%%=*}]+=" ${kv#*=}"; done
     ms_observer_stop
     [ "$POWER" = 1 ] && cl_link_up "$d"
@@ -401,12 +398,12 @@ echo "summary: runs=$RUNS token_ms=$CL_TOKEN_MS kill_to_membership_ms_p50=$(ms_m
     "cpu_ms_per_change_p50=$(ms_median "${CPUMED[@]}") net_of_idle_p50=$(ms_median "${CPUNET[@]}")" \
     "rejoin_msgs_p50=$(ms_median "${JMSGS[@]}") rss_kb_max=$(ms_max "${RSS[@]}")"
 phases=""
-for ph in sync deliver round holdoff spread; do
+for ph in sync deliver place holdoff spread confirm; do
     # shellcheck disable=SC2086  # a list of numbers
     phases+=" ${ph}_ms_p50=$( [ -n "${PH[$ph]:-}" ] && ms_median ${PH[$ph]} || echo -)"
 done
 echo "phases (membership -> last VIP, p50 of each):$phases"
 echo "scale nodes=$N vips=$NV power=$POWER membership_to_vips_ms_p50=$(ms_median "${M2V[@]}")" \
     "rss_kb=$(ms_median "${RSS[@]}") msgs_per_change=$(ms_median "${CMSGS[@]}")" \
-    "bytes_per_change=$(ms_median "${CBYTES[@]}")"
+    "bytes_per_change=$(ms_median "${CBYTES[@]}") rounds_before_action=$(ms_max "${ROUNDS[@]}")"
 exit 0

@@ -319,6 +319,7 @@ static bool sim_load;	/* this schedule reports load and rebalances by it */
 static uint32_t sim_load_interval = 1000;	/* 0: reports flow, no load rebalances */
 static bool load_seen;	/* a nonzero load was reported: counts may differ */
 static uint64_t load_moves_total;	/* made by load rebalances, summed over nodes */
+static uint64_t fast_changes, fast_disagree, fast_undone;	/* leave-only placements, summed over nodes */
 /* Bricks: every third address is exclusive.  Fence mode "grace" models a
  * hardware watchdog on every node; mode "command" has none, so there only
  * fencing keeps a brick from running twice. */
@@ -796,8 +797,14 @@ static void daemon_stop(struct snode *s)
 	if (s->core) {
 		uint64_t reb, mv;
 
+		struct core_counters cc;
+
 		core_load_stats(s->core, &reb, &mv);
 		load_moves_total += mv;
+		core_counters_get(s->core, &cc);
+		fast_changes += cc.fast_changes;
+		fast_disagree += cc.fast_disagree;
+		fast_undone += cc.fast_undone;
 	}
 	core_free(s->core);
 	s->core = NULL;
@@ -1804,6 +1811,19 @@ static unsigned long idem_checks;
  */
 static void check_idempotent(void)
 {
+	/* A leave-only change places before its round (state_round.c); the
+	 * round may decide otherwise (a STATE tells what only its sender
+	 * knew), but nothing taken before it may have to move again. */
+	for (unsigned i = 0; i < nn; i++) {
+		struct core_counters cc;
+
+		if (nodes[i].core == NULL)
+			continue;
+		core_counters_get(nodes[i].core, &cc);
+		if (cc.fast_undone)
+			fail("node %u: the round moved %" PRIu64 " resource%s it took before the round",
+			     nodes[i].nodeid, cc.fast_undone, cc.fast_undone == 1 ? "" : "s");
+	}
 	for (unsigned i = 0; i < nn; i++) {
 		struct snode *s = &nodes[i];
 		long moved;
@@ -2738,6 +2758,10 @@ int main(int argc, char **argv)
 	/* zero would mean the load schedules never exercised a load move */
 	fprintf(stderr, "sim: load rebalances moved %" PRIu64 " addresses (summed over nodes)\n",
 		load_moves_total);
+	/* zero changes would mean no schedule reached the leave-only path */
+	fprintf(stderr, "sim: %" PRIu64 " leave-only changes placed before their round, %" PRIu64
+		" resources the confirming round gave elsewhere, %" PRIu64 " of them already taken "
+		"(summed over nodes)\n", fast_changes, fast_disagree, fast_undone);
 	if (load_moves_total == 0) {
 		printf("sim: no load rebalance ever moved anything\n");
 		return 1;
