@@ -374,7 +374,9 @@ static void merge_one(struct core *c, const struct wire_state *s, const struct w
 	for (size_t j = 0; j < c->n_absent; j++)
 		if (c->absent[j].nodeid == w->nodeid)
 			have = &c->absent[j];
-	if (have != NULL && record_cmp(have, w) >= 0)
+	/* A record we put in our STATE counts only as the snapshot that
+	 * carried it: the first snapshot's record replaces it. */
+	if (have != NULL && !(have->in_state && !have->merged) && record_cmp(have, w) >= 0)
 		return;
 	if (w->n_res) {
 		nv.res = calloc(w->n_res, sizeof(*nv.res));
@@ -398,8 +400,11 @@ static void merge_one(struct core *c, const struct wire_state *s, const struct w
 			nv.deadline_ms = deadline_for(c, nv.kind);
 		}
 		core_absent_free(have);
+		nv.in_state = have->in_state;
+		nv.merged = true;
 		*have = nv;
 	} else {
+		nv.merged = true;
 		nv.deadline_ms = deadline_for(c, nv.kind);
 		if (absent_insert(c, &nv) < 0) {
 			free(nv.res);
@@ -408,11 +413,21 @@ static void merge_one(struct core *c, const struct wire_state *s, const struct w
 	}
 }
 
-/* Union of our absent records (which include members excluded this round)
- * with every snapshot's; per node the record with the highest (since,
- * size) wins, so all members end with the same list. */
+/* Union of every snapshot's absent records and ours made since our STATE
+ * went out (members excluded in this round, the same on every member); per
+ * node the record with the highest (since, size) wins, so all members end
+ * with the same list.  The records our STATE carried count only through the
+ * snapshot the round used, which may not be the one we sent: a STATE sent
+ * for an earlier instance of the same view (same ring, same members: a
+ * member that rejoined with its pid) can be delivered in a later one, and
+ * counting our newer records too put one node's fence record against
+ * another's restart-grace record for the same node (simulator seed 18910). */
 void core_absent_merge(struct core *c)
 {
+	size_t w = 0;
+
+	for (size_t i = 0; i < c->n_absent; i++)
+		c->absent[i].merged = false;
 	for (size_t i = 0; i < c->n_members && !c->err; i++) {
 		const struct wire_state *s = &c->members[i].snap;
 
@@ -423,6 +438,17 @@ void core_absent_merge(struct core *c)
 		for (uint32_t k = 0; k < s->n_fence && !c->err; k++)
 			merge_one(c, s, &s->fence[k]);
 	}
+	for (size_t i = 0; i < c->n_absent; i++) {
+		struct absent *a = &c->absent[i];
+
+		if (a->in_state && !a->merged && !c->err) {
+			core_absent_free(a);	/* in no snapshot the round used */
+			continue;
+		}
+		a->in_state = false;
+		c->absent[w++] = *a;
+	}
+	c->n_absent = w;
 	core_absent_prune(c);
 }
 

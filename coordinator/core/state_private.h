@@ -76,6 +76,8 @@ struct absent {
 	bool expiry_sent;
 	bool fence_busy;	/* our CORE_ACT_FENCE for it is running */
 	uint64_t fence_retry_ms;
+	bool in_state;		/* in the STATE we sent at this round's start */
+	bool merged;		/* replaced from a snapshot in this round's merge */
 };
 
 /* One entry of the replicated resource table. */

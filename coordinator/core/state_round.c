@@ -339,6 +339,8 @@ void core_round_start(struct core *c, struct core_actions *out)
 		c->fast_ok = false;
 		round_fast(c);
 	}
+	for (size_t i = 0; i < c->n_absent; i++)
+		c->absent[i].in_state = true;	/* core_absent_merge() */
 	send_state(c, out);
 
 	/* Messages that arrived while the token was unknown: round messages are
@@ -515,7 +517,10 @@ static void merge_admin(struct core *c)
 		if (best == NULL || m->snap.admin.generation > best->generation)
 			best = &m->snap.admin;
 	}
-	if (best == NULL || best->generation < c->admin.generation)
+	/* Snapshots only, like the absent records (core_absent_merge): ours
+	 * may be a STATE sent for an earlier instance of this view, and a
+	 * newer generation of our own would then be ours alone. */
+	if (best == NULL)
 		return;
 	core_admin_clear(&c->admin);
 	c->admin.generation = best->generation;

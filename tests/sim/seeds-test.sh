@@ -5,9 +5,13 @@
 #   70678: a hold-off for a node that went down (kernel alive) was renamed
 #          to a second node lost while it ran (a partition), and ended when
 #          that second node came back: an address on two nodes for ~100 ms.
+#   18910: a STATE sent for an earlier instance of a view (a member that
+#          rejoined with its pid) was counted in a later one, and each
+#          member merged its own newer absent records on top: two tables
+#          (core scenario 053).
 SIM=${SIM:-./tests/sim/sim}
 rc=0
-for seed in 70678; do
+for seed in 70678 18910; do
     out=$("$SIM" -s "$seed" -n 1 2>&1 | tail -n 1)
     case $out in
     *" violations=0"*) echo "seed $seed: $out" ;;
