@@ -9,8 +9,8 @@
 #      power: the survivors start brick 1 only after the fence grace, the
 #      client resumes, and every acknowledged write reads back.
 #   3. The node comes back; an operator move puts brick 1 back on it:
-#      release before take; the client goes on (one client throughout; it
-#      reads back everything it acknowledged at the end).
+#      release before take; the client goes on (it reads back everything
+#      it acknowledged at the end; brick-newclient.sh checks new clients).
 #   4. The node running brick 2 is cut off alone (switch partition): it
 #      stops brick 2 (no quorum), and the others start it only after the
 #      grace.  A watcher samples every 100 ms that no brick ever runs twice.
@@ -68,9 +68,8 @@ cl_wait_until 60 bk_acks_at_least "$D/loop1" $(( a1 + 5 )) ||
 grep '^RECOVER ' "$D/loop1" | head -n 3
 
 # --- 3. the node returns; operator moves brick 1 back ---------------------------
-# The same client goes on: a new gfapi client started after a takeover can
-# miss a brick that never moved for minutes (DHT answers ENOENT for its
-# files, EIO for creates hashed to it); see the README's known problems.
+# The same client goes on (its stall and its writes are what this
+# measures); brick-newclient.sh starts new clients after each takeover.
 bk_node_up "$X" "$GRACE_MS"
 cl_wait_until 60 healthy "$X" ||
     cl_fail "node $X's chorusd did not rejoin healthy"

@@ -1,0 +1,165 @@
+#!/bin/bash
+# brick-newclient.sh - after each kind of brick takeover, a brand-new client
+# (gfapi, and a FUSE mount where /dev/fuse works) reads every file on every
+# brick and creates files that hash to every brick (issue 17 item 1).
+#
+# The trap this guards: on a brick's home node, glusterd binds the port it
+# recorded for the brick to the brick path in its port mapper whenever a
+# peer event (a peer lost, back, updated) makes it look at its bricks and it
+# finds ours running by its pidfile (glusterd-server-quorum.c
+# glusterd_do_volume_quorum_action -> glusterd_brick_start(only_connect) ->
+# "discovered already-running brick" -> port_brick_bind(brickinfo->port),
+# glusterfs 10.3).  The newest entry answers PORTBYBRICK first, so if the
+# brick runs on another port, every client that asks afterwards - new ones,
+# reconnecting ones - gets a port with nothing behind it: ENOENT for the
+# brick's files, EIO for creates hashed to it, while connected clients go
+# on.  chorus-brick therefore starts a brick on the port glusterd recorded
+# for it (chorus-brick(7)).
+#
+#   1. 3 nodes, bricks b1 and b2 on their home nodes 1 and 2; a client
+#      writes files until both bricks hold some.
+#   2. Node 1 (b1) loses power; b1 is taken over by node 3 after the fence
+#      grace.  Once both survivors' glusterd have seen node 1 go (the peer
+#      event), a new client reads every file and creates on every brick;
+#      b2, which never moved, is the one at risk.
+#   3. Node 1 returns and an operator move (chorusctl move) puts b1 back on
+#      it: its glusterd started without the brick, which now runs there on
+#      chorus's start.  Node 3 then loses power (a peer event on nodes 1 and
+#      2, each running its own brick): a new client again.
+# Exit 77 when not root or corosync/gluster/chorusd are missing.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-gluster.sh"
+. "$(dirname "$0")/lib-bricks.sh"
+export BK_FSTYPE=bind            # the brick LUNs are directories we can list
+bk_require
+GRACE_MS=6000
+export BK_RELEASE_MS=4000
+NEW=24                           # creates per check: all on one brick with p = 2^-23
+ms() { echo $(( $(cl_now_ms) - $1 )); }
+
+# on_brick K PREFIX : how many files named PREFIX* brick K's LUN holds
+on_brick() { find "$CL_DIR/lun$1/gfclient" -maxdepth 1 -name "$2*" -type f 2>/dev/null | wc -l; }
+
+# peer_down I J : node I's glusterd lists node J's glusterd as disconnected
+# (pool list is local: it takes no cluster lock)
+peer_down() {
+    gl_cli "$1" pool list 2>/dev/null |
+        awk -v h="$(cl_addr "$2")" '$2 == h && $3 == "Disconnected" { f = 1 } END { exit !f }'
+}
+
+# fuse_ok : /dev/fuse, the fuse file system and the glusterfs FUSE client
+FUSE=0
+if [ -c /dev/fuse ] && grep -qw fuse /proc/filesystems && command -v glusterfs >/dev/null 2>&1; then
+    FUSE=1
+fi
+
+# new_client LABEL : a brand-new gfapi client reads every file written in
+# step 1 (both bricks) and creates $NEW files, which must all be
+# acknowledged and land on both bricks; then the same through a new FUSE
+# mount, when FUSE works here
+new_client() {
+    local l=$1 a k n
+    GL_CLIENT_TIMEOUT_S=150 gl_client "$V" -L 7 -g 0 check "$D/pre" > "$D/$l.check" 2>&1 ||
+        cl_fail "$l: a new gfapi client cannot read every file: $(grep -c '^BAD' "$D/$l.check") bad," \
+            "e.g. $(grep -m3 '^BAD' "$D/$l.check" | tr '\n' ' '); port mapper answers:" \
+            "$(grep -h 'changing port' "$CL_DIR/cl/gfapi.log" | tail -n 2 | tr '\n' ' ')"
+    GL_CLIENT_TIMEOUT_S=150 gl_client "$V" -L 7 -p "$l-" write "$NEW" > "$D/$l.w" 2>&1
+    a=$(grep -c '^ACK ' "$D/$l.w")
+    [ "$a" = "$NEW" ] || cl_fail "$l: a new gfapi client created $a of $NEW files: $(grep '^ERR' "$D/$l.w" | awk '{print $3, $4}' | sort | uniq -c | tr '\n' ' ')"
+    for k in 1 2; do
+        n=$(on_brick "$k" "$l-")
+        [ "$n" -gt 0 ] || cl_fail "$l: none of the $NEW creates landed on brick $k"
+    done
+    echo "$l: new gfapi client: $(tail -n1 "$D/$l.check"), $a/$NEW creates ($(on_brick 1 "$l-") on b1, $(on_brick 2 "$l-") on b2)"
+    [ "$FUSE" = 1 ] || return 0
+    new_fuse "$l-fuse"
+}
+
+# new_fuse LABEL : mount the volume with FUSE in the client namespace (in a
+# mount namespace of its own: the mount and its glusterfs go with the
+# shell), read every step-1 file against the brick's copy, create $NEW
+# files, unmount
+new_fuse() {
+    local l=$1 k m s=""
+    m=$CL_DIR/fuse-$l
+    mkdir -p "$m"
+    for (( k = 1; k <= CL_N; k++ )); do s+=" --volfile-server=$(cl_addr "$k")"; done
+    # shellcheck disable=SC2016,SC2086  # $s: one word per server
+    timeout -k 5 180 ip netns exec "$(cl_ns_cl)" unshare -m --propagation private sh -c '
+        m=$1 l=$2 n=$3 lun1=$4 lun2=$5 pre=$6 log=$7; shift 7
+        glusterfs "$@" --volfile-id=gv --log-file="$log" --log-level=INFO "$m" || exit 3
+        i=0; while ! mountpoint -q "$m" && [ $i -lt 900 ]; do sleep 0.1; i=$((i + 1)); done
+        mountpoint -q "$m" || { echo "not mounted"; exit 3; }
+        rc=0 ok=0
+        for p in $(sed -n "s/^ACK //p" "$pre"); do
+            b=$lun1$p; [ -f "$b" ] || b=$lun2$p
+            if cmp -s "$m$p" "$b"; then ok=$((ok + 1)); else echo "BAD $p"; rc=1; fi
+        done
+        echo "FUSE read ok=$ok"
+        i=0; while [ $i -lt "$n" ]; do
+            if head -c 512 /dev/urandom > "$m/gfclient/$l-$i" 2>/dev/null; then echo "ACK /gfclient/$l-$i"
+            else echo "ERR /gfclient/$l-$i"; rc=1; fi
+            i=$((i + 1))
+        done
+        umount "$m" || umount -l "$m"
+        exit $rc' sh "$m" "$l" "$NEW" "$CL_DIR/lun1" "$CL_DIR/lun2" "$D/pre" "$CL_DIR/cl/$l.log" $s \
+        > "$D/$l.out" 2>&1 ||
+        cl_fail "$l: a new FUSE mount fails: $(grep -v '^ACK' "$D/$l.out" | head -n 4 | tr '\n' ' ')"
+    for k in 1 2; do
+        [ "$(on_brick "$k" "$l-")" -gt 0 ] || cl_fail "$l: none of the FUSE creates landed on brick $k"
+    done
+    echo "$l: new FUSE mount: $(grep '^FUSE read' "$D/$l.out"), $(grep -c '^ACK' "$D/$l.out")/$NEW creates ($(on_brick 1 "$l-") on b1, $(on_brick 2 "$l-") on b2)"
+}
+
+bk_setup bknew "$GRACE_MS"
+D=$CL_DIR/out; mkdir -p "$D"
+[ "$FUSE" = 1 ] && echo "FUSE: /dev/fuse and glusterfs present: FUSE mounts checked too" ||
+    echo "FUSE: not available here (/dev/fuse, fuse in /proc/filesystems, glusterfs): gfapi only"
+for k in 1 2; do
+    [ "$(bk_where "$k")" = "$(bk_home "$k")" ] ||
+        cl_fail "brick $k runs on '$(bk_where "$k")', not on its home node $(bk_home "$k"): the test needs both at home"
+done
+
+# --- 1. files on both bricks -------------------------------------------------
+cl_wait_until 60 bk_usable || cl_fail "volume not usable by a new client"
+GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$D/pre" 2> "$D/pre.err"
+[ "$(grep -c '^ACK ' "$D/pre")" = 40 ] || cl_fail "step 1 writes: $(grep -c '^ACK ' "$D/pre")/40"
+for k in 1 2; do
+    [ "$(on_brick "$k" pre-)" -gt 0 ] || cl_fail "no step-1 file on brick $k"
+done
+echo "step 1: 40 files, $(on_brick 1 pre-) on b1, $(on_brick 2 pre-) on b2"
+new_client before
+
+# --- 2. power loss of b1's node -----------------------------------------------
+t0=$(cl_now_ms)
+bk_node_down 1
+cl_wait_until 120 bk__on_one_other 1 1 || cl_fail "b1 not taken over from node 1"
+echo "b1: node 1 lost, running on node $(bk_where 1) after $(ms "$t0") ms; b2 on node $(bk_where 2)"
+for i in 2 3; do
+    cl_wait_until 90 peer_down "$i" 1 || cl_fail "node $i's glusterd did not see node 1 go"
+done
+echo "both survivors' glusterd saw node 1 go after $(ms "$t0") ms"
+sleep 2
+new_client takeover
+
+# --- 3. node 1 returns, b1 moves back, node 3 loses power ------------------------
+bk_node_up 1 "$GRACE_MS"
+for i in 1 2 3; do
+    cl_wait_until 90 gl__peers_in_cluster "$i" 2 ||
+        cl_fail "node $i: pool not whole: $(gl_cli "$i" peer status 2>&1 | tr '\n' ' ')"
+done
+t0=$(cl_now_ms)
+bk_ctl 1 move "${BK_VIP[1]}" 1 > /dev/null || cl_fail "chorusctl move refused"
+cl_wait_until 120 bk__on 1 1 || cl_fail "b1 did not move back to node 1: on '$(bk_where 1)'"
+echo "b1 moved back to node 1 in $(ms "$t0") ms"
+new_client moved
+bk_node_down 3
+t0=$(cl_now_ms)
+for i in 1 2; do
+    cl_wait_until 90 peer_down "$i" 3 || cl_fail "node $i's glusterd did not see node 3 go"
+done
+echo "node 3 lost; nodes 1 and 2's glusterd saw it after $(ms "$t0") ms"
+sleep 2
+new_client peerlost
+echo "OK: brick-newclient"
