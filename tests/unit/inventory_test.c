@@ -3,7 +3,10 @@
  * (tests/unit/data/volinfo-*.xml: a distribute volume with a brick on a
  * floating address, a 2x3 distributed-replicate and a 3-brick disperse
  * volume, made with tests/integration/lib-gluster.sh), hostile variants of
- * it, and the fetch path through the script runner with a fake CLI.
+ * it, volumes written as glusterd 10 writes them (arbiter, disperse 4 + 2,
+ * distribute, odd counts) for the sets placement keeps apart and
+ * chorus.json's override of them, and the fetch path through the script
+ * runner with a fake CLI.
  */
 #include <errno.h>
 #include <setjmp.h>
