@@ -17,6 +17,12 @@
 #      "set" for b1 disagrees with glusterd ("1": glusterd says 0): its
 #      status (JSON and text) and its log say so, naming the brick and both
 #      values; the other nodes, without the override, report nothing.
+#   4. chorusd on node 3 is restarted in place while its gluster CLI does
+#      not answer yet (the real CLI behind a gate, as when glusterd comes up
+#      after chorusd): it joins without sets, and its status says the table
+#      does not use its (empty) declaration.  Once the CLI answers, a hook's
+#      inventory refresh brings glusterd's sets to its core without a
+#      restart, and the table's sets are its own again.
 # Exit 77 when not root or corosync/gluster/chorusd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -112,4 +118,34 @@ for i in 1 3; do
     grep -q "chorus.json says set" "$(cl_ndir "$i")/chorusd.log" && cl_fail "node $i reports a disagreement"
 done
 all_running || cl_fail "a brick stopped: $(where)"
-echo "PASS: sets from glusterd ($(where)); node 2's override reported"
+
+# --- 4. sets learnt after joining -------------------------------------------
+gate=$CL_DIR/gluster-gate
+cat > "$CL_DIR/gluster-gated" <<EOF
+#!/bin/sh
+# glusterd does not answer until $gate exists
+[ -e "$gate" ] || { echo "Connection failed. Please check if gluster daemon is operational."; exit 1; }
+exec "$GL_GLUSTER" "\$@"
+EOF
+chmod 755 "$CL_DIR/gluster-gated"
+GL_GLUSTER=$CL_DIR/gluster-gated bk_write_conf 3 "$(cl_ndir 3)/chorusd.conf" "$GRACE_MS"
+cl_chorusd_kill 3 KILL
+: > "$(cl_ndir 3)/chorusd.log"
+bk_chorusd_start 3 "$(cl_ndir 3)/chorusd.conf"
+# no sets from anywhere: the table's (node 1's) are not this node's word
+no_sets() {
+    bk_ctl 3 status --json 2>/dev/null | python3 -c '
+import json, sys
+b = json.load(sys.stdin)["bricks"]["bricks"]
+assert all(x["set"]["set"] is None and x["set"]["source"] == "none" for x in b), b
+assert all(x["set"].get("in_effect") is False for x in b), b' 2>/dev/null
+}
+cl_wait_until 60 no_sets || cl_fail "node 3 without an inventory: $(bk_ctl 3 status --json | tr -d '\n' | head -c 2000)"
+grep -q "gluster volume info failed" "$(cl_ndir 3)/chorusd.log" || cl_fail "node 3's CLI was not gated"
+touch "$gate"
+bk_ctl 3 inventory-refresh "$V" add-brick > /dev/null || cl_fail "inventory-refresh on node 3"
+cl_wait_until 60 check_sets 3 >/dev/null 2>&1 || cl_fail "node 3 after the refresh: $(check_sets 3 2>&1)"
+grep -q "set gv/0 (from gluster): placed with it from the next round" "$(cl_ndir 3)/chorusd.log" ||
+    cl_fail "node 3's log does not say it learnt the sets at run time"
+{ all_running && apart 1 3 && apart 2 4; } || cl_fail "after node 3 learnt the sets: $(where)"
+echo "PASS: sets from glusterd ($(where)); node 2's override reported; node 3 learnt them at run time"
