@@ -518,6 +518,27 @@ static const char *ctl_unhealthy_cause(struct json_object *res, char *buf, size_
 	return NULL;
 }
 
+/* A brick's set (issue 17): which, from where, and whether chorus.json's
+ * override disagrees with glusterd or the table does not use it yet. */
+static void ctl_print_set(struct ctl_cell *c, struct json_object *s, size_t *conflicts)
+{
+	const char *name = chorusctl_jstr(s, "set", NULL), *src = chorusctl_jstr(s, "source", "");
+
+	if (s == NULL) {
+		ctl_cell_set(c, NULL, "?");
+	} else if (chorusctl_jbool(s, "conflict") == 1) {
+		(*conflicts)++;
+		ctl_cell_set(c, CTL_RED, "%s (gluster: %s)", name != NULL ? name : "-",
+			     chorusctl_jstr(s, "gluster", "none"));
+	} else if (name == NULL) {
+		ctl_cell_set(c, NULL, "-");
+	} else if (chorusctl_jbool(s, "in_effect") == 0) {
+		ctl_cell_set(c, CTL_YELLOW, "%s (next round)", name);
+	} else {
+		ctl_cell_set(c, NULL, "%s%s", name, strcmp(src, "config") == 0 ? " (config)" : "");
+	}
+}
+
 /* Bricks and what guards them: one line each, then fencing, the watchdog
  * and the inventory, each only when configured or when it has something
  * to say.  False (nothing printed) when no brick is configured. */
@@ -528,8 +549,8 @@ bool chorusctl_print_bricks(struct json_object *res, bool alone)
 	struct json_object *nodes = chorusctl_jarray(res, "nodes");
 	struct json_object *vips = chorusctl_jarray(res, "vips");
 	struct json_object *inv = chorusctl_jget(b, "inventory"), *last;
-	struct ctl_table t = {.ncols = 4, .head = {"VOLUME", "BRICK", "OWNER", "STATE"}};
-	size_t i, n = list != NULL ? json_object_array_length(list) : 0;
+	struct ctl_table t = {.ncols = 5, .head = {"VOLUME", "BRICK", "SET", "OWNER", "STATE"}};
+	size_t i, n = list != NULL ? json_object_array_length(list) : 0, conflicts = 0;
 	char who[CTL_CELL_SIZE], waiting[CTL_CELL_SIZE * 2] = "", buf[64];
 	const char *wd = chorusctl_jstr(b, "watchdog", NULL), *err;
 	int64_t v, ok = 0, failed = 0;
@@ -550,21 +571,22 @@ bool chorusctl_print_bricks(struct json_object *res, bool alone)
 		ctl_cell_set(&c[0], NULL, "%s", chorusctl_jstr(x, "volume", "-"));
 		ctl_cell_set(&c[1], NULL, "%s:%s", chorusctl_jstr(x, "host", "?"),
 			     chorusctl_jstr(x, "path", "?"));
+		ctl_print_set(&c[2], chorusctl_jget(x, "set"), &conflicts);
 		ctl_fmt_node(who, sizeof(who), vip, "owner", "owner_name");
-		ctl_cell_set(&c[2], NULL, "%s", who);
+		ctl_cell_set(&c[3], NULL, "%s", who);
 		/* this node's view of its own copy first: it is what an
 		 * operator on this node can act on */
 		if (chorusctl_jbool(x, "failed") == 1) {
-			ctl_cell_set(&c[3], CTL_RED, "failed here (held off)");
+			ctl_cell_set(&c[4], CTL_RED, "failed here (held off)");
 		} else if (strcmp(chorusctl_jstr(x, "doing", ""), "starting") == 0 ||
 			   strcmp(chorusctl_jstr(x, "doing", ""), "stopping") == 0) {
 			/* a routine check is no change: only a start or stop is */
-			ctl_cell_set(&c[3], CTL_YELLOW, "%s here", chorusctl_jstr(x, "doing", ""));
+			ctl_cell_set(&c[4], CTL_YELLOW, "%s here", chorusctl_jstr(x, "doing", ""));
 		} else if (chorusctl_jint(vip, "waiting_for", &v)) {
 			ctl_fmt_id(who, sizeof(who), nodes, v);
-			ctl_cell_set(&c[3], CTL_YELLOW, "waiting for %s to be fenced", who);
+			ctl_cell_set(&c[4], CTL_YELLOW, "waiting for %s to be fenced", who);
 		} else {
-			ctl_cell_set(&c[3], ctl_state_color(state), "%s%s%s", state,
+			ctl_cell_set(&c[4], ctl_state_color(state), "%s%s%s", state,
 				     chorusctl_jbool(x, "running_here") == 1 ? ", running here" : "",
 				     chorusctl_jbool(x, "in_gluster") == 0 ? ", not in gluster" : "");
 		}
@@ -577,6 +599,10 @@ bool chorusctl_print_bricks(struct json_object *res, bool alone)
 	}
 	if (n > 0)
 		ctl_table_print(&t, "  ");
+	if (conflicts > 0)
+		printf("%-15s%s%zu brick%s: chorus.json's \"set\" disagrees with glusterd%s\n",
+		       "Sets:", chorusctl_color ? CTL_RED : "",
+		       conflicts, conflicts == 1 ? "" : "s", chorusctl_color ? CTL_RESET : "");
 	(void)chorusctl_jint(b, "fences_ok", &ok);
 	(void)chorusctl_jint(b, "fences_failed", &failed);
 	printf("%-15s%s", "Fencing:", chorusctl_jstr(b, "fence", "?"));

@@ -1200,6 +1200,9 @@ int core_step(struct core *c, const struct core_event *ev, struct core_actions *
 	case CORE_EV_PROBED:
 		on_probed(c, ev->u.probe.idx, ev->u.probe.answered);
 		break;
+	case CORE_EV_SETS:
+		core_sets_declare(c, ev->u.sets.set);
+		break;
 	case CORE_EV_SHUTDOWN:
 		on_shutdown(c, out);
 		break;

@@ -172,6 +172,10 @@ enum core_ev_type {
 	CORE_EV_FENCED,		/* our CORE_ACT_FENCE of 'node' finished (err) */
 	CORE_EV_PROBED,		/* our CORE_ACT_PROBE of local vip 'idx' finished:
 				 * whether anyone on its segment answered for it */
+	CORE_EV_SETS,		/* this node's sets changed (a brick's set learnt
+				 * from glusterd): 'set' has cfg n_vips entries,
+				 * 0 = none.  Declared from our next STATE, so it
+				 * takes effect at the next round (state_sets.c) */
 	/* Requests: each only multicasts, and what it changes happens when
 	 * that message is delivered, in order, on every member.  They may be
 	 * refused; core_step() then says why. */
@@ -230,6 +234,9 @@ struct core_event {
 		struct {
 			uint32_t node;
 		} confirm;
+		struct {
+			const uint32_t *set;
+		} sets;
 	} u;
 };
 
@@ -398,6 +405,11 @@ bool core_ring_has(const struct core *c, uint32_t nodeid);
  * yet, or a daemon that predates the check). */
 uint32_t core_conf_diff(const struct core *c, uint32_t nodeid, bool *known);
 uint32_t core_pin_of(const struct core *c, const struct res_addr *vip);
+/* The replica/disperse set placement uses for 'addr' now (the one merged at
+ * the last round), 0 = none; and this node's declaration of local vip 'idx'
+ * (what its next STATE says).  They differ until the next round. */
+uint32_t core_set_merged(const struct core *c, const struct res_addr *addr);
+uint32_t core_set_declared(const struct core *c, size_t idx);
 
 struct core_res_view {
 	struct res_addr addr;

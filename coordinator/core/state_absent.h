@@ -15,6 +15,7 @@ int core_excl_build(const struct core *c, struct wire_state *st);
 /* state_sets.c: the replicated replica/disperse sets (STATE extension 5) */
 int core_sets_merge(struct core *c);
 int core_sets_build(const struct core *c, struct wire_state *st);
+void core_sets_declare(struct core *c, const uint32_t *set);
 uint32_t core_set_of(const struct core *c, const struct res_addr *addr);
 int core_absent_record(struct core *c, uint32_t nodeid, uint8_t kind, bool from_table,
 		       const struct res_addr *extra, size_t n_extra);

@@ -60,6 +60,9 @@ struct bricks {
 	uint64_t inv_refreshes;
 	qb_loop_timer_handle inv_timer;
 	bool inv_again;
+	bool inv_answered;		/* the first fetch ended, either way */
+	uint64_t started_ms;
+	struct inventory_set *sets;	/* per brick (bricks_sets.c) */
 	/* fence */
 	struct script_run *fence_run;
 	uint32_t fence_node;
@@ -178,6 +181,7 @@ static void inv_done(void *data, int rc, struct inventory *inv, const char *reas
 	struct chorusd *d = bs->d;
 
 	bs->fetch = NULL;
+	bs->inv_answered = true;
 	if (rc < 0) {
 		snprintf(bs->inv_err, sizeof(bs->inv_err), "%s", reason ? reason : "failed");
 		qb_log(LOG_WARNING, "gluster volume info failed: %s", bs->inv_err);
@@ -203,6 +207,8 @@ static void inv_done(void *data, int rc, struct inventory *inv, const char *reas
 		}
 		qb_log(LOG_INFO, "gluster inventory: %zu bricks in %zu volumes (%s)", inv->n,
 		       inv->n_volumes, bs->inv_why);
+		if (bricks_sets_update(d, bs->sets, inv))
+			bricks_sets_declare(d, bs->sets);
 	}
 	if (bs->inv_again) {
 		bs->inv_again = false;
@@ -495,8 +501,10 @@ int bricks_start(struct chorusd *d)
 	bs->vip = calloc(bs->n, sizeof(*bs->vip));
 	bs->probe = calloc(bs->n, sizeof(*bs->probe));
 	bs->failed_until = calloc(bs->n, sizeof(*bs->failed_until));
+	bs->sets = calloc(bs->n, sizeof(*bs->sets));
 	defs = calloc(bs->n, sizeof(*defs));
-	if (bs->vip == NULL || bs->probe == NULL || bs->failed_until == NULL || defs == NULL) {
+	if (bs->vip == NULL || bs->probe == NULL || bs->failed_until == NULL || bs->sets == NULL ||
+	    defs == NULL) {
 		free(defs);
 		return -ENOMEM;
 	}
@@ -528,6 +536,9 @@ int bricks_start(struct chorusd *d)
 			bs->probes_left--;
 		}
 	}
+	/* chorus.json's sets until glusterd answers */
+	bricks_sets_update(d, bs->sets, NULL);
+	bs->started_ms = daemon_mono_ms();
 	snprintf(bs->inv_why, sizeof(bs->inv_why), "start-up");
 	inv_fetch(bs);
 	house_tick(bs);
@@ -545,6 +556,21 @@ bool bricks_failed(const struct chorusd *d, size_t vi)
 bool bricks_probing(const struct chorusd *d)
 {
 	return B(d) != NULL && B(d)->probes_left > 0;
+}
+
+bool bricks_inventory_pending(const struct chorusd *d)
+{
+	const struct bricks *bs = B(d);
+
+	return bs != NULL && bs->n > 0 && !bs->inv_answered &&
+	       daemon_mono_ms() - bs->started_ms < BRICKS_INVENTORY_WAIT_MS;
+}
+
+uint32_t bricks_set_id(const struct chorusd *d, size_t vi)
+{
+	const struct bricks *bs = B(d);
+
+	return bs != NULL && bs->sets != NULL ? bricks_sets_id(d, bs->sets, vi) : 0;
 }
 
 /* Before the core's first STATE: claim the bricks that still run here. */
@@ -719,6 +745,7 @@ void bricks_stop(struct chorusd *d)
 	free(bs->vip);
 	free(bs->probe);
 	free(bs->failed_until);
+	free(bs->sets);
 	free(bs);
 	d->bricks = NULL;
 }
@@ -761,6 +788,7 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 			json_object_object_add(x, "home_uuid", json_object_new_string(ib->uuid));
 			json_object_object_add(x, "volume_started", json_object_new_boolean(ib->started));
 		}
+		bricks_sets_json(d, &bs->sets[b], b, x);
 		json_object_array_add(list, x);
 	}
 	{

@@ -11,6 +11,8 @@
 
 struct chorusd;
 struct json_object;
+struct inventory;
+struct inventory_set;
 
 int bricks_start(struct chorusd *d);
 void bricks_stop(struct chorusd *d);
@@ -19,6 +21,13 @@ void bricks_stop(struct chorusd *d);
 bool bricks_failed(const struct chorusd *d, size_t vi);
 /* Start-up probes still running: do not join the group yet. */
 bool bricks_probing(const struct chorusd *d);
+/* The first inventory has not come yet (and start-up has not waited
+ * BRICKS_INVENTORY_WAIT_MS for it): do not join yet, so that our first STATE
+ * declares glusterd's sets and bricks are first placed with them. */
+#define BRICKS_INVENTORY_WAIT_MS 10000
+bool bricks_inventory_pending(const struct chorusd *d);
+/* The set id local resource 'vi' is declared with (0: none, or no brick). */
+uint32_t bricks_set_id(const struct chorusd *d, size_t vi);
 /* The brick kind of local resource (daemon.h, bricks_kind): ACQUIRE and
  * RELEASE of brick resources, adopting the bricks the start-up probes found
  * running, stopping them all when there is no cluster. */
@@ -34,6 +43,17 @@ long bricks_find(const struct chorusd *d, const char *host, const char *path);
  * Returns how many holds ended. */
 size_t bricks_cleanup(struct chorusd *d, size_t vi);
 struct json_object *bricks_status_json(const struct chorusd *d);
+/* bricks_sets.c: each brick's set from the inventory ('inv' NULL: none yet)
+ * and chorus.json's overrides, into 'sets' (one per brick); logs what
+ * changed and every new disagreement.  True when a set id changed. */
+bool bricks_sets_update(struct chorusd *d, struct inventory_set *sets,
+			const struct inventory *inv);
+uint32_t bricks_sets_id(const struct chorusd *d, const struct inventory_set *sets, size_t vi);
+/* Tell the core (CORE_EV_SETS); nothing before it exists. */
+void bricks_sets_declare(struct chorusd *d, const struct inventory_set *sets);
+/* Brick 'b''s "set" object for status, into 'x'. */
+void bricks_sets_json(const struct chorusd *d, const struct inventory_set *s, size_t b,
+		      struct json_object *x);
 /* Fence commands this node ran that succeeded / failed (metrics). */
 void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed);
 

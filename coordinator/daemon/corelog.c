@@ -72,6 +72,8 @@ const char *corelog_type_name(enum core_ev_type type)
 		return "fenced";
 	case CORE_EV_PROBED:
 		return "probed";
+	case CORE_EV_SETS:
+		return "sets";
 	case CORE_EV_ADMIN:
 		return "admin";
 	case CORE_EV_HEALTH:
@@ -214,6 +216,12 @@ static void summarize(struct corelog_entry *e, const struct core_event *ev, size
 		break;
 	case CORE_EV_FENCE_CONFIRM:
 		put(e, "n%" PRIu32, ev->u.confirm.node);
+		break;
+	case CORE_EV_SETS:
+		for (size_t i = 0; i < n_vips && ev->u.sets.set != NULL; i++)
+			if (ev->u.sets.set[i] != 0)
+				put(e, "%svip %zu set %08" PRIx32, e->text[0] ? " " : "", i,
+				    ev->u.sets.set[i]);
 		break;
 	case CORE_EV_TICK:
 	case CORE_EV_CLUSTER_LOST:

@@ -168,22 +168,6 @@ void daemon_result(struct chorusd *d, enum core_ev_type t, size_t idx, int err)
  * (addresses, bricks' included, go before the bricks are stopped). */
 static const struct res_kind *const kinds[] = {&bricks_kind, &addresses_kind};
 
-/* The cluster-wide id of a brick's replica/disperse set: FNV-1a of
- * "volume/set", so set names are per volume and every node that declares
- * the brick computes the same id.  0 = no set. */
-static uint32_t brick_set_id(const struct conf_brick *b)
-{
-	uint32_t h = 2166136261u;
-	char key[CONF_BRICK_STR + CHORUS_NAME_MAX + 1];
-
-	if (b->set[0] == '\0')
-		return 0;
-	snprintf(key, sizeof(key), "%s/%s", b->volume, b->set);
-	for (const char *p = key; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h ? h : 1;
-}
-
 /* The tickle side's view of the cluster (exec/tickle.h). */
 static uint32_t tk_nodeid(void *ud)
 {
@@ -442,8 +426,7 @@ static int core_start(struct chorusd *d)
 		defs[i].addr = d->conf->vips[i].addr;
 		snprintf(defs[i].pool, sizeof(defs[i].pool), "%s", d->conf->vips[i].pool);
 		defs[i].flags = d->conf->vips[i].brick ? VIP_F_EXCLUSIVE : 0;
-		if (d->conf->vips[i].brick)
-			defs[i].set = brick_set_id(&d->conf->bricks[d->conf->vips[i].brick - 1]);
+		defs[i].set = bricks_set_id(d, i);	/* glusterd's, or chorus.json's */
 	}
 	/* to the core an agent is a fence command: it either says "off" or fails */
 	cc.fence = d->conf->fence_mode == CONF_FENCE_COMMAND ||
@@ -526,8 +509,9 @@ static void connect_cb(void *data)
 {
 	struct chorusd *d = data;
 
-	if (bricks_probing(d)) {
-		/* claim running bricks in the first STATE, not later */
+	if (bricks_probing(d) || bricks_inventory_pending(d)) {
+		/* claim running bricks in the first STATE, not later, and
+		 * declare glusterd's sets in it */
 		qb_loop_timer_add(d->loop, QB_LOOP_MED, 100 * QB_TIME_NS_IN_MSEC, d, connect_cb,
 				  &d->connect_timer);
 		return;

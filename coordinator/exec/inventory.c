@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,15 @@ static int parse_volume(const xmlNode *vol, struct inventory *inv, size_t *cap, 
 		ERR("volume %s: %s with a set size of 0", b.volume, type);
 		return -EINVAL;
 	}
+	/* placement keeps a set's bricks apart: a set size that does not
+	 * divide the bricks would make up a set glusterd does not have */
+	if (b.type == INVENTORY_REPLICATE || b.type == INVENTORY_DISPERSE) {
+		if (count % set_size != 0) {
+			ERR("volume %s: %u bricks are not sets of %u", b.volume, count, set_size);
+			return -EINVAL;
+		}
+		b.in_set = true;
+	}
 	bricks = child(vol, "bricks");
 	if (bricks == NULL) {
 		ERR("volume %s: no bricks element", b.volume);
@@ -217,7 +227,7 @@ static int parse_volume(const xmlNode *vol, struct inventory *inv, size_t *cap, 
 		}
 		b.arbiter = child_text(br, "isArbiter", arb, sizeof(arb)) && strcmp(arb, "1") == 0;
 		b.index = idx;
-		b.set = idx / set_size;
+		b.set = b.in_set ? idx / set_size : 0;
 		rc = add_brick(inv, cap, &b);
 		if (rc < 0)
 			return rc;
@@ -310,6 +320,50 @@ const struct inventory_brick *inventory_find(const struct inventory *inv, const 
 		if (strcmp(inv->bricks[i].host, host) == 0 && strcmp(inv->bricks[i].path, path) == 0)
 			return &inv->bricks[i];
 	return NULL;
+}
+
+uint32_t inventory_set_id(const char *volume, const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	if (name[0] == '\0')
+		return 0;
+	for (const char *p = volume; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ (uint8_t)'/') * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ? h : 1;
+}
+
+void inventory_set_of(const struct inventory *inv, const char *volume, const char *host,
+		      const char *path, const char *config_set, struct inventory_set *out)
+{
+	const struct inventory_brick *ib = inv != NULL ? inventory_find(inv, host, path) : NULL;
+	char gl[16] = "";
+
+	memset(out, 0, sizeof(*out));
+	if (ib != NULL) {
+		out->in_gluster = true;
+		out->gluster_in_set = ib->in_set;
+		out->gluster_set = ib->set;
+		if (ib->in_set)
+			snprintf(gl, sizeof(gl), "%" PRIu32, ib->set);
+	}
+	if (config_set[0] != '\0') {
+		out->source = INVENTORY_SET_CONFIG;
+		snprintf(out->volume, sizeof(out->volume), "%s", volume);
+		snprintf(out->name, sizeof(out->name), "%s", config_set);
+		out->conflict = ib != NULL && strcmp(gl, config_set) != 0;
+		/* as chorusd always named an override: older members agree */
+		out->id = inventory_set_id(volume, config_set);
+	} else if (gl[0] != '\0') {
+		out->source = INVENTORY_SET_GLUSTER;
+		/* glusterd's volume: the set is its, whatever the config calls it */
+		snprintf(out->volume, sizeof(out->volume), "%s", ib->volume);
+		snprintf(out->name, sizeof(out->name), "%s", gl);
+		out->id = inventory_set_id(ib->volume, gl);
+	}
 }
 
 /* ---- running the CLI ---- */

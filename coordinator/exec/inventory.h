@@ -37,8 +37,10 @@ struct inventory_brick {
 	enum inventory_vol_type type;
 	bool started;			/* the volume's status is "Started" */
 	uint32_t index;			/* position among the volume's bricks */
-	uint32_t set;			/* replica/disperse set (index / set size);
-					 * distribute: each brick its own set */
+	bool in_set;			/* replicate or disperse: 'set' is meaningful */
+	uint32_t set;			/* replica/disperse set: index / set size, so
+					 * sets are numbered 0, 1, ... in brick order;
+					 * 0 and !in_set for distribute (no set) */
 	bool arbiter;
 	char host[INVENTORY_HOST_MAX];
 	char path[INVENTORY_PATH_MAX];
@@ -64,6 +66,40 @@ void inventory_free(struct inventory *inv);
 /* The brick of 'inv' with this host and path, or NULL. */
 const struct inventory_brick *inventory_find(const struct inventory *inv, const char *host,
 					     const char *path);
+
+/*
+ * A brick's replica/disperse set, for placement (rule 8 keeps a set's bricks
+ * on distinct nodes): glusterd's, unless chorus.json's "set" overrides it.
+ * glusterd's sets are named by their number within the volume, "0", "1",
+ * ... in brick order, so an override that names the same grouping the same
+ * way agrees with it, and every node that reads the same volume info names
+ * a set alike.  A distribute brick has no set.
+ */
+enum inventory_set_source {
+	INVENTORY_SET_NONE,		/* neither says (or not in gluster and no override) */
+	INVENTORY_SET_GLUSTER,
+	INVENTORY_SET_CONFIG,
+};
+
+struct inventory_set {
+	enum inventory_set_source source;
+	uint32_t id;			/* inventory_set_id() of 'volume' and 'name'; 0 = none */
+	char volume[INVENTORY_VOLNAME_MAX];	/* the volume the set is in, "" = none */
+	char name[INVENTORY_VOLNAME_MAX];	/* within it, "" = none */
+	bool in_gluster;		/* the brick is in the inventory */
+	bool gluster_in_set;		/* and glusterd puts it in a set: */
+	uint32_t gluster_set;		/* that one */
+	bool conflict;			/* an override glusterd disagrees with (a
+					 * different set, or none at all) */
+};
+
+/* The cluster-wide set id: FNV-1a of "volume/name", never 0 (0 = no set). */
+uint32_t inventory_set_id(const char *volume, const char *name);
+
+/* The set of brick 'host':'path' of 'volume' (the config's) from 'inv' (NULL:
+ * none read yet) and the config's override 'config_set' ("" = none). */
+void inventory_set_of(const struct inventory *inv, const char *volume, const char *host,
+		      const char *path, const char *config_set, struct inventory_set *out);
 
 /* Called once from the loop: 'rc' 0 with 'inv' (owned by the callee), or
  * -errno with a reason (the CLI failed, timed out, or said something we

@@ -181,7 +181,7 @@ for w in "This node:" "Ring id:" Generation: Protocol: Nodes: Maintenance:; do e
 # --- status with bricks, a failed hook, fencing, a starving watchdog and an
 # inventory error: all on one screen, compared whole -------------------------
 cat >"$dir/resp/status" <<'EOF'
-{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"connected":true,"quorate":true,"members":2,"ring":"1.30","generation":9,"since_change_ms":65000,"last_failover_ms":900,"maintenance":false,"healthy":false,"node_id":1,"proto":2,"round_complete":true},"nodes":[{"id":1,"name":"n1","state":"active","reason":"","vips":2},{"id":2,"name":"n2","state":"active","reason":"","vips":0},{"id":3,"name":"n3","state":"unfenced","reason":"lost, not fenced","vips":0}],"vips":[{"address":"10.0.0.1/32","pool":"default","owner":1,"owner_name":"n1","state":"up","pinned":null},{"address":"10.0.1.1/32","pool":"bricks","owner":1,"owner_name":"n1","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.2/32","pool":"bricks","owner":2,"owner_name":"n2","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.3/32","pool":"bricks","owner":1,"owner_name":"n1","state":"pending","pinned":null,"exclusive":true,"waiting_for":3}],"checks":[],"bricks":{"fence":"command","bricks":[{"volume":"gv0","host":"n1","path":"/b/1","address":"10.0.1.1/32","running_here":true,"busy":true,"doing":"checking","failed":false,"in_gluster":true},{"volume":"gv0","host":"n2","path":"/b/2","address":"10.0.1.2/32","running_here":false,"busy":false,"failed":true,"in_gluster":true},{"volume":"gv0","host":"n3","path":"/b/3","address":"10.0.1.3/32","running_here":false,"busy":false,"failed":false,"in_gluster":true}],"inventory":{"refreshes":4,"bricks":3,"age_ms":1000,"last_reason":"timer","error":"gluster volume info: exit 1"},"fences_ok":1,"fences_failed":1,"fencing":3,"last_fence":{"node":3,"ok":false,"age_ms":4000},"watchdog":"starving"},"hooks":{"configured":2,"runs":12,"failures":2,"running":0,"queued":0,"last_failure":"nfs-ganesha: exit 3"}}}
+{"v":1,"id":"@ID@","ok":true,"result":{"cluster":{"connected":true,"quorate":true,"members":2,"ring":"1.30","generation":9,"since_change_ms":65000,"last_failover_ms":900,"maintenance":false,"healthy":false,"node_id":1,"proto":2,"round_complete":true},"nodes":[{"id":1,"name":"n1","state":"active","reason":"","vips":2},{"id":2,"name":"n2","state":"active","reason":"","vips":0},{"id":3,"name":"n3","state":"unfenced","reason":"lost, not fenced","vips":0}],"vips":[{"address":"10.0.0.1/32","pool":"default","owner":1,"owner_name":"n1","state":"up","pinned":null},{"address":"10.0.1.1/32","pool":"bricks","owner":1,"owner_name":"n1","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.2/32","pool":"bricks","owner":2,"owner_name":"n2","state":"up","pinned":null,"exclusive":true,"waiting_for":null},{"address":"10.0.1.3/32","pool":"bricks","owner":1,"owner_name":"n1","state":"pending","pinned":null,"exclusive":true,"waiting_for":3}],"checks":[],"bricks":{"fence":"command","bricks":[{"volume":"gv0","host":"n1","path":"/b/1","address":"10.0.1.1/32","running_here":true,"busy":true,"doing":"checking","failed":false,"in_gluster":true,"set":{"set":"gv0/0","source":"gluster","config":null,"gluster":"0","conflict":false,"in_effect":true}},{"volume":"gv0","host":"n2","path":"/b/2","address":"10.0.1.2/32","running_here":false,"busy":false,"failed":true,"in_gluster":true,"set":{"set":"gv0/a","source":"config","config":"a","gluster":"0","conflict":true,"in_effect":true}},{"volume":"gv0","host":"n3","path":"/b/3","address":"10.0.1.3/32","running_here":false,"busy":false,"failed":false,"in_gluster":true,"set":{"set":"gv0/0","source":"gluster","config":null,"gluster":"0","conflict":false,"in_effect":false}}],"inventory":{"refreshes":4,"bricks":3,"age_ms":1000,"last_reason":"timer","error":"gluster volume info: exit 1"},"fences_ok":1,"fences_failed":1,"fencing":3,"last_fence":{"node":3,"ok":false,"age_ms":4000},"watchdog":"starving"},"hooks":{"configured":2,"runs":12,"failures":2,"running":0,"queued":0,"last_failure":"nfs-ganesha: exit 3"}}}
 EOF
 run 1 status
 cat >"$dir/want" <<'EOF'
@@ -209,10 +209,11 @@ Addresses:
   10.0.1.3/32  bricks   n1     pending
 
 Bricks:
-  VOLUME  BRICK    OWNER  STATE
-  gv0     n1:/b/1  n1     up, running here
-  gv0     n2:/b/2  n2     failed here (held off)
-  gv0     n3:/b/3  n1     waiting for n3 to be fenced
+  VOLUME  BRICK    SET                 OWNER  STATE
+  gv0     n1:/b/1  gv0/0               n1     up, running here
+  gv0     n2:/b/2  gv0/a (gluster: 0)  n2     failed here (held off)
+  gv0     n3:/b/3  gv0/0 (next round)  n1     waiting for n3 to be fenced
+Sets:          1 brick: chorus.json's "set" disagrees with glusterd
 Fencing:       command; fencing n3 now; bricks wait for n3
 Last fence:    n3 NOT fenced, 4s ago (1 ok, 1 failed)
 Watchdog:      STARVING (this node will be reset)

@@ -75,7 +75,7 @@ run 1 status
 expect_out "Cluster:       UNHEALTHY: not connected to corosync"
 expect_out "Addresses (configured; owners unknown):"
 expect_out "192.0.2.10/24  default  -      unknown"
-expect_out "gv0     h1:/bricks/b1  -      unknown"
+expect_out "gv0     h1:/bricks/b1  -    -      unknown"
 expect_out "Fencing:       none"
 run 1 --json status
 expect_out '"connected": false'

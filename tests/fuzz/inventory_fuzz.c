@@ -34,7 +34,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(b->path[0] == '/' && strstr(b->path, "/../") == NULL);
 		assert(strlen(b->uuid) == INVENTORY_UUID_LEN);
 		assert(b->set <= b->index);
+		assert(b->in_set || b->set == 0);
 		assert(inventory_find(inv, b->host, b->path) != NULL);
+		/* the set placement gets: from glusterd, or overridden */
+		{
+			struct inventory_set st;
+
+			inventory_set_of(inv, b->volume, b->host, b->path, "", &st);
+			assert((st.id != 0) == st.gluster_in_set && !st.conflict);
+			inventory_set_of(inv, b->volume, b->host, b->path, "x", &st);
+			assert(st.id != 0 && st.source == INVENTORY_SET_CONFIG);
+		}
 	}
 	inventory_free(inv);
 	return 0;

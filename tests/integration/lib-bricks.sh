@@ -34,7 +34,7 @@ BK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BK_SCRIPT=$BK_SRC/deploy/brick/chorus-brick
 BK_HOOK=$BK_SRC/deploy/gluster-hooks/S29chorus-inventory.sh
 V=gv
-declare -a BK_VIP BK_LUN BK_PATH BK_PIDF
+declare -a BK_VIP BK_LUN BK_PATH BK_PIDF BK_SETS
 BK_NB=${BK_NB:-2}
 : "${BK_FSTYPE:=bind}"
 # XFS refuses file systems under 300 MiB; the file is sparse (about 65 MiB
@@ -205,9 +205,10 @@ bk_conf_bricks() {
     for (( k = 1; k <= BK_NB; k++ )); do
         printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
             "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
-        # BK_SET: every brick in that one replica set (placement spreads them)
+        # BK_SET: every brick in that one replica set (placement spreads
+        # them); BK_SETS[k]: brick k's own "set" (an override of glusterd's)
         printf ' "path": "%s", "device": "%s", "fstype": "%s"%s}' "${BK_PATH[$k]}" "${BK_LUN[$k]}" "$BK_FSTYPE" \
-            "$([ -n "${BK_SET:-}" ] && printf ', "set": "%s"' "$BK_SET")"
+            "$([ -n "${BK_SETS[$k]:-${BK_SET:-}}" ] && printf ', "set": "%s"' "${BK_SETS[$k]:-$BK_SET}")"
         sep=,
     done
     # BK_FENCE_JSON: the whole "fence" object instead of mode grace (e.g. a
@@ -306,7 +307,16 @@ bk_gluster_setup() {
         fi || cl_fail "mount LUN $k on node $h"
         bricks+=("${BK_VIP[$k]}:${BK_PATH[$k]}")
     done
-    gl_cli 1 volume create "$V" "${bricks[@]}" force >/dev/null || cl_fail "volume create"
+    # BK_VOLUME_TYPE (e.g. "replica 2") and BK_VOLUME_ORDER (brick numbers in
+    # the volume's order, which makes glusterd's sets): a replicated volume
+    # shellcheck disable=SC2086
+    if [ -n "${BK_VOLUME_ORDER:-}" ]; then
+        bricks=()
+        for k in $BK_VOLUME_ORDER; do bricks+=("${BK_VIP[$k]}:${BK_PATH[$k]}"); done
+        [ "${#bricks[@]}" = "$BK_NB" ] || cl_fail "BK_VOLUME_ORDER must name the $BK_NB bricks"
+    fi
+    # shellcheck disable=SC2086
+    gl_cli 1 volume create "$V" ${BK_VOLUME_TYPE:-} "${bricks[@]}" force >/dev/null || cl_fail "volume create"
     gl_cli 1 volume start "$V" >/dev/null || cl_fail "volume start"
     gl_wait_online "$V" "$BK_NB" "$GL_WAIT_S" || cl_fail "bricks not online: $(gl_vstatus 1 $V | tr '\n' ';')"
     # hand the bricks over to chorusd: stopped, unmounted, address gone

@@ -3,7 +3,10 @@
  * (tests/unit/data/volinfo-*.xml: a distribute volume with a brick on a
  * floating address, a 2x3 distributed-replicate and a 3-brick disperse
  * volume, made with tests/integration/lib-gluster.sh), hostile variants of
- * it, and the fetch path through the script runner with a fake CLI.
+ * it, volumes written as glusterd 10 writes them (arbiter, disperse 4 + 2,
+ * distribute, odd counts) for the sets placement keeps apart and
+ * chorus.json's override of them, and the fetch path through the script
+ * runner with a fake CLI.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -86,8 +89,10 @@ static void test_real_sample(void **state)
 	assert_string_equal(b->volume, "dv");
 	assert_int_equal(b->type, INVENTORY_DISPERSE);
 	assert_false(b->started);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
+		assert_true(inv->bricks[i].in_set);
 		assert_int_equal(inv->bricks[i].set, 0);
+	}
 
 	/* the floating brick: host is the address, uuid the home node's */
 	b = inventory_find(inv, "10.85.93.200", P "shared/b1");
@@ -95,11 +100,12 @@ static void test_real_sample(void **state)
 	assert_string_equal(b->volume, "gv");
 	assert_int_equal(b->type, INVENTORY_DISTRIBUTE);
 	assert_int_equal(b->index, 0);
-	assert_int_equal(b->set, 0);
+	assert_false(b->in_set);
 	assert_string_equal(b->uuid, "448b5b01-c9f3-41f8-a7ad-a46de6bc5512");
 	b = inventory_find(inv, "10.85.93.3", P "n3/bricks/gv");
 	assert_non_null(b);
-	assert_int_equal(b->set, 1);	/* distribute: each brick its own set */
+	assert_false(b->in_set);	/* distribute: no set to spread */
+	assert_int_equal(b->set, 0);
 
 	/* 2 x 3 replicate: sets 0 0 0 1 1 1, started */
 	for (int i = 0; i < 6; i++) {
@@ -108,6 +114,7 @@ static void test_real_sample(void **state)
 		assert_int_equal(b->type, INVENTORY_REPLICATE);
 		assert_true(b->started);
 		assert_int_equal(b->index, i);
+		assert_true(b->in_set);
 		assert_int_equal(b->set, i / 3);
 		assert_false(b->arbiter);
 	}
@@ -222,6 +229,183 @@ static void test_hostile_shapes(void **state)
 	assert_non_null(strstr(err, "no reason given"));
 }
 
+/* One volume as glusterd 10 writes it (cli-xml-output.c), 'nb' bricks on
+ * hosts h0, h1, ...; 'arbiter' marks every third brick. */
+static char *volume_xml(const char *name, const char *type, unsigned nb, unsigned replica,
+			unsigned arbiter, unsigned disperse, unsigned redundancy)
+{
+	size_t cap = 4096 + nb * 256, n = 0;
+	char *x = malloc(cap);
+
+	assert_non_null(x);
+	n += (size_t)snprintf(x + n, cap - n,
+			      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+			      "<cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/><volInfo>"
+			      "<volumes><volume><name>%s</name><id>c6ad0b4f-4d4e-4bd7-93b4-"
+			      "a0e1b6f0e0a1</id><status>1</status><statusStr>Started</statusStr>"
+			      "<snapshotCount>0</snapshotCount><brickCount>%u</brickCount>"
+			      "<distCount>%u</distCount><replicaCount>%u</replicaCount>"
+			      "<arbiterCount>%u</arbiterCount><disperseCount>%u</disperseCount>"
+			      "<redundancyCount>%u</redundancyCount><type>2</type><typeStr>%s"
+			      "</typeStr><transport>0</transport><bricks>",
+			      name, nb, nb, replica, arbiter, disperse, redundancy, type);
+	for (unsigned i = 0; i < nb; i++)
+		n += (size_t)snprintf(x + n, cap - n,
+				      "<brick uuid=\"448b5b01-c9f3-41f8-a7ad-a46de6bc5512\">h%u:/b/%u"
+				      "<name>h%u:/b/%u</name><hostUuid>448b5b01-c9f3-41f8-a7ad-"
+				      "a46de6bc5512</hostUuid><isArbiter>%d</isArbiter></brick>",
+				      i, i, i, i, arbiter && i % 3 == 2);
+	snprintf(x + n, cap - n, "</bricks><optCount>0</optCount><options/></volume>"
+		 "<count>1</count></volumes></volInfo></cliOutput>");
+	return x;
+}
+
+/* Sets as placement needs them: glusterd's grouping, numbered in brick
+ * order, and no set at all where there is nothing to keep apart. */
+static void test_sets(void **state)
+{
+	struct inventory *inv = NULL;
+	char err[256] = "";
+	char *x;
+
+	/* replica 3 arbiter 1, 2 x (2 + 1): the arbiter is in its set */
+	x = volume_xml("ra", "Distributed-Replicate", 6, 3, 1, 0, 0);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		assert_true(inv->bricks[i].in_set);
+		assert_int_equal(inv->bricks[i].set, i / 3);
+		assert_int_equal(inv->bricks[i].arbiter, i % 3 == 2);
+	}
+	inventory_free(inv);
+	free(x);
+
+	/* disperse 4 + 2: disperseCount is data plus redundancy */
+	x = volume_xml("ec", "Disperse", 6, 1, 0, 6, 2);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	for (unsigned i = 0; i < 6; i++)
+		assert_true(inv->bricks[i].in_set && inv->bricks[i].set == 0);
+	inventory_free(inv);
+	free(x);
+	/* 2 x (4 + 2) */
+	x = volume_xml("ec2", "Distributed-Disperse", 12, 1, 0, 6, 2);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	assert_int_equal(inv->bricks[5].set, 0);
+	assert_int_equal(inv->bricks[6].set, 1);
+	assert_int_equal(inventory_find(inv, "h11", "/b/11")->set, 1);
+	inventory_free(inv);
+	free(x);
+
+	/* distribute only: no set, whatever the counts say */
+	x = volume_xml("d", "Distribute", 4, 1, 0, 0, 0);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(!inv->bricks[i].in_set && inv->bricks[i].set == 0);
+	inventory_free(inv);
+	free(x);
+	/* a type we do not know (glusterd's old "Tier"): no set either */
+	x = volume_xml("t", "Tier", 2, 2, 0, 0, 0);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	assert_false(inv->bricks[1].in_set);
+	inventory_free(inv);
+	free(x);
+
+	/* odd counts are refused whole, not turned into made-up sets */
+	x = volume_xml("r", "Replicate", 4, 3, 0, 0, 0);	/* 4 bricks in sets of 3 */
+	inv = NULL;
+	assert_int_equal(parse_str(x, &inv, err), -EINVAL);
+	assert_null(inv);
+	assert_non_null(strstr(err, "not sets of 3"));
+	free(x);
+	x = volume_xml("r", "Replicate", 4, 0, 0, 0, 0);	/* sets of none */
+	assert_int_equal(parse_str(x, &inv, err), -EINVAL);
+	free(x);
+	x = volume_xml("e", "Disperse", 6, 1, 0, 0, 2);		/* disperse without a count */
+	assert_int_equal(parse_str(x, &inv, err), -EINVAL);
+	free(x);
+	x = volume_xml("r", "Replicate", 3, 8193, 0, 0, 0);	/* over the limit */
+	assert_int_equal(parse_str(x, &inv, err), -EINVAL);
+	free(x);
+	assert_null(inv);
+}
+
+/* FNV-1a of "volume/name", as chorusd computed an override's id before:
+ * members of both ages must name a configured set alike. */
+static uint32_t fnv(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* A brick's set: glusterd's unless overridden; a disagreement flagged. */
+static void test_set_of(void **state)
+{
+	struct inventory *inv = NULL;
+	struct inventory_set st;
+	char err[256] = "";
+	char *x = volume_xml("ra", "Distributed-Replicate", 6, 3, 1, 0, 0);
+
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	free(x);
+
+	/* from glusterd, no override: its volume and number */
+	inventory_set_of(inv, "ra", "h4", "/b/4", "", &st);
+	assert_int_equal(st.source, INVENTORY_SET_GLUSTER);
+	assert_string_equal(st.volume, "ra");
+	assert_string_equal(st.name, "1");
+	assert_int_equal(st.id, fnv("ra/1"));
+	assert_true(st.in_gluster && st.gluster_in_set && st.gluster_set == 1);
+	assert_false(st.conflict);
+	/* the arbiter's set is its replicas' */
+	inventory_set_of(inv, "ra", "h5", "/b/5", "", &st);
+	assert_int_equal(st.id, fnv("ra/1"));
+	/* an override that says the same: no conflict, same id */
+	inventory_set_of(inv, "ra", "h4", "/b/4", "1", &st);
+	assert_int_equal(st.source, INVENTORY_SET_CONFIG);
+	assert_int_equal(st.id, fnv("ra/1"));
+	assert_false(st.conflict);
+	/* one that does not: it wins, and says so */
+	inventory_set_of(inv, "ra", "h4", "/b/4", "0", &st);
+	assert_int_equal(st.source, INVENTORY_SET_CONFIG);
+	assert_int_equal(st.id, fnv("ra/0"));
+	assert_true(st.conflict);
+	assert_int_equal(st.gluster_set, 1);
+	inventory_set_of(inv, "ra", "h4", "/b/4", "a", &st);
+	assert_true(st.conflict);
+	/* not in gluster: the config's, or none, and nothing to disagree with */
+	inventory_set_of(inv, "ra", "h9", "/b/9", "a", &st);
+	assert_int_equal(st.source, INVENTORY_SET_CONFIG);
+	assert_int_equal(st.id, fnv("ra/a"));
+	assert_false(st.in_gluster || st.conflict);
+	inventory_set_of(inv, "ra", "h9", "/b/9", "", &st);
+	assert_int_equal(st.source, INVENTORY_SET_NONE);
+	assert_int_equal(st.id, 0);
+	/* no inventory yet: the same */
+	inventory_set_of(NULL, "ra", "h4", "/b/4", "", &st);
+	assert_int_equal(st.source, INVENTORY_SET_NONE);
+	assert_int_equal(st.id, 0);
+	inventory_free(inv);
+
+	/* distribute: no set; an override there is a disagreement */
+	x = volume_xml("d", "Distribute", 2, 1, 0, 0, 0);
+	assert_int_equal(parse_str(x, &inv, err), 0);
+	free(x);
+	inventory_set_of(inv, "d", "h1", "/b/1", "", &st);
+	assert_int_equal(st.source, INVENTORY_SET_NONE);
+	assert_int_equal(st.id, 0);
+	assert_true(st.in_gluster && !st.gluster_in_set && !st.conflict);
+	inventory_set_of(inv, "d", "h1", "/b/1", "x", &st);
+	assert_int_equal(st.source, INVENTORY_SET_CONFIG);
+	assert_true(st.conflict);
+	inventory_free(inv);
+
+	/* sets of different volumes never meet, whatever their numbers */
+	assert_int_not_equal(inventory_set_id("a", "0"), inventory_set_id("b", "0"));
+	assert_int_equal(inventory_set_id("a", ""), 0);
+}
+
 /* ---- the fetch path, with a fake gluster CLI ---- */
 
 static qb_loop_t *loop;
@@ -313,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_cli_error),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_hostile_shapes),
+		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_set_of),
 		cmocka_unit_test(test_fetch),
 	};
 

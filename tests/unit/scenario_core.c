@@ -252,6 +252,10 @@ static int feed_event(struct core *c, const struct scn_in *in, struct core_actio
 		ev.u.probe.idx = in->idx;
 		ev.u.probe.answered = in->answered;
 		break;
+	case SCN_IN_SETS:
+		ev.type = CORE_EV_SETS;
+		ev.u.sets.set = in->sets;
+		break;
 	default:
 		return -EINVAL;
 	}

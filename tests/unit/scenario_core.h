@@ -94,6 +94,7 @@ enum scn_in_type {
 	SCN_IN_SHUTDOWN,
 	SCN_IN_FENCED,
 	SCN_IN_PROBED,
+	SCN_IN_SETS,
 	/* not (yet) core events: separate entry points today */
 	SCN_IN_ADMIN,
 	SCN_IN_HEALTH,
@@ -144,6 +145,8 @@ struct scn_in {
 	bool urgent;
 	/* LOAD */
 	uint32_t load, conns;
+	/* SETS: per local vip, 0 = none */
+	const uint32_t *sets;
 };
 
 enum scn_act_type {

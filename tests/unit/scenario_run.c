@@ -612,6 +612,33 @@ static int c_health(struct run *r, char **av, int ac)
 	return w_health(&r->w, s, any ? unserv : NULL, urgent, flags);
 }
 
+/* "sets NODE ADDRESS=SET..." (0 = none; an address not named keeps its set) */
+static int c_sets(struct run *r, char **av, int ac)
+{
+	uint32_t set[SCN_MAXV];
+	struct scn_node *s;
+
+	if (ac < 3 || (s = node_arg(r, av[1])) == NULL)
+		return ac < 3 ? bad(r, "sets NODE ADDRESS=SET...") : -1;
+	for (unsigned v = 0; v < SCN_MAXV; v++)
+		set[v] = 0;
+	for (size_t i = 0; i < s->n_local; i++)
+		set[s->local[i]] = s->decl[i].set;
+	for (int i = 2; i < ac; i++) {
+		char *eq = strchr(av[i], '=');
+		uint64_t x;
+		long v;
+
+		if (eq == NULL || !parse_u64(eq + 1, &x) || x > UINT32_MAX)
+			return bad(r, "sets NODE ADDRESS=SET...");
+		*eq = '\0';
+		if ((v = vip_arg(r, av[i])) < 0)
+			return -1;
+		set[v] = (uint32_t)x;
+	}
+	return w_sets(&r->w, s, set);
+}
+
 static int c_load(struct run *r, char **av, int ac)
 {
 	uint64_t l, c;
@@ -731,6 +758,7 @@ static const struct command commands[] = {
 	{"fenced", c_fenced, false},
 	{"cmd", c_cmd, false},
 	{"health", c_health, false},
+	{"sets", c_sets, false},
 	{"load", c_load, false},
 	{"show", c_show, false},
 	{"check", c_check, false},

@@ -253,6 +253,13 @@ bool scn_describe_input(struct scn_world *w, struct scn_node *s, const struct sc
 		cat(buf, n, "probed %s: %s", scn_local_ip(w, s, in->idx, a, sizeof(a)),
 		    in->answered ? "answered" : "nobody answers");
 		return true;
+	case SCN_IN_SETS:
+		cat(buf, n, "sets");
+		for (size_t i = 0; i < s->n_local; i++)
+			if (in->sets[i])
+				cat(buf, n, " %s=%" PRIu32, scn_local_ip(w, s, i, a, sizeof(a)),
+				    in->sets[i]);
+		break;
 	case SCN_IN_ADMIN:
 		cat(buf, n, "cmd %s", admin_op_name(in->op));
 		if (in->op == SCN_ADMIN_MOVE || in->op == SCN_ADMIN_UNPIN ||

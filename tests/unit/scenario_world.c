@@ -1275,6 +1275,20 @@ int w_fence_confirm(struct scn_world *w, struct scn_node *s, uint32_t node)
 	return 0;
 }
 
+int w_sets(struct scn_world *w, struct scn_node *s, const uint32_t *set)
+{
+	uint32_t local[SCN_MAXV] = {0};
+	struct scn_in in = {.type = SCN_IN_SETS, .sets = local};
+
+	for (size_t i = 0; i < s->n_local; i++) {
+		local[i] = set[s->local[i]];
+		s->decl[i].set = local[i];
+	}
+	if (cmd_reachable(w, s))
+		step(w, s, &in);
+	return 0;
+}
+
 int w_health(struct scn_world *w, struct scn_node *s, const bool *unserv, bool urgent,
 	     uint32_t node_flags)
 {

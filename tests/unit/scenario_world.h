@@ -219,6 +219,9 @@ int w_admin(struct scn_world *w, struct scn_node *s, enum scn_admin_op op, uint3
 int w_rebalance(struct scn_world *w, struct scn_node *s);
 int w_fence_confirm(struct scn_world *w, struct scn_node *s, uint32_t node);
 /* 'unserv' per cluster vip (NULL = all servable) */
+/* N's daemon learnt new sets (from glusterd): 'set' per cluster vip, 0 = none.
+ * A later start of N declares them from the beginning. */
+int w_sets(struct scn_world *w, struct scn_node *s, const uint32_t *set);
 int w_health(struct scn_world *w, struct scn_node *s, const bool *unserv, bool urgent,
 	     uint32_t node_flags);
 int w_load(struct scn_world *w, struct scn_node *s, unsigned v, uint32_t load, uint32_t conns);
