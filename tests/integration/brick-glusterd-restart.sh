@@ -52,15 +52,19 @@ A=$(bk_home 1)
 B=$(( A % CL_N + 1 ))
 P=${BK_PATH[1]}
 
-# status TAG : what "gluster volume status --xml" says about brick 1 on
-# every node (a node whose status lists no brick 1 says "absent")
+# status TAG [NODE...] : what "gluster volume status --xml" says about
+# brick 1 on every node or those named (no brick 1 listed: "absent"), and
+# the plain CLI's line for it on the last of them
 status() {
-    local tag=$1 i line
-    for (( i = 1; i <= CL_N; i++ )); do
+    local tag=$1 i line nodes; shift
+    nodes=${*:-$(seq 1 "$CL_N")}
+    for i in $nodes; do
         gl_cli "$i" volume status "$V" --xml > "$D/status-$tag-n$i.xml" 2>&1
         line=$(gl_vstatus "$i" "$V" | awk -v p="$P" '$2 == p')
         echo "status $MODE $tag node $i: ${line:-absent}"
     done
+    gl_cli "$i" volume status "$V" > "$D/status-$tag-n$i.txt" 2>&1
+    echo "status $MODE $tag node $i plain: $(grep -A1 -F -- "Brick ${BK_VIP[1]}:" "$D/status-$tag-n$i.txt" | tr '\n' ' ' | tr -s ' ')"
 }
 # rogue I : PIDs of brick 1's glusterfsd processes in node I's netns, found
 # by command line (a brick glusterd started has its own pidfile and
@@ -104,6 +108,8 @@ log0=$(wc -l < "$GLOG")
 GPA0=$(gl_pid "$A") || cl_fail "glusterd $A not running"
 gl_kill "$A" TERM
 cl__gone "$GPA0" || cl_fail "glusterd $A (pid $GPA0) did not exit"
+# shellcheck disable=SC2046  # node numbers
+status home-glusterd-down $(seq 1 "$CL_N" | grep -vx "$A")
 t0=$(cl_now_ms)
 rm -f "$(cl_ndir "$A")/run/glusterd.pid"
 TZ=UTC timeout "$GL_WAIT_S" nsenter -t "$CPA" -n -m -- "$GL_GLUSTERD" -f "$(gl_dir "$A")/glusterd.vol" \
