@@ -21,8 +21,12 @@
 #      glusterfsd for brick 1 in A's namespace (by cmdline and pidfile), the
 #      LUN not mounted on A, B's brick process unchanged, the client goes on;
 #      A's glusterd log must not say it started the brick;
-#   4. moves it back to A (failback); records status again; the client reads
-#      back every acknowledged write.
+#   3b. A loses power and boots (a fresh mount namespace) while B serves
+#      the brick: the same checks; a shared directory gets its guard at
+#      boot as /etc/fstab would give it (BOOT_GUARD=0: without);
+#   4. moves it back to A (failback: for a shared directory acquire removes
+#      that boot guard); records status again; the client reads back every
+#      acknowledged write.
 # The status lines (HOST PATH ONLINE PID PORT PEERID per brick) go to stdout.
 # Exit 77 when not root or corosync/gluster/chorusd/xfsprogs are missing.
 set -u
@@ -84,6 +88,40 @@ move_to() {
     bk_ctl 1 unpin "${BK_VIP[1]}" > /dev/null || cl_fail "unpin"
 }
 acks() { grep -c '^ACK ' "$D/loop"; }
+healthy() { bk_ctl "$1" status --json 2>/dev/null | grep -q '"healthy": *true'; }
+
+# no_rogue WHAT T0 LOG0 : sample until A's glusterd is back in the pool
+# (glusterd starts bricks again on the handshake and on quorum changes) and
+# SAMPLE_S seconds more: brick 1 never runs (nor is its LUN mounted) on A,
+# B's brick process stays, A's glusterd log (from line LOG0 on) does not
+# say it started brick 1 but says it refused it; then the client goes on
+no_rogue() {
+    local what=$1 t0=$2 log0=$3 n=0 bad="" joined=0 t_join="" s r started refused a
+    for (( s = 0; s < (SAMPLE_S + 60) * 5; s++ )); do
+        r=$(rogue "$A")
+        [ -n "$r" ] && { bad+="t+$(( $(cl_now_ms) - t0 ))ms:$r "; }
+        [ "$BK_FSTYPE" = xfs ] && [ "$(bk_lun_mounted_on 1)" != "$B" ] &&
+            bad+="t+$(( $(cl_now_ms) - t0 ))ms:LUN-mounted-on-'$(bk_lun_mounted_on 1)' "
+        [ "$(bk_pid "$B" 1)" = "$PIDB" ] || bad+="t+$(( $(cl_now_ms) - t0 ))ms:B-brick-now-'$(bk_pid "$B" 1)' "
+        n=$(( n + 1 ))
+        if [ "$joined" = 0 ] && (( s % 10 == 0 )) && gl__peers_in_cluster "$A" $(( CL_N - 1 )); then
+            joined=$s; t_join=$(( $(cl_now_ms) - t0 ))
+        fi
+        [ "$joined" != 0 ] && [ $(( s - joined )) -ge $(( SAMPLE_S * 5 )) ] && break
+        sleep 0.2
+    done
+    [ "$joined" != 0 ] || cl_fail "glusterd $A not back in the pool within $(( SAMPLE_S + 60 )) s after its $what"
+    started=$(tail -n +"$(( log0 + 1 ))" "$GLOG" | grep -c "starting a fresh brick process for brick $P\$")
+    refused=$(tail -n +"$(( log0 + 1 ))" "$GLOG" | grep -c "extended attribute on brick root ($P)")
+    echo "glusterd $A $what: in the pool after $t_join ms; $n samples over $(( $(cl_now_ms) - t0 )) ms;" \
+         "log: started brick 1 ${started}x, refused it (volume-id) ${refused}x"
+    [ -z "$bad" ] || cl_fail "glusterd $A $what: brick 1 ran or was mounted where it must not: $(echo "$bad" | cut -c1-400)"
+    [ "$started" = 0 ] || cl_fail "glusterd $A started brick 1 after its $what while node $B serves it: $(tail -n +"$(( log0 + 1 ))" "$GLOG" | grep "starting a fresh brick process for brick $P" | tail -n 1)"
+    # glusterd did try (else this test proves nothing): it refused the brick
+    # root, which on the home node carries no volume-id while B serves it
+    [ "$refused" -ge 1 ] || cl_fail "glusterd $A never tried brick 1 after its $what (no volume-id refusal in its log)"
+    a=$(acks); cl_wait_until 60 bk_acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "client stopped after glusterd $A's $what"
+}
 
 # --- 1. brick 1 on its home node, a client writing -------------------------
 bk__on 1 "$A" || move_to "$A"
@@ -120,34 +158,26 @@ GPA=$(cat "$(cl_ndir "$A")/run/glusterd.pid")
 cl__record "glusterd.$A" "$GPA"; echo "$GPA glusterd.$A" >> "$CL_DIR/pids.all"
 cl_wait_until 60 gl__cli_ok "$A" || cl_fail "glusterd $A does not answer after its restart"
 echo "glusterd $A restarted (pid $GPA), answering after $(( $(cl_now_ms) - t0 )) ms"
-# sample until A is back in the pool (glusterd starts bricks again on the
-# handshake and on quorum changes) and SAMPLE_S seconds more
-n=0 bad="" joined=0 t_join=""
-for (( s = 0; s < (SAMPLE_S + 60) * 5; s++ )); do
-    r=$(rogue "$A")
-    [ -n "$r" ] && { bad+="t+$(( $(cl_now_ms) - t0 ))ms:$r "; }
-    [ "$BK_FSTYPE" = xfs ] && [ "$(bk_lun_mounted_on 1)" != "$B" ] &&
-        bad+="t+$(( $(cl_now_ms) - t0 ))ms:LUN-mounted-on-'$(bk_lun_mounted_on 1)' "
-    [ "$(bk_pid "$B" 1)" = "$PIDB" ] || bad+="t+$(( $(cl_now_ms) - t0 ))ms:B-brick-now-'$(bk_pid "$B" 1)' "
-    n=$(( n + 1 ))
-    if [ "$joined" = 0 ] && (( s % 10 == 0 )) && gl__peers_in_cluster "$A" $(( CL_N - 1 )); then
-        joined=$s; t_join=$(( $(cl_now_ms) - t0 ))
-    fi
-    [ "$joined" != 0 ] && [ $(( s - joined )) -ge $(( SAMPLE_S * 5 )) ] && break
-    sleep 0.2
-done
-[ "$joined" != 0 ] || cl_fail "glusterd $A not back in the pool within $(( SAMPLE_S + 60 )) s"
-started=$(tail -n +"$(( log0 + 1 ))" "$GLOG" | grep -c "starting a fresh brick process for brick $P\$")
-refused=$(tail -n +"$(( log0 + 1 ))" "$GLOG" | grep -c "extended attribute on brick root ($P)")
-echo "glusterd $A restart: in the pool after $t_join ms; $n samples over $(( $(cl_now_ms) - t0 )) ms;" \
-     "log: started brick 1 ${started}x, refused it (volume-id) ${refused}x"
-[ -z "$bad" ] || cl_fail "glusterd $A restart: brick 1 ran or was mounted where it must not: $(echo "$bad" | cut -c1-400)"
-[ "$started" = 0 ] || cl_fail "glusterd $A started brick 1 while node $B serves it: $(grep -n "starting a fresh brick process for brick $P" "$GLOG" | tail -n 1)"
-# glusterd did try (else this test proves nothing): it refused the brick
-# root, which on the home node carries no volume-id while B serves it
-[ "$refused" -ge 1 ] || cl_fail "glusterd $A never tried brick 1 after its restart (no volume-id refusal in its log)"
-a=$(acks); cl_wait_until 60 bk_acks_at_least "$D/loop" $(( a + 5 )) || cl_fail "client stopped after glusterd $A's restart"
+no_rogue restart "$t0" "$log0"
 status restarted
+
+# --- 3b. A loses power and boots while B serves the brick -----------------
+# A fresh mount namespace, as after a reboot: no guard from a release.  For
+# a shared directory the guard comes from "/etc/fstab" (chorus-brick(7)):
+# mounted in the new namespace before glusterd starts; BOOT_GUARD=0 leaves
+# it out (to see what glusterd does then).
+bk_node_down "$A"
+cl_log "node $A lost power"
+# a brick A ran must be taken over first (after the fence grace)
+cl_wait_until 120 bk__running_once 2 || cl_fail "brick 2 not taken over from node $A"
+GL_PRE_EXEC=""
+[ "$BK_FSTYPE" = none ] && [ "${BOOT_GUARD:-1}" = 1 ] &&
+    GL_PRE_EXEC="mount -t tmpfs -o ro,size=4k,nr_inodes=4,mode=0500 chorus-guard $(printf '%q' "$P")"
+log0=$(wc -l < "$GLOG"); t0=$(cl_now_ms)
+GL_PRE_EXEC=$GL_PRE_EXEC bk_node_up "$A" 20000
+no_rogue reboot "$t0" "$log0"
+cl_wait_until 60 healthy "$A" || cl_fail "chorusd $A did not rejoin healthy"
+status rebooted
 
 # --- 4. failback to A ---------------------------------------------------------
 move_to "$A"
