@@ -19,7 +19,11 @@
 #                   carrying XFS: a block device every node sees, as a SAN
 #                   LUN is, mounted by the brick script like a real one.
 #                   Teardown detaches exactly the loop devices backed by
-#                   this run's files, once nothing can hold a mount of them.  Brick k's gluster host is its floating address
+#                   this run's files, once nothing can hold a mount of them.
+#   none            no LUN: the brick path is a plain directory every node
+#                   sees, as on a cluster file system; chorus mounts nothing
+#                   (no "device" in the config).
+# Brick k's gluster host is its floating address
 # BK_VIP[k] (.200+k of the node subnet); the volume is created with brick k
 # on its home node (bk_home), then all are stopped by hand and handed to
 # chorusd.
@@ -56,17 +60,18 @@ bk_require() {
         command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found" >&2; exit 77; }
     done
     case $BK_FSTYPE in
-        bind) ;;
+        bind|none) ;;
         xfs) for t in losetup mkfs.xfs xfs_repair truncate; do
                  command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found (xfsprogs)" >&2; exit 77; }
              done ;;
-        *) echo "BK_FSTYPE must be bind or xfs, not '$BK_FSTYPE'" >&2; exit 2 ;;
+        *) echo "BK_FSTYPE must be bind, xfs or none, not '$BK_FSTYPE'" >&2; exit 2 ;;
     esac
 }
 
 # bk__lun_make K : brick K's LUN, empty and unmounted; sets BK_LUN[K]
 bk__lun_make() {
     local k=$1 img dev
+    if [ "$BK_FSTYPE" = none ]; then BK_LUN[$k]=""; return 0; fi
     if [ "$BK_FSTYPE" = bind ]; then
         BK_LUN[$k]=$CL_DIR/lun$k
         mkdir -p "${BK_LUN[$k]}" || cl_fail "mkdir LUN $k"
@@ -95,6 +100,7 @@ bk_lun_loops() {
 # K's LUN mounted (a node without a live glusterd shows nothing)
 bk_lun_mounted_on() {
     local k=$1 i pid out="" want
+    [ "$BK_FSTYPE" != none ] || return 0
     if [ "$BK_FSTYPE" = bind ]; then want=${BK_LUN[$k]}; else want=$(stat -L -c '%Hr:%Lr' "${BK_LUN[$k]}") || return 1; fi
     for (( i = 1; i <= CL_N; i++ )); do
         pid=$(gl_pid "$i") || continue
@@ -185,7 +191,7 @@ bk_script() {
     gl_exec "$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         CHORUS_BRICK_VOLUME="$V" CHORUS_BRICK_HOST="${BK_VIP[$k]}" \
         CHORUS_BRICK_ADDRESS="${BK_VIP[$k]}" CHORUS_BRICK_PATH="${BK_PATH[$k]}" \
-        CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE="$BK_FSTYPE" CHORUS_BRICK_MOUNT_OPTIONS= \
+        CHORUS_BRICK_DEVICE="${BK_LUN[$k]}" CHORUS_BRICK_FSTYPE="${BK_FSTYPE/#none/}" CHORUS_BRICK_MOUNT_OPTIONS= \
         CHORUS_BRICK_HOME_UUID="$(sed -n 's/^UUID=//p' "$(gl_dir "$(bk_home "$k")")/varlib/glusterd.info")" \
         CHORUS_RUN_DIR=/run/chorus CHORUS_NODEID="$i" \
         timeout 90 "$BK_SCRIPT" "$op" >> "$CL_DIR/script-by-hand.log" 2>&1
@@ -206,8 +212,10 @@ bk_conf_bricks() {
         printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
             "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
         # BK_SET: every brick in that one replica set (placement spreads
-        # them); BK_SETS[k]: brick k's own "set" (an override of glusterd's)
-        printf ' "path": "%s", "device": "%s", "fstype": "%s"%s}' "${BK_PATH[$k]}" "${BK_LUN[$k]}" "$BK_FSTYPE" \
+        # them); BK_SETS[k]: brick k's own "set" (an override of glusterd's);
+        # BK_FSTYPE=none: no device, a directory every node sees
+        printf ' "path": "%s"%s%s}' "${BK_PATH[$k]}" \
+            "$([ "$BK_FSTYPE" != none ] && printf ', "device": "%s", "fstype": "%s"' "${BK_LUN[$k]}" "$BK_FSTYPE")" \
             "$([ -n "${BK_SETS[$k]:-${BK_SET:-}}" ] && printf ', "set": "%s"' "${BK_SETS[$k]:-$BK_SET}")"
         sep=,
     done
@@ -300,7 +308,9 @@ bk_gluster_setup() {
             gl_cli "$i" peer probe "${BK_VIP[$k]}" >/dev/null 2>&1 ||
                 cl_fail "node $i: peer probe ${BK_VIP[$k]} (alias of node $h) failed"
         done
-        if [ "$BK_FSTYPE" = bind ]; then
+        if [ "$BK_FSTYPE" = none ]; then
+            true
+        elif [ "$BK_FSTYPE" = bind ]; then
             gl_exec "$h" mount --bind "${BK_LUN[$k]}" "${BK_PATH[$k]}"
         else
             gl_exec "$h" mount -t "$BK_FSTYPE" "${BK_LUN[$k]}" "${BK_PATH[$k]}"

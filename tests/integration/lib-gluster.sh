@@ -108,6 +108,9 @@ gl_start() {
     q="mount --bind $(printf '%q' "$nd/run") /run &&"
     q+=" mount --bind $(printf '%q' "$gd/varlib") /var/lib/glusterd &&"
     q+=" mount --bind $(printf '%q' "$gd/log") /var/log/glusterfs &&"
+    # GL_PRE_EXEC: shell words run in the new mount namespace before
+    # glusterd, as a boot would (e.g. an /etc/fstab mount)
+    [ -n "${GL_PRE_EXEC:-}" ] && q+=" $GL_PRE_EXEC &&"
     q+=" exec $(printf '%q' "$GL_GLUSTERD") -f $(printf '%q' "$gd/glusterd.vol")"
     q+=" -p /run/glusterd.pid --log-file=/var/log/glusterfs/glusterd.log"
     # glusterd forks and the launcher returns once the daemon is set up; the
