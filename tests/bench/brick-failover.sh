@@ -62,7 +62,7 @@ NEW_TRIES=40        # new clients per run at most (and 180 s)
 # (default) the bricks' floating addresses, then the nodes' (glusterd
 # listens on every address, and a floating one is up wherever it runs);
 # "nodes" the nodes' addresses alone, node 1 first: when that node is the
-# one lost, glfs_init waits for TCP to give up on it (6-45 s here).
+# one lost, glfs_init waits for TCP to give up on it (5-45 s here).
 NEW_SERVERS=${NEW_SERVERS:-vips}
 case $NEW_SERVERS in vips|nodes) ;; *) echo "NEW_SERVERS must be vips or nodes" >&2; exit 2 ;; esac
 
