@@ -21,7 +21,7 @@ dist_noinst_SCRIPTS += \
 	tests/integration/config-drift.sh \
 	tests/integration/metrics-http.sh \
 	tests/integration/notify.sh \
-	tests/integration/fence-ipmi.sh \
+	tests/integration/fence-ipmi.sh tests/integration/lib-ipmi.sh \
 	tests/integration/brick-cleanup.sh \
 	tests/integration/demo.sh \
 	tests/integration/hostile-flood.sh \

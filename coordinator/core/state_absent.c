@@ -712,6 +712,11 @@ void core_absent_fence_done(struct core *c, struct core_actions *out, uint32_t n
 			a->fence_retry_ms = c->now_ms + FENCE_RETRY_MS;
 			return;
 		}
+		/* The record goes when our FENCED comes back through CPG; the
+		 * tick in between would otherwise fence the node a second time
+		 * (seen: "Already OFF", one more agent run).  Only if FENCED
+		 * never takes effect is it fenced again, after the retry time. */
+		a->fence_retry_ms = c->now_ms + FENCE_RETRY_MS;
 		send_node_msg(c, out, WIRE_FENCED, a->nodeid, a->since, 1);
 		return;
 	}

@@ -38,9 +38,6 @@ export BK_RELEASE_MS=4000
 NEW=24                           # creates per check: all on one brick with p = 2^-23
 ms() { echo $(( $(cl_now_ms) - $1 )); }
 
-# on_brick K PREFIX : how many files named PREFIX* brick K's LUN holds
-on_brick() { find "$CL_DIR/lun$1/gfclient" -maxdepth 1 -name "$2*" -type f 2>/dev/null | wc -l; }
-
 # peer_down I J : node I's glusterd lists node J's glusterd as disconnected
 # (pool list is local: it takes no cluster lock)
 peer_down() {
@@ -56,22 +53,14 @@ fi
 
 # new_client LABEL : a brand-new gfapi client reads every file written in
 # step 1 (both bricks) and creates $NEW files, which must all be
-# acknowledged and land on both bricks; then the same through a new FUSE
-# mount, when FUSE works here
+# acknowledged and land on both bricks (bk_new_client); then the same
+# through a new FUSE mount, when FUSE works here
 new_client() {
-    local l=$1 a k n
-    GL_CLIENT_TIMEOUT_S=150 gl_client "$V" -L 7 -g 0 check "$D/pre" > "$D/$l.check" 2>&1 ||
-        cl_fail "$l: a new gfapi client cannot read every file: $(grep -c '^BAD' "$D/$l.check") bad," \
-            "e.g. $(grep -m3 '^BAD' "$D/$l.check" | tr '\n' ' '); port mapper answers:" \
+    local l=$1
+    bk_new_client "$D/pre" "$l" "$NEW" ||
+        cl_fail "$l: a new gfapi client $BK_NEW_WHY; port mapper answers:" \
             "$(grep -h 'changing port' "$CL_DIR/cl/gfapi.log" | tail -n 2 | tr '\n' ' ')"
-    GL_CLIENT_TIMEOUT_S=150 gl_client "$V" -L 7 -p "$l-" write "$NEW" > "$D/$l.w" 2>&1
-    a=$(grep -c '^ACK ' "$D/$l.w")
-    [ "$a" = "$NEW" ] || cl_fail "$l: a new gfapi client created $a of $NEW files: $(grep '^ERR' "$D/$l.w" | awk '{print $3, $4}' | sort | uniq -c | tr '\n' ' ')"
-    for k in 1 2; do
-        n=$(on_brick "$k" "$l-")
-        [ "$n" -gt 0 ] || cl_fail "$l: none of the $NEW creates landed on brick $k"
-    done
-    echo "$l: new gfapi client: $(tail -n1 "$D/$l.check"), $a/$NEW creates ($(on_brick 1 "$l-") on b1, $(on_brick 2 "$l-") on b2)"
+    echo "$l: new gfapi client: $BK_NEW_INFO"
     [ "$FUSE" = 1 ] || return 0
     new_fuse "$l-fuse"
 }
@@ -107,9 +96,9 @@ new_fuse() {
         > "$D/$l.out" 2>&1 ||
         cl_fail "$l: a new FUSE mount fails: $(grep -v '^ACK' "$D/$l.out" | head -n 4 | tr '\n' ' ')"
     for k in 1 2; do
-        [ "$(on_brick "$k" "$l-")" -gt 0 ] || cl_fail "$l: none of the FUSE creates landed on brick $k"
+        [ "$(bk_on_brick "$k" "$l-")" -gt 0 ] || cl_fail "$l: none of the FUSE creates landed on brick $k"
     done
-    echo "$l: new FUSE mount: $(grep '^FUSE read' "$D/$l.out"), $(grep -c '^ACK' "$D/$l.out")/$NEW creates ($(on_brick 1 "$l-") on b1, $(on_brick 2 "$l-") on b2)"
+    echo "$l: new FUSE mount: $(grep '^FUSE read' "$D/$l.out"), $(grep -c '^ACK' "$D/$l.out")/$NEW creates ($(bk_on_brick 1 "$l-") on b1, $(bk_on_brick 2 "$l-") on b2)"
 }
 
 bk_setup bknew "$GRACE_MS"
@@ -126,9 +115,9 @@ cl_wait_until 60 bk_usable || cl_fail "volume not usable by a new client"
 GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$D/pre" 2> "$D/pre.err"
 [ "$(grep -c '^ACK ' "$D/pre")" = 40 ] || cl_fail "step 1 writes: $(grep -c '^ACK ' "$D/pre")/40"
 for k in 1 2; do
-    [ "$(on_brick "$k" pre-)" -gt 0 ] || cl_fail "no step-1 file on brick $k"
+    [ "$(bk_on_brick "$k" pre-)" -gt 0 ] || cl_fail "no step-1 file on brick $k"
 done
-echo "step 1: 40 files, $(on_brick 1 pre-) on b1, $(on_brick 2 pre-) on b2"
+echo "step 1: 40 files, $(bk_on_brick 1 pre-) on b1, $(bk_on_brick 2 pre-) on b2"
 new_client before
 
 # --- 2. power loss of b1's node -----------------------------------------------

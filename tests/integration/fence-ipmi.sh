@@ -5,12 +5,8 @@
 # corosync + glusterd + chorusd on 3 nodes in network namespaces, the brick
 # harness of brick-failover.sh.
 #
-# The BMCs run in the client namespace ($CL_NET.100, UDP port 6230+I).  A
-# BMC's chassis_control is this script with --bmc: "set power 0" is a power
-# loss of its node (bk_node_down: the link, then chorusd, corosync, glusterd
-# and its glusterfsd SIGKILLed by recorded PID), then the time is written to
-# bmcI/off.ms and "get power" answers 0.  The brick script is wrapped to log
-# every acquire with its time and node.
+# The BMCs and fence_ipmilan's options: lib-ipmi.sh.  The brick script is
+# wrapped to log every acquire with its time and node.
 #
 #   0. A reload with the secrets file readable by its group is refused.
 #   1. The node running brick 1 is cut off (its link goes down: alive but
@@ -25,88 +21,17 @@
 #      long.  The BMC gets the right password back: the next retry powers
 #      the node off and only then brick 2 moves.
 #
-# fence_ipmilan's own waits are cut short (fence.options below): power_wait=1
-# (s after "chassis power off" before it checks), power_timeout=10,
-# shell_timeout=5 and login_timeout=3 (per ipmitool run), retry_on=1 (no
-# second attempt: chorus retries a failed fence itself, every 5 s).  cipher=3:
-# without it ipmitool first asks ipmi_sim for its cipher suites, which times
-# out after 10 s on every call.
 # Exit 77 when not root or corosync/gluster/chorusd/ipmi_sim/fence_ipmilan/
 # ipmitool are missing.
 set -u
-
-# --- the BMC's chassis_control: SCRIPT --bmc I get power | set power 0|1 ----
-if [ "${1:-}" = --bmc ]; then
-    i=$2 b=$CL_DIR/bmc$2
-    case "$3 $4" in
-        "get power") echo "power:$(cat "$b/power")"; exit 0 ;;
-        "set power")
-            . "$(dirname "$0")/lib.sh"
-            . "$(dirname "$0")/lib-gluster.sh"
-            . "$(dirname "$0")/lib-bricks.sh"
-            echo "$(cl_now_ms) set power $5" >> "$b/calls"
-            if [ "$5" = 0 ] && [ "$(cat "$b/power")" = 1 ]; then
-                bk_node_down "$i" >> "$b/off.log" 2>&1 || exit 1
-                echo 0 > "$b/power"
-                cl_now_ms > "$b/off.ms"
-            elif [ "$5" = 1 ]; then
-                echo 1 > "$b/power"    # the test itself starts the node again
-            fi
-            exit 0 ;;
-    esac
-    exit 1
-fi
-
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-gluster.sh"
 . "$(dirname "$0")/lib-bricks.sh"
+. "$(dirname "$0")/lib-ipmi.sh"
 bk_require
-for t in ipmi_sim fence_ipmilan ipmitool; do
-    command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not found (openipmi, fence-agents, ipmitool)" >&2; exit 77; }
-done
-SELF=$(realpath "$0")
-AGENT=$(command -v fence_ipmilan)
+ipmi_require
 PASSWORD="pw-$$"
 ms() { echo $(( $(cl_now_ms) - $1 )); }
-
-# bmc_start I PASSWORD : node I's BMC, ipmi_sim in the client namespace
-bmc_start() {
-    local i=$1 pw=$2 b=$CL_DIR/bmc$1 pid
-    mkdir -p "$b/state"
-    [ -f "$b/power" ] || echo 1 > "$b/power"
-    printf '#!/bin/sh\nexec env CL_DIR=%q CL_P=%q CL_N=%q BUILDDIR=%q /bin/bash %q --bmc %s "$@"\n' \
-        "$CL_DIR" "$CL_P" "$CL_N" "$BUILDDIR" "$SELF" "$i" > "$b/chassis"
-    chmod 700 "$b/chassis"
-    cat > "$b/lan.conf" <<EOF
-name "bmc$i"
-set_working_mc 0x20
-  startlan 1
-    addr $CL_NET.100 $(( 6230 + i ))
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid a123456789abcdefa123456789abcde$i
-  endlan
-  chassis_control "$b/chassis"
-  user 2 true "admin" "$pw" admin 10 none md2 md5 straight
-EOF
-    printf 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n' \
-        > "$b/cmd.conf"
-    ip netns exec "$(cl_ns_cl)" ipmi_sim -n -c "$b/lan.conf" -f "$b/cmd.conf" -s "$b/state" \
-        </dev/null >>"$b/sim.out" 2>&1 &
-    pid=$!
-    cl__record "bmc.$i" "$pid"
-    echo "$pid bmc.$i" >> "$CL_DIR/pids.all"
-    cl__wait_exec "$pid" || cl_fail "BMC $i (ipmi_sim) did not start: $(tail -n3 "$b/sim.out")"
-    cl_wait_until 20 bmc_answers "$i" "$pw" || cl_fail "BMC $i does not answer: $(tail -n3 "$b/sim.out")"
-}
-bmc_answers() {
-    ip netns exec "$(cl_ns_cl)" timeout 5 ipmitool -I lanplus -C 3 -H "$CL_NET.100" -p $(( 6230 + $1 )) \
-        -U admin -P "$2" chassis power status 2>/dev/null | grep -q '^Chassis Power is'
-}
-bmc_stop() { cl__kill_recorded "bmc.$1" TERM 10; }
 
 # acquires_by_others K NODE SINCE_MS : times of acquires of brick K that a
 # node other than NODE began after SINCE_MS, one a line
@@ -115,18 +40,10 @@ acquires_by_others() {
         "$CL_DIR/acquires"
 }
 
-status_sum() {    # status_sum "NODES" PYEXPR : evaluate over the nodes' status
-    local i out=""
-    for i in $1; do out+="$(bk_ctl "$i" status --json 2>/dev/null | tr -d '\n')"$'\n'; done
-    printf '%s' "$out" | python3 -c '
-import json, sys
-ss = [json.loads(l)["bricks"] for l in sys.stdin if l.strip()]
-print(eval(sys.argv[1]))' "$2"
-}
 # failed_twice NODES BASE : the nodes count 2 more failed fences than BASE,
 # and the fencer's last one failed (the startup fences failed too)
 failed_twice() {
-    [ "$(status_sum "$1" "sum(s['fences_failed'] for s in ss) >= $2 + 2 and any(s.get('last_fence', {}).get('ok') is False for s in ss)")" = True ]
+    [ "$(ipmi_status_sum "$1" "sum(s['fences_failed'] for s in ss) >= $2 + 2 and any(s.get('last_fence', {}).get('ok') is False for s in ss)")" = True ]
 }
 
 # --- setup: 3 nodes, 2 bricks, a BMC each, fence mode "agent" ---------------
@@ -142,24 +59,10 @@ printf '#!/bin/sh\nn=$(ip -o -4 addr show dev eth0 | awk '"'"'NR == 1 {split($4,
 chmod 755 "$CL_DIR/brick-script"
 : > "$CL_DIR/acquires"
 BK_SCRIPT=$CL_DIR/brick-script
-printf '# the BMCs password\nusername=admin\npassword=%s\n' "$PASSWORD" > "$CL_DIR/fence.secrets"
-chmod 600 "$CL_DIR/fence.secrets"
-nodes=""
-for i in 1 2 3; do nodes+="${nodes:+, }\"n$i\": {\"ip\": \"$CL_NET.100\", \"ipport\": $(( 6230 + i ))}"; done
-export BK_FENCE_JSON="{\"mode\": \"agent\", \"agent\": \"$AGENT\", \"timeout_ms\": 30000,
-  \"options\": {\"lanplus\": 1, \"cipher\": 3, \"power_wait\": 1, \"power_timeout\": 10,
-    \"shell_timeout\": 5, \"login_timeout\": 3, \"retry_on\": 1},
-  \"nodes\": {$nodes}, \"secrets\": \"$CL_DIR/fence.secrets\"}"
+ipmi_fence_config "$PASSWORD"
 bk_chorusd_all 0
 bk_ctl 1 status --json | grep -q '"fence": *"agent"' || cl_fail "status does not say fence mode agent"
-# The BMCs come up only now.  The chorusd started first saw the others in
-# corosync but not yet in chorus, and fences such a node at once (startup
-# fencing, as Pacemaker's: it might run a brick nobody claims).  With BMCs
-# answering it would have powered the others off before their chorusd
-# started; without, the fence fails and is retried until they show up.
-no_fencing() { [ "$(status_sum "1 2 3" 'any("fencing" in s for s in ss)')" = False ]; }
-cl_wait_until 60 no_fencing || cl_fail "a startup fence is still running"
-for i in 1 2 3; do bmc_start "$i" "$PASSWORD"; done
+ipmi_bmcs_start "$PASSWORD"
 # the password is in neither the configuration nor any argv
 grep -q -- "$PASSWORD" "$(cl_ndir 1)/chorusd.conf" && cl_fail "password in chorusd.conf"
 cl_log "bricks running: b1 on $(bk_where 1), b2 on $(bk_where 2); BMCs on $CL_NET.100:6231-6233"
@@ -206,15 +109,14 @@ first=$(acquires_by_others 1 "$X" "$t_cut" | head -n 1)
     cl_fail "brick 1: a survivor began acquiring at $first, before node $X's BMC powered it off at $t_off"
 cl__gone "$(cat "$CL_DIR/pids/chorusd.$X" | cut -d' ' -f1)" || cl_fail "node $X's chorusd survived its power-off"
 cl_wait_until 30 bk__running_once 1 || cl_fail "brick 1 not running exactly once"
-[ "$(status_sum "${others% }" 'sum(s["fences_ok"] for s in ss)')" -ge 1 ] || cl_fail "no survivor counts a fence"
+[ "$(ipmi_status_sum "${others% }" 'sum(s["fences_ok"] for s in ss)')" -ge 1 ] || cl_fail "no survivor counts a fence"
 echo "fence timing: node $X cut off -> BMC power-off $(( t_off - t_cut )) ms -> first acquire on node $Y" \
      "$(( first - t_cut )) ms -> brick 1 running on node $Y $t_up ms"
 cl_wait_until 120 grep -q '^RECOVER ' "$D/loop" || cl_fail "client did not recover: $(tail -n3 "$D/loop")"
 writes_on "after the takeover"
 
 # --- 2. wrong password: fence fails, retried, nothing moves; then fixed ------
-echo 1 > "$CL_DIR/bmc$X/power"
-rm -f "$CL_DIR/bmc$X/off.ms"
+ipmi_bmc_on "$X"
 bk_node_up "$X" 0
 healthy() { bk_ctl "$1" status --json 2>/dev/null | grep -q '"healthy": *true'; }
 cl_wait_until 90 healthy "$X" || cl_fail "node $X's chorusd did not rejoin healthy"
@@ -222,17 +124,17 @@ writes_on "after node $X returned"
 Z=$(bk_where 2)
 [ -n "$Z" ] || cl_fail "brick 2 not running"
 others=""; for i in 1 2 3; do [ "$i" != "$Z" ] && others+="$i "; done
-bmc_stop "$Z"
-bmc_start "$Z" "not-$PASSWORD"
-base=$(status_sum "${others% }" 'sum(s["fences_failed"] for s in ss)')
+ipmi_bmc_stop "$Z"
+ipmi_bmc_start "$Z" "not-$PASSWORD"
+base=$(ipmi_status_sum "${others% }" 'sum(s["fences_failed"] for s in ss)')
 t_cut=$(cl_now_ms)
 cl_link_down "$Z"
 cl_log "node $Z (brick 2) cut off; its BMC has another password"
 cl_wait_until 60 failed_twice "${others% }" "$base" ||
     cl_fail "no failed fence retried: $(for i in $others; do bk_ctl "$i" status --json | tr -d '\n'; done)"
 sleep 3
-why=$(status_sum "${others% }" '[s["last_fence"]["error"] for s in ss if s.get("last_fence")][0]')
-n_failed=$(( $(status_sum "${others% }" 'sum(s["fences_failed"] for s in ss)') - base ))
+why=$(ipmi_status_sum "${others% }" '[s["last_fence"]["error"] for s in ss if s.get("last_fence")][0]')
+n_failed=$(( $(ipmi_status_sum "${others% }" 'sum(s["fences_failed"] for s in ss)') - base ))
 echo "fence of node $Z failing: $n_failed failures in $(ms "$t_cut") ms, status says: $why"
 [[ $why == *exit* && $why == *Fail* ]] || cl_fail "status lacks the agent's reason: $why"
 [[ $why == *"$PASSWORD"* ]] && cl_fail "status shows the password"
@@ -240,8 +142,8 @@ echo "fence of node $Z failing: $n_failed failures in $(ms "$t_cut") ms, status 
 [ ! -e "$CL_DIR/bmc$Z/off.ms" ] || cl_fail "node $Z powered off with a wrong password"
 w=$(bk_where 2); [ -z "$w" ] || [ "$w" = "$Z" ] || cl_fail "brick 2 runs on node $w while node $Z is not fenced"
 t_fix=$(cl_now_ms)
-bmc_stop "$Z"
-bmc_start "$Z" "$PASSWORD"
+ipmi_bmc_stop "$Z"
+ipmi_bmc_start "$Z" "$PASSWORD"
 cl_log "node $Z's BMC has the right password again"
 cl_wait_until 60 bk__on_one_other 2 "$Z" || cl_fail "brick 2 not taken over after the BMC was fixed"
 [ -s "$CL_DIR/bmc$Z/off.ms" ] || cl_fail "brick 2 moved but node $Z's BMC never powered it off"
@@ -249,7 +151,7 @@ t_off=$(cat "$CL_DIR/bmc$Z/off.ms")
 first=$(acquires_by_others 2 "$Z" "$t_cut" | head -n 1)
 [ -n "$first" ] && [ "$first" -ge "$t_off" ] ||
     cl_fail "brick 2: acquire at '$first', BMC power-off at $t_off"
-ok=$(status_sum "${others% }" 'any(s.get("last_fence", {}).get("ok") is True for s in ss)')
+ok=$(ipmi_status_sum "${others% }" 'any(s.get("last_fence", {}).get("ok") is True for s in ss)')
 [ "$ok" = True ] || cl_fail "status does not show the successful fence"
 echo "fence of node $Z: BMC fixed -> power-off $(( t_off - t_fix )) ms -> brick 2 on node $(bk_where 2)" \
      "$(ms "$t_fix") ms (retried every 5 s)"

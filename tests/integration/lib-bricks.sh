@@ -371,6 +371,38 @@ bk_usable() {
          grep -c '^ACK ')" = 8 ]
 }
 
+# bk_on_brick K PREFIX : how many files named PREFIX* brick K's LUN holds
+# (BK_FSTYPE=bind: the LUN is a directory we can list)
+bk_on_brick() { find "$CL_DIR/lun$1/gfclient" -maxdepth 1 -name "$2*" -type f 2>/dev/null | wc -l; }
+
+# bk_new_client PRE LABEL N : a brand-new gfapi client reads every file
+# acknowledged in PRE (no retries: -g 0), then another creates N files
+# LABEL-*, which must all be acknowledged and land on every brick (N = 24:
+# all on one of 2 bricks with p = 2^-23).  Output in $CL_DIR/cl/LABEL.*.
+# Returns 1 with the reason in BK_NEW_WHY; on success BK_NEW_INFO says what
+# was read and where the creates landed.
+bk_new_client() {
+    local pre=$1 l=$2 n=$3 o=$CL_DIR/cl/$2 a k c where=""
+    mkdir -p "$CL_DIR/cl"
+    BK_NEW_WHY="" BK_NEW_INFO=""
+    if ! GL_CLIENT_TIMEOUT_S=${BK_NEW_TIMEOUT_S:-150} gl_client "$V" -L 7 -g 0 check "$pre" > "$o.check" 2>&1; then
+        BK_NEW_WHY="cannot read every file: $(grep -c '^BAD' "$o.check") bad, e.g. $(grep -m3 '^BAD' "$o.check" | tr '\n' ' ')$(tail -n1 "$o.check")"
+        return 1
+    fi
+    GL_CLIENT_TIMEOUT_S=${BK_NEW_TIMEOUT_S:-150} gl_client "$V" -L 7 -p "$l-" write "$n" > "$o.w" 2>&1
+    a=$(grep -c '^ACK ' "$o.w")
+    if [ "$a" != "$n" ]; then
+        BK_NEW_WHY="created $a of $n files: $(grep '^ERR' "$o.w" | awk '{print $3, $4}' | sort | uniq -c | tr '\n' ' ')$(tail -n1 "$o.w")"
+        return 1
+    fi
+    for (( k = 1; k <= BK_NB; k++ )); do
+        c=$(bk_on_brick "$k" "$l-")
+        [ "$c" -gt 0 ] || { BK_NEW_WHY="none of the $n creates landed on brick $k"; return 1; }
+        where+="${where:+, }$c on b$k"
+    done
+    BK_NEW_INFO="$(tail -n1 "$o.check"), $a/$n creates ($where)"
+}
+
 # bk_acks_at_least FILE N : the client output FILE has at least N ACK lines
 bk_acks_at_least() { [ "$(grep -c '^ACK ' "$1")" -ge "$2" ]; }
 

@@ -280,9 +280,11 @@ gl_brick_kill() {
     cl_wait_until 10 cl__gone "$p"
 }
 
-# gl_servers : comma-separated node addresses (volfile servers for the client)
+# gl_servers : comma-separated node addresses (volfile servers for the
+# client), or GL_SERVERS when set (gfapi tries them in order)
 gl_servers() {
     local j s=""
+    [ -n "${GL_SERVERS:-}" ] && { echo "$GL_SERVERS"; return 0; }
     for (( j = 1; j <= CL_N; j++ )); do s+="${s:+,}$(cl_addr "$j")"; done
     echo "$s"
 }
