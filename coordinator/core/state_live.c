@@ -367,21 +367,6 @@ int core_holdoff_build(const struct core *c, struct wire_state *st)
 			continue;
 		st->holdoffs[st->n_holdoffs++] = (struct wire_holdoff){
 			h->addr, h->nodeid, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
-		st->n_mixed += h->mixed;
-	}
-	/* Which of them wait for more than the one node named: a member that
-	 * joins during the wait must not end it when that node comes back. */
-	if (st->n_mixed) {
-		size_t k = 0;
-
-		st->mixed = calloc(st->n_mixed, sizeof(*st->mixed));
-		if (st->mixed == NULL) {
-			st->n_mixed = 0;
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < c->n_holdoffs; i++)
-			if (c->holdoffs[i].until_ms > c->now_ms && c->holdoffs[i].mixed)
-				st->mixed[k++] = c->holdoffs[i].addr;
 	}
 	return 0;
 }
@@ -411,12 +396,6 @@ void core_holdoff_merge(struct core *c)
 					    ? UINT64_MAX
 					    : c->now_ms + s->holdoffs[k].remaining_ms,
 				    PROBE_KEEP);
-		for (uint32_t k = 0; c->members[i].have_state && k < s->n_mixed; k++) {
-			long h = holdoff_find(c, &s->mixed[k]);
-
-			if (h >= 0)
-				c->holdoffs[h].mixed = true;
-		}
 	}
 	for (size_t i = 0; i < c->n_holdoffs; i++) {
 		struct holdoff *h = &c->holdoffs[i];

@@ -338,12 +338,11 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 	 * skips the types it does not know. */
 	if (st->n_unserv > WIRE_MAX_RES || st->n_excl > WIRE_MAX_RES ||
 	    st->n_fence > WIRE_MAX_NODES || st->n_nodes > WIRE_MAX_NODES ||
-	    st->n_sets > WIRE_MAX_RES || st->n_holdoffs > WIRE_MAX_RES || st->n_conf > WIRE_MAX_CONF ||
-	    st->n_mixed > WIRE_MAX_RES)
+	    st->n_sets > WIRE_MAX_RES || st->n_holdoffs > WIRE_MAX_RES || st->n_conf > WIRE_MAX_CONF)
 		return -EMSGSIZE;
 	put_u32(b, (st->n_unserv ? 1u : 0u) + (st->n_excl ? 1u : 0u) + (st->n_fence ? 1u : 0u) +
 		       (st->n_nodes ? 1u : 0u) + (st->n_sets ? 1u : 0u) + (st->has_timing ? 1u : 0u) +
-		       (st->n_holdoffs ? 1u : 0u) + (st->n_conf ? 1u : 0u) + (st->n_mixed ? 1u : 0u));
+		       (st->n_holdoffs ? 1u : 0u) + (st->n_conf ? 1u : 0u));
 	if (st->n_unserv)
 		put_addr_ext(b, WIRE_EXT_UNSERV, st->n_unserv, st->unserv);
 	if (st->n_excl)
@@ -403,8 +402,6 @@ int wire_encode_state(struct wire_buf *b, uint16_t version, uint64_t token,
 			put_u32(b, st->holdoffs[i].remaining_ms);
 		}
 	}
-	if (st->n_mixed)
-		put_addr_ext(b, WIRE_EXT_MIXED, st->n_mixed, st->mixed);
 	if (st->n_conf) {
 		put_u16(b, WIRE_EXT_CONFIG);
 		put_u32(b, 4 + st->n_conf * 8);
@@ -521,7 +518,6 @@ void wire_state_clear(struct wire_state *st)
 		free(st->fence[i].res);
 	free(st->fence);
 	free(st->nodes);
-	free(st->mixed);
 	free(st->sets);
 	free(st->holdoffs);
 	memset(st, 0, sizeof(*st));
@@ -671,12 +667,6 @@ int wire_decode_state(const void *buf, size_t size, struct wire_state *st)
 				break;
 			case WIRE_EXT_HOLDOFF:
 				st->holdoffs = get_holdoff_list(&sub, &st->n_holdoffs, &oom);
-				break;
-			case WIRE_EXT_MIXED:
-				st->mixed = get_addr_list(&sub, &st->n_mixed, &oom);
-				for (uint32_t i = 1; st->mixed != NULL && i < st->n_mixed; i++)
-					if (res_addr_cmp(&st->mixed[i - 1], &st->mixed[i]) >= 0)
-						sub.bad = true;	/* strictly ascending */
 				break;
 			case WIRE_EXT_CONFIG:
 				st->n_conf = get_count(&sub, WIRE_MAX_CONF, 8);

@@ -76,10 +76,6 @@
  *      a round that counts a take nobody made merely waits for a RELEASED,
  *      but the survivors must agree on whether the round counts them, so
  *      only once every member advertises 8.
- * STATE extension 9 (hold-offs for more than one lost node: which of the
- * addresses in extension 7 must run out, whoever comes back) needs no
- * version either: an older reader skips it and keeps the hold-off it can
- * see, as it always did.
  * STATE extension 8 (configuration digests, per configuration key, in the
  * order the daemon's table gives them) is informational: no version needed,
  * older readers skip it, and nothing but status and events reads it.
@@ -94,7 +90,6 @@
 #define WIRE_EXT_TIMING 6	/* STATE extension: the sender's failure timing */
 #define WIRE_EXT_HOLDOFF 7	/* STATE extension: addresses a lost node may still hold */
 #define WIRE_EXT_CONFIG 8	/* STATE extension: digests of the sender's configuration */
-#define WIRE_EXT_MIXED 9	/* STATE extension: held-off addresses more than one node may hold */
 /* Each STATE extension type appears at most once in a message; a reader
  * skips types it does not know (newer), and refuses a known one twice. */
 #define WIRE_HDR_SIZE 32
@@ -260,8 +255,6 @@ struct wire_state {
 	struct wire_holdoff *holdoffs;	/* extension 7: strictly ascending address */
 	uint32_t n_conf;
 	uint64_t conf[WIRE_MAX_CONF];	/* extension 8: configuration digests */
-	uint32_t n_mixed;
-	struct res_addr *mixed;		/* extension 9: strictly ascending */
 };
 
 /* RELEASED, EXCLUDE, GRACE_EXPIRED, HEALTH, LEAVING, REBALANCE and SUSPECT

@@ -9,9 +9,13 @@
 #          rejoined with its pid) was counted in a later one, and each
 #          member merged its own newer absent records on top: two tables
 #          (core scenario 053).
+#   21533: found a STATE extension carrying hold-offs' "mixed" mark (since
+#          withdrawn): a joiner kept a permanent address's hold-off that
+#          only the lost node's return could end, and the address stayed
+#          on no node.
 SIM=${SIM:-./tests/sim/sim}
 rc=0
-for seed in 70678 18910; do
+for seed in 70678 18910 21533; do
     out=$("$SIM" -s "$seed" -n 1 2>&1 | tail -n 1)
     case $out in
     *" violations=0"*) echo "seed $seed: $out" ;;

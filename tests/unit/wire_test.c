@@ -442,25 +442,6 @@ static void test_liveness_extensions(void **unused)
 	assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
 	assert_int_equal(wire_decode_state(b.data, b.size, &st), -EBADMSG);
 
-	/* extension 9: which hold-offs wait for more than one node */
-	{
-		struct res_addr mx[2] = {a4(1), a4(2)};
-
-		ho[0].nodeid = 3;
-		st0.n_mixed = 2;
-		st0.mixed = mx;
-		assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
-		assert_int_equal(wire_decode_state(b.data, b.size, &st), 0);
-		assert_int_equal(st.n_mixed, 2);
-		assert_int_equal(res_addr_cmp(&st.mixed[1], &mx[1]), 0);
-		wire_state_clear(&st);
-		mx[1] = a4(1);	/* repeated: refused */
-		assert_int_equal(wire_encode_state(&b, 1, 9, 1, &st0), 0);
-		assert_int_equal(wire_decode_state(b.data, b.size, &st), -EBADMSG);
-		st0.n_mixed = 0;
-		st0.mixed = NULL;
-	}
-
 	sm0.nodes = &node;
 	sm0.incarnations = &pid;
 	assert_int_equal(wire_encode_small(&b, 6, WIRE_SUSPECT, 77, 1, &sm0), 0);
