@@ -56,10 +56,19 @@ fi
 # acknowledged and land on both bricks (bk_new_client); then the same
 # through a new FUSE mount, when FUSE works here
 new_client() {
-    local l=$1
-    bk_new_client "$D/pre" "$l" "$NEW" ||
-        cl_fail "$l: a new gfapi client $BK_NEW_WHY; port mapper answers:" \
+    local l=$1 a
+    # Three tries 3 s apart: a brick whose glusterfsd has just started may
+    # not have signed in to the port mapper yet (seen once in CI right
+    # after a move), and a client that came that early would retry by
+    # itself; the failure this test is about lasted a minute or more.
+    for (( a = 1; a <= 3; a++ )); do
+        # a retry creates under names of its own
+        bk_new_client "$D/pre" "$l$( [ "$a" = 1 ] || echo "-t$a")" "$NEW" && break
+        [ "$a" -lt 3 ] || cl_fail "$l: a new gfapi client $BK_NEW_WHY (3 tries, 3 s apart); port mapper answers:" \
             "$(grep -h 'changing port' "$CL_DIR/cl/gfapi.log" | tail -n 2 | tr '\n' ' ')"
+        echo "$l: try $a: a new gfapi client $BK_NEW_WHY; again in 3 s"
+        sleep 3
+    done
     echo "$l: new gfapi client: $BK_NEW_INFO"
     [ "$FUSE" = 1 ] || return 0
     new_fuse "$l-fuse"
