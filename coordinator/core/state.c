@@ -569,12 +569,6 @@ static void departed_add(struct core *c, uint32_t nodeid)
 void core_leave_view(struct core *c)
 {
 	core_fast_clear(c);
-	/* Coming back, we know no more than a daemon just started: a peer
-	 * that died meanwhile with its addresses in its kernel was never in
-	 * our view, so the start-up hold-off counts from the new first view
-	 * (simulator seed 25786: a daemon back from a corosync restart took an
-	 * address a killed daemon's kernel still had). */
-	c->first_view_ms = 0;
 	c->in_view = false;
 	c->round_active = false;
 	c->round_done = false;
