@@ -924,6 +924,16 @@ static void on_cluster_lost(struct core *c, struct core_actions *out)
 	qb_log(LOG_ERR, "lost the connection to corosync: releasing everything");
 	c->cluster_lost = true;
 	core_leave_view(c);
+	/* Until corosync is back we hear of no membership change, so a peer
+	 * that dies meanwhile with addresses in its kernel never leaves a
+	 * view of ours: we come back knowing no more than a daemon just
+	 * started, and the start-up hold-off counts from the view we return
+	 * to (simulator seed 25786).  Only here: a daemon excluded or
+	 * suspected stays connected and rejoins within milliseconds, and the
+	 * members that saw a departure carry its hold-off in their STATE;
+	 * counting from its return cost link-flap.sh a lifetime more of an
+	 * address on no node. */
+	c->first_view_ms = 0;
 	c->q_known = false;
 	if (c->leaving) {
 		c->leave_done = true;

@@ -13,9 +13,13 @@
 #          withdrawn): a joiner kept a permanent address's hold-off that
 #          only the lost node's return could end, and the address stayed
 #          on no node.
+#   25786: a daemon back from a corosync restart, alone in its view, took
+#          an address a daemon killed while it was away still had in its
+#          kernel: the start-up hold-off counted from its very first view,
+#          not from its return.
 SIM=${SIM:-./tests/sim/sim}
 rc=0
-for seed in 70678 18910 21533; do
+for seed in 70678 18910 21533 25786; do
     out=$("$SIM" -s "$seed" -n 1 2>&1 | tail -n 1)
     case $out in
     *" violations=0"*) echo "seed $seed: $out" ;;
