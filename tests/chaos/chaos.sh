@@ -17,6 +17,8 @@
 #                     chorusd (fence mode grace), and the strict kind "brick"
 #                     (tests/chaos/lib-brick.sh); CHAOS_SETTLE_S then defaults
 #                     to 90 (the settle after a lost node includes the grace)
+#   CHAOS_FRESH       with bricks: 1 (default) checks a brand-new gfapi client
+#                     after every settle that moved a brick (lib-brick.sh)
 #   CHAOS_BRICK_RELEASE_MS  bricks.release_timeout_ms (default 10000); the
 #                     fence grace is the shortest the loader allows, this + 2000
 #   BUILDDIR, CL_TOKEN_MS, CL_KEEP_LOGS  as in tests/integration/lib.sh
@@ -63,7 +65,9 @@ fi
 cl_require_root_corosync
 if [ "$CHAOS_BRICKS" -gt 0 ]; then
     . "$CHAOS_DIR/lib-brick.sh"
-    bk_require noclient
+    # the fresh-client check counts where creates land by listing the LUNs
+    [ "$BK_FSTYPE" = bind ] || CHAOS_FRESH=0
+    if [ "$CHAOS_FRESH" = 1 ]; then bk_require; else bk_require noclient; fi
 fi
 CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
 [ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || { echo "chorusd/chorusctl not built"; exit 77; }
@@ -299,6 +303,7 @@ chaos_rng_seed "$CHAOS_SEED"
 chaos_settle || exit 1
 LAST_SETTLED_K=0
 cl_log "initial settle after $SETTLE_MS ms: $(chaos_model_text)${CHAOS_SETTLED_MORE:+ bricks: $CHAOS_SETTLED_MORE}"
+[ "$CHAOS_BRICKS" = 0 ] || chaos_brick_fresh_setup
 
 replay_ops=()
 if [ -n "${CHAOS_REPLAY:-}" ]; then
@@ -341,6 +346,7 @@ for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
     [ "$SETTLE_MS" -gt "${SETTLE_MAX[$kind]:-0}" ] && SETTLE_MAX[$kind]=$SETTLE_MS
     SETTLE_N[$kind]=$(( ${SETTLE_N[$kind]:-0} + 1 ))
     cl_log "settled in $SETTLE_MS ms: $(chaos_model_text)${CHAOS_SETTLED_MORE:+ bricks: $CHAOS_SETTLED_MORE}"
+    [ "$CHAOS_BRICKS" = 0 ] || chaos_brick_fresh_check
 done
 CHAOS_K=$(( CHAOS_K - 1 ))
 for kind in $(printf '%s\n' "${!SETTLE_N[@]}" | sort); do
@@ -351,6 +357,8 @@ if [ "$CHAOS_BRICKS" -gt 0 ]; then
     chaos_brick_stop_watch
     chaos_always_brick
     echo "chaos: brick watcher: $(wc -l < "$BK_WATCH_OUT.all") samples every ${CHAOS_BRICK_SAMPLE_S} s, doubles: $(wc -l < "$BK_WATCH_OUT")"
+    [ "$CHAOS_FRESH" = 0 ] ||
+        echo "chaos: fresh clients: $CHAOS_FRESH_RUNS after the bricks moved, $CHAOS_FRESH_RETRIES retries, $CHAOS_FRESH_SKIPPED placements no client could reach"
 fi
 CHAOS_DONE=1
 if [ "$CHAOS_VIOLATIONS" -gt 0 ]; then chaos_replay_hint; else rm -f "$CHAOS_OPLOG"; fi

@@ -166,3 +166,61 @@ chaos_brick_sabotage() {
     cl_log "sabotage: brick $k planted on node $i (pid $pid)"
 }
 bk__in_ns() { [ "/proc/$1/ns/net" -ef "/run/netns/${CL_P}n$2" ]; }
+
+# --- a fresh client after every takeover ----------------------------------------
+# After each settle that left the bricks somewhere new, a brand-new gfapi
+# client must read every file written at the start and create 24 files that
+# land on every brick (bk_new_client: what a restarted NFS-Ganesha, a VDI
+# host that rebooted or a new mount meets).  Only where a client could: the
+# quorate side is on the client's half of the switch, every brick runs, and
+# on a node whose chorusd runs (a brick left on a node whose daemon is down
+# keeps running, but its address lapses with the daemon).  Three tries 3 s
+# apart, as in brick-newclient.sh: a brick just started may not have signed
+# in to the port mapper yet; the failure this checks for lasts a minute or
+# more.  CHAOS_FRESH=0 turns it off.
+: "${CHAOS_FRESH:=1}"
+CHAOS_FRESH_LAST="" CHAOS_FRESH_RUNS=0 CHAOS_FRESH_RETRIES=0 CHAOS_FRESH_SKIPPED=0
+
+# chaos_brick_fresh_setup : the files every fresh client reads back
+chaos_brick_fresh_setup() {
+    [ "$CHAOS_FRESH" = 1 ] || return 0
+    cl_wait_until 60 bk_usable || cl_fail "fresh client: the volume is not usable by a new client"
+    GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$CL_DIR/fresh-pre" 2> "$CL_DIR/fresh-pre.err"
+    [ "$(grep -c '^ACK ' "$CL_DIR/fresh-pre")" = 40 ] ||
+        cl_fail "fresh client: $(grep -c '^ACK ' "$CL_DIR/fresh-pre")/40 initial writes"
+    CHAOS_FRESH_LAST=$CHAOS_SETTLED_MORE
+    cl_log "fresh client: 40 files written for every fresh client to read back"
+}
+
+# chaos_brick_fresh_check : after a settle (CHAOS_SETTLED_MORE "bK=NODE ...")
+chaos_brick_fresh_check() {
+    [ "$CHAOS_FRESH" = 1 ] || return 0
+    local more=$CHAOS_SETTLED_MORE x q a servers="" k
+    [ "$more" != "$CHAOS_FRESH_LAST" ] || return 0
+    chaos_model_sets
+    q=${Q_SET%% *}
+    if [ "$(wc -w <<< "$more")" != "$BK_NB" ] || [ -z "$q" ] || [ "${GRP[q]}" != 0 ]; then
+        CHAOS_FRESH_SKIPPED=$(( CHAOS_FRESH_SKIPPED + 1 ))
+        return 0
+    fi
+    for x in $more; do
+        x=${x#*=}
+        [ "${CD[x]}" = 1 ] && [ "${FRZ[x]}" = 0 ] || { CHAOS_FRESH_SKIPPED=$(( CHAOS_FRESH_SKIPPED + 1 )); return 0; }
+    done
+    CHAOS_FRESH_LAST=$more
+    CHAOS_FRESH_RUNS=$(( CHAOS_FRESH_RUNS + 1 ))
+    # volfile from the glusterds behind the brick addresses: a node that is
+    # down or cut off first in the list would cost TCP's connect timeout
+    for (( k = 1; k <= BK_NB; k++ )); do servers+="${servers:+,}${BK_VIP[$k]}"; done
+    for (( a = 1; a <= 3; a++ )); do
+        GL_SERVERS=$servers bk_new_client "$CL_DIR/fresh-pre" "fresh$CHAOS_K$( [ "$a" = 1 ] || echo "-t$a")" 24 && break
+        if [ "$a" = 3 ]; then
+            chaos_violation "a fresh client after the bricks moved to [${more% }]: $BK_NEW_WHY (3 tries, 3 s apart)"
+            return 1
+        fi
+        CHAOS_FRESH_RETRIES=$(( CHAOS_FRESH_RETRIES + 1 ))
+        cl_log "fresh client, try $a: $BK_NEW_WHY; again in 3 s"
+        sleep 3
+    done
+    cl_log "fresh client after the bricks moved to [${more% }]: $BK_NEW_INFO"
+}
