@@ -26,6 +26,9 @@
 #      it: its glusterd started without the brick, which now runs there on
 #      chorus's start.  Node 3 then loses power (a peer event on nodes 1 and
 #      2, each running its own brick): a new client again.
+#   4. b2 moves to node 1 (not its home); chorusd on node 1 is killed until
+#      b2's address lapses, then started again: it stops b2 (running without
+#      its address) and starts it; a new client again.
 # Exit 77 when not root or corosync/gluster/chorusd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -160,4 +163,31 @@ done
 echo "node 3 lost; nodes 1 and 2's glusterd saw it after $(ms "$t0") ms"
 sleep 2
 new_client peerlost
+
+# --- 4. chorusd down until b2's address lapsed, then back (b2 away from home) -------------------------
+# The restarted chorusd finds b2 running without its address, stops it and
+# starts it again.  The old glusterfsd signed in to the local glusterd
+# through that address; a sign-out it sends on SIGTERM waits in TCP
+# retransmission until the address is back, and glusterd removes the port
+# mapper entry it names by brick name: the newest, the new glusterfsd's.
+# On its home node a brick starts on glusterd's recorded port every time,
+# so the old and the new entry name the same port: b2 goes to node 1 first,
+# where each start picks a port of its own.
+t0=$(cl_now_ms)
+bk_ctl 1 move "${BK_VIP[2]}" 1 > /dev/null || cl_fail "chorusctl move of b2 refused"
+cl_wait_until 120 bk__on 2 1 || cl_fail "b2 did not move to node 1: on '$(bk_where 2)'"
+echo "b2 moved to node 1 in $(ms "$t0") ms"
+pid2=$(bk_pid 1 2) || cl_fail "b2 not running on node 1 before step 4"
+cl_chorusd_kill 1 KILL
+t0=$(cl_now_ms)
+vip_gone() { ! ip -n "$(cl_ns 1)" -o addr show | grep -qF " ${BK_VIP[2]}/"; }
+cl_wait_until 6 vip_gone || cl_fail "b2's address did not lapse on node 1 with chorusd down"
+echo "chorusd 1 killed; b2's address lapsed after $(ms "$t0") ms, b2 still runs (pid $pid2)"
+bk_chorusd_start 1 "$(cl_ndir 1)/chorusd.conf"
+b2_restarted() { local p; p=$(bk_pid 1 2) && [ "$p" != "$pid2" ]; }
+cl_wait_until 60 b2_restarted || cl_fail "b2 was not restarted on node 1: on '$(bk_where 2)'"
+echo "chorusd 1 back: b2 stopped and started again on node 1 (pid $(bk_pid 1 2)) after $(ms "$t0") ms"
+# past TCP's retransmissions of a late sign-out (1 s, 3 s, 7 s)
+sleep 8
+new_client restarted
 echo "OK: brick-newclient"
