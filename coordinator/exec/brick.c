@@ -179,6 +179,12 @@ static void script_done(void *data, const struct script_result *r)
 	else
 		brick_log(b, LOG_DEBUG, "%s: %s in %llu ms", op_names[op],
 			  rc == 0 ? "ok" : "not running", (unsigned long long)r->elapsed_ms);
+	/* What a script says about an operation that worked is for the
+	 * operator too: the default script names the pid and port it
+	 * started, a recorded port it could not use, a sign-out it kept
+	 * from arriving late (chorus-brick(7)). */
+	if (rc == 0 && r->output_size > 0)
+		brick_log(b, LOG_INFO, "%s", reason_fmt(op, r, reason, sizeof(reason)));
 
 	switch (op) {
 	case OP_ACQUIRE:
