@@ -276,7 +276,10 @@ struct core {
 
 	struct core_counters ctr;
 	struct wire_buf wb;
-	uint64_t digest;
+	uint64_t digest;		/* core_digest_get(): valid unless digest_stale */
+	bool digest_stale;
+	uint64_t digest_token;		/* the token it is to be computed with */
+	uint64_t table_gen;		/* core_table_gen() */
 	int err;			/* sticky -ENOMEM inside one step */
 	struct core_load *load;		/* load.c: replicated reports, local measurements */
 };

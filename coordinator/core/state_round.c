@@ -724,7 +724,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 	core_holdoff_unseen(c);
 	core_update_digest(c);
 	qb_log(LOG_NOTICE, "round %016" PRIx64 " complete: %zu members, %zu resources, "
-	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, c->digest);
+	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, core_digest_get(c));
 	maybe_arm_rebalance(c);
 out:
 	free(prev);

@@ -17,43 +17,53 @@
 
 #include <qb/qblog.h>
 
-#define FNV_PRIME 0x100000001b3ull
-
-uint64_t core_fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-uint64_t core_fnv_u64(uint64_t h, uint64_t v)
-{
-	uint8_t x[8];
-
-	for (int i = 0; i < 8; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	return core_fnv(h, x, 8);
-}
-
 static size_t addr_len(const struct res_addr *a)
 {
 	return a->family == 4 ? 4 : 16;
 }
 
-void core_update_digest(struct core *c)
+static uint64_t digest_compute(const struct core *c, uint64_t token)
 {
-	uint64_t h = core_fnv_u64(FNV_OFFSET, c->token);
+	uint64_t h = core_fnv_u64(FNV_OFFSET, token);
 
 	for (size_t r = 0; r < c->n_res; r++) {
 		h = core_fnv(h, &c->res[r].addr.family, 1);
 		h = core_fnv(h, c->res[r].addr.bytes, addr_len(&c->res[r].addr));
 		h = core_fnv_u64(h, ((uint64_t)c->res[r].owner << 32) | c->res[r].from);
 	}
-	c->digest = h;
+	return h;
+}
+
+/*
+ * The digest (token and every owner) is for comparing members from outside
+ * (status, the simulator, the scenarios' recorded values), never for the
+ * core's own decisions.  A byte-wise FNV over the table is about 0.2 ms at
+ * 10,000 addresses, and every RELEASED recomputed it: 31 of them in a
+ * failback at 32 nodes, with nobody asking in between.  So it is computed
+ * when asked, from the token it was updated under (the token changes at a
+ * round's start, before the table does), and kept until the table changes
+ * again.  Every change of an owner or 'from' is followed, in the same step,
+ * by core_update_digest() or core_table_clear(), so the value is the one
+ * computed eagerly before.
+ */
+void core_update_digest(struct core *c)
+{
+	c->digest_stale = true;
+	c->digest_token = c->token;
+	c->table_gen++;
+}
+
+uint64_t core_digest_get(const struct core *c)
+{
+	if (c->digest_stale) {
+		/* Not a const object (core_new() allocates every core): only
+		 * the cache is written, which no decision reads. */
+		struct core *w = (struct core *)c;
+
+		w->digest = digest_compute(c, c->digest_token);
+		w->digest_stale = false;
+	}
+	return c->digest;
 }
 
 long core_res_find(const struct core *c, const struct res_addr *addr)
@@ -111,6 +121,8 @@ void core_table_clear(struct core *c)
 	for (size_t i = 0; c->lres != NULL && i < c->cfg.n_vips; i++)
 		c->lres[i] = UINT32_MAX;
 	c->digest = 0;
+	c->digest_stale = false;
+	c->table_gen++;
 }
 
 /* ---- round completion ---- */
