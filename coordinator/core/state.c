@@ -362,8 +362,13 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 	 * nothing: the others learn that it leaves only from its STATE. */
 	bool may_acquire = c->in_view && (c->round_done || (c->fast_placed && !c->leaving)) &&
 			   quorate_for_view(c) && !drop_all && !c->revalidating;
+	/* While a round runs (no leave-only placement to take from) and
+	 * nothing is to be dropped, every vip is kept and nothing taken, so
+	 * the walk below would do nothing: skip it.  A round delivers a STATE
+	 * per member, each a step, and this walk is over every local vip. */
+	size_t n_walk = drop_all || c->round_done || may_acquire ? c->cfg.n_vips : 0;
 
-	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+	for (size_t i = 0; i < n_walk; i++) {
 		uint32_t r = c->lres[i];
 		struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
 		bool mine = e != NULL && e->owner == c->cfg.nodeid;

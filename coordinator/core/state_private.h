@@ -297,7 +297,12 @@ void core_send_small(struct core *c, struct core_actions *out, enum wire_type ty
 void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid,
 			 uint32_t pid, const void *buf, size_t size);
 void core_absent_free(struct absent *a);
-bool core_vip_excl(const struct core *c, size_t i);	/* local vip 'i' is exclusive */
+/* Local vip 'i' is exclusive.  Inline: local_reconcile() asks for every
+ * local vip after every step. */
+static inline bool core_vip_excl(const struct core *c, size_t i)
+{
+	return (c->vips[i].flags & VIP_F_EXCLUSIVE) != 0;
+}
 bool core_is_excl(const struct core *c, const struct res_addr *addr);
 void core_admin_clear(struct admin *a);
 
