@@ -35,6 +35,8 @@ static inline uint64_t core_fnv_u64(uint64_t h, uint64_t v)
 }
 
 long core_slot_of(const struct core *c, uint32_t nodeid);
+/* The same search in an array of slots being built. */
+long core_slot_in(const uint32_t *slots, size_t n, uint32_t nodeid);
 bool core_member_eligible(const struct core *c, const struct member *m);
 int core_build_table(struct core *c);
 void core_map_local(struct core *c);
