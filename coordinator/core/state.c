@@ -372,19 +372,27 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 		uint32_t r = c->lres[i];
 		struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
 		bool mine = e != NULL && e->owner == c->cfg.nodeid;
-		bool keep = local_keep(c, i, drop_all);
-		bool excl = core_vip_excl(c, i);
+		bool excl;
 
+		/* 'keep' and 'excl' only where a branch reads them: this runs
+		 * for every local vip after every step, and the vip's flags
+		 * are a cache line of their own */
 		switch (c->lstate[i]) {
 		case L_HELD:
 		case L_ACQUIRING:
 			/* a failed release of a brick is retried, not forgotten */
-			if (!keep && (!excl || c->now_ms >= c->lretry_ms[i])) {
+			if (!local_keep(c, i, drop_all) &&
+			    (!core_vip_excl(c, i) || c->now_ms >= c->lretry_ms[i])) {
 				c->lstate[i] = L_RELEASING;
 				act_simple(c, out, CORE_ACT_RELEASE, i);
 			}
 			break;
 		case L_NONE:
+			/* every branch below is for ours, or what we must say
+			 * we released */
+			if (!mine && (e == NULL || e->from != c->cfg.nodeid))
+				break;
+			excl = core_vip_excl(c, i);
 			/* A brick runs only where the table knows it is exclusive:
 			 * below protocol 3 nobody guards its takeover. */
 			/* ... and not while a lost or silent node may still
