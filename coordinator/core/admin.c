@@ -489,7 +489,12 @@ bool core_round_complete(const struct core *c)
 
 uint64_t core_digest(const struct core *c)
 {
-	return c->digest;
+	return core_digest_get(c);
+}
+
+uint64_t core_table_gen(const struct core *c)
+{
+	return c->table_gen;
 }
 
 uint64_t core_token(const struct core *c)

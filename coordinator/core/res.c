@@ -68,13 +68,6 @@ void res_addr_format(const struct res_addr *a, char *buf, size_t size)
 	snprintf(buf, size, "%s/%u", ip, a->prefix);
 }
 
-int res_addr_cmp(const struct res_addr *a, const struct res_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16);
-}
-
 struct ranked_ref {
 	const struct res_addr *addr;
 	size_t rank;

@@ -48,9 +48,41 @@ void res_addr_format(const struct res_addr *a, char *buf, size_t size);
 /* Format only the address part, without "/prefix". */
 void res_addr_format_ip(const struct res_addr *a, char *buf, size_t size);
 
+static inline uint32_t res_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t res_be64(const uint8_t *p)
+{
+	return (uint64_t)res_be32(p) << 32 | res_be32(p + 4);
+}
+
 /* Total order on addresses (family, bytes); the prefix is not part of the
- * identity.  Used for every sorted structure so iteration is deterministic. */
-int res_addr_cmp(const struct res_addr *a, const struct res_addr *b);
+ * identity.  Used for every sorted structure so iteration is deterministic.
+ * The order is memcmp's over 4 (IPv4) or 16 bytes, read as big-endian words
+ * instead: a round compares every member's declarations, millions of calls
+ * at 32 nodes x 10,000 addresses, and a libc memcmp call per compare was a
+ * third of a round's CPU.  Only the sign is defined. */
+static inline int res_addr_cmp(const struct res_addr *a, const struct res_addr *b)
+{
+	uint64_t x, y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->family == 4) {
+		x = res_be32(a->bytes);
+		y = res_be32(b->bytes);
+	} else {
+		x = res_be64(a->bytes);
+		y = res_be64(b->bytes);
+		if (x == y) {
+			x = res_be64(a->bytes + 8);
+			y = res_be64(b->bytes + 8);
+		}
+	}
+	return (x > y) - (x < y);
+}
 
 /* Binary search of 'n' elements of 'size' bytes, sorted by res_addr_cmp on
  * the res_addr at byte 'off' of each: the index of the one equal to 'key',

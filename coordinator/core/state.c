@@ -362,24 +362,37 @@ static void local_reconcile(struct core *c, struct core_actions *out)
 	 * nothing: the others learn that it leaves only from its STATE. */
 	bool may_acquire = c->in_view && (c->round_done || (c->fast_placed && !c->leaving)) &&
 			   quorate_for_view(c) && !drop_all && !c->revalidating;
+	/* While a round runs (no leave-only placement to take from) and
+	 * nothing is to be dropped, every vip is kept and nothing taken, so
+	 * the walk below would do nothing: skip it.  A round delivers a STATE
+	 * per member, each a step, and this walk is over every local vip. */
+	size_t n_walk = drop_all || c->round_done || may_acquire ? c->cfg.n_vips : 0;
 
-	for (size_t i = 0; i < c->cfg.n_vips; i++) {
+	for (size_t i = 0; i < n_walk; i++) {
 		uint32_t r = c->lres[i];
 		struct rent *e = r != UINT32_MAX ? &c->res[r] : NULL;
 		bool mine = e != NULL && e->owner == c->cfg.nodeid;
-		bool keep = local_keep(c, i, drop_all);
-		bool excl = core_vip_excl(c, i);
+		bool excl;
 
+		/* 'keep' and 'excl' only where a branch reads them: this runs
+		 * for every local vip after every step, and the vip's flags
+		 * are a cache line of their own */
 		switch (c->lstate[i]) {
 		case L_HELD:
 		case L_ACQUIRING:
 			/* a failed release of a brick is retried, not forgotten */
-			if (!keep && (!excl || c->now_ms >= c->lretry_ms[i])) {
+			if (!local_keep(c, i, drop_all) &&
+			    (!core_vip_excl(c, i) || c->now_ms >= c->lretry_ms[i])) {
 				c->lstate[i] = L_RELEASING;
 				act_simple(c, out, CORE_ACT_RELEASE, i);
 			}
 			break;
 		case L_NONE:
+			/* every branch below is for ours, or what we must say
+			 * we released */
+			if (!mine && (e == NULL || e->from != c->cfg.nodeid))
+				break;
+			excl = core_vip_excl(c, i);
 			/* A brick runs only where the table knows it is exclusive:
 			 * below protocol 3 nobody guards its takeover. */
 			/* ... and not while a lost or silent node may still

@@ -434,6 +434,10 @@ bool core_round_complete(const struct core *c);
 /* Digest of (view token, assignment): equal on all members that applied the
  * same events. */
 uint64_t core_digest(const struct core *c);
+/* A count that changes whenever the table (owners, handovers) or the token
+ * its digest covers may have: O(1), where the digest costs a pass over the
+ * table, for noticing changes after every step. */
+uint64_t core_table_gen(const struct core *c);
 uint64_t core_token(const struct core *c);
 size_t core_res_count(const struct core *c);
 void core_res_get(const struct core *c, size_t i, struct core_res_view *v);

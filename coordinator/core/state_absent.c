@@ -48,11 +48,6 @@ bool core_is_excl(const struct core *c, const struct res_addr *addr)
 	return res_addr_search(c->excl, c->n_excl, sizeof(*c->excl), 0, addr) >= 0;
 }
 
-bool core_vip_excl(const struct core *c, size_t i)
-{
-	return (c->vips[i].flags & VIP_F_EXCLUSIVE) != 0;
-}
-
 /* The exclusive set for a completed round: the union of what the members
  * said, empty below protocol 3. */
 int core_excl_merge(struct core *c)

@@ -276,7 +276,10 @@ struct core {
 
 	struct core_counters ctr;
 	struct wire_buf wb;
-	uint64_t digest;
+	uint64_t digest;		/* core_digest_get(): valid unless digest_stale */
+	bool digest_stale;
+	uint64_t digest_token;		/* the token it is to be computed with */
+	uint64_t table_gen;		/* core_table_gen() */
 	int err;			/* sticky -ENOMEM inside one step */
 	struct core_load *load;		/* load.c: replicated reports, local measurements */
 };
@@ -294,7 +297,12 @@ void core_send_small(struct core *c, struct core_actions *out, enum wire_type ty
 void core_apply_delivery(struct core *c, struct core_actions *out, uint32_t nodeid,
 			 uint32_t pid, const void *buf, size_t size);
 void core_absent_free(struct absent *a);
-bool core_vip_excl(const struct core *c, size_t i);	/* local vip 'i' is exclusive */
+/* Local vip 'i' is exclusive.  Inline: local_reconcile() asks for every
+ * local vip after every step. */
+static inline bool core_vip_excl(const struct core *c, size_t i)
+{
+	return (c->vips[i].flags & VIP_F_EXCLUSIVE) != 0;
+}
 bool core_is_excl(const struct core *c, const struct res_addr *addr);
 void core_admin_clear(struct admin *a);
 

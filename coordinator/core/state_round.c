@@ -566,11 +566,59 @@ static void maybe_arm_rebalance(struct core *c)
 	c->rebalance_at_ms = c->now_ms + c->cfg.failback_delay_ms;
 }
 
+/*
+ * The table index of every claim of every member complete_round() reads
+ * (STATE in hand, a slot), in member order, -1 where the table lacks it:
+ * its walks read each claim up to three times.  Claims come in the
+ * sender's config order, usually the table's, so each search starts after
+ * the previous hit.
+ */
+static int claims_index(const struct core *c, long **out)
+{
+	size_t n = 0, ci = 0;
+
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].have_state && core_slot_of(c, c->members[i].nodeid) >= 0)
+			n += c->members[i].snap.n_owned;
+	*out = malloc((n + 1) * sizeof(**out));
+	if (*out == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		size_t hint = 0;
+
+		if (!m->have_state || core_slot_of(c, m->nodeid) < 0)
+			continue;
+		for (uint32_t k = 0; k < m->snap.n_owned; k++)
+			(*out)[ci++] = core_res_find_next(c, &m->snap.owned[k].addr, &hint);
+	}
+	return 0;
+}
+
+/* Who the leave-only placement gave each table entry to (0: nobody), from
+ * one walk of the two sorted lists rather than a search per entry. */
+static int fast_owners(const struct core *c, uint32_t **out)
+{
+	size_t k = 0;
+
+	*out = calloc(c->n_res + 1, sizeof(**out));
+	if (*out == NULL)
+		return -ENOMEM;
+	for (size_t r = 0; r < c->n_res; r++) {
+		while (k < c->n_fast && res_addr_cmp(&c->fast_addr[k], &c->res[r].addr) < 0)
+			k++;
+		if (k < c->n_fast && res_addr_cmp(&c->fast_addr[k], &c->res[r].addr) == 0)
+			(*out)[r] = c->fast_owner[k];
+	}
+	return 0;
+}
+
 static void complete_round(struct core *c, struct core_actions *out)
 {
 	uint32_t *prev = NULL, *holder = NULL;
 	bool *fixed = NULL;
-	uint32_t *releasing = NULL;
+	uint32_t *releasing = NULL, *fast = NULL;
+	long *claim_r = NULL;
 	uint16_t proto = c->cfg.proto_max;
 	struct queued *q;
 	size_t nq;
@@ -618,23 +666,24 @@ static void complete_round(struct core *c, struct core_actions *out)
 	 * from the survivors that hold them by assignment.  (A daemon restarted
 	 * in place is the only claimant: its peers held its addresses for it.)
 	 */
+	/* (The declarations' slots came with the table: core_build_table().)
+	 * Each claim is looked up once, into 'claim_r', for the three walks. */
+	if (claims_index(c, &claim_r) < 0) {
+		c->err = -ENOMEM;
+		goto out;
+	}
 	for (int pass = 0; pass < 2; pass++) {
+		size_t ci = 0;
+
 		for (size_t i = 0; i < c->n_members; i++) {
 			const struct member *m = &c->members[i];
 			long s = core_slot_of(c, m->nodeid);
-			size_t hint = 0;
 
 			if (!m->have_state || s < 0)
 				continue;
-			for (uint32_t k = 0; pass == 0 && k < m->snap.n_decl; k++) {
-				long r = core_res_find_next(c, &m->snap.decl[k].addr, &hint);
-
-				if (r >= 0)
-					place_bits_set(&c->res[r].decl, (uint32_t)s);
-			}
 			for (uint32_t k = 0; k < m->snap.n_owned; k++) {
 				const struct wire_owned *o = &m->snap.owned[k];
-				long r = core_res_find(c, &o->addr);
+				long r = claim_r[ci++];
 				bool backed = (o->flags & WIRE_OWN_ASSIGNED) != 0;
 
 				if (r < 0)
@@ -652,14 +701,14 @@ static void complete_round(struct core *c, struct core_actions *out)
 		}
 	}
 	/* Weaker hint: assigned but not yet taken. */
-	for (size_t i = 0; i < c->n_members; i++) {
+	for (size_t i = 0, ci = 0; i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
 		long s = core_slot_of(c, m->nodeid);
 
 		if (!m->have_state || s < 0)
 			continue;
 		for (uint32_t k = 0; k < m->snap.n_owned; k++) {
-			long r = core_res_find(c, &m->snap.owned[k].addr);
+			long r = claim_r[ci++];
 
 			if (r >= 0 && prev[r] == PLACE_NONE && holder[r] == 0 &&
 			    (m->snap.owned[k].flags & WIRE_OWN_ASSIGNED))
@@ -686,8 +735,12 @@ static void complete_round(struct core *c, struct core_actions *out)
 	/* What the leave-only placement gave may have been taken after its
 	 * taker's STATE went out: count it as held there.  Every member ran
 	 * that placement at the same point, so all count the same. */
+	if (c->fast_placed && fast_owners(c, &fast) < 0) {
+		c->err = -ENOMEM;
+		goto out;
+	}
 	for (size_t r = 0; c->fast_placed && r < c->n_res; r++) {
-		uint32_t f = core_fast_owner(c, &c->res[r].addr);
+		uint32_t f = fast[r];
 		long s = f ? core_slot_of(c, f) : -1;
 
 		if (f == 0 || holder[r] != 0 || !core_is_member_nodeid(c, f))
@@ -702,8 +755,7 @@ static void complete_round(struct core *c, struct core_actions *out)
 		uint64_t differ = 0;
 
 		for (size_t r = 0; r < c->n_res; r++) {
-			uint32_t f = core_fast_owner(c, &c->res[r].addr);
-
+			uint32_t f = fast[r];
 			bool moved = f != 0 && core_is_member_nodeid(c, f) && c->res[r].owner != f;
 
 			differ += moved;
@@ -724,13 +776,15 @@ static void complete_round(struct core *c, struct core_actions *out)
 	core_holdoff_unseen(c);
 	core_update_digest(c);
 	qb_log(LOG_NOTICE, "round %016" PRIx64 " complete: %zu members, %zu resources, "
-	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, c->digest);
+	       "digest %016" PRIx64, c->token, c->n_members, c->n_res, core_digest_get(c));
 	maybe_arm_rebalance(c);
 out:
 	free(prev);
 	free(holder);
 	free(releasing);
 	free(fixed);
+	free(claim_r);
+	free(fast);
 
 	/* Messages held back during the round apply now, in delivery order. */
 	q = c->queue;

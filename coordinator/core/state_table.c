@@ -17,43 +17,53 @@
 
 #include <qb/qblog.h>
 
-#define FNV_PRIME 0x100000001b3ull
-
-uint64_t core_fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-uint64_t core_fnv_u64(uint64_t h, uint64_t v)
-{
-	uint8_t x[8];
-
-	for (int i = 0; i < 8; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	return core_fnv(h, x, 8);
-}
-
 static size_t addr_len(const struct res_addr *a)
 {
 	return a->family == 4 ? 4 : 16;
 }
 
-void core_update_digest(struct core *c)
+static uint64_t digest_compute(const struct core *c, uint64_t token)
 {
-	uint64_t h = core_fnv_u64(FNV_OFFSET, c->token);
+	uint64_t h = core_fnv_u64(FNV_OFFSET, token);
 
 	for (size_t r = 0; r < c->n_res; r++) {
 		h = core_fnv(h, &c->res[r].addr.family, 1);
 		h = core_fnv(h, c->res[r].addr.bytes, addr_len(&c->res[r].addr));
 		h = core_fnv_u64(h, ((uint64_t)c->res[r].owner << 32) | c->res[r].from);
 	}
-	c->digest = h;
+	return h;
+}
+
+/*
+ * The digest (token and every owner) is for comparing members from outside
+ * (status, the simulator, the scenarios' recorded values), never for the
+ * core's own decisions.  A byte-wise FNV over the table is about 0.2 ms at
+ * 10,000 addresses, and every RELEASED recomputed it: 31 of them in a
+ * failback at 32 nodes, with nobody asking in between.  So it is computed
+ * when asked, from the token it was updated under (the token changes at a
+ * round's start, before the table does), and kept until the table changes
+ * again.  Every change of an owner or 'from' is followed, in the same step,
+ * by core_update_digest() or core_table_clear(), so the value is the one
+ * computed eagerly before.
+ */
+void core_update_digest(struct core *c)
+{
+	c->digest_stale = true;
+	c->digest_token = c->token;
+	c->table_gen++;
+}
+
+uint64_t core_digest_get(const struct core *c)
+{
+	if (c->digest_stale) {
+		/* Not a const object (core_new() allocates every core): only
+		 * the cache is written, which no decision reads. */
+		struct core *w = (struct core *)c;
+
+		w->digest = digest_compute(c, c->digest_token);
+		w->digest_stale = false;
+	}
+	return c->digest;
 }
 
 long core_res_find(const struct core *c, const struct res_addr *addr)
@@ -63,38 +73,61 @@ long core_res_find(const struct core *c, const struct res_addr *addr)
 	return k >= 0 ? k : -1;
 }
 
-/* A round looks up every declaration of every member: 320,000 binary
- * searches at 32 nodes x 10,000 addresses, most of a round's CPU.  Those
- * lists come in the sender's config order, which is usually the table's,
- * so the entry after the previous hit is tried first. */
+/* Lists in the sender's config order (usually the table's) are looked up
+ * entry after entry: the entry after the previous hit is tried first, and
+ * one further on is searched for from there, by doubling steps then
+ * halving, so a sorted list of claims (a member's share, one table entry in
+ * N) costs O(log N) compares each, not O(log table).  The table is sorted
+ * and unique, so the answer is core_res_find()'s. */
 long core_res_find_next(const struct core *c, const struct res_addr *addr, size_t *hint)
 {
+	size_t lo = *hint, hi, step = 1;
 	long k;
+	int d = lo < c->n_res ? res_addr_cmp(&c->res[lo].addr, addr) : 1;
 
-	if (*hint < c->n_res && res_addr_cmp(&c->res[*hint].addr, addr) == 0)
-		k = (long)*hint;
-	else
+	if (d == 0) {
+		k = (long)lo;
+	} else if (d > 0) {
 		k = core_res_find(c, addr);
+	} else {
+		/* res[lo] < addr: find hi with res[hi] >= addr (or the end) */
+		hi = lo + 1;
+		while (hi < c->n_res && res_addr_cmp(&c->res[hi].addr, addr) < 0) {
+			lo = hi;
+			step *= 2;
+			hi = lo + step;
+		}
+		if (hi > c->n_res)
+			hi = c->n_res;
+		/* res[lo] < addr <= res[hi] where hi < n_res */
+		k = RES_ADDR_SEARCH(c->res + lo + 1, hi - lo - 1 + (hi < c->n_res), addr, addr);
+		k = k >= 0 ? k + (long)lo + 1 : -1;
+	}
 	if (k >= 0)
 		*hint = (size_t)k + 1;
 	return k;
 }
 
-long core_slot_of(const struct core *c, uint32_t nodeid)
+long core_slot_in(const uint32_t *slots, size_t n, uint32_t nodeid)
 {
-	size_t lo = 0, hi = c->n_slots;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (c->slots[mid] == nodeid)
+		if (slots[mid] == nodeid)
 			return (long)mid;
-		if (c->slots[mid] < nodeid)
+		if (slots[mid] < nodeid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return -1;
+}
+
+long core_slot_of(const struct core *c, uint32_t nodeid)
+{
+	return core_slot_in(c->slots, c->n_slots, nodeid);
 }
 
 void core_table_clear(struct core *c)
@@ -111,14 +144,17 @@ void core_table_clear(struct core *c)
 	for (size_t i = 0; c->lres != NULL && i < c->cfg.n_vips; i++)
 		c->lres[i] = UINT32_MAX;
 	c->digest = 0;
+	c->digest_stale = false;
+	c->table_gen++;
 }
 
 /* ---- round completion ---- */
 
 struct tentry {
 	struct res_addr addr;
-	const char *pool;
 	uint32_t nodeid;	/* declarer, or the absent holder */
+	const char *pool;
+	struct place_bits decl;	/* slots of the members that declared it */
 };
 
 static int tentry_cmp(const void *a, const void *b)
@@ -139,7 +175,9 @@ static int tentry_cmp(const void *a, const void *b)
  * source instead: the sort was of nodes x addresses entries, 320,000 at
  * 32 x 10,000 (13 MB, most of it page faults), on every member in every
  * round.  A source's entries are sorted first unless they are in order
- * already (senders list their config's order).
+ * already (senders list their config's order).  Each entry also collects
+ * the slots of the members that declared it (the table's 'decl'), which
+ * were otherwise looked up again, one search per declaration.
  */
 struct tmerge {
 	struct tentry *acc, *tmp;	/* merged so far; the next merge's output */
@@ -171,18 +209,25 @@ static int tmerge_add(struct tmerge *m, struct tentry *s, size_t ns)
 		}
 	while (i < m->n || j < ns) {
 		int k = i == m->n ? 1 : j == ns ? -1 : res_addr_cmp(&m->acc[i].addr, &s[j].addr);
+		struct place_bits decl;
 
 		if (k < 0) {
 			w = &m->acc[i++];
+			decl = w->decl;
 		} else if (k > 0) {
 			w = &s[j++];
+			decl = w->decl;
 		} else {
+			for (size_t b = 0; b < PLACE_WORDS; b++)
+				decl.w[b] = s[j].decl.w[b] | m->acc[i].decl.w[b];
 			w = s[j].nodeid < m->acc[i].nodeid ? &s[j] : &m->acc[i];
 			i++;
 			j++;
 		}
-		m->tmp[nb++] = *w;
-		/* a source naming an address twice: its first stands */
+		m->tmp[nb] = *w;
+		m->tmp[nb++].decl = decl;
+		/* a source naming an address twice: its first stands (the
+		 * others carry the same declarer) */
 		while (j < ns && res_addr_cmp(&s[j].addr, &m->tmp[nb - 1].addr) == 0)
 			j++;
 	}
@@ -191,6 +236,34 @@ static int tmerge_add(struct tmerge *m, struct tentry *s, size_t ns)
 	m->tmp = w;
 	m->n = nb;
 	return 0;
+}
+
+/*
+ * The common case: a member declares exactly the addresses merged so far,
+ * in order (every node configured alike).  Then the merge changes no entry
+ * but for a lower declarer (never, members come in nodeid order, but
+ * absent records could) and the slot bit, and needs no copy.  False, and
+ * nothing changed, when the lists differ anywhere.
+ */
+static bool tmerge_same(struct tmerge *m, const struct wire_state *st, uint32_t nodeid,
+			long slot)
+{
+	if (st->n_decl != m->n || m->n == 0)
+		return false;
+	for (size_t k = 0; k < m->n; k++)
+		if (res_addr_cmp(&m->acc[k].addr, &st->decl[k].addr) != 0)
+			return false;
+	for (size_t k = 0; k < m->n; k++) {
+		struct tentry *e = &m->acc[k];
+
+		if (nodeid < e->nodeid) {
+			e->nodeid = nodeid;
+			e->pool = st->pools[st->decl[k].pool];
+		}
+		if (slot >= 0)
+			place_bits_set(&e->decl, (uint32_t)slot);
+	}
+	return true;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -226,7 +299,31 @@ bool core_member_eligible(const struct core *c, const struct member *m)
 	return true;
 }
 
-/* Rebuild pools, slots and the resource table from the snapshots. */
+/* Slots: eligible-or-not members (one per nodeid) plus absent holders,
+ * ascending, into 'slots' (room for members + absent). */
+static size_t build_slots(const struct core *c, uint32_t *slots)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!c->members[i].excluded &&
+		    (n == 0 || slots[n - 1] != c->members[i].nodeid))
+			slots[n++] = c->members[i].nodeid;
+	for (size_t i = 0; i < c->n_absent; i++) {
+		size_t pos = n;
+
+		while (pos > 0 && slots[pos - 1] > c->absent[i].nodeid) {
+			slots[pos] = slots[pos - 1];
+			pos--;
+		}
+		slots[pos] = c->absent[i].nodeid;
+		n++;
+	}
+	return n;
+}
+
+/* Rebuild pools, slots and the resource table (with each entry's
+ * declaring slots) from the snapshots. */
 int core_build_table(struct core *c)
 {
 	struct tentry *t = NULL;
@@ -234,6 +331,8 @@ int core_build_table(struct core *c)
 	size_t cap = 0, ncap = 0;
 	char (*names)[CHORUS_NAME_MAX] = NULL;
 	size_t nn = 0;
+	uint32_t *slots;
+	size_t n_slots;
 	int err = 0;
 
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -253,26 +352,40 @@ int core_build_table(struct core *c)
 	/* 't' holds one source at a time, 'names' the pool names only */
 	t = calloc(cap ? cap : 1, sizeof(*t));
 	names = calloc(ncap ? ncap : 1, sizeof(*names));
-	if (t == NULL || names == NULL) {
+	slots = calloc(c->n_members + c->n_absent + 1, sizeof(uint32_t));
+	if (t == NULL || names == NULL || slots == NULL) {
 		err = -ENOMEM;
 		goto out;
 	}
+	n_slots = build_slots(c, slots);
 	for (size_t i = 0; i < c->n_members && err == 0; i++) {
 		const struct wire_state *s = &c->members[i].snap;
+		uint32_t nodeid = c->members[i].nodeid;
+		long slot;
 
 		if (!c->members[i].have_state)
 			continue;
-		for (uint32_t k = 0; k < s->n_decl; k++)
-			t[k] = (struct tentry){s->decl[k].addr, s->pools[s->decl[k].pool],
-					       c->members[i].nodeid};
 		for (uint32_t k = 0; k < s->n_pools; k++)
 			memcpy(names[nn++], s->pools[k], CHORUS_NAME_MAX);
+		/* the slot core_slot_of() will give once 'slots' is the table's
+		 * (an excluded member has none: its declarations count, its
+		 * bit does not) */
+		slot = core_slot_in(slots, n_slots, nodeid);
+		if (tmerge_same(&m, s, nodeid, slot))
+			continue;
+		for (uint32_t k = 0; k < s->n_decl; k++) {
+			t[k] = (struct tentry){.addr = s->decl[k].addr, .nodeid = nodeid,
+					       .pool = s->pools[s->decl[k].pool]};
+			if (slot >= 0)
+				place_bits_set(&t[k].decl, (uint32_t)slot);
+		}
 		err = tmerge_add(&m, t, s->n_decl);
 	}
 	for (size_t i = 0; i < c->n_absent && err == 0; i++) {
 		for (size_t k = 0; k < c->absent[i].n_res; k++) {
-			t[k] = (struct tentry){c->absent[i].res[k].addr, c->absent[i].res[k].pool,
-					       c->absent[i].nodeid};
+			t[k] = (struct tentry){.addr = c->absent[i].res[k].addr,
+					       .nodeid = c->absent[i].nodeid,
+					       .pool = c->absent[i].res[k].pool};
 			memcpy(names[nn++], c->absent[i].res[k].pool, CHORUS_NAME_MAX);
 		}
 		err = tmerge_add(&m, t, c->absent[i].n_res);
@@ -281,6 +394,9 @@ int core_build_table(struct core *c)
 		goto out;
 
 	core_table_clear(c);
+	c->slots = slots;
+	c->n_slots = n_slots;
+	slots = NULL;
 	qsort(names, nn, sizeof(*names), str_cmp);
 	c->pools = calloc(nn ? nn : 1, sizeof(*c->pools));
 	if (c->pools == NULL) {
@@ -290,27 +406,6 @@ int core_build_table(struct core *c)
 	for (size_t i = 0; i < nn; i++)
 		if (c->n_pools == 0 || strcmp(c->pools[c->n_pools - 1], names[i]) != 0)
 			memcpy(c->pools[c->n_pools++], names[i], CHORUS_NAME_MAX);
-
-	/* Slots: eligible-or-not members (one per nodeid) plus absent holders. */
-	c->slots = calloc(c->n_members + c->n_absent + 1, sizeof(uint32_t));
-	if (c->slots == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < c->n_members; i++)
-		if (!c->members[i].excluded &&
-		    (c->n_slots == 0 || c->slots[c->n_slots - 1] != c->members[i].nodeid))
-			c->slots[c->n_slots++] = c->members[i].nodeid;
-	for (size_t i = 0; i < c->n_absent; i++) {
-		size_t pos = c->n_slots;
-
-		while (pos > 0 && c->slots[pos - 1] > c->absent[i].nodeid) {
-			c->slots[pos] = c->slots[pos - 1];
-			pos--;
-		}
-		c->slots[pos] = c->absent[i].nodeid;
-		c->n_slots++;
-	}
 
 	/* Resources: sorted, deduplicated; the pool of the lowest declarer
 	 * wins when declarations disagree. */
@@ -325,6 +420,7 @@ int core_build_table(struct core *c)
 		e->addr = m.acc[i].addr;
 		e->pool = core_pool_intern(c, m.acc[i].pool);
 		e->local = UINT32_MAX;
+		e->decl = m.acc[i].decl;
 		e->excl = core_is_excl(c, &e->addr);
 		e->set = e->excl ? core_set_of(c, &e->addr) : 0;
 	}
@@ -333,6 +429,7 @@ out:
 	free(m.acc);
 	free(m.tmp);
 	free(names);
+	free(slots);
 	return err;
 }
 

@@ -10,9 +10,33 @@
 
 /* state_table.c */
 #define FNV_OFFSET 0xcbf29ce484222325ull
-uint64_t core_fnv(uint64_t h, const void *p, size_t n);
-uint64_t core_fnv_u64(uint64_t h, uint64_t v);
+#define FNV_PRIME 0x100000001b3ull
+
+/* FNV-1a, inline: the digest runs it over every byte of the table. */
+static inline uint64_t core_fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* The same over the 8 bytes of 'v', least significant first. */
+static inline uint64_t core_fnv_u64(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		h ^= (uint8_t)(v >> (8 * i));
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
 long core_slot_of(const struct core *c, uint32_t nodeid);
+/* The same search in an array of slots being built. */
+long core_slot_in(const uint32_t *slots, size_t n, uint32_t nodeid);
 bool core_member_eligible(const struct core *c, const struct member *m);
 int core_build_table(struct core *c);
 void core_map_local(struct core *c);
@@ -49,7 +73,10 @@ long core_res_find(const struct core *c, const struct res_addr *addr);
 long core_res_find_next(const struct core *c, const struct res_addr *addr, size_t *hint);
 uint32_t core_pool_intern(struct core *c, const char *name);
 void core_table_clear(struct core *c);
+/* The table changed (or the token it is digested with): the digest is
+ * recomputed when next asked for. */
 void core_update_digest(struct core *c);
+uint64_t core_digest_get(const struct core *c);
 int core_build_state(struct core *c, struct wire_state *st);
 
 #endif

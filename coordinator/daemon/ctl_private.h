@@ -72,7 +72,7 @@ struct ctl_state {
 	uint64_t cookie;
 	qb_loop_timer_handle timer;
 	/* change tracking */
-	uint64_t digest;
+	uint64_t table_gen;	/* core_table_gen() at the last diff_moves() */
 	struct snap *snap;
 	size_t n_snap;
 	/* per local vip: a move onto this node still coming up, for its

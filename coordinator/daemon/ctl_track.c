@@ -186,8 +186,10 @@ void ctl_after_step(struct chorusd *d, const struct core_event *ev)
 						: "quorum unknown: no corosync");
 		s->quorum = q;
 	}
-	if (core_digest(d->core) != s->digest) {
-		s->digest = core_digest(d->core);
+	/* the generation, not the digest: that is a pass over the table,
+	 * and a failback brings a RELEASED per giver */
+	if (core_table_gen(d->core) != s->table_gen) {
+		s->table_gen = core_table_gen(d->core);
 		diff_moves(d);
 	}
 	if (s->n_moving > 0)
