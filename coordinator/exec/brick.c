@@ -150,18 +150,49 @@ static bool restart_budget(struct brick *b)
 	return true;
 }
 
+/* The script's output tail without trailing blanks: its length. */
+static int out_len(const struct script_result *r)
+{
+	size_t len = r->output_size;
+
+	while (len > 0 && (r->output[len - 1] == '\n' || r->output[len - 1] == ' '))
+		len--;
+	return (int)len;
+}
+
+/* ": <output tail>" on one line ("; " between the script's lines) into
+ * 'buf', or "" when the script said nothing: for the notice of a success. */
+static const char *said_fmt(const struct script_result *r, char *buf, size_t size)
+{
+	int len = out_len(r);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (len == 0 || size < 4)
+		return buf;
+	buf[n++] = ':';
+	buf[n++] = ' ';
+	for (int i = 0; i < len && n + 3 < size; i++) {
+		if (r->output[i] != '\n') {
+			buf[n++] = r->output[i];
+		} else {
+			buf[n++] = ';';
+			buf[n++] = ' ';
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* "acquire: exit 1: <output tail>" into 'buf'. */
 static const char *reason_fmt(enum brick_op op, const struct script_result *r, char *buf,
 			      size_t size)
 {
 	char st[128];
-	const char *out = r->output;
-	size_t len = r->output_size;
+	int len = out_len(r);
 
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		len--;
 	snprintf(buf, size, "%s: %s%s%.*s", op_names[op], script_result_str(r, st, sizeof(st)),
-		 len ? ": " : "", (int)len, out);
+		 len ? ": " : "", len, r->output);
 	return buf;
 }
 
@@ -185,17 +216,21 @@ static void script_done(void *data, const struct script_result *r)
 		b->held = rc == 0;
 		b->failed = false;
 		b->n_restarts = 0;
+		/* with what the script said: a warning of a successful
+		 * acquire (a port it could not have) is kept too */
 		if (rc == 0)
-			brick_log(b, LOG_NOTICE, "acquired in %llu ms",
-				  (unsigned long long)r->elapsed_ms);
+			brick_log(b, LOG_NOTICE, "acquired in %llu ms%s",
+				  (unsigned long long)r->elapsed_ms,
+				  said_fmt(r, reason, sizeof(reason)));
 		emit(b, BRICK_EV_ACQUIRED, rc, rc ? reason_fmt(op, r, reason, sizeof(reason)) : NULL);
 		break;
 	case OP_RELEASE:
 		if (rc == 0) {
 			b->held = false;
 			b->failed = false;
-			brick_log(b, LOG_NOTICE, "released in %llu ms",
-				  (unsigned long long)r->elapsed_ms);
+			brick_log(b, LOG_NOTICE, "released in %llu ms%s",
+				  (unsigned long long)r->elapsed_ms,
+				  said_fmt(r, reason, sizeof(reason)));
 		}
 		emit(b, BRICK_EV_RELEASED, rc, rc ? reason_fmt(op, r, reason, sizeof(reason)) : NULL);
 		break;
