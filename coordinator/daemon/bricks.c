@@ -484,6 +484,7 @@ int bricks_start(struct chorusd *d)
 		.script = c->brick_script,
 		.run_dir = c->run_dir,
 		.glusterd_workdir = c->glusterd_workdir,
+		.glusterd_vol = c->glusterd_vol,
 		.acquire_timeout_ms = c->brick_acquire_timeout_ms,
 		.release_timeout_ms = c->brick_release_timeout_ms,
 		.monitor_timeout_ms = c->brick_monitor_timeout_ms,

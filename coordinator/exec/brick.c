@@ -68,6 +68,7 @@ struct brick_exec {
 	char script[BRICK_PATH_MAX];
 	char run_dir[BRICK_PATH_MAX];
 	char workdir[BRICK_PATH_MAX];
+	char glusterd_vol[BRICK_PATH_MAX];
 	brick_event_fn fn;
 	void *ud;
 	size_t n;
@@ -301,8 +302,8 @@ static int start(struct brick *b, enum brick_op op)
 	uint32_t timeout = op == OP_RELEASE			    ? bx->cfg.release_timeout_ms
 			   : op == OP_MONITOR || op == OP_PROBE ? bx->cfg.monitor_timeout_ms
 								    : bx->cfg.acquire_timeout_ms;
-	char env[13][BRICK_PATH_MAX + 40];
-	const char *envp[14];
+	char env[14][BRICK_PATH_MAX + 40];
+	const char *envp[15];
 	const char *argv[] = {bx->script, op_names[op], NULL};
 	struct script_spec spec = {.argv = argv, .envp = envp, .timeout_ms = timeout,
 				   .kill_grace_ms = bx->cfg.kill_grace_ms};
@@ -318,6 +319,7 @@ static int start(struct brick *b, enum brick_op op)
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_BRICK_HOME_UUID=%s", d->home_uuid);
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_RUN_DIR=%s", bx->run_dir);
 	snprintf(env[i++], sizeof(env[0]), "GLUSTERD_WORKDIR=%s", bx->workdir);
+	snprintf(env[i++], sizeof(env[0]), "GLUSTERD_VOL=%s", bx->glusterd_vol);
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_NODEID=%u", bx->cfg.nodeid);
 	/* the script bounds its own waits below ours */
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_BRICK_TIMEOUT_S=%u",
@@ -474,7 +476,8 @@ int brick_exec_new(qb_loop_t *loop, struct script_runner *runner,
 		return -ENOMEM;
 	if (copy_path(bx->script, cfg->script, NULL) < 0 ||
 	    copy_path(bx->run_dir, cfg->run_dir, NULL) < 0 ||
-	    copy_path(bx->workdir, cfg->glusterd_workdir, "/var/lib/glusterd") < 0) {
+	    copy_path(bx->workdir, cfg->glusterd_workdir, "/var/lib/glusterd") < 0 ||
+	    copy_path(bx->glusterd_vol, cfg->glusterd_vol, "/etc/glusterfs/glusterd.vol") < 0) {
 		free(bx);
 		return -EINVAL;
 	}

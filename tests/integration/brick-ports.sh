@@ -12,6 +12,8 @@
 #      starts the brick on F.  The same with the recorded port absent (a copy
 #      of glusterd's working directory with listen-port=0).  With F taken
 #      too: acquire fails naming the range, and leaves nothing mounted.
+#      The executor (brick_drive) with GLUSTERD_VOL, as chorusd passes
+#      chorus.json's bricks.glusterd_vol: the brick on F, logged.
 #   3. hostile glusterd.vol files (base > max, a port below 1024, a value
 #      that is no number, an option given twice): acquire logs why and falls
 #      back to 49152-60999; so does a missing file.
@@ -31,6 +33,8 @@ for t in getfattr findmnt ss md5sum; do
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT=$SRC/deploy/brick/chorus-brick
+DRIVE=$BUILDDIR/tests/integration/brick_drive
+[ -x "$DRIVE" ] || { echo "SKIP: $DRIVE not built" >&2; exit 77; }
 
 cl_init brickports 1
 V=gv
@@ -152,6 +156,26 @@ grep -q "no free port in $BASE-$MAX" "$D/last.log" || cl_fail "no 'no free port'
 gl_exec 1 mountpoint -q "$B1" && cl_fail "failed acquire left $B1 mounted"
 b1_pid >/dev/null && cl_fail "failed acquire left a brick process"
 cl__kill_recorded "listen.last-free.pid" TERM 10
+
+# the executor (brick.c, via brick_drive) passes chorus.json's
+# bricks.glusterd_vol as GLUSTERD_VOL, and logs what the script said
+GLUSTERD_VOL=$VOLF gl_exec 1 timeout 120 "$DRIVE" "$SCRIPT" /run/chorus "$V" "$H" "$B1" "$LUN" bind \
+    "$HOME_UUID" acquire wait:5 release > "$D/drive.out" 2> "$D/drive.err" &
+DRIVE_PID=$!
+cl__record brick_drive "$DRIVE_PID"
+cl_wait_until 60 grep -q '^EVENT .* acquired 0' "$D/drive.out" ||
+    cl_fail "executor: no acquire: $(tail -n5 "$D/drive.out" "$D/drive.err")"
+p=$(b1_port) || cl_fail "executor: no brick listening"
+[ "$p" = "$F" ] || cl_fail "executor: brick on port $p, not $F"
+# the script's warning of a successful acquire is in the executor's log
+# (qb_log cuts lines at 512 bytes: the warning comes before that)
+grep -q "acquired in [0-9]* ms: .*WARNING: port $P0, glusterd's for this brick, is in use" "$D/drive.err" ||
+    cl_fail "executor: the script's warning is not logged: $(grep acquired "$D/drive.err")"
+cl_wait_until 60 cl__gone "$DRIVE_PID" || cl_fail "brick_drive did not finish"
+wait "$DRIVE_PID" || cl_fail "brick_drive failed: $(tail -n5 "$D/drive.out" "$D/drive.err")"
+grep -q '^EVENT .* released 0' "$D/drive.out" || cl_fail "executor: no release: $(cat "$D/drive.out")"
+echo "executor: brick on $p; $(grep -o 'acquired in [0-9]* ms' "$D/drive.err")"
+gl_exec 1 mountpoint -q "$B1" && cl_fail "$B1 still mounted after the executor's release"
 
 # --- 3. hostile glusterd.vol: refused, glusterd's defaults -----------------
 bad_vol() {             # bad_vol NAME BASE_LINE MAX_LINE [EXTRA_LINE]
