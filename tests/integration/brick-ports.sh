@@ -204,6 +204,10 @@ grep -q "glusterd.vol .*no-such.vol.*using 49152-60999" "$D/last.log" ||
     cl_fail "a missing glusterd.vol is not reported: $(cat "$D/last.log")"
 expect 0 release
 
+# the script understood glusterd's answer while multiplexing was off
+grep -q "cannot tell whether cluster.brick-multiplex" "$D/script.log" &&
+    cl_fail "chorus-brick could not read 'volume get all cluster.brick-multiplex': $(gl_cli 1 volume get all cluster.brick-multiplex 2>&1)"
+
 # --- 4. brick multiplexing: refused, nothing started or mounted -----------
 gl_cli 1 volume set all cluster.brick-multiplex on >/dev/null ||
     cl_fail "volume set all cluster.brick-multiplex on: $(gl_cli 1 volume set all cluster.brick-multiplex on 2>&1)"
