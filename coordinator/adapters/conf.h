@@ -210,6 +210,7 @@ struct chorus_conf {
 	char brick_script[PATH_MAX];	/* default: the installed chorus-brick */
 	char brick_pool[CHORUS_NAME_MAX];	/* default "bricks" */
 	char glusterd_workdir[PATH_MAX];	/* default /var/lib/glusterd */
+	char glusterd_vol[PATH_MAX];	/* default /etc/glusterfs/glusterd.vol */
 	char gluster_cli[PATH_MAX];		/* default /usr/sbin/gluster */
 	uint32_t brick_acquire_timeout_ms;	/* default 120000 */
 	uint32_t brick_release_timeout_ms;	/* default 120000 */

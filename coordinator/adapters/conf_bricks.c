@@ -24,7 +24,7 @@
 #endif
 
 static const char *const bricks_keys[] = {
-	"script", "pool", "glusterd_workdir", "gluster", "acquire_timeout_ms",
+	"script", "pool", "glusterd_workdir", "glusterd_vol", "gluster", "acquire_timeout_ms",
 	"release_timeout_ms", "monitor_interval_ms", "monitor_timeout_ms", "restart_max",
 	"restart_window_ms", "failure_hold_ms", "inventory_interval_ms", "list", NULL
 };
@@ -586,6 +586,8 @@ static int conf_bricks_obj(struct conf_ctx *cx, struct json_object *o, struct ch
 		rc = conf_name(cx, "bricks.pool", v, c->brick_pool);
 	if (rc == 0 && json_object_object_get_ex(o, "glusterd_workdir", &v))
 		rc = conf_path(cx, "bricks.glusterd_workdir", v, PATH_MAX - 1, c->glusterd_workdir);
+	if (rc == 0 && json_object_object_get_ex(o, "glusterd_vol", &v))
+		rc = conf_path(cx, "bricks.glusterd_vol", v, PATH_MAX - 1, c->glusterd_vol);
 	if (rc == 0 && json_object_object_get_ex(o, "gluster", &v))
 		rc = conf_path(cx, "bricks.gluster", v, PATH_MAX - 1, c->gluster_cli);
 	for (size_t k = 0; rc == 0 && k < CONF_ARRAY_SIZE(bricks_u32); k++)
@@ -624,6 +626,7 @@ static void defaults(struct chorus_conf *c)
 	snprintf(c->brick_script, sizeof(c->brick_script), "%s", CHORUS_BRICK_SCRIPT);
 	strcpy(c->brick_pool, "bricks");
 	strcpy(c->glusterd_workdir, "/var/lib/glusterd");
+	strcpy(c->glusterd_vol, "/etc/glusterfs/glusterd.vol");
 	strcpy(c->gluster_cli, "/usr/sbin/gluster");
 	c->brick_acquire_timeout_ms = 120000;
 	c->brick_release_timeout_ms = 120000;

@@ -633,6 +633,11 @@ bool chorusctl_print_bricks(struct json_object *res, bool alone)
 		       chorusctl_color && strcmp(wd, "fed") != 0 ? CTL_RED : "",
 		       strcmp(wd, "fed") == 0 ? "fed" : "STARVING (this node will be reset)",
 		       chorusctl_color && strcmp(wd, "fed") != 0 ? CTL_RESET : "");
+	/* chorus-brick refuses to start bricks meanwhile (chorus-brick(7)) */
+	if (chorusctl_jbool(inv, "brick_multiplex") == 1)
+		printf("%-15s%sON (cluster.brick-multiplex): bricks are not started%s\n",
+		       "Multiplexing:", chorusctl_color ? CTL_RED : "",
+		       chorusctl_color ? CTL_RESET : "");
 	err = chorusctl_jstr(inv, "error", "");
 	if (err[0] != '\0') {
 		char e[CTL_CELL_SIZE];

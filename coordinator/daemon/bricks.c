@@ -61,6 +61,7 @@ struct bricks {
 	qb_loop_timer_handle inv_timer;
 	bool inv_again;
 	bool inv_answered;		/* the first fetch ended, either way */
+	bool multiplex;			/* the last inventory: cluster.brick-multiplex on */
 	uint64_t started_ms;
 	struct inventory_set *sets;	/* per brick (bricks_sets.c) */
 	/* fence */
@@ -207,6 +208,16 @@ static void inv_done(void *data, int rc, struct inventory *inv, const char *reas
 		}
 		qb_log(LOG_INFO, "gluster inventory: %zu bricks in %zu volumes (%s)", inv->n,
 		       inv->n_volumes, bs->inv_why);
+		/* said once per change: chorus-brick refuses to start a brick
+		 * meanwhile (chorus-brick(7)) */
+		if (inv->brick_multiplex && !bs->multiplex && bs->n > 0)
+			qb_log(LOG_ERR, "gluster: cluster.brick-multiplex is on: glusterd runs "
+			       "bricks together in one glusterfsd, which chorus cannot move one "
+			       "by one; bricks are not started (gluster volume set all "
+			       "cluster.brick-multiplex off)");
+		else if (!inv->brick_multiplex && bs->multiplex)
+			qb_log(LOG_NOTICE, "gluster: cluster.brick-multiplex is off again");
+		bs->multiplex = inv->brick_multiplex;
 		if (bricks_sets_update(d, bs->sets, inv))
 			bricks_sets_declare(d, bs->sets);
 	}
@@ -473,6 +484,7 @@ int bricks_start(struct chorusd *d)
 		.script = c->brick_script,
 		.run_dir = c->run_dir,
 		.glusterd_workdir = c->glusterd_workdir,
+		.glusterd_vol = c->glusterd_vol,
 		.acquire_timeout_ms = c->brick_acquire_timeout_ms,
 		.release_timeout_ms = c->brick_release_timeout_ms,
 		.monitor_timeout_ms = c->brick_monitor_timeout_ms,
@@ -803,6 +815,8 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 								     : -1));
 		json_object_object_add(inv, "last_reason", json_object_new_string(bs->inv_why));
 		json_object_object_add(inv, "error", json_object_new_string(bs->inv_err));
+		json_object_object_add(inv, "brick_multiplex",
+				       json_object_new_boolean(bs->multiplex));
 		json_object_object_add(o, "inventory", inv);
 	}
 	json_object_object_add(o, "fences_ok", json_object_new_int64((int64_t)bs->fences_ok));

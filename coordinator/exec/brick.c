@@ -68,6 +68,7 @@ struct brick_exec {
 	char script[BRICK_PATH_MAX];
 	char run_dir[BRICK_PATH_MAX];
 	char workdir[BRICK_PATH_MAX];
+	char glusterd_vol[BRICK_PATH_MAX];
 	brick_event_fn fn;
 	void *ud;
 	size_t n;
@@ -150,18 +151,49 @@ static bool restart_budget(struct brick *b)
 	return true;
 }
 
+/* The script's output tail without trailing blanks: its length. */
+static int out_len(const struct script_result *r)
+{
+	size_t len = r->output_size;
+
+	while (len > 0 && (r->output[len - 1] == '\n' || r->output[len - 1] == ' '))
+		len--;
+	return (int)len;
+}
+
+/* ": <output tail>" on one line ("; " between the script's lines) into
+ * 'buf', or "" when the script said nothing: for the notice of a success. */
+static const char *said_fmt(const struct script_result *r, char *buf, size_t size)
+{
+	int len = out_len(r);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (len == 0 || size < 4)
+		return buf;
+	buf[n++] = ':';
+	buf[n++] = ' ';
+	for (int i = 0; i < len && n + 3 < size; i++) {
+		if (r->output[i] != '\n') {
+			buf[n++] = r->output[i];
+		} else {
+			buf[n++] = ';';
+			buf[n++] = ' ';
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* "acquire: exit 1: <output tail>" into 'buf'. */
 static const char *reason_fmt(enum brick_op op, const struct script_result *r, char *buf,
 			      size_t size)
 {
 	char st[128];
-	const char *out = r->output;
-	size_t len = r->output_size;
+	int len = out_len(r);
 
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		len--;
 	snprintf(buf, size, "%s: %s%s%.*s", op_names[op], script_result_str(r, st, sizeof(st)),
-		 len ? ": " : "", (int)len, out);
+		 len ? ": " : "", len, r->output);
 	return buf;
 }
 
@@ -179,29 +211,27 @@ static void script_done(void *data, const struct script_result *r)
 	else
 		brick_log(b, LOG_DEBUG, "%s: %s in %llu ms", op_names[op],
 			  rc == 0 ? "ok" : "not running", (unsigned long long)r->elapsed_ms);
-	/* What a script says about an operation that worked is for the
-	 * operator too: the default script names the pid and port it
-	 * started, a recorded port it could not use, a sign-out it kept
-	 * from arriving late (chorus-brick(7)). */
-	if (rc == 0 && r->output_size > 0)
-		brick_log(b, LOG_INFO, "%s", reason_fmt(op, r, reason, sizeof(reason)));
 
 	switch (op) {
 	case OP_ACQUIRE:
 		b->held = rc == 0;
 		b->failed = false;
 		b->n_restarts = 0;
+		/* with what the script said: a warning of a successful
+		 * acquire (a port it could not have) is kept too */
 		if (rc == 0)
-			brick_log(b, LOG_NOTICE, "acquired in %llu ms",
-				  (unsigned long long)r->elapsed_ms);
+			brick_log(b, LOG_NOTICE, "acquired in %llu ms%s",
+				  (unsigned long long)r->elapsed_ms,
+				  said_fmt(r, reason, sizeof(reason)));
 		emit(b, BRICK_EV_ACQUIRED, rc, rc ? reason_fmt(op, r, reason, sizeof(reason)) : NULL);
 		break;
 	case OP_RELEASE:
 		if (rc == 0) {
 			b->held = false;
 			b->failed = false;
-			brick_log(b, LOG_NOTICE, "released in %llu ms",
-				  (unsigned long long)r->elapsed_ms);
+			brick_log(b, LOG_NOTICE, "released in %llu ms%s",
+				  (unsigned long long)r->elapsed_ms,
+				  said_fmt(r, reason, sizeof(reason)));
 		}
 		emit(b, BRICK_EV_RELEASED, rc, rc ? reason_fmt(op, r, reason, sizeof(reason)) : NULL);
 		break;
@@ -272,8 +302,8 @@ static int start(struct brick *b, enum brick_op op)
 	uint32_t timeout = op == OP_RELEASE			    ? bx->cfg.release_timeout_ms
 			   : op == OP_MONITOR || op == OP_PROBE ? bx->cfg.monitor_timeout_ms
 								    : bx->cfg.acquire_timeout_ms;
-	char env[13][BRICK_PATH_MAX + 40];
-	const char *envp[14];
+	char env[14][BRICK_PATH_MAX + 40];
+	const char *envp[15];
 	const char *argv[] = {bx->script, op_names[op], NULL};
 	struct script_spec spec = {.argv = argv, .envp = envp, .timeout_ms = timeout,
 				   .kill_grace_ms = bx->cfg.kill_grace_ms};
@@ -289,6 +319,7 @@ static int start(struct brick *b, enum brick_op op)
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_BRICK_HOME_UUID=%s", d->home_uuid);
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_RUN_DIR=%s", bx->run_dir);
 	snprintf(env[i++], sizeof(env[0]), "GLUSTERD_WORKDIR=%s", bx->workdir);
+	snprintf(env[i++], sizeof(env[0]), "GLUSTERD_VOL=%s", bx->glusterd_vol);
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_NODEID=%u", bx->cfg.nodeid);
 	/* the script bounds its own waits below ours */
 	snprintf(env[i++], sizeof(env[0]), "CHORUS_BRICK_TIMEOUT_S=%u",
@@ -445,7 +476,8 @@ int brick_exec_new(qb_loop_t *loop, struct script_runner *runner,
 		return -ENOMEM;
 	if (copy_path(bx->script, cfg->script, NULL) < 0 ||
 	    copy_path(bx->run_dir, cfg->run_dir, NULL) < 0 ||
-	    copy_path(bx->workdir, cfg->glusterd_workdir, "/var/lib/glusterd") < 0) {
+	    copy_path(bx->workdir, cfg->glusterd_workdir, "/var/lib/glusterd") < 0 ||
+	    copy_path(bx->glusterd_vol, cfg->glusterd_vol, "/etc/glusterfs/glusterd.vol") < 0) {
 		free(bx);
 		return -EINVAL;
 	}

@@ -51,6 +51,7 @@ struct brick_exec_config {
 	const char *script;		/* absolute path of the action script */
 	const char *run_dir;		/* CHORUS_RUN_DIR */
 	const char *glusterd_workdir;	/* NULL = /var/lib/glusterd */
+	const char *glusterd_vol;	/* NULL = /etc/glusterfs/glusterd.vol */
 	uint32_t nodeid;
 	uint32_t acquire_timeout_ms;	/* 0 = 120 s */
 	uint32_t release_timeout_ms;	/* 0 = 120 s */

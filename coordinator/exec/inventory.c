@@ -8,6 +8,7 @@
  *               <replicaCount/><disperseCount/><typeStr/>...
  *         <bricks><brick uuid="U">HOST:PATH<name>HOST:PATH</name>
  *                 <hostUuid>U</hostUuid><isArbiter>0</isArbiter></brick>...
+ *         <options><option><name/><value/></option>...</options>
  *       </volume>...<count/>
  *   </volumes></volInfo></cliOutput>
  * Elements we do not know are skipped, so newer glusterd versions that add
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -120,6 +122,33 @@ static bool valid_path(const char *p)
 	return p[0] == '/' && len > 1 && p[len - 1] != '/' && strstr(p, "/../") == NULL &&
 	       strstr(p, "//") == NULL && valid_chars(p, "/_.+-") &&
 	       !(len >= 3 && strcmp(p + len - 3, "/..") == 0);
+}
+
+/* A gluster boolean option value that means on (gf_string2boolean). */
+static bool gluster_on(const char *v)
+{
+	static const char *const on[] = {"on", "yes", "true", "enable", "1"};
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		if (strcasecmp(v, on[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The volume's options: only cluster.brick-multiplex matters to us.  An
+ * option we cannot read is not ours to judge (it is skipped). */
+static void parse_options(const xmlNode *vol, struct inventory *inv)
+{
+	const xmlNode *opts = child(vol, "options");
+
+	for (const xmlNode *o = opts != NULL ? opts->children : NULL; o != NULL; o = o->next) {
+		char name[64], value[16];
+
+		if (is_el(o, "option") && child_text(o, "name", name, sizeof(name)) &&
+		    strcmp(name, "cluster.brick-multiplex") == 0 &&
+		    child_text(o, "value", value, sizeof(value)) && gluster_on(value))
+			inv->brick_multiplex = true;
+	}
 }
 
 static enum inventory_vol_type vol_type(const char *s)
@@ -237,6 +266,7 @@ static int parse_volume(const xmlNode *vol, struct inventory *inv, size_t *cap, 
 		ERR("volume %s: brickCount %u but %u bricks listed", b.volume, count, idx);
 		return -EINVAL;
 	}
+	parse_options(vol, inv);
 	return 0;
 }
 

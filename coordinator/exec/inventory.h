@@ -51,6 +51,12 @@ struct inventory {
 	size_t n;
 	struct inventory_brick *bricks;	/* in the CLI's order: by volume, then index */
 	size_t n_volumes;
+	bool brick_multiplex;		/* cluster.brick-multiplex is on: glusterd runs
+					 * bricks together in one glusterfsd, which
+					 * chorus cannot move one by one.  A pool-wide
+					 * option, listed among every volume's options
+					 * once set (glusterd 10.3,
+					 * glusterd_add_volume_detail_to_dict) */
 };
 
 /* Parse 'size' bytes of "gluster volume info --xml" output.  On success

@@ -56,7 +56,8 @@ static void check_text(const struct chorus_conf *c)
 {
 	assert(utf8_ok(c->group) && utf8_ok(c->state_dir) && utf8_ok(c->run_dir));
 	assert(utf8_ok(c->log.file) && utf8_ok(c->plugin_dir));
-	assert(utf8_ok(c->brick_script) && utf8_ok(c->glusterd_workdir));
+	assert(utf8_ok(c->brick_script) && utf8_ok(c->glusterd_workdir) &&
+	       utf8_ok(c->glusterd_vol));
 	assert(utf8_ok(c->gluster_cli) && utf8_ok(c->watchdog_device));
 	for (size_t i = 0; i < c->n_plugins; i++)
 		assert(utf8_ok(c->plugins[i].name) && utf8_ok(c->plugins[i].config_json));

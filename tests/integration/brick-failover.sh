@@ -16,6 +16,9 @@
 #      grace.  A watcher samples every 100 ms that no brick ever runs twice.
 #   5. glusterd's hooks (add-brick, remove-brick) reach chorusd, whose
 #      inventory follows.
+#   6. cluster.brick-multiplex on: chorusd's inventory sees it (an error in
+#      its log, "brick_multiplex" in its status, a line in chorusctl
+#      bricks), and off again.
 # Exit 77 when not root or corosync/gluster/chorusd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +147,20 @@ out=$(gl_cli 1 volume remove-brick "$V" "$(gl_brick 3 $V)" force 2>&1) || cl_fai
 cl_wait_until 30 more_refreshes || cl_fail "remove-brick hook did not reach chorusd"
 cl_wait_until 30 inv_has 2 || cl_fail "inventory still shows the removed brick"
 echo "hooks: inventory follows add-brick and remove-brick (last: $(reason))"
+
+# --- 6. brick multiplexing, seen by the inventory ---------------------------
+mux() { bk_ctl 1 status --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["bricks"]["inventory"]["brick_multiplex"] is not (sys.argv[1] == "on"))' "$1"; }
+mux off || cl_fail "status shows brick multiplexing before it is on"
+out=$(gl_cli 1 volume set all cluster.brick-multiplex on 2>&1) || cl_fail "brick-multiplex on: $out"
+bk_ctl 1 inventory-refresh "$V" test >/dev/null || cl_fail "inventory-refresh"
+cl_wait_until 30 mux on || cl_fail "status does not show cluster.brick-multiplex on"
+grep -q "cluster.brick-multiplex is on" "$(cl_ndir 1)/chorusd.log" || cl_fail "chorusd did not log brick multiplexing"
+bk_ctl 1 bricks | grep -q "^Multiplexing: *ON (cluster.brick-multiplex)" ||
+    cl_fail "chorusctl bricks does not show it: $(bk_ctl 1 bricks)"
+out=$(gl_cli 1 volume set all cluster.brick-multiplex off 2>&1) || cl_fail "brick-multiplex off: $out"
+bk_ctl 1 inventory-refresh "$V" test >/dev/null || cl_fail "inventory-refresh"
+cl_wait_until 30 mux off || cl_fail "status still shows brick multiplexing after it is off"
+echo "multiplexing: seen by chorusd's inventory, on and off again"
 
 kill -TERM "$WATCH"
 if [ -s "$D/watch" ]; then cl_fail "a brick ran on two nodes: $(head -n3 "$D/watch")"; fi

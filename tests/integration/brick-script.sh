@@ -204,6 +204,9 @@ brick_replaced() { local p; p=$(b1_pid 1) && [ "$p" != "$p_ex" ]; }
 cl_wait_until 20 brick_replaced || cl_fail "executor did not restart the killed brick: $(tail -n5 "$D/drive.err")"
 echo "TIMING brick killed -> restarted in place by the executor: $(ms "$t0") ms (monitor every 500 ms)"
 cl_wait_until 30 grep -q 'restarted in place' "$D/drive.err" || cl_fail "executor: no restart logged: $(tail -n5 "$D/drive.err")"
+# a successful acquire is logged with what the script said
+grep -q 'acquired in [0-9]* ms: .*started (pid [0-9]*, port [0-9]*)' "$D/drive.err" ||
+    cl_fail "executor: the script's output is not logged with a successful acquire: $(grep acquired "$D/drive.err")"
 cl_wait_until 90 cl__gone "$DRIVE_PID" || cl_fail "brick_drive did not finish"
 wait "$DRIVE_PID" || cl_fail "brick_drive failed: $(tail -n5 "$D/drive.out" "$D/drive.err")"
 grep -q '^EVENT .* released 0' "$D/drive.out" || cl_fail "executor: no release: $(cat "$D/drive.out")"

@@ -11,7 +11,9 @@
  * per minute) whatever is held.  Prints
  *   EVENT <epoch.ms> acquired|released|failed|probed <err> [reason]
  * and the executor's log on stderr.  Exit 0 when every acquire, release and
- * probe it waited for was answered, 1 otherwise.
+ * probe it waited for was answered, 1 otherwise.  GLUSTERD_VOL in its
+ * environment is the executor's glusterd_vol (chorus.json's
+ * bricks.glusterd_vol).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 	copy(d.home_uuid, sizeof(d.home_uuid), argv[8]);
 	cfg.script = argv[1];
 	cfg.run_dir = argv[2];
+	cfg.glusterd_vol = getenv("GLUSTERD_VOL");	/* NULL: the default */
 	loop = qb_loop_create();
 	if (loop == NULL || script_runner_new(loop, &sr) < 0 ||
 	    brick_exec_new(loop, sr, &cfg, &d, 1, on_event, NULL, &bx) < 0) {

@@ -229,7 +229,8 @@ static void test_acquire_release_env(void **state)
 		 "CHORUS_BRICK_FSTYPE=xfs\nCHORUS_BRICK_HOME_UUID=448b5b01-c9f3-41f8-a7ad-a46de6bc5511\n"
 		 "CHORUS_BRICK_HOST=brick1.example\nCHORUS_BRICK_MOUNT_OPTIONS=noatime,inode64\n"
 		 "CHORUS_BRICK_PATH=/srv/b1\nCHORUS_BRICK_TIMEOUT_S=5\nCHORUS_BRICK_VOLUME=v1\n"
-		 "CHORUS_NODEID=3\nCHORUS_RUN_DIR=%s\nGLUSTERD_WORKDIR=/var/lib/glusterd\n"
+		 "CHORUS_NODEID=3\nCHORUS_RUN_DIR=%s\nGLUSTERD_VOL=/etc/glusterfs/glusterd.vol\n"
+		 "GLUSTERD_WORKDIR=/var/lib/glusterd\n"
 		 "PATH=%s\n", dir, SCRIPT_PATH);
 	snprintf(p, sizeof(p), "%s/env", dir);
 	f = fopen(p, "r");

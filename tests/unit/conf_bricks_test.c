@@ -71,6 +71,7 @@ static void test_valid(void **unused)
 	static const char json[] =
 		"{\"vips\": [{\"address\": \"192.0.2.10/24\", \"interface\": \"eth0\"}],\n"
 		" \"bricks\": {\"script\": \"/opt/chorus-brick\", \"pool\": \"gl\",\n"
+		"   \"glusterd_vol\": \"/etc/glusterfs/node1.vol\",\n"
 		"   \"release_timeout_ms\": 20000, \"restart_max\": 2, \"failure_hold_ms\": 60000,\n"
 		"   \"list\": [" BRICK ", \"device\": \"/dev/mapper/lun1\", \"fstype\": \"xfs\",\n"
 		"     \"mount_options\": \"noatime,inode64\",\n"
@@ -90,6 +91,7 @@ static void test_valid(void **unused)
 	assert_string_equal(c->bricks[0].mount_options, "noatime,inode64");
 	assert_string_equal(c->bricks[0].set, "r0");
 	assert_string_equal(c->brick_script, "/opt/chorus-brick");
+	assert_string_equal(c->glusterd_vol, "/etc/glusterfs/node1.vol");
 	assert_int_equal(c->brick_release_timeout_ms, 20000);
 	assert_int_equal(c->brick_restart_max, 2);
 	assert_int_equal(c->brick_failure_hold_ms, 60000);
@@ -118,6 +120,7 @@ static void test_valid(void **unused)
 	assert_string_equal(c->fence_args[1], "--off");
 	assert_int_equal(c->fence_timeout_ms, 30000);
 	assert_int_equal(c->brick_failure_hold_ms, 600000);	/* the default */
+	assert_string_equal(c->glusterd_vol, "/etc/glusterfs/glusterd.vol");
 	conf_free(c);
 }
 
@@ -126,6 +129,9 @@ static void test_errors(void **unused)
 	(void)unused;
 	/* the fence mode is a decision, never a default */
 	expect("{\"bricks\": {\"list\": [" BRICK "}]}}", ": fence: missing");
+	expect("{\"bricks\": {\"glusterd_vol\": \"glusterd.vol\", \"list\": [" BRICK "}]},"
+	       " \"fence\": {\"mode\": \"grace\"}}",
+	       "bricks.glusterd_vol: \"glusterd.vol\" is not an absolute path");
 	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {}}", "fence.mode: missing");
 	expect("{\"bricks\": {\"list\": [" BRICK "}]}, \"fence\": {\"mode\": \"stonith\"}}",
 	       "fence.mode");

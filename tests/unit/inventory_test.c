@@ -83,6 +83,7 @@ static void test_real_sample(void **state)
 	free(x);
 	assert_int_equal(inv->n_volumes, 3);
 	assert_int_equal(inv->n, 11);
+	assert_false(inv->brick_multiplex);
 
 	/* disperse 3: one set; created, not started */
 	b = &inv->bricks[0];
@@ -258,6 +259,62 @@ static char *volume_xml(const char *name, const char *type, unsigned nb, unsigne
 	snprintf(x + n, cap - n, "</bricks><optCount>0</optCount><options/></volume>"
 		 "<count>1</count></volumes></volInfo></cliOutput>");
 	return x;
+}
+
+/* 'x' (from volume_xml) with its empty options replaced by 'opts'. */
+static char *with_options(char *x, const char *opts)
+{
+	const char *empty = "<optCount>0</optCount><options/>";
+	char *at = strstr(x, empty), *y;
+	size_t len = strlen(x) + strlen(opts) + 64;
+
+	assert_non_null(at);
+	y = malloc(len);
+	assert_non_null(y);
+	snprintf(y, len, "%.*s<optCount>1</optCount><options>%s</options>%s", (int)(at - x), x,
+		 opts, at + strlen(empty));
+	free(x);
+	return y;
+}
+
+/* cluster.brick-multiplex, a pool-wide option glusterd lists among every
+ * volume's options once it is set (seen with glusterd 10.3 by
+ * tests/integration/brick-ports.sh): on in any of gluster's spellings. */
+static void test_multiplex(void **state)
+{
+	static const struct {
+		const char *opts;
+		bool on;
+	} cases[] = {
+		{"", false},
+		{"<option><name>cluster.brick-multiplex</name><value>on</value></option>", true},
+		{"<option><name>cluster.brick-multiplex</name><value>Enable</value></option>", true},
+		{"<option><name>cluster.brick-multiplex</name><value>1</value></option>", true},
+		{"<option><name>cluster.brick-multiplex</name><value>off</value></option>", false},
+		{"<option><name>cluster.brick-multiplex</name><value>disable</value></option>", false},
+		{"<option><name>cluster.max-bricks-per-process</name><value>on</value></option>",
+		 false},
+		/* shapes we cannot read are skipped, not taken for on */
+		{"<option><name>cluster.brick-multiplex</name></option>", false},
+		{"<option><name>cluster.brick-multiplex</name><value>on<b/></value></option>",
+		 false},
+		{"<option><value>on</value></option>", false},
+		{"<opt><name>cluster.brick-multiplex</name><value>on</value></opt>", false},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct inventory *inv = NULL;
+		char err[256] = "";
+		char *x = with_options(volume_xml("d", "Distribute", 2, 1, 0, 0, 0), cases[i].opts);
+
+		assert_int_equal(parse_str(x, &inv, err), 0);
+		assert_int_equal(inv->n, 2);
+		if (inv->brick_multiplex != cases[i].on)
+			fail_msg("case %zu: brick_multiplex %d, want %d", i, inv->brick_multiplex,
+				 cases[i].on);
+		inventory_free(inv);
+		free(x);
+	}
 }
 
 /* Sets as placement needs them: glusterd's grouping, numbered in brick
@@ -498,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_hostile_shapes),
 		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_multiplex),
 		cmocka_unit_test(test_set_of),
 		cmocka_unit_test(test_fetch),
 	};
