@@ -12,6 +12,9 @@
 # openipmi, fence-agents, ipmitool: tests/integration/fence-ipmi.sh fences
 # nodes with Pacemaker's fence_ipmilan (which runs ipmitool) against an
 # OpenIPMI ipmi_sim BMC per node.
+# systemd: tests/integration/brick-systemd.sh boots a throwaway systemd (in
+# namespaces of its own; PID 1 of the machine need not be systemd) to run
+# chorusd.service and the brick units chorus-brick starts with systemd-run.
 # Install what chorus needs to build and run on Debian 12, only what is
 # missing (apt is slow; a prepared machine should not pay for it twice).
 #
@@ -25,7 +28,7 @@ pkgs=(autoconf automake libtool pkg-config make gcc
       glusterfs-server libglusterfs-dev nftables
       libxml2-dev attr xfsprogs
       nfs-ganesha nfs-ganesha-vfs dbus libnfs-utils samba smbclient
-      openipmi fence-agents ipmitool)
+      openipmi fence-agents ipmitool systemd)
 if [ "${1:-}" = --list ]; then
     echo "${pkgs[*]} prometheus"
     exit 0

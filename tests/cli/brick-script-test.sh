@@ -62,6 +62,8 @@ run 6 monitor CHORUS_BRICK_DEVICE=/dev/sdx CHORUS_BRICK_FSTYPE='xfs -o exec'
 run 6 monitor CHORUS_BRICK_DEVICE=sdx CHORUS_BRICK_FSTYPE=xfs
 run 6 monitor CHORUS_BRICK_TIMEOUT_S=abc
 run 5 monitor GLUSTERFSD=/nonexistent/glusterfsd
+run 6 monitor CHORUS_BRICK_SYSTEMD=maybe       # auto, yes or no
+run 7 monitor CHORUS_BRICK_SYSTEMD=yes         # monitor asks only the pidfile
 run 7 monitor                                  # no pidfile, nothing to mount
 
 # a process that is this brick (as far as /proc/PID/cmdline tells)

@@ -29,6 +29,11 @@
  *                    printing "BAD ..." per failure and "VERIFY ok=N bad=M".
  *   xattr PATH NAME  print "XATTR <path> <name> <value>" (virtual xattrs such
  *                    as trusted.glusterfs.pathinfo work).
+ *   setgid DIR GID   a setgid project directory: mkdir DIR, chown it to group
+ *                    GID, chmod 02775; then a file and a subdirectory in it
+ *                    must get group GID, the subdirectory the setgid bit too.
+ *                    Prints "SETGID <step> ..." per step, "SETGID ok" or
+ *                    "SETGID FAIL <why>" (exit 1).
  *
  * The volfile servers are tried in order by glfs_init.  Output is line
  * buffered so that a test can follow it while the client runs.
@@ -42,6 +47,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <glusterfs/api/glfs.h>
 
@@ -419,12 +425,79 @@ static int mode_xattr(glfs_t *fs, const char *path, const char *name)
 	return 0;
 }
 
+/* A setgid project directory through the bricks (see the header). */
+static int mode_setgid(glfs_t *fs, const char *dir, gid_t gid)
+{
+	char path[4096];
+	struct stat st;
+	glfs_fd_t *fd;
+
+	if (glfs_mkdir(fs, dir, 0775) < 0 && errno != EEXIST) {
+		printf("SETGID FAIL mkdir %s %s\n", dir, errname(errno));
+		return 1;
+	}
+	if (glfs_chown(fs, dir, 0, gid) < 0) {
+		printf("SETGID FAIL chown %s %s\n", dir, errname(errno));
+		return 1;
+	}
+	if (glfs_chmod(fs, dir, 02775) < 0) {
+		printf("SETGID FAIL chmod g+s %s %s\n", dir, errname(errno));
+		return 1;
+	}
+	if (glfs_stat(fs, dir, &st) < 0) {
+		printf("SETGID FAIL stat %s %s\n", dir, errname(errno));
+		return 1;
+	}
+	printf("SETGID dir %s mode=%04o gid=%u\n", dir, (unsigned)(st.st_mode & 07777),
+	       (unsigned)st.st_gid);
+	if (!(st.st_mode & S_ISGID) || st.st_gid != gid) {
+		printf("SETGID FAIL %s is not setgid group %u\n", dir, (unsigned)gid);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = glfs_creat(fs, path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd == NULL) {
+		printf("SETGID FAIL creat %s %s\n", path, errname(errno));
+		return 1;
+	}
+	glfs_close(fd);
+	if (glfs_stat(fs, path, &st) < 0) {
+		printf("SETGID FAIL stat %s %s\n", path, errname(errno));
+		return 1;
+	}
+	printf("SETGID file %s mode=%04o gid=%u\n", path, (unsigned)(st.st_mode & 07777),
+	       (unsigned)st.st_gid);
+	if (st.st_gid != gid) {
+		printf("SETGID FAIL %s did not inherit group %u\n", path, (unsigned)gid);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	if (glfs_mkdir(fs, path, 0775) < 0) {
+		printf("SETGID FAIL mkdir %s %s\n", path, errname(errno));
+		return 1;
+	}
+	if (glfs_stat(fs, path, &st) < 0) {
+		printf("SETGID FAIL stat %s %s\n", path, errname(errno));
+		return 1;
+	}
+	printf("SETGID subdir %s mode=%04o gid=%u\n", path, (unsigned)(st.st_mode & 07777),
+	       (unsigned)st.st_gid);
+	if (!(st.st_mode & S_ISGID) || st.st_gid != gid) {
+		printf("SETGID FAIL %s did not inherit group %u and the setgid bit\n", path,
+		       (unsigned)gid);
+		return 1;
+	}
+	printf("SETGID ok\n");
+	return 0;
+}
+
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
 	fprintf(stderr, "usage: gfclient -s HOST[,HOST...] -v VOLUME [-l LOG] [-L LEVEL]"
 		" [-d DIR] [-p PREFIX] [-g GRACE_S]\n"
-		"                write N | check [ACKFILE...] | loop SECONDS [INTERVAL_MS] | xattr PATH NAME\n");
+		"                write N | check [ACKFILE...] | loop SECONDS [INTERVAL_MS] | xattr PATH NAME\n"
+		"                | setgid DIR GID\n");
 	exit(2);
 }
 
@@ -488,6 +561,8 @@ int main(int argc, char **argv)
 		rc = mode_check(fs, argc - optind - 1, argv + optind + 1);
 	else if (!strcmp(argv[optind], "xattr") && optind + 2 < argc)
 		rc = mode_xattr(fs, argv[optind + 1], argv[optind + 2]);
+	else if (!strcmp(argv[optind], "setgid") && optind + 2 < argc)
+		rc = mode_setgid(fs, argv[optind + 1], (gid_t)atol(argv[optind + 2]));
 	else if (!strcmp(argv[optind], "loop") && optind + 1 < argc)
 		rc = mode_loop(fs, dir, prefix, atol(argv[optind + 1]),
 			       optind + 2 < argc ? atol(argv[optind + 2]) : 200, grace_s * 1000);
