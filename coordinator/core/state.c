@@ -923,9 +923,13 @@ static void on_shutdown(struct core *c, struct core_actions *out)
 		qb_log(LOG_NOTICE, "shutting down: no peers to hand over to, releasing");
 		c->leave_sent = true;
 		c->leave_done = true;
-		c->exit_deadline_ms = c->now_ms + (c->in_view ? EXIT_AFTER_LEAVE_MS : 0);
+		/* Bricks first, as after a handover that timed out: leaving
+		 * the group ends the daemon (on_confchg), and a brick whose
+		 * release is cut short runs on with nobody to stop it. */
 		if (c->in_view)
-			act_simple(c, out, CORE_ACT_LEAVE, 0);
+			c->leave_wait_excl = true;
+		else
+			c->exit_deadline_ms = c->now_ms;
 		return;
 	}
 	if (c->round_done)
