@@ -425,11 +425,32 @@ static int mode_xattr(glfs_t *fs, const char *path, const char *name)
 	return 0;
 }
 
-/* A setgid project directory through the bricks (see the header). */
+/* Stat 'path' (WHAT: dir, file, subdir), print it, and check that it has
+ * group 'gid' and, with 'sgid', the setgid bit.  0 if so. */
+static int setgid_stat(glfs_t *fs, const char *what, const char *path, gid_t gid, bool sgid)
+{
+	struct stat st;
+
+	if (glfs_stat(fs, path, &st) < 0) {
+		printf("SETGID FAIL stat %s %s\n", path, errname(errno));
+		return 1;
+	}
+	printf("SETGID %s %s mode=%04o gid=%u\n", what, path, (unsigned)(st.st_mode & 07777),
+	       (unsigned)st.st_gid);
+	if (st.st_gid != gid || (sgid && !(st.st_mode & S_ISGID))) {
+		printf("SETGID FAIL %s %s: not group %u%s\n", what, path, (unsigned)gid,
+		       sgid ? " with the setgid bit" : "");
+		return 1;
+	}
+	return 0;
+}
+
+/* A setgid project directory through the bricks (see the header): a file
+ * and a subdirectory made in it must inherit its group, the subdirectory
+ * its setgid bit too. */
 static int mode_setgid(glfs_t *fs, const char *dir, gid_t gid)
 {
 	char path[4096];
-	struct stat st;
 	glfs_fd_t *fd;
 
 	if (glfs_mkdir(fs, dir, 0775) < 0 && errno != EEXIST) {
@@ -444,16 +465,8 @@ static int mode_setgid(glfs_t *fs, const char *dir, gid_t gid)
 		printf("SETGID FAIL chmod g+s %s %s\n", dir, errname(errno));
 		return 1;
 	}
-	if (glfs_stat(fs, dir, &st) < 0) {
-		printf("SETGID FAIL stat %s %s\n", dir, errname(errno));
+	if (setgid_stat(fs, "dir", dir, gid, true))
 		return 1;
-	}
-	printf("SETGID dir %s mode=%04o gid=%u\n", dir, (unsigned)(st.st_mode & 07777),
-	       (unsigned)st.st_gid);
-	if (!(st.st_mode & S_ISGID) || st.st_gid != gid) {
-		printf("SETGID FAIL %s is not setgid group %u\n", dir, (unsigned)gid);
-		return 1;
-	}
 	snprintf(path, sizeof(path), "%s/file", dir);
 	fd = glfs_creat(fs, path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (fd == NULL) {
@@ -461,32 +474,15 @@ static int mode_setgid(glfs_t *fs, const char *dir, gid_t gid)
 		return 1;
 	}
 	glfs_close(fd);
-	if (glfs_stat(fs, path, &st) < 0) {
-		printf("SETGID FAIL stat %s %s\n", path, errname(errno));
+	if (setgid_stat(fs, "file", path, gid, false))
 		return 1;
-	}
-	printf("SETGID file %s mode=%04o gid=%u\n", path, (unsigned)(st.st_mode & 07777),
-	       (unsigned)st.st_gid);
-	if (st.st_gid != gid) {
-		printf("SETGID FAIL %s did not inherit group %u\n", path, (unsigned)gid);
-		return 1;
-	}
 	snprintf(path, sizeof(path), "%s/sub", dir);
 	if (glfs_mkdir(fs, path, 0775) < 0) {
 		printf("SETGID FAIL mkdir %s %s\n", path, errname(errno));
 		return 1;
 	}
-	if (glfs_stat(fs, path, &st) < 0) {
-		printf("SETGID FAIL stat %s %s\n", path, errname(errno));
+	if (setgid_stat(fs, "subdir", path, gid, true))
 		return 1;
-	}
-	printf("SETGID subdir %s mode=%04o gid=%u\n", path, (unsigned)(st.st_mode & 07777),
-	       (unsigned)st.st_gid);
-	if (!(st.st_mode & S_ISGID) || st.st_gid != gid) {
-		printf("SETGID FAIL %s did not inherit group %u and the setgid bit\n", path,
-		       (unsigned)gid);
-		return 1;
-	}
 	printf("SETGID ok\n");
 	return 0;
 }
