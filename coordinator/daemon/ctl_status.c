@@ -127,6 +127,8 @@ struct json_object *ctl_vips_json(struct chorusd *d, size_t *unplaced)
 		json_object_object_add(o, "pinned", NULL);
 		json_object_array_add(a, o);
 	}
+	const uint32_t self = d->cl ? cluster_nodeid(d->cl) : 0;
+
 	for (size_t i = 0; d->core && i < core_res_count(d->core); i++) {
 		struct core_res_view v;
 		struct json_object *o = json_object_new_object();
@@ -145,13 +147,19 @@ struct json_object *ctl_vips_json(struct chorusd *d, size_t *unplaced)
 					       : NULL);
 		/* "up" only when the owner is live and has nothing to wait for:
 		 * a silent owner's address may be gone from its kernel, and a new
-		 * owner waiting for a lost node's lifetime has not taken it yet */
+		 * owner waiting for a lost node's lifetime has not taken it yet.
+		 * The owner itself knows more than the table: until its executor
+		 * has added the address (and, for a brick, the script has started
+		 * it and glusterd answers its port) it says "starting". */
 		json_object_object_add(o, "state",
 				       json_object_new_string(v.owner == 0	  ? "unplaced"
 							      : v.owner_silent ? "unresponsive"
 							      : v.owner_absent ? "absent"
 							      : v.held_by	  ? "pending"
 							      : v.from	  ? "moving"
+							      : v.owner == self && v.local != UINT32_MAX &&
+									!core_local_up(d->core, v.local)
+									  ? "starting"
 									  : "up"));
 		if (v.held_by) {
 			json_object_object_add(o, "held_by", json_object_new_int64(v.held_by));
