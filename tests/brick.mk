@@ -27,7 +27,7 @@ EXTRA_DIST += tests/unit/data/volinfo-all.xml tests/unit/data/volinfo-missing.xm
 dist_noinst_SCRIPTS += tests/integration/brick-script.sh tests/integration/brick-failover.sh \
 	tests/integration/brick-newclient.sh tests/integration/brick-sets.sh \
 	tests/integration/brick-ports.sh tests/integration/lib-bricks.sh \
-	tests/bench/brick-failover.sh \
+	tests/bench/brick-failover.sh tests/bench/brick-move.sh \
 	tests/integration/brick-systemd.sh tests/integration/lib-systemd.sh
 
 # The brick script's and the hook's checks that need neither root nor Gluster.

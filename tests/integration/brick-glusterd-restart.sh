@@ -84,7 +84,7 @@ rogue() {
 }
 move_to() {
     bk_ctl 1 move "${BK_VIP[1]}" "n$1" > /dev/null || cl_fail "chorusctl move to node $1 refused"
-    cl_wait_until 120 bk__on 1 "$1" || cl_fail "brick 1 did not move to node $1: on '$(bk_where 1)'"
+    cl_wait_until 120 bk__up_on 1 "$1" || cl_fail "brick 1 did not move to node $1: on '$(bk_where 1)'"
     bk_ctl 1 unpin "${BK_VIP[1]}" > /dev/null || cl_fail "unpin"
 }
 acks() { grep -c '^ACK ' "$D/loop"; }

@@ -57,17 +57,18 @@ fi
 # new_client LABEL : a brand-new gfapi client reads every file written in
 # step 1 (both bricks) and creates $NEW files, which must all be
 # acknowledged and land on both bricks (bk_new_client); then the same
-# through a new FUSE mount, when FUSE works here
+# through a new FUSE mount, when FUSE works here.  TRIES (default 3) tries
+# 3 s apart: after a peer event glusterd re-syncs the volume and a client
+# that comes that early would retry by itself; the failure this test is
+# about lasted a minute or more.  Right after a move (chorus reports the
+# brick's address up on its new node), 1: chorus reports it so only once
+# glusterd's port mapper there answers the brick's port.
 new_client() {
-    local l=$1 a
-    # Three tries 3 s apart: a brick whose glusterfsd has just started may
-    # not have signed in to the port mapper yet (seen once in CI right
-    # after a move), and a client that came that early would retry by
-    # itself; the failure this test is about lasted a minute or more.
-    for (( a = 1; a <= 3; a++ )); do
+    local l=$1 tries=${2:-3} a
+    for (( a = 1; a <= tries; a++ )); do
         # a retry creates under names of its own
         bk_new_client "$D/pre" "$l$( [ "$a" = 1 ] || echo "-t$a")" "$NEW" && break
-        [ "$a" -lt 3 ] || cl_fail "$l: a new gfapi client $BK_NEW_WHY (3 tries, 3 s apart); port mapper answers:" \
+        [ "$a" -lt "$tries" ] || cl_fail "$l: a new gfapi client $BK_NEW_WHY ($tries tries, 3 s apart); port mapper answers:" \
             "$(grep -h 'changing port' "$CL_DIR/cl/gfapi.log" | tail -n 2 | tr '\n' ' ')"
         echo "$l: try $a: a new gfapi client $BK_NEW_WHY; again in 3 s"
         sleep 3
@@ -152,9 +153,11 @@ for i in 1 2 3; do
 done
 t0=$(cl_now_ms)
 bk_ctl 1 move "${BK_VIP[1]}" 1 > /dev/null || cl_fail "chorusctl move refused"
-cl_wait_until 120 bk__on 1 1 || cl_fail "b1 did not move back to node 1: on '$(bk_where 1)'"
-echo "b1 moved back to node 1 in $(ms "$t0") ms"
-new_client moved
+bk_wait_up_honest 1 1 120; rc=$?
+[ "$rc" != 2 ] || cl_fail "node 1's status said b1 up before it ran there: $BK_HONEST"
+[ "$rc" = 0 ] || cl_fail "b1 did not move back to node 1: on '$(bk_where 1)' ($BK_HONEST)"
+echo "b1 moved back to node 1 in $(ms "$t0") ms; node 1's status: $BK_HONEST"
+new_client moved 1
 bk_node_down 3
 t0=$(cl_now_ms)
 for i in 1 2; do
@@ -175,8 +178,11 @@ new_client peerlost
 # where each start picks a port of its own.
 t0=$(cl_now_ms)
 bk_ctl 1 move "${BK_VIP[2]}" 1 > /dev/null || cl_fail "chorusctl move of b2 refused"
-cl_wait_until 120 bk__on 2 1 || cl_fail "b2 did not move to node 1: on '$(bk_where 2)'"
-echo "b2 moved to node 1 in $(ms "$t0") ms"
+bk_wait_up_honest 2 1 120; rc=$?
+[ "$rc" != 2 ] || cl_fail "node 1's status said b2 up before it ran there: $BK_HONEST"
+[ "$rc" = 0 ] || cl_fail "b2 did not move to node 1: on '$(bk_where 2)' ($BK_HONEST)"
+echo "b2 moved to node 1 in $(ms "$t0") ms; node 1's status: $BK_HONEST"
+new_client moved-b2 1
 pid2=$(bk_pid 1 2) || cl_fail "b2 not running on node 1 before step 4"
 cl_chorusd_kill 1 KILL
 t0=$(cl_now_ms)

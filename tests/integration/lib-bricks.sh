@@ -183,6 +183,48 @@ bk_where() {
 }
 bk__on_one_other() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [ "$w" != "$2" ] && [[ $w != *" "* ]]; }
 bk__on() { [ "$(bk_where "$1")" = "$2" ]; }
+# bk__up_on K I : brick K runs on node I only, and node I's chorusd reports
+# it running there (status: bricks[].running_here, set when acquire has
+# succeeded): what an operator waits for after a move.  (The address's
+# "state" says "up" as soon as the old owner has released it.)
+bk__up_on() {
+    bk__on "$1" "$2" || return 1
+    bk_ctl "$2" status --json 2>/dev/null | python3 -c '
+import json, sys
+b = [x for x in json.load(sys.stdin)["bricks"]["bricks"] if x["address"].split("/")[0] == sys.argv[1]]
+sys.exit(not (b and b[0]["running_here"]))' "${BK_VIP[$1]}" 2>/dev/null
+}
+# bk_wait_up_honest K I SECONDS : wait (bounded) until bk__up_on K I, and
+# meanwhile sample node I's status: its address may be "up" with owner I
+# only when the brick runs there as far as chorusd knows (running_here);
+# while chorusd acquires it, "starting".  BK_HONEST says what was seen;
+# returns 2 (and BK_HONEST names it) on a status that claimed more.
+bk_wait_up_honest() {
+    local k=$1 i=$2 s=$3 n r up=0 starting=0 lie=0
+    for (( n = 0; n < s * 10; n++ )); do
+        r=$(bk_ctl "$i" status --json 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+a, me = sys.argv[1], int(sys.argv[2])
+v = [x for x in j["vips"] if x["address"].split("/")[0] == a]
+b = [x for x in j["bricks"]["bricks"] if x["address"].split("/")[0] == a]
+if not v or not b: print("none")
+elif v[0]["owner"] == me and v[0]["state"] == "up": print("up" if b[0]["running_here"] else "lie")
+else: print(v[0]["state"])' "${BK_VIP[$k]}" "$i" 2>/dev/null)
+        case $r in
+            lie) lie=$(( lie + 1 )) ;;
+            starting) starting=$(( starting + 1 )) ;;
+            up) bk__on "$k" "$i" && up=1 && break ;;
+        esac
+        sleep 0.05
+    done
+    BK_HONEST="$n samples: $starting said starting, $lie said up before the brick ran"
+    [ "$lie" = 0 ] || return 2
+    [ "$up" = 1 ]
+}
+
+# bk__served K : brick K runs on one node, whose chorusd reports it running
+bk__served() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [[ $w != *" "* ]] && bk__up_on "$1" "$w"; }
 bk__running_once() { local w; w=$(bk_where "$1"); [ -n "$w" ] && [[ $w != *" "* ]]; }
 
 # bk_script I OP K : the default brick script by hand on node I (setup only)
@@ -356,7 +398,7 @@ bk_chorusd_all() {
         bk_chorusd_start "$i" "$(cl_ndir "$i")/chorusd.conf"
     done
     for k in 1 2; do
-        cl_wait_until 120 bk__running_once "$k" ||
+        cl_wait_until 120 bk__served "$k" ||
             cl_fail "brick $k not started by chorusd: $(tail -n 5 "$(cl_ndir 1)/chorusd.log")"
     done
     cl_log "bricks running: b1 on $(bk_where 1), b2 on $(bk_where 2)"
