@@ -71,13 +71,15 @@ promrulesdir = $(docdir)/prometheus
 dist_promrules_DATA = deploy/prometheus/chorus-rules.yml deploy/prometheus/chorus-rules-test.yml
 
 TESTS += deploy/corosync-examples-test.sh tests/cli/metrics-check-test.sh \
-	tests/cli/prometheus-rules-test.sh tests/cli/completion-test.sh
+	tests/cli/prometheus-rules-test.sh tests/cli/completion-test.sh \
+	tests/cli/man-lint-test.sh
 EXTRA_DIST += \
 	deploy/corosync-examples-test.sh \
 	tests/cli/metrics-check.sh \
 	tests/cli/metrics-check-test.sh \
 	tests/cli/prometheus-rules-test.sh \
 	tests/cli/completion-test.sh \
+	tests/cli/man-lint-test.sh \
 	tests/cli/metrics-sample.txt \
 	tests/cli/metrics-sample-bad.txt
 
