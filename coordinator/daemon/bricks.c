@@ -654,6 +654,16 @@ static void hold_end(struct bricks *bs, size_t b)
 	bs->failed_until[b] = 0;
 }
 
+bool bricks_move_refused(const struct chorusd *d, const struct res_addr *a)
+{
+	if (B(d) == NULL || !B(d)->multiplex)
+		return false;
+	for (size_t vi = 0; vi < d->conf->n_vips; vi++)
+		if (brick_of(d, vi) >= 0 && res_addr_cmp(&d->conf->vips[vi].addr, a) == 0)
+			return true;
+	return false;
+}
+
 long bricks_find(const struct chorusd *d, const char *host, const char *path)
 {
 	for (size_t vi = 0; vi < d->conf->n_vips; vi++) {

@@ -477,6 +477,13 @@ static void cmd_move(struct chorusd *d, const struct control_request *req)
 				      "no such node");
 			return;
 		}
+		if (bricks_move_refused(d, &a)) {
+			control_error(s->ctl, req->client, req->id, "brick_multiplex",
+				      "cluster.brick-multiplex is on: the brick would be stopped "
+				      "here and started nowhere (gluster volume set all "
+				      "cluster.brick-multiplex off)");
+			return;
+		}
 	}
 	admin_request(d, req, req->cmd[0] == 'm' ? CORE_ADMIN_MOVE : CORE_ADMIN_UNPIN, n, &a);
 }

@@ -18,7 +18,9 @@
 #      inventory follows.
 #   6. cluster.brick-multiplex on: chorusd's inventory sees it (an error in
 #      its log, "brick_multiplex" in its status, a line in chorusctl
-#      bricks), and off again.
+#      bricks) and refuses an operator move of a brick, which stays where it
+#      runs; a killed brick is started nowhere while the option is on, and
+#      again once it is off; then a move is done.
 # Exit 77 when not root or corosync/gluster/chorusd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -157,10 +159,39 @@ cl_wait_until 30 mux on || cl_fail "status does not show cluster.brick-multiplex
 grep -q "cluster.brick-multiplex is on" "$(cl_ndir 1)/chorusd.log" || cl_fail "chorusd did not log brick multiplexing"
 bk_ctl 1 bricks | grep -q "^Multiplexing: *ON (cluster.brick-multiplex)" ||
     cl_fail "chorusctl bricks does not show it: $(bk_ctl 1 bricks)"
+# an operator move would stop the brick and start it nowhere: refused, and
+# the brick stays where it runs
+w1=$(bk_where 1); to=$(( w1 % 3 + 1 ))
+if out=$(bk_ctl 1 move "${BK_VIP[1]}" "$to" 2>&1); then
+    cl_fail "chorusctl move of a brick accepted while cluster.brick-multiplex is on"
+fi
+[[ $out == *cluster.brick-multiplex* ]] || cl_fail "move refused without naming the option: $out"
+refused=$out
+sleep 3
+[ "$(bk_where 1)" = "$w1" ] || cl_fail "brick 1 moved from node $w1 to '$(bk_where 1)' while multiplexing is on"
+# brick 1 dies: chorus cannot start it again anywhere while the option is
+# on (the script refuses, naming it); once it is off, it runs again
+pid1=$(bk_pid "$w1" 1) || cl_fail "brick 1 not running on node $w1"
+kill -KILL "$pid1"
+t0=$(cl_now_ms)
+for (( n = 0; n < 80; n++ )); do
+    [ -z "$(bk_where 1)" ] || cl_fail "brick 1 started on node $(bk_where 1) while cluster.brick-multiplex is on"
+    sleep 0.1
+done
+cl_wait_until 30 grep -q "cluster.brick-multiplex is on: glusterd runs bricks together" \
+    "$(cl_ndir 1)/chorusd.log" "$(cl_ndir 2)/chorusd.log" "$(cl_ndir 3)/chorusd.log" ||
+    cl_fail "no refusal by the brick script in any chorusd log"
 out=$(gl_cli 1 volume set all cluster.brick-multiplex off 2>&1) || cl_fail "brick-multiplex off: $out"
 bk_ctl 1 inventory-refresh "$V" test >/dev/null || cl_fail "inventory-refresh"
 cl_wait_until 30 mux off || cl_fail "status still shows brick multiplexing after it is off"
-echo "multiplexing: seen by chorusd's inventory, on and off again"
+t1=$(cl_now_ms)
+cl_wait_until 60 bk__served 1 || cl_fail "brick 1 not running again after cluster.brick-multiplex is off"
+back="down $(( t1 - t0 )) ms while on, running on node $(bk_where 1) $(ms "$t1") ms after off"
+w1=$(bk_where 1); to=$(( w1 % 3 + 1 ))
+bk_ctl 1 move "${BK_VIP[1]}" "$to" > /dev/null || cl_fail "move refused after cluster.brick-multiplex is off"
+cl_wait_until 60 bk__up_on 1 "$to" || cl_fail "brick 1 did not move to node $to: on '$(bk_where 1)'"
+bk_ctl 1 unpin "${BK_VIP[1]}" > /dev/null || cl_fail "unpin"
+echo "multiplexing: seen by chorusd's inventory; while on a brick move refused ($refused) and a killed brick not started again ($back); then a move done"
 
 kill -TERM "$WATCH"
 if [ -s "$D/watch" ]; then cl_fail "a brick ran on two nodes: $(head -n3 "$D/watch")"; fi
