@@ -391,8 +391,29 @@ bench_flap() {
     FL_DOWN_MS=$(aw_field "$aw" down_ms_max)
     FL_DOUBLES=$(aw_field "$aw" doubles)
     FL_DOWNS=$(aw_field "$aw" downs)
-    [ "$FL_DOUBLES" = 0 ] ||
+    [ "$FL_DOUBLES" = 0 ] || {
         cl_log "run $r: doubles: $(awk '$1 == "episode" && $3 == "double" { printf "%s %s ms; ", $2, substr($6, 4) }' "$(aw_sum "$aw")")"
+        bench_double_context "$aw"
+    }
+}
+
+# bench_double_context AW : for the first addresses the sampler saw on two
+# nodes, where the sampler saw them come and go, and what every chorusd
+# logged from 4 s before the episode to 1 s after it (a double in CI, whose
+# run directory is gone, must be told apart from its output)
+bench_double_context() {
+    local aw=$1 a t0 t1 w0 w1 i
+    while read -r _ a _ t0 t1 _; do
+        echo "  double $a: sampler, $a's changes (STAMP NS +|-):"
+        grep -F " $a " "$(aw_dir)/$aw.log" 2>/dev/null |
+            awk -v a="${t0%.*}" -v b="${t1%.*}" '{ t = int($1) } t >= a - 4000 && t <= b + 1000' | head -n 20 | sed 's/^/    /'
+        w0=$(date -u -d "@$(( ${t0%.*} / 1000 - 4 ))" +%H:%M:%S) w1=$(date -u -d "@$(( ${t1%.*} / 1000 + 2 ))" +%H:%M:%S)
+        for (( i = 1; i <= N; i++ )); do
+            echo "  node $i chorusd, $w0 to $w1:"
+            awk -v w0="$w0" -v w1="$w1" '$3 >= w0 && $3 <= w1 && $4 != "debug"' "$(cl_ndir "$i")/chorusd.log" 2>/dev/null |
+                head -n 25 | cut -c1-200 | sed 's/^/    /'
+        done
+    done < <(awk '$1 == "episode" && $3 == "double"' "$(aw_sum "$aw")" | head -n 2)
 }
 
 # bench_round_complete I MEMBERS : node I's chorusd sees MEMBERS CPG members
