@@ -94,7 +94,8 @@ static const char *ctl_state_color(const char *state)
 		const char *state, *color;
 	} map[] = {
 		{"active", CTL_GREEN},	  {"up", CTL_GREEN},	     {"healthy", CTL_GREEN},
-		{"standby", CTL_YELLOW},  {"moving", CTL_YELLOW},  {"starting", CTL_YELLOW},    {"leaving", CTL_YELLOW},
+		{"standby", CTL_YELLOW},  {"moving", CTL_YELLOW},    {"leaving", CTL_YELLOW},
+		{"starting", CTL_YELLOW},
 		{"unhealthy", CTL_RED},	  {"left", CTL_RED},	     {"unplaced", CTL_RED},
 		{"unresponsive", CTL_RED}, {"absent", CTL_RED}, {"pending", CTL_YELLOW},  {"lost", CTL_RED},
 		{"offline", CTL_RED},

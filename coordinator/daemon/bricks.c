@@ -656,12 +656,12 @@ static void hold_end(struct bricks *bs, size_t b)
 
 bool bricks_move_refused(const struct chorusd *d, const struct res_addr *a)
 {
+	long vi;
+
 	if (B(d) == NULL || !B(d)->multiplex)
 		return false;
-	for (size_t vi = 0; vi < d->conf->n_vips; vi++)
-		if (brick_of(d, vi) >= 0 && res_addr_cmp(&d->conf->vips[vi].addr, a) == 0)
-			return true;
-	return false;
+	vi = RES_ADDR_SEARCH(d->conf->vips, d->conf->n_vips, addr, a);	/* sorted */
+	return vi >= 0 && brick_of(d, (size_t)vi) >= 0;
 }
 
 long bricks_find(const struct chorusd *d, const char *host, const char *path)

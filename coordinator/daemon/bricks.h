@@ -11,6 +11,7 @@
 
 struct chorusd;
 struct json_object;
+struct res_addr;
 struct inventory;
 struct inventory_set;
 
@@ -35,13 +36,12 @@ uint32_t bricks_set_id(const struct chorusd *d, size_t vi);
 void bricks_fence(struct chorusd *d, uint32_t node);
 /* Re-read "gluster volume info" now (a glusterd hook fired). */
 void bricks_inventory_refresh(struct chorusd *d, const char *why);
-/* The local resource index of the brick 'host':'path', or -ENOENT. */
 /* Whether an operator move of address 'a' is refused: a brick's, while this
  * node's inventory says cluster.brick-multiplex is on.  The brick script
  * then refuses to start a brick, so a moved brick would be stopped where it
  * runs and started nowhere. */
-struct res_addr;
 bool bricks_move_refused(const struct chorusd *d, const struct res_addr *a);
+/* The local resource index of the brick 'host':'path', or -ENOENT. */
 long bricks_find(const struct chorusd *d, const char *host, const char *path);
 /* CORE_ACT_CLEANUP: end this node's failure hold (bricks.failure_hold_ms)
  * of the brick behind local resource 'vi' (SIZE_MAX: of every brick) now,
