@@ -105,10 +105,7 @@ goal() {
 p50() { local m; [ $# -gt 0 ] && m=$(ms_median "$@" 2>/dev/null) && echo "$m" || echo -; }
 
 # Files on both bricks for every new client to read back
-cl_wait_until 240 bk_usable || cl_fail "volume not usable by a new client"
-GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$D/pre" 2> "$D/pre.err"
-[ "$(grep -c '^ACK ' "$D/pre")" = 40 ] || cl_fail "set-up writes: $(grep -c '^ACK ' "$D/pre")/40"
-for k in 1 2; do [ "$(bk_on_brick "$k" pre-)" -gt 0 ] || cl_fail "no set-up file on brick $k"; done
+bk_new_client_set "$D/pre" 240
 GFCLIENT_STOP_FILE="$D/stop" GL_CLIENT_TIMEOUT_S=$(( RUNS * 400 + 120 )) gl_client "$V" -p loop- -g 300 loop $(( RUNS * 400 )) 200 \
     > "$D/loop" 2> "$D/loop.err" &
 LOOP=$!; cl__record loop "$LOOP"

@@ -31,12 +31,7 @@ MOVES=${MOVES:-10}
 
 bk_setup bkmove 6000
 D=$CL_DIR/out; mkdir -p "$D"
-cl_wait_until 60 bk_usable || cl_fail "volume not usable by a new client"
-GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$D/pre" 2> "$D/pre.err"
-[ "$(grep -c '^ACK ' "$D/pre")" = 40 ] || cl_fail "setup writes: $(grep -c '^ACK ' "$D/pre")/40"
-for k in 1 2; do
-    [ "$(bk_on_brick "$k" pre-)" -gt 0 ] || cl_fail "no setup file on brick $k"
-done
+bk_new_client_set "$D/pre" 60
 
 declare -a MV SI
 ok=0

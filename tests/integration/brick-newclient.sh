@@ -78,6 +78,16 @@ new_client() {
     new_fuse "$l-fuse"
 }
 
+# moved K I : after a move of brick K to node I, wait until node I runs it
+# and says so, its status never claiming it up before (bk_wait_up_honest)
+moved() {
+    local rc
+    bk_wait_up_honest "$1" "$2" 120; rc=$?
+    [ "$rc" != 2 ] || cl_fail "node $2's status said b$1 up before it ran there: $BK_HONEST"
+    [ "$rc" = 0 ] || cl_fail "b$1 did not move to node $2: on '$(bk_where "$1")' ($BK_HONEST)"
+    echo "b$1 moved to node $2 in $(ms "$t0") ms; node $2's status: $BK_HONEST"
+}
+
 # new_fuse LABEL : mount the volume with FUSE in the client namespace (in a
 # mount namespace of its own: the mount and its glusterfs go with the
 # shell), read every step-1 file against the brick's copy, create $NEW
@@ -124,12 +134,7 @@ for k in 1 2; do
 done
 
 # --- 1. files on both bricks -------------------------------------------------
-cl_wait_until 60 bk_usable || cl_fail "volume not usable by a new client"
-GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$D/pre" 2> "$D/pre.err"
-[ "$(grep -c '^ACK ' "$D/pre")" = 40 ] || cl_fail "step 1 writes: $(grep -c '^ACK ' "$D/pre")/40"
-for k in 1 2; do
-    [ "$(bk_on_brick "$k" pre-)" -gt 0 ] || cl_fail "no step-1 file on brick $k"
-done
+bk_new_client_set "$D/pre" 60
 echo "step 1: 40 files, $(bk_on_brick 1 pre-) on b1, $(bk_on_brick 2 pre-) on b2"
 new_client before
 
@@ -153,10 +158,7 @@ for i in 1 2 3; do
 done
 t0=$(cl_now_ms)
 bk_ctl 1 move "${BK_VIP[1]}" 1 > /dev/null || cl_fail "chorusctl move refused"
-bk_wait_up_honest 1 1 120; rc=$?
-[ "$rc" != 2 ] || cl_fail "node 1's status said b1 up before it ran there: $BK_HONEST"
-[ "$rc" = 0 ] || cl_fail "b1 did not move back to node 1: on '$(bk_where 1)' ($BK_HONEST)"
-echo "b1 moved back to node 1 in $(ms "$t0") ms; node 1's status: $BK_HONEST"
+moved 1 1
 new_client moved 1
 bk_node_down 3
 t0=$(cl_now_ms)
@@ -178,10 +180,7 @@ new_client peerlost
 # where each start picks a port of its own.
 t0=$(cl_now_ms)
 bk_ctl 1 move "${BK_VIP[2]}" 1 > /dev/null || cl_fail "chorusctl move of b2 refused"
-bk_wait_up_honest 2 1 120; rc=$?
-[ "$rc" != 2 ] || cl_fail "node 1's status said b2 up before it ran there: $BK_HONEST"
-[ "$rc" = 0 ] || cl_fail "b2 did not move to node 1: on '$(bk_where 2)' ($BK_HONEST)"
-echo "b2 moved to node 1 in $(ms "$t0") ms; node 1's status: $BK_HONEST"
+moved 2 1
 new_client moved-b2 1
 pid2=$(bk_pid 1 2) || cl_fail "b2 not running on node 1 before step 4"
 cl_chorusd_kill 1 KILL

@@ -417,6 +417,19 @@ bk_usable() {
 # (BK_FSTYPE=bind: the LUN is a directory we can list)
 bk_on_brick() { find "$CL_DIR/lun$1/gfclient" -maxdepth 1 -name "$2*" -type f 2>/dev/null | wc -l; }
 
+# bk_new_client_set FILE WAIT_S : the files every new client reads back
+# (bk_new_client): once a new client can use the volume (within WAIT_S s),
+# 40 files pre-* written, all acknowledged (in FILE), on every brick
+bk_new_client_set() {
+    local f=$1 k
+    cl_wait_until "$2" bk_usable || cl_fail "volume not usable by a new client"
+    GL_CLIENT_TIMEOUT_S=90 gl_client "$V" -p pre- write 40 > "$f" 2> "$f.err"
+    [ "$(grep -c '^ACK ' "$f")" = 40 ] || cl_fail "set-up writes: $(grep -c '^ACK ' "$f")/40"
+    for (( k = 1; k <= BK_NB; k++ )); do
+        [ "$(bk_on_brick "$k" pre-)" -gt 0 ] || cl_fail "no set-up file on brick $k"
+    done
+}
+
 # bk_new_client PRE LABEL N : a brand-new gfapi client reads every file
 # acknowledged in PRE (no retries: -g 0), then another creates N files
 # LABEL-*, which must all be acknowledged and land on every brick (N = 24:
