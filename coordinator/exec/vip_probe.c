@@ -1,12 +1,21 @@
 /*
  * Expiry probes (vip_probe.h says what and why).
  *
- * One socket per probe, opened for the probe's 60 ms and bound to its
- * interface, so nothing is received outside a probe and several probes
- * never read each other's answers.  IPv4 uses a cooked AF_PACKET socket for
- * ARP (the kernel writes the Ethernet header); IPv6 a raw ICMPv6 socket
- * that lets only neighbour advertisements through, the kernel picking the
- * link-local source and computing the checksum.
+ * IPv4 uses one cooked AF_PACKET socket for ARP (the kernel writes the
+ * Ethernet header), shared by every IPv4 probe and kept open: binding a
+ * packet socket to a protocol, and closing it, each wait for a kernel RCU
+ * grace period (8-22 ms measured on a 2-core VM), so a socket per probe
+ * blocked the loop about 30 ms per address and a lost node's addresses came
+ * up one by one.  Opened with protocol 0 and then bound, it waits for
+ * nothing; it takes ARP from every interface and each answer is matched by
+ * interface and address.  Between probes a filter that drops everything
+ * keeps its queue empty (swapping filters waits for nothing either).
+ * A queue overrun during probes may have dropped a claim, so it makes
+ * every IPv4 probe in flight read as answered.
+ *
+ * IPv6 uses a raw ICMPv6 socket per probe (cheap to open and close) that
+ * lets only neighbour advertisements through, bound to the interface, the
+ * kernel picking the link-local source and computing the checksum.
  *
  * Only "nobody answered" shortens a wait, so everything uncertain reads as
  * answered: a frame we cannot parse is ignored, but a socket or send error
@@ -17,6 +26,7 @@
 #include "exec/vip_announce.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -47,6 +57,8 @@ struct slot {
 	qb_loop_timer_handle timer;
 	bool timer_armed;
 	bool polled;
+	bool arp;	/* counted in arp_active: listens on the shared socket */
+	bool overrun;	/* answers may have been dropped while it was out */
 };
 
 struct vip_probe {
@@ -55,7 +67,12 @@ struct vip_probe {
 	void *ud;
 	struct slot *slots[VIP_PROBE_MAX];
 	size_t n;
+	int arp_fd;	/* the shared ARP socket, or -1 */
+	bool arp_polled;
+	size_t arp_active;	/* IPv4 probes out: the filter passes ARP */
 };
+
+static void arp_listen(struct vip_probe *p, bool on);
 
 int vip_probe_new(qb_loop_t *loop, vip_probe_fn fn, void *ud, struct vip_probe **out)
 {
@@ -66,6 +83,7 @@ int vip_probe_new(qb_loop_t *loop, vip_probe_fn fn, void *ud, struct vip_probe *
 	p->loop = loop;
 	p->fn = fn;
 	p->ud = ud;
+	p->arp_fd = -1;
 	*out = p;
 	return 0;
 }
@@ -80,6 +98,8 @@ static void slot_close(struct slot *s)
 		qb_loop_poll_del(p->loop, s->fd);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->arp && --p->arp_active == 0)
+		arp_listen(p, false);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->slots[i] == s) {
 			p->slots[i] = p->slots[--p->n];
@@ -104,22 +124,93 @@ static void finish(struct slot *s, bool answered)
 
 /* ---- IPv4: ARP probe ---- */
 
-static int arp_open(struct slot *s)
+/* Nothing passes between probes; during them, the whole frame. */
+static int arp_filter(int fd, bool pass)
+{
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, pass ? 0x40000u : 0u);
+	struct sock_fprog prog = {.len = 1, .filter = &insn};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+/* The drop counter, read and reset.  A queue overrun from now on is seen. */
+static unsigned int arp_drops(int fd)
+{
+	/* struct tpacket_stats: <linux/if_packet.h> clashes with glibc's
+	 * <netpacket/packet.h>, which lacks it */
+	struct {
+		unsigned int tp_packets, tp_drops;
+	} st;
+	socklen_t l = sizeof(st);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) < 0)
+		return 1;	/* cannot tell: as if dropped */
+	return st.tp_drops;
+}
+
+static void arp_overrun(struct vip_probe *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->slots[i]->arp)
+			p->slots[i]->overrun = true;
+}
+
+static int32_t arp_readable(int32_t fd, int32_t revents, void *data);
+
+static int arp_socket(struct vip_probe *p)
 {
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP)};
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
-	int rc;
+	int fd, rc, buf = 1 << 20;
 
+	if (p->arp_fd >= 0)
+		return 0;
+	/* protocol 0: not hooked in yet, so neither the bind below nor a
+	 * filter waits for a grace period */
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	s->fd = fd;
-	/* no ARP there: nothing would answer even if the address were up */
-	rc = vip_iface_mac(fd, s->ifname, true, s->mac);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));	/* capped: fine */
+	rc = arp_filter(fd, false);
+	if (rc == 0 && bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		rc = -errno;
+	if (rc == 0 && qb_loop_poll_add(p->loop, QB_LOOP_MED, fd, POLLIN, p, arp_readable) != 0)
+		rc = -EIO;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	p->arp_fd = fd;
+	p->arp_polled = true;
+	return 0;
+}
+
+/* The first IPv4 probe out lets ARP in, the last one out shuts it again.
+ * Frames queued before the first (none: the filter) are left to the reader,
+ * where an old claim can only read as answered. */
+static void arp_listen(struct vip_probe *p, bool on)
+{
+	if (p->arp_fd < 0)
+		return;
+	if (on)
+		(void)arp_drops(p->arp_fd);
+	if (arp_filter(p->arp_fd, on) < 0 && on)
+		arp_overrun(p);	/* hears nothing: nobody answering is not known */
+}
+
+static int arp_open(struct slot *s)
+{
+	struct vip_probe *p = s->p;
+	int rc = arp_socket(p);
+
 	if (rc < 0)
 		return rc;
-	sll.sll_ifindex = (int)s->ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return -errno;
+	/* no ARP there: nothing would answer even if the address were up */
+	rc = vip_iface_mac(p->arp_fd, s->ifname, true, s->mac);
+	if (rc < 0)
+		return rc;
+	s->arp = true;
+	if (p->arp_active++ == 0)
+		arp_listen(p, true);
 	return 0;
 }
 
@@ -151,7 +242,7 @@ static int arp_send(struct slot *s)
 	q += 4 + ETH_ALEN;
 	memcpy(q, s->addr.bytes, 4);
 	memset(sll.sll_addr, 0xff, ETH_ALEN);
-	if (sendto(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+	if (sendto(s->p->arp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return -errno;
 	return 0;
 }
@@ -244,25 +335,85 @@ static int send_one(struct slot *s)
 	return s->addr.family == 4 ? arp_send(s) : nd_send(s);
 }
 
-static int32_t readable(int32_t fd, int32_t revents, void *data)
+/* Whether an advertisement for the address is queued on its socket. */
+static bool nd_read(struct slot *s)
 {
-	struct slot *s = data;
 	uint8_t b[256];
 
-	(void)revents;
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = recv(s->fd, b, sizeof(b), 0);
 
 		if (n < 0)
 			break;
-		if (s->addr.family == 4 ? (from.sll_pkttype != PACKET_OUTGOING && arp_claims(s, b, n))
-					: nd_claims(s, b, n)) {
-			finish(s, true);	/* closes the fd, drops the poll entry */
-			return 0;
-		}
+		if (nd_claims(s, b, n))
+			return true;
 	}
+	return false;
+}
+
+static int32_t readable(int32_t fd, int32_t revents, void *data)
+{
+	struct slot *s = data;
+
+	(void)fd;
+	(void)revents;
+	if (nd_read(s))
+		finish(s, true);	/* closes the fd, drops the poll entry */
+	return 0;
+}
+
+/* One frame against every IPv4 probe out of the interface it came in on.
+ * A claim finishes a probe (its callback may start others: a new probe
+ * that an older frame claims reads as answered, which is safe), except
+ * 'keep', whose claim is only reported. */
+static bool arp_frame(struct vip_probe *p, const struct sockaddr_ll *from, const uint8_t *b,
+		      ssize_t n, const struct slot *keep)
+{
+	bool kept = false;
+
+	if (from->sll_pkttype == PACKET_OUTGOING)
+		return false;
+	for (size_t i = 0; i < p->n;) {
+		struct slot *s = p->slots[i];
+
+		if (s->arp && (int)s->ifindex == from->sll_ifindex && arp_claims(s, b, n)) {
+			if (s == keep) {
+				kept = true;
+			} else {
+				finish(s, true);	/* swaps the last slot into i */
+				continue;
+			}
+		}
+		i++;
+	}
+	return kept;
+}
+
+/* Read what is queued (a bounded batch: the loop comes back for the rest);
+ * whether 'keep' was claimed. */
+static bool arp_read(struct vip_probe *p, const struct slot *keep)
+{
+	uint8_t b[256];
+	bool kept = false;
+
+	for (int i = 0; i < 256 && p->arp_fd >= 0; i++) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(p->arp_fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if (p->arp_active > 0 && arp_frame(p, &from, b, n, keep))
+			kept = true;
+	}
+	return kept;
+}
+
+static int32_t arp_readable(int32_t fd, int32_t revents, void *data)
+{
+	(void)fd;
+	(void)revents;
+	(void)arp_read(data, NULL);
 	return 0;
 }
 
@@ -271,7 +422,7 @@ static void timer_cb(void *data)
 	struct slot *s = data;
 
 	s->timer_armed = false;
-	if (s->fd < 0 || s->sent == 0) {
+	if (s->sent == 0) {
 		finish(s, true);	/* could not even ask */
 		return;
 	}
@@ -288,7 +439,14 @@ static void timer_cb(void *data)
 			finish(s, true);
 		return;
 	}
-	finish(s, false);
+	/* An answer may be queued with its poll not yet run: read it first. */
+	if (s->arp ? arp_read(s->p, s) : nd_read(s)) {
+		finish(s, true);
+		return;
+	}
+	if (s->arp && arp_drops(s->p->arp_fd) > 0)
+		arp_overrun(s->p);
+	finish(s, s->overrun);
 }
 
 int vip_probe_start(struct vip_probe *p, const struct res_addr *addr, const char *ifname,
@@ -320,10 +478,12 @@ int vip_probe_start(struct vip_probe *p, const struct res_addr *addr, const char
 		rc = -EAFNOSUPPORT;
 	if (rc == 0)
 		rc = addr->family == 4 ? arp_open(s) : nd_open(s);
-	if (rc == 0 && qb_loop_poll_add(p->loop, QB_LOOP_MED, s->fd, POLLIN, s, readable) == 0)
-		s->polled = true;
-	else if (rc == 0)
-		rc = -EIO;
+	if (rc == 0 && addr->family == 6) {
+		if (qb_loop_poll_add(p->loop, QB_LOOP_MED, s->fd, POLLIN, s, readable) == 0)
+			s->polled = true;
+		else
+			rc = -EIO;
+	}
 	if (rc == 0)
 		rc = send_one(s);
 	if (rc < 0) {
@@ -351,5 +511,9 @@ void vip_probe_free(struct vip_probe *p)
 		return;
 	while (p->n > 0)
 		slot_close(p->slots[p->n - 1]);
+	if (p->arp_polled)
+		qb_loop_poll_del(p->loop, p->arp_fd);
+	if (p->arp_fd >= 0)
+		close(p->arp_fd);	/* the one grace period, at exit */
 	free(p);
 }
