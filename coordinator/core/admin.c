@@ -521,7 +521,7 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	v->fixed = e->fixed;
 	v->local = e->local;
 	v->holdoff_ms = 0;
-	v->held_by = core_holdoff_get(c, &e->addr, &v->holdoff_ms);
+	v->held_by = core_holdoff_get(c, &e->addr, e->owner == c->cfg.nodeid, &v->holdoff_ms);
 	/* silent: every process of the owner's node that is in the view;
 	 * absent: none is (its daemon is gone, the table waits for it) */
 	v->owner_silent = false;

@@ -1083,11 +1083,16 @@ static void on_probed(struct core *c, size_t idx, bool answered)
 		return;
 	if (core_holdoff_probe_lift(c, &c->res[r].addr)) {
 		char t[CHORUS_ADDR_STRLEN];
+		uint64_t until;
 
 		c->ctr.probe_takes++;
 		res_addr_format(&c->res[r].addr, t, sizeof(t));
-		qb_log(LOG_NOTICE, "%s: nobody on its segment answers for it any more: taking it "
-		       "without waiting out the rest of its hold-off", t);
+		if (core_holdoff_blocks(c, &c->res[r].addr, &until))
+			qb_log(LOG_NOTICE, "%s: nobody on its segment answers for it: taking it at "
+			       "its last owner's quiet limit, in %" PRIu64 " ms", t, until - c->now_ms);
+		else
+			qb_log(LOG_NOTICE, "%s: nobody on its segment answers for it any more: "
+			       "taking it without waiting out the rest of its hold-off", t);
 	}
 }
 

@@ -130,6 +130,10 @@ struct core_config {
 	 *                  segment whether the address is still answered: if
 	 *                  nobody answers, it takes the address at once */
 	bool expiry_probe;
+	/*  probe_wait_ms   how long a probe takes to say that nobody answered
+	 *                  (the daemon's is 60 ms): a node that left the ring
+	 *                  is probed for from that much before its quiet limit */
+	uint32_t probe_wait_ms;
 	/* Digests of the daemon's configuration, one per key in an order the
 	 * daemon fixes (at most 32; copied): carried in STATE for the drift
 	 * check of core_conf_diff(), read by nothing else. */

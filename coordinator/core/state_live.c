@@ -173,7 +173,7 @@ static long holdoff_find(const struct core *c, const struct res_addr *addr)
  * when a cut-off node let go), else never. */
 #define PROBE_KEEP UINT64_MAX
 static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t nodeid,
-			uint64_t until, uint64_t probe)
+			uint64_t until, uint64_t probe, uint64_t floor)
 {
 	long i = holdoff_find(c, addr);
 	struct holdoff *v;
@@ -194,6 +194,8 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 			h->probe_ms = h->probe_ms == 0 || probe == 0 ? 0
 				      : h->probe_ms > probe	      ? h->probe_ms
 								      : probe;
+		if (floor > h->floor_ms)
+			h->floor_ms = floor;
 		if (until > h->until_ms) {
 			h->until_ms = until;
 			h->nodeid = nodeid;
@@ -210,7 +212,7 @@ static void holdoff_add(struct core *c, const struct res_addr *addr, uint32_t no
 	c->holdoffs = v;
 	pos = (size_t)(-i - 1);
 	memmove(&v[pos + 1], &v[pos], (c->n_holdoffs - pos) * sizeof(*v));
-	v[pos] = (struct holdoff){*addr, nodeid, until, probe, false};
+	v[pos] = (struct holdoff){*addr, nodeid, until, probe, floor, false};
 	c->n_holdoffs++;
 }
 
@@ -249,29 +251,44 @@ bool core_holdoff_probe_lift(struct core *c, const struct res_addr *addr)
 
 	if (!core_holdoff_probe_ok(c, addr))
 		return false;
+	if (c->holdoffs[i].floor_ms > c->now_ms) {
+		/* answered early: nobody holds it now, but a node cut off is
+		 * still entitled to it until its quiet limit */
+		c->holdoffs[i].until_ms = c->holdoffs[i].floor_ms;
+		c->holdoffs[i].probe_ms = 0;
+		return true;
+	}
 	c->holdoffs[i].until_ms = 0;
 	holdoff_expire(c);
 	return true;
 }
 
-uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms)
+uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, bool owner,
+			   uint64_t *left_ms)
 {
 	long i = holdoff_find(c, addr);
 
 	if (i < 0 || c->holdoffs[i].until_ms <= c->now_ms)
+		return 0;
+	/* Only the owner probes.  Past a cut-off node's quiet limit it has
+	 * taken the address unless its probe is still answered, which no
+	 * other member sees: to them it is as up as without probes. */
+	if (!owner && c->cfg.expiry_probe && c->holdoffs[i].floor_ms &&
+	    c->holdoffs[i].floor_ms <= c->now_ms)
 		return 0;
 	*left_ms = c->holdoffs[i].until_ms - c->now_ms;
 	return c->holdoffs[i].nodeid;
 }
 
 /* Hold off every resource the table gives to (or has leave) 'nodeid'. */
-static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until, uint64_t probe)
+static size_t holdoff_table(struct core *c, uint32_t nodeid, uint64_t until, uint64_t probe,
+			    uint64_t floor)
 {
 	size_t n = 0;
 
 	for (size_t r = 0; r < c->n_res; r++)
 		if (c->res[r].owner == nodeid || c->res[r].from == nodeid) {
-			holdoff_add(c, &c->res[r].addr, nodeid, until, probe);
+			holdoff_add(c, &c->res[r].addr, nodeid, until, probe, floor);
 			n++;
 		}
 	return n;
@@ -300,30 +317,49 @@ static uint64_t lifetime_bound(struct core *c, uint32_t nodeid, uint64_t last_ms
 void core_live_departed(struct core *c, uint32_t nodeid, bool left_ring)
 {
 	struct wire_timing t = peer_timing(c, nodeid);
-	uint64_t last = peer_last(c, nodeid), probe;
+	uint64_t last = peer_last(c, nodeid), probe, floor = 0;
 	uint64_t until = lifetime_bound(c, nodeid, last, &probe);
+	uint64_t q = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
 	size_t n;
 
 	/* Permanent addresses: the old rule (take at once) is all there is;
-	 * the README says so.  Otherwise a node cut off while alive lets go
-	 * at its quiet limit after the last delivery it saw: no probe can
-	 * shorten that (a node cut off does not answer one either). */
+	 * the README says so. */
 	if (until == UINT64_MAX)
 		until = 0;
-	if (left_ring && c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms > until)
-		until = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
-	/* Once a node cut off has let go, nobody answering a probe means its
-	 * kernel is gone (power loss) or has dropped the address: the lifetime
-	 * is no longer worth waiting for, nominal or not.  (A node whose
-	 * daemon died with corosync still in the ring keeps answering until
-	 * the lifetime runs out, so it is probed from then on only.) */
-	if (left_ring && probe)
-		probe = c->depart_ref_ms + t.quiet_ms + c->cfg.skew_ms;
-	n = holdoff_table(c, nodeid, until, probe);
+	if (left_ring && probe && c->cfg.expiry_probe) {
+		/* A node cut off lets go at its quiet limit after the last
+		 * delivery it saw, if its daemon runs then.  One that runs
+		 * late, or stalls, keeps its addresses until it lets go or, at
+		 * the latest, until the lifetime of its last renewal (no later
+		 * than its quiet limit) runs out in its kernel: that is the
+		 * bound.  Its kernel answers for them all that time wherever
+		 * its link is up, so a probe nobody answers ends the wait, at
+		 * the quiet limit at the earliest: a power loss costs nothing
+		 * more, a late release is waited for (README, "Residual
+		 * doubles").  (A node whose daemon died with corosync still in
+		 * the ring keeps answering until the lifetime runs out, so it
+		 * is probed from then on only.) */
+		uint64_t hard = q + t.heartbeat_ms + t.lifetime_ms + t.margin_ms;
+
+		if (hard > until)
+			until = hard;
+		floor = q;
+		probe = q > c->cfg.probe_wait_ms ? q - c->cfg.probe_wait_ms : 0;
+		if (probe < c->now_ms)
+			probe = c->now_ms;
+	} else if (left_ring) {
+		/* permanent addresses, or no probes: a node cut off lets go at
+		 * its quiet limit, which no probe can shorten */
+		if (q > until)
+			until = q;
+		probe = 0;
+	}
+	n = holdoff_table(c, nodeid, until, probe, floor);
 	if (n && until > c->now_ms)
 		qb_log(LOG_NOTICE, "node %" PRIu32 " %s: its %zu address%s may still be up there "
-		       "for %" PRIu64 " ms", nodeid, left_ring ? "left the ring" : "left the group",
-		       n, n == 1 ? "" : "es", until - c->now_ms);
+		       "for %" PRIu64 " ms%s", nodeid, left_ring ? "left the ring" : "left the group",
+		       n, n == 1 ? "" : "es", until - c->now_ms,
+		       floor > c->now_ms ? ", less if nobody answers for them" : "");
 }
 
 void core_live_released(struct core *c, uint32_t nodeid, const struct res_addr *v, size_t n)
@@ -395,7 +431,7 @@ void core_holdoff_merge(struct core *c)
 				    s->holdoffs[k].remaining_ms == UINT32_MAX
 					    ? UINT64_MAX
 					    : c->now_ms + s->holdoffs[k].remaining_ms,
-				    PROBE_KEEP);
+				    PROBE_KEEP, 0);
 	}
 	for (size_t i = 0; i < c->n_holdoffs; i++) {
 		struct holdoff *h = &c->holdoffs[i];
@@ -468,7 +504,7 @@ void core_holdoff_unseen(struct core *c)
 	}
 	for (size_t r = 0; r < c->n_res; r++)
 		if (!claimed[r] && !c->res[r].excl)
-			holdoff_add(c, &c->res[r].addr, absent, until, probe);
+			holdoff_add(c, &c->res[r].addr, absent, until, probe, 0);
 	free(claimed);
 }
 
@@ -721,7 +757,7 @@ void core_live_apply_suspect(struct core *c, struct core_actions *out, struct me
 		 * lateness is left to wait for, and a probe can see past it */
 		until = lifetime_bound(c, x->nodeid, peer_last(c, x->nodeid), &probe);
 		for (uint32_t k = 0; k < sm->n_addrs; k++)
-			holdoff_add(c, &sm->addrs[k], x->nodeid, until, probe);
+			holdoff_add(c, &sm->addrs[k], x->nodeid, until, probe, 0);
 		qb_log(LOG_WARNING, "node %" PRIu32 " (pid %" PRIu32 ") is unresponsive (suspected by "
 		       "node %" PRIu32 "): its %" PRIu32 " resource%s move once %s", x->nodeid, x->pid,
 		       sender->nodeid, sm->n_addrs, sm->n_addrs == 1 ? "" : "s",

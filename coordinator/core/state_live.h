@@ -38,8 +38,10 @@ bool core_holdoff_blocks(const struct core *c, const struct res_addr *addr, uint
  * unanswered probe may end it), and ending it so. */
 bool core_holdoff_probe_ok(const struct core *c, const struct res_addr *addr);
 bool core_holdoff_probe_lift(struct core *c, const struct res_addr *addr);
-/* The node 'addr' waits for (0 = none) and how long still. */
-uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, uint64_t *left_ms);
+/* The node 'addr' waits for (0 = none) and how long still, as seen by its
+ * owner ('owner') or by another member. */
+uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, bool owner,
+			  uint64_t *left_ms);
 void core_live_suspect_records(struct core *c);
 int core_holdoff_build(const struct core *c, struct wire_state *st);
 void core_holdoff_merge(struct core *c);

@@ -117,6 +117,10 @@ struct holdoff {
 	/* From then on only the kernel's lateness is waited for: a probe that
 	 * nobody answers ends the hold-off (0 = never, e.g. learnt from STATE) */
 	uint64_t probe_ms;
+	/* An unanswered probe ends the hold-off here at the earliest (0: at
+	 * once): the quiet limit of a node that left the ring, which is probed
+	 * from a probe's length before it so that the answer lands there. */
+	uint64_t floor_ms;
 	/* Held off for more than one node (a second lost while the first's
 	 * wait ran): 'nodeid' is only the one with the later end, so neither
 	 * node's return, RELEASED or fencing may end it early; it runs out. */

@@ -95,6 +95,14 @@ int timing_derive(const struct timing_in *in, struct timing *t, char *err, size_
 		bound = t->quiet_limit_ms;
 	bound += t->skew_ms;
 	t->takeover_wait_ms = bound > t->detection_ms ? (uint32_t)(bound - t->detection_ms) : 0;
+	t->takeover_max_ms = t->takeover_wait_ms;
+	if (t->lifetime_s) {
+		uint64_t hard = (uint64_t)t->quiet_limit_ms + t->skew_ms + t->heartbeat_ms + life_ms +
+				t->expiry_margin_ms;
+
+		if (hard > t->detection_ms && hard - t->detection_ms > t->takeover_max_ms)
+			t->takeover_max_ms = (uint32_t)(hard - t->detection_ms);
+	}
 	/* A frozen member's last renewal came at most renew + heartbeat before
 	 * its last message (renewals follow heartbeat ticks), which reached us
 	 * up to 'skew' late; we measure its silence on ring time, up to a

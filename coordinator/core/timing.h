@@ -68,6 +68,11 @@ struct timing {
 	 * before taking a lost node's addresses, at most: the later of its
 	 * quiet limit and its addresses' expiry, less detection. */
 	uint32_t takeover_wait_ms;
+	/* With expiry probes, that wait when nobody answers for the lost
+	 * node's addresses; while its kernel does (a node cut off whose
+	 * daemon runs late or stalled at its quiet limit), at most this: its
+	 * quiet limit + heartbeat + lifetime + margin, less detection. */
+	uint32_t takeover_max_ms;
 	/* Status calls a member unresponsive after this much silence: before
 	 * the addresses it stopped renewing may have lapsed in its kernel,
 	 * so no address is reported up while it is on no node. */

@@ -414,6 +414,10 @@ static int core_start(struct chorusd *d)
 	       "lost node's addresses are taken at most %" PRIu32 " ms after its membership change",
 	       t.token_ms, t.consensus_ms, t.detection_ms, t.heartbeat_ms, t.unresponsive_ms,
 	       t.liveness_ms, t.quiet_limit_ms, t.lifetime_s, t.renew_ms, t.expiry_margin_ms, t.takeover_wait_ms);
+	if (d->conf->expiry_probe && t.takeover_max_ms > t.takeover_wait_ms)
+		qb_log(LOG_NOTICE, "failure timing: that is when nobody on the segment answers for "
+		       "them; while its kernel still does (a node cut off whose daemon runs late or "
+		       "stalled), at most %" PRIu32 " ms", t.takeover_max_ms);
 	d->timing = t;
 	vip_exec_set_lifetime(d->vx, t.lifetime_s);
 
@@ -473,6 +477,7 @@ static int core_start(struct chorusd *d)
 	cc.liveness_ms = t.liveness_ms;
 	cc.unresponsive_ms = t.unresponsive_ms;
 	cc.expiry_probe = d->conf->expiry_probe && t.lifetime_s != 0;
+	cc.probe_wait_ms = VIP_PROBE_WAIT_MS;
 	cc.lifetime_ms = t.lifetime_s * 1000;
 	cc.expiry_margin_ms = t.expiry_margin_ms;
 	cc.gap_ms = t.gap_ms;

@@ -43,7 +43,7 @@
 #include <qb/qblog.h>
 
 #define PROBE_RESEND_MS 20u	/* the second probe, in case the first was lost */
-#define PROBE_WAIT_MS 60u	/* from the first probe to "nobody answered" */
+#define PROBE_WAIT_MS VIP_PROBE_WAIT_MS
 
 struct slot {
 	struct vip_probe *p;

@@ -28,6 +28,9 @@
 
 struct vip_probe;
 
+/* From the first probe to "nobody answered". */
+#define VIP_PROBE_WAIT_MS 60u
+
 /* Called once per vip_probe_start: 'answered' when some other host claimed
  * the address or the probe could not be made.  From the loop, except when
  * VIP_PROBE_MAX probes are out or memory ran out: then from inside

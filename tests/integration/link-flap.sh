@@ -54,11 +54,12 @@ for d in 2 4; do
     r=$(( r + 1 ))
     log0=$(wc -l < "$(cl_ndir "$d")/chorusd.log")
     bench_flap "$r" "$d" "$FLAPS"
-    # The survivors take a cut-off node's addresses 25 ms (the skew) after
-    # its quiet limit would have made it let go; a daemon that runs late
-    # right then keeps them that much longer (README, "Residual doubles").
-    # Only a late release the node's own log shows explains a longer
-    # double; any other is a failure.
+    # The survivors probe for a cut-off node's addresses from its quiet
+    # limit on and wait while its kernel answers; a daemon that runs late
+    # right then still overlaps them if its link was down at their probe
+    # and came back before it let go (README, "Residual doubles").  Only a
+    # late release the node's own log shows explains a longer double; any
+    # other is a failure.
     late=$(late_release "$d" "$log0")
     if [ "$FL_DOUBLE_MS" -gt "$FLAP_DOUBLE_MAX_MS" ] && [ "$late" -gt 0 ]; then
         cl_log "node $d: a double of $FL_DOUBLE_MS ms; node $d's chorusd let go up to $late ms late at its quiet limit in this run (the documented residual): counting $(( FL_DOUBLE_MS > late ? FL_DOUBLE_MS - late : 0 )) ms beyond it"

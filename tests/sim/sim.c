@@ -736,6 +736,9 @@ static void daemon_start(struct snode *s)
 		.expiry_margin_ms = MARGIN_MS,
 		.gap_ms = 3 * HEARTBEAT_MS,
 		.expiry_probe = sim_probe,
+		/* the daemon's: the answer comes at the next exec step here, and
+		 * the hold-off's floor keeps an early one from taking early */
+		.probe_wait_ms = 60,
 	};
 	struct core_event ev = {.type = CORE_EV_ADOPT};
 

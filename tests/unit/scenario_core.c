@@ -73,6 +73,7 @@ int scn_core_new(const struct scn_daemon_cfg *d, struct scn_core **out)
 		.gap_ms = d->gap_ms,
 		.skew_ms = d->skew_ms,
 		.expiry_probe = d->expiry_probe,
+		.probe_wait_ms = d->probe_wait_ms,
 	};
 	struct scn_core *c = calloc(1, sizeof(*c));
 	int rc;

@@ -79,6 +79,7 @@ struct scn_daemon_cfg {
 	uint32_t gap_ms;
 	uint32_t skew_ms;
 	bool expiry_probe;
+	uint32_t probe_wait_ms;
 };
 
 enum scn_in_type {

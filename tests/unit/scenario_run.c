@@ -177,7 +177,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG("heartbeat", heartbeat_ms), CFG("liveness", liveness_ms),
 	CFG("unresponsive", unresponsive_ms),
 	CFG("lifetime", lifetime_ms), CFG("expiry_margin", expiry_margin_ms),
-	CFG("gap", gap_ms), CFG("skew", skew_ms),
+	CFG("gap", gap_ms), CFG("skew", skew_ms), CFG("probe_wait", probe_wait_ms),
 };
 
 static int hdr_config(struct run *r, char **av, int ac)

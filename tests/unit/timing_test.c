@@ -38,6 +38,9 @@ static void test_harness(void **state)
 	 * survivors wait no longer than a cut-off node does */
 	assert_int_equal(t.lifetime_s, 1);
 	assert_int_equal(t.takeover_wait_ms, 2500 + 25 - 2200);
+	/* a cut-off node's kernel that still answers probes: until the
+	 * lifetime of a renewal at its quiet limit has run out */
+	assert_int_equal(t.takeover_max_ms, 2500 + 25 + 100 + 1000 + 1300 - 2200);
 	/* a frozen member's last renewal may be renew (250) + a heartbeat
 	 * before its last message: its addresses may lapse 650 ms after it,
 	 * so status says unresponsive well before (daemon-freeze.sh) */
