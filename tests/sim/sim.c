@@ -295,6 +295,10 @@ struct snode {
 	uint64_t rejoin_at;
 	bool shutting;
 	uint64_t last_digest;
+	/* check_moves judges a table by what its placement saw: eligibility
+	 * can change between placements, the table's 'prev' does not */
+	uint64_t placed_n;	/* its core's placement count when taken */
+	bool placed_elig[MAXN + 2];	/* eligible after the step that placed */
 	uint64_t idem_key;	/* what check_idempotent() last found a fixpoint */
 	bool unserv[NV];	/* what it told the cluster it cannot serve */
 	uint64_t unsafe_since;	/* holds a brick while cut off or daemonless */
@@ -358,6 +362,7 @@ static void fail(const char *fmt, ...)
 }
 
 static void run_actions(struct snode *s, struct core_actions *a);
+static void note_placement(struct snode *s);
 static void check_moves(struct snode *s);
 
 static void step_core(struct snode *s, const struct core_event *ev)
@@ -372,6 +377,7 @@ static void step_core(struct snode *s, const struct core_event *ev)
 	vlog("[n%u t=%" PRIu64 " ev=%d] ", s->nodeid, now, (int)e.type);
 	if (core_step(s->core, &e, &a) < 0)
 		fail("core_step failed on node %u", s->nodeid);
+	note_placement(s);
 	check_moves(s);
 	if (s->core)
 		vlog("{dig %016" PRIx64 "}", core_digest(s->core));
@@ -394,11 +400,31 @@ static void step_core(struct snode *s, const struct core_event *ev)
 	core_actions_release(&a);
 }
 
+static void note_placement(struct snode *s)
+{
+	struct core_counters cc;
+
+	if (s->core == NULL)
+		return;
+	core_counters_get(s->core, &cc);
+	if (cc.placements == s->placed_n)
+		return;
+	s->placed_n = cc.placements;
+	memset(s->placed_elig, 0, sizeof(s->placed_elig));
+	for (size_t i = 0; i < core_member_count(s->core); i++) {
+		bool e;
+		uint32_t id = core_member_get(s->core, i, &e);
+
+		if (e && id <= MAXN)
+			s->placed_elig[id] = true;
+	}
+}
+
 /*
  * Moves happen only where placement requires them: whenever a node's table
  * changes, take the holders the placement started from (claims in STATE, or
- * the previous table) and count resources taken from a holder that is still
- * an eligible member.  Balancing needs at most sum(max(0, count - target))
+ * the previous table) and count resources taken from a holder that was an
+ * eligible member for that placement.  Balancing needs at most sum(max(0, count - target))
  * of those, with the ceiling targets on the nodes holding the most; losses,
  * releases and quorum drops are orphans, not moves.  The physical side
  * (exactly-once hosting) is checked at every settle point.
@@ -419,15 +445,15 @@ static void check_moves(struct snode *s)
 	 * cover mixed eligibility), so step aside while any node reports. */
 	if (health_seen || load_seen)
 		return;
-	for (size_t i = 0; i < core_member_count(c); i++) {
-		bool e;
-		uint32_t id = core_member_get(c, i, &e);
-
-		if (e && id <= MAXN && !elig[id]) {
+	/* Eligible as the placement that set 'prev' and the owners saw it,
+	 * not as now: a node that became eligible since (a suspected member
+	 * speaking again) lost its addresses while it was not, and placement
+	 * takes it back in only at the next round. */
+	for (unsigned id = 1; id <= MAXN; id++)
+		if (s->placed_elig[id]) {
 			elig[id] = true;
 			k++;
 		}
-	}
 	if (k == 0)
 		return;
 	for (size_t r = 0; r < core_res_count(c) && r < NV; r++) {
@@ -751,6 +777,8 @@ static void daemon_start(struct snode *s)
 	s->pid = cfg.pid;
 	s->d_up = true;
 	s->last_digest = 0;
+	s->placed_n = 0;
+	memset(s->placed_elig, 0, sizeof(s->placed_elig));
 	memset(s->unserv, 0, sizeof(s->unserv));
 	s->hung = false;
 	s->ninbox = 0;
