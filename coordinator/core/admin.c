@@ -525,6 +525,7 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 	/* silent: every process of the owner's node that is in the view;
 	 * absent: none is (its daemon is gone, the table waits for it) */
 	v->owner_silent = false;
+	v->owner_starting = false;
 	v->owner_absent = e->owner != 0;
 	for (size_t m = 0; e->owner && m < c->n_members; m++) {
 		const struct member *mm = &c->members[m];
@@ -534,6 +535,9 @@ void core_res_get(const struct core *c, size_t i, struct core_res_view *v)
 		v->owner_absent = false;
 		if (!mm->excluded && !core_member_unresponsive(c, mm)) {
 			v->owner_silent = false;
+			v->owner_starting = e->owner != c->cfg.nodeid &&
+					    res_addr_search(mm->not_up, mm->n_not_up, sizeof(*mm->not_up), 0,
+						    &e->addr) >= 0;
 			break;
 		}
 		v->owner_silent = true;

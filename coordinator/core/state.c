@@ -257,6 +257,18 @@ int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n,
 	return 0;
 }
 
+int core_member_set_not_up(struct member *m, const struct res_addr *v, size_t n)
+{
+	struct res_addr *a = NULL;
+
+	if (addr_list_copy(v, n, &a) < 0)
+		return -ENOMEM;
+	free(m->not_up);
+	m->not_up = a;
+	m->n_not_up = n;
+	return 0;
+}
+
 static void members_clear(struct core *c)
 {
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -264,6 +276,7 @@ static void members_clear(struct core *c)
 		free(c->members[i].unserv);
 		free(c->members[i].unserv_conf);
 		free(c->members[i].susp_addrs);
+		free(c->members[i].not_up);
 	}
 	free(c->members);
 	c->members = NULL;
@@ -685,6 +698,10 @@ static void on_confchg(struct core *c, struct core_actions *out, const struct co
 				nm[i].n_susp_addrs = old->n_susp_addrs;
 				old->susp_addrs = NULL;
 				old->n_susp_addrs = 0;
+				nm[i].not_up = old->not_up;
+				nm[i].n_not_up = old->n_not_up;
+				old->not_up = NULL;
+				old->n_not_up = 0;
 				/* replicated like its health: a leave-only change
 				 * places from them before any STATE arrives */
 				nm[i].unserv = old->unserv;

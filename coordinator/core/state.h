@@ -430,6 +430,8 @@ struct core_res_view {
 	bool owner_silent;	/* its owner is an unresponsive member */
 	bool owner_absent;	/* its owner is no member: its daemon is gone (restart
 				 * grace, fencing), its addresses lapse on their own */
+	bool owner_starting;	/* another node owns it and its last PING said it has
+				 * not brought it up yet */
 	uint32_t local;		/* this node's index of it (cfg vips), UINT32_MAX = none */
 };
 

@@ -271,8 +271,8 @@ uint32_t core_holdoff_get(const struct core *c, const struct res_addr *addr, boo
 	if (i < 0 || c->holdoffs[i].until_ms <= c->now_ms)
 		return 0;
 	/* Only the owner probes.  Past a cut-off node's quiet limit it has
-	 * taken the address unless its probe is still answered, which no
-	 * other member sees: to them it is as up as without probes. */
+	 * taken the address unless its probe is still answered, which the
+	 * other members learn only from its PINGs (not up yet: "starting"). */
 	if (!owner && c->cfg.expiry_probe && c->holdoffs[i].floor_ms &&
 	    c->holdoffs[i].floor_ms <= c->now_ms)
 		return 0;
@@ -774,10 +774,21 @@ void core_live_apply_suspect(struct core *c, struct core_actions *out, struct me
 
 /* ---- time ---- */
 
+/* A PING lists what we own and have not brought up yet, so that the others'
+ * status says so too (older versions ignore the list).  At most this many:
+ * past it, others show the rest up early. */
+#define PING_NOT_UP_MAX 1024u
 static void send_ping(struct core *c, struct core_actions *out, uint32_t value)
 {
-	struct wire_small sm = {.value = value};
+	struct res_addr not_up[PING_NOT_UP_MAX];
+	struct wire_small sm = {.value = value, .addrs = not_up};
 
+	for (size_t i = 0; i < c->cfg.n_vips && sm.n_addrs < PING_NOT_UP_MAX; i++) {
+		uint32_t r = c->lres[i];
+
+		if (r != UINT32_MAX && c->res[r].owner == c->cfg.nodeid && c->lstate[i] != L_HELD)
+			not_up[sm.n_addrs++] = c->res[r].addr;
+	}
 	if (wire_encode_small(&c->wb, 2, WIRE_PING, 0, c->cfg.incarnation, &sm) == 0)
 		core_emit_send(c, out);
 }

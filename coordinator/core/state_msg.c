@@ -327,11 +327,15 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 	if (h.type == WIRE_PING) {
 		struct wire_small sm;
 
-		if (self && wire_decode_small(buf, size, &sm) == 0)
-			core_live_self_ping(c, sm.value);
-		if (self)
+		/* it only had to be delivered; what it lists is for status */
+		if (wire_decode_small(buf, size, &sm) == 0) {
+			if (self)
+				core_live_self_ping(c, sm.value);
+			else if (core_member_set_not_up(m, sm.addrs, sm.n_addrs) < 0)
+				c->err = -ENOMEM;
 			wire_small_clear(&sm);
-		return;	/* it only had to be delivered */
+		}
+		return;
 	}
 	if (h.type == WIRE_RELEASED) {
 		/* whatever we wait for from that node it no longer holds */

@@ -14,6 +14,8 @@ void core_on_deliver(struct core *c, struct core_actions *out, const struct core
 /* Replace member 'm's unservable list with a copy of 'v'; with 'confirmed'
  * the confirmed list too. */
 int core_member_set_unserv(struct member *m, const struct res_addr *v, size_t n, bool confirmed);
+/* What member 'm' says it owns and has not brought up (its PING). */
+int core_member_set_not_up(struct member *m, const struct res_addr *v, size_t n);
 /* Multicast our verdicts, pending or confirmed. */
 void core_send_health(struct core *c, struct core_actions *out, bool confirmed);
 

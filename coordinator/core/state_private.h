@@ -44,6 +44,11 @@ struct member {
 	struct res_addr *unserv_conf;	/* the confirmed part: what placement moves off it */
 	size_t n_unserv_conf;
 	struct wire_state snap;	/* its STATE for the current round */
+	/* What its last PING said it owns and has not brought up yet (still
+	 * adding, probing, waiting for a hold-off, starting a brick): status
+	 * only, so that other nodes do not say "up" for it.  Sorted. */
+	struct res_addr *not_up;
+	size_t n_not_up;
 	/* hold-back budget (state_msg.c): bytes charged to it in hold period
 	 * 'hold_period', and whether it was cut in that period.  Never carried
 	 * over a confchg: a joiner starts from zero, so must everyone. */

@@ -150,13 +150,15 @@ struct json_object *ctl_vips_json(struct chorusd *d, size_t *unplaced)
 		 * owner waiting for a lost node's lifetime has not taken it yet.
 		 * The owner itself knows more than the table: until its executor
 		 * has added the address (and, for a brick, the script has started
-		 * it and glusterd answers its port) it says "starting". */
+		 * it and glusterd answers its port) it says "starting", and its
+		 * PINGs tell the others so. */
 		json_object_object_add(o, "state",
 				       json_object_new_string(v.owner == 0	  ? "unplaced"
 							      : v.owner_silent ? "unresponsive"
 							      : v.owner_absent ? "absent"
 							      : v.held_by	  ? "pending"
 							      : v.from	  ? "moving"
+							      : v.owner_starting ? "starting"
 							      : v.owner == self && v.local != UINT32_MAX &&
 									!core_local_up(d->core, v.local)
 									  ? "starting"

@@ -79,11 +79,12 @@ new_client() {
 }
 
 # moved K I : after a move of brick K to node I, wait until node I runs it
-# and says so, its status never claiming it up before (bk_wait_up_honest)
+# and says so, its status and another node's never claiming it up before
+# (bk_wait_up_honest)
 moved() {
     local rc
-    bk_wait_up_honest "$1" "$2" 120; rc=$?
-    [ "$rc" != 2 ] || cl_fail "node $2's status said b$1 up before it ran there: $BK_HONEST"
+    bk_wait_up_honest "$1" "$2" 120 $(( $2 % CL_N + 1 )); rc=$?
+    [ "$rc" != 2 ] || cl_fail "a status said b$1 up before it ran on node $2: $BK_HONEST"
     [ "$rc" = 0 ] || cl_fail "b$1 did not move to node $2: on '$(bk_where "$1")' ($BK_HONEST)"
     echo "b$1 moved to node $2 in $(ms "$t0") ms; node $2's status: $BK_HONEST"
 }

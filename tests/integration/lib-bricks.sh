@@ -194,14 +194,23 @@ import json, sys
 b = [x for x in json.load(sys.stdin)["bricks"]["bricks"] if x["address"].split("/")[0] == sys.argv[1]]
 sys.exit(not (b and b[0]["running_here"]))' "${BK_VIP[$1]}" 2>/dev/null
 }
-# bk_wait_up_honest K I SECONDS : wait (bounded) until bk__up_on K I, and
-# meanwhile sample node I's status: its address may be "up" with owner I
+# bk_wait_up_honest K I SECONDS [J] : wait (bounded) until bk__up_on K I,
+# and meanwhile sample node I's status: its address may be "up" with owner I
 # only when the brick runs there as far as chorusd knows (running_here);
-# while chorusd acquires it, "starting".  BK_HONEST says what was seen;
-# returns 2 (and BK_HONEST names it) on a status that claimed more.
+# while chorusd acquires it, "starting".  With J, node J's status too, read
+# just before I's: J may say "up" for it with owner I only when I's says it
+# runs there (I's heartbeats tell J; before, J said "up" all the while I
+# started the brick).  BK_HONEST says what was seen; returns 2 (and
+# BK_HONEST names it) on a status that claimed more.
 bk_wait_up_honest() {
-    local k=$1 i=$2 s=$3 n r up=0 starting=0 lie=0
+    local k=$1 i=$2 s=$3 j=${4:-} n r o up=0 starting=0 lie=0 ostarting=0 olie=0
     for (( n = 0; n < s * 10; n++ )); do
+        o=""
+        [ -n "$j" ] && o=$(bk_ctl "$j" status --json 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = [x for x in j["vips"] if x["address"].split("/")[0] == sys.argv[1]]
+print(v[0]["state"] if v and v[0]["owner"] == int(sys.argv[2]) else "other")' "${BK_VIP[$k]}" "$i" 2>/dev/null)
         r=$(bk_ctl "$i" status --json 2>/dev/null | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
@@ -211,6 +220,10 @@ b = [x for x in j["bricks"]["bricks"] if x["address"].split("/")[0] == a]
 if not v or not b: print("none")
 elif v[0]["owner"] == me and v[0]["state"] == "up": print("up" if b[0]["running_here"] else "lie")
 else: print(v[0]["state"])' "${BK_VIP[$k]}" "$i" 2>/dev/null)
+        [ "$o" = starting ] && ostarting=$(( ostarting + 1 ))
+        # I's status read after J's: if the brick ran by then, J's "up"
+        # may be true; if not, it was not
+        [ "$o" = up ] && [ "$r" != up ] && olie=$(( olie + 1 ))
         case $r in
             lie) lie=$(( lie + 1 )) ;;
             starting) starting=$(( starting + 1 )) ;;
@@ -219,7 +232,8 @@ else: print(v[0]["state"])' "${BK_VIP[$k]}" "$i" 2>/dev/null)
         sleep 0.05
     done
     BK_HONEST="$n samples: $starting said starting, $lie said up before the brick ran"
-    [ "$lie" = 0 ] || return 2
+    [ -n "$j" ] && BK_HONEST+="; node $j's: $ostarting said starting, $olie said up before the brick ran"
+    [ "$lie" = 0 ] && [ "$olie" = 0 ] || return 2
     [ "$up" = 1 ]
 }
 

@@ -268,6 +268,8 @@ static void render_view(struct scn_world *w, struct scn_node *s, struct sbuf *b)
 			sb_printf(b, " owner-silent");
 		if (e->owner_absent)
 			sb_printf(b, " owner-absent");
+		if (e->owner_starting)
+			sb_printf(b, " owner-starting");
 		if (e->load || e->conns)
 			sb_printf(b, " load %" PRIu32 "/%" PRIu32, e->load, e->conns);
 		sb_printf(b, "\n");

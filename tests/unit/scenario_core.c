@@ -499,6 +499,7 @@ int scn_core_view(const struct scn_core *sc, struct scn_view *v)
 		o->exclusive = rv.exclusive;
 		o->owner_silent = rv.owner_silent;
 		o->owner_absent = rv.owner_absent;
+		o->owner_starting = rv.owner_starting;
 		o->pin = core_pin_of(c, &rv.addr);
 		core_load_get(c, &rv.addr, &o->load, &o->conns);
 	}

@@ -228,7 +228,7 @@ struct scn_view_res {
 	char pool[CHORUS_NAME_MAX];
 	uint32_t owner, from, fixed, held_by;
 	uint64_t holdoff_ms;
-	bool exclusive, owner_silent, owner_absent;
+	bool exclusive, owner_silent, owner_absent, owner_starting;
 	uint32_t pin;
 	uint32_t load, conns;
 };
