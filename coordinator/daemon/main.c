@@ -361,6 +361,25 @@ static void probe_done(void *ud, size_t idx, bool answered)
 	daemon_step(d, &ev);
 }
 
+/* libqb runs each signal as a job holding a copy of its handler, and a
+ * copy still queued when the loop stops is never freed (qb_loop_destroy
+ * frees no pending job): a signal right at exit was a leak under LSan.  No
+ * more copies, and the loop runs until a job of the lowest priority, queued
+ * after them, stops it: the copies run first (sig_term ignores them now). */
+static void drain_stop(void *data)
+{
+	qb_loop_stop(data);
+}
+
+static void loop_drain(qb_loop_t *loop, qb_loop_signal_handle *sigs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sigs[i] != NULL)
+			(void)qb_loop_signal_del(loop, sigs[i]);
+	if (qb_loop_job_add(loop, QB_LOOP_LOW, loop, drain_stop) == 0)
+		qb_loop_run(loop);
+}
+
 /* ---- start-up ---- */
 
 int daemon_timing(const struct chorusd *d, const struct chorus_conf *c, struct timing *t,
@@ -549,6 +568,8 @@ static int32_t sig_term(int32_t sig, void *data)
 	struct chorusd *d = data;
 	struct core_event ev = {.type = CORE_EV_SHUTDOWN};
 
+	if (d->exiting)
+		return 0;	/* a copy run by loop_drain() */
 	if (d->shutdown_requested) {
 		qb_log(LOG_WARNING, "second signal: releasing everything and exiting now");
 		vip_exec_release_all(d->vx);
@@ -693,6 +714,7 @@ int main(int argc, char **argv)
 	const char *path = CONF_DEFAULT_PATH;
 	static struct chorusd d = {.pid_fd = -1};
 	bool foreground = false, cleanup = false, check = false;
+	qb_loop_signal_handle sigs[2] = {NULL, NULL};
 	char err[1024];
 	int opt, rc;
 
@@ -820,8 +842,8 @@ int main(int argc, char **argv)
 		return CHORUSD_ERR_INIT;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, &d, sig_term, NULL);
-	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, &d, sig_term, NULL);
+	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGTERM, &d, sig_term, &sigs[0]);
+	qb_loop_signal_add(d.loop, QB_LOOP_HIGH, SIGINT, &d, sig_term, &sigs[1]);
 
 	rc = cluster_new(d.loop, d.conf->group, cluster_event, &d, &d.cl);
 	if (rc < 0)
@@ -830,6 +852,7 @@ int main(int argc, char **argv)
 	connect_cb(&d);
 
 	qb_loop_run(d.loop);
+	loop_drain(d.loop, sigs, 2);
 
 	qb_log(LOG_NOTICE, d.reexec ? "chorusd restarting in place" : "chorusd exiting");
 	ctl_stop(&d);
