@@ -26,6 +26,7 @@ EXTRA_DIST += tests/unit/data/volinfo-all.xml tests/unit/data/volinfo-missing.xm
 # Real Gluster in network namespaces (root; run by tests/run.sh, not make check).
 dist_noinst_SCRIPTS += tests/integration/brick-script.sh tests/integration/brick-failover.sh \
 	tests/integration/brick-newclient.sh tests/integration/brick-sets.sh \
+	tests/integration/brick-named.sh \
 	tests/integration/brick-ports.sh tests/integration/lib-bricks.sh \
 	tests/bench/brick-failover.sh tests/bench/brick-move.sh \
 	tests/integration/brick-systemd.sh tests/integration/lib-systemd.sh

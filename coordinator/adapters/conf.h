@@ -86,7 +86,40 @@ struct conf_brick {
 	char home_uuid[40];		/* "" = from the gluster inventory */
 	char set[CHORUS_NAME_MAX];	/* replica/disperse set within the volume, "" = none */
 	uint32_t index;			/* position in bricks.list */
+	bool from_gluster;		/* "volume" or "path" left out: glusterd's
+					 * volume info names them (conf_bricks_resolve) */
 };
+
+struct chorus_conf;
+
+/* One brick of glusterd's volume info ("gluster volume info"), for
+ * conf_bricks_resolve(): strings borrowed for the call. */
+struct conf_gluster_brick {
+	const char *volume, *host, *path;
+};
+
+/* A bricks.list entry that does not name one of glusterd's bricks. */
+struct conf_unresolved {
+	struct conf_brick brick;	/* as chorus.json declares it */
+	char reason[2048];		/* room for a host, a volume and a path */
+};
+
+/*
+ * Fill in the volume and path of every brick that left them to glusterd
+ * (from_gluster) from glusterd's bricks 'g' ('n'; NULL when glusterd did not
+ * answer, 'why_none' saying why): the one brick of 'g' on the entry's host
+ * (of its volume and at its path, where chorus.json gives them).  An entry
+ * that matches none or several, or resolves to a brick another entry
+ * declares, is never guessed: it is taken out of c->bricks and c->vips
+ * (this node does not declare it) and appended to '*out' ('*n_out') with the
+ * reason.  Entries named in full are left alone.  Returns 0 or -ENOMEM.
+ */
+int conf_bricks_resolve(struct chorus_conf *c, const struct conf_gluster_brick *g, size_t n,
+			const char *why_none, struct conf_unresolved **out, size_t *n_out);
+
+/* How many of 'g' entry 'b' would resolve to; '*first' the first of them. */
+size_t conf_brick_matches(const struct conf_brick *b, const struct conf_gluster_brick *g,
+			  size_t n, size_t *first);
 
 #define CONF_HOOKS_MAX 32
 #define CONF_HOOK_ARGS 16

@@ -85,8 +85,13 @@ static int brick_one(struct conf_ctx *cx, size_t i, struct json_object *o, struc
 		if (!json_object_object_get_ex(o, key, &v))                                    \
 			return conf_err(cx, kp, "missing (required, e.g. " example ")");       \
 	} while (0)
-	REQUIRED("volume", "\"gv0\"");
-	rc = plain(cx, kp, v, sizeof(b->volume), false, NULL, b->volume);
+	/* glusterd's volume info names the volume and path of the brick on
+	 * this host when they are left out (conf_bricks_resolve) */
+	if (json_object_object_get_ex(o, "volume", &v))
+		rc = plain(cx, conf_kp(kp, base, "volume"), v, sizeof(b->volume), false, NULL,
+			   b->volume);
+	else
+		b->from_gluster = true;
 	if (rc == 0) {
 		REQUIRED("host", "\"brick1.example.net\" or \"192.0.2.50\"");
 		rc = plain(cx, kp, v, sizeof(b->host), false, ":", b->host);
@@ -99,10 +104,10 @@ static int brick_one(struct conf_ctx *cx, size_t i, struct json_object *o, struc
 		REQUIRED("interface", "\"eth0\"");
 		rc = conf_ifname(cx, kp, v, b->ifname);
 	}
-	if (rc == 0) {
-		REQUIRED("path", "\"/bricks/gv0-b1\"");
-		rc = conf_path(cx, kp, v, CONF_BRICK_PATH - 1, b->path);
-	}
+	if (rc == 0 && json_object_object_get_ex(o, "path", &v))
+		rc = conf_path(cx, conf_kp(kp, base, "path"), v, CONF_BRICK_PATH - 1, b->path);
+	else if (rc == 0)
+		b->from_gluster = true;
 #undef REQUIRED
 	if (rc == 0 && json_object_object_get_ex(o, "device", &v))
 		rc = conf_path(cx, conf_kp(kp, base, "device"), v, CONF_BRICK_PATH - 1, b->device);
@@ -612,7 +617,8 @@ static int conf_bricks_obj(struct conf_ctx *cx, struct json_object *o, struct ch
 		rc = brick_one(cx, i, json_object_array_get_idx(arr, i), &c->bricks[i]);
 	for (size_t i = 0; rc == 0 && i < c->n_bricks; i++)
 		for (size_t k = 0; rc == 0 && k < i; k++)
-			if (strcmp(c->bricks[i].host, c->bricks[k].host) == 0 &&
+			if (!c->bricks[i].from_gluster && !c->bricks[k].from_gluster &&
+			    strcmp(c->bricks[i].host, c->bricks[k].host) == 0 &&
 			    strcmp(c->bricks[i].path, c->bricks[k].path) == 0) {
 				snprintf(kp, sizeof(kp), "bricks.list[%zu]", i);
 				rc = conf_err(cx, kp, "the same brick (host and path) as "
@@ -676,4 +682,133 @@ int conf_bricks(struct conf_ctx *cx, struct json_object *root, struct chorus_con
 					(unsigned long long)need);
 	}
 	return add_addresses(cx, c);
+}
+
+/* ---- volume and path from glusterd ---- */
+
+size_t conf_brick_matches(const struct conf_brick *b, const struct conf_gluster_brick *g,
+			  size_t n, size_t *first)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(g[i].host, b->host) != 0 ||
+		    (b->volume[0] != '\0' && strcmp(g[i].volume, b->volume) != 0) ||
+		    (b->path[0] != '\0' && strcmp(g[i].path, b->path) != 0))
+			continue;
+		if (m++ == 0 && first != NULL)
+			*first = i;
+	}
+	return m;
+}
+
+/* glusterd's names go where chorus.json's would: into mount(8), the brick
+ * script's environment and volfile ids, so they obey the same rules. */
+static bool fits(const char *volume, const char *path)
+{
+	size_t lv = strlen(volume), lp = strlen(path);
+
+	if (lv == 0 || lv >= CONF_BRICK_STR || lp < 2 || lp >= CONF_BRICK_PATH || path[0] != '/')
+		return false;
+	for (size_t i = 0; i < lv; i++)
+		if (!((volume[i] >= 'a' && volume[i] <= 'z') || (volume[i] >= 'A' && volume[i] <= 'Z') ||
+		      (volume[i] >= '0' && volume[i] <= '9') || strchr("._-", volume[i])))
+			return false;
+	return true;
+}
+
+static void why_unresolved(const struct conf_brick *b, const struct conf_gluster_brick *g,
+			   size_t n, size_t m, char *out, size_t size)
+{
+	size_t len;
+
+	if (m == 0) {
+		snprintf(out, size, "glusterd names no brick on host %s%s%s%s%s", b->host,
+			 b->volume[0] ? " in volume " : "", b->volume, b->path[0] ? " at " : "",
+			 b->path);
+		return;
+	}
+	snprintf(out, size, "glusterd names %zu bricks on host %s (", m, b->host);
+	for (size_t i = 0, k = 0; i < n && (len = strlen(out)) < size; i++) {
+		if (conf_brick_matches(b, &g[i], 1, NULL) == 0)
+			continue;
+		snprintf(out + len, size - len, "%s%s:%s", k++ ? ", " : "", g[i].volume, g[i].path);
+	}
+	len = strlen(out);
+	snprintf(out + len, size - len, "): add \"volume\" or \"path\" to say which");
+}
+
+int conf_bricks_resolve(struct chorus_conf *c, const struct conf_gluster_brick *g, size_t n,
+			const char *why_none, struct conf_unresolved **out, size_t *n_out)
+{
+	size_t *map, kept = 0, nv = 0;
+	struct conf_unresolved *u;
+	bool any = false;
+
+	for (size_t b = 0; b < c->n_bricks; b++)
+		any |= c->bricks[b].from_gluster;
+	if (!any)
+		return 0;
+	map = calloc(c->n_bricks, sizeof(*map));	/* old index -> new + 1, 0 = out */
+	u = realloc(*out, (*n_out + c->n_bricks) * sizeof(*u));
+	if (map == NULL || u == NULL) {
+		free(map);
+		if (u != NULL)
+			*out = u;
+		return -ENOMEM;
+	}
+	*out = u;
+	for (size_t b = 0; b < c->n_bricks; b++) {
+		struct conf_brick *cb = &c->bricks[b];
+		char reason[sizeof(u->reason)] = "";
+		size_t first = 0, m;
+
+		if (cb->from_gluster) {
+			m = g != NULL ? conf_brick_matches(cb, g, n, &first) : 0;
+			if (g == NULL)
+				snprintf(reason, sizeof(reason), "glusterd's volume info is not "
+					 "available (%s)", why_none ? why_none : "no answer");
+			else if (m != 1)
+				why_unresolved(cb, g, n, m, reason, sizeof(reason));
+			else if (!fits(g[first].volume, g[first].path))
+				snprintf(reason, sizeof(reason), "glusterd's volume or path for host "
+					 "%s is not one chorus accepts", cb->host);
+		}
+		for (size_t k = 0; reason[0] == '\0' && k < kept; k++) {
+			const struct conf_brick *o = &c->bricks[k];
+			const char *path = cb->from_gluster ? g[first].path : cb->path;
+
+			if (strcmp(o->host, cb->host) == 0 && strcmp(o->path, path) == 0)
+				snprintf(reason, sizeof(reason), "the same brick as bricks.list[%u] "
+					 "(%s:%s)", o->index, o->host, o->path);
+		}
+		if (reason[0] != '\0') {
+			struct conf_unresolved *x = &u[(*n_out)++];
+
+			x->brick = *cb;
+			memcpy(x->reason, reason, sizeof(x->reason));
+			continue;
+		}
+		if (cb->from_gluster) {
+			snprintf(cb->volume, sizeof(cb->volume), "%s", g[first].volume);
+			snprintf(cb->path, sizeof(cb->path), "%s", g[first].path);
+		}
+		if (kept != b)
+			c->bricks[kept] = *cb;
+		map[b] = ++kept;
+	}
+	/* the VIP list keeps its order; the bricks' entries follow them */
+	for (size_t i = 0; i < c->n_vips; i++) {
+		struct conf_vip *v = &c->vips[i];
+
+		if (v->brick != 0 && map[v->brick - 1] == 0)
+			continue;
+		if (v->brick != 0)
+			v->brick = (uint32_t)map[v->brick - 1];
+		c->vips[nv++] = *v;
+	}
+	c->n_vips = nv;
+	c->n_bricks = kept;
+	free(map);
+	return 0;
 }

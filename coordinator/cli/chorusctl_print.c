@@ -600,6 +600,22 @@ bool chorusctl_print_bricks(struct json_object *res, bool alone)
 	}
 	if (n > 0)
 		ctl_table_print(&t, "  ");
+	/* entries glusterd did not name: this node cannot serve them */
+	{
+		struct json_object *nd = chorusctl_jarray(b, "not_declared");
+		size_t k, nn = nd != NULL ? json_object_array_length(nd) : 0;
+
+		for (k = 0; k < nn; k++) {
+			struct json_object *x = json_object_array_get_idx(nd, k);
+			char e[CTL_CELL_SIZE * 2];
+
+			snprintf(e, sizeof(e), "%s (%s): %s", chorusctl_jstr(x, "host", "?"),
+				 chorusctl_jstr(x, "address", "?"), chorusctl_jstr(x, "reason", "?"));
+			ctl_sanitize(e);
+			printf("%-15s%s%s%s\n", k == 0 ? "Not declared:" : "",
+			       chorusctl_color ? CTL_YELLOW : "", e, chorusctl_color ? CTL_RESET : "");
+		}
+	}
 	if (conflicts > 0)
 		printf("%-15s%s%zu brick%s: chorus.json's \"set\" disagrees with glusterd%s\n",
 		       "Sets:", chorusctl_color ? CTL_RED : "",

@@ -41,6 +41,7 @@
 #include "exec/vip.h"
 
 #define PROBE_RETRY_MS 100
+#define INV_RETRY_MS 5000
 
 struct bricks {
 	struct chorusd *d;
@@ -175,6 +176,7 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 /* ---- inventory ---- */
 
 static void inv_arm(struct bricks *bs, uint32_t ms);
+static void inv_fetch(struct bricks *bs);
 
 static void inv_done(void *data, int rc, struct inventory *inv, const char *reason)
 {
@@ -220,13 +222,34 @@ static void inv_done(void *data, int rc, struct inventory *inv, const char *reas
 		bs->multiplex = inv->brick_multiplex;
 		if (bricks_sets_update(d, bs->sets, inv))
 			bricks_sets_declare(d, bs->sets);
+		if (bricks_resolve_more(d, inv))
+			ctl_restart_in_place(d, "glusterd names a brick this node did not declare");
 	}
 	if (bs->inv_again) {
 		bs->inv_again = false;
 		inv_arm(bs, 0);
 	} else {
-		inv_arm(bs, d->conf->inventory_interval_ms);
+		/* bricks waiting for glusterd to answer at all ask sooner */
+		uint32_t ms = d->conf->inventory_interval_ms;
+
+		inv_arm(bs, rc < 0 && d->n_unresolved > 0 && ms > INV_RETRY_MS ? INV_RETRY_MS : ms);
 	}
+}
+
+/* The first inventory: the one start-up already read to resolve bricks
+ * (bricks_resolve.c), else a fetch now. */
+static void inv_first(struct bricks *bs)
+{
+	struct chorusd *d = bs->d;
+
+	snprintf(bs->inv_why, sizeof(bs->inv_why), "start-up");
+	if (d->inv_first == NULL && d->inv_first_rc == 0) {
+		inv_fetch(bs);
+		return;
+	}
+	bs->inv_refreshes++;
+	inv_done(bs, d->inv_first_rc, d->inv_first, d->inv_first_reason);
+	d->inv_first = NULL;	/* bs owns it now */
 }
 
 static void inv_fetch(struct bricks *bs)
@@ -494,7 +517,7 @@ int bricks_start(struct chorusd *d)
 	};
 	int rc;
 
-	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0')
+	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0' && d->n_unresolved == 0)
 		return 0;
 	bs = calloc(1, sizeof(*bs));
 	if (bs == NULL)
@@ -508,8 +531,12 @@ int bricks_start(struct chorusd *d)
 		return rc;
 	if (c->watchdog_device[0] && (rc = wd_open(bs)) < 0)
 		return rc;
-	if (bs->n == 0)
+	if (bs->n == 0) {
+		/* bricks left out until glusterd names them: keep asking */
+		if (d->n_unresolved > 0)
+			inv_first(bs);
 		return 0;
+	}
 	bs->vip = calloc(bs->n, sizeof(*bs->vip));
 	bs->probe = calloc(bs->n, sizeof(*bs->probe));
 	bs->failed_until = calloc(bs->n, sizeof(*bs->failed_until));
@@ -551,8 +578,7 @@ int bricks_start(struct chorusd *d)
 	/* chorus.json's sets until glusterd answers */
 	bricks_sets_update(d, bs->sets, NULL);
 	bs->started_ms = daemon_mono_ms();
-	snprintf(bs->inv_why, sizeof(bs->inv_why), "start-up");
-	inv_fetch(bs);
+	inv_first(bs);
 	house_tick(bs);
 	return 0;
 }
@@ -782,6 +808,7 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 	json_object_object_add(o, "fence",
 			       json_object_new_string(conf_fence_name(d->conf->fence_mode)));
 	json_object_object_add(o, "bricks", list);
+	bricks_unresolved_json(d, o);
 	if (bs == NULL)
 		return o;
 	for (size_t b = 0; b < bs->n; b++) {
@@ -795,6 +822,9 @@ struct json_object *bricks_status_json(const struct chorusd *d)
 		json_object_object_add(x, "volume", json_object_new_string(cb->volume));
 		json_object_object_add(x, "host", json_object_new_string(cb->host));
 		json_object_object_add(x, "path", json_object_new_string(cb->path));
+		json_object_object_add(x, "named_by", json_object_new_string(cb->from_gluster
+										? "gluster"
+										: "config"));
 		json_object_object_add(x, "address", json_object_new_string(a));
 		json_object_object_add(x, "running_here",
 				       json_object_new_boolean(brick_exec_held(bs->bx, b)));

@@ -60,6 +60,16 @@ void bricks_sets_declare(struct chorusd *d, const struct inventory_set *sets);
 /* Brick 'b''s "set" object for status, into 'x'. */
 void bricks_sets_json(const struct chorusd *d, const struct inventory_set *s, size_t b,
 		      struct json_object *x);
+/* bricks_resolve.c: before anything is declared, fill in the bricks that
+ * left their volume and path to glusterd (conf_bricks_resolve); the others
+ * go to d->unresolved.  -EAGAIN: one of those has its address up here, so
+ * chorusd must not start. */
+int bricks_resolve_at_start(struct chorusd *d);
+/* Whether inventory 'inv' names a brick for an entry left out at start-up
+ * (then chorusd restarts in place to declare it). */
+bool bricks_resolve_more(struct chorusd *d, const struct inventory *inv);
+/* The entries left out, as "not_declared" in status object 'o'. */
+void bricks_unresolved_json(const struct chorusd *d, struct json_object *o);
 /* Fence commands this node ran that succeeded / failed (metrics). */
 void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed);
 

@@ -243,12 +243,23 @@ static void reexec_cb(void *data)
 	daemon_exit(d);
 }
 
+void ctl_restart_in_place(struct chorusd *d, const char *why)
+{
+	qb_loop_timer_handle t;
+
+	if (d->reexec_armed)
+		return;
+	d->reexec_armed = true;
+	qb_log(LOG_NOTICE, "%s: restarting in place", why);
+	ctl_event_add(d, "admin", "%s: restarting in place", why);
+	qb_loop_timer_add(d->loop, QB_LOOP_LOW, 200 * QB_TIME_NS_IN_MSEC, d, reexec_cb, &t);
+}
+
 static void do_reload(struct chorusd *d, const struct control_request *req)
 {
 	struct chorus_conf *nc = NULL;
 	char err[1024];
 	struct json_object *r;
-	qb_loop_timer_handle t;
 
 	if (conf_load(d->conf_path, &nc, err, sizeof(err)) < 0) {
 		control_error(d->ctl->ctl, req->client, req->id, "bad_config",
@@ -276,9 +287,12 @@ static void do_reload(struct chorusd *d, const struct control_request *req)
 	json_object_object_add(r, "applied", json_object_new_boolean(1));
 	json_object_object_add(r, "restart", json_object_new_boolean(1));
 	control_reply(d->ctl->ctl, req->client, req->id, r);
-	ctl_event_add(d, "admin", "reload requested by uid %u: restarting in place",
-		  (unsigned)req->uid);
-	qb_loop_timer_add(d->loop, QB_LOOP_LOW, 200 * QB_TIME_NS_IN_MSEC, d, reexec_cb, &t);
+	{
+		char why[64];
+
+		snprintf(why, sizeof(why), "reload requested by uid %u", (unsigned)req->uid);
+		ctl_restart_in_place(d, why);
+	}
 }
 
 static void cmd_reload(struct chorusd *d, const struct control_request *req)
@@ -349,7 +363,8 @@ static void cmd_bricks(struct chorusd *d, const struct control_request *req)
 	bool all_active;
 	size_t un;
 
-	json_object_object_add(r, "bricks", d->conf->n_bricks ? bricks_status_json(d) : NULL);
+	json_object_object_add(r, "bricks", d->conf->n_bricks || d->n_unresolved
+						    ? bricks_status_json(d) : NULL);
 	json_object_object_add(r, "nodes", ctl_nodes_json(d, &all_active));
 	json_object_object_add(r, "vips", ctl_vips_json(d, &un));
 	control_reply(d->ctl->ctl, req->client, req->id, r);

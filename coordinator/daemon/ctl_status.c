@@ -287,7 +287,7 @@ struct json_object *ctl_status_json(struct chorusd *d)
 	json_object_object_add(r, "nodes", nodes);
 	json_object_object_add(r, "vips", vips);
 	json_object_object_add(r, "checks", checks_json(d));
-	if (d->conf->n_bricks)
+	if (d->conf->n_bricks || d->n_unresolved)
 		json_object_object_add(r, "bricks", bricks_status_json(d));
 	if (d->conf->n_hooks)
 		json_object_object_add(r, "hooks", hooks_status_json(d->hk));

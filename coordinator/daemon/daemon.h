@@ -25,6 +25,8 @@ struct ctl_state;
 struct health_state;
 struct plugin_host;
 struct bricks;
+struct conf_unresolved;
+struct inventory;
 struct tickle;
 struct corelog;
 
@@ -55,6 +57,7 @@ struct chorusd {
 	bool stepping;
 	bool exiting;
 	bool reexec;		/* reload: restart in place with the new config */
+	bool reexec_armed;	/* a restart in place is on its way */
 	bool shutdown_requested;
 	int pid_fd;
 	uint64_t incarnation;
@@ -64,6 +67,14 @@ struct chorusd {
 	int32_t log_file_target;	/* qb_log target of the log file, or -1 */
 	bool log_stderr;
 	struct bricks *bricks;		/* bricks.c; NULL without bricks or watchdog */
+	/* bricks_resolve.c: bricks.list entries glusterd did not name, which
+	 * this node does not declare; and the start-up inventory that
+	 * resolved the rest, for bricks.c to take over (NULL: none) */
+	struct conf_unresolved *unresolved;
+	size_t n_unresolved;
+	struct inventory *inv_first;
+	int inv_first_rc;		/* 0, or -errno with inv_first_reason */
+	char inv_first_reason[256];
 	bool released_at_start;		/* no corosync at start: local resources dropped */
 	struct hooks *hk;		/* service hooks (hooks.h) */
 	struct timing timing;		/* derived from corosync's at core start */
@@ -132,6 +143,8 @@ void ctl_event(struct chorusd *d, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ctl_admin_done(struct chorusd *d, uint64_t cookie, int err, uint64_t generation);
 void ctl_persist(struct chorusd *d);
+/* Restart in place as "chorusctl reload" does (nothing moves), once. */
+void ctl_restart_in_place(struct chorusd *d, const char *why);
 /* Before joining: load saved operator state into the core. */
 void ctl_load_admin(struct chorusd *d);
 /* The name of control command 'i', or NULL past the last (for

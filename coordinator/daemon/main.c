@@ -42,6 +42,7 @@
 #include "daemon/corelog.h"
 #include "daemon/daemon.h"
 #include "exec/hooks.h"
+#include "exec/inventory.h"
 #include "exec/tickle.h"
 #include "core/timing.h"
 #include "exec/vip.h"
@@ -529,6 +530,27 @@ static int core_start(struct chorusd *d)
 	return 0;
 }
 
+/* The daemon's per-address lists, one per conf->vips entry. */
+static int local_lists(struct chorusd *d)
+{
+	const struct chorus_conf *c = d->conf;
+
+	free(d->vl);
+	free(d->held);
+	free(d->kinds);
+	d->vl = calloc(c->n_vips + 1, sizeof(*d->vl));
+	d->held = calloc(c->n_vips + 1, sizeof(*d->held));
+	d->kinds = calloc(c->n_vips + 1, sizeof(*d->kinds));
+	if (d->vl == NULL || d->held == NULL || d->kinds == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_vips; i++) {
+		d->kinds[i] = c->vips[i].brick ? &bricks_kind : &addresses_kind;
+		d->vl[i].addr = c->vips[i].addr;
+		snprintf(d->vl[i].ifname, sizeof(d->vl[i].ifname), "%s", c->vips[i].ifname);
+	}
+	return 0;
+}
+
 static void connect_cb(void *data)
 {
 	struct chorusd *d = data;
@@ -754,17 +776,8 @@ int main(int argc, char **argv)
 		conf_free(d.conf);
 		return rc == 0 ? CHORUSD_OK : CHORUSD_ERR_CONFIG;
 	}
-	d.vl = calloc(d.conf->n_vips + 1, sizeof(*d.vl));
-	d.held = calloc(d.conf->n_vips + 1, sizeof(*d.held));
-	d.kinds = calloc(d.conf->n_vips + 1, sizeof(*d.kinds));
-	if (d.vl == NULL || d.held == NULL || d.kinds == NULL)
+	if (local_lists(&d) < 0)
 		return CHORUSD_ERR_INIT;
-	for (size_t i = 0; i < d.conf->n_vips; i++)
-		d.kinds[i] = d.conf->vips[i].brick ? &bricks_kind : &addresses_kind;
-	for (size_t i = 0; i < d.conf->n_vips; i++) {
-		d.vl[i].addr = d.conf->vips[i].addr;
-		snprintf(d.vl[i].ifname, sizeof(d.vl[i].ifname), "%s", d.conf->vips[i].ifname);
-	}
 	if (cleanup) {
 		rc = vip_cleanup(d.vl, d.conf->n_vips);
 		if (rc < 0) {
@@ -793,6 +806,14 @@ int main(int argc, char **argv)
 
 	d.loop = qb_loop_create();
 	if (d.loop == NULL)
+		return CHORUSD_ERR_INIT;
+	/* before anything is declared or scanned: the bricks glusterd names */
+	rc = bricks_resolve_at_start(&d);
+	if (rc < 0) {
+		qb_log(LOG_CRIT, "cannot resolve the bricks glusterd names " QB_XS " rc=%d", rc);
+		return CHORUSD_ERR_INIT;
+	}
+	if (d.n_unresolved > 0 && local_lists(&d) < 0)
 		return CHORUSD_ERR_INIT;
 	{
 		/* the lifetime is final once corosync's timing is known */
@@ -876,6 +897,8 @@ int main(int argc, char **argv)
 			(void)unlink(pidf);
 	}
 	conf_free(d.conf);
+	free(d.unresolved);
+	inventory_free(d.inv_first);
 	free(d.vl);
 	free(d.held);
 	free(d.kinds);

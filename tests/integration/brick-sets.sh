@@ -120,14 +120,8 @@ done
 all_running || cl_fail "a brick stopped: $(where)"
 
 # --- 4. sets learnt after joining -------------------------------------------
-gate=$CL_DIR/gluster-gate
-cat > "$CL_DIR/gluster-gated" <<EOF
-#!/bin/sh
-# glusterd does not answer until $gate exists
-[ -e "$gate" ] || { echo "Connection failed. Please check if gluster daemon is operational."; exit 1; }
-exec "$GL_GLUSTER" "\$@"
-EOF
-chmod 755 "$CL_DIR/gluster-gated"
+bk_gated_cli
+gate=$BK_GATE
 GL_GLUSTER=$CL_DIR/gluster-gated bk_write_conf 3 "$(cl_ndir 3)/chorusd.conf" "$GRACE_MS"
 cl_chorusd_kill 3 KILL
 : > "$(cl_ndir 3)/chorusd.log"

@@ -265,12 +265,14 @@ bk_conf_bricks() {
     [ -n "${BK_BRICKS_EXTRA:-}" ] && printf '  %s\n' "$BK_BRICKS_EXTRA"
     printf '  "list": ['
     for (( k = 1; k <= BK_NB; k++ )); do
-        printf '%s\n   {"volume": "%s", "host": "%s", "address": "%s/%s", "interface": "eth0",' \
-            "$sep" "$V" "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
+        # BK_NAMED=1: no "volume" and "path", glusterd names them
+        printf '%s\n   {%s"host": "%s", "address": "%s/%s", "interface": "eth0"' \
+            "$sep" "$([ -z "${BK_NAMED:-}" ] && printf '"volume": "%s", ' "$V")" \
+            "${BK_VIP[$k]}" "${BK_VIP[$k]}" "$CL_PREFIXLEN"
         # BK_SET: every brick in that one replica set (placement spreads
         # them); BK_SETS[k]: brick k's own "set" (an override of glusterd's);
         # BK_FSTYPE=none: no device, a directory every node sees
-        printf ' "path": "%s"%s%s}' "${BK_PATH[$k]}" \
+        printf '%s%s%s}' "$([ -z "${BK_NAMED:-}" ] && printf ', "path": "%s"' "${BK_PATH[$k]}")" \
             "$([ "$BK_FSTYPE" != none ] && printf ', "device": "%s", "fstype": "%s"' "${BK_LUN[$k]}" "$BK_FSTYPE")" \
             "$([ -n "${BK_SETS[$k]:-${BK_SET:-}}" ] && printf ', "set": "%s"' "${BK_SETS[$k]:-$BK_SET}")"
         sep=,
@@ -302,6 +304,19 @@ bk_write_conf() {
  $(bk_conf_bricks "$grace"),$wd$nt
  "log": {"level": "debug", "file": "$d/chorusd.log", "stderr": true, "syslog": false}}
 EOF
+}
+
+# bk_gated_cli : $CL_DIR/gluster-gated, the real gluster CLI behind a gate:
+# it fails as when glusterd does not answer until $BK_GATE exists (as when
+# glusterd comes up after chorusd)
+bk_gated_cli() {
+    BK_GATE=$CL_DIR/gluster-gate
+    cat > "$CL_DIR/gluster-gated" <<EOF
+#!/bin/sh
+[ -e "$BK_GATE" ] || { echo "Connection failed. Please check if gluster daemon is operational."; exit 1; }
+exec "$GL_GLUSTER" "\$@"
+EOF
+    chmod 755 "$CL_DIR/gluster-gated"
 }
 
 # bk_chorusd_start I CONF : chorusd in node I's netns and glusterd's mount ns

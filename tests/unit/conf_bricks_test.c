@@ -124,6 +124,116 @@ static void test_valid(void **unused)
 	conf_free(c);
 }
 
+/* Only what glusterd cannot know in chorus.json: "volume" and "path" come
+ * from glusterd's volume info by the brick's host (issue 17).  A brick that
+ * does not resolve to exactly one of glusterd's is taken out, with the
+ * reason, never guessed. */
+static void test_from_gluster(void **unused)
+{
+	static const char json[] =
+		"{\"vips\": [{\"address\": \"192.0.2.10/24\", \"interface\": \"eth0\"}],\n"
+		" \"bricks\": {\"list\": [\n"
+		"  {\"host\": \"b1.example.net\", \"address\": \"192.0.2.51/24\",\n"
+		"   \"interface\": \"eth0\", \"device\": \"/dev/mapper/lun1\", \"fstype\": \"xfs\"},\n"
+		"  {\"host\": \"b2.example.net\", \"address\": \"192.0.2.52/24\",\n"
+		"   \"interface\": \"eth0\"},\n"
+		"  {\"host\": \"b3.example.net\", \"address\": \"192.0.2.53/24\",\n"
+		"   \"interface\": \"eth0\", \"volume\": \"gv1\"},\n"
+		"  {\"host\": \"b4.example.net\", \"address\": \"192.0.2.54/24\",\n"
+		"   \"interface\": \"eth0\"},\n"
+		"  {\"volume\": \"gv0\", \"host\": \"b5.example.net\", \"address\": \"192.0.2.55/24\",\n"
+		"   \"interface\": \"eth0\", \"path\": \"/bricks/b5\"}]},\n"
+		" \"fence\": {\"mode\": \"none\"}}\n";
+	static const struct conf_gluster_brick g[] = {
+		{"gv0", "b1.example.net", "/bricks/gv0-1"},
+		{"gv0", "b2.example.net", "/bricks/gv0-2"},
+		{"gv1", "b2.example.net", "/bricks/gv1-2"},
+		{"gv0", "b3.example.net", "/bricks/gv0-3"},
+		{"gv1", "b3.example.net", "/bricks/gv1-3"},
+	};
+	struct chorus_conf *c = NULL;
+	struct conf_unresolved *u = NULL;
+	size_t nu = 0, nb = 0;
+	char err[1024] = "";
+
+	(void)unused;
+	if (load(json, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_bricks, 5);
+	assert_true(c->bricks[0].from_gluster);
+	assert_string_equal(c->bricks[0].volume, "");
+	assert_false(c->bricks[4].from_gluster);
+	assert_int_equal(conf_bricks_resolve(c, g, 5, NULL, &u, &nu), 0);
+	/* b1: the only brick on its host; b3: the one of the volume given;
+	 * b5: named in full, untouched */
+	assert_int_equal(c->n_bricks, 3);
+	assert_string_equal(c->bricks[0].volume, "gv0");
+	assert_string_equal(c->bricks[0].path, "/bricks/gv0-1");
+	assert_string_equal(c->bricks[0].device, "/dev/mapper/lun1");
+	assert_string_equal(c->bricks[1].host, "b3.example.net");
+	assert_string_equal(c->bricks[1].path, "/bricks/gv1-3");
+	assert_int_equal(c->bricks[1].index, 2);
+	assert_string_equal(c->bricks[2].path, "/bricks/b5");
+	/* b2: two bricks on its host, which one is not for chorus to guess;
+	 * b4: glusterd names none */
+	assert_int_equal(nu, 2);
+	assert_string_equal(u[0].brick.host, "b2.example.net");
+	assert_non_null(strstr(u[0].reason, "2 bricks"));
+	assert_non_null(strstr(u[0].reason, "gv1:/bricks/gv1-2"));
+	assert_string_equal(u[1].brick.host, "b4.example.net");
+	assert_non_null(strstr(u[1].reason, "no brick"));
+	/* the unresolved bricks' addresses are not declared: they leave the
+	 * VIP list, and the rest still point at the right bricks */
+	assert_int_equal(c->n_vips, 4);
+	for (size_t i = 0; i < c->n_vips; i++) {
+		char a[CHORUS_ADDR_STRLEN];
+
+		if (!c->vips[i].brick)
+			continue;
+		nb++;
+		assert_memory_equal(&c->vips[i].addr, &c->bricks[c->vips[i].brick - 1].addr,
+				    sizeof(c->vips[i].addr));
+		res_addr_format(&c->vips[i].addr, a, sizeof(a));
+		assert_true(strcmp(a, "192.0.2.52/24") != 0 && strcmp(a, "192.0.2.54/24") != 0);
+	}
+	assert_int_equal(nb, 3);
+	/* a later answer that names b2's brick alone would resolve it */
+	assert_int_equal(conf_brick_matches(&u[0].brick, g, 2, &nb), 1);
+	assert_int_equal(nb, 1);
+	free(u);
+	conf_free(c);
+
+	/* glusterd did not answer: every brick left to it is out, with why */
+	if (load(json, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	u = NULL;
+	nu = 0;
+	assert_int_equal(conf_bricks_resolve(c, NULL, 0, "gluster: timed out", &u, &nu), 0);
+	assert_int_equal(c->n_bricks, 1);
+	assert_int_equal(nu, 4);
+	assert_non_null(strstr(u[3].reason, "gluster: timed out"));
+	free(u);
+	conf_free(c);
+
+	/* two entries that resolve to one brick: the second is out */
+	if (load("{\"bricks\": {\"list\": [{\"host\": \"b1.example.net\", \"address\": "
+		 "\"192.0.2.51/24\", \"interface\": \"eth0\"}, {\"volume\": \"gv0\", \"host\": "
+		 "\"b1.example.net\", \"address\": \"192.0.2.52/24\", \"interface\": \"eth0\"}]},"
+		 " \"fence\": {\"mode\": \"none\"}}", &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	u = NULL;
+	nu = 0;
+	assert_int_equal(conf_bricks_resolve(c, g, 5, NULL, &u, &nu), 0);
+	assert_int_equal(c->n_bricks, 1);
+	assert_int_equal(nu, 1);
+	assert_non_null(strstr(u[0].reason, "the same brick as bricks.list[0]"));
+	free(u);
+	conf_free(c);
+	/* a host is always required: it is how glusterd's brick is found */
+	expect("{\"bricks\": {\"list\": [{\"address\": \"192.0.2.51/24\", \"interface\": "
+	       "\"eth0\"}]}, \"fence\": {\"mode\": \"none\"}}", "bricks.list[0].host: missing");
+}
+
 static void test_errors(void **unused)
 {
 	(void)unused;
@@ -358,6 +468,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_from_gluster),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_agent),
 	};
