@@ -57,3 +57,12 @@ fuzz-inventory: tests/fuzz/inventory_fuzz
 fuzz: fuzz-inventory
 .PHONY: fuzz-inventory
 EXTRA_DIST += tests/fuzz/inventory_fuzz.c
+
+# The record of the bricks that may run here (bricks_here.c): a round trip,
+# and a file that does not check is refused whole.
+check_PROGRAMS += tests/unit/bricks_here_test
+TESTS += tests/unit/bricks_here_test
+tests_unit_bricks_here_test_SOURCES = tests/unit/bricks_here_test.c \
+	coordinator/daemon/bricks_here.c coordinator/core/res.c coordinator/core/res.h
+tests_unit_bricks_here_test_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(QB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_bricks_here_test_LDADD = $(JSONC_LIBS) $(QB_LIBS) $(CMOCKA_LIBS)

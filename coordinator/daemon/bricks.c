@@ -43,6 +43,8 @@
 #define PROBE_RETRY_MS 100
 #define INV_RETRY_MS 5000
 
+enum { ORPH_PROBING, ORPH_STOPPING, ORPH_DONE };
+
 struct bricks {
 	struct chorusd *d;
 	struct script_runner *runner;
@@ -52,6 +54,14 @@ struct bricks {
 	int *probe;			/* 1 pending, 0 done not running, 2 running */
 	size_t probes_left;
 	uint64_t *failed_until;		/* mono ms; 0 = not failed */
+	/* bricks_here.c: what may run here, kept across restarts */
+	bool *want;			/* per brick: started or adopted, not yet stopped */
+	struct brick_here *orph;	/* recorded, no longer declared: stopped before
+					 * joining; brick_exec index n + o */
+	size_t n_orph;
+	int *orph_state;		/* ORPH_* */
+	char *here_saved;		/* the record as last written (bytes) */
+	size_t here_len;
 	/* inventory */
 	struct inventory *inv;
 	struct inventory_fetch *fetch;
@@ -97,9 +107,27 @@ static void feed_res(struct chorusd *d, enum core_ev_type t, size_t vi, int err)
 	daemon_step(d, &ev);
 }
 
+static void here_update(struct bricks *bs);
+static void brick_event(struct chorusd *d, size_t b, enum brick_event e, int err,
+			const char *reason);
+static void orphan_cb(struct chorusd *d, size_t o, enum brick_event e, int err,
+		      const char *reason);
+
 static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char *reason)
 {
 	struct chorusd *d = ud;
+	struct bricks *bs = B(d);
+
+	if (b >= bs->n)
+		orphan_cb(d, b - bs->n, e, err, reason);
+	else
+		brick_event(d, b, e, err, reason);
+	here_update(bs);
+}
+
+static void brick_event(struct chorusd *d, size_t b, enum brick_event e, int err,
+			const char *reason)
+{
 	struct bricks *bs = B(d);
 	size_t vi = bs->vip[b];
 	const struct conf_brick *cb = &d->conf->bricks[b];
@@ -110,6 +138,8 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 			return;
 		qb_log(LOG_INFO, "brick %s:%s %s at start-up", cb->host, cb->path,
 		       err == 0 ? "running" : err == -ENOENT ? "not running" : "inconsistent");
+		if (err != -ENOENT)
+			bs->want[b] = true;
 		if (err == -ENOENT) {
 			bs->probe[b] = 0;
 			bs->probes_left--;
@@ -150,6 +180,8 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 		if (bs->probe[b] == 3) {
 			bs->probe[b] = err < 0 ? 2 : 0;
 			bs->probes_left--;
+			if (err == 0)
+				bs->want[b] = false;
 			if (err < 0)
 				qb_log(LOG_CRIT, "brick %s:%s could not be stopped before joining: "
 				       "claiming it so nobody else starts it", cb->host, cb->path);
@@ -159,6 +191,7 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 			qb_log(LOG_CRIT, "brick %s:%s did not stop: %s; keeping its address, retrying",
 			       cb->host, cb->path, reason ? reason : "failed");
 		} else {
+			bs->want[b] = false;
 			vip_exec_release(d->vx, vi);
 			qb_log(LOG_NOTICE, "brick %s:%s stopped", cb->host, cb->path);
 		}
@@ -498,6 +531,23 @@ static int wd_open(struct bricks *bs)
 
 /* ---- life cycle ---- */
 
+/* The recorded bricks (bricks_here.c) this node no longer declares. */
+static void orphans_find(struct bricks *bs, struct brick_here *here, size_t n_here)
+{
+	const struct chorus_conf *c = bs->d->conf;
+
+	for (size_t i = 0; i < n_here; i++) {
+		bool declared = false;
+
+		for (size_t b = 0; b < c->n_bricks && !declared; b++)
+			declared = strcmp(c->bricks[b].host, here[i].def.host) == 0 &&
+				   strcmp(c->bricks[b].path, here[i].def.path) == 0;
+		if (!declared)
+			here[bs->n_orph++] = here[i];
+	}
+	bs->orph = here;
+}
+
 int bricks_start(struct chorusd *d)
 {
 	const struct chorus_conf *c = d->conf;
@@ -515,35 +565,51 @@ int bricks_start(struct chorusd *d)
 		.restart_max = c->brick_restart_max,
 		.restart_window_ms = c->brick_restart_window_ms,
 	};
+	struct brick_here *here = NULL;
+	size_t n_here = 0, n_all;
+	char err[512] = "";
 	int rc;
 
-	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0' && d->n_unresolved == 0)
+	rc = bricks_here_load(c->state_dir, &here, &n_here, err, sizeof(err));
+	if (rc < 0)
+		qb_log(LOG_ERR, "cannot tell which bricks ran here before: %s; going on without",
+		       err[0] ? err : strerror(-rc));
+	if (c->n_bricks == 0 && c->watchdog_device[0] == '\0' && d->n_unresolved == 0 &&
+	    n_here == 0) {
+		free(here);
 		return 0;
+	}
 	bs = calloc(1, sizeof(*bs));
-	if (bs == NULL)
+	if (bs == NULL) {
+		free(here);
 		return -ENOMEM;
+	}
 	d->bricks = bs;
 	bs->d = d;
 	bs->wd_fd = -1;
 	bs->n = c->n_bricks;
+	orphans_find(bs, here, n_here);
 	rc = script_runner_new(d->loop, &bs->runner);
 	if (rc < 0)
 		return rc;
 	if (c->watchdog_device[0] && (rc = wd_open(bs)) < 0)
 		return rc;
-	if (bs->n == 0) {
+	if (bs->n == 0 && bs->n_orph == 0) {
 		/* bricks left out until glusterd names them: keep asking */
 		if (d->n_unresolved > 0)
 			inv_first(bs);
 		return 0;
 	}
-	bs->vip = calloc(bs->n, sizeof(*bs->vip));
-	bs->probe = calloc(bs->n, sizeof(*bs->probe));
-	bs->failed_until = calloc(bs->n, sizeof(*bs->failed_until));
-	bs->sets = calloc(bs->n, sizeof(*bs->sets));
-	defs = calloc(bs->n, sizeof(*defs));
+	n_all = bs->n + bs->n_orph;
+	bs->vip = calloc(bs->n + 1, sizeof(*bs->vip));
+	bs->probe = calloc(bs->n + 1, sizeof(*bs->probe));
+	bs->failed_until = calloc(bs->n + 1, sizeof(*bs->failed_until));
+	bs->sets = calloc(bs->n + 1, sizeof(*bs->sets));
+	bs->want = calloc(bs->n + 1, sizeof(*bs->want));
+	bs->orph_state = calloc(bs->n_orph + 1, sizeof(*bs->orph_state));
+	defs = calloc(n_all, sizeof(*defs));
 	if (bs->vip == NULL || bs->probe == NULL || bs->failed_until == NULL || bs->sets == NULL ||
-	    defs == NULL) {
+	    bs->want == NULL || bs->orph_state == NULL || defs == NULL) {
 		free(defs);
 		return -ENOMEM;
 	}
@@ -563,7 +629,9 @@ int bricks_start(struct chorusd *d)
 			 cb->mount_options);
 		snprintf(defs[b].home_uuid, sizeof(defs[b].home_uuid), "%s", cb->home_uuid);
 	}
-	rc = brick_exec_new(d->loop, bs->runner, &bc, defs, bs->n, brick_cb, d, &bs->bx);
+	for (size_t o = 0; o < bs->n_orph; o++)
+		defs[bs->n + o] = bs->orph[o].def;
+	rc = brick_exec_new(d->loop, bs->runner, &bc, defs, n_all, brick_cb, d, &bs->bx);
 	free(defs);
 	if (rc < 0)
 		return rc;
@@ -572,15 +640,141 @@ int bricks_start(struct chorusd *d)
 		bs->probes_left++;
 		if (brick_exec_probe(bs->bx, b) < 0) {
 			bs->probe[b] = 2;	/* cannot tell: claim it, the core sorts it out */
+			bs->want[b] = true;
 			bs->probes_left--;
 		}
 	}
+	for (size_t o = 0; o < bs->n_orph; o++) {
+		const struct brick_here *h = &bs->orph[o];
+
+		qb_log(LOG_NOTICE, "brick %s:%s ran here and is no longer declared: checking it "
+		       "before joining", h->def.host, h->def.path);
+		bs->orph_state[o] = ORPH_PROBING;
+		bs->probes_left++;
+		if (brick_exec_probe(bs->bx, bs->n + o) < 0)
+			orphan_cb(d, o, BRICK_EV_PROBED, -EIO, "cannot run the probe");
+	}
+	here_update(bs);
 	/* chorus.json's sets until glusterd answers */
 	bricks_sets_update(d, bs->sets, NULL);
 	bs->started_ms = daemon_mono_ms();
-	inv_first(bs);
+	if (bs->n > 0 || d->n_unresolved > 0)
+		inv_first(bs);
 	house_tick(bs);
 	return 0;
+}
+
+/* A recorded brick this node no longer declares: stop it (if it runs) and
+ * remove its address before joining, else another node would start it
+ * beside this one.  One that cannot be stopped ends the daemon: joining
+ * would be unsafe, and the service manager retries. */
+static void orphan_cb(struct chorusd *d, size_t o, enum brick_event e, int err,
+		      const char *reason)
+{
+	struct bricks *bs = B(d);
+	const struct brick_here *h = &bs->orph[o];
+	struct vip_local vl = {.addr = h->addr};
+
+	memcpy(vl.ifname, h->ifname, sizeof(vl.ifname));
+	if (e == BRICK_EV_PROBED && bs->orph_state[o] == ORPH_PROBING) {
+		if (err == -ENOENT) {
+			qb_log(LOG_INFO, "brick %s:%s no longer declared and not running here",
+			       h->def.host, h->def.path);
+		} else {
+			/* running, or cannot tell: stop it */
+			qb_log(LOG_WARNING, "brick %s:%s runs here but is no longer declared: "
+			       "stopping it before joining", h->def.host, h->def.path);
+			bs->orph_state[o] = ORPH_STOPPING;
+			if (brick_exec_release(bs->bx, bs->n + o) == 0)
+				return;
+			err = -EIO;
+			reason = "cannot run the brick script";
+			e = BRICK_EV_RELEASED;
+		}
+	}
+	if (e == BRICK_EV_RELEASED && bs->orph_state[o] == ORPH_STOPPING && err < 0) {
+		qb_log(LOG_CRIT, "brick %s:%s, no longer declared, could not be stopped (%s): not "
+		       "joining, since another node would start it", h->def.host, h->def.path,
+		       reason ? reason : "failed");
+		d->exit_code = CHORUSD_EXIT_UNSAFE;	/* qb_loop_run() clears a stop made
+						 * before it: main() checks 'exiting' */
+		daemon_exit(d);
+		return;
+	}
+	if (bs->orph_state[o] == ORPH_DONE || (e != BRICK_EV_PROBED && e != BRICK_EV_RELEASED))
+		return;
+	if (e == BRICK_EV_RELEASED)
+		qb_log(LOG_NOTICE, "brick %s:%s, no longer declared, stopped", h->def.host,
+		       h->def.path);
+	/* its address, if a previous instance left it: nobody declares it here */
+	if (vip_cleanup(&vl, 1) > 0)
+		qb_log(LOG_NOTICE, "removed the address of brick %s:%s", h->def.host, h->def.path);
+	bs->orph_state[o] = ORPH_DONE;
+	bs->probes_left--;
+}
+
+/* Write the record when what may run here changed (bricks_here.c). */
+static void here_update(struct bricks *bs)
+{
+	const struct chorus_conf *c = bs->d->conf;
+	struct brick_here *h;
+	size_t n = 0;
+	char *text;
+	int rc;
+
+	if (bs->want == NULL)
+		return;
+	h = calloc(bs->n + bs->n_orph + 1, sizeof(*h));
+	if (h == NULL)
+		return;
+	for (size_t b = 0; b < bs->n; b++) {
+		const struct conf_brick *cb = &c->bricks[b];
+		struct brick_def *x = &h[n].def;
+
+		if (!bs->want[b] && !brick_exec_held(bs->bx, b) && !brick_exec_busy(bs->bx, b))
+			continue;
+		snprintf(x->volume, sizeof(x->volume), "%s", cb->volume);
+		snprintf(x->host, sizeof(x->host), "%s", cb->host);
+		snprintf(x->path, sizeof(x->path), "%s", cb->path);
+		snprintf(x->device, sizeof(x->device), "%s", cb->device);
+		snprintf(x->fstype, sizeof(x->fstype), "%s", cb->fstype);
+		snprintf(x->mount_options, sizeof(x->mount_options), "%s", cb->mount_options);
+		snprintf(x->home_uuid, sizeof(x->home_uuid), "%s", cb->home_uuid);
+		h[n].addr = cb->addr;
+		memcpy(h[n].ifname, cb->ifname, sizeof(h[n].ifname));
+		n++;
+	}
+	for (size_t o = 0; o < bs->n_orph; o++)
+		if (bs->orph_state[o] != ORPH_DONE)
+			h[n++] = bs->orph[o];
+	/* the same list as last time: nothing to write */
+	text = NULL;
+	{
+		size_t len = n * sizeof(*h);
+
+		text = malloc(len + 1);
+		if (text != NULL) {
+			memcpy(text, h, len);
+			text[len] = '\0';
+		}
+		if (text != NULL && bs->here_saved != NULL && bs->here_len == len &&
+		    memcmp(text, bs->here_saved, len) == 0) {
+			free(text);
+			free(h);
+			return;
+		}
+		rc = bricks_here_save(c->state_dir, h, n);
+		if (rc < 0) {
+			qb_log(LOG_ERR, "cannot record the bricks that run here in %s: %s",
+			       c->state_dir, strerror(-rc));
+			free(text);
+		} else {
+			free(bs->here_saved);
+			bs->here_saved = text;
+			bs->here_len = len;
+		}
+	}
+	free(h);
 }
 
 bool bricks_failed(const struct chorusd *d, size_t vi)
@@ -652,6 +846,10 @@ static void bricks_acquire(struct chorusd *d, size_t vi)
 		feed_res(d, CORE_EV_ACQUIRED, vi, -EINVAL);
 		return;
 	}
+	/* on disk before it can run: a restart that no longer declares it
+	 * must still find it (bricks_here.c) */
+	B(d)->want[b] = true;
+	here_update(B(d));
 	rc = vip_exec_acquire(d->vx, vi);
 	if (rc == 0)
 		rc = brick_exec_acquire(B(d)->bx, (size_t)b);
@@ -794,6 +992,10 @@ void bricks_stop(struct chorusd *d)
 	free(bs->probe);
 	free(bs->failed_until);
 	free(bs->sets);
+	free(bs->want);
+	free(bs->orph);
+	free(bs->orph_state);
+	free(bs->here_saved);
 	free(bs);
 	d->bricks = NULL;
 }

@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/res.h"
+#include "exec/brick.h"
+
 struct chorusd;
 struct json_object;
-struct res_addr;
 struct inventory;
 struct inventory_set;
 
@@ -70,6 +72,18 @@ int bricks_resolve_at_start(struct chorusd *d);
 bool bricks_resolve_more(struct chorusd *d, const struct inventory *inv);
 /* The entries left out, as "not_declared" in status object 'o'. */
 void bricks_unresolved_json(const struct chorusd *d, struct json_object *o);
+/* bricks_here.c: the bricks this node may be running, kept across restarts
+ * in state_dir/bricks-here.json so that one no longer declared is stopped
+ * before joining.  Load: 0 with '*out' (caller frees; none when the file is
+ * missing) or -errno with 'err' saying why.  Save: 0 or -errno. */
+struct brick_here {
+	struct brick_def def;
+	struct res_addr addr;		/* with prefix */
+	char ifname[CHORUS_NAME_MAX];
+};
+int bricks_here_load(const char *state_dir, struct brick_here **out, size_t *n, char *err,
+		     size_t err_size);
+int bricks_here_save(const char *state_dir, const struct brick_here *h, size_t n);
 /* Fence commands this node ran that succeeded / failed (metrics). */
 void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed);
 

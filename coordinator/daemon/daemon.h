@@ -36,6 +36,10 @@ struct result {
 	int err;
 };
 
+/* chorusd's exit status when it cannot start or run safely (EX_SOFTWARE;
+ * main.c's CHORUSD_ERR_INIT): the service manager retries. */
+#define CHORUSD_EXIT_UNSAFE 70
+
 struct chorusd {
 	qb_loop_t *loop;
 	struct chorus_conf *conf;

@@ -54,7 +54,7 @@ enum chorusd_exit {
 	CHORUSD_ERR_USAGE = 64,
 	CHORUSD_ERR_CONFIG = 78,
 	CHORUSD_ERR_RUNNING = 75,
-	CHORUSD_ERR_INIT = 70,
+	CHORUSD_ERR_INIT = CHORUSD_EXIT_UNSAFE,
 };
 
 uint64_t daemon_mono_ms(void)
@@ -857,6 +857,8 @@ int main(int argc, char **argv)
 		qb_log(LOG_CRIT, "cannot start the brick executor " QB_XS " rc=%d", rc);
 		return CHORUSD_ERR_INIT;
 	}
+	if (d.exiting)	/* a brick no longer declared could not be stopped */
+		return d.exit_code;
 	rc = hooks_new(d.loop, d.conf, addresses_release_now, &d, &d.hk);
 	if (rc < 0) {
 		qb_log(LOG_CRIT, "cannot start the service hooks " QB_XS " rc=%d", rc);

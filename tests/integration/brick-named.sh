@@ -20,8 +20,12 @@
 #      bricks run on its addresses, so it refuses to start (exit 70, the
 #      reason in its log) instead of joining without them, which would let
 #      another node start them beside the running ones.  Once the CLI
-#      answers it starts, adopts both bricks, and nothing moved.  A watcher
-#      samples every 50 ms that no brick ever runs on two nodes.
+#      answers it starts, adopts both bricks, and nothing moved.
+#   4. Node 3's chorus.json loses brick 2 while node 3 runs it, and the
+#      operator reloads: the new process stops brick 2 before it rejoins
+#      (it recorded what it ran, state_dir/bricks-here.json), and another
+#      node starts it.
+#   A watcher samples every 50 ms that no brick ever runs on two nodes.
 # Exit 77 when not root or corosync/gluster/chorusd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -138,6 +142,29 @@ for k in 1 2; do
 done
 grep -q "brick ${BK_VIP[1]}:${BK_PATH[1]} running at start-up" "$(cl_ndir 3)/chorusd.log" ||
     cl_fail "node 3 did not find brick 1 running at start-up"
+echo "3: node 3 adopted both bricks once its CLI answered: $(where)"
+
+# --- 4. a brick taken out of chorus.json while it runs here -----------------
+# node 3's file loses brick 2, and the operator reloads: the new process
+# does not declare it, so it must stop it before it joins (its record of
+# what ran here, state_dir/bricks-here.json), or nodes 1 and 2 would start
+# it beside the running one
+python3 - "$(cl_ndir 3)/chorusd.conf" <<'PY' || cl_fail "cannot drop brick 2 from node 3's config"
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["bricks"]["list"] = c["bricks"]["list"][:1]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+grep -q "\"${BK_VIP[2]}\"" "$(cl_ndir 3)/chorusd.conf" && cl_fail "brick 2 still in node 3's config"
+bk_ctl 3 reload > /dev/null || cl_fail "reload on node 3"
+cl_wait_until 120 bk__on_one_other 2 3 || cl_fail "brick 2 did not move off node 3: $(where)"
+cl_wait_until 60 bk__served 2 || cl_fail "brick 2 not served elsewhere: $(where)"
+grep -q "brick ${BK_VIP[2]}:${BK_PATH[2]} runs here but is no longer declared: stopping it before joining" \
+    "$(cl_ndir 3)/chorusd.log" || cl_fail "node 3 did not stop the brick it no longer declares"
+bk__on 1 3 || cl_fail "brick 1 moved: $(where)"
+cl_wait_until 60 named 3 1 || cl_fail "node 3 after the reload: $(bk_ctl 3 status --json | head -c 3000)"
+echo "4: node 3 stopped brick 2 before rejoining without it; $(where)"
+
 cl__kill_recorded watch TERM 10
 if [ -s "$D/watch" ]; then cl_fail "a brick ran on two nodes: $(head -n3 "$D/watch")"; fi
-echo "PASS: bricks named by glusterd; a node declares them once glusterd answers; a restart that cannot name a running brick refuses; $(wc -l < "$D/watch.all") watcher samples, no brick ever on two nodes"
+echo "PASS: bricks named by glusterd; a node declares them once glusterd answers; a restart that cannot name a running brick refuses; a brick no longer declared is stopped before rejoining; $(wc -l < "$D/watch.all") watcher samples, no brick ever on two nodes"
