@@ -38,63 +38,9 @@
 #include "exec/inventory.h"
 #include "exec/script.h"
 #include "exec/tickle.h"
+#include "daemon/bricks_private.h"
 #include "exec/vip.h"
 
-#define PROBE_RETRY_MS 100
-#define INV_RETRY_MS 5000
-
-enum { ORPH_PROBING, ORPH_STOPPING, ORPH_DONE };
-
-struct bricks {
-	struct chorusd *d;
-	struct script_runner *runner;
-	struct brick_exec *bx;
-	size_t n;
-	size_t *vip;			/* brick -> index in conf->vips (= core local idx) */
-	int *probe;			/* 1 pending, 0 done not running, 2 running */
-	size_t probes_left;
-	uint64_t *failed_until;		/* mono ms; 0 = not failed */
-	/* bricks_here.c: what may run here, kept across restarts */
-	bool *want;			/* per brick: started or adopted, not yet stopped */
-	struct brick_here *orph;	/* recorded, no longer declared: stopped before
-					 * joining; brick_exec index n + o */
-	size_t n_orph;
-	int *orph_state;		/* ORPH_* */
-	char *here_saved;		/* the record as last written (bytes) */
-	size_t here_len;
-	/* inventory */
-	struct inventory *inv;
-	struct inventory_fetch *fetch;
-	uint64_t inv_at_ms;
-	char inv_err[256];
-	char inv_why[64];
-	uint64_t inv_refreshes;
-	qb_loop_timer_handle inv_timer;
-	bool inv_again;
-	bool inv_answered;		/* the first fetch ended, either way */
-	bool multiplex;			/* the last inventory: cluster.brick-multiplex on */
-	uint64_t started_ms;
-	struct inventory_set *sets;	/* per brick (bricks_sets.c) */
-	/* fence */
-	struct script_run *fence_run;
-	uint32_t fence_node;
-	uint64_t fences_ok, fences_failed;
-	uint32_t last_fence_node;	/* 0: no fence command has finished */
-	bool last_fence_ok;
-	uint64_t last_fence_ms;
-	char last_fence_error[256];	/* why it failed, for status */
-	/* watchdog */
-	int wd_fd;
-	qb_loop_timer_handle wd_timer;
-	qb_loop_timer_handle house_timer;
-	uint64_t unsafe_since;
-	bool wd_starving;
-};
-
-static struct bricks *B(const struct chorusd *d)
-{
-	return d->bricks;
-}
 
 static long brick_of(const struct chorusd *d, size_t vi);
 
@@ -107,11 +53,8 @@ static void feed_res(struct chorusd *d, enum core_ev_type t, size_t vi, int err)
 	daemon_step(d, &ev);
 }
 
-static void here_update(struct bricks *bs);
 static void brick_event(struct chorusd *d, size_t b, enum brick_event e, int err,
 			const char *reason);
-static void orphan_cb(struct chorusd *d, size_t o, enum brick_event e, int err,
-		      const char *reason);
 
 static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char *reason)
 {
@@ -119,10 +62,10 @@ static void brick_cb(void *ud, size_t b, enum brick_event e, int err, const char
 	struct bricks *bs = B(d);
 
 	if (b >= bs->n)
-		orphan_cb(d, b - bs->n, e, err, reason);
+		bricks_orphan_cb(d, b - bs->n, e, err, reason);
 	else
 		brick_event(d, b, e, err, reason);
-	here_update(bs);
+	bricks_here_update(bs);
 }
 
 static void brick_event(struct chorusd *d, size_t b, enum brick_event e, int err,
@@ -326,148 +269,6 @@ void bricks_inventory_refresh(struct chorusd *d, const char *why)
 	inv_fetch(bs);
 }
 
-/* ---- fence ---- */
-
-/* The agent's last line of output, the one that says why ("Failed: Unable
- * to obtain correct plug status or plug is not available"), with any secret
- * blotted out: a verbose agent may echo its password. */
-static void fence_reason(const struct chorus_conf *c, const struct script_result *r, char *out,
-			 size_t size)
-{
-	char *text = strndup(r->output ? r->output : "", r->output_size), *line = NULL;
-
-	out[0] = '\0';
-	if (text == NULL)
-		return;
-	conf_fence_redact(c, text);
-	for (char *save = NULL, *t = strtok_r(text, "\r\n", &save); t != NULL;
-	     t = strtok_r(NULL, "\r\n", &save))
-		if (t[strspn(t, " \t")] != '\0')
-			line = t;
-	if (line != NULL)
-		snprintf(out, size, "%s", line);
-	explicit_bzero(text, r->output_size);
-	free(text);
-}
-
-/* Every fence that ended, or could not start, counts the same way. */
-static void fence_record(struct bricks *bs, uint32_t node, bool ok)
-{
-	bs->last_fence_node = node;
-	bs->last_fence_ok = ok;
-	bs->last_fence_ms = daemon_mono_ms();
-	if (ok)
-		bs->fences_ok++;
-	else
-		bs->fences_failed++;
-}
-
-static void fence_done(void *data, const struct script_result *r)
-{
-	struct bricks *bs = data;
-	const struct chorus_conf *c = bs->d->conf;
-	struct core_event ev = {.type = CORE_EV_FENCED};
-	const char *what = c->fence_mode == CONF_FENCE_AGENT ? "fence agent" : "fence command";
-	char why[128], line[160];
-
-	bs->fence_run = NULL;
-	ev.u.fence.node = bs->fence_node;
-	ev.u.fence.err = script_result_ok(r) ? 0 : -EIO;
-	fence_record(bs, bs->fence_node, ev.u.fence.err == 0);
-	fence_reason(c, r, line, sizeof(line));
-	if (ev.u.fence.err == 0) {
-		bs->last_fence_error[0] = '\0';
-		qb_log(LOG_WARNING, "%s: node %" PRIu32 " is down after %" PRIu64 " ms%s%s", what,
-		       bs->fence_node, r->elapsed_ms, line[0] ? ": " : "", line);
-		ctl_event(bs->d, "fence", "node %" PRIu32 " fenced: it is down", bs->fence_node);
-	} else {
-		script_result_str(r, why, sizeof(why));
-		snprintf(bs->last_fence_error, sizeof(bs->last_fence_error), "%s%s%s", why,
-			 line[0] ? ": " : "", line);
-		qb_log(LOG_ERR, "%s for node %" PRIu32 " failed: %s", what, bs->fence_node,
-		       bs->last_fence_error);
-		ctl_event(bs->d, "fence", "fencing node %" PRIu32 " failed: %s", bs->fence_node,
-			  bs->last_fence_error);
-	}
-	daemon_step(bs->d, &ev);
-}
-
-/* Options go to the agent's stdin as Pacemaker's fencer passes them, so the
- * password is in neither its argv nor its environment (both readable in
- * /proc by any local user). */
-static int fence_agent_run(struct bricks *bs, uint32_t node, const char *name)
-{
-	const struct chorus_conf *c = bs->d->conf;
-	char in[CONF_FENCE_STDIN_MAX];
-	const char *argv[2] = {c->fence_agent, NULL};
-	struct script_spec spec = {.argv = argv, .timeout_ms = c->fence_timeout_ms,
-				   .stdin_data = in};
-	int n, rc;
-
-	_Static_assert(CONF_FENCE_STDIN_MAX <= SCRIPT_STDIN_MAX, "agent stdin must fit the pipe");
-	n = conf_fence_stdin(c, name ? name : "", "off", in, sizeof(in));
-	if (n < 0) {
-		snprintf(bs->last_fence_error, sizeof(bs->last_fence_error), "%s",
-			 n == -ENOENT ? "fence.nodes has no entry for this node" : "options too long");
-		qb_log(LOG_ERR, "cannot fence node %" PRIu32 " (%s): %s", node, name ? name : "?",
-		       bs->last_fence_error);
-		return n;
-	}
-	spec.stdin_size = (size_t)n;
-	rc = script_run(bs->runner, &spec, fence_done, bs, &bs->fence_run);
-	explicit_bzero(in, sizeof(in));
-	if (rc < 0)
-		snprintf(bs->last_fence_error, sizeof(bs->last_fence_error),
-			 "cannot start the fence agent: %s", strerror(-rc));
-	return rc;
-}
-
-void bricks_fence(struct chorusd *d, uint32_t node)
-{
-	struct bricks *bs = B(d);
-	const struct chorus_conf *c = d->conf;
-	const char *argv[CONF_FENCE_ARGS + 1];
-	char e_id[48], e_name[CHORUS_NAME_MAX + 32];
-	const char *envp[3] = {e_id, e_name, NULL};
-	const char *name = d->cl ? cluster_node_name(d->cl, node) : NULL;
-	struct script_spec spec = {.argv = argv, .envp = envp, .timeout_ms = c->fence_timeout_ms};
-	struct core_event ev = {.type = CORE_EV_FENCED};
-	int rc;
-
-	ev.u.fence.node = node;
-	ev.u.fence.err = -ENOSYS;
-	if (bs == NULL || (c->fence_mode != CONF_FENCE_COMMAND && c->fence_mode != CONF_FENCE_AGENT) ||
-	    bs->fence_run != NULL) {
-		if (bs && bs->fence_run)
-			ev.u.fence.err = -EBUSY;
-		daemon_step(d, &ev);
-		return;
-	}
-	ctl_event(d, "fence", "fencing node %" PRIu32 " (%s): its bricks wait until it is down",
-		  node, name ? name : "?");
-	bs->fence_node = node;
-	if (c->fence_mode == CONF_FENCE_AGENT) {
-		rc = fence_agent_run(bs, node, name);
-	} else {
-		for (size_t i = 0; i < c->n_fence_args; i++)
-			argv[i] = c->fence_args[i];
-		argv[c->n_fence_args] = NULL;
-		snprintf(e_id, sizeof(e_id), "CHORUS_FENCE_NODEID=%" PRIu32, node);
-		snprintf(e_name, sizeof(e_name), "CHORUS_FENCE_NODE=%s", name ? name : "");
-		rc = script_run(bs->runner, &spec, fence_done, bs, &bs->fence_run);
-		if (rc < 0)
-			snprintf(bs->last_fence_error, sizeof(bs->last_fence_error),
-				 "cannot start the fence command: %s", strerror(-rc));
-	}
-	if (rc < 0) {
-		/* a failure like any other: counted, shown, retried by the core */
-		bs->fence_run = NULL;
-		fence_record(bs, node, false);
-		ev.u.fence.err = -EIO;
-		daemon_step(d, &ev);
-	}
-}
-
 /* ---- watchdog ---- */
 
 static bool any_held(const struct bricks *bs);
@@ -531,23 +332,6 @@ static int wd_open(struct bricks *bs)
 
 /* ---- life cycle ---- */
 
-/* The recorded bricks (bricks_here.c) this node no longer declares. */
-static void orphans_find(struct bricks *bs, struct brick_here *here, size_t n_here)
-{
-	const struct chorus_conf *c = bs->d->conf;
-
-	for (size_t i = 0; i < n_here; i++) {
-		bool declared = false;
-
-		for (size_t b = 0; b < c->n_bricks && !declared; b++)
-			declared = strcmp(c->bricks[b].host, here[i].def.host) == 0 &&
-				   strcmp(c->bricks[b].path, here[i].def.path) == 0;
-		if (!declared)
-			here[bs->n_orph++] = here[i];
-	}
-	bs->orph = here;
-}
-
 int bricks_start(struct chorusd *d)
 {
 	const struct chorus_conf *c = d->conf;
@@ -588,7 +372,7 @@ int bricks_start(struct chorusd *d)
 	bs->d = d;
 	bs->wd_fd = -1;
 	bs->n = c->n_bricks;
-	orphans_find(bs, here, n_here);
+	bricks_orphans_find(bs, here, n_here);
 	rc = script_runner_new(d->loop, &bs->runner);
 	if (rc < 0)
 		return rc;
@@ -652,9 +436,9 @@ int bricks_start(struct chorusd *d)
 		bs->orph_state[o] = ORPH_PROBING;
 		bs->probes_left++;
 		if (brick_exec_probe(bs->bx, bs->n + o) < 0)
-			orphan_cb(d, o, BRICK_EV_PROBED, -EIO, "cannot run the probe");
+			bricks_orphan_cb(d, o, BRICK_EV_PROBED, -EIO, "cannot run the probe");
 	}
-	here_update(bs);
+	bricks_here_update(bs);
 	/* chorus.json's sets until glusterd answers */
 	bricks_sets_update(d, bs->sets, NULL);
 	bs->started_ms = daemon_mono_ms();
@@ -662,119 +446,6 @@ int bricks_start(struct chorusd *d)
 		inv_first(bs);
 	house_tick(bs);
 	return 0;
-}
-
-/* A recorded brick this node no longer declares: stop it (if it runs) and
- * remove its address before joining, else another node would start it
- * beside this one.  One that cannot be stopped ends the daemon: joining
- * would be unsafe, and the service manager retries. */
-static void orphan_cb(struct chorusd *d, size_t o, enum brick_event e, int err,
-		      const char *reason)
-{
-	struct bricks *bs = B(d);
-	const struct brick_here *h = &bs->orph[o];
-	struct vip_local vl = {.addr = h->addr};
-
-	memcpy(vl.ifname, h->ifname, sizeof(vl.ifname));
-	if (e == BRICK_EV_PROBED && bs->orph_state[o] == ORPH_PROBING) {
-		if (err == -ENOENT) {
-			qb_log(LOG_INFO, "brick %s:%s no longer declared and not running here",
-			       h->def.host, h->def.path);
-		} else {
-			/* running, or cannot tell: stop it */
-			qb_log(LOG_WARNING, "brick %s:%s runs here but is no longer declared: "
-			       "stopping it before joining", h->def.host, h->def.path);
-			bs->orph_state[o] = ORPH_STOPPING;
-			if (brick_exec_release(bs->bx, bs->n + o) == 0)
-				return;
-			err = -EIO;
-			reason = "cannot run the brick script";
-			e = BRICK_EV_RELEASED;
-		}
-	}
-	if (e == BRICK_EV_RELEASED && bs->orph_state[o] == ORPH_STOPPING && err < 0) {
-		qb_log(LOG_CRIT, "brick %s:%s, no longer declared, could not be stopped (%s): not "
-		       "joining, since another node would start it", h->def.host, h->def.path,
-		       reason ? reason : "failed");
-		d->exit_code = CHORUSD_EXIT_UNSAFE;	/* qb_loop_run() clears a stop made
-						 * before it: main() checks 'exiting' */
-		daemon_exit(d);
-		return;
-	}
-	if (bs->orph_state[o] == ORPH_DONE || (e != BRICK_EV_PROBED && e != BRICK_EV_RELEASED))
-		return;
-	if (e == BRICK_EV_RELEASED)
-		qb_log(LOG_NOTICE, "brick %s:%s, no longer declared, stopped", h->def.host,
-		       h->def.path);
-	/* its address, if a previous instance left it: nobody declares it here */
-	if (vip_cleanup(&vl, 1) > 0)
-		qb_log(LOG_NOTICE, "removed the address of brick %s:%s", h->def.host, h->def.path);
-	bs->orph_state[o] = ORPH_DONE;
-	bs->probes_left--;
-}
-
-/* Write the record when what may run here changed (bricks_here.c). */
-static void here_update(struct bricks *bs)
-{
-	const struct chorus_conf *c = bs->d->conf;
-	struct brick_here *h;
-	size_t n = 0;
-	char *text;
-	int rc;
-
-	if (bs->want == NULL)
-		return;
-	h = calloc(bs->n + bs->n_orph + 1, sizeof(*h));
-	if (h == NULL)
-		return;
-	for (size_t b = 0; b < bs->n; b++) {
-		const struct conf_brick *cb = &c->bricks[b];
-		struct brick_def *x = &h[n].def;
-
-		if (!bs->want[b] && !brick_exec_held(bs->bx, b) && !brick_exec_busy(bs->bx, b))
-			continue;
-		snprintf(x->volume, sizeof(x->volume), "%s", cb->volume);
-		snprintf(x->host, sizeof(x->host), "%s", cb->host);
-		snprintf(x->path, sizeof(x->path), "%s", cb->path);
-		snprintf(x->device, sizeof(x->device), "%s", cb->device);
-		snprintf(x->fstype, sizeof(x->fstype), "%s", cb->fstype);
-		snprintf(x->mount_options, sizeof(x->mount_options), "%s", cb->mount_options);
-		snprintf(x->home_uuid, sizeof(x->home_uuid), "%s", cb->home_uuid);
-		h[n].addr = cb->addr;
-		memcpy(h[n].ifname, cb->ifname, sizeof(h[n].ifname));
-		n++;
-	}
-	for (size_t o = 0; o < bs->n_orph; o++)
-		if (bs->orph_state[o] != ORPH_DONE)
-			h[n++] = bs->orph[o];
-	/* the same list as last time: nothing to write */
-	text = NULL;
-	{
-		size_t len = n * sizeof(*h);
-
-		text = malloc(len + 1);
-		if (text != NULL) {
-			memcpy(text, h, len);
-			text[len] = '\0';
-		}
-		if (text != NULL && bs->here_saved != NULL && bs->here_len == len &&
-		    memcmp(text, bs->here_saved, len) == 0) {
-			free(text);
-			free(h);
-			return;
-		}
-		rc = bricks_here_save(c->state_dir, h, n);
-		if (rc < 0) {
-			qb_log(LOG_ERR, "cannot record the bricks that run here in %s: %s",
-			       c->state_dir, strerror(-rc));
-			free(text);
-		} else {
-			free(bs->here_saved);
-			bs->here_saved = text;
-			bs->here_len = len;
-		}
-	}
-	free(h);
 }
 
 bool bricks_failed(const struct chorusd *d, size_t vi)
@@ -849,7 +520,7 @@ static void bricks_acquire(struct chorusd *d, size_t vi)
 	/* on disk before it can run: a restart that no longer declares it
 	 * must still find it (bricks_here.c) */
 	B(d)->want[b] = true;
-	here_update(B(d));
+	bricks_here_update(B(d));
 	rc = vip_exec_acquire(d->vx, vi);
 	if (rc == 0)
 		rc = brick_exec_acquire(B(d)->bx, (size_t)b);
@@ -1000,89 +671,6 @@ void bricks_stop(struct chorusd *d)
 	d->bricks = NULL;
 }
 
-/* ---- status ---- */
-
-struct json_object *bricks_status_json(const struct chorusd *d)
-{
-	const struct bricks *bs = B(d);
-	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
-
-	json_object_object_add(o, "fence",
-			       json_object_new_string(conf_fence_name(d->conf->fence_mode)));
-	json_object_object_add(o, "bricks", list);
-	bricks_unresolved_json(d, o);
-	if (bs == NULL)
-		return o;
-	for (size_t b = 0; b < bs->n; b++) {
-		const struct conf_brick *cb = &d->conf->bricks[b];
-		struct json_object *x = json_object_new_object();
-		const struct inventory_brick *ib =
-			bs->inv ? inventory_find(bs->inv, cb->host, cb->path) : NULL;
-		char a[CHORUS_ADDR_STRLEN];
-
-		res_addr_format(&cb->addr, a, sizeof(a));
-		json_object_object_add(x, "volume", json_object_new_string(cb->volume));
-		json_object_object_add(x, "host", json_object_new_string(cb->host));
-		json_object_object_add(x, "path", json_object_new_string(cb->path));
-		json_object_object_add(x, "named_by", json_object_new_string(cb->from_gluster
-										? "gluster"
-										: "config"));
-		json_object_object_add(x, "address", json_object_new_string(a));
-		json_object_object_add(x, "running_here",
-				       json_object_new_boolean(brick_exec_held(bs->bx, b)));
-		json_object_object_add(x, "busy", json_object_new_boolean(brick_exec_busy(bs->bx, b)));
-		{
-			const char *doing = brick_exec_doing(bs->bx, b);
-
-			json_object_object_add(x, "doing", doing ? json_object_new_string(doing) : NULL);
-		}
-		json_object_object_add(x, "failed", json_object_new_boolean(bs->failed_until[b] != 0));
-		json_object_object_add(x, "in_gluster", json_object_new_boolean(ib != NULL));
-		if (ib != NULL) {
-			json_object_object_add(x, "home_uuid", json_object_new_string(ib->uuid));
-			json_object_object_add(x, "volume_started", json_object_new_boolean(ib->started));
-		}
-		bricks_sets_json(d, &bs->sets[b], b, x);
-		json_object_array_add(list, x);
-	}
-	{
-		struct json_object *inv = json_object_new_object();
-
-		json_object_object_add(inv, "refreshes", json_object_new_int64((int64_t)bs->inv_refreshes));
-		json_object_object_add(inv, "bricks",
-				       json_object_new_int64(bs->inv ? (int64_t)bs->inv->n : -1));
-		json_object_object_add(inv, "age_ms",
-				       json_object_new_int64(bs->inv ? (int64_t)(daemon_mono_ms() -
-										 bs->inv_at_ms)
-								     : -1));
-		json_object_object_add(inv, "last_reason", json_object_new_string(bs->inv_why));
-		json_object_object_add(inv, "error", json_object_new_string(bs->inv_err));
-		json_object_object_add(inv, "brick_multiplex",
-				       json_object_new_boolean(bs->multiplex));
-		json_object_object_add(o, "inventory", inv);
-	}
-	json_object_object_add(o, "fences_ok", json_object_new_int64((int64_t)bs->fences_ok));
-	json_object_object_add(o, "fences_failed", json_object_new_int64((int64_t)bs->fences_failed));
-	if (bs->fence_run != NULL)
-		json_object_object_add(o, "fencing", json_object_new_int64(bs->fence_node));
-	if (bs->last_fence_node != 0) {
-		struct json_object *lf = json_object_new_object();
-
-		json_object_object_add(lf, "node", json_object_new_int64(bs->last_fence_node));
-		json_object_object_add(lf, "ok", json_object_new_boolean(bs->last_fence_ok));
-		if (!bs->last_fence_ok)
-			json_object_object_add(lf, "error",
-					       json_object_new_string(bs->last_fence_error));
-		json_object_object_add(lf, "age_ms", json_object_new_int64(
-						     (int64_t)(daemon_mono_ms() - bs->last_fence_ms)));
-		json_object_object_add(o, "last_fence", lf);
-	}
-	json_object_object_add(o, "watchdog", json_object_new_string(
-					      bs->wd_fd < 0 ? "none" : bs->wd_starving ? "starving"
-											: "fed"));
-	return o;
-}
-
 const struct res_kind bricks_kind = {
 	.name = "brick",
 	.acquire = bricks_acquire,
@@ -1091,10 +679,3 @@ const struct res_kind bricks_kind = {
 	.free_all = bricks_release_all,
 };
 
-void bricks_fence_counts(const struct chorusd *d, uint64_t *ok, uint64_t *failed)
-{
-	const struct bricks *bs = d->bricks;
-
-	*ok = bs ? bs->fences_ok : 0;
-	*failed = bs ? bs->fences_failed : 0;
-}

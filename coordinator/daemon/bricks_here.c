@@ -221,3 +221,4 @@ out:
 	json_object_put(root);
 	return rc;
 }
+

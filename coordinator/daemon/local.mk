@@ -15,6 +15,9 @@ coordinator_chorusd_SOURCES = \
 	coordinator/daemon/history.c coordinator/daemon/history.h \
 	coordinator/daemon/bricks.c coordinator/daemon/bricks.h coordinator/daemon/bricks_sets.c \
 	coordinator/daemon/bricks_resolve.c coordinator/daemon/bricks_here.c \
+	coordinator/daemon/bricks_fence.c coordinator/daemon/bricks_status.c \
+	coordinator/daemon/bricks_orphans.c \
+	coordinator/daemon/bricks_private.h \
 	$(adapters_sources) $(exec_sources) $(plugin_host_sources)
 coordinator_chorusd_CFLAGS = $(AM_CFLAGS) $(QB_CFLAGS) $(CPG_CFLAGS) $(QUORUM_CFLAGS) \
 	$(CMAP_CFLAGS) $(JSONC_CFLAGS) $(MNL_CFLAGS) $(XML_CFLAGS)
