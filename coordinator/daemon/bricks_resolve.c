@@ -24,11 +24,18 @@
  * later names another, the inventory's "not in gluster's volume list"
  * warning says so, and the next restart follows glusterd.
  *
+ * When glusterd does not answer at start-up (it starts after chorusd, or is
+ * down), the record of the bricks this node ran last (bricks_here.c) names
+ * them instead, so a restart keeps what runs here; the rest wait for
+ * glusterd.
+ *
  * Safety: an entry that cannot be resolved while its address is up on this
- * node may be a brick a previous instance ran here.  Without its path it can
- * neither be probed nor stopped, and leaving it out would let another node
- * start it beside the running one, so chorusd refuses to start (the service
- * manager retries) rather than join.
+ * node may be a brick a previous instance ran here.  If the record names
+ * that brick, it is stopped before joining like any recorded brick no
+ * longer declared (bricks_orphans.c).  If not (the record was lost), it can
+ * neither be probed nor stopped without its path, and leaving it out would
+ * let another node start it beside the running one, so chorusd refuses to
+ * start (the service manager retries) rather than join.
  */
 #include "config.h"
 
@@ -88,8 +95,24 @@ static int gluster_list(const struct inventory *inv, struct conf_gluster_brick *
 	return 0;
 }
 
-/* Whether an address of the unresolved entries is up here now. */
-static int unresolved_held(struct chorusd *d, char *which, size_t size)
+/* The record's bricks (bricks_here.c) the same way. */
+static int here_list(const struct brick_here *h, size_t n, struct conf_gluster_brick **out)
+{
+	struct conf_gluster_brick *g = calloc(n + 1, sizeof(*g));
+
+	if (g == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		g[i] = (struct conf_gluster_brick){h[i].def.volume, h[i].def.host, h[i].def.path};
+	*out = g;
+	return 0;
+}
+
+/* Whether an address of the unresolved entries is up here now, of a brick
+ * the record does not name (one it names is stopped before joining, as
+ * any recorded brick no longer declared: bricks_orphans.c). */
+static int unresolved_held(struct chorusd *d, const struct brick_here *here, size_t n_here,
+			   char *which, size_t size)
 {
 	struct vip_exec_config vc = {0};
 	struct vip_local *vl = calloc(d->n_unresolved, sizeof(*vl));
@@ -108,12 +131,17 @@ static int unresolved_held(struct chorusd *d, char *which, size_t size)
 	rc = vip_exec_new(d->loop, &vc, vl, d->n_unresolved, NULL, NULL, &x);
 	if (rc == 0)
 		rc = vip_exec_scan(x, held);
-	for (size_t i = 0; rc >= 0 && i < d->n_unresolved; i++)
-		if (held[i]) {
+	for (size_t i = 0; rc >= 0 && i < d->n_unresolved; i++) {
+		bool recorded = false;
+
+		for (size_t k = 0; k < n_here && !recorded; k++)
+			recorded = res_addr_cmp(&here[k].addr, &vl[i].addr) == 0;
+		if (held[i] && !recorded) {
 			res_addr_format(&vl[i].addr, which, size);
 			rc = 1;
 			break;
 		}
+	}
 out:
 	vip_exec_free(x);
 	free(vl);
@@ -131,7 +159,9 @@ int bricks_resolve_at_start(struct chorusd *d)
 	struct inventory_fetch *fetch = NULL;
 	struct conf_gluster_brick *g = NULL;
 	qb_loop_timer_handle t = 0;
-	char addr[CHORUS_ADDR_STRLEN];
+	struct brick_here *here = NULL;
+	size_t n_here = 0;
+	char addr[CHORUS_ADDR_STRLEN], herr[256];
 	size_t n_left = 0;
 	int rc;
 
@@ -163,24 +193,42 @@ int bricks_resolve_at_start(struct chorusd *d)
 		f.rc = rc;
 	}
 	script_runner_free(sr);
-	if (f.rc == 0 && (rc = gluster_list(f.inv, &g)) < 0)
+	/* errors are bricks_start()'s to report; here they mean no record */
+	if (bricks_here_load(c->state_dir, &here, &n_here, herr, sizeof(herr)) < 0)
+		n_here = 0;
+	if (f.rc == 0)
+		rc = gluster_list(f.inv, &g);
+	else
+		rc = here_list(here, n_here, &g);
+	if (rc < 0)
 		goto fail;
-	rc = conf_bricks_resolve(c, f.rc == 0 ? g : NULL, f.rc == 0 ? f.inv->n : 0, f.reason,
-				 &d->unresolved, &d->n_unresolved);
+	/* glusterd silent (it starts after chorusd, or is down): the bricks
+	 * this node ran last are named as they were, so a restart keeps
+	 * them; the rest wait for glusterd */
+	rc = conf_bricks_resolve(c, f.rc == 0 || n_here > 0 ? g : NULL,
+				 f.rc == 0 ? f.inv->n : n_here, f.reason, &d->unresolved,
+				 &d->n_unresolved);
 	free(g);
 	if (rc < 0)
 		goto fail;
+	for (size_t i = 0; f.rc != 0 && i < d->n_unresolved; i++)
+		snprintf(d->unresolved[i].reason, sizeof(d->unresolved[i].reason),
+			 "glusterd's volume info is not available (%s)%s", f.reason,
+			 n_here > 0 ? " and this node did not run the brick" : "");
 	for (size_t b = 0; b < c->n_bricks; b++)
 		if (c->bricks[b].from_gluster)
-			qb_log(LOG_NOTICE, "bricks.list[%u] (host %s): glusterd's brick %s:%s",
-			       c->bricks[b].index, c->bricks[b].host, c->bricks[b].volume,
-			       c->bricks[b].path);
+			qb_log(LOG_NOTICE, "bricks.list[%u] (host %s): %s %s:%s%s%s%s",
+			       c->bricks[b].index, c->bricks[b].host,
+			       f.rc == 0 ? "glusterd's brick" : "the brick it ran last",
+			       c->bricks[b].volume, c->bricks[b].path,
+			       f.rc == 0 ? "" : " (glusterd's volume info is not available: ",
+			       f.rc == 0 ? "" : f.reason, f.rc == 0 ? "" : ")");
 	for (size_t i = 0; i < d->n_unresolved; i++)
 		qb_log(LOG_WARNING, "bricks.list[%u] (host %s) is not declared here: %s; it is "
 		       "declared once glusterd names it (a hook or every "
 		       "bricks.inventory_interval_ms)", d->unresolved[i].brick.index,
 		       d->unresolved[i].brick.host, d->unresolved[i].reason);
-	rc = d->n_unresolved ? unresolved_held(d, addr, sizeof(addr)) : 0;
+	rc = d->n_unresolved ? unresolved_held(d, here, n_here, addr, sizeof(addr)) : 0;
 	if (rc != 0) {
 		if (rc > 0)
 			qb_log(LOG_CRIT, "the address %s of a brick glusterd does not name is up "
@@ -189,11 +237,13 @@ int bricks_resolve_at_start(struct chorusd *d)
 		rc = rc > 0 ? -EAGAIN : rc;
 		goto fail;
 	}
+	free(here);
 	d->inv_first = f.inv;
 	d->inv_first_rc = f.rc;
 	snprintf(d->inv_first_reason, sizeof(d->inv_first_reason), "%s", f.reason);
 	return 0;
 fail:
+	free(here);
 	inventory_free(f.inv);
 	return rc;
 }

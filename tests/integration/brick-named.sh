@@ -14,13 +14,15 @@
 #      the bricks: node 3 restarts in place and declares them, and nothing
 #      moves.  Nodes 1 and 2 go to standby: both bricks move to node 3, which
 #      serves them from glusterd's paths (a new gfapi client writes to both).
-#   3. Safety: nodes 1 and 2 are active again; node 3's chorusd is
-#      SIGKILLed while it runs both bricks, and started again while its CLI
-#      does not answer.  It cannot tell which
-#      bricks run on its addresses, so it refuses to start (exit 70, the
-#      reason in its log) instead of joining without them, which would let
-#      another node start them beside the running ones.  Once the CLI
-#      answers it starts, adopts both bricks, and nothing moved.
+#   3. Nodes 1 and 2 are active again; node 3's chorusd is SIGKILLed while
+#      it runs both bricks, and started again while its CLI does not answer.
+#      a. It names the bricks from its record of what it ran
+#         (state_dir/bricks-here.json), adopts both, and nothing moves.
+#      b. Without that record (an upgrade from a chorusd that kept none) it
+#         cannot tell which bricks run on its addresses, so it refuses to
+#         start (exit 70, the reason in its log) instead of joining without
+#         them, which would let another node start them beside the running
+#         ones.  Once the CLI answers it starts, adopts both; nothing moved.
 #   4. Node 3's chorus.json loses brick 2 while node 3 runs it, and the
 #      operator reloads: the new process stops brick 2 before it rejoins
 #      (it recorded what it ran, state_dir/bricks-here.json), and another
@@ -123,7 +125,23 @@ bk_ctl 1 active 2 > /dev/null || cl_fail "active node 2"
 sleep 2
 for k in 1 2; do bk__on "$k" 3 || cl_fail "brick $k moved when nodes 1 and 2 came back: $(where)"; done
 rm -f "$gate"
+# 3a. glusterd silent, but node 3 recorded what it ran: it names the
+#     bricks as they were, starts and adopts both, and nothing moves
 cl_chorusd_kill 3 KILL
+[ -s "$(cl_ndir 3)/chorus-state/bricks-here.json" ] || cl_fail "node 3 recorded no bricks"
+: > "$(cl_ndir 3)/chorusd.log"
+bk_chorusd_start 3 "$(cl_ndir 3)/chorusd.conf"
+cl_wait_until 60 named 3 2 || cl_fail "node 3 restarted without glusterd: $(bk_ctl 3 status --json | head -c 3000)"
+for k in 1 2; do
+    cl_wait_until 60 bk__up_on "$k" 3 || cl_fail "node 3 did not adopt brick $k: $(where)"
+done
+grep -q "bricks.list\[1\] (host ${BK_VIP[2]}): the brick it ran last $V:${BK_PATH[2]}" \
+    "$(cl_ndir 3)/chorusd.log" || cl_fail "node 3 did not name brick 2 from its record"
+echo "3a: glusterd silent, node 3 named both bricks from its record and adopted them: $(where)"
+# 3b. no record either (an upgrade from a chorusd without one): it cannot
+#     tell which bricks run on its addresses and refuses to start
+cl_chorusd_kill 3 KILL
+rm -f "$(cl_ndir 3)/chorus-state/bricks-here.json"
 gpid=$(gl_pid 3) || cl_fail "glusterd 3 is not running"
 t0=$(cl_now_ms)
 TZ=UTC timeout 60 nsenter -t "$gpid" -n -m -- "$(realpath "$CHORUSD")" -c "$(cl_ndir 3)/chorusd.conf" -f \
@@ -132,7 +150,7 @@ rc=$?
 [ "$rc" = 70 ] || cl_fail "chorusd started (or failed otherwise, rc $rc) without knowing which bricks run here"
 grep -q "of a brick glusterd does not name is up here: .*not starting" "$(cl_ndir 3)/chorusd.log" ||
     cl_fail "node 3's log does not say why it refused"
-echo "3: chorusd refused in $(( $(cl_now_ms) - t0 )) ms: $(grep 'not starting' "$(cl_ndir 3)/chorusd.log" | tail -n1)"
+echo "3b: no record, glusterd silent: chorusd refused in $(( $(cl_now_ms) - t0 )) ms: $(grep 'not starting' "$(cl_ndir 3)/chorusd.log" | tail -n1)"
 for k in 1 2; do bk__on "$k" 3 || cl_fail "brick $k left node 3 while chorusd was down: $(where)"; done
 touch "$gate"
 bk_chorusd_start 3 "$(cl_ndir 3)/chorusd.conf"
