@@ -637,11 +637,18 @@ static bool wants_fence(const struct core *c, const struct absent *a)
 	return true;
 }
 
-/* The lowest member runs fence commands, so a lost node is not powered off
- * by everyone at once. */
+/* The lowest member not excluded runs fence commands, so a lost node is not
+ * powered off by everyone at once.  Not simply the lowest: a member excluded
+ * by SUSPECT (its daemon froze while its corosync runs on) stays in the
+ * member list, and as the fencer it would fence nobody, least of all itself,
+ * leaving its own bricks unmanaged.  'excluded' changes only on delivered
+ * messages, so every member picks the same fencer. */
 static bool fencer(const struct core *c)
 {
-	return c->n_members > 0 && c->members[0].nodeid == c->cfg.nodeid;
+	for (size_t i = 0; i < c->n_members; i++)
+		if (!c->members[i].excluded)
+			return c->members[i].nodeid == c->cfg.nodeid;
+	return false;
 }
 
 void core_absent_tick(struct core *c, struct core_actions *out, bool quorate)
