@@ -17,6 +17,14 @@
 #                     chorusd (fence mode grace), and the strict kind "brick"
 #                     (tests/chaos/lib-brick.sh); CHAOS_SETTLE_S then defaults
 #                     to 90 (the settle after a lost node includes the grace)
+#   CHAOS_FENCE       with bricks: grace (default) or ipmi: fence mode "agent",
+#                     Pacemaker's fence_ipmilan against an OpenIPMI ipmi_sim
+#                     BMC per node on a management network of their own
+#                     (lib-ipmi.sh); a BMC's power-off is a power loss of its
+#                     node, which the model learns at every poll ("chaos
+#                     power-off" lines) and undoes with start-node + link-up.
+#                     The faults grace leaves out are generated again
+#                     (lib-model.sh, chaos_gen); CHAOS_SETTLE_S defaults to 60
 #   CHAOS_FRESH       with bricks: 1 (default) checks a brand-new gfapi client
 #                     after every settle that moved a brick (lib-brick.sh)
 #   CHAOS_BRICK_RELEASE_MS  bricks.release_timeout_ms (default 10000); the
@@ -46,16 +54,26 @@
 # is up exactly on its owner and nowhere else, standby and pins are honoured,
 # counts are balanced (failback auto).  Seen twice, 200 ms apart.
 # Last line: chaos seed=S faults=F violations=V max_settle_ms=X
+# (with CHAOS_FENCE=ipmi also power_offs=P: the BMC power-offs seen)
 set -uo pipefail
 CHAOS_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${CL_TOKEN_MS:=1000}"
 : "${CHAOS_BRICKS:=0}"
+: "${CHAOS_FENCE:=grace}"
 [[ $CHAOS_BRICKS =~ ^[0-9]+$ ]] && [ "$CHAOS_BRICKS" -le 10 ] || { echo "CHAOS_BRICKS must be 0..10"; exit 2; }
+case $CHAOS_FENCE in grace|ipmi) ;; *) echo "CHAOS_FENCE must be grace or ipmi"; exit 2 ;; esac
+[ "$CHAOS_FENCE" = grace ] || [ "$CHAOS_BRICKS" -gt 0 ] || { echo "CHAOS_FENCE=ipmi needs CHAOS_BRICKS"; exit 2; }
 . "$CHAOS_DIR/../integration/lib.sh"
 if [ "$CHAOS_BRICKS" -gt 0 ]; then
     . "$CHAOS_DIR/../integration/lib-gluster.sh"
     . "$CHAOS_DIR/../integration/lib-bricks.sh"
     CHAOS_EXCL_KINDS="vips brick" CHAOS_STRICT_KINDS="brick"
+    # a lost node's bricks wait for the fence: the grace, or detection +
+    # fence_ipmilan (~1.3 s with lib-ipmi.sh's options) + the brick's start
+    if [ "$CHAOS_FENCE" = ipmi ]; then
+        . "$CHAOS_DIR/../integration/lib-ipmi.sh"
+        : "${CHAOS_SETTLE_S:=60}"
+    fi
     : "${CHAOS_SETTLE_S:=90}"
     : "${CHAOS_BRICK_RELEASE_MS:=10000}"
     BK_RELEASE_MS=$CHAOS_BRICK_RELEASE_MS
@@ -68,6 +86,7 @@ if [ "$CHAOS_BRICKS" -gt 0 ]; then
     # the fresh-client check counts where creates land by listing the LUNs
     [ "$BK_FSTYPE" = bind ] || CHAOS_FRESH=0
     if [ "$CHAOS_FRESH" = 1 ]; then bk_require; else bk_require noclient; fi
+    [ "$CHAOS_FENCE" = grace ] || ipmi_require
 fi
 CHORUSCTL=${CHORUSCTL:-$BUILDDIR/coordinator/chorusctl}
 [ -x "$CHORUSD" ] && [ -x "$CHORUSCTL" ] || { echo "chorusd/chorusctl not built"; exit 77; }
@@ -92,7 +111,7 @@ if [ -n "${CHAOS_REPLAY:-}" ]; then
 else
     echo "chaos: seed=$CHAOS_SEED faults=$CHAOS_FAULTS"
 fi
-[ "$CHAOS_BRICKS" = 0 ] || echo "chaos: brick mode, $CHAOS_BRICKS bricks"
+[ "$CHAOS_BRICKS" = 0 ] || echo "chaos: brick mode, $CHAOS_BRICKS bricks, fence $CHAOS_FENCE"
 
 CHAOS_DONE=0 CHAOS_VIOLATIONS=0 CHAOS_TRANSIENT_DUPS=0 CHAOS_MAX_DUP_MS=0 CHAOS_MAX_SETTLE=0 CHAOS_K=0
 CHAOS_OP="(start)" FLOOD_PIDS=()
@@ -100,7 +119,8 @@ declare -A SETTLE_MAX=() SETTLE_N=()
 : > "$CHAOS_OPLOG"
 
 chaos_summary() {
-    echo "chaos seed=$CHAOS_SEED faults=$CHAOS_K violations=$CHAOS_VIOLATIONS max_settle_ms=$CHAOS_MAX_SETTLE"
+    echo "chaos seed=$CHAOS_SEED faults=$CHAOS_K violations=$CHAOS_VIOLATIONS max_settle_ms=$CHAOS_MAX_SETTLE$(
+        [ "$CHAOS_FENCE" = grace ] || echo " power_offs=${CHAOS_FENCES:-0}")"
 }
 
 chaos_replay_hint() {
@@ -211,6 +231,65 @@ chaos_apply() {
     read -r -a w <<< "$op"
     local via="" i=${w[1]:-}
     [ "${#w[@]}" -ge 3 ] && [ "${w[-2]}" = via ] && via=${w[-1]}
+    # ipmi: a BMC may have powered a node off since the operation was chosen
+    # (or, replaying, at another point than in the run that is replayed):
+    # take that in first, and skip an operation on a node that is off
+    # (except the ones that bring it back) or sent through one
+    if [ "$CHAOS_FENCE" = ipmi ]; then
+        chaos_fence_poll 30 || return 0
+        local n=""
+        case ${w[0]} in
+            start-node|link-up|link-down|partition|heal|flood|sabotage-*) ;;
+            *) [[ $i =~ ^[0-9]+$ ]] && [ "${OFF[i]:-0}" = 1 ] && [ -z "$via" ] && n=$i ;;
+        esac
+        [ -n "$via" ] && [ "${OFF[via]:-0}" = 1 ] && n=$via
+        if [ -n "$n" ]; then
+            echo "chaos: op $CHAOS_K ($op) skipped: node $n is powered off" | tee -a "$CHAOS_OPLOG"
+            return 0
+        fi
+        # what starts processes may meet the BMC: a node whose fence was
+        # due (say, it left holding a brick while there was no quorum) is
+        # powered off once a quorate side sees it again, before its chorusd
+        # has said what it runs, so start-node can be cut short by the
+        # power-off.  That is a node that did not come back, not a failure.
+        case ${w[0]} in
+            start-node|start-chorusd|start-corosync|restart-chorusd|restart-corosync)
+                local offs a
+                if [ "${w[0]}" = start-node ]; then
+                    # power on: the BMC answers "on" and forgets its last power-off
+                    ipmi_bmc_on "$i"
+                    CHAOS_BMC_SEEN[$i]=$(chaos__bmc_offs "$i")
+                fi
+                offs=$(chaos__bmc_offs "$i")
+                local ok=1
+                ( CL_DUMP_ON_FAIL=0 GL_WAIT_S=30; chaos_do "${w[@]}" ) || ok=0
+                if [ "$(chaos__bmc_offs "$i")" -gt "$offs" ]; then
+                    # the power went while we were starting: what we started
+                    # after the BMC's kills must not run on either
+                    cl_wait_until 30 test -s "$CL_DIR/bmc$i/off.ms"
+                    bk_node_down "$i"
+                    for a in $(cl_vips_on "$i"); do
+                        ip -n "$(cl_ns "$i")" addr del "$a/$CL_PREFIXLEN" dev eth0 2>/dev/null
+                    done
+                    echo "chaos: op $CHAOS_K ($op) cut short: node $i's BMC powered it off meanwhile" |
+                        tee -a "$CHAOS_OPLOG"
+                elif [ "$ok" = 0 ]; then
+                    cl_fail "op $CHAOS_K ($op) failed"
+                fi
+                chaos_model_apply "$op"
+                chaos_fence_poll 30
+                return 0 ;;
+        esac
+    fi
+    chaos_do "${w[@]}"
+    chaos_model_apply "$op"
+}
+
+# chaos_do WORDS... : carry out one operation (its words, "nowait" removed)
+chaos_do() {
+    local w=("$@")
+    local via="" i=${w[1]:-}
+    [ "${#w[@]}" -ge 3 ] && [ "${w[-2]}" = via ] && via=${w[-1]}
     case ${w[0]} in
         kill-chorusd) cl_chorusd_kill "$i" KILL ;;
         term-chorusd) cl_chorusd_kill "$i" TERM ;;
@@ -250,9 +329,8 @@ chaos_apply() {
         sabotage-brick)
             [ "$CHAOS_BRICKS" -gt 0 ] || { echo "chaos: sabotage-brick needs CHAOS_BRICKS"; exit 2; }
             chaos_brick_sabotage "$i" ;;
-        *) echo "chaos: unknown operation '$op'"; exit 2 ;;
+        *) echo "chaos: unknown operation '${w[*]}'"; exit 2 ;;
     esac
-    chaos_model_apply "$op"
 }
 
 # chaos_settle : poll (bounded) until settled twice in a row; check the
@@ -287,6 +365,8 @@ for (( i = 1; i <= CL_N; i++ )); do cl_corosync_start "$i" 20; done
 cl_wait_members 1 "$CL_N" 60 || cl_fail "corosync did not form a $CL_N-node ring"
 if [ "$CHAOS_BRICKS" -gt 0 ]; then
     chaos_brick_setup "$CHAOS_BRICKS" $(( CHAOS_BRICK_RELEASE_MS + 2000 ))
+    CHAOS_IPMI_PW="pw-$$"
+    [ "$CHAOS_FENCE" = grace ] || chaos_ipmi_setup "$CHAOS_IPMI_PW"
     cl_log "volume $V with $CHAOS_BRICKS floating bricks handed to chorusd, fence grace $CHAOS_BRICK_GRACE_MS ms"
 fi
 for (( i = 1; i <= CL_N; i++ )); do
@@ -298,6 +378,8 @@ for (( i = 1; i <= CL_N; i++ )); do
     [ "$CHAOS_BRICKS" = 0 ] || chaos_brick_conf "$(conf_of "$i")"
     chaos_chorusd_start "$i"
 done
+# the BMCs once no startup fence runs (ipmi_bmcs_start says why)
+[ "$CHAOS_FENCE" = grace ] || { ipmi_bmcs_start "$CHAOS_IPMI_PW"; cl_log "a BMC per node at $(ipmi__host):6231-623$CL_N, fence_ipmilan"; }
 chaos_model_init
 chaos_rng_seed "$CHAOS_SEED"
 chaos_settle || exit 1
@@ -312,6 +394,8 @@ if [ -n "${CHAOS_REPLAY:-}" ]; then
 fi
 t_run=$(cl_now_ms)
 for (( CHAOS_K = 1; CHAOS_K <= CHAOS_FAULTS; CHAOS_K++ )); do
+    # (ipmi: the generator chooses from a model that has every power-off so far)
+    [ "$CHAOS_FENCE" = grace ] || chaos_fence_poll 30 || continue
     if [ -n "${CHAOS_REPLAY:-}" ]; then OP=${replay_ops[CHAOS_K - 1]}; else chaos_gen; fi
     CHAOS_OP=$OP
     echo "chaos op $CHAOS_K: $OP" >> "$CHAOS_OPLOG"
@@ -357,6 +441,13 @@ if [ "$CHAOS_BRICKS" -gt 0 ]; then
     chaos_brick_stop_watch
     chaos_always_brick
     echo "chaos: brick watcher: $(wc -l < "$BK_WATCH_OUT.all") samples every ${CHAOS_BRICK_SAMPLE_S} s, doubles: $(wc -l < "$BK_WATCH_OUT")"
+    if [ "$CHAOS_FENCE" = ipmi ]; then
+        f_ok=0
+        for (( i = 1; i <= CL_N; i++ )); do
+            f_ok=$(( f_ok + $(chaos__bmc_offs "$i") ))
+        done
+        echo "chaos: fence_ipmilan: $CHAOS_FENCES power-offs seen by the driver, $f_ok 'power off' commands the BMCs got"
+    fi
     [ "$CHAOS_FRESH" = 0 ] ||
         echo "chaos: fresh clients: $CHAOS_FRESH_RUNS after the bricks moved, $CHAOS_FRESH_RETRIES retries, $CHAOS_FRESH_SKIPPED placements no client could reach"
 fi

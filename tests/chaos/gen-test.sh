@@ -9,7 +9,10 @@
 # operation shows up; a "nowait" fault is followed by an operator command or
 # an undo.  In brick mode (CHAOS_BRICKS > 0) also: no partition while a node
 # runs corosync without chorusd, chorusd stopped only inside the quorate side,
-# and the default schedule is not changed by the brick mode code.
+# and the default schedule is not changed by the brick mode code.  With
+# CHAOS_FENCE=ipmi those rules are off again (the schedule is the default
+# one), and nodes the BMC powered off (model "power-off I", put in every
+# 7th operation here) are brought back by "start-node I" and "link-up I".
 set -uo pipefail
 . "$(dirname "$0")/lib-model.sh"
 CL_N=5 NV=20
@@ -22,7 +25,7 @@ valid() {
     read -r -a w <<< "$op"
     i=${w[1]:-}
     chaos_model_sets
-    if [ "${CHAOS_BRICKS:-0}" -gt 0 ]; then
+    if [ "${CHAOS_BRICKS:-0}" -gt 0 ] && [ "${CHAOS_FENCE:-grace}" != ipmi ]; then
         case ${w[0]} in
             kill-chorusd|term-chorusd|restart-chorusd) chaos_in "$i" "$Q_SET" || return 1 ;;
             partition)
@@ -34,7 +37,7 @@ valid() {
         kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|link-down)
             [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] ;;
         freeze-chorusd)
-            [ "${CHAOS_BRICKS:-0}" = 0 ] && [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] ;;
+            { [ "${CHAOS_BRICKS:-0}" = 0 ] || [ "${CHAOS_FENCE:-grace}" = ipmi ]; } && [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] ;;
         thaw-chorusd) [ "${FRZ[i]}" = 1 ] ;;
         flap) [ "${CS[i]}${CD[i]}${LK[i]}${FRZ[i]}" = 1110 ] && [ "${w[2]}" -ge 50 ] &&
                   [ "${w[2]}" -le 1500 ] ;;
@@ -42,6 +45,7 @@ valid() {
         start-corosync) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 010 ] ;;
         resume-corosync) [ "${HUNG[i]}" = 1 ] ;;
         start-node) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 000 ] ;;
+        power-off) [ "${OFF[i]}" = 0 ] ;;
         link-up) [ "${LK[i]}" = 0 ] ;;
         partition)
             [ -z "$PART" ] || return 1
@@ -77,6 +81,16 @@ run() {                             # run SEED : prints the operations, checks e
         prev_nowait=0; [[ $OP == "nowait "* ]] && prev_nowait=1
         chaos_model_apply "$OP" || fail "seed $1 op $k: model cannot apply '$OP'"
         d=$(chaos_degradation)
+        # GEN_POWER_OFF=1: as if a BMC powered a node off (as a fence does,
+        # which may add a fourth impairment: not the generator's doing)
+        if [ "${GEN_POWER_OFF:-0}" = 1 ] && [ $(( k % 7 )) = 0 ] && [ "$d" -le 2 ]; then
+            local p=$(( k / 7 % CL_N + 1 ))
+            if [ "${OFF[p]}" = 0 ]; then
+                chaos_model_apply "power-off $p" || fail "model cannot apply 'power-off $p'"
+                echo "power-off $p"
+                d=$(chaos_degradation)
+            fi
+        fi
         [ "$d" -le 3 ] || fail "seed $1 op $k: $d impairments at once: $(chaos_model_text)"
         echo "$OP"
     done
@@ -104,4 +118,12 @@ for k in kill-chorusd restart-chorusd partition kill-node flap; do
     grep -qE "^(nowait )?$k " <<< "$bricks" || fail "no '$k' in $OPS brick-mode operations"
 done
 ! grep -qE '^(nowait )?freeze-chorusd ' <<< "$bricks" || fail "a freeze in brick mode"
-echo "gen-test: $((4 * OPS)) operations valid (one run in brick mode), seed 42 reproducible, all kinds present"
+ipmi=$(CHAOS_BRICKS=2 CHAOS_FENCE=ipmi run 42) || exit 1
+[ "$ipmi" = "$a" ] || fail "brick mode with ipmi fencing does not give the default schedule"
+off=$(CHAOS_BRICKS=2 CHAOS_FENCE=ipmi GEN_POWER_OFF=1 run 42) || exit 1
+n_off=$(grep -c '^power-off ' <<< "$off")
+[ "$n_off" -ge 5 ] || fail "only $n_off power-offs in $OPS operations"
+for k in start-node link-up freeze-chorusd; do
+    grep -qE "^(nowait )?$k " <<< "$off" || fail "no '$k' in $OPS operations with power-offs"
+done
+echo "gen-test: $((6 * OPS)) operations valid (one run in brick mode, two with ipmi fencing, one of them with $n_off power-offs), seed 42 reproducible, all kinds present"

@@ -18,6 +18,18 @@
 # quorate side whose chorusd is down (its bricks keep running without the
 # daemon: the restart grace keeps them accounted to it); without one, a brick
 # runs only where no chorusd could stop it.
+#
+# CHAOS_FENCE=ipmi: fence mode "agent", Pacemaker's fence_ipmilan against an
+# OpenIPMI ipmi_sim BMC per node (tests/integration/lib-ipmi.sh), on a
+# management network of their own.  A BMC's power-off is a power loss of its
+# node (processes, link, addresses); the driver sees it in bmcI/off.ms at
+# every poll (chaos_fence_poll), logs it as a "chaos power-off" line and
+# records it in the model, and brings the node back later with "start-node
+# I" (power on, then its processes) and "link-up I".  Settled then also
+# needs: no brick on a node whose chorusd is down while a quorate side has a
+# daemon (the survivors fence that node: after the restart grace, or at
+# once if it left the ring), no member running a fence, none showing a node
+# "lost" (left the ring with bricks, not yet fenced).
 
 : "${CHAOS_BRICK_SAMPLE_S:=0.05}"
 BK_WATCH_PID=""
@@ -85,7 +97,7 @@ chaos_brick_kill_node() {
     done
 }
 
-chaos_brick_start_node() {
+chaos_brick_start_node() {    # (with CHAOS_FENCE=ipmi, chaos_apply powers it on first)
     cl_corosync_start "$1" 20
     gl_start "$1"
     bk_chorusd_start "$1" "$(conf_of "$1")"
@@ -98,6 +110,73 @@ chaos_always_brick() {
     return 1
 }
 
+# --- fence mode agent: fence_ipmilan against a BMC per node ------------------
+CHAOS_FENCES=0
+declare -A CHAOS_BMC_SEEN=()       # "set power 0" calls of a BMC already accounted
+
+# chaos_ipmi_setup PASSWORD : the management network and the fence config
+# (before chaos_brick_conf writes it into chorus.json)
+chaos_ipmi_setup() {
+    ipmi_mgmt_net
+    ipmi_fence_config "$1"
+}
+
+chaos__bmc_offs() { local n; n=$(grep -c 'set power 0' "$CL_DIR/bmc$1/calls" 2>/dev/null); echo "${n:-0}"; }
+
+# chaos__bmc_busy I : node I's BMC was told to power it off after the
+# driver last powered it on (and may still be at it)
+chaos__bmc_busy() { [ "$(chaos__bmc_offs "$1")" -gt "${CHAOS_BMC_SEEN[$1]:-0}" ]; }
+
+# chaos_fence_poll [WAIT_S] : take in every power-off a BMC did since the
+# last poll; with WAIT_S, also wait (bounded) for one under way to finish
+chaos_fence_poll() {
+    local wait=${1:-0} i b
+    for (( i = 1; i <= CL_N; i++ )); do
+        [ "${OFF[i]}" = 0 ] || continue
+        b=$CL_DIR/bmc$i
+        if [ ! -s "$b/off.ms" ]; then
+            chaos__bmc_busy "$i" && [ "$wait" -gt 0 ] || continue
+            cl_wait_until "$wait" test -s "$b/off.ms" || {
+                chaos_violation "node $i: its BMC was told to power it off and did not within $wait s: $(tail -n 3 "$b/off.log" 2>/dev/null | tr '\n' '|')"
+                return 1
+            }
+        fi
+        CHAOS_BMC_SEEN[$i]=$(chaos__bmc_offs "$i")
+        CHAOS_FENCES=$(( CHAOS_FENCES + 1 ))
+        chaos_model_apply "power-off $i"
+        echo "chaos power-off $CHAOS_FENCES: node $i by its BMC at op $CHAOS_K ($(( $(cat "$b/off.ms") - ${t_run:-0} )) ms into the run)" |
+            tee -a "$CHAOS_OPLOG"
+        cl_log "chaos power-off: node $i (fenced through its BMC): $(chaos_model_text)"
+    done
+    return 0
+}
+chaos_observe_more() { [ "$CHAOS_FENCE" != ipmi ] || chaos_fence_poll 0; }
+
+# chaos_death_explained I : a process of node I that the model says runs is
+# gone: was it its BMC?  (It kills them before it writes off.ms.)
+chaos_death_explained() {
+    [ "$CHAOS_FENCE" = ipmi ] || return 1
+    chaos__bmc_busy "$1" || [ -s "$CL_DIR/bmc$1/off.ms" ] || return 1
+    chaos_fence_poll 30 || return 1
+    [ "${OFF[$1]}" = 1 ]
+}
+
+# chaos_settled_fence : with CHAOS_FENCE=ipmi, no fence under way or due
+# (see the top of this file); WHY otherwise
+chaos_settled_fence() {
+    local i f
+    [ "$CHAOS_FENCE" = ipmi ] && [ -n "$M_SET" ] || return 0
+    for i in $M_SET; do
+        IFS=$'\t' read -r -a f <<< "${ST[i]}"
+        [ "${f[9]:-0}" = 0 ] || { WHY="node $i is fencing node ${f[9]}"; return 1; }
+        [[ " ${f[7]} " != *"=lost "* ]] || { WHY="node $i shows a node lost, not yet fenced: ${f[7]}"; return 1; }
+    done
+    for (( i = 1; i <= CL_N; i++ )); do
+        ! chaos__bmc_busy "$i" || [ "${OFF[i]}" = 1 ] || { WHY="node $i's BMC is powering it off"; return 1; }
+    done
+    return 0
+}
+
 # chaos_settled_brick : see the top of this file.  Reads ST, HELD_brick and the
 # model sets (chaos_check_settled computed them); sets WHY when not settled and
 # CHAOS_SETTLED_MORE to "bK=NODE ..." for the restart check.
@@ -105,6 +184,7 @@ chaos_settled_brick() {
     local k i x w f a rest own st
     local -A xown=()
     CHAOS_SETTLED_MORE=""
+    chaos_settled_fence || return 1
     if [ -n "$M_SET" ]; then
         i=${M_SET%% *}
         IFS=$'\t' read -r -a f <<< "${ST[i]}"
@@ -130,6 +210,7 @@ chaos_settled_brick() {
         x=$w
         CHAOS_SETTLED_MORE+="b$k=$x "
         if [ "${CD[x]}" = 0 ]; then
+            [ "$CHAOS_FENCE" != ipmi ] || { WHY="b$k on node $x, whose chorusd is down: the survivors must fence it"; return 1; }
             chaos_in "$x" "$Q_SET" || { WHY="b$k on node $x: no daemon, not in the quorate side [$Q_SET]"; return 1; }
             continue
         fi

@@ -17,7 +17,11 @@
 # Optional hooks per kind: chaos_always_<kind> (0, or 1 after recording a
 # violation) at every poll, and chaos_settled_<kind> (0, or 1 with WHY), which
 # replaces the check that every item is held exactly by its table owner.
-# lib-brick.sh defines them for bricks.
+# lib-brick.sh defines them for bricks.  Two more optional hooks, defined by
+# lib-brick.sh with CHAOS_FENCE=ipmi: chaos_observe_more (at the start of
+# every observation: takes in what the BMCs powered off) and
+# chaos_death_explained NODE (0 when a daemon the model says runs is gone
+# because its node's BMC powered it off; the model then says so).
 : "${CHAOS_EXCL_KINDS:=vips}"
 : "${CHAOS_STRICT_KINDS:=}"
 : "${CHAOS_DUP_MAX_MS:=0}"
@@ -29,9 +33,10 @@ chaos_ctl() { local i=$1; shift; timeout 10 "$CHORUSCTL" -s "$(chaos_sock "$i")"
 
 # chaos_status I : one tab-separated line from node I's status, or nothing:
 # quorate round_complete ring generation digest members owners nodes xowners
-# where owners is "addr=owner:state:pin ..." for the addresses, nodes
-# "id=state ..." and xowners "addr=owner:state ..." for the exclusive
-# resources (bricks), if any.
+# fencing, where owners is "addr=owner:state:pin ..." for the addresses,
+# nodes "id=state ..." and xowners "addr=owner:state ..." for the exclusive
+# resources (bricks), if any, and fencing the node that a fence agent run
+# by this node is fencing now (0: none).
 chaos_status() {
     timeout 5 "$CHORUSCTL" -s "$(chaos_sock "$1")" -t 3 status --json 2>/dev/null |
         jq -r '[.cluster.quorate, .cluster.round_complete, .cluster.ring,
@@ -40,12 +45,14 @@ chaos_status() {
                   "\(.address | split("/")[0])=\(.owner // 0):\(.state):\(.pinned // 0)"] | join(" ")),
                 ([.nodes[] | "\(.id)=\(.state)"] | join(" ")),
                 ([.vips[] | select(.exclusive == true) |
-                  "\(.address | split("/")[0])=\(.owner // 0):\(.state)"] | join(" "))] | @tsv' 2>/dev/null
+                  "\(.address | split("/")[0])=\(.owner // 0):\(.state)"] | join(" ")),
+                (.bricks.fencing // 0)] | @tsv' 2>/dev/null
 }
 
 # chaos_observe : HELD_<kind>[i] (" a b ... ") and ST[i] (status line or "")
 chaos_observe() {
     local i kind
+    if declare -F chaos_observe_more >/dev/null; then chaos_observe_more; fi
     for kind in $CHAOS_EXCL_KINDS; do
         local -n h="HELD_$kind"
         h=()
@@ -93,10 +100,12 @@ chaos_check_always() {
     local i kind now; now=$(cl_now_ms)
     for (( i = 1; i <= CL_N; i++ )); do
         if [ "${CD[i]}" = 1 ] && ! cl_chorusd_pid "$i" >/dev/null; then
+            declare -F chaos_death_explained >/dev/null && chaos_death_explained "$i" && continue
             chaos_violation "chorusd $i died (model says it runs): $(tail -n 5 "$(cl_ndir "$i")/chorusd.out" | tr '\n' '|')"
             return 1
         fi
         if [ "${CS[i]}" = 1 ] && ! cl_corosync_pid "$i" >/dev/null; then
+            declare -F chaos_death_explained >/dev/null && chaos_death_explained "$i" && continue
             chaos_violation "corosync $i died (model says it runs)"
             return 1
         fi

@@ -42,11 +42,23 @@ chaos_pick() {                      # chaos_pick WORDS... : R = one of them
 # CD[i] chorusd runs (FRZ[i]=1: it is SIGSTOPped, frozen, while its corosync
 # runs on), LK[i] eth0 up, GRP[i] switch half
 # (0 = main bridge), PART the split as "1,2|3,4,5" or "", STANDBY " 2 4 ",
-# PIN[k] node VIP k is pinned to.
+# PIN[k] node VIP k is pinned to, OFF[i]=1 its BMC powered it off
+# (CHAOS_FENCE=ipmi; until "start-node I" powers it on again).
+#
+# A power-off is the one change the driver does not make itself: the
+# survivors' fence_ipmilan makes it, through node I's BMC, whenever chorusd
+# decides to fence I.  lib-brick.sh sees it in the BMC's bmcI/off.ms at
+# every poll and records it as "power-off I" (chaos_model_apply): from then
+# on node I is down, processes and link, as after a power loss, and the
+# generator brings it back with "start-node I" and "link-up I".  So with
+# ipmi fencing the operations also depend on what chorusd fenced (its
+# placement of the bricks), not on the seed alone: the op log replays a
+# run, and a replayed operation on a node that is powered off by then is
+# skipped (chaos_apply).
 chaos_model_init() {
     local i
-    CS=() CD=() LK=() GRP=() PIN=() HUNG=() FRZ=()
-    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0 HUNG[i]=0 FRZ[i]=0; done
+    CS=() CD=() LK=() GRP=() PIN=() HUNG=() FRZ=() OFF=()
+    for (( i = 1; i <= CL_N; i++ )); do CS[i]=1 CD[i]=1 LK[i]=1 GRP[i]=0 HUNG[i]=0 FRZ[i]=0 OFF[i]=0; done
     PART="" STANDBY=" "
 }
 
@@ -82,6 +94,7 @@ chaos_model_text() {                # one line: what the model says, for logs an
         if [ "${HUNG[i]}" = 1 ]; then s+="H"; elif [ "${CS[i]}" = 1 ]; then s+="C"; else s+="c"; fi
         if [ "${FRZ[i]}" = 1 ]; then s+="F"; elif [ "${CD[i]}" = 1 ]; then s+="D"; else s+="d"; fi
         [ "${LK[i]}" = 1 ] && s+="L" || s+="l"
+        [ "${OFF[i]:-0}" = 0 ] || s+="P"
         s+=" "
     done
     chaos_model_sets
@@ -106,7 +119,9 @@ chaos_model_apply() {
         resume-corosync) CS[i]=1 HUNG[i]=0 ;;
         start-corosync) CS[i]=1 ;;
         kill-node) CS[i]=0 CD[i]=0 FRZ[i]=0 ;;
-        start-node) CS[i]=1 CD[i]=1 ;;
+        start-node) CS[i]=1 CD[i]=1 OFF[i]=0 ;;
+        # not an operation: what the BMC did (see chaos_model_init)
+        power-off) CS[i]=0 CD[i]=0 FRZ[i]=0 HUNG[i]=0 LK[i]=0 OFF[i]=1 ;;
         link-down) LK[i]=0 ;;
         link-up) LK[i]=1 ;;
         partition)
@@ -139,20 +154,34 @@ chaos_degradation() {
 # fault is sometimes "nowait" so the operator command or the undo after it
 # lands while the cluster is still reacting.
 #
-# With bricks (CHAOS_BRICKS > 0) two faults are left out, because chorusd
-# documents them as not covered without a watchdog (chorus.json(5), fence
-# mode grace): a brick whose chorusd is down keeps running, so that node must
-# not be cut off from the quorate side, which would take the brick over after
-# the grace.  So: no partition while a node runs corosync without chorusd,
-# and chorusd is stopped only on members of the quorate side (a minority node
-# may still be releasing).  A frozen chorusd is left out for the same reason
-# (its node's bricks run on while the others fence it by grace).  The rest of
-# the schedule is unchanged.
+# With bricks (CHAOS_BRICKS > 0) and fence mode grace (CHAOS_FENCE=grace,
+# the default) two faults are left out, because chorusd documents them as
+# not covered without a watchdog (chorus.json(5), fence mode grace): a brick
+# whose chorusd is down keeps running, so that node must not be cut off from
+# the quorate side, which would take the brick over after the grace.  So: no
+# partition while a node runs corosync without chorusd, and chorusd is
+# stopped only on members of the quorate side (a minority node may still be
+# releasing).  A frozen chorusd is left out for the same reason (its node's
+# bricks run on while the others fence it by grace).  The rest of the
+# schedule is unchanged.
+#
+# With CHAOS_FENCE=ipmi (fence mode "agent", fence_ipmilan against a BMC per
+# node) all three are generated again: the survivors take a brick over only
+# once the BMC has powered its node off (fence-ipmi.sh checks that order),
+# and they fence in each of these cases: a node that left the ring holding
+# a brick (a FENCE record: cut off, whatever its chorusd does or did), a
+# node whose chorusd is gone while its corosync stays (the GRACE record of a
+# daemon that left: fenced once the restart grace is over and only bricks are
+# left), and a frozen daemon (excluded as a suspect: its bricks wait for the
+# fence).  The BMCs are on a management network of their own (ipmi_mgmt_net),
+# so a partition never cuts the quorate side off from them.  None is left
+# out: the remaining hazards are chorusd's to get right (a fence that fails
+# only keeps the brick down, which a settle timeout reports).
 chaos_gen() {
     local i d rec=() flt=() opr=() up=() k bricks=0 hazard=0 upq=()
     chaos_model_sets
     d=$(chaos_degradation)
-    if [ "${CHAOS_BRICKS:-0}" -gt 0 ]; then
+    if [ "${CHAOS_BRICKS:-0}" -gt 0 ] && [ "${CHAOS_FENCE:-grace}" != ipmi ]; then
         bricks=1
         for (( i = 1; i <= CL_N; i++ )); do [ "${CS[i]}${CD[i]}" != 10 ] || hazard=1; done
     fi

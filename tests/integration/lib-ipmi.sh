@@ -10,13 +10,17 @@
 #     ipmi_bmcs_start PW      once no startup fence runs: a BMC per node
 #     ipmi_bmc_start I PW / ipmi_bmc_stop I / ipmi_bmc_answers I PW / ipmi_bmc_on I
 #     ipmi_status_sum "NODES" PYEXPR
+#     ipmi_mgmt_net           (before ipmi_fence_config) the BMCs on a
+#                             management network of their own
 #
-# The BMCs run in the client namespace ($CL_NET.100, UDP port 6230+I).  A
-# BMC's chassis_control is this file run as a script with --bmc: "set power
-# 0" is a power loss of its node (bk_node_down: the link, then chorusd,
-# corosync, glusterd and its glusterfsd SIGKILLed by recorded PID; nothing
-# to do for a node already down), then the time is written to bmcI/off.ms
-# and "get power" answers 0.
+# The BMCs run in the client namespace ($CL_NET.100, UDP port 6230+I), or
+# after ipmi_mgmt_net on a management network that partitions of the node
+# network leave alone.  A BMC's chassis_control is this file run as a script
+# with --bmc: "set power 0" is a power loss of its node (bk_node_down: the
+# link, then chorusd, corosync, glusterd and its glusterfsd SIGKILLed by
+# recorded PID; nothing to do for a node already down; then its floating
+# addresses go, as a kernel's do when the power does), then the time is
+# written to bmcI/off.ms and "get power" answers 0.
 #
 # fence_ipmilan's own waits are cut short (fence.options below): power_wait=1
 # (s after "chassis power off" before it checks), power_timeout=10,
@@ -38,6 +42,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
             echo "$(cl_now_ms) set power $5" >> "$b/calls"
             if [ "$5" = 0 ] && [ "$(cat "$b/power")" = 1 ]; then
                 bk_node_down "$i" >> "$b/off.log" 2>&1 || exit 1
+                # (the addresses have a kernel lifetime and would lapse by
+                # themselves; a machine without power holds none at once)
+                for a in $(cl_vips_on "$i"); do
+                    ip -n "$(cl_ns "$i")" addr del "$a/$CL_PREFIXLEN" dev eth0 2>/dev/null
+                done
                 echo 0 > "$b/power"
                 cl_now_ms > "$b/off.ms"
             elif [ "$5" = 1 ]; then
@@ -49,6 +58,33 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 fi
 
 IPMI_LIB=$(realpath "${BASH_SOURCE[0]}")
+# where the BMCs live: namespace and address (default: the client's)
+ipmi__ns() { echo "${IPMI_NS:-$(cl_ns_cl)}"; }
+ipmi__host() { echo "${IPMI_HOST:-$CL_NET.100}"; }
+
+# ipmi_mgmt_net : a management network for the BMCs, as a real cluster has:
+# bridge brm in the switch namespace carrying the BMCs' address, and an eth1
+# on every node ($IPMI_NET.I/24).  cl_partition, cl_heal and cl_link_down
+# only touch the node network, so a quorate side can always reach the BMCs
+# (on the node network, a partition that puts the majority on the other
+# half of the switch from the client namespace would cut it off from them).
+# Everything is in namespaces of this run and goes with them.
+ipmi_mgmt_net() {
+    local sw i; sw=$(cl_ns_sw)
+    IPMI_NET="172.30.$(( CL_PID % 250 ))"
+    ip -n "$sw" link add brm type bridge || cl_fail "management bridge"
+    ip -n "$sw" link set brm up
+    ip -n "$sw" addr add "$IPMI_NET.100/24" dev brm || cl_fail "management address"
+    for (( i = 1; i <= CL_N; i++ )); do
+        ip -n "$sw" link add "m$i" type veth peer name eth1 netns "$(cl_ns "$i")" ||
+            cl_fail "management veth of node $i"
+        ip -n "$sw" link set "m$i" master brm up
+        ip -n "$(cl_ns "$i")" addr add "$IPMI_NET.$i/24" dev eth1
+        ip -n "$(cl_ns "$i")" link set eth1 up
+    done
+    IPMI_NS=$sw IPMI_HOST=$IPMI_NET.100
+    cl_log "BMC management network $IPMI_NET.0/24 (eth1 on every node)"
+}
 
 ipmi_require() {
     local t
@@ -65,7 +101,7 @@ ipmi_fence_config() {
     printf '# the BMCs password\nusername=admin\npassword=%s\n' "$pw" > "$CL_DIR/fence.secrets"
     chmod 600 "$CL_DIR/fence.secrets"
     for (( i = 1; i <= CL_N; i++ )); do
-        nodes+="${nodes:+, }\"n$i\": {\"ip\": \"$CL_NET.100\", \"ipport\": $(( 6230 + i ))}"
+        nodes+="${nodes:+, }\"n$i\": {\"ip\": \"$(ipmi__host)\", \"ipport\": $(( 6230 + i ))}"
     done
     export BK_FENCE_JSON="{\"mode\": \"agent\", \"agent\": \"$agent\", \"timeout_ms\": 30000,
   \"options\": {\"lanplus\": 1, \"cipher\": 3, \"power_wait\": 1, \"power_timeout\": 10,
@@ -78,14 +114,14 @@ ipmi_bmc_start() {
     local i=$1 pw=$2 b=$CL_DIR/bmc$1 pid
     mkdir -p "$b/state"
     [ -f "$b/power" ] || echo 1 > "$b/power"
-    printf '#!/bin/sh\nexec env CL_DIR=%q CL_P=%q CL_N=%q BUILDDIR=%q /bin/bash %q --bmc %s "$@"\n' \
-        "$CL_DIR" "$CL_P" "$CL_N" "$BUILDDIR" "$IPMI_LIB" "$i" > "$b/chassis"
+    printf '#!/bin/sh\nexec env CL_DIR=%q CL_P=%q CL_N=%q CL_NET=%q CL_PREFIXLEN=%q BUILDDIR=%q /bin/bash %q --bmc %s "$@"\n' \
+        "$CL_DIR" "$CL_P" "$CL_N" "$CL_NET" "$CL_PREFIXLEN" "$BUILDDIR" "$IPMI_LIB" "$i" > "$b/chassis"
     chmod 700 "$b/chassis"
     cat > "$b/lan.conf" <<EOF
 name "bmc$i"
 set_working_mc 0x20
   startlan 1
-    addr $CL_NET.100 $(( 6230 + i ))
+    addr $(ipmi__host) $(( 6230 + i ))
     priv_limit admin
     allowed_auths_callback none md2 md5 straight
     allowed_auths_user none md2 md5 straight
@@ -98,7 +134,7 @@ set_working_mc 0x20
 EOF
     printf 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n' \
         > "$b/cmd.conf"
-    ip netns exec "$(cl_ns_cl)" ipmi_sim -n -c "$b/lan.conf" -f "$b/cmd.conf" -s "$b/state" \
+    ip netns exec "$(ipmi__ns)" ipmi_sim -n -c "$b/lan.conf" -f "$b/cmd.conf" -s "$b/state" \
         </dev/null >>"$b/sim.out" 2>&1 &
     pid=$!
     cl__record "bmc.$i" "$pid"
@@ -107,7 +143,7 @@ EOF
     cl_wait_until 20 ipmi_bmc_answers "$i" "$pw" || cl_fail "BMC $i does not answer: $(tail -n3 "$b/sim.out")"
 }
 ipmi_bmc_answers() {
-    ip netns exec "$(cl_ns_cl)" timeout 5 ipmitool -I lanplus -C 3 -H "$CL_NET.100" -p $(( 6230 + $1 )) \
+    ip netns exec "$(ipmi__ns)" timeout 5 ipmitool -I lanplus -C 3 -H "$(ipmi__host)" -p $(( 6230 + $1 )) \
         -U admin -P "$2" chassis power status 2>/dev/null | grep -q '^Chassis Power is'
 }
 ipmi_bmc_stop() { cl__kill_recorded "bmc.$1" TERM 10; }
