@@ -39,11 +39,15 @@
 #   link-down I | link-up I | partition 1,2|3,4,5 | heal
 #   flap I MS                           (eth0 down MS ms (50-1500), then up)
 #   freeze-chorusd I | thaw-chorusd I   (SIGSTOP / SIGCONT chorusd, corosync
-#                                        runs on; not in brick mode)
+#                                        runs on; not in brick mode with
+#                                        fence grace)
 #   standby I via V | active I via V | move K I via V | unpin K via V
 #   flood                               (4 clients hammer status for a while)
 # "nowait OP" does not wait for the cluster to settle before the next
 # operation, which is then an operator command issued during the reaction.
+# With CHAOS_FENCE=ipmi the log also has "chaos power-off N: node I ..."
+# lines (what the BMCs did; not replayed: a replay sees its own), and an
+# operation on a node that is off by then is skipped.
 #
 # After every operation, at every poll until settled: no chorusd or corosync
 # died that the model says runs; no address held by two nodes of one completed
@@ -247,6 +251,12 @@ chaos_apply() {
             echo "chaos: op $CHAOS_K ($op) skipped: node $n is powered off" | tee -a "$CHAOS_OPLOG"
             return 0
         fi
+        # replaying, the power-offs may differ from the run's: an undo of
+        # what a power-off already undid, or a start of what runs, is skipped
+        if ! chaos_op_possible "${w[@]}"; then
+            echo "chaos: op $CHAOS_K ($op) skipped: not possible now: $(chaos_model_text)" | tee -a "$CHAOS_OPLOG"
+            return 0
+        fi
         # what starts processes may meet the BMC: a node whose fence was
         # due (say, it left holding a brick while there was no quorum) is
         # powered off once a quorate side sees it again, before its chorusd
@@ -283,6 +293,22 @@ chaos_apply() {
     fi
     chaos_do "${w[@]}"
     chaos_model_apply "$op"
+}
+
+# chaos_op_possible WORDS... : the operation fits the model (as the
+# generator's choices always do)
+chaos_op_possible() {
+    local i=${2:-}
+    case $1 in
+        start-node) [ "${CS[i]}${CD[i]}" = 00 ] && [ "${HUNG[i]}" = 0 ] ;;
+        start-chorusd) [ "${CS[i]}${CD[i]}" = 10 ] ;;
+        start-corosync) [ "${CS[i]}${CD[i]}${HUNG[i]}" = 010 ] ;;
+        resume-corosync) [ "${HUNG[i]}" = 1 ] ;;
+        thaw-chorusd) [ "${FRZ[i]}" = 1 ] ;;
+        kill-chorusd|term-chorusd|restart-chorusd|kill-corosync|restart-corosync|hang-corosync|kill-node|freeze-chorusd|flap)
+            [ "${CS[i]}${CD[i]}${FRZ[i]}" = 110 ] ;;
+        *) true ;;
+    esac
 }
 
 # chaos_do WORDS... : carry out one operation (its words, "nowait" removed)
