@@ -123,6 +123,9 @@ if [ "$quick" -eq 0 ]; then
         CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest.ops" "$top/tests/chaos/chaos.sh"
     step "chaos self-test, bricks (a brick planted on a second node is caught)" env BUILDDIR="$top/build-test" \
         CHAOS_BRICKS=1 CHAOS_EXPECT_VIOLATION=1 CHAOS_REPLAY="$top/tests/chaos/selftest-brick.ops" "$top/tests/chaos/chaos.sh"
+    step "chaos replay, bricks + IPMI fencing (a frozen lowest member is fenced)" env \
+        BUILDDIR="$top/build-test" CHAOS_BRICKS=2 CHAOS_FENCE=ipmi \
+        CHAOS_REPLAY="$top/tests/chaos/ipmi-frozen-fencer.ops" "$top/tests/chaos/chaos.sh"
     step "chaos (60 faults, 5 nodes)" env BUILDDIR="$top/build-test" CHAOS_FAULTS=60 \
         "$top/tests/chaos/chaos.sh"
 fi
