@@ -355,12 +355,44 @@ static int record_cmp(const struct absent *a, const struct wire_absent *w)
 	return 0;
 }
 
+/* Does snapshot 's' say its sender has seen 'nodeid' in a view? */
+static bool snap_seen(const struct wire_state *s, uint32_t nodeid)
+{
+	for (uint32_t k = 0; k < s->n_nodes; k++)
+		if (s->nodes[k].nodeid == nodeid)
+			return (s->nodes[k].flags & WIRE_NODE_SEEN) != 0;
+	return false;
+}
+
+/*
+ * A fence record whose sender never saw the node is a start-up record
+ * (core_absent_unseen): "nobody in my view has seen it, so it may run any
+ * brick nobody claims".  A daemon that started alone (its node cut off at
+ * boot, or its corosync restarted) makes one for every other node.  When
+ * another member of this view has seen the node, that premise is false:
+ * had the node left holding anything, that member would carry its own
+ * record.  Merging it anyway powered off a node that held nothing (found by
+ * the chaos suite with IPMI fencing; scenario 058).  Protocol 9: every
+ * member merges alike.
+ */
+static bool stale_startup(const struct core *c, const struct wire_state *s,
+			  const struct wire_absent *w)
+{
+	if (c->proto < 9 || w->kind != WIRE_ABSENT_FENCE || s->n_nodes == 0 ||
+	    snap_seen(s, w->nodeid))
+		return false;
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].have_state && snap_seen(&c->members[i].snap, w->nodeid))
+			return true;
+	return false;
+}
+
 static void merge_one(struct core *c, const struct wire_state *s, const struct wire_absent *w)
 {
 	struct absent *have = NULL;
 	struct absent nv = {.nodeid = w->nodeid, .kind = w->kind, .since = w->since};
 
-	if (core_is_member_nodeid(c, w->nodeid))
+	if (core_is_member_nodeid(c, w->nodeid) || stale_startup(c, s, w))
 		return;
 	if (w->kind == WIRE_ABSENT_GRACE && !core_in_totem(c, w->nodeid))
 		return;

@@ -76,12 +76,18 @@
  *      a round that counts a take nobody made merely waits for a RELEASED,
  *      but the survivors must agree on whether the round counts them, so
  *      only once every member advertises 8.
+ *   9  start-up fencing records yield to history: a fence record whose
+ *      carrying STATE's sender never saw the node (core_absent_unseen: a
+ *      daemon that started alone records every node it has not seen) is
+ *      not merged when another member has seen that node, which knows
+ *      whether it left holding anything.  No new message, but every member
+ *      must merge alike, so only once every member advertises 9.
  * STATE extension 8 (configuration digests, per configuration key, in the
  * order the daemon's table gives them) is informational: no version needed,
  * older readers skip it, and nothing but status and events reads it.
  */
 #define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 8
+#define WIRE_VERSION_MAX 9
 #define WIRE_EXT_UNSERV 1	/* STATE extension: addresses not servable here */
 #define WIRE_EXT_EXCL 2		/* STATE extension: exclusive addresses the sender knows */
 #define WIRE_EXT_FENCE 3	/* STATE extension: lost nodes awaiting fencing */
