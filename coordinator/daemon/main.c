@@ -363,10 +363,14 @@ static void probe_done(void *ud, size_t idx, bool answered)
 }
 
 /* libqb runs each signal as a job holding a copy of its handler, and a
- * copy still queued when the loop stops is never freed (qb_loop_destroy
- * frees no pending job): a signal right at exit was a leak under LSan.  No
- * more copies, and the loop runs until a job of the lowest priority, queued
- * after them, stops it: the copies run first (sig_term ignores them now). */
+ * copy still queued when the loop stops is never freed: qb_loop_destroy
+ * frees no pending job, and qb_loop_signal_del unlinks a queued copy without
+ * freeing it (libqb 2.0, lib/loop_poll.c), so a signal right at exit was a
+ * leak under LSan either way.  So the loop first runs until a job of the
+ * lowest priority stops it: a copy is made only when the loop's poll reads
+ * libqb's signal pipe, and runs (and is freed) at high priority in that same
+ * pass, before the low one, so none is left queued when it stops (sig_term
+ * ignores them now).  Only then are the handlers removed. */
 static void drain_stop(void *data)
 {
 	qb_loop_stop(data);
@@ -374,11 +378,11 @@ static void drain_stop(void *data)
 
 static void loop_drain(qb_loop_t *loop, qb_loop_signal_handle *sigs, size_t n)
 {
+	if (qb_loop_job_add(loop, QB_LOOP_LOW, loop, drain_stop) == 0)
+		qb_loop_run(loop);
 	for (size_t i = 0; i < n; i++)
 		if (sigs[i] != NULL)
 			(void)qb_loop_signal_del(loop, sigs[i]);
-	if (qb_loop_job_add(loop, QB_LOOP_LOW, loop, drain_stop) == 0)
-		qb_loop_run(loop);
 }
 
 /* ---- start-up ---- */
