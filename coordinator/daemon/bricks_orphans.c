@@ -89,7 +89,6 @@ void bricks_here_update(struct bricks *bs)
 	const struct chorus_conf *c = bs->d->conf;
 	struct brick_here *h;
 	size_t n = 0;
-	char *text;
 	int rc;
 
 	if (bs->want == NULL)
@@ -117,32 +116,21 @@ void bricks_here_update(struct bricks *bs)
 	for (size_t o = 0; o < bs->n_orph; o++)
 		if (bs->orph_state[o] != ORPH_DONE)
 			h[n++] = bs->orph[o];
-	/* the same list as last time: nothing to write */
-	text = NULL;
-	{
-		size_t len = n * sizeof(*h);
-
-		text = malloc(len + 1);
-		if (text != NULL) {
-			memcpy(text, h, len);
-			text[len] = '\0';
-		}
-		if (text != NULL && bs->here_saved != NULL && bs->here_len == len &&
-		    memcmp(text, bs->here_saved, len) == 0) {
-			free(text);
-			free(h);
-			return;
-		}
-		rc = bricks_here_save(c->state_dir, h, n);
-		if (rc < 0) {
-			qb_log(LOG_ERR, "cannot record the bricks that run here in %s: %s",
-			       c->state_dir, strerror(-rc));
-			free(text);
-		} else {
-			free(bs->here_saved);
-			bs->here_saved = text;
-			bs->here_len = len;
-		}
+	/* the same list as last time: nothing to write (h is calloc'ed and
+	 * filled field by field, so equal lists compare equal byte for byte) */
+	if (bs->here_saved != NULL && bs->here_len == n &&
+	    memcmp(h, bs->here_saved, n * sizeof(*h)) == 0) {
+		free(h);
+		return;
 	}
-	free(h);
+	rc = bricks_here_save(c->state_dir, h, n);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "cannot record the bricks that run here in %s: %s", c->state_dir,
+		       strerror(-rc));
+		free(h);
+		return;
+	}
+	free(bs->here_saved);
+	bs->here_saved = h;
+	bs->here_len = n;
 }

@@ -37,7 +37,7 @@ struct bricks {
 					 * joining; brick_exec index n + o */
 	size_t n_orph;
 	int *orph_state;		/* ORPH_* */
-	char *here_saved;		/* the record as last written (bytes) */
+	struct brick_here *here_saved;	/* the record as last written */
 	size_t here_len;
 	/* inventory */
 	struct inventory *inv;
